@@ -1,0 +1,73 @@
+import type {
+  ChatRequest,
+  ChatResponse,
+  EmbedRequest,
+  EmbedResponse,
+  GenerateRequest,
+  GenerateResponse,
+  ListModelsResponse,
+  ListRunningResponse,
+  ShowModelRequest,
+  ShowModelResponse,
+  VersionResponse,
+} from "@modelwire/core";
+
+/** What a server hands the engine with every call. */
+export interface EngineContext {
+  /**
+   * Fires when the caller goes away, cancels, or the call's deadline passes. Its `reason` is a ModelwireError
+   * (`Canceled` or `DeadlineExceeded`); the engine stops promptly and throws that reason.
+   */
+  signal: AbortSignal;
+  /** The call's deadline as epoch milliseconds, if it has one (informational: `signal` enforces it). */
+  deadline?: number;
+}
+
+/**
+ * What every modelwire server calls: Ollama's API as methods over the shared contract's messages. The synthetic
+ * engine and the upstream (real Ollama) engine implement it.
+ *
+ * Streams yield content chunks and then exactly one final chunk with `done: true`, `done_reason` and metrics.
+ * Failures are thrown as ModelwireError.
+ */
+export interface Engine {
+  /** Streams a completion. */
+  generate(request: GenerateRequest, ctx: EngineContext): AsyncIterable<GenerateResponse>;
+  /** Streams a chat reply. */
+  chat(request: ChatRequest, ctx: EngineContext): AsyncIterable<ChatResponse>;
+  /** Embeds inputs. */
+  embed(request: EmbedRequest, ctx: EngineContext): Promise<EmbedResponse>;
+  /** Lists models. */
+  list(ctx: EngineContext): Promise<ListModelsResponse>;
+  /** Lists loaded models. */
+  running(ctx: EngineContext): Promise<ListRunningResponse>;
+  /** Describes one model. */
+  show(request: ShowModelRequest, ctx: EngineContext): Promise<ShowModelResponse>;
+  /** The version string the server reports. */
+  version(ctx: EngineContext): Promise<VersionResponse>;
+  /** Counters since start (or the last reset). */
+  stats(): EngineStats;
+  /** Zeroes the counters. */
+  resetStats(): void;
+  /** Releases resources (upstream connections). */
+  close(): Promise<void>;
+}
+
+/** Counters an engine keeps. */
+export interface EngineStats {
+  /** Streams and unary calls started. */
+  requests: number;
+  /** Calls in progress now. */
+  inFlight: number;
+  /** Content tokens produced. */
+  tokens: number;
+  /** Calls that ended because the caller cancelled or the deadline passed. */
+  cancelled: number;
+  /** Calls that failed for another reason. */
+  errors: number;
+}
+
+/** A context with a signal that never fires, for direct calls in scripts and tests. */
+export function backgroundContext(): EngineContext {
+  return { signal: new AbortController().signal };
+}

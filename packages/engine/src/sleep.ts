@@ -1,0 +1,29 @@
+import { abortReason } from "@modelwire/core";
+
+/**
+ * Waits until `performance.now()` reaches `target` (milliseconds), or throws the signal's reason (a
+ * ModelwireError) as soon as it fires. A target already in the past returns without arming a timer, which is what
+ * keeps a token schedule free of drift: a late token makes the next wait shorter instead of pushing every later
+ * token back.
+ */
+export function sleepUntil(target: number, signal: AbortSignal): Promise<void> | undefined {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  const ms = target - performance.now();
+  if (ms <= 0) return undefined;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Yields to the event loop once (a macrotask turn), so a zero-delay stream cannot starve I/O. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: ["packages/*", "apps/*", "benchmarks"],
+    // Two cores: keep the file-level parallelism modest so socket tests do not starve each other.
+    maxWorkers: 2,
+  },
+});

@@ -1,0 +1,24 @@
+import { resolve } from "node:path";
+import type { UserWorkspaceConfig } from "vitest/config";
+
+const root = import.meta.dirname;
+
+/** Workspace packages resolve to their TypeScript sources in tests, so no build is needed to test a library. */
+export const sourceAliases = [
+  { find: /^@modelwire\/(core|engine|mcp-codec|mcp|connect|http)$/, replacement: resolve(root, "packages/$1/src/index.ts") },
+  { find: /^@modelwire\/(server|bench)$/, replacement: resolve(root, "apps/$1/src/index.ts") },
+];
+
+/** The vitest project config every package uses. */
+export function sharedProject(dir: string): UserWorkspaceConfig {
+  return {
+    resolve: { alias: sourceAliases },
+    test: {
+      name: dir.slice(root.length + 1),
+      root: dir,
+      include: ["src/**/*.test.ts"],
+      testTimeout: 20_000,
+      hookTimeout: 20_000,
+    },
+  };
+}
