@@ -28,7 +28,9 @@ export interface EngineContext {
  * engine and the upstream (real Ollama) engine implement it.
  *
  * Streams yield content chunks and then exactly one final chunk with `done: true`, `done_reason` and metrics.
- * Failures are thrown as ModelwireError.
+ * Failures are thrown as ModelwireError. A stream's failure may surface synchronously from `generate`/`chat` or
+ * from its first `next()` (an upstream engine only learns of an unknown model from the reply): a server pulls the
+ * first chunk before it commits a success status.
  */
 export interface Engine {
   /** Streams a completion. */

@@ -24,3 +24,5 @@ export { DEFAULT_MODELS, findModel, type SyntheticModel } from "./models.js";
 export { validateOptions, validateModelField, MIN_NUM_PREDICT } from "./validate.js";
 export { sleepUntil } from "./sleep.js";
 export { hash32, createPrng, type Prng } from "./prng.js";
+export { createAdmission, type Admission, type AdmissionOptions, type AdmissionStats } from "./admission.js";
+export { guardEngine } from "./guarded-engine.js";
