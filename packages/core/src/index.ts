@@ -23,3 +23,11 @@ export type {
   ShowModelRequestInit,
 } from "./client.js";
 export { createCallSignal, effectiveDeadline, throwIfAborted, abortReason, type CallSignal } from "./deadline.js";
+export {
+  noopObserver,
+  type ListenAddress,
+  type ServerStats,
+  type ProtocolServer,
+  type CallObserver,
+  type ServerObserver,
+} from "./server.js";

@@ -1,0 +1,56 @@
+import type { ModelwireError } from "./error.js";
+
+/** One address a {@link ProtocolServer} listens on. */
+export interface ListenAddress {
+  /** e.g. `"http"`, `"connect"`, `"mcp-tcp"`, `"mcp-uds"`. */
+  protocol: string;
+  /** A URL (`http://127.0.0.1:11435`, `tcp://127.0.0.1:7733`, `tls://...`) or `unix:/path/to.sock`. */
+  url: string;
+}
+
+/** Socket-level figures of a server, since it started. */
+export interface ServerStats {
+  /** Connections open now. */
+  connections: number;
+  /** Calls (requests, RPCs, MCP streams) in flight now. */
+  inFlight: number;
+  /** Bytes read from all sockets, including closed ones. */
+  bytesIn: number;
+  /** Bytes written to all sockets, including closed ones. */
+  bytesOut: number;
+}
+
+/**
+ * The shape every protocol's server has (HTTP, Connect/gRPC, MCP), so the gateway starts, observes and drains
+ * them alike.
+ */
+export interface ProtocolServer {
+  /** Binds and starts accepting. Resolves with the bound addresses (port 0 resolved to the real port). */
+  listen(): Promise<ListenAddress[]>;
+  /**
+   * Stops accepting new connections and calls; calls in flight may finish within `graceMs` (MCP goaway, HTTP/2
+   * GOAWAY), then remaining connections are destroyed. Resolves when everything is closed.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+  /** Figures now. */
+  stats(): ServerStats;
+}
+
+/** Observes one call on a server; every method is optional to call and cheap. */
+export interface CallObserver {
+  /** A content chunk (a token) was sent. */
+  chunk(): void;
+  /** The call ended; `error` when it failed (its code is what the client sees). */
+  end(error?: ModelwireError): void;
+}
+
+/** Hooks a server calls so the gateway can keep metrics (requests, errors by code, TTFT, tokens ...). */
+export interface ServerObserver {
+  /** A call started: `protocol` like `"http"`, `method` like `"generate"`, `"chat"`, `"embed"`, `"list"`. */
+  callStarted(protocol: string, method: string): CallObserver;
+}
+
+/** An observer that records nothing. */
+export const noopObserver: ServerObserver = {
+  callStarted: () => ({ chunk() {}, end() {} }),
+};
