@@ -201,7 +201,10 @@ describe("the contract", () => {
     const unset = fromBinary(OptionsSchema, toBinary(OptionsSchema, create(OptionsSchema, {})));
     expect(unset.temperature).toBeUndefined();
     expect(unset.numPredict).toBeUndefined();
-    const zero = fromBinary(OptionsSchema, toBinary(OptionsSchema, create(OptionsSchema, { temperature: 0, numPredict: 0 })));
+    const zero = fromBinary(
+      OptionsSchema,
+      toBinary(OptionsSchema, create(OptionsSchema, { temperature: 0, numPredict: 0 })),
+    );
     expect(zero.temperature).toBe(0);
     expect(zero.numPredict).toBe(0);
   });

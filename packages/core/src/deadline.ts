@@ -1,6 +1,6 @@
+import type { CallOptions } from "./client.js";
 import { Code } from "./code.js";
 import { ModelwireError } from "./error.js";
-import type { CallOptions } from "./client.js";
 
 /** The effective deadline of a call as epoch milliseconds, or `undefined` when it has none. */
 export function effectiveDeadline(options: Pick<CallOptions, "timeoutMs" | "deadline"> | undefined, now = Date.now()) {

@@ -39,7 +39,8 @@ export class ModelwireError extends Error {
       const err = reason as Error & { code?: unknown };
       if (err.name === "AbortError") {
         // An AbortSignal's reason may itself be a ModelwireError (e.g. a deadline), carried as `cause`.
-        if ((err as { cause?: unknown }).cause instanceof ModelwireError) return (err as { cause: ModelwireError }).cause;
+        if ((err as { cause?: unknown }).cause instanceof ModelwireError)
+          return (err as { cause: ModelwireError }).cause;
         return new ModelwireError(err.message || "operation was aborted", Code.Canceled, {}, reason);
       }
       if (err.name === "TimeoutError") {

@@ -4,30 +4,31 @@
  *
  * @packageDocumentation
  */
+
+export type {
+  CallOptions,
+  ChatRequestInit,
+  ClientStats,
+  EmbedRequestInit,
+  GenerateRequestInit,
+  InferenceClient,
+  ShowModelRequestInit,
+} from "./client.js";
+export { Code, codeFromName, codeName, isCode } from "./code.js";
+export { abortReason, type CallSignal, createCallSignal, effectiveDeadline, throwIfAborted } from "./deadline.js";
+export { type ErrorMetadata, invalidArgument, ModelwireError, modelNotFound } from "./error.js";
 export * from "./gen/modelwire/v1/chat_pb.js";
 export * from "./gen/modelwire/v1/generate_pb.js";
 export * from "./gen/modelwire/v1/inference_pb.js";
 export * from "./gen/modelwire/v1/models_pb.js";
 export * from "./gen/modelwire/v1/options_pb.js";
 export * from "./gen/modelwire/v1/service_pb.js";
-export { Code, codeName, codeFromName, isCode } from "./code.js";
-export { ModelwireError, invalidArgument, modelNotFound, type ErrorMetadata } from "./error.js";
 export { codeToHttpStatus, httpStatusToCode } from "./http-status.js";
-export type {
-  CallOptions,
-  ClientStats,
-  InferenceClient,
-  GenerateRequestInit,
-  ChatRequestInit,
-  EmbedRequestInit,
-  ShowModelRequestInit,
-} from "./client.js";
-export { createCallSignal, effectiveDeadline, throwIfAborted, abortReason, type CallSignal } from "./deadline.js";
 export {
-  noopObserver,
-  type ListenAddress,
-  type ServerStats,
-  type ProtocolServer,
   type CallObserver,
+  type ListenAddress,
+  noopObserver,
+  type ProtocolServer,
   type ServerObserver,
+  type ServerStats,
 } from "./server.js";

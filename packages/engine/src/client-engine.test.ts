@@ -1,11 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  type CallOptions,
-  Code,
-  GenerateRequestSchema,
-  type InferenceClient,
-  ModelwireError,
-} from "@modelwire/core";
+import { type CallOptions, Code, GenerateRequestSchema, type InferenceClient, ModelwireError } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
 import { createUpstreamEngine } from "./client-engine.js";
 import { backgroundContext } from "./engine.js";
@@ -41,7 +35,8 @@ describe("upstream engine", () => {
     const req = create(GenerateRequestSchema, { model: "synthetic", prompt: "x" });
     const out: string[] = [];
     const deadline = Date.now() + 60_000;
-    for await (const c of up.generate(req, { signal: new AbortController().signal, deadline })) if (!c.done) out.push(c.response);
+    for await (const c of up.generate(req, { signal: new AbortController().signal, deadline }))
+      if (!c.done) out.push(c.response);
     expect(out).toEqual(createSyntheticEngine({ tokens: 4 }).expectedGenerate(req));
     expect(seen[0].deadline).toBe(deadline);
     expect(seen[0].signal).toBeDefined();

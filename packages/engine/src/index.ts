@@ -5,24 +5,25 @@
  *
  * @packageDocumentation
  */
+
+export { type Admission, type AdmissionOptions, type AdmissionStats, createAdmission } from "./admission.js";
+export { createUpstreamEngine, type UpstreamEngine } from "./client-engine.js";
 export type { Engine, EngineContext, EngineStats } from "./engine.js";
 export { backgroundContext } from "./engine.js";
+export { guardEngine } from "./guarded-engine.js";
+export { DEFAULT_MODELS, findModel, type SyntheticModel } from "./models.js";
+export { createPrng, hash32, type Prng } from "./prng.js";
+export { chatPromptText, countPromptTokens, generatePromptText, syntheticTokens } from "./script.js";
+export { sleepUntil } from "./sleep.js";
 export {
   createSyntheticEngine,
-  resolveSyntheticConfig,
-  plannedTokenCount,
-  expectedGenerateTokens,
   expectedChatTokens,
+  expectedGenerateTokens,
+  plannedTokenCount,
+  resolveSyntheticConfig,
   type SyntheticEngine,
-  type SyntheticEngineOptions,
   type SyntheticEngineConfig,
+  type SyntheticEngineOptions,
 } from "./synthetic.js";
-export { createUpstreamEngine, type UpstreamEngine } from "./client-engine.js";
+export { MIN_NUM_PREDICT, validateModelField, validateOptions } from "./validate.js";
 export { createStreamVerifier, type StreamVerifier, type VerifyReport } from "./verifier.js";
-export { syntheticTokens, chatPromptText, generatePromptText, countPromptTokens } from "./script.js";
-export { DEFAULT_MODELS, findModel, type SyntheticModel } from "./models.js";
-export { validateOptions, validateModelField, MIN_NUM_PREDICT } from "./validate.js";
-export { sleepUntil } from "./sleep.js";
-export { hash32, createPrng, type Prng } from "./prng.js";
-export { createAdmission, type Admission, type AdmissionOptions, type AdmissionStats } from "./admission.js";
-export { guardEngine } from "./guarded-engine.js";

@@ -54,7 +54,9 @@ describe("synthetic engine: determinism", () => {
 
   it("streams one content chunk per token, then a final chunk with Ollama's metrics", async () => {
     const e = createSyntheticEngine({ tokens: 5 });
-    const chunks = await collect(e.generate(gen({ model: "synthetic:latest", prompt: "one two three" }), backgroundContext()));
+    const chunks = await collect(
+      e.generate(gen({ model: "synthetic:latest", prompt: "one two three" }), backgroundContext()),
+    );
     expect(chunks).toHaveLength(6);
     expect(chunks.slice(0, 5).every((c) => !c.done && c.response.length > 0)).toBe(true);
     const last = chunks[5];
@@ -70,7 +72,9 @@ describe("synthetic engine: determinism", () => {
 
   it("honours num_predict and reports done_reason length", async () => {
     const e = createSyntheticEngine({ tokens: 5 });
-    const chunks = await collect(e.generate(gen({ model: "synthetic", prompt: "x", options: { numPredict: 3 } }), backgroundContext()));
+    const chunks = await collect(
+      e.generate(gen({ model: "synthetic", prompt: "x", options: { numPredict: 3 } }), backgroundContext()),
+    );
     expect(chunks.filter((c) => !c.done)).toHaveLength(3);
     expect(chunks.at(-1)?.doneReason).toBe("length");
     const unlimited = await collect(
@@ -122,10 +126,16 @@ describe("synthetic engine: bad input", () => {
   const e = createSyntheticEngine();
 
   it("an unknown model is NotFound naming the model", async () => {
-    const err = await expectCode(() => e.generate(gen({ model: "nope", prompt: "x" }), backgroundContext()), Code.NotFound);
+    const err = await expectCode(
+      () => e.generate(gen({ model: "nope", prompt: "x" }), backgroundContext()),
+      Code.NotFound,
+    );
     expect(err.rawMessage).toBe("model 'nope' not found");
     await expectCode(e.show(create(ShowModelRequestSchema, { model: "nope" }), backgroundContext()), Code.NotFound);
-    await expectCode(e.embed(create(EmbedRequestSchema, { model: "nope", input: ["x"] }), backgroundContext()), Code.NotFound);
+    await expectCode(
+      e.embed(create(EmbedRequestSchema, { model: "nope", input: ["x"] }), backgroundContext()),
+      Code.NotFound,
+    );
   });
 
   it("a missing model is InvalidArgument naming the field", async () => {
@@ -156,7 +166,9 @@ describe("synthetic engine: bad input", () => {
   });
 
   it("accepts Ollama's -1 and -2 for num_predict", () => {
-    expect(() => e.generate(gen({ model: "synthetic", options: { numPredict: -2 } }), backgroundContext())).not.toThrow();
+    expect(() =>
+      e.generate(gen({ model: "synthetic", options: { numPredict: -2 } }), backgroundContext()),
+    ).not.toThrow();
   });
 
   it("negative or non-numeric knobs are InvalidArgument naming the knob", async () => {
@@ -168,7 +180,10 @@ describe("synthetic engine: bad input", () => {
   });
 
   it("embedding with a completion model, or generating with an embedding model, is InvalidArgument", async () => {
-    await expectCode(e.embed(create(EmbedRequestSchema, { model: "synthetic", input: ["x"] }), backgroundContext()), Code.InvalidArgument);
+    await expectCode(
+      e.embed(create(EmbedRequestSchema, { model: "synthetic", input: ["x"] }), backgroundContext()),
+      Code.InvalidArgument,
+    );
     await expectCode(() => e.generate(gen({ model: "synthetic-embed" }), backgroundContext()), Code.InvalidArgument);
   });
 });

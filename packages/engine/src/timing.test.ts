@@ -72,7 +72,7 @@ describe("synthetic engine: cancellation", () => {
     let err: unknown;
     const start = performance.now();
     try {
-      for await (const c of e.generate(req, { signal: ac.signal })) {
+      for await (const _chunk of e.generate(req, { signal: ac.signal })) {
         got.push(performance.now() - start);
         if (got.length === 3) {
           setTimeout(() => {

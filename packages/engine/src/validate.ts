@@ -43,7 +43,8 @@ export function validateGenerate(request: GenerateRequest): void {
 }
 
 function finite(field: string, v: number | undefined) {
-  if (v !== undefined && !Number.isFinite(v)) throw invalidArgument(field, `${field} must be a finite number, got ${v}`);
+  if (v !== undefined && !Number.isFinite(v))
+    throw invalidArgument(field, `${field} must be a finite number, got ${v}`);
 }
 
 function nonNegative(field: string, v: number | undefined, min = 0) {

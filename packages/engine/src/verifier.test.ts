@@ -11,7 +11,14 @@ const run = (received: string[]) => {
 
 describe("stream verifier", () => {
   it("accepts the exact stream", () => {
-    expect(run(expected)).toMatchObject({ ok: true, received: 5, lost: 0, duplicated: 0, outOfOrder: 0, mismatched: 0 });
+    expect(run(expected)).toMatchObject({
+      ok: true,
+      received: 5,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      mismatched: 0,
+    });
   });
   it("counts a gap as lost", () => {
     expect(run(["a", " b", " d", " e"])).toMatchObject({ ok: false, lost: 1 });
