@@ -1,0 +1,18 @@
+/**
+ * @modelwire/http: the baseline transport. Ollama's own JSON wire shapes mapped to the shared contract, an
+ * Ollama-compatible server over any Engine, a pooled undici client implementing InferenceClient, and the
+ * streaming NDJSON parser both use.
+ *
+ * @packageDocumentation
+ */
+export * from "./ollama-json.js";
+export { optionsFromJson, optionsToJson, OLLAMA_OPTION_KEYS } from "./ollama-options.js";
+export {
+  parseGoDuration,
+  formatGoDuration,
+  keepAliveFromJson,
+  keepAliveToJson,
+  durationFromNs,
+  durationToNs,
+} from "./go-duration.js";
+export { formatRfc3339, parseRfc3339 } from "./rfc3339.js";
