@@ -16,3 +16,12 @@ export {
   durationToNs,
 } from "./go-duration.js";
 export { formatRfc3339, parseRfc3339 } from "./rfc3339.js";
+export {
+  createNdjsonDecoder,
+  parseNdjson,
+  readOllamaStream,
+  DEFAULT_MAX_LINE_BYTES,
+  type NdjsonDecoder,
+  type NdjsonOptions,
+} from "./ndjson.js";
+export { errorToJson, errorFromJson, errorHttpStatus, type OllamaErrorJson } from "./ollama-error.js";
