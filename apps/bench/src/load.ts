@@ -1,0 +1,229 @@
+import type { CallOptions, InferenceClient } from "@modelwire/core";
+import { createPrng } from "@modelwire/engine";
+import { type StreamOutcome, type WorkItem, runStreamCall } from "./stream-call.js";
+
+/** Limits every load loop has: it stops at whichever comes first. */
+export interface LoadBounds {
+  /** How long to issue requests, in ms. */
+  durationMs: number;
+  /** At most this many requests. */
+  maxRequests: number;
+  /** Per-call timeout in ms (the call fails with DEADLINE_EXCEEDED). Default 30 s. */
+  callTimeoutMs?: number;
+  /** After the issuing window, how long in-flight calls may take to finish before they are cancelled. Default 10 s. */
+  drainMs?: number;
+  /** Stops issuing early when it fires. */
+  signal?: AbortSignal;
+}
+
+/** Common inputs of both load models. */
+export interface LoadInput extends LoadBounds {
+  /** The transport under test. */
+  client: InferenceClient;
+  /** The request for sequence number `seq`. */
+  work: (seq: number) => WorkItem;
+  /** Called with every finished stream. */
+  onOutcome: (outcome: StreamOutcome) => void;
+}
+
+/** What a load loop did, apart from the per-stream figures. */
+export interface LoadStats {
+  /** Requests the schedule (or the workers) meant to send. */
+  scheduled: number;
+  /** Requests sent. */
+  sent: number;
+  /** Requests finished. */
+  completed: number;
+  /** Requests cancelled at the end of the drain window. */
+  cancelledAtDrain: number;
+  /** Wall time from the first intended send to the last completion, ms. */
+  elapsedMs: number;
+  /** Issuing window, ms. */
+  windowMs: number;
+  /** Offered rate: scheduled / window (open loop), requests/s. */
+  offeredRps: number;
+  /** Achieved rate: completed / elapsed, requests/s. */
+  achievedRps: number;
+  /** Highest number of streams in flight at once. */
+  peakInFlight: number;
+}
+
+/** Open-loop (wrk2-style) options. */
+export interface OpenLoopInput extends LoadInput {
+  /** Target arrivals per second. */
+  ratePerSec: number;
+  /** Evenly spaced arrivals or Poisson (exponential gaps). Default constant. */
+  arrival?: "constant" | "poisson";
+  /** PRNG seed for Poisson gaps. */
+  seed?: number;
+  /** Streams allowed in flight; beyond it sends wait (their latency keeps counting from the intended time). */
+  maxInFlight?: number;
+}
+
+/** Closed-loop options. */
+export interface ClosedLoopInput extends LoadInput {
+  /** Concurrent streams: each worker sends its next request when the previous one ends. */
+  concurrency: number;
+}
+
+function callOptions(b: LoadBounds, signal: AbortSignal): CallOptions {
+  return { timeoutMs: b.callTimeoutMs ?? 30_000, signal };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Drives `client` at a fixed arrival rate. Every latency is measured from the request's INTENDED send time, so a
+ * stall in the server or the generator shows in the percentiles instead of being hidden (no coordinated
+ * omission). Returns when every sent stream has ended.
+ */
+export async function runOpenLoop(input: OpenLoopInput): Promise<LoadStats> {
+  if (!(input.ratePerSec > 0) || !Number.isFinite(input.ratePerSec)) throw new RangeError("ratePerSec must be > 0");
+  const intervalMs = 1000 / input.ratePerSec;
+  const prng = input.arrival === "poisson" ? createPrng(input.seed ?? 1) : undefined;
+  const maxInFlight = input.maxInFlight ?? Number.POSITIVE_INFINITY;
+  const abort = new AbortController();
+  const opts = callOptions(input, abort.signal);
+  const start = performance.now();
+  const windowEnd = start + input.durationMs;
+  let nextAt = start;
+  let scheduled = 0;
+  let sent = 0;
+  let completed = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+  let lastEnd = start;
+  const pending = new Set<Promise<void>>();
+  let slotWaiter: (() => void) | undefined;
+
+  const launch = (seq: number, intended: number) => {
+    sent++;
+    inFlight++;
+    if (inFlight > peakInFlight) peakInFlight = inFlight;
+    const p = runStreamCall(input.client, input.work(seq), intended, seq, opts).then((o) => {
+      inFlight--;
+      completed++;
+      lastEnd = performance.now();
+      pending.delete(p);
+      input.onOutcome(o);
+      const w = slotWaiter;
+      slotWaiter = undefined;
+      w?.();
+    });
+    pending.add(p);
+  };
+
+  while (scheduled < input.maxRequests && nextAt < windowEnd && !input.signal?.aborted) {
+    const now = performance.now();
+    if (nextAt > now) {
+      await sleep(Math.max(0, nextAt - now - 0.2));
+      // Timers fire up to ~1 ms early or late: spin briefly on the last fraction of a millisecond.
+      while (performance.now() < nextAt) await new Promise<void>((r) => setImmediate(r));
+    }
+    // Send everything that is due now (a batch when the generator fell behind), timed from its intended time.
+    let batch = 0;
+    while (scheduled < input.maxRequests && nextAt <= performance.now() && nextAt < windowEnd) {
+      const seq = scheduled++;
+      const intended = nextAt;
+      nextAt += prng ? -Math.log(1 - prng.next()) * intervalMs : intervalMs;
+      while (inFlight >= maxInFlight) await new Promise<void>((r) => (slotWaiter = r));
+      launch(seq, intended);
+      if (++batch % 64 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+  const windowMs = Math.min(performance.now(), windowEnd) - start;
+  const cancelledAtDrain = await drain(pending, input.drainMs ?? 10_000, abort, () => inFlight);
+  const elapsedMs = Math.max(lastEnd - start, 1e-3);
+  return {
+    scheduled,
+    sent,
+    completed,
+    cancelledAtDrain,
+    elapsedMs,
+    windowMs,
+    offeredRps: scheduled / (Math.max(windowMs, intervalMs) / 1000),
+    achievedRps: completed / (elapsedMs / 1000),
+    peakInFlight,
+  };
+}
+
+/**
+ * Runs `concurrency` workers that each send a request as soon as their previous one ends (closed loop), until the
+ * duration or request count is reached. Latency is timed from each actual send.
+ */
+export async function runClosedLoop(input: ClosedLoopInput): Promise<LoadStats> {
+  if (!(input.concurrency >= 1)) throw new RangeError("concurrency must be >= 1");
+  const abort = new AbortController();
+  const opts = callOptions(input, abort.signal);
+  const start = performance.now();
+  const windowEnd = start + input.durationMs;
+  let seqNext = 0;
+  let completed = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+  let lastEnd = start;
+  const worker = async () => {
+    while (seqNext < input.maxRequests && performance.now() < windowEnd && !input.signal?.aborted) {
+      const seq = seqNext++;
+      inFlight++;
+      if (inFlight > peakInFlight) peakInFlight = inFlight;
+      const o = await runStreamCall(input.client, input.work(seq), performance.now(), seq, opts);
+      inFlight--;
+      completed++;
+      lastEnd = performance.now();
+      input.onOutcome(o);
+    }
+  };
+  const workers = new Set<Promise<void>>();
+  for (let i = 0; i < input.concurrency; i++) {
+    const w = worker();
+    workers.add(w);
+    void w.then(() => workers.delete(w));
+  }
+  // Workers stop issuing at the window's end; give in-flight calls the drain window, then cancel them.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(workers),
+    new Promise<void>((r) => (timer = setTimeout(r, input.durationMs + (input.drainMs ?? 10_000)))),
+  ]);
+  clearTimeout(timer);
+  let cancelledAtDrain = 0;
+  if (workers.size > 0) {
+    cancelledAtDrain = inFlight;
+    abort.abort();
+    await Promise.all(workers);
+  }
+  const windowMs = Math.min(performance.now(), windowEnd) - start;
+  const elapsedMs = Math.max(lastEnd - start, 1e-3);
+  return {
+    scheduled: seqNext,
+    sent: seqNext,
+    completed,
+    cancelledAtDrain,
+    elapsedMs,
+    windowMs,
+    offeredRps: seqNext / (Math.max(windowMs, 1) / 1000),
+    achievedRps: completed / (elapsedMs / 1000),
+    peakInFlight,
+  };
+}
+
+async function drain(
+  pending: Set<Promise<void>>,
+  drainMs: number,
+  abort: AbortController,
+  inFlight: () => number,
+): Promise<number> {
+  if (pending.size === 0) return 0;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    Promise.all([...pending]).then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), drainMs))),
+  ]);
+  clearTimeout(timer);
+  if (!timedOut) return 0;
+  const n = inFlight();
+  abort.abort();
+  await Promise.all([...pending]);
+  return n;
+}
