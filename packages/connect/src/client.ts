@@ -1,0 +1,285 @@
+import * as http from "node:http";
+import * as https from "node:https";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { Duplex } from "node:stream";
+import {
+  type CallOptions as ConnectCallOptions,
+  type Client,
+  Code as ConnectCode,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import {
+  abortReason,
+  type CallOptions,
+  type ClientStats,
+  Code,
+  effectiveDeadline,
+  type InferenceClient,
+  InferenceService,
+  ModelwireError,
+} from "@modelwire/core";
+import { fromConnectError } from "./errors.js";
+import { backoffMs, isRetryable, resolveRetryPolicy, type RetryOptions, type RetryPolicy, sleep } from "./retry.js";
+import { type CallTiming, createTimingInterceptor } from "./timing.js";
+
+/** The wire protocol a {@link createConnectClient} client speaks. */
+export type ConnectProtocol = "grpc" | "connect" | "grpc-web";
+
+/** HTTP/2 keepalive of a client connection (PING frames). */
+export interface KeepaliveOptions {
+  /** Send a PING after this many ms without reading from the connection while calls are open. Default 30,000. */
+  intervalMs?: number;
+  /** A PING not answered within this many ms kills the connection (calls fail with UNAVAILABLE). Default 10,000. */
+  timeoutMs?: number;
+  /** Close a connection that has had no call for this many ms. Default 300,000. */
+  idleTimeoutMs?: number;
+  /** Also PING while no call is open. Default false. */
+  pingIdle?: boolean;
+}
+
+/** Options of {@link createConnectClient}. */
+export interface ConnectClientOptions {
+  /** The server's origin, e.g. `http://127.0.0.1:50051` (or `https://...`). */
+  baseUrl: string;
+  /** Wire protocol. Default `"grpc"`. */
+  protocol?: ConnectProtocol;
+  /** HTTP version. Default `"2"`; `"1.1"` works for `"connect"` and `"grpc-web"` only. */
+  httpVersion?: "2" | "1.1";
+  /** HTTP/2 keepalive (ignored over HTTP/1.1). */
+  keepalive?: KeepaliveOptions;
+  /** Retry policy; `false` turns retries off. Default: 3 attempts, 50 ms backoff doubling to 2 s, 20 % jitter. */
+  retry?: RetryOptions | false;
+  /** Extra Connect interceptors, outermost first. */
+  interceptors?: Interceptor[];
+  /** When set, a timing interceptor reports every attempt here. */
+  onTiming?: (timing: CallTiming) => void;
+  /** Sent as `authorization: Bearer <token>` with every call. */
+  authToken?: string;
+  /** TLS settings for `https://` (e.g. the test CA). */
+  tls?: Pick<tls.ConnectionOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername">;
+  /** Largest response message accepted, in bytes. Default 16 MiB. */
+  readMaxBytes?: number;
+  /** Largest request message sent, in bytes. Default 4 MiB. */
+  writeMaxBytes?: number;
+  /** Use JSON instead of binary Protobuf (Connect and gRPC-Web only make sense here). Default false. */
+  json?: boolean;
+}
+
+const transportNames: Record<ConnectProtocol, string> = { grpc: "connect-grpc", connect: "connect", "grpc-web": "grpc-web" };
+
+/**
+ * Creates an {@link InferenceClient} over connect-node: gRPC, the Connect protocol or gRPC-Web, on HTTP/2 (one
+ * session kept alive with PINGs) or HTTP/1.1 (a keep-alive agent). Deadlines travel as `grpc-timeout` /
+ * `connect-timeout-ms`; failures are {@link ModelwireError}s with the shared codes; UNAVAILABLE (and, before any
+ * response message, DEADLINE_EXCEEDED) is retried with exponential backoff and jitter.
+ */
+export function createConnectClient(options: ConnectClientOptions): InferenceClient {
+  const protocol = options.protocol ?? "grpc";
+  const httpVersion = options.httpVersion ?? "2";
+  const transportName = transportNames[protocol];
+  if (!transportName) throw new ModelwireError(`unknown protocol "${protocol}"`, Code.InvalidArgument, { field: "protocol" });
+  if (protocol === "grpc" && httpVersion !== "2") {
+    throw new ModelwireError("gRPC needs HTTP/2", Code.InvalidArgument, { field: "httpVersion" });
+  }
+  let url: URL;
+  try {
+    url = new URL(options.baseUrl);
+  } catch (e) {
+    throw new ModelwireError(`invalid baseUrl: ${options.baseUrl}`, Code.InvalidArgument, { field: "baseUrl" }, e);
+  }
+  const secure = url.protocol === "https:";
+  const policy = resolveRetryPolicy(options.retry);
+
+  const interceptors: Interceptor[] = [...(options.interceptors ?? [])];
+  if (options.onTiming) interceptors.push(createTimingInterceptor(options.onTiming));
+  if (options.authToken !== undefined) {
+    const value = `Bearer ${options.authToken}`;
+    interceptors.push((next) => (req) => {
+      req.header.set("authorization", value);
+      return next(req);
+    });
+  }
+
+  // Socket accounting: every connection the transport opens goes through here.
+  const conn = { opened: 0, bytesIn: 0, bytesOut: 0, live: new Set<net.Socket>() };
+  const trackSocket = <S extends net.Socket>(s: S): S => {
+    conn.opened++;
+    conn.live.add(s);
+    s.once("close", () => {
+      conn.live.delete(s);
+      conn.bytesIn += s.bytesRead;
+      conn.bytesOut += s.bytesWritten;
+    });
+    return s;
+  };
+
+  let sessionManager: Http2SessionManager | undefined;
+  let agent: http.Agent | undefined;
+  let transport: Transport;
+  const common = {
+    baseUrl: url.origin,
+    interceptors,
+    readMaxBytes: options.readMaxBytes ?? 16 * 1024 * 1024,
+    writeMaxBytes: options.writeMaxBytes ?? 4 * 1024 * 1024,
+    useBinaryFormat: !options.json,
+  };
+  if (httpVersion === "2") {
+    const ka = options.keepalive ?? {};
+    sessionManager = new Http2SessionManager(
+      url.origin,
+      {
+        pingIntervalMs: ka.intervalMs ?? 30_000,
+        pingTimeoutMs: ka.timeoutMs ?? 10_000,
+        idleConnectionTimeoutMs: ka.idleTimeoutMs ?? 300_000,
+        pingIdleConnection: ka.pingIdle ?? false,
+      },
+      {
+        createConnection: (authority: URL): Duplex => {
+          const port = Number(authority.port) || (secure ? 443 : 80);
+          const host = authority.hostname.replace(/^\[|\]$/g, "");
+          if (secure) {
+            return trackSocket(
+              tls.connect({ host, port, ALPNProtocols: ["h2"], servername: net.isIP(host) ? undefined : host, ...options.tls }),
+            );
+          }
+          const s = net.connect({ host, port, noDelay: true });
+          return trackSocket(s);
+        },
+      },
+    );
+    const t = { ...common, httpVersion: "2" as const, sessionManager };
+    transport =
+      protocol === "grpc" ? createGrpcTransport(t) : protocol === "connect" ? createConnectTransport(t) : createGrpcWebTransport(t);
+  } else {
+    agent = secure ? new https.Agent({ keepAlive: true, ...options.tls }) : new http.Agent({ keepAlive: true });
+    const origCreate = agent.createConnection.bind(agent) as (...a: unknown[]) => net.Socket;
+    (agent as unknown as { createConnection: (...a: unknown[]) => net.Socket }).createConnection = (...a) => {
+      const s = origCreate(...a);
+      s.setNoDelay(true);
+      return trackSocket(s);
+    };
+    const t = { ...common, httpVersion: "1.1" as const, nodeOptions: { agent } };
+    transport = protocol === "connect" ? createConnectTransport(t) : createGrpcWebTransport(t);
+  }
+
+  const client: Client<typeof InferenceService> = createClient(InferenceService, transport);
+  let active = 0;
+  let closed = false;
+
+  /** Per-attempt Connect call options from our CallOptions; throws DEADLINE_EXCEEDED when no time is left. */
+  function attemptOptions(options: CallOptions | undefined, deadline: number | undefined, unary: boolean): ConnectCallOptions {
+    if (closed) throw new ModelwireError("client is closed", Code.Unavailable);
+    if (options?.signal?.aborted) throw abortReason(options.signal);
+    let timeoutMs: number | undefined;
+    if (deadline !== undefined) {
+      timeoutMs = deadline - Date.now();
+      if (timeoutMs <= 0) throw new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { deadline: String(deadline) });
+    }
+    if (unary && policy.perAttemptTimeoutMs !== undefined) {
+      timeoutMs = timeoutMs === undefined ? policy.perAttemptTimeoutMs : Math.min(timeoutMs, policy.perAttemptTimeoutMs);
+    }
+    return { signal: options?.signal, timeoutMs, headers: options?.metadata };
+  }
+
+  function mapError(e: unknown, options: CallOptions | undefined): ModelwireError {
+    if (options?.signal?.aborted) return abortReason(options.signal);
+    return fromConnectError(e);
+  }
+
+  async function unary<T>(options: CallOptions | undefined, call: (o: ConnectCallOptions) => Promise<T>): Promise<T> {
+    const deadline = effectiveDeadline(options);
+    for (let attempt = 1; ; attempt++) {
+      const o = attemptOptions(options, deadline, true);
+      active++;
+      try {
+        return await call(o);
+      } catch (e) {
+        const err = mapError(e, options);
+        if (attempt >= policy.maxAttempts || !isRetryable(err, false, deadline)) throw err;
+      } finally {
+        active--;
+      }
+      await sleep(boundedBackoff(policy, attempt, deadline), options?.signal);
+    }
+  }
+
+  async function* stream<T>(options: CallOptions | undefined, open: (o: ConnectCallOptions) => AsyncIterable<T>): AsyncGenerator<T> {
+    const deadline = effectiveDeadline(options);
+    for (let attempt = 1; ; attempt++) {
+      const o = attemptOptions(options, deadline, false);
+      let received = false;
+      active++;
+      try {
+        for await (const m of open(o)) {
+          received = true;
+          yield m;
+        }
+        return;
+      } catch (e) {
+        const err = mapError(e, options);
+        if (attempt >= policy.maxAttempts || !isRetryable(err, received, deadline)) throw err;
+      } finally {
+        active--;
+      }
+      await sleep(boundedBackoff(policy, attempt, deadline), options?.signal);
+    }
+  }
+
+  return {
+    transport: transportName,
+    generate: (request, options) => stream(options, (o) => client.generate(request, o)),
+    chat: (request, options) => stream(options, (o) => client.chat(request, o)),
+    embed: (request, options) => unary(options, (o) => client.embed(request, o)),
+    list: (options) => unary(options, (o) => client.listModels({}, o)),
+    running: (options) => unary(options, (o) => client.listRunning({}, o)),
+    show: (request, options) => unary(options, (o) => client.showModel(request, o)),
+    version: (options) => unary(options, (o) => client.version({}, o)),
+    stats(): ClientStats {
+      let bytesIn = conn.bytesIn;
+      let bytesOut = conn.bytesOut;
+      for (const s of conn.live) {
+        bytesIn += s.bytesRead;
+        bytesOut += s.bytesWritten;
+      }
+      const extra: Record<string, number | string> = {
+        protocol,
+        httpVersion,
+        connectionsOpened: conn.opened,
+        bytesIn,
+        bytesOut,
+      };
+      if (sessionManager) {
+        const state = sessionManager.state();
+        extra.state = state;
+        const open = state === "open" || state === "idle" || state === "verifying" ? 1 : 0;
+        return { transport: transportName, open, active, idle: state === "idle" ? 1 : 0, queued: 0, extra };
+      }
+      const open = conn.live.size;
+      const free = Object.values(agent?.freeSockets ?? {}).reduce((n, l) => n + (l?.length ?? 0), 0);
+      return { transport: transportName, open, active, idle: free, queued: 0, extra };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      sessionManager?.abort(new ConnectError("client closed", ConnectCode.Canceled));
+      agent?.destroy();
+      for (const s of conn.live) s.destroy();
+    },
+  };
+}
+
+/** A backoff that never sleeps past the call's deadline. */
+function boundedBackoff(policy: RetryPolicy, attempt: number, deadline: number | undefined): number {
+  const ms = backoffMs(policy, attempt);
+  return deadline === undefined ? ms : Math.max(0, Math.min(ms, deadline - Date.now()));
+}

@@ -1,0 +1,208 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { timingSafeEqual } from "node:crypto";
+import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  Code,
+  InferenceService,
+  type ListenAddress,
+  ModelwireError,
+  noopObserver,
+  type ProtocolServer,
+  type ServerObserver,
+  type ServerStats,
+} from "@modelwire/core";
+import type { Engine } from "@modelwire/engine";
+import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
+import { createPrefaceSniffer } from "./sniff.js";
+
+/** Options of {@link createConnectServer}. */
+export interface ConnectServerOptions {
+  /** What the RPCs call. The gateway passes a guarded engine (overload → RESOURCE_EXHAUSTED). */
+  engine: Engine;
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port; 0 (default) picks a free one, reported by `listen()`. */
+  port?: number;
+  /** Serve TLS (HTTP/2 and, with `http1`, HTTP/1.1 negotiated by ALPN). PEM strings or buffers. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** When set, every call must carry `authorization: Bearer <token>`; others fail with UNAUTHENTICATED. */
+  authToken?: string;
+  /** Told about every call (protocol `"grpc"`, `"grpc-web"` or `"connect"`). */
+  observer?: ServerObserver;
+  /** Largest request message accepted, in bytes; bigger ones fail with RESOURCE_EXHAUSTED. Default 4 MiB. */
+  readMaxBytes?: number;
+  /** Largest response message sent, in bytes. Default 16 MiB. */
+  writeMaxBytes?: number;
+  /**
+   * Also serve HTTP/1.1 on the same port (the Connect protocol and gRPC-Web work over it; gRPC needs HTTP/2).
+   * Cleartext connections are told apart by the HTTP/2 connection preface; TLS ones by ALPN. Default true.
+   */
+  http1?: boolean;
+  /** HTTP/2 settings sent to clients (e.g. `maxConcurrentStreams`). */
+  http2Settings?: http2.Settings;
+  /** Longest deadline a client may ask for, in ms (longer ones are clamped). Default: no limit. */
+  maxTimeoutMs?: number;
+}
+
+const DEFAULT_READ_MAX = 4 * 1024 * 1024;
+const DEFAULT_WRITE_MAX = 16 * 1024 * 1024;
+
+/**
+ * Creates the Connect/gRPC/gRPC-Web server for the InferenceService: one connect-node handler on HTTP/2 cleartext
+ * (h2c), HTTP/1.1 on the same port, or TLS. Deadlines reach the engine, a client cancel stops it, message size
+ * limits answer RESOURCE_EXHAUSTED, and `close()` drains with HTTP/2 GOAWAY.
+ */
+export function createConnectServer(options: ConnectServerOptions): ProtocolServer {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 0;
+  const serveHttp1 = options.http1 ?? true;
+  const counter: InFlightCounter = { inFlight: 0 };
+  const shutdown = new AbortController();
+  const interceptors: Interceptor[] = [];
+  if (options.authToken !== undefined) interceptors.push(bearerAuth(options.authToken));
+
+  const handler = connectNodeAdapter({
+    routes: (router) =>
+      router.service(InferenceService, createInferenceServiceImpl(options.engine, options.observer ?? noopObserver, counter)),
+    readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX,
+    writeMaxBytes: options.writeMaxBytes ?? DEFAULT_WRITE_MAX,
+    maxTimeoutMs: options.maxTimeoutMs,
+    shutdownSignal: shutdown.signal,
+    interceptors,
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+  });
+
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  let closedBytesIn = 0;
+  let closedBytesOut = 0;
+  let closing = false;
+
+  const track = (socket: net.Socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      closedBytesIn += socket.bytesRead;
+      closedBytesOut += socket.bytesWritten;
+    });
+  };
+
+  // HTTP/1.1 handler: while draining, answer with `connection: close` and drop idle keep-alive sockets.
+  const h1Handler: http.RequestListener = (req, res) => {
+    if (closing) res.setHeader("connection", "close");
+    res.once("finish", () => {
+      if (closing) h1?.closeIdleConnections();
+    });
+    handler(req, res);
+  };
+
+  let h1: http.Server | undefined;
+  let h2: http2.Http2Server | http2.Http2SecureServer;
+  let front: net.Server;
+  if (options.tls) {
+    h2 = http2.createSecureServer(
+      { key: options.tls.key, cert: options.tls.cert, allowHTTP1: serveHttp1, settings: options.http2Settings },
+      (req, res) => (req.httpVersionMajor === 1 ? h1Handler(req as never, res as never) : handler(req, res)),
+    );
+    h2.on("connection", track);
+    front = h2;
+  } else {
+    h2 = http2.createServer({ settings: options.http2Settings }, handler);
+    if (serveHttp1) h1 = http.createServer({ noDelay: true, keepAliveTimeout: 30_000 }, h1Handler);
+    const h1Server = h1;
+    const sniff = createPrefaceSniffer({
+      http2: (socket) => h2.emit("connection", socket),
+      http1: (socket) => (h1Server ? h1Server.emit("connection", socket) : socket.destroy()),
+    });
+    front = net.createServer((socket) => {
+      track(socket);
+      if (h1Server) sniff(socket);
+      else h2.emit("connection", socket);
+    });
+  }
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (closing) session.close();
+  });
+
+  let addresses: ListenAddress[] | undefined;
+  let closePromise: Promise<void> | undefined;
+
+  return {
+    async listen() {
+      if (addresses) return addresses;
+      await new Promise<void>((resolve, reject) => {
+        const onError = (e: Error) => reject(new ModelwireError(`listen failed: ${e.message}`, Code.Unavailable, {}, e));
+        front.once("error", onError);
+        front.listen(port, host, () => {
+          front.off("error", onError);
+          resolve();
+        });
+      });
+      const a = front.address() as net.AddressInfo;
+      const hostPart = a.family === "IPv6" ? `[${a.address}]` : a.address;
+      addresses = [{ protocol: "connect", url: `${options.tls ? "https" : "http"}://${hostPart}:${a.port}` }];
+      return addresses;
+    },
+
+    close({ graceMs = 5_000 } = {}) {
+      if (closePromise) return closePromise;
+      closing = true;
+      closePromise = new Promise<void>((resolve) => {
+        let listenerClosed = !front.listening;
+        const maybeDone = () => {
+          if (listenerClosed && sockets.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        if (!listenerClosed) {
+          front.close(() => {
+            listenerClosed = true;
+            maybeDone();
+          });
+        }
+        for (const session of sessions) session.close(); // GOAWAY; streams in flight finish
+        h1?.closeIdleConnections();
+        for (const s of sockets) s.once("close", maybeDone);
+        const timer = setTimeout(() => {
+          shutdown.abort(new ConnectError("server shutting down", ConnectCode.Unavailable));
+          for (const session of sessions) session.destroy();
+          for (const s of sockets) s.destroy();
+        }, graceMs);
+        timer.unref();
+        maybeDone();
+      });
+      return closePromise;
+    },
+
+    stats(): ServerStats {
+      let bytesIn = closedBytesIn;
+      let bytesOut = closedBytesOut;
+      for (const s of sockets) {
+        bytesIn += s.bytesRead;
+        bytesOut += s.bytesWritten;
+      }
+      return { connections: sockets.size, inFlight: counter.inFlight, bytesIn, bytesOut };
+    },
+  };
+}
+
+/** A server interceptor that requires `authorization: Bearer <token>` (compared in constant time). */
+function bearerAuth(token: string): Interceptor {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return (next) => async (req) => {
+    const got = Buffer.from(req.header.get("authorization") ?? "");
+    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+      throw new ConnectError("missing or invalid bearer token", ConnectCode.Unauthenticated);
+    }
+    return next(req);
+  };
+}
