@@ -1,0 +1,288 @@
+import { readFileSync, statSync } from "node:fs";
+import { Code, ModelwireError } from "@modelwire/core";
+import { CONFIG_OPTION, type OptionSpec, SERVE_OPTIONS, optionByFlag, optionByKey } from "./options.js";
+
+/** Everything `modelwire serve` needs, resolved and validated. */
+export interface ServeConfig {
+  /** Address every listener binds. Default `127.0.0.1`. */
+  host: string;
+  /** Serve the Ollama HTTP API. */
+  http: boolean;
+  httpPort: number;
+  /** Serve Connect/gRPC/gRPC-Web. */
+  connect: boolean;
+  connectPort: number;
+  /** Serve MCP (Model Communication Protocol) over TCP. */
+  mcp: boolean;
+  mcpPort: number;
+  /** Also serve MCP on this Unix socket. */
+  mcpSocket?: string;
+  /** Serve the admin listener (health, metrics, control). */
+  admin: boolean;
+  adminPort: number;
+  /** Forward to this Ollama instead of the synthetic model. */
+  upstream?: string;
+  seed: number;
+  ttftMs: number;
+  interTokenMs: number;
+  tokens: number;
+  jitter: number;
+  /** Streams in flight across all protocols. */
+  maxStreams: number;
+  /** Calls waiting for a slot. */
+  maxQueue: number;
+  /** Bearer token every protocol requires. */
+  authToken?: string;
+  /** PEM certificate and key files for Connect/gRPC and MCP TCP. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Grace period for streams in flight on shutdown. */
+  graceMs: number;
+  /** Log only errors to stderr. */
+  quiet: boolean;
+}
+
+/** What {@link resolveServeConfig} reads. Everything but `argv` defaults to the real process. */
+export interface ConfigSources {
+  /** Arguments after `serve` (or after `main.js`). */
+  argv: readonly string[];
+  /** Environment; default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Reads a config file; default `readFileSync(path, "utf8")` with a 1 MiB limit. */
+  readFile?: (path: string) => string;
+}
+
+/** The result of parsing: either a config, or a request for help. */
+export type ParsedServeArgs = { help: true } | { help: false; config: ServeConfig };
+
+const MAX_CONFIG_BYTES = 1024 * 1024;
+const MAX_STRING = 4096;
+
+/** An `InvalidArgument` naming the bad option (as `metadata.option`, and `field` for uniformity). */
+export function badOption(option: string, message: string): ModelwireError {
+  return new ModelwireError(`${option}: ${message}`, Code.InvalidArgument, { option, field: option });
+}
+
+/**
+ * Resolves the serve configuration from flags > environment > config file > defaults. Throws `InvalidArgument`
+ * naming the offending option (`--http-port`, `MODELWIRE_TOKENS`, `config file key "ttftMs"` ...) for anything
+ * malformed, unknown or inconsistent; never anything else.
+ */
+export function resolveServeConfig(sources: ConfigSources): ParsedServeArgs {
+  const env = sources.env ?? process.env;
+  const flags = parseFlags(sources.argv);
+  if (flags.help) return { help: true };
+
+  const values = new Map<string, unknown>();
+  for (const o of SERVE_OPTIONS) values.set(o.key, o.defaultValue);
+
+  // Config file (lowest of the explicit sources).
+  const configPath = flags.configPath ?? nonEmpty(env[CONFIG_OPTION.env]);
+  if (configPath !== undefined) {
+    const fileValues = readConfigFile(configPath, sources.readFile ?? defaultReadFile);
+    for (const [k, v] of fileValues) values.set(k, v);
+  }
+  // Environment.
+  for (const o of SERVE_OPTIONS) {
+    const raw = env[o.env];
+    if (raw === undefined || raw === "") continue;
+    values.set(o.key, parseText(o, raw, o.env));
+  }
+  // Flags.
+  for (const [k, v] of flags.values) values.set(k, v);
+
+  const config = Object.fromEntries(values) as unknown as ServeConfig;
+  for (const k of Object.keys(config) as (keyof ServeConfig)[]) {
+    if (config[k] === undefined) delete config[k];
+  }
+  checkConsistency(config);
+  return { help: false, config };
+}
+
+interface ParsedFlags {
+  help: boolean;
+  configPath?: string;
+  values: Map<string, unknown>;
+}
+
+function parseFlags(argv: readonly string[]): ParsedFlags {
+  const out: ParsedFlags = { help: false, values: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      out.help = true;
+      continue;
+    }
+    if (!arg.startsWith("--") || arg === "--") {
+      throw badOption(arg, `unexpected argument "${clip(arg)}" (serve takes only --options; see --help)`);
+    }
+    const eq = arg.indexOf("=");
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    const takeValue = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith("--") && next.length > 2)) {
+        throw badOption(`--${name}`, "needs a value");
+      }
+      i++;
+      return next;
+    };
+    if (name === CONFIG_OPTION.flag) {
+      const v = takeValue();
+      if (v === "") throw badOption("--config", "needs a file path");
+      out.configPath = v;
+      continue;
+    }
+    let spec = optionByFlag(name);
+    if (spec?.kind === "switch") {
+      out.values.set(spec.key, inline === undefined ? true : parseText(spec, inline, `--${name}`));
+      continue;
+    }
+    if (!spec && name.startsWith("no-")) {
+      spec = optionByFlag(name.slice(3));
+      if (spec?.kind === "switch") {
+        if (inline !== undefined) throw badOption(`--${name}`, "takes no value");
+        out.values.set(spec.key, false);
+        continue;
+      }
+      spec = undefined;
+    }
+    if (!spec) throw badOption(`--${clip(name)}`, "unknown option");
+    out.values.set(spec.key, parseText(spec, takeValue(), `--${name}`));
+  }
+  return out;
+}
+
+/** Parses an option's text (flag or env var). */
+function parseText(spec: OptionSpec, raw: string, source: string): unknown {
+  if (raw.length > MAX_STRING) throw badOption(source, `value longer than ${MAX_STRING} characters`);
+  switch (spec.kind) {
+    case "switch": {
+      const v = raw.trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(v)) return true;
+      if (["0", "false", "no", "off"].includes(v)) return false;
+      throw badOption(source, `expected true or false, got "${clip(raw)}"`);
+    }
+    case "port":
+    case "int":
+    case "number": {
+      const t = raw.trim();
+      const n = t === "" ? Number.NaN : Number(t);
+      return checkNumber(spec, n, source, `"${clip(raw)}"`);
+    }
+    default:
+      return checkString(spec, raw, source);
+  }
+}
+
+function checkNumber(spec: OptionSpec, n: number, source: string, shown: string): number {
+  const integer = spec.kind !== "number";
+  const min = spec.kind === "port" ? 0 : (spec.min ?? Number.NEGATIVE_INFINITY);
+  const max = spec.kind === "port" ? 65535 : (spec.max ?? Number.POSITIVE_INFINITY);
+  const what = spec.kind === "port" ? "a port (0-65535)" : integer ? "an integer" : "a number";
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw badOption(source, `expected ${what}, got ${shown}`);
+  }
+  if (n < min || n > max || (spec.exclusiveMax && n >= max)) {
+    const upper = spec.exclusiveMax ? `below ${max}` : `at most ${max}`;
+    throw badOption(source, `expected ${what} at least ${min} and ${upper}, got ${shown}`);
+  }
+  return n;
+}
+
+function checkString(spec: OptionSpec, raw: string, source: string): string {
+  if (raw === "") throw badOption(source, "must not be empty");
+  if (raw.includes("\0")) throw badOption(source, "must not contain NUL");
+  if (spec.kind === "url") {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw badOption(source, `expected an http:// or https:// URL, got "${clip(raw)}"`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw badOption(source, `expected an http:// or https:// URL, got "${clip(raw)}"`);
+    }
+  }
+  return raw;
+}
+
+function readConfigFile(path: string, read: (path: string) => string): Map<string, unknown> {
+  let text: string;
+  try {
+    text = read(path);
+  } catch (e) {
+    if (e instanceof ModelwireError) throw e;
+    throw badOption("--config", `cannot read ${clip(path)}: ${(e as Error).message}`);
+  }
+  if (text.length > MAX_CONFIG_BYTES) throw badOption("--config", `${clip(path)} is larger than 1 MiB`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw badOption("--config", `${clip(path)} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw badOption("--config", `${clip(path)} must hold a JSON object`);
+  }
+  const out = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(json)) {
+    const spec = optionByKey(key);
+    const source = `config file key "${clip(key)}"`;
+    if (!spec) throw badOption(source, "unknown option");
+    if (value === null) continue;
+    if (spec.kind === "switch") {
+      if (typeof value !== "boolean") throw badOption(source, `expected true or false, got ${clip(JSON.stringify(value))}`);
+      out.set(key, value);
+    } else if (spec.kind === "port" || spec.kind === "int" || spec.kind === "number") {
+      if (typeof value !== "number") throw badOption(source, `expected a number, got ${clip(JSON.stringify(value))}`);
+      out.set(key, checkNumber(spec, value, source, String(value)));
+    } else {
+      if (typeof value !== "string") throw badOption(source, `expected a string, got ${clip(JSON.stringify(value))}`);
+      if (value.length > MAX_STRING) throw badOption(source, `value longer than ${MAX_STRING} characters`);
+      out.set(key, checkString(spec, value, source));
+    }
+  }
+  return out;
+}
+
+function defaultReadFile(path: string): string {
+  const size = statSync(path).size;
+  if (size > MAX_CONFIG_BYTES) throw badOption("--config", `${clip(path)} is larger than 1 MiB`);
+  return readFileSync(path, "utf8");
+}
+
+function checkConsistency(c: ServeConfig): void {
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
+    throw badOption(c.tlsCert === undefined ? "--tls-cert" : "--tls-key", "--tls-cert and --tls-key go together");
+  }
+  const used = new Map<number, string>();
+  const listeners: [boolean, number, string][] = [
+    [c.http, c.httpPort, "--http-port"],
+    [c.connect, c.connectPort, "--connect-port"],
+    [c.mcp, c.mcpPort, "--mcp-port"],
+    [c.admin, c.adminPort, "--admin-port"],
+  ];
+  for (const [on, port, flag] of listeners) {
+    if (!on || port === 0) continue;
+    const other = used.get(port);
+    if (other) throw badOption(flag, `port ${port} is also ${other}`);
+    used.set(port, flag);
+  }
+  if (!c.http && !c.connect && !c.mcp && c.mcpSocket === undefined) {
+    throw badOption("--no-http", "every protocol listener is switched off; nothing to serve");
+  }
+  if (/\s/.test(c.host)) throw badOption("--host", `"${clip(c.host)}" is not a host address`);
+  if (c.authToken !== undefined && !/^[\x21-\x7e]+$/.test(c.authToken)) {
+    throw badOption("--auth-token", "must be printable ASCII without spaces (it travels in an HTTP header)");
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

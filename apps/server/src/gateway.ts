@@ -1,0 +1,268 @@
+import { readFile } from "node:fs/promises";
+import {
+  type ClientStats,
+  Code,
+  type ListenAddress,
+  ModelwireError,
+  type ProtocolServer,
+  type ServerStats,
+} from "@modelwire/core";
+import {
+  type Admission,
+  type AdmissionStats,
+  type Engine,
+  type EngineStats,
+  type SyntheticEngine,
+  type SyntheticEngineOptions,
+  type UpstreamEngine,
+  createAdmission,
+  createSyntheticEngine,
+  createUpstreamEngine,
+  guardEngine,
+} from "@modelwire/engine";
+import { type AdminServer, createAdminServer } from "./admin.js";
+import { type ServeConfig, badOption } from "./config.js";
+import { defaultServeConfig } from "./defaults.js";
+import { drainingEngine } from "./draining-engine.js";
+import { type GatewayMetrics, createGatewayMetrics } from "./metrics.js";
+import { type ProtocolName, createProtocolServers, loadOllamaClient } from "./protocols.js";
+
+/** The `/control/stats` document (see the gateway contract). */
+export interface ControlStats {
+  pid: number;
+  uptimeMs: number;
+  cpu: { userMicros: number; systemMicros: number };
+  rssBytes: number;
+  maxRssBytes: number;
+  engine: EngineStats;
+  admission: AdmissionStats;
+  servers: Record<ProtocolName, ServerStats>;
+  /** `"synthetic"` or `"upstream"` (additive to the contract). */
+  mode: "synthetic" | "upstream";
+  /** The synthetic knobs in force (synthetic mode; additive). */
+  engineConfig?: SyntheticKnobs;
+  /** The upstream client's pool figures (upstream mode; additive). */
+  upstream?: ClientStats;
+}
+
+/** The synthetic engine knobs the control endpoint reads and changes. */
+export interface SyntheticKnobs {
+  ttftMs: number;
+  interTokenMs: number;
+  tokens: number;
+  jitter: number;
+  seed: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** The configuration it runs with. */
+  readonly config: Readonly<ServeConfig>;
+  /** Every bound address, in ready-line order. */
+  readonly addresses: readonly ListenAddress[];
+  /** Milliseconds from process start to every listener bound. */
+  readonly startupMs: number;
+  /** The engine behind every protocol (unguarded: its counters are the ones `/control/stats` shows). */
+  readonly engine: Engine;
+  /** The synthetic engine, unless in upstream mode. */
+  readonly synthetic?: SyntheticEngine;
+  /** The shared overload guard. */
+  readonly admission: Admission;
+  readonly metrics: GatewayMetrics;
+  /** True once shutdown began. */
+  readonly draining: boolean;
+  /** The URL bound for a protocol (`http`, `connect`, `mcp-tcp`, `mcp-uds`, `admin`). */
+  url(protocol: string): string | undefined;
+  /** The JSON ready line (without newline). */
+  readyLine(): string;
+  /** The `/control/stats` document now. */
+  stats(): ControlStats;
+  /**
+   * Drains: new streams are refused (`Unavailable`), listeners stop accepting, streams in flight may finish within
+   * `graceMs` (default: the config's), then connections are cut and the engine and admin listener close.
+   * Idempotent.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** Logs a line to stderr (never stdout: stdout carries only the ready line). */
+export type Logger = (line: string) => void;
+
+/**
+ * Starts the gateway: the engine (synthetic, or upstream through the HTTP client), the shared admission, every
+ * enabled protocol listener and the admin listener. Resolves when all are bound. Fails with a coded
+ * ModelwireError (InvalidArgument naming an option, Unavailable for a port in use), closing what it opened.
+ */
+export async function startGateway(config: Partial<ServeConfig> = {}, log: Logger = () => {}): Promise<Gateway> {
+  const cfg: ServeConfig = { ...defaultServeConfig(), ...stripUndefined(config) };
+  const startedAt = performance.now();
+
+  let synthetic: SyntheticEngine | undefined;
+  let upstream: UpstreamEngine | undefined;
+  let engine: Engine;
+  if (cfg.upstream !== undefined) {
+    const createClient = await loadOllamaClient();
+    upstream = createUpstreamEngine(createClient(cfg.upstream));
+    engine = upstream;
+  } else {
+    synthetic = createSyntheticEngine({
+      seed: cfg.seed,
+      ttftMs: cfg.ttftMs,
+      interTokenMs: cfg.interTokenMs,
+      tokens: cfg.tokens,
+      jitter: cfg.jitter,
+    });
+    engine = synthetic;
+  }
+
+  const admission = createAdmission({ maxInFlight: cfg.maxStreams, maxQueue: cfg.maxQueue });
+  let draining = false;
+  const served = drainingEngine(guardEngine(engine, admission), () => draining);
+  const metrics = createGatewayMetrics({
+    engine: () => engine.stats(),
+    admission: () => admission.stats(),
+    upstream: upstream ? () => upstream.upstreamStats() : undefined,
+  });
+
+  const tls = cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? await readTls(cfg.tlsCert, cfg.tlsKey) : undefined;
+
+  const servers = await createProtocolServers(cfg, { engine: served, observer: metrics.observer, tls });
+  for (const s of servers) metrics.addServer(s.name, s.server);
+
+  const started = performance.now();
+  let admin: AdminServer | undefined;
+  const gatewayStats = (): ControlStats => {
+    const cpu = process.cpuUsage();
+    const usage = process.resourceUsage();
+    const zero: ServerStats = { connections: 0, inFlight: 0, bytesIn: 0, bytesOut: 0 };
+    const byName = Object.fromEntries(servers.map((s) => [s.name, s.server.stats()]));
+    return {
+      pid: process.pid,
+      uptimeMs: performance.now() - started,
+      cpu: { userMicros: cpu.user, systemMicros: cpu.system },
+      rssBytes: process.memoryUsage.rss(),
+      maxRssBytes: usage.maxRSS * 1024,
+      engine: engine.stats(),
+      admission: admission.stats(),
+      servers: { http: byName.http ?? zero, connect: byName.connect ?? zero, mcp: byName.mcp ?? zero },
+      mode: upstream ? "upstream" : "synthetic",
+      engineConfig: synthetic ? knobs(synthetic) : undefined,
+      upstream: upstream?.upstreamStats(),
+    };
+  };
+  if (cfg.admin) {
+    admin = createAdminServer({
+      host: cfg.host,
+      port: cfg.adminPort,
+      handlers: {
+        healthy: () => !draining,
+        metrics: () => metrics.render(),
+        stats: gatewayStats,
+        reset: () => engine.resetStats(),
+        configureEngine: (body) => {
+          if (!synthetic) {
+            throw new ModelwireError("the engine is an upstream Ollama; its knobs cannot be changed", Code.FailedPrecondition);
+          }
+          synthetic.configure(parseKnobs(body));
+          return knobs(synthetic);
+        },
+      },
+    });
+  }
+
+  // Bind everything at once; on any failure, close what did bind.
+  const listening = await Promise.allSettled([
+    ...servers.map((s) => s.server.listen()),
+    admin ? admin.listen() : Promise.resolve([]),
+  ]);
+  const failed = listening.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await Promise.allSettled([...servers.map((s) => s.server.close({ graceMs: 0 })), admin?.close(), engine.close()]);
+    const cause = ModelwireError.from(failed.reason, Code.Unavailable);
+    const index = listening.indexOf(failed);
+    const flag = index < servers.length ? servers[index].flag : "--admin-port";
+    throw new ModelwireError(`${flag}: cannot listen: ${cause.rawMessage}`, cause.code, { option: flag }, cause);
+  }
+  const addresses = listening.flatMap((r) => (r as PromiseFulfilledResult<ListenAddress[]>).value);
+  const startupMs = performance.now();
+  metrics.setStartupSeconds(startupMs / 1000);
+  log(
+    `modelwire: ready in ${startupMs.toFixed(1)} ms since process start (${(startupMs - startedAt).toFixed(1)} ms in startGateway); ` +
+      `engine ${upstream ? `upstream ${cfg.upstream}` : "synthetic"}; ${addresses.map((a) => `${a.protocol} ${a.url}`).join(", ")}`,
+  );
+
+  let closing: Promise<void> | undefined;
+  const gateway: Gateway = {
+    config: cfg,
+    addresses,
+    startupMs,
+    engine,
+    synthetic,
+    admission,
+    metrics,
+    get draining() {
+      return draining;
+    },
+    url: (protocol) => addresses.find((a) => a.protocol === protocol)?.url,
+    readyLine: () =>
+      JSON.stringify({ event: "ready", pid: process.pid, startupMs: Math.round(startupMs * 10) / 10, addresses }),
+    stats: gatewayStats,
+    close(options = {}) {
+      if (closing) return closing;
+      draining = true;
+      const graceMs = options.graceMs ?? cfg.graceMs;
+      closing = (async () => {
+        const t0 = performance.now();
+        await Promise.allSettled(servers.map((s) => s.server.close({ graceMs })));
+        await Promise.allSettled([engine.close()]);
+        await admin?.close();
+        log(`modelwire: closed in ${(performance.now() - t0).toFixed(0)} ms`);
+      })();
+      return closing;
+    },
+  };
+  return gateway;
+}
+
+function knobs(engine: SyntheticEngine): SyntheticKnobs {
+  const c = engine.config;
+  return { ttftMs: c.ttftMs, interTokenMs: c.interTokenMs, tokens: c.tokens, jitter: c.jitter, seed: c.seed };
+}
+
+const KNOB_FIELDS = ["ttftMs", "interTokenMs", "tokens", "jitter", "seed"] as const;
+
+/** Validates a `/control/engine` body: an object with only known numeric knobs. */
+function parseKnobs(body: unknown): SyntheticEngineOptions {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ModelwireError("body must be a JSON object of engine knobs", Code.InvalidArgument, { field: "body" });
+  }
+  const out: SyntheticEngineOptions = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (!(KNOB_FIELDS as readonly string[]).includes(k)) {
+      throw new ModelwireError(`unknown engine knob "${k.slice(0, 64)}" (expected ${KNOB_FIELDS.join(", ")})`, Code.InvalidArgument, {
+        field: k.slice(0, 64),
+      });
+    }
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new ModelwireError(`${k} must be a finite number`, Code.InvalidArgument, { field: k });
+    }
+    out[k as (typeof KNOB_FIELDS)[number]] = v;
+  }
+  return out;
+}
+
+async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (path: string, flag: string) => {
+    try {
+      return await readFile(path);
+    } catch (e) {
+      throw badOption(flag, `cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
+  const [cert, key] = await Promise.all([read(certPath, "--tls-cert"), read(keyPath, "--tls-key")]);
+  return { cert, key };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

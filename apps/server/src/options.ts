@@ -1,0 +1,295 @@
+/**
+ * The table of `modelwire serve` options: one row per option drives the flag parser, the environment and config
+ * file readers, and the `--help` text, so the three sources and the documentation cannot drift apart.
+ */
+
+/** How an option's value is read and checked. */
+export type OptionKind = "switch" | "port" | "int" | "number" | "string" | "path" | "url";
+
+/** One `modelwire serve` option. */
+export interface OptionSpec {
+  /** The config key (camelCase, also the config file key). */
+  key: string;
+  /** The flag without dashes, e.g. `http-port`. For a switch, `--no-<flag>` turns it off. */
+  flag: string;
+  /** The environment variable that sets it. */
+  env: string;
+  kind: OptionKind;
+  /** Default value; `undefined` means "off / not set". */
+  defaultValue: boolean | number | string | undefined;
+  /** Placeholder shown in help, e.g. `PORT`. */
+  placeholder?: string;
+  /** Smallest allowed value (numbers). */
+  min?: number;
+  /** Largest allowed value (numbers); `exclusiveMax` makes it exclusive. */
+  max?: number;
+  exclusiveMax?: boolean;
+  /** Help section. */
+  group: "Listeners" | "Engine" | "Limits" | "Security" | "Process";
+  /** One-line description. */
+  help: string;
+}
+
+/** Every `modelwire serve` option, in help order. */
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "host",
+    flag: "host",
+    env: "MODELWIRE_HOST",
+    kind: "string",
+    defaultValue: "127.0.0.1",
+    placeholder: "ADDR",
+    group: "Listeners",
+    help: "address every listener binds",
+  },
+  {
+    key: "http",
+    flag: "http",
+    env: "MODELWIRE_HTTP",
+    kind: "switch",
+    defaultValue: true,
+    group: "Listeners",
+    help: "serve the Ollama HTTP API",
+  },
+  {
+    key: "httpPort",
+    flag: "http-port",
+    env: "MODELWIRE_HTTP_PORT",
+    kind: "port",
+    defaultValue: 11535,
+    placeholder: "PORT",
+    group: "Listeners",
+    help: "Ollama HTTP API port (0 = any free port)",
+  },
+  {
+    key: "connect",
+    flag: "connect",
+    env: "MODELWIRE_CONNECT",
+    kind: "switch",
+    defaultValue: true,
+    group: "Listeners",
+    help: "serve Connect/gRPC/gRPC-Web over HTTP/2",
+  },
+  {
+    key: "connectPort",
+    flag: "connect-port",
+    env: "MODELWIRE_CONNECT_PORT",
+    kind: "port",
+    defaultValue: 11536,
+    placeholder: "PORT",
+    group: "Listeners",
+    help: "Connect/gRPC port (h2c, or h2 with --tls-cert)",
+  },
+  {
+    key: "mcp",
+    flag: "mcp",
+    env: "MODELWIRE_MCP",
+    kind: "switch",
+    defaultValue: true,
+    group: "Listeners",
+    help: "serve MCP, the Model Communication Protocol, over TCP",
+  },
+  {
+    key: "mcpPort",
+    flag: "mcp-port",
+    env: "MODELWIRE_MCP_PORT",
+    kind: "port",
+    defaultValue: 11537,
+    placeholder: "PORT",
+    group: "Listeners",
+    help: "MCP TCP port (TLS with --tls-cert)",
+  },
+  {
+    key: "mcpSocket",
+    flag: "mcp-socket",
+    env: "MODELWIRE_MCP_SOCKET",
+    kind: "path",
+    defaultValue: undefined,
+    placeholder: "PATH",
+    group: "Listeners",
+    help: "also serve MCP on this Unix socket (off unless given)",
+  },
+  {
+    key: "admin",
+    flag: "admin",
+    env: "MODELWIRE_ADMIN",
+    kind: "switch",
+    defaultValue: true,
+    group: "Listeners",
+    help: "serve /healthz, /metrics and /control/*",
+  },
+  {
+    key: "adminPort",
+    flag: "admin-port",
+    env: "MODELWIRE_ADMIN_PORT",
+    kind: "port",
+    defaultValue: 11538,
+    placeholder: "PORT",
+    group: "Listeners",
+    help: "admin port (plain HTTP/1.1)",
+  },
+  {
+    key: "upstream",
+    flag: "upstream",
+    env: "MODELWIRE_UPSTREAM",
+    kind: "url",
+    defaultValue: undefined,
+    placeholder: "URL",
+    group: "Engine",
+    help: "forward every call to this Ollama (e.g. http://127.0.0.1:11434) instead of the synthetic model",
+  },
+  {
+    key: "seed",
+    flag: "seed",
+    env: "MODELWIRE_SEED",
+    kind: "int",
+    defaultValue: 42,
+    min: 0,
+    max: 2 ** 32 - 1,
+    placeholder: "N",
+    group: "Engine",
+    help: "synthetic model seed (output is a pure function of seed, model and prompt)",
+  },
+  {
+    key: "ttftMs",
+    flag: "ttft-ms",
+    env: "MODELWIRE_TTFT_MS",
+    kind: "number",
+    defaultValue: 0,
+    min: 0,
+    max: 3_600_000,
+    placeholder: "MS",
+    group: "Engine",
+    help: "synthetic time to first token",
+  },
+  {
+    key: "interTokenMs",
+    flag: "inter-token-ms",
+    env: "MODELWIRE_INTER_TOKEN_MS",
+    kind: "number",
+    defaultValue: 0,
+    min: 0,
+    max: 3_600_000,
+    placeholder: "MS",
+    group: "Engine",
+    help: "synthetic delay between tokens",
+  },
+  {
+    key: "tokens",
+    flag: "tokens",
+    env: "MODELWIRE_TOKENS",
+    kind: "int",
+    defaultValue: 16,
+    min: 0,
+    max: 1_000_000,
+    placeholder: "N",
+    group: "Engine",
+    help: "synthetic tokens per reply when the request sets no num_predict",
+  },
+  {
+    key: "jitter",
+    flag: "jitter",
+    env: "MODELWIRE_JITTER",
+    kind: "number",
+    defaultValue: 0,
+    min: 0,
+    max: 1,
+    exclusiveMax: true,
+    placeholder: "R",
+    group: "Engine",
+    help: "relative jitter of each synthetic delay, in [0, 1)",
+  },
+  {
+    key: "maxStreams",
+    flag: "max-streams",
+    env: "MODELWIRE_MAX_STREAMS",
+    kind: "int",
+    defaultValue: 256,
+    min: 1,
+    max: 1_000_000,
+    placeholder: "N",
+    group: "Limits",
+    help: "streams (generate, chat, embed) in flight across all protocols",
+  },
+  {
+    key: "maxQueue",
+    flag: "max-queue",
+    env: "MODELWIRE_MAX_QUEUE",
+    kind: "int",
+    defaultValue: 0,
+    min: 0,
+    max: 1_000_000,
+    placeholder: "N",
+    group: "Limits",
+    help: "calls allowed to wait for a slot; beyond it each protocol answers \"busy\" at once",
+  },
+  {
+    key: "authToken",
+    flag: "auth-token",
+    env: "MODELWIRE_AUTH_TOKEN",
+    kind: "string",
+    defaultValue: undefined,
+    placeholder: "TOKEN",
+    group: "Security",
+    help: "require `Authorization: Bearer TOKEN` on every protocol (the admin listener stays open)",
+  },
+  {
+    key: "tlsCert",
+    flag: "tls-cert",
+    env: "MODELWIRE_TLS_CERT",
+    kind: "path",
+    defaultValue: undefined,
+    placeholder: "FILE",
+    group: "Security",
+    help: "PEM certificate: serve Connect/gRPC and MCP TCP over TLS (needs --tls-key)",
+  },
+  {
+    key: "tlsKey",
+    flag: "tls-key",
+    env: "MODELWIRE_TLS_KEY",
+    kind: "path",
+    defaultValue: undefined,
+    placeholder: "FILE",
+    group: "Security",
+    help: "PEM private key for --tls-cert",
+  },
+  {
+    key: "graceMs",
+    flag: "grace-ms",
+    env: "MODELWIRE_GRACE_MS",
+    kind: "int",
+    defaultValue: 5000,
+    min: 0,
+    max: 3_600_000,
+    placeholder: "MS",
+    group: "Process",
+    help: "on SIGTERM/SIGINT, how long streams in flight may take to finish before connections are cut",
+  },
+  {
+    key: "quiet",
+    flag: "quiet",
+    env: "MODELWIRE_QUIET",
+    kind: "switch",
+    defaultValue: false,
+    group: "Process",
+    help: "log nothing to stderr but errors (the ready line still goes to stdout)",
+  },
+];
+
+/** The option that names a JSON config file (read before the others; flags and env win over it). */
+export const CONFIG_OPTION = {
+  flag: "config",
+  env: "MODELWIRE_CONFIG",
+  placeholder: "FILE",
+  help: "JSON file with any of the options above as camelCase keys",
+} as const;
+
+/** Finds an option by its flag (without dashes). */
+export function optionByFlag(flag: string): OptionSpec | undefined {
+  return SERVE_OPTIONS.find((o) => o.flag === flag);
+}
+
+/** Finds an option by its config key. */
+export function optionByKey(key: string): OptionSpec | undefined {
+  return SERVE_OPTIONS.find((o) => o.key === key);
+}

@@ -1,0 +1,79 @@
+import type { InferenceClient, ProtocolServer, ServerObserver } from "@modelwire/core";
+import type { Engine } from "@modelwire/engine";
+import type { ServeConfig } from "./config.js";
+
+// TEMPORARY until the protocol packages land: untyped specifiers so this package builds meanwhile.
+// biome-ignore lint/suspicious/noExplicitAny: temporary
+type Loose = any;
+const load = (name: string): Promise<Loose> => import(name);
+
+/** The protocol families the gateway serves (the keys of `/control/stats` `servers`). */
+export type ProtocolName = "http" | "connect" | "mcp";
+
+/** A protocol server with the name and flag it is reported under. */
+export interface NamedServer {
+  name: ProtocolName;
+  /** The flag that configures its port (named in listen errors). */
+  flag: string;
+  server: ProtocolServer;
+}
+
+/** What every protocol server gets from the gateway. */
+export interface SharedServerOptions {
+  /** The guarded, drain-aware engine. */
+  engine: Engine;
+  observer: ServerObserver;
+  /** PEM certificate and key (Connect/gRPC and MCP TCP). */
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+/**
+ * Creates the enabled protocol servers (not yet listening). Each protocol package is imported only when its
+ * listener is on, and the imports run in parallel, so a gateway with fewer protocols starts faster and smaller.
+ */
+export async function createProtocolServers(cfg: ServeConfig, shared: SharedServerOptions): Promise<NamedServer[]> {
+  const { engine, observer, tls } = shared;
+  const authToken = cfg.authToken;
+  const jobs: Promise<NamedServer>[] = [];
+  if (cfg.http) {
+    jobs.push(
+      load("@modelwire/http").then(({ createOllamaServer }) => ({
+        name: "http",
+        flag: "--http-port",
+        server: createOllamaServer({ engine, host: cfg.host, port: cfg.httpPort, authToken, observer }),
+      })),
+    );
+  }
+  if (cfg.connect) {
+    jobs.push(
+      load("@modelwire/connect").then(({ createConnectServer }) => ({
+        name: "connect",
+        flag: "--connect-port",
+        server: createConnectServer({ engine, host: cfg.host, port: cfg.connectPort, authToken, observer, tls }),
+      })),
+    );
+  }
+  if (cfg.mcp || cfg.mcpSocket !== undefined) {
+    jobs.push(
+      load("@modelwire/mcp").then(({ createMcpServer }) => ({
+        name: "mcp",
+        flag: cfg.mcp ? "--mcp-port" : "--mcp-socket",
+        server: createMcpServer({
+          engine,
+          authToken,
+          observer,
+          tcp: cfg.mcp ? { host: cfg.host, port: cfg.mcpPort } : undefined,
+          unix: cfg.mcpSocket !== undefined ? { path: cfg.mcpSocket } : undefined,
+          tls,
+        }),
+      })),
+    );
+  }
+  return Promise.all(jobs);
+}
+
+/** Loads the HTTP package's Ollama client lazily (upstream mode only). */
+export async function loadOllamaClient(): Promise<(url: string) => InferenceClient> {
+  const { createOllamaClient } = await load("@modelwire/http");
+  return (url) => createOllamaClient({ host: url });
+}
