@@ -1,0 +1,69 @@
+import { create } from "@bufbuild/protobuf";
+import { GenerateRequestSchema } from "@modelwire/core";
+import { createSyntheticEngine } from "@modelwire/engine";
+import { afterEach, describe, expect, it } from "vitest";
+import { runStreamCall } from "../stream-call.js";
+import { createEchoClient } from "./echo-client.js";
+import { createEchoServer } from "./echo-server.js";
+import { createFrameDecoder, encodeFrame } from "./frame.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function start(engineOpts = {}) {
+  const engine = createSyntheticEngine(engineOpts);
+  const server = createEchoServer({ engine });
+  const [addr] = await server.listen();
+  const client = createEchoClient({ url: addr.url, connections: 2 });
+  cleanups.push(() => client.close(), () => server.close());
+  return { engine, server, client };
+}
+
+describe("echo floor", () => {
+  it("decodes frames split at any byte", () => {
+    const bytes = Buffer.concat([encodeFrame(1, 2, "héllo"), encodeFrame(7, 3)]);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const d = createFrameDecoder();
+      const frames = [...d(bytes.subarray(0, cut)), ...d(bytes.subarray(cut))];
+      expect(frames.map((f) => [f.streamId, f.type, f.payload.toString()])).toEqual([[1, 2, "héllo"], [7, 3, ""]]);
+    }
+    const d = createFrameDecoder();
+    const huge = Buffer.alloc(9);
+    huge.writeUInt32BE(2 ** 30, 0);
+    expect(() => d(huge)).toThrow(RangeError);
+  });
+
+  it("streams exactly the synthetic engine's tokens, concurrently, and counts bytes", async () => {
+    const { engine, server, client } = await start({ tokens: 8 });
+    const items = Array.from({ length: 20 }, (_, i) => {
+      const request = { model: "synthetic:latest", prompt: `prompt ${i}`, options: { numPredict: 5 + i } };
+      return { request, expected: engine.expectedGenerate(create(GenerateRequestSchema, request)) };
+    });
+    const outs = await Promise.all(items.map((it, i) => runStreamCall(client, it, performance.now(), i)));
+    for (const [i, o] of outs.entries()) {
+      expect(o.code).toBe("ok");
+      expect(o.verify?.ok).toBe(true);
+      expect(o.metrics.tokens).toBe(5 + i);
+    }
+    const s = server.stats();
+    expect(s.bytesIn).toBeGreaterThan(20 * 40);
+    expect(s.bytesOut).toBeGreaterThan(outs.reduce((n, o) => n + o.metrics.tokens, 0) * 10);
+    expect(s.inFlight).toBe(0);
+  });
+
+  it("reports an engine error with its code and cancels on abort", async () => {
+    const { client, engine } = await start({ interTokenMs: 50, tokens: 100 });
+    const bad = await runStreamCall(client, { request: { model: "nope", prompt: "x" } }, performance.now(), 0);
+    expect(bad.code).toBe("not_found");
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 150);
+    const o = await runStreamCall(client, { request: { model: "synthetic:latest", prompt: "x" } }, performance.now(), 1, { signal: ac.signal });
+    expect(o.code).toBe("canceled");
+    expect(o.metrics.tokens).toBeGreaterThan(0);
+    expect(o.metrics.tokens).toBeLessThan(100);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(engine.stats().inFlight).toBe(0);
+  });
+});
