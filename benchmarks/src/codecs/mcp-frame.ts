@@ -1,0 +1,102 @@
+/**
+ * MCP (Model Communication Protocol, modelwire's binary framed protocol) frames through @modelwire/mcp-codec:
+ * a request is an OPEN frame (20-byte header, 8-byte method/timeout prefix, then an InferenceRequest whose
+ * `input_data` holds the serialized GenerateRequest); a reply chunk is a DATA frame (the last one an END frame)
+ * whose payload is the serialized GenerateResponse. Decoding runs the incremental frame decoder.
+ */
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  Code,
+  DataType,
+  type GenerateRequest,
+  GenerateRequestSchema,
+  type GenerateResponse,
+  GenerateResponseSchema,
+  InferenceRequestSchema,
+  ModelwireError,
+} from "@modelwire/core";
+import { type Frame, FrameType, Method, createFrameDecoder, encodeFrame, encodeOpenFrame, decodeOpenPayload } from "@modelwire/mcp-codec";
+import type { Codec, FrameReader, StreamCodec } from "./codec.js";
+import { MAX_MESSAGE_BYTES } from "./protobuf.js";
+
+/** The stream id the bench frames carry. */
+export const BENCH_STREAM_ID = 1;
+
+function frameReader<T>(accept: (f: Frame) => T): FrameReader<T> {
+  const decoder = createFrameDecoder({ maxFrameSize: MAX_MESSAGE_BYTES });
+  return {
+    get pending() {
+      return decoder.buffered;
+    },
+    push(chunk) {
+      decoder.push(chunk);
+      const out: T[] = [];
+      for (let f = decoder.next(); f !== undefined; f = decoder.next()) out.push(accept(f));
+      return out;
+    },
+  };
+}
+
+function readOne<T>(bytes: Uint8Array, accept: (f: Frame) => T): T {
+  const reader = frameReader(accept);
+  const out = reader.push(bytes);
+  if (out.length !== 1 || reader.pending !== 0) {
+    throw new ModelwireError(`expected exactly one MCP frame, read ${out.length} (+${reader.pending} bytes)`, Code.InvalidArgument);
+  }
+  return out[0];
+}
+
+function wrongFrame(f: Frame, want: string): ModelwireError {
+  return new ModelwireError(`expected ${want}, got frame type ${f.type} on stream ${f.streamId}`, Code.InvalidArgument);
+}
+
+/** Encodes a GenerateRequest as the OPEN frame a client sends. */
+export function encodeRequestFrame(req: GenerateRequest): Uint8Array {
+  const inner = toBinary(GenerateRequestSchema, req);
+  const body = toBinary(InferenceRequestSchema, create(InferenceRequestSchema, { modelVersion: req.model, inputData: inner }));
+  return encodeOpenFrame(BENCH_STREAM_ID, DataType.GENERATE_REQUEST, Method.Generate, 0, body);
+}
+
+/** What a server does with an OPEN frame: unwrap the InferenceRequest and decode its GenerateRequest. */
+export function acceptRequestFrame(f: Frame): GenerateRequest {
+  if (f.type !== FrameType.Open || f.dataType !== DataType.GENERATE_REQUEST) throw wrongFrame(f, "an OPEN frame of a GenerateRequest");
+  const open = decodeOpenPayload(f.payload);
+  const inference = fromBinary(InferenceRequestSchema, open.body);
+  return fromBinary(GenerateRequestSchema, inference.inputData);
+}
+
+/** Encodes one reply chunk as a DATA frame, or the final chunk (`done`) as the END frame. */
+export function encodeResponseFrame(res: GenerateResponse, sequence: number): Uint8Array {
+  return encodeFrame({
+    type: res.done ? FrameType.End : FrameType.Data,
+    streamId: BENCH_STREAM_ID,
+    sequence,
+    payload: toBinary(GenerateResponseSchema, res),
+  });
+}
+
+/** What a client does with a DATA or END frame. */
+export function acceptResponseFrame(f: Frame): GenerateResponse {
+  if (f.type !== FrameType.Data && f.type !== FrameType.End) throw wrongFrame(f, "a DATA or END frame");
+  return fromBinary(GenerateResponseSchema, f.payload);
+}
+
+/** Full MCP request frames. */
+export function mcpRequestCodec(): Codec<GenerateRequest> & StreamCodec<GenerateRequest> {
+  return {
+    encode: encodeRequestFrame,
+    decode: (bytes) => readOne(bytes, acceptRequestFrame),
+    encodeFrame: (value) => encodeRequestFrame(value),
+    createReader: () => frameReader(acceptRequestFrame),
+  };
+}
+
+/** Full MCP reply frames. */
+export function mcpResponseCodec(): Codec<GenerateResponse> & StreamCodec<GenerateResponse> {
+  return {
+    encode: (value) => encodeResponseFrame(value, 0),
+    decode: (bytes) => readOne(bytes, acceptResponseFrame),
+    encodeFrame: encodeResponseFrame,
+    createReader: () => frameReader(acceptResponseFrame),
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The shape of `reports/serialization.json`, which the bench app's HTML report joins with its network figures.
+ * Times are nanoseconds per operation (one operation = encode or decode of the case's whole payload: one message,
+ * or every chunk of a stream).
+ */
+
+/** Version tag of {@link SerializationReport}; bumped on incompatible changes. */
+export const SERIALIZATION_REPORT_FORMAT = "modelwire.serialization/v1";
+
+/** Timing of one task (encode or decode of one case). */
+export interface TaskTiming {
+  /** Mean latency per operation, ns. */
+  readonly nsPerOp: number;
+  /** Mean throughput, operations per second. */
+  readonly opsPerSec: number;
+  /** Relative margin of error of the mean latency, percent (95 % confidence). */
+  readonly rmePercent: number;
+  /** Median latency, ns. */
+  readonly p50Ns: number;
+  /** 99th percentile latency, ns. */
+  readonly p99Ns: number;
+  /** Timed samples (operations). */
+  readonly samples: number;
+}
+
+/** One case: payload class × encoding. */
+export interface CaseResult {
+  /** `payload/encoding`. */
+  readonly name: string;
+  /** Payload class: `req-small`, `req-4k`, `req-64k`, `req-image-256k`, `chunk-token`, `chunk-final`, `stream-64`. */
+  readonly payload: string;
+  /** Encoding: `ollama-json`, `ollama-ndjson`, `protobuf`, `protobuf-json`, `grpc`, `mcp`, `avro`, `msgpack`. */
+  readonly encoding: string;
+  /** Wire bytes of the payload in this encoding (for a stream: every frame summed). */
+  readonly bytes: number;
+  /** `"ok"`, or why the round-trip check failed (the case is then not timed). */
+  readonly roundTrip: string;
+  /** Encode timing; null when not timed (filtered out or failed its check). */
+  readonly encode: TaskTiming | null;
+  /** Decode timing; null when not timed. */
+  readonly decode: TaskTiming | null;
+}
+
+/** One row of the wire-size table. */
+export interface SizeRow {
+  readonly payload: string;
+  readonly encoding: string;
+  readonly bytes: number;
+  /** bytes / Ollama JSON bytes of the same payload (1 = same size). */
+  readonly vsOllamaJson: number;
+}
+
+/** Protobuf binary against Ollama's JSON for one payload class. */
+export interface ProtobufVsJson {
+  readonly payload: string;
+  readonly protobufBytes: number;
+  readonly jsonBytes: number;
+  /** 1 − protobuf/json, percent: how much smaller Protobuf is (negative: larger). */
+  readonly sizeSavingPercent: number;
+  /** Whether the saving lies in the article's claimed 60–70 %. */
+  readonly withinClaimed60to70: boolean;
+  /** JSON encode+decode ns ÷ Protobuf encode+decode ns (> 1: Protobuf faster); null when either was not timed. */
+  readonly speedup: number | null;
+  readonly protobufNs: number | null;
+  readonly jsonNs: number | null;
+}
+
+/** The full MCP frame against bare protobuf-es for one payload class. */
+export interface McpVsProtobuf {
+  readonly payload: string;
+  /** MCP encode+decode ns. */
+  readonly mcpNs: number;
+  /** Bare Protobuf encode+decode ns. */
+  readonly protobufNs: number;
+  /** mcpNs / protobufNs (target ≤ 1.15). */
+  readonly ratio: number;
+  readonly withinTarget: boolean;
+  /** Wire bytes added by the frame: MCP bytes − Protobuf bytes. */
+  readonly overheadBytes: number;
+}
+
+/** `reports/serialization.json`. */
+export interface SerializationReport {
+  readonly format: typeof SERIALIZATION_REPORT_FORMAT;
+  /** ISO 8601 time of the run. */
+  readonly generatedAt: string;
+  readonly environment: {
+    readonly node: string;
+    readonly platform: string;
+    readonly arch: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    /** 1-, 5-, 15-minute load averages at the start (other work on the machine skews figures). */
+    readonly loadavg: readonly number[];
+  };
+  readonly settings: {
+    readonly seed: number;
+    /** tinybench time budget per task, ms. */
+    readonly timeMs: number;
+    readonly warmupMs: number;
+    /** The case-name regex, or null for every case. */
+    readonly filter: string | null;
+    /** Content chunks in the stream class (plus one final chunk). */
+    readonly streamTokens: number;
+  };
+  readonly cases: readonly CaseResult[];
+  readonly sizes: readonly SizeRow[];
+  readonly protobufVsJson: readonly ProtobufVsJson[];
+  readonly mcpVsProtobuf: readonly McpVsProtobuf[];
+}
