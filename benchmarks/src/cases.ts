@@ -1,6 +1,13 @@
 /** The named cases: every payload class × every encoding that applies to it. */
-import { type DescMessage, type MessageShape, equals } from "@bufbuild/protobuf";
-import { Code, type GenerateRequest, GenerateRequestSchema, type GenerateResponse, GenerateResponseSchema, ModelwireError } from "@modelwire/core";
+import { type DescMessage, equals, type MessageShape } from "@bufbuild/protobuf";
+import {
+  Code,
+  type GenerateRequest,
+  GenerateRequestSchema,
+  type GenerateResponse,
+  GenerateResponseSchema,
+  ModelwireError,
+} from "@modelwire/core";
 import { avroRequestCodec, avroResponseCodec } from "./codecs/avro.js";
 import type { Codec, StreamCodec } from "./codecs/codec.js";
 import { grpcCodec } from "./codecs/grpc-envelope.js";
@@ -22,7 +29,16 @@ export interface Encoding<T> {
 }
 
 /** Every encoding name, in table order. */
-export const ENCODINGS = ["ollama-json", "ollama-ndjson", "protobuf", "protobuf-json", "grpc", "mcp", "avro", "msgpack"] as const;
+export const ENCODINGS = [
+  "ollama-json",
+  "ollama-ndjson",
+  "protobuf",
+  "protobuf-json",
+  "grpc",
+  "mcp",
+  "avro",
+  "msgpack",
+] as const;
 
 /** The encodings of GenerateRequest (NDJSON framing applies to replies only: a request body is one JSON document). */
 export function requestEncodings(): Encoding<GenerateRequest>[] {
@@ -65,13 +81,28 @@ function readFrames<T>(framing: StreamCodec<T>, frames: readonly Uint8Array[]): 
   const reader = framing.createReader();
   const out: T[] = [];
   for (const f of frames) for (const v of reader.push(f)) out.push(v);
-  if (reader.pending !== 0) throw new ModelwireError(`${reader.pending} bytes of a truncated frame left over`, Code.InvalidArgument);
+  if (reader.pending !== 0)
+    throw new ModelwireError(`${reader.pending} bytes of a truncated frame left over`, Code.InvalidArgument);
   return out;
 }
 
 /** A single-message case: the codec if there is one, else one frame through the framing. */
-export function singleCase<T>(payload: string, enc: Encoding<T>, input: T, probe: T, eq: (a: T, b: T) => boolean): BenchCase<T, Uint8Array> {
-  const base = { name: `${payload}/${enc.name}`, payload, encoding: enc.name, input, probe, equals: eq, wireBytes: (w: Uint8Array) => w.length };
+export function singleCase<T>(
+  payload: string,
+  enc: Encoding<T>,
+  input: T,
+  probe: T,
+  eq: (a: T, b: T) => boolean,
+): BenchCase<T, Uint8Array> {
+  const base = {
+    name: `${payload}/${enc.name}`,
+    payload,
+    encoding: enc.name,
+    input,
+    probe,
+    equals: eq,
+    wireBytes: (w: Uint8Array) => w.length,
+  };
   if (enc.codec) {
     const codec = enc.codec;
     return { ...base, encode: (v) => codec.encode(v), decode: (w) => codec.decode(w) };
@@ -107,7 +138,12 @@ export function streamCase<T>(
     wireBytes: (w: Uint8Array[]) => w.reduce((n, f) => n + f.length, 0),
   };
   const framing = enc.framing;
-  if (framing) return { ...base, encode: (v) => v.map((x, i) => framing.encodeFrame(x, i)), decode: (w) => readFrames(framing, w) };
+  if (framing)
+    return {
+      ...base,
+      encode: (v) => v.map((x, i) => framing.encodeFrame(x, i)),
+      decode: (w) => readFrames(framing, w),
+    };
   const codec = enc.codec;
   if (!codec) throw new Error(`encoding ${enc.name} has neither codec nor framing`);
   return { ...base, encode: (v) => v.map((x) => codec.encode(x)), decode: (w) => w.map((f) => codec.decode(f)) };
@@ -123,11 +159,15 @@ export function buildCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] {
   const resEq = messageEquals(GenerateResponseSchema);
   const reqEncodings = requestEncodings();
   for (const cls of Object.keys(fixtures.requests) as RequestClass[]) {
-    for (const enc of reqEncodings) cases.push(singleCase(cls, enc, fixtures.requests[cls], probes.requests[cls], reqEq) as BenchCase);
+    for (const enc of reqEncodings)
+      cases.push(singleCase(cls, enc, fixtures.requests[cls], probes.requests[cls], reqEq) as BenchCase);
   }
   const resEncodings = responseEncodings();
-  for (const enc of resEncodings) cases.push(singleCase("chunk-token", enc, fixtures.tokenChunk, probes.tokenChunk, resEq) as BenchCase);
-  for (const enc of resEncodings) cases.push(singleCase("chunk-final", enc, fixtures.finalChunk, probes.finalChunk, resEq) as BenchCase);
-  for (const enc of resEncodings) cases.push(streamCase(STREAM_CLASS, enc, fixtures.stream, probes.stream, resEq) as BenchCase);
+  for (const enc of resEncodings)
+    cases.push(singleCase("chunk-token", enc, fixtures.tokenChunk, probes.tokenChunk, resEq) as BenchCase);
+  for (const enc of resEncodings)
+    cases.push(singleCase("chunk-final", enc, fixtures.finalChunk, probes.finalChunk, resEq) as BenchCase);
+  for (const enc of resEncodings)
+    cases.push(streamCase(STREAM_CLASS, enc, fixtures.stream, probes.stream, resEq) as BenchCase);
   return cases;
 }

@@ -95,7 +95,10 @@ export function createFixtures(seed: number): Fixtures {
   };
   const baseSeconds = 1_764_000_000n + BigInt(prng.int(1_000_000));
   const createdAt = (i: number) =>
-    create(TimestampSchema, { seconds: baseSeconds + BigInt(Math.floor(i / 50)), nanos: ((i % 50) * 20_000_000 + prng.int(1_000_000)) });
+    create(TimestampSchema, {
+      seconds: baseSeconds + BigInt(Math.floor(i / 50)),
+      nanos: (i % 50) * 20_000_000 + prng.int(1_000_000),
+    });
   const tokens = syntheticTokens({ seed, model: FIXTURE_MODEL, prompt: smallPrompt, count: STREAM_TOKENS });
   const stream: GenerateResponse[] = tokens.map((token, i) =>
     create(GenerateResponseSchema, { model: FIXTURE_MODEL, createdAt: createdAt(i), response: token, done: false }),

@@ -11,13 +11,17 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-const num = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const num = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** The tinybench table: one row per timed task. */
 export function timingTable(results: readonly CaseResult[]): string {
   const rows: string[][] = [];
   for (const r of results) {
-    for (const [op, t] of [["encode", r.encode], ["decode", r.decode]] as const) {
+    for (const [op, t] of [
+      ["encode", r.encode],
+      ["decode", r.decode],
+    ] as const) {
       if (!t) continue;
       rows.push([`${r.name} ${op}`, num(t.nsPerOp), num(t.opsPerSec), `±${t.rmePercent.toFixed(2)}%`, num(r.bytes)]);
     }
@@ -60,7 +64,14 @@ export function protobufVsJsonTable(rows: readonly ProtobufVsJson[]): string {
 export function mcpTable(rows: readonly McpVsProtobuf[]): string {
   return table(
     ["payload", "mcp enc+dec", "protobuf enc+dec", "ratio", "<= 1.15x?", "frame bytes"],
-    rows.map((r) => [r.payload, fmtNs(r.mcpNs), fmtNs(r.protobufNs), `${r.ratio.toFixed(3)}x`, r.withinTarget ? "yes" : "NO", `+${r.overheadBytes}`]),
+    rows.map((r) => [
+      r.payload,
+      fmtNs(r.mcpNs),
+      fmtNs(r.protobufNs),
+      `${r.ratio.toFixed(3)}x`,
+      r.withinTarget ? "yes" : "NO",
+      `+${r.overheadBytes}`,
+    ]),
   );
 }
 
@@ -68,7 +79,11 @@ export function mcpTable(rows: readonly McpVsProtobuf[]): string {
 export function claimVerdict(rows: readonly ProtobufVsJson[]): string {
   return rows
     .map((r) => {
-      const verdict = r.withinClaimed60to70 ? "within the claimed 60-70%" : r.sizeSavingPercent > 70 ? "more than claimed" : "less than claimed";
+      const verdict = r.withinClaimed60to70
+        ? "within the claimed 60-70%"
+        : r.sizeSavingPercent > 70
+          ? "more than claimed"
+          : "less than claimed";
       return `  ${r.payload}: Protobuf is ${r.sizeSavingPercent.toFixed(1)}% smaller than Ollama JSON (${verdict})`;
     })
     .join("\n");

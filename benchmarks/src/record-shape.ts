@@ -132,7 +132,8 @@ export function requestFromRecord(r: RequestRecord): GenerateRequest {
     format: r.format ?? "",
     images: r.images ?? [],
   });
-  if (r.keep_alive) m.keepAlive = create(DurationSchema, { seconds: BigInt(r.keep_alive.seconds), nanos: r.keep_alive.nanos });
+  if (r.keep_alive)
+    m.keepAlive = create(DurationSchema, { seconds: BigInt(r.keep_alive.seconds), nanos: r.keep_alive.nanos });
   if (r.options) {
     const o = create(OptionsSchema);
     const src = r.options;
@@ -180,7 +181,8 @@ export function responseFromRecord(r: ResponseRecord): GenerateResponse {
     doneReason: r.done_reason ?? "",
     context: r.context ?? [],
   });
-  if (r.created_at) m.createdAt = create(TimestampSchema, { seconds: BigInt(r.created_at.seconds), nanos: r.created_at.nanos });
+  if (r.created_at)
+    m.createdAt = create(TimestampSchema, { seconds: BigInt(r.created_at.seconds), nanos: r.created_at.nanos });
   if (r.metrics) {
     const x = r.metrics;
     m.metrics = create(MetricsSchema, {

@@ -49,7 +49,8 @@ export interface RoundTripResult {
  * and not the source object itself. Throws {@link RoundTripError} on any difference or codec error.
  */
 export function verifyRoundTrip<T, W>(c: BenchCase<T, W>): RoundTripResult {
-  if (c.equals(c.input, c.probe)) throw new RoundTripError(c.name, "input and probe are equal, so the check could not catch an echoing codec");
+  if (c.equals(c.input, c.probe))
+    throw new RoundTripError(c.name, "input and probe are equal, so the check could not catch an echoing codec");
   let wireInput: W;
   let wireProbe: W;
   let outInput: T;
@@ -61,7 +62,9 @@ export function verifyRoundTrip<T, W>(c: BenchCase<T, W>): RoundTripResult {
     outProbe = c.decode(wireProbe);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    throw new RoundTripError(c.name, `codec threw: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`, { cause: e });
+    throw new RoundTripError(c.name, `codec threw: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`, {
+      cause: e,
+    });
   }
   const bytes = c.wireBytes(wireInput);
   if (!(bytes > 0)) throw new RoundTripError(c.name, `encoded to ${bytes} bytes`);

@@ -48,7 +48,9 @@ const environment = {
   loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
 };
 console.log(`serialization suite: seed ${seed}, ${timeMs} ms per task, filter ${filter ?? "(none)"}`);
-console.log(`node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}, load ${environment.loadavg.join(" ")}`);
+console.log(
+  `node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}, load ${environment.loadavg.join(" ")}`,
+);
 
 const cases = buildCases(createFixtures(seed), createFixtures(seed + 1));
 const results = runSuite(cases, { timeMs, warmupMs, filter, log: (l) => console.log(l) });
@@ -65,9 +67,12 @@ const report: SerializationReport = {
 
 console.log(`\n${timingTable(results)}`);
 console.log(`\nWire size per payload class\n${sizeMatrix(report.sizes)}`);
-console.log(`\nProtobuf vs Ollama JSON (the article claims Protobuf is 60-70% smaller)\n${protobufVsJsonTable(report.protobufVsJson)}`);
+console.log(
+  `\nProtobuf vs Ollama JSON (the article claims Protobuf is 60-70% smaller)\n${protobufVsJsonTable(report.protobufVsJson)}`,
+);
 console.log(claimVerdict(report.protobufVsJson));
-if (report.mcpVsProtobuf.length > 0) console.log(`\nMCP full frame vs bare protobuf-es (target <= 1.15x)\n${mcpTable(report.mcpVsProtobuf)}`);
+if (report.mcpVsProtobuf.length > 0)
+  console.log(`\nMCP full frame vs bare protobuf-es (target <= 1.15x)\n${mcpTable(report.mcpVsProtobuf)}`);
 
 if (values.out !== "-") {
   mkdirSync(dirname(values.out), { recursive: true });
@@ -75,5 +80,7 @@ if (values.out !== "-") {
   console.log(`\nwrote ${values.out}`);
 }
 const failed = results.filter((r) => r.roundTrip !== "ok");
-console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed.length} case(s) failed their round-trip check`);
+console.log(
+  `done in ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed.length} case(s) failed their round-trip check`,
+);
 if (failed.length > 0) process.exitCode = 1;

@@ -49,7 +49,13 @@ export function runSuite(cases: readonly BenchCase[], options: SuiteOptions): Ca
     let decode: TaskTiming | null = null;
     if (selected) {
       const wire = c.encode(c.input);
-      const bench = new Bench({ time: options.timeMs, warmupTime: options.warmupMs, warmupIterations: 8, iterations: 16, throws: true });
+      const bench = new Bench({
+        time: options.timeMs,
+        warmupTime: options.warmupMs,
+        warmupIterations: 8,
+        iterations: 16,
+        throws: true,
+      });
       bench.add("encode", () => {
         sink = c.encode(c.input);
       });
@@ -132,7 +138,14 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
     const mcpNs = roundTripNs(mcp);
     const pbNs = roundTripNs(pb);
     if (!mcp || !pb || mcpNs === null || pbNs === null) continue;
-    rows.push({ payload, mcpNs, protobufNs: pbNs, ratio: mcpNs / pbNs, withinTarget: mcpNs / pbNs <= target, overheadBytes: mcp.bytes - pb.bytes });
+    rows.push({
+      payload,
+      mcpNs,
+      protobufNs: pbNs,
+      ratio: mcpNs / pbNs,
+      withinTarget: mcpNs / pbNs <= target,
+      overheadBytes: mcp.bytes - pb.bytes,
+    });
   }
   return rows;
 }

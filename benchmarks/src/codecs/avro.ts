@@ -1,7 +1,7 @@
 /** Avro (avsc) of the same data: the plain records of record-shape.ts under a schema that mirrors the proto. */
 import type { GenerateRequest, GenerateResponse } from "@modelwire/core";
-import avro from "avsc";
 import { Code, ModelwireError } from "@modelwire/core";
+import avro from "avsc";
 import {
   OPTION_FIELDS,
   type OptionKind,

@@ -23,18 +23,24 @@ export function encodeEnvelope(payload: Uint8Array): Uint8Array {
 }
 
 function headerLength(buf: Uint8Array, at: number, maxBytes: number): number {
-  if (buf[at] !== 0) throw new ModelwireError(`unsupported gRPC envelope flags 0x${buf[at].toString(16)}`, Code.Unimplemented);
+  if (buf[at] !== 0)
+    throw new ModelwireError(`unsupported gRPC envelope flags 0x${buf[at].toString(16)}`, Code.Unimplemented);
   const n = ((buf[at + 1] << 24) | (buf[at + 2] << 16) | (buf[at + 3] << 8) | buf[at + 4]) >>> 0;
-  if (n > maxBytes) throw new ModelwireError(`gRPC message of ${n} bytes exceeds the ${maxBytes}-byte limit`, Code.ResourceExhausted);
+  if (n > maxBytes)
+    throw new ModelwireError(`gRPC message of ${n} bytes exceeds the ${maxBytes}-byte limit`, Code.ResourceExhausted);
   return n;
 }
 
 /** Reads exactly one envelope and returns its payload (a view, no copy). */
 export function decodeEnvelope(buf: Uint8Array, maxBytes = MAX_MESSAGE_BYTES): Uint8Array {
-  if (buf.length < ENVELOPE_HEADER_BYTES) throw new ModelwireError("truncated gRPC envelope header", Code.InvalidArgument);
+  if (buf.length < ENVELOPE_HEADER_BYTES)
+    throw new ModelwireError("truncated gRPC envelope header", Code.InvalidArgument);
   const n = headerLength(buf, 0, maxBytes);
   if (buf.length !== ENVELOPE_HEADER_BYTES + n) {
-    throw new ModelwireError(`gRPC envelope says ${n} bytes, ${buf.length - ENVELOPE_HEADER_BYTES} follow`, Code.InvalidArgument);
+    throw new ModelwireError(
+      `gRPC envelope says ${n} bytes, ${buf.length - ENVELOPE_HEADER_BYTES} follow`,
+      Code.InvalidArgument,
+    );
   }
   return buf.subarray(ENVELOPE_HEADER_BYTES);
 }
@@ -68,7 +74,9 @@ export function createEnvelopeReader(maxBytes = MAX_MESSAGE_BYTES): FrameReader<
 }
 
 /** Protobuf binary in one gRPC envelope. */
-export function grpcCodec<Desc extends DescMessage>(schema: Desc): Codec<MessageShape<Desc>> & StreamCodec<MessageShape<Desc>> {
+export function grpcCodec<Desc extends DescMessage>(
+  schema: Desc,
+): Codec<MessageShape<Desc>> & StreamCodec<MessageShape<Desc>> {
   const pb = protobufBinaryCodec(schema);
   const encode = (value: MessageShape<Desc>) => encodeEnvelope(pb.encode(value));
   return {

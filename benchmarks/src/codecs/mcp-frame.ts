@@ -15,7 +15,15 @@ import {
   InferenceRequestSchema,
   ModelwireError,
 } from "@modelwire/core";
-import { type Frame, FrameType, Method, createFrameDecoder, encodeFrame, encodeOpenFrame, decodeOpenPayload } from "@modelwire/mcp-codec";
+import {
+  createFrameDecoder,
+  decodeOpenPayload,
+  encodeFrame,
+  encodeOpenFrame,
+  type Frame,
+  FrameType,
+  Method,
+} from "@modelwire/mcp-codec";
 import type { Codec, FrameReader, StreamCodec } from "./codec.js";
 import { MAX_MESSAGE_BYTES } from "./protobuf.js";
 
@@ -41,7 +49,10 @@ function readOne<T>(bytes: Uint8Array, accept: (f: Frame) => T): T {
   const reader = frameReader(accept);
   const out = reader.push(bytes);
   if (out.length !== 1 || reader.pending !== 0) {
-    throw new ModelwireError(`expected exactly one MCP frame, read ${out.length} (+${reader.pending} bytes)`, Code.InvalidArgument);
+    throw new ModelwireError(
+      `expected exactly one MCP frame, read ${out.length} (+${reader.pending} bytes)`,
+      Code.InvalidArgument,
+    );
   }
   return out[0];
 }
@@ -53,13 +64,17 @@ function wrongFrame(f: Frame, want: string): ModelwireError {
 /** Encodes a GenerateRequest as the OPEN frame a client sends. */
 export function encodeRequestFrame(req: GenerateRequest): Uint8Array {
   const inner = toBinary(GenerateRequestSchema, req);
-  const body = toBinary(InferenceRequestSchema, create(InferenceRequestSchema, { modelVersion: req.model, inputData: inner }));
+  const body = toBinary(
+    InferenceRequestSchema,
+    create(InferenceRequestSchema, { modelVersion: req.model, inputData: inner }),
+  );
   return encodeOpenFrame(BENCH_STREAM_ID, DataType.GENERATE_REQUEST, Method.Generate, 0, body);
 }
 
 /** What a server does with an OPEN frame: unwrap the InferenceRequest and decode its GenerateRequest. */
 export function acceptRequestFrame(f: Frame): GenerateRequest {
-  if (f.type !== FrameType.Open || f.dataType !== DataType.GENERATE_REQUEST) throw wrongFrame(f, "an OPEN frame of a GenerateRequest");
+  if (f.type !== FrameType.Open || f.dataType !== DataType.GENERATE_REQUEST)
+    throw wrongFrame(f, "an OPEN frame of a GenerateRequest");
   const open = decodeOpenPayload(f.payload);
   const inference = fromBinary(InferenceRequestSchema, open.body);
   return fromBinary(GenerateRequestSchema, inference.inputData);

@@ -26,7 +26,8 @@ function msgpackCodec<T, R>(toRecord: (m: T) => R, fromRecord: (r: R) => T): Cod
       } catch (e) {
         throw new ModelwireError(`bad MessagePack: ${(e as Error).message}`, Code.InvalidArgument, undefined, e);
       }
-      if (record === null || typeof record !== "object") throw new ModelwireError("MessagePack value is not a map", Code.InvalidArgument);
+      if (record === null || typeof record !== "object")
+        throw new ModelwireError("MessagePack value is not a map", Code.InvalidArgument);
       return fromRecord(record);
     },
   };

@@ -11,7 +11,7 @@ import {
   generateResponseToJson,
 } from "@modelwire/http";
 import type { Codec, StreamCodec } from "./codec.js";
-import { encodeLine, createLineReader } from "./ndjson.js";
+import { createLineReader, encodeLine } from "./ndjson.js";
 import { checkSize } from "./protobuf.js";
 
 const utf8Encoder = new TextEncoder();

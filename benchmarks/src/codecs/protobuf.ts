@@ -1,5 +1,12 @@
 /** Protobuf binary and Protobuf JSON via @bufbuild/protobuf: the bare baselines. */
-import { type DescMessage, type MessageShape, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import {
+  type DescMessage,
+  fromBinary,
+  fromJsonString,
+  type MessageShape,
+  toBinary,
+  toJsonString,
+} from "@bufbuild/protobuf";
 import { Code, ModelwireError } from "@modelwire/core";
 import type { Codec } from "./codec.js";
 
@@ -9,12 +16,20 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Throws ResourceExhausted when `n` exceeds {@link MAX_MESSAGE_BYTES}. */
 export function checkSize(n: number, what: string): void {
   if (n > MAX_MESSAGE_BYTES) {
-    throw new ModelwireError(`${what} of ${n} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, Code.ResourceExhausted);
+    throw new ModelwireError(
+      `${what} of ${n} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`,
+      Code.ResourceExhausted,
+    );
   }
 }
 
 function invalid(what: string, cause: unknown): ModelwireError {
-  return new ModelwireError(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`, Code.InvalidArgument, undefined, cause);
+  return new ModelwireError(
+    `${what}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    Code.InvalidArgument,
+    undefined,
+    cause,
+  );
 }
 
 /** Bare Protobuf binary: `toBinary` / `fromBinary`. */

@@ -1,0 +1,88 @@
+import { equals } from "@bufbuild/protobuf";
+import { GenerateResponseSchema } from "@modelwire/core";
+import { describe, expect, it } from "vitest";
+import { buildCases, ENCODINGS, responseEncodings, STREAM_CLASS } from "./cases.js";
+import { createFixtures } from "./fixtures.js";
+import { verifyRoundTrip } from "./round-trip.js";
+
+const fixtures = createFixtures(7);
+const probes = createFixtures(8);
+const cases = buildCases(fixtures, probes);
+
+describe("buildCases", () => {
+  it("names every case uniquely as payload/encoding", () => {
+    const names = cases.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const c of cases) expect(c.name).toBe(`${c.payload}/${c.encoding}`);
+  });
+
+  it("covers every request class with 7 encodings and every reply class with 8", () => {
+    const count = (p: string) => cases.filter((c) => c.payload === p).length;
+    for (const p of ["req-small", "req-4k", "req-64k", "req-image-256k"]) expect(count(p)).toBe(7);
+    for (const p of ["chunk-token", "chunk-final", STREAM_CLASS]) expect(count(p)).toBe(ENCODINGS.length);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))("%s round-trips", (_name, c) => {
+    const { bytes } = verifyRoundTrip(c);
+    expect(bytes).toBeGreaterThan(0);
+  });
+
+  it("frames add exactly their header: gRPC 5 bytes, MCP 20 per reply frame, NDJSON 1", () => {
+    const bytes = (name: string) => verifyRoundTrip(cases.find((c) => c.name === name) as (typeof cases)[number]).bytes;
+    const pb = bytes("chunk-token/protobuf");
+    expect(bytes("chunk-token/grpc")).toBe(pb + 5);
+    expect(bytes("chunk-token/mcp")).toBe(pb + 20);
+    expect(bytes("chunk-token/ollama-ndjson")).toBe(bytes("chunk-token/ollama-json") + 1);
+    const streamPb = bytes(`${STREAM_CLASS}/protobuf`);
+    expect(bytes(`${STREAM_CLASS}/grpc`)).toBe(streamPb + 5 * fixtures.stream.length);
+    expect(bytes(`${STREAM_CLASS}/mcp`)).toBe(streamPb + 20 * fixtures.stream.length);
+  });
+
+  it("orders the image payload by encoding size as expected: base64 JSON carries a third more than raw bytes", () => {
+    const json = verifyRoundTrip(
+      cases.find((c) => c.name === "req-image-256k/ollama-json") as (typeof cases)[number],
+    ).bytes;
+    const pb = verifyRoundTrip(cases.find((c) => c.name === "req-image-256k/protobuf") as (typeof cases)[number]).bytes;
+    expect(json / pb).toBeGreaterThan(1.3);
+    expect(json / pb).toBeLessThan(1.4);
+  });
+});
+
+describe("framed readers", () => {
+  // Re-chunks the concatenated frames at every size from 1 byte up: readers must reassemble across boundaries.
+  it.each(
+    responseEncodings()
+      .filter((e) => e.framing)
+      .map((e) => [e.name, e] as const),
+  )("%s decodes the stream whatever the chunking", (_name, enc) => {
+    const framing = enc.framing as NonNullable<typeof enc.framing>;
+    const frames = fixtures.stream.slice(0, 5).map((v, i) => framing.encodeFrame(v, i));
+    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let o = 0;
+    for (const f of frames) {
+      all.set(f, o);
+      o += f.length;
+    }
+    for (const size of [1, 2, 3, 7, 19, 64, all.length]) {
+      const reader = framing.createReader();
+      const out = [];
+      for (let i = 0; i < all.length; i += size) out.push(...reader.push(all.subarray(i, i + size)));
+      expect(reader.pending).toBe(0);
+      expect(out.length).toBe(5);
+      for (const [i, v] of out.entries()) expect(equals(GenerateResponseSchema, v, fixtures.stream[i])).toBe(true);
+    }
+  });
+
+  it.each(
+    responseEncodings()
+      .filter((e) => e.framing)
+      .map((e) => [e.name, e] as const),
+  )("%s holds a truncated frame as pending instead of emitting it", (_name, enc) => {
+    const framing = enc.framing as NonNullable<typeof enc.framing>;
+    const frame = framing.encodeFrame(fixtures.tokenChunk, 0);
+    const reader = framing.createReader();
+    expect(reader.push(frame.subarray(0, frame.length - 1))).toEqual([]);
+    // > 0, not = length − 1: the MCP decoder stops counting a header once parsed (reported to the lead).
+    expect(reader.pending).toBeGreaterThan(0);
+  });
+});
