@@ -1,0 +1,240 @@
+import { Code, type InferenceClient } from "@modelwire/core";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  ADDRESS_OF,
+  CLIENT_KINDS,
+  OFF_ARGS,
+  expectedChat,
+  expectedGenerate,
+  failureOf,
+  makeClient,
+  runChat,
+  runGenerate,
+} from "./test-support/clients.js";
+import { parsePrometheus, sumOf } from "./test-support/prometheus.js";
+import { type SpawnedGateway, runGateway, spawnGateway } from "./test-support/spawn-gateway.js";
+
+const running: SpawnedGateway[] = [];
+const clients: InferenceClient[] = [];
+afterEach(async () => {
+  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
+  await Promise.allSettled(running.splice(0).map((g) => g.kill()));
+});
+
+const PORTS = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"];
+
+async function start(args: string[], env?: Record<string, string>) {
+  const gw = await spawnGateway([...PORTS, ...OFF_ARGS, ...args], { env });
+  running.push(gw);
+  return gw;
+}
+
+function client(gw: SpawnedGateway, kind: (typeof CLIENT_KINDS)[number], authToken?: string) {
+  const c = makeClient(kind, gw.url(ADDRESS_OF[kind]), authToken);
+  clients.push(c);
+  return c;
+}
+
+async function scrape(gw: SpawnedGateway) {
+  const r = await fetch(`${gw.url("admin")}/metrics`);
+  expect(r.status).toBe(200);
+  expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
+  return parsePrometheus(await r.text());
+}
+
+async function controlStats(gw: SpawnedGateway) {
+  const r = await fetch(`${gw.url("admin")}/control/stats`);
+  expect(r.status).toBe(200);
+  return (await r.json()) as Record<string, any>;
+}
+
+describe("modelwire serve (the built binary)", () => {
+  it("serves every protocol over one engine, with exact tokens, and metrics that count what was done", async () => {
+    const knobs = { seed: 7, tokens: 12 };
+    const gw = await start(["--seed", "7", "--tokens", "12"]);
+    // The ready line names every listener, and stdout carries nothing else.
+    expect(gw.ready.addresses.map((a) => a.protocol)).toEqual([...CLIENT_KINDS.map((k) => ADDRESS_OF[k]), "admin"]);
+    expect(gw.ready.pid).toBe(gw.proc.pid);
+    expect(gw.ready.startupMs).toBeGreaterThan(0);
+
+    let expectedTokens = 0;
+    for (const kind of CLIENT_KINDS) {
+      const c = client(gw, kind);
+      const gen = { model: "synthetic", prompt: `hello over ${kind}` };
+      const g = await runGenerate(c, gen, expectedGenerate(knobs, gen));
+      expect(g.intact, kind).toBe(true);
+      expect(g.tokens).toHaveLength(12);
+      const chat = { model: "synthetic:7b", messages: [{ role: "user", content: `hi ${kind}` }] };
+      const ch = await runChat(c, chat, expectedChat(knobs, chat));
+      expect(ch.intact, kind).toBe(true);
+      expectedTokens += g.tokens.length + ch.tokens.length;
+      const missing = await failureOf(() => runGenerate(c, { model: "nope", prompt: "x" }, []));
+      expect(missing.code, kind).toBe(Code.NotFound);
+      const list = await c.list();
+      expect(list.models.map((m) => m.name)).toContain("synthetic:latest");
+    }
+
+    const fams = await scrape(gw);
+    const protocolsSeen = new Set(fams.get("modelwire_requests_total")?.samples.map((s) => s.labels.protocol));
+    expect(protocolsSeen.size).toBeGreaterThanOrEqual(CLIENT_KINDS.length);
+    expect(sumOf(fams, "modelwire_requests_total", { method: "generate" })).toBe(2 * CLIENT_KINDS.length);
+    expect(sumOf(fams, "modelwire_requests_total", { method: "chat" })).toBe(CLIENT_KINDS.length);
+    expect(sumOf(fams, "modelwire_tokens_total")).toBe(expectedTokens);
+    expect(sumOf(fams, "modelwire_errors_total", { code: "not_found" })).toBe(CLIENT_KINDS.length);
+    expect(sumOf(fams, "modelwire_streams_in_flight")).toBe(0);
+    const ttft = "modelwire_time_to_first_token_seconds";
+    expect(sumOf(fams, ttft, {}, `${ttft}_count`)).toBe(2 * CLIENT_KINDS.length);
+    expect(sumOf(fams, "modelwire_engine_tokens_total")).toBe(expectedTokens);
+    expect(sumOf(fams, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    expect(sumOf(fams, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
+    for (const kind of CLIENT_KINDS) {
+      const p = kind === "mcp" ? "mcp" : kind;
+      expect(sumOf(fams, "modelwire_received_bytes_total", { protocol: p }), kind).toBeGreaterThan(0);
+      expect(sumOf(fams, "modelwire_sent_bytes_total", { protocol: p }), kind).toBeGreaterThan(0);
+    }
+
+    const stats = await controlStats(gw);
+    expect(stats.pid).toBe(gw.proc.pid);
+    expect(stats.engine.tokens).toBe(expectedTokens);
+    expect(stats.cpu.userMicros).toBeGreaterThan(0);
+    expect(stats.rssBytes).toBeGreaterThan(0);
+    expect(stats.maxRssBytes).toBeGreaterThanOrEqual(stats.rssBytes / 2);
+    expect(Object.keys(stats.servers).sort()).toEqual(["connect", "http", "mcp"]);
+    for (const kind of CLIENT_KINDS) expect(stats.servers[kind].bytesOut, kind).toBeGreaterThan(0);
+
+    expect(gw.stdout().trim().split("\n")).toHaveLength(1);
+  });
+
+  it("reconfigures and resets the synthetic engine through the control endpoint", async () => {
+    const gw = await start(["--tokens", "5"]);
+    const admin = gw.url("admin");
+    let r = await fetch(`${admin}/control/engine`, { method: "POST", body: JSON.stringify({ tokens: 3, seed: 9 }) });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ tokens: 3, seed: 9, ttftMs: 0 });
+    const c = client(gw, CLIENT_KINDS[0]);
+    const req = { model: "synthetic", prompt: "after reconfigure" };
+    const g = await runGenerate(c, req, expectedGenerate({ tokens: 3, seed: 9 }, req));
+    expect(g.intact).toBe(true);
+    expect((await controlStats(gw)).engine.tokens).toBe(3);
+    r = await fetch(`${admin}/control/reset`, { method: "POST" });
+    expect(r.status).toBe(204);
+    expect((await controlStats(gw)).engine).toMatchObject({ tokens: 0, requests: 0 });
+    r = await fetch(`${admin}/control/engine`, { method: "POST", body: JSON.stringify({ jitter: 5 }) });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ field: "jitter" });
+    r = await fetch(`${admin}/control/engine`, { method: "POST", body: JSON.stringify({ tokenz: 5 }) });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ field: "tokenz" });
+  });
+
+  it("refuses the excess at once with each protocol's busy code, and every admitted stream completes intact", async () => {
+    const limit = 3;
+    // Streams long enough (~1.5 s) that all callers arrive while the first ones hold every slot.
+    const knobs = { seed: 42, tokens: 20, ttftMs: 500, interTokenMs: 50 };
+    const gw = await start(["--max-streams", String(limit), "--tokens", "20", "--ttft-ms", "500", "--inter-token-ms", "50"]);
+    for (const kind of CLIENT_KINDS) {
+      const c = client(gw, kind);
+      const t0 = performance.now();
+      const outcomes = await Promise.all(
+        Array.from({ length: limit * 10 }, async (_, i) => {
+          const req = { model: "synthetic", prompt: `overload ${kind} ${i}` };
+          try {
+            const r = await runGenerate(c, req, expectedGenerate(knobs, req));
+            return { ok: true as const, r, at: performance.now() - t0 };
+          } catch (e) {
+            return { ok: false as const, e: e as { code?: Code }, at: performance.now() - t0 };
+          }
+        }),
+      );
+      const admitted = outcomes.filter((o) => o.ok);
+      const refused = outcomes.filter((o) => !o.ok);
+      expect(admitted, kind).toHaveLength(limit);
+      for (const a of admitted) expect(a.ok && a.r.intact, kind).toBe(true);
+      expect(refused, kind).toHaveLength(limit * 9);
+      for (const f of refused) expect(!f.ok && f.e.code, kind).toBe(Code.ResourceExhausted);
+      // "At once": every refusal arrived before the first admitted stream could even produce its first token.
+      const firstAdmittedEnd = Math.min(...admitted.map((a) => a.at));
+      for (const f of refused) expect(f.at, kind).toBeLessThan(firstAdmittedEnd);
+    }
+    const fams = await scrape(gw);
+    expect(sumOf(fams, "modelwire_admission_rejected_total")).toBe(limit * 9 * CLIENT_KINDS.length);
+    expect(sumOf(fams, "modelwire_errors_total", { code: "resource_exhausted" })).toBe(limit * 9 * CLIENT_KINDS.length);
+  });
+
+  it("on SIGTERM lets admitted streams finish, refuses new ones, and exits 0", async () => {
+    const knobs = { seed: 42, tokens: 20, interTokenMs: 75 };
+    const gw = await start(["--tokens", "20", "--inter-token-ms", "75", "--grace-ms", "15000"]);
+    const streams: Promise<Awaited<ReturnType<typeof runGenerate>>>[] = [];
+    const firsts: Promise<void>[] = [];
+    for (const kind of CLIENT_KINDS) {
+      const c = client(gw, kind);
+      for (let i = 0; i < 2; i++) {
+        const req = { model: "synthetic", prompt: `drain ${kind} ${i}` };
+        let onFirst!: () => void;
+        firsts.push(new Promise<void>((r) => (onFirst = r)));
+        streams.push(runGenerate(c, req, expectedGenerate(knobs, req), { onFirst }));
+      }
+    }
+    await Promise.all(firsts); // every stream is mid-flight
+    gw.proc.kill("SIGTERM");
+    // Wait until the gateway reports draining.
+    for (let i = 0; i < 100; i++) {
+      const r = await fetch(`${gw.url("admin")}/healthz`).catch(() => undefined);
+      if (r?.status === 503) {
+        expect(await r.json()).toEqual({ status: "draining" });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // New calls are refused on every protocol, both on a new connection and on the existing one.
+    for (const kind of CLIENT_KINDS) {
+      const fresh = client(gw, kind);
+      const e = await failureOf(() => runGenerate(fresh, { model: "synthetic", prompt: "late" }, []));
+      expect(e.code, kind).toBe(Code.Unavailable);
+    }
+    const results = await Promise.all(streams);
+    for (const r of results) {
+      expect(r.intact).toBe(true);
+      expect(r.tokens).toHaveLength(20);
+    }
+    const exit = await gw.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
+
+  it("refuses unauthenticated calls on every protocol when --auth-token is set", async () => {
+    const gw = await start(["--auth-token", "s3cret"], {});
+    for (const kind of CLIENT_KINDS) {
+      const anon = client(gw, kind);
+      const e = await failureOf(() => runGenerate(anon, { model: "synthetic", prompt: "x" }, []));
+      expect(e.code, kind).toBe(Code.Unauthenticated);
+      const wrong = client(gw, kind, "wrong");
+      expect((await failureOf(() => wrong.list())).code, kind).toBe(Code.Unauthenticated);
+      const ok = client(gw, kind, "s3cret");
+      const req = { model: "synthetic", prompt: "authorized" };
+      expect((await runGenerate(ok, req, expectedGenerate({}, req))).intact, kind).toBe(true);
+    }
+    const fams = await scrape(gw);
+    expect(sumOf(fams, "modelwire_engine_requests_total")).toBe(CLIENT_KINDS.length);
+  });
+
+  it("--help documents every option; bad options exit 2 naming the option; a taken port exits 1 naming the flag", async () => {
+    const help = await runGateway(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--max-streams N");
+    expect(help.stdout).toContain("MODELWIRE_AUTH_TOKEN");
+    const bad = await runGateway(["--tokens", "many"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toContain("--tokens");
+    const badEnv = await runGateway([], { MODELWIRE_MAX_STREAMS: "-1" });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain("MODELWIRE_MAX_STREAMS");
+
+    const gw = await start([]);
+    const taken = new URL(gw.url("admin")).port;
+    const clash = await runGateway([...PORTS, ...OFF_ARGS, "--admin-port", taken]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain("--admin-port");
+    expect(clash.stdout).toBe("");
+  });
+});

@@ -1,0 +1,113 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  type CallOptions,
+  type ChatRequestInit,
+  ChatRequestSchema,
+  type GenerateRequestInit,
+  GenerateRequestSchema,
+  type InferenceClient,
+  ModelwireError,
+} from "@modelwire/core";
+import { type SyntheticEngineOptions, createStreamVerifier, createSyntheticEngine } from "@modelwire/engine";
+import { createConnectClient } from "@modelwire/connect";
+
+/** The three client families the gateway is driven with. */
+export type ClientKind = "http" | "connect" | "mcp";
+
+/** Which families the tests drive (a family joins as soon as its package has a client). */
+export const CLIENT_KINDS: ClientKind[] = ["connect"];
+
+/** Flags that switch off the families not yet driven (empty once all three are). */
+export const OFF_ARGS: string[] = (["http", "connect", "mcp"] as ClientKind[])
+  .filter((k) => !CLIENT_KINDS.includes(k))
+  .map((k) => `--no-${k}`);
+
+/** The ready-line protocol each client family connects to. */
+export const ADDRESS_OF: Record<ClientKind, string> = { http: "http", connect: "connect", mcp: "mcp-tcp" };
+
+/** A client of one family for a gateway address; retries off so refusals are seen as they are. */
+export function makeClient(kind: ClientKind, url: string, authToken?: string): InferenceClient {
+  switch (kind) {
+    case "connect":
+      return createConnectClient({ baseUrl: url, protocol: "grpc", retry: false, authToken });
+    default:
+      throw new Error(`no ${kind} client yet`);
+  }
+}
+
+/** What one stream delivered. */
+export interface StreamResult {
+  tokens: string[];
+  done: boolean;
+  doneReason: string;
+  /** Content chunks verified against the synthetic engine's promise. */
+  intact: boolean;
+}
+
+/** The tokens a gateway's synthetic engine promises for a generate request (same knobs, computed locally). */
+export function expectedGenerate(knobs: SyntheticEngineOptions, request: GenerateRequestInit): string[] {
+  return createSyntheticEngine(knobs).expectedGenerate(create(GenerateRequestSchema, request));
+}
+
+/** The tokens promised for a chat request. */
+export function expectedChat(knobs: SyntheticEngineOptions, request: ChatRequestInit): string[] {
+  return createSyntheticEngine(knobs).expectedChat(create(ChatRequestSchema, request));
+}
+
+/** Runs a generate stream to the end and checks it against `expected`. */
+export async function runGenerate(
+  client: InferenceClient,
+  request: GenerateRequestInit,
+  expected: string[],
+  options?: CallOptions & { onFirst?: () => void },
+): Promise<StreamResult> {
+  const verifier = createStreamVerifier(expected);
+  const tokens: string[] = [];
+  let done = false;
+  let doneReason = "";
+  let first = true;
+  for await (const chunk of client.generate(request, options)) {
+    if (chunk.response.length > 0) {
+      if (first) options?.onFirst?.();
+      first = false;
+      tokens.push(chunk.response);
+      verifier.push(chunk.response);
+    }
+    if (chunk.done) {
+      done = true;
+      doneReason = chunk.doneReason;
+    }
+  }
+  return { tokens, done, doneReason, intact: done && verifier.report().ok };
+}
+
+/** Runs a chat stream to the end and checks it against `expected`. */
+export async function runChat(client: InferenceClient, request: ChatRequestInit, expected: string[]): Promise<StreamResult> {
+  const verifier = createStreamVerifier(expected);
+  const tokens: string[] = [];
+  let done = false;
+  let doneReason = "";
+  for await (const chunk of client.chat(request)) {
+    const text = chunk.message?.content ?? "";
+    if (text.length > 0) {
+      tokens.push(text);
+      verifier.push(text);
+    }
+    if (chunk.done) {
+      done = true;
+      doneReason = chunk.doneReason;
+    }
+  }
+  return { tokens, done, doneReason, intact: done && verifier.report().ok };
+}
+
+/** Runs `fn` and returns the ModelwireError it fails with (throws if it succeeds or fails otherwise). */
+export async function failureOf(fn: () => Promise<unknown>): Promise<ModelwireError> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof ModelwireError) return e;
+    throw new Error(`expected a ModelwireError, got ${String(e)}`, { cause: e });
+  }
+  throw new Error("expected the call to fail");
+}
