@@ -25,3 +25,4 @@ export {
   type NdjsonOptions,
 } from "./ndjson.js";
 export { errorToJson, errorFromJson, errorHttpStatus, type OllamaErrorJson } from "./ollama-error.js";
+export { createOllamaServer, TIMEOUT_HEADER, type OllamaServer, type OllamaServerOptions } from "./ollama-server.js";

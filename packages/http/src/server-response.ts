@@ -1,0 +1,77 @@
+import type { ServerResponse } from "node:http";
+import type { ModelwireError } from "@modelwire/core";
+import { errorHttpStatus, errorToJson } from "./ollama-error.js";
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/** Sends a JSON body with a status (Content-Length set, so keep-alive works). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": JSON_TYPE,
+    "Content-Length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(res.req.method === "HEAD" ? undefined : text);
+}
+
+/** Sends Ollama's error shape `{"error": "..."}` with the error's status (or `status` when given). */
+export function sendError(res: ServerResponse, err: ModelwireError, status?: number, headers?: Record<string, string>): void {
+  sendJson(res, status ?? errorHttpStatus(err), errorToJson(err), headers);
+}
+
+/** Content type of a streamed reply, as Ollama sends it. */
+export const NDJSON_TYPE = "application/x-ndjson";
+
+/**
+ * Writes NDJSON lines to a response with backpressure. Lines written in the same turn of the event loop share
+ * one socket write (the response is corked until `setImmediate`), which costs no latency: a token is flushed as
+ * soon as the engine yields to I/O.
+ */
+export class NdjsonWriter {
+  private corked = false;
+  private generation = 0;
+  constructor(private readonly res: ServerResponse) {}
+
+  /** Writes one value as a line. Returns a promise when the caller should wait for the socket to drain. */
+  write(value: unknown): Promise<void> | undefined {
+    const res = this.res;
+    if (!this.corked) {
+      this.corked = true;
+      res.cork();
+      const gen = ++this.generation;
+      setImmediate(() => {
+        if (this.corked && this.generation === gen) this.uncork();
+      });
+    }
+    if (res.write(`${JSON.stringify(value)}\n`)) return undefined;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        res.off("drain", done);
+        res.off("close", done);
+        resolve();
+      };
+      res.on("drain", done);
+      res.on("close", done);
+      // A corked stream only drains once it is uncorked.
+      this.uncork();
+    });
+  }
+
+  /** Writes an optional last line and ends the response. */
+  end(value?: unknown): void {
+    this.uncork();
+    if (value === undefined) this.res.end();
+    else this.res.end(`${JSON.stringify(value)}\n`);
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.res.uncork();
+  }
+}
