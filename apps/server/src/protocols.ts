@@ -37,7 +37,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   const jobs: Promise<NamedServer>[] = [];
   if (cfg.http) {
     jobs.push(
-      load("@modelwire/http").then(({ createOllamaServer }) => ({
+      import("@modelwire/http").then(({ createOllamaServer }) => ({
         name: "http",
         flag: "--http-port",
         server: createOllamaServer({ engine, host: cfg.host, port: cfg.httpPort, authToken, observer }),
@@ -46,7 +46,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   }
   if (cfg.connect) {
     jobs.push(
-      load("@modelwire/connect").then(({ createConnectServer }) => ({
+      import("@modelwire/connect").then(({ createConnectServer }) => ({
         name: "connect",
         flag: "--connect-port",
         server: createConnectServer({ engine, host: cfg.host, port: cfg.connectPort, authToken, observer, tls }),
