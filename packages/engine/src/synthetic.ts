@@ -332,12 +332,8 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
         parameters: 'stop "<|end|>"',
         template: "{{ .System }}\n{{ .Prompt }}",
         details: m.details,
-        modelInfo: {
-          fields: {
-            "general.architecture": { kind: { case: "stringValue", value: "synthetic" } },
-            "general.parameter_count": { kind: { case: "numberValue", value: 1_200_000_000 } },
-          },
-        },
+        // protobuf-es carries google.protobuf.Struct as a plain JSON object.
+        modelInfo: { "general.architecture": "synthetic", "general.parameter_count": 1_200_000_000 },
         capabilities: m.embedding ? ["embedding"] : ["completion"],
         modifiedAt: m.modifiedAt,
       });
