@@ -1,0 +1,449 @@
+import { type Socket, connect as netConnect } from "node:net";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import { Code, ModelwireError } from "@modelwire/core";
+import {
+  FrameFlag,
+  FrameType,
+  type Frame,
+  type FrameDecoder,
+  MAX_STREAM_ID,
+  type Method,
+  PROTOCOL_VERSION,
+  ProtocolErrorReason,
+  type Welcome,
+  createFrameDecoder,
+  decodeErrorPayload,
+  decodeGoaway,
+  decodePing,
+  decodeWelcome,
+  encodeErrorPayload,
+  encodeFrame,
+  encodeHello,
+  encodeOpenFrame,
+  encodePing,
+  protocolError,
+} from "@modelwire/mcp-codec";
+import type { Endpoint } from "./endpoint.js";
+import { type FrameWriter, createFrameWriter } from "./frame-writer.js";
+
+/** Settings one client connection uses. */
+export interface ConnectionSettings {
+  endpoint: Endpoint;
+  tls?: ConnectionOptions;
+  authToken?: string;
+  heartbeatMs: number;
+  maxFrameSize: number;
+  connectTimeoutMs: number;
+  maxQueuedChunks: number;
+  clientName: string;
+}
+
+/** The receiving side of one stream: frames are queued until the caller takes them. */
+export class ClientStream {
+  private queue: Frame[] = [];
+  private head = 0;
+  private waiter: { resolve: (f: Frame | undefined) => void; reject: (e: unknown) => void } | undefined;
+  error: ModelwireError | undefined;
+  ended = false;
+  /** Next DATA/END sequence number expected. */
+  expectedSeq = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly conn: ClientConnection,
+  ) {}
+
+  /** Delivers a DATA or END frame. */
+  deliver(f: Frame): void {
+    if (f.type === FrameType.End) this.ended = true;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.resolve(f);
+      return;
+    }
+    this.queue.push(f);
+    this.conn.queued(1);
+  }
+
+  /** Ends the stream with an error (an ERROR frame, a dead connection, a sequence gap). */
+  failWith(err: ModelwireError): void {
+    if (this.error || this.ended) return;
+    this.error = err;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.reject(err);
+    }
+  }
+
+  /** The next DATA/END frame (queued ones first), or a rejection with the stream's error. */
+  next(): Promise<Frame | undefined> {
+    if (this.head < this.queue.length) {
+      const f = this.queue[this.head++];
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      }
+      this.conn.queued(-1);
+      return Promise.resolve(f);
+    }
+    if (this.error) return Promise.reject(this.error);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /** Tells the server to stop (unless the stream already ended) and forgets the stream. */
+  cancel(): void {
+    this.conn.cancelStream(this);
+  }
+
+  /** Unread queued frames (dropped on cancel). */
+  drop(): number {
+    const n = this.queue.length - this.head;
+    this.queue = [];
+    this.head = 0;
+    return n;
+  }
+}
+
+const enum State {
+  Connecting,
+  Ready,
+  Draining,
+  Closed,
+}
+
+/**
+ * One MCP connection of a client: handshake, stream table, heartbeat, dead-peer detection. It fails every
+ * stream with `Unavailable` the moment it dies.
+ */
+export class ClientConnection {
+  private state = State.Connecting;
+  private socket!: Socket;
+  private decoder!: FrameDecoder;
+  private writer!: FrameWriter;
+  private readonly streams = new Map<number, ClientStream>();
+  private nextId = 1;
+  private highestOpened = 0;
+  private lastRx = 0;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private deadTimer: ReturnType<typeof setTimeout> | undefined;
+  private queuedChunks = 0;
+  private paused = false;
+  welcome: Welcome | undefined;
+  rttMs: number | undefined;
+  bytesIn = 0;
+  private onGone: ((c: ClientConnection, err: ModelwireError) => void) | undefined;
+  private onDrain: ((c: ClientConnection) => void) | undefined;
+  closeError: ModelwireError | undefined;
+
+  constructor(private readonly settings: ConnectionSettings) {}
+
+  get active(): number {
+    return this.streams.size;
+  }
+
+  get ready(): boolean {
+    return this.state === State.Ready && this.nextId <= MAX_STREAM_ID;
+  }
+
+  get closed(): boolean {
+    return this.state === State.Closed;
+  }
+
+  get stateName(): string {
+    return ["connecting", "ready", "draining", "closed"][this.state];
+  }
+
+  get maxStreams(): number {
+    return this.welcome?.maxStreams ?? 1;
+  }
+
+  get bytesOut(): number {
+    return this.writer?.bytesOut ?? 0;
+  }
+
+  /** Connects and completes the handshake; rejects with `Unavailable` / `Unauthenticated` / `DeadlineExceeded`. */
+  open(
+    onGone: (c: ClientConnection, err: ModelwireError) => void,
+    onDrain: (c: ClientConnection) => void,
+  ): Promise<void> {
+    this.onGone = onGone;
+    this.onDrain = onDrain;
+    const s = this.settings;
+    const e = s.endpoint;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: ModelwireError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) {
+          this.die(err);
+          reject(err);
+        } else resolve();
+      };
+      const timer = setTimeout(
+        () => settle(new ModelwireError(`MCP connect/handshake timed out after ${s.connectTimeoutMs} ms`, Code.Unavailable)),
+        s.connectTimeoutMs,
+      );
+      timer.unref();
+      let socket: Socket;
+      const onConnect = () => {
+        if (e.kind !== "unix") socket.setNoDelay(true);
+        this.writer.write(
+          encodeFrame({
+            type: FrameType.Hello,
+            streamId: 0,
+            payload: encodeHello({
+              minVersion: PROTOCOL_VERSION,
+              maxVersion: PROTOCOL_VERSION,
+              maxFrameSize: s.maxFrameSize,
+              maxStreams: 0,
+              heartbeatMs: s.heartbeatMs,
+              metadata: { client: s.clientName, ...(s.authToken !== undefined ? { "auth-token": s.authToken } : {}) },
+            }),
+          }),
+        );
+      };
+      if (e.kind === "unix") socket = netConnect({ path: e.path }, onConnect);
+      else if (e.kind === "tcp") socket = netConnect({ host: e.host, port: e.port }, onConnect);
+      else socket = tlsConnect({ host: e.host, port: e.port, servername: isIp(e.host) ? undefined : e.host, ...s.tls }, onConnect);
+      this.socket = socket;
+      this.decoder = createFrameDecoder({ maxFrameSize: s.maxFrameSize });
+      this.writer = createFrameWriter(socket);
+      this.handshakeDone = () => settle();
+      this.handshakeFailed = (err) => settle(err);
+      socket.on("data", (chunk: Buffer) => this.onData(chunk));
+      socket.on("error", (err) => {
+        const me = ModelwireError.from(err, Code.Unavailable);
+        const e2 = me.code === Code.Unavailable ? me : new ModelwireError(me.rawMessage, Code.Unavailable, me.metadata, err);
+        if (!settled) settle(e2);
+        else this.die(e2);
+      });
+      socket.on("close", () => {
+        const err = this.closeError ?? new ModelwireError("MCP connection closed by the peer", Code.Unavailable);
+        if (!settled) settle(err);
+        else this.die(err);
+      });
+    });
+  }
+
+  private handshakeDone: () => void = () => {};
+  private handshakeFailed: (err: ModelwireError) => void = () => {};
+
+  private onData(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    if (this.state === State.Closed) return;
+    this.lastRx = performance.now();
+    try {
+      this.decoder.push(chunk);
+      for (let f = this.decoder.next(); f !== undefined; f = this.decoder.next()) {
+        this.handle(f);
+        if ((this.state as State) === State.Closed) return;
+      }
+    } catch (e) {
+      const err = ModelwireError.from(e, Code.Internal);
+      // Tell the server why, then drop the connection; streams fail with Unavailable.
+      this.writer.write(
+        encodeFrame({
+          type: FrameType.Error,
+          streamId: 0,
+          payload: encodeErrorPayload({ code: err.code, message: err.rawMessage, metadata: { ...err.metadata } }),
+        }),
+      );
+      this.writer.flush();
+      this.die(new ModelwireError(`MCP protocol error from the server: ${err.rawMessage}`, Code.Unavailable, err.metadata, err));
+    }
+  }
+
+  private handle(f: Frame): void {
+    if (this.state === State.Connecting) {
+      if (f.type === FrameType.Welcome) {
+        const w = decodeWelcome(f.payload);
+        if (w.version !== PROTOCOL_VERSION) {
+          throw protocolError(ProtocolErrorReason.VersionMismatch, `server chose version ${w.version}`);
+        }
+        this.welcome = w;
+        this.decoder.setMaxFrameSize(Math.min(this.settings.maxFrameSize, Math.max(w.maxFrameSize, 1024)));
+        this.state = State.Ready;
+        this.startHeartbeat(w.heartbeatMs);
+        this.handshakeDone();
+        return;
+      }
+      if (f.type === FrameType.Error && f.streamId === 0) {
+        const e = decodeErrorPayload(f.payload);
+        const err = new ModelwireError(e.message, e.code, e.metadata);
+        this.closeError = err;
+        this.handshakeFailed(err);
+        return;
+      }
+      throw protocolError(ProtocolErrorReason.UnexpectedFrame, `expected WELCOME, got frame type ${f.type}`);
+    }
+    switch (f.type) {
+      case FrameType.Data:
+      case FrameType.End: {
+        const s = this.streams.get(f.streamId);
+        if (!s) {
+          if (f.streamId > this.highestOpened) {
+            throw protocolError(ProtocolErrorReason.UnexpectedFrame, `frame for stream ${f.streamId}, never opened`);
+          }
+          return; // cancelled or finished: drop
+        }
+        if (f.sequence !== s.expectedSeq) {
+          const err = protocolError(
+            ProtocolErrorReason.SequenceGap,
+            `stream ${f.streamId}: expected sequence ${s.expectedSeq}, got ${f.sequence}`,
+            { streamId: f.streamId },
+          );
+          this.cancelStream(s);
+          s.failWith(err);
+          return;
+        }
+        s.expectedSeq++;
+        if (f.type === FrameType.End) this.streams.delete(f.streamId);
+        s.deliver(f);
+        return;
+      }
+      case FrameType.Error: {
+        const e = decodeErrorPayload(f.payload);
+        const err = new ModelwireError(e.message, e.code, e.metadata);
+        if (f.streamId === 0) {
+          this.closeError = err.code === Code.Unavailable ? err : new ModelwireError(e.message, Code.Unavailable, { ...e.metadata, code: String(e.code) });
+          this.die(this.closeError);
+          return;
+        }
+        const s = this.streams.get(f.streamId);
+        if (s) {
+          this.streams.delete(f.streamId);
+          s.failWith(err);
+          this.maybeDrained();
+        } else if (f.streamId > this.highestOpened) {
+          throw protocolError(ProtocolErrorReason.UnexpectedFrame, `ERROR for stream ${f.streamId}, never opened`);
+        }
+        return;
+      }
+      case FrameType.Ping: {
+        if (f.flags & FrameFlag.Ack) {
+          this.rttMs = performance.now() - decodePing(f.payload);
+        } else {
+          this.writer.write(encodeFrame({ type: FrameType.Ping, flags: FrameFlag.Ack, streamId: 0, payload: f.payload }));
+        }
+        return;
+      }
+      case FrameType.Goaway: {
+        const g = decodeGoaway(f.payload);
+        this.state = State.Draining;
+        for (const [id, s] of this.streams) {
+          if (id > g.lastStreamId) {
+            this.streams.delete(id);
+            s.failWith(new ModelwireError("server is shutting down (goaway); stream not processed", Code.Unavailable));
+          }
+        }
+        this.onDrain?.(this);
+        this.maybeDrained();
+        return;
+      }
+      default:
+        throw protocolError(ProtocolErrorReason.UnexpectedFrame, `frame type ${f.type} is not allowed from a server`);
+    }
+  }
+
+  private startHeartbeat(ms: number): void {
+    if (ms <= 0) return;
+    this.lastRx = performance.now();
+    this.pingTimer = setInterval(() => {
+      this.writer.write(encodeFrame({ type: FrameType.Ping, streamId: 0, payload: encodePing(performance.now()) }));
+    }, ms);
+    this.pingTimer.unref();
+    const limit = 2 * ms;
+    const arm = (delay: number) => {
+      this.deadTimer = setTimeout(() => {
+        if (this.state === State.Closed) return;
+        const silent = performance.now() - this.lastRx;
+        if (silent >= limit) {
+          this.die(
+            protocolError(ProtocolErrorReason.HeartbeatTimeout, `no frame from the server for ${Math.round(silent)} ms (heartbeat ${ms} ms)`),
+          );
+          this.socket.destroy();
+          return;
+        }
+        arm(limit - silent);
+      }, Math.max(5, delay));
+      this.deadTimer.unref();
+    };
+    arm(limit);
+  }
+
+  /** Opens a stream: writes OPEN (coalesced with others of this tick) and returns its receiver. */
+  openStream(method: Method, dataType: number, timeoutMs: number, body: Uint8Array): ClientStream {
+    if (this.state !== State.Ready) {
+      throw new ModelwireError("MCP connection is not ready", Code.Unavailable);
+    }
+    const id = this.nextId;
+    this.nextId += 1;
+    this.highestOpened = id;
+    const s = new ClientStream(id, this);
+    this.streams.set(id, s);
+    this.writer.write(encodeOpenFrame(id, dataType, method, timeoutMs, body));
+    return s;
+  }
+
+  /** Sends CANCEL for a live stream and forgets it; frames still in flight for it are dropped on arrival. */
+  cancelStream(s: ClientStream): void {
+    this.queued(-s.drop());
+    if (this.streams.get(s.id) !== s) return;
+    this.streams.delete(s.id);
+    if (this.state === State.Ready || this.state === State.Draining) {
+      this.writer.write(encodeFrame({ type: FrameType.Cancel, streamId: s.id }));
+    }
+    this.maybeDrained();
+  }
+
+  /** Client-side backpressure: pause reading while too many chunks wait for the application. */
+  queued(delta: number): void {
+    this.queuedChunks += delta;
+    const max = this.settings.maxQueuedChunks;
+    if (!this.paused && this.queuedChunks > max) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (this.paused && this.queuedChunks <= max / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private maybeDrained(): void {
+    if (this.state === State.Draining && this.streams.size === 0) this.close();
+  }
+
+  /** Fails every stream with `err` and releases the socket. Idempotent. */
+  die(err: ModelwireError, graceful = false): void {
+    if (this.state === State.Closed) return;
+    this.state = State.Closed;
+    this.closeError ??= err;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.deadTimer) clearTimeout(this.deadTimer);
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    for (const s of streams) s.failWith(err);
+    if (!graceful) this.socket?.destroy();
+    else setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.onGone?.(this, err);
+  }
+
+  /** Closes gracefully: flushes, ends the socket; streams still open fail with `Canceled`. */
+  close(): void {
+    if (this.state === State.Closed) return;
+    this.writer?.flush();
+    this.socket?.end();
+    this.die(new ModelwireError("MCP client closed", Code.Canceled), true);
+  }
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
+}

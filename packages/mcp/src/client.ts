@@ -1,0 +1,461 @@
+import type { ConnectionOptions } from "node:tls";
+import { type DescMessage, type MessageShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  type CallOptions,
+  type CallSignal,
+  type ChatRequestInit,
+  ChatRequestSchema,
+  type ChatResponse,
+  ChatResponseSchema,
+  type ClientStats,
+  Code,
+  DataType,
+  type EmbedRequestInit,
+  EmbedRequestSchema,
+  type EmbedResponse,
+  EmbedResponseSchema,
+  type GenerateRequestInit,
+  GenerateRequestSchema,
+  type GenerateResponse,
+  GenerateResponseSchema,
+  type InferenceClient,
+  InferenceRequestSchema,
+  type ListModelsResponse,
+  ListModelsResponseSchema,
+  type ListRunningResponse,
+  ListRunningResponseSchema,
+  ModelwireError,
+  type ShowModelRequestInit,
+  ShowModelRequestSchema,
+  type ShowModelResponse,
+  ShowModelResponseSchema,
+  type VersionResponse,
+  VersionResponseSchema,
+  abortReason,
+  createCallSignal,
+} from "@modelwire/core";
+import { DEFAULT_MAX_FRAME_SIZE, FrameType, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE, Method } from "@modelwire/mcp-codec";
+import { ClientConnection, type ClientStream, type ConnectionSettings } from "./client-connection.js";
+import { parseEndpoint, transportName } from "./endpoint.js";
+
+/** Reconnection policy: exponential backoff with jitter between attempts. */
+export interface ReconnectOptions {
+  /** Delay before the second attempt in a row (the first is immediate). Default 100 ms. */
+  initialDelayMs?: number;
+  /** Largest delay. Default 5000 ms. */
+  maxDelayMs?: number;
+  /** Consecutive failed attempts after which background reconnection stops (calls still retry). Default unlimited. */
+  maxAttempts?: number;
+}
+
+/** Options of {@link createMcpClient}. */
+export interface McpClientOptions {
+  /** `tcp://host:port`, `tls://host:port` or `unix:/path/to.sock`. */
+  url: string;
+  /** Extra `node:tls` options for `tls://` (ca, cert, key, servername, rejectUnauthorized ...). */
+  tls?: ConnectionOptions;
+  /** Sent in HELLO as `auth-token`. */
+  authToken?: string;
+  /** Heartbeat interval proposed to the server, ms; a silent server is declared dead after two. Default 5000; 0 lets the server choose. */
+  heartbeatMs?: number;
+  /** Largest payload accepted. Default 4 MiB. */
+  maxFrameSize?: number;
+  /** Time allowed for connecting plus the handshake. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Reconnection policy, or `false` to never reconnect in the background. */
+  reconnect?: ReconnectOptions | false;
+  /** Connections to spread streams over. Default 1. */
+  poolSize?: number;
+  /** Chunks waiting for the application, per connection, above which the client stops reading the socket. Default 1024. */
+  maxQueuedChunks?: number;
+  /** Name sent in HELLO metadata. Default `"modelwire-mcp-client"`. */
+  clientName?: string;
+}
+
+interface Slot {
+  conn: ClientConnection | undefined;
+  connecting: Promise<ClientConnection> | undefined;
+  failures: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** Races `p` against a signal; the signal's reason (a ModelwireError) wins if it fires first. */
+function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** One in-flight stream seen from the caller: OPEN sent, frames read, abort wired to CANCEL. */
+class Call {
+  stream: ClientStream | undefined;
+  finished = false;
+  private readonly onAbort = () => {
+    const s = this.stream;
+    if (!s || this.finished) return;
+    s.failWith(abortReason(this.cs.signal));
+    s.cancel();
+  };
+
+  constructor(readonly cs: CallSignal) {}
+
+  attach(stream: ClientStream): void {
+    this.stream = stream;
+    if (this.cs.signal.aborted) this.onAbort();
+    else this.cs.signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  finish(cancel: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.cs.signal.removeEventListener("abort", this.onAbort);
+    this.cs.dispose();
+    if (cancel) this.stream?.cancel();
+  }
+}
+
+class McpClient implements InferenceClient {
+  readonly transport: string;
+  private readonly settings: ConnectionSettings;
+  private readonly slots: Slot[];
+  private readonly all = new Set<ClientConnection>();
+  private readonly reconnect: Required<ReconnectOptions> | false;
+  private closed = false;
+  private waiting = 0;
+  private reconnects = 0;
+  private connectsDone = 0;
+
+  constructor(options: McpClientOptions) {
+    const endpoint = parseEndpoint(options.url);
+    this.transport = transportName(endpoint.kind);
+    const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    if (!Number.isInteger(maxFrameSize) || maxFrameSize < MIN_MAX_FRAME_SIZE || maxFrameSize > MAX_MAX_FRAME_SIZE) {
+      throw new ModelwireError(`maxFrameSize must be in [${MIN_MAX_FRAME_SIZE}, ${MAX_MAX_FRAME_SIZE}]`, Code.InvalidArgument, {
+        field: "maxFrameSize",
+      });
+    }
+    const heartbeatMs = options.heartbeatMs ?? 5000;
+    if (!Number.isFinite(heartbeatMs) || heartbeatMs < 0) {
+      throw new ModelwireError("heartbeatMs must be >= 0", Code.InvalidArgument, { field: "heartbeatMs" });
+    }
+    this.settings = {
+      endpoint,
+      tls: options.tls,
+      authToken: options.authToken,
+      heartbeatMs,
+      maxFrameSize,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      maxQueuedChunks: options.maxQueuedChunks ?? 1024,
+      clientName: options.clientName ?? "modelwire-mcp-client",
+    };
+    const poolSize = options.poolSize ?? 1;
+    if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 64) {
+      throw new ModelwireError("poolSize must be an integer in [1, 64]", Code.InvalidArgument, { field: "poolSize" });
+    }
+    this.slots = Array.from({ length: poolSize }, () => ({ conn: undefined, connecting: undefined, failures: 0 }));
+    this.reconnect =
+      options.reconnect === false
+        ? false
+        : {
+            initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
+            maxDelayMs: options.reconnect?.maxDelayMs ?? 5000,
+            maxAttempts: options.reconnect?.maxAttempts ?? Number.POSITIVE_INFINITY,
+          };
+  }
+
+  // ---- connections ----
+
+  private backoff(failures: number): number {
+    if (failures === 0) return 0;
+    const r = this.reconnect || { initialDelayMs: 100, maxDelayMs: 5000 };
+    const base = Math.min(r.maxDelayMs, r.initialDelayMs * 2 ** (failures - 1));
+    return base / 2 + Math.random() * (base / 2); // "equal jitter"
+  }
+
+  private ensureConnecting(slot: Slot): Promise<ClientConnection> {
+    if (slot.connecting) return slot.connecting;
+    const delay = this.backoff(slot.failures);
+    const attempt = (async () => {
+      if (delay > 0) await sleep(delay);
+      if (this.closed) throw new ModelwireError("MCP client closed", Code.Canceled);
+      const conn = new ClientConnection(this.settings);
+      this.all.add(conn);
+      await conn.open(
+        (c) => this.onGone(slot, c),
+        (c) => {
+          if (slot.conn === c) slot.conn = undefined;
+        },
+      );
+      if (this.closed) {
+        conn.close();
+        throw new ModelwireError("MCP client closed", Code.Canceled);
+      }
+      if (this.connectsDone++ > 0) this.reconnects++;
+      slot.conn = conn;
+      slot.failures = 0;
+      return conn;
+    })();
+    slot.connecting = attempt;
+    attempt.then(
+      () => {
+        slot.connecting = undefined;
+      },
+      () => {
+        slot.connecting = undefined;
+        slot.failures++;
+      },
+    );
+    return attempt;
+  }
+
+  private onGone(slot: Slot, c: ClientConnection): void {
+    this.all.delete(c);
+    if (slot.conn !== c) return;
+    slot.conn = undefined;
+    this.backgroundReconnect(slot);
+  }
+
+  private backgroundReconnect(slot: Slot): void {
+    if (this.closed || !this.reconnect || slot.failures >= this.reconnect.maxAttempts) return;
+    this.ensureConnecting(slot).catch(() => this.backgroundReconnect(slot));
+  }
+
+  /** A ready connection (least streams first), or a promise of one. */
+  private acquire(signal: AbortSignal): ClientConnection | Promise<ClientConnection> {
+    if (this.closed) throw new ModelwireError("MCP client closed", Code.Canceled);
+    let best: ClientConnection | undefined;
+    let free: Slot | undefined;
+    for (const slot of this.slots) {
+      const c = slot.conn;
+      if (c?.ready) {
+        if (!best || c.active < best.active) best = c;
+      } else if (!free) free = slot;
+    }
+    if (best && (best.active < best.maxStreams || !free)) return best;
+    const slot = free as Slot;
+    this.waiting++;
+    const p = raceSignal(this.ensureConnecting(slot), signal);
+    return p.finally(() => {
+      this.waiting--;
+    });
+  }
+
+  // ---- calls ----
+
+  private encodeBody(modelVersion: string, dataType: DataType, input: Uint8Array, options: CallOptions | undefined): Uint8Array {
+    return toBinary(
+      InferenceRequestSchema,
+      create(InferenceRequestSchema, { modelVersion, inputData: input, metadata: options?.metadata ?? {} }),
+    );
+  }
+
+  private async start(call: Call, method: Method, dataType: DataType, body: Uint8Array): Promise<ClientStream> {
+    const got = this.acquire(call.cs.signal);
+    const conn = got instanceof ClientConnection ? got : await got;
+    let timeoutMs = 0;
+    if (call.cs.deadline !== undefined) timeoutMs = Math.max(1, Math.ceil(call.cs.deadline - Date.now()));
+    const stream = conn.openStream(method, dataType, timeoutMs, body);
+    call.attach(stream);
+    return stream;
+  }
+
+  private streaming<S extends DescMessage>(
+    method: Method,
+    dataType: DataType,
+    body: () => Uint8Array,
+    schema: S,
+    options: CallOptions | undefined,
+  ): AsyncIterable<MessageShape<S>> {
+    return {
+      [Symbol.asyncIterator]: () => {
+        let call: Call | undefined;
+        let ended = false;
+        const fail = (e: unknown): never => {
+          call?.finish(true);
+          ended = true;
+          throw ModelwireError.from(e, Code.Unknown);
+        };
+        return {
+          next: async (): Promise<IteratorResult<MessageShape<S>>> => {
+            if (ended) return { done: true, value: undefined };
+            try {
+              if (!call) {
+                call = new Call(createCallSignal(options));
+                if (call.cs.signal.aborted) throw abortReason(call.cs.signal);
+                await this.start(call, method, dataType, body());
+              }
+              const f = await (call.stream as ClientStream).next();
+              if (f === undefined) {
+                ended = true;
+                call.finish(false);
+                return { done: true, value: undefined };
+              }
+              const msg = fromBinary(schema, f.payload);
+              if (f.type === FrameType.End) call.finish(false);
+              return { done: false, value: msg };
+            } catch (e) {
+              return fail(e);
+            }
+          },
+          return: async (): Promise<IteratorResult<MessageShape<S>>> => {
+            ended = true;
+            call?.finish(true);
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+  }
+
+  private async unary<S extends DescMessage>(
+    method: Method,
+    dataType: DataType,
+    body: Uint8Array,
+    schema: S,
+    options: CallOptions | undefined,
+  ): Promise<MessageShape<S>> {
+    const call = new Call(createCallSignal(options));
+    try {
+      if (call.cs.signal.aborted) throw abortReason(call.cs.signal);
+      const stream = await this.start(call, method, dataType, body);
+      const f = await stream.next();
+      if (!f || f.type !== FrameType.End) {
+        throw new ModelwireError(`unexpected ${f ? "DATA" : "end"} on a unary ${Method[method]} stream`, Code.Internal);
+      }
+      call.finish(false);
+      return fromBinary(schema, f.payload);
+    } catch (e) {
+      call.finish(true);
+      throw ModelwireError.from(e, Code.Unknown);
+    }
+  }
+
+  generate(request: GenerateRequestInit, options?: CallOptions): AsyncIterable<GenerateResponse> {
+    return this.streaming(
+      Method.Generate,
+      DataType.GENERATE_REQUEST,
+      () => {
+        const req = create(GenerateRequestSchema, request);
+        const model = req.model;
+        req.model = "";
+        const inner = toBinary(GenerateRequestSchema, req);
+        req.model = model;
+        return this.encodeBody(model, DataType.GENERATE_REQUEST, inner, options);
+      },
+      GenerateResponseSchema,
+      options,
+    );
+  }
+
+  chat(request: ChatRequestInit, options?: CallOptions): AsyncIterable<ChatResponse> {
+    return this.streaming(
+      Method.Chat,
+      DataType.CHAT_REQUEST,
+      () => {
+        const req = create(ChatRequestSchema, request);
+        const model = req.model;
+        req.model = "";
+        const inner = toBinary(ChatRequestSchema, req);
+        req.model = model;
+        return this.encodeBody(model, DataType.CHAT_REQUEST, inner, options);
+      },
+      ChatResponseSchema,
+      options,
+    );
+  }
+
+  embed(request: EmbedRequestInit, options?: CallOptions): Promise<EmbedResponse> {
+    const req = create(EmbedRequestSchema, request);
+    const model = req.model;
+    req.model = "";
+    const inner = toBinary(EmbedRequestSchema, req);
+    req.model = model;
+    return this.unary(Method.Embed, DataType.EMBED_REQUEST, this.encodeBody(model, DataType.EMBED_REQUEST, inner, options), EmbedResponseSchema, options);
+  }
+
+  list(options?: CallOptions): Promise<ListModelsResponse> {
+    return this.unary(Method.List, DataType.UNSPECIFIED, this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options), ListModelsResponseSchema, options);
+  }
+
+  running(options?: CallOptions): Promise<ListRunningResponse> {
+    return this.unary(Method.Running, DataType.UNSPECIFIED, this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options), ListRunningResponseSchema, options);
+  }
+
+  show(request: ShowModelRequestInit, options?: CallOptions): Promise<ShowModelResponse> {
+    const req = create(ShowModelRequestSchema, request);
+    const model = req.model;
+    req.model = "";
+    const inner = toBinary(ShowModelRequestSchema, req);
+    req.model = model;
+    return this.unary(Method.Show, DataType.UNSPECIFIED, this.encodeBody(model, DataType.UNSPECIFIED, inner, options), ShowModelResponseSchema, options);
+  }
+
+  version(options?: CallOptions): Promise<VersionResponse> {
+    return this.unary(Method.Version, DataType.UNSPECIFIED, this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options), VersionResponseSchema, options);
+  }
+
+  stats(): ClientStats {
+    let open = 0;
+    let active = 0;
+    let idle = 0;
+    let rtt: number | undefined;
+    let bytesIn = 0;
+    let bytesOut = 0;
+    for (const c of this.all) {
+      if (c.closed) continue;
+      open++;
+      active += c.active;
+      if (c.active === 0) idle++;
+      if (c.rttMs !== undefined) rtt = c.rttMs;
+      bytesIn += c.bytesIn;
+      bytesOut += c.bytesOut;
+    }
+    const first = this.slots[0];
+    const state = this.closed
+      ? "closed"
+      : first.conn
+        ? first.conn.stateName
+        : first.connecting
+          ? "connecting"
+          : first.failures > 0
+            ? "reconnecting"
+            : "idle";
+    const extra: Record<string, number | string> = { state, reconnects: this.reconnects, bytesIn, bytesOut };
+    if (rtt !== undefined) extra.rttMs = Math.round(rtt * 1000) / 1000;
+    return { transport: this.transport, open, active, idle, queued: this.waiting, extra };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of [...this.all]) c.close();
+    this.all.clear();
+    for (const s of this.slots) s.conn = undefined;
+  }
+}
+
+/**
+ * Creates an MCP (Model Communication Protocol) client implementing {@link InferenceClient}, with transport name
+ * `"mcp-tcp"`, `"mcp-uds"` or `"mcp-tls"` after the URL. It connects lazily on the first call, keeps one
+ * long-lived connection per pool slot, sends heartbeats, declares a silent server dead after two intervals (every
+ * in-flight stream fails with `Unavailable`), and reconnects with exponential backoff and jitter.
+ */
+export function createMcpClient(options: McpClientOptions): InferenceClient {
+  return new McpClient(options);
+}
