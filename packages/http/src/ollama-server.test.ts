@@ -81,6 +81,7 @@ describe("the official ollama npm client against our server", () => {
     const show = await ollama.show({ model: "synthetic" });
     expect(show.capabilities).toContain("completion");
     expect(show.details.format).toBe("gguf");
+    expect(show.model_info.get?.("general.architecture") ?? (show.model_info as unknown as Record<string, unknown>)["general.architecture"]).toBe("synthetic");
     const emb = await ollama.embed({ model: "synthetic-embed", input: ["a", "b"] });
     expect(emb.embeddings).toHaveLength(2);
     expect(emb.embeddings[0]).toHaveLength(16);
