@@ -166,8 +166,10 @@ describe("modelwire serve (the built binary)", () => {
     const gw = await start(["--tokens", "20", "--inter-token-ms", "75", "--grace-ms", "15000"]);
     const streams: Promise<Awaited<ReturnType<typeof runGenerate>>>[] = [];
     const firsts: Promise<void>[] = [];
+    const busy = new Map<string, InferenceClient>();
     for (const kind of CLIENT_KINDS) {
       const c = client(gw, kind);
+      busy.set(kind, c);
       for (let i = 0; i < 2; i++) {
         const req = { model: "synthetic", prompt: `drain ${kind} ${i}` };
         let onFirst!: () => void;
@@ -191,6 +193,8 @@ describe("modelwire serve (the built binary)", () => {
       const fresh = client(gw, kind);
       const e = await failureOf(() => runGenerate(fresh, { model: "synthetic", prompt: "late" }, []));
       expect(e.code, kind).toBe(Code.Unavailable);
+      const same = await failureOf(() => runGenerate(busy.get(kind)!, { model: "synthetic", prompt: "late too" }, []));
+      expect(same.code, kind).toBe(Code.Unavailable);
     }
     const results = await Promise.all(streams);
     for (const r of results) {

@@ -55,16 +55,19 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   }
   if (cfg.mcp || cfg.mcpSocket !== undefined) {
     jobs.push(
-      load("@modelwire/mcp").then(({ createMcpServer }) => ({
+      import("@modelwire/mcp").then(({ createMcpServer }) => ({
         name: "mcp",
         flag: cfg.mcp ? "--mcp-port" : "--mcp-socket",
         server: createMcpServer({
           engine,
           authToken,
           observer,
-          tcp: cfg.mcp ? { host: cfg.host, port: cfg.mcpPort } : undefined,
+          // With a certificate the MCP TCP listener speaks TLS (tls://); the Unix socket stays plain.
+          tcp: cfg.mcp && !tls ? { host: cfg.host, port: cfg.mcpPort } : undefined,
+          tls: cfg.mcp && tls ? { host: cfg.host, port: cfg.mcpPort, cert: tls.cert, key: tls.key } : undefined,
           unix: cfg.mcpSocket !== undefined ? { path: cfg.mcpSocket } : undefined,
-          tls,
+          // The gateway's shared admission is the limit; MCP's own server-wide cap must not undercut it.
+          maxStreams: Math.max(1024, cfg.maxStreams + cfg.maxQueue + 64),
         }),
       })),
     );

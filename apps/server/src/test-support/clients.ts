@@ -10,12 +10,13 @@ import {
 } from "@modelwire/core";
 import { type SyntheticEngineOptions, createStreamVerifier, createSyntheticEngine } from "@modelwire/engine";
 import { createConnectClient } from "@modelwire/connect";
+import { createMcpClient } from "@modelwire/mcp";
 
 /** The three client families the gateway is driven with. */
 export type ClientKind = "http" | "connect" | "mcp";
 
 /** Which families the tests drive (a family joins as soon as its package has a client). */
-export const CLIENT_KINDS: ClientKind[] = ["connect"];
+export const CLIENT_KINDS: ClientKind[] = ["connect", "mcp"];
 
 /** Flags that switch off the families not yet driven (empty once all three are). */
 export const OFF_ARGS: string[] = (["http", "connect", "mcp"] as ClientKind[])
@@ -30,6 +31,8 @@ export function makeClient(kind: ClientKind, url: string, authToken?: string): I
   switch (kind) {
     case "connect":
       return createConnectClient({ baseUrl: url, protocol: "grpc", retry: false, authToken });
+    case "mcp":
+      return createMcpClient({ url, authToken, reconnect: false });
     default:
       throw new Error(`no ${kind} client yet`);
   }
