@@ -1,7 +1,7 @@
 import { equals } from "@bufbuild/protobuf";
 import { GenerateResponseSchema } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
-import { buildCases, ENCODINGS, responseEncodings, STREAM_CLASS } from "./cases.js";
+import { buildCases, ENCODINGS, MCP_PART_PREFIX, mcpPartCases, responseEncodings, STREAM_CLASS } from "./cases.js";
 import { createFixtures } from "./fixtures.js";
 import { verifyRoundTrip } from "./round-trip.js";
 
@@ -45,6 +45,34 @@ describe("buildCases", () => {
     const pb = verifyRoundTrip(cases.find((c) => c.name === "req-image-256k/protobuf") as (typeof cases)[number]).bytes;
     expect(json / pb).toBeGreaterThan(1.3);
     expect(json / pb).toBeLessThan(1.4);
+  });
+});
+
+describe("mcpPartCases", () => {
+  const parts = mcpPartCases(fixtures, probes);
+
+  it("splits every request class into wrap + open-frame and every chunk class into data-frame", () => {
+    expect(parts.map((p) => p.name).sort()).toEqual(
+      [
+        ...["req-small", "req-4k", "req-64k", "req-image-256k"].flatMap((c) => [
+          `${c}/mcp.wrap`,
+          `${c}/mcp.open-frame`,
+        ]),
+        "chunk-token/mcp.data-frame",
+        "chunk-final/mcp.data-frame",
+      ].sort(),
+    );
+    for (const p of parts) expect(p.encoding.startsWith(MCP_PART_PREFIX)).toBe(true);
+  });
+
+  it.each(parts.map((c) => [c.name, c] as const))("%s round-trips", (_name, c) => {
+    expect(verifyRoundTrip(c).bytes).toBeGreaterThan(0);
+  });
+
+  it("layers add up to the whole MCP wire size", () => {
+    const whole = cases.find((c) => c.name === "req-small/mcp") as (typeof cases)[number];
+    const frame = parts.find((c) => c.name === "req-small/mcp.open-frame") as (typeof parts)[number];
+    expect(verifyRoundTrip(frame).bytes).toBe(verifyRoundTrip(whole).bytes);
   });
 });
 

@@ -1,5 +1,5 @@
 /** The named cases: every payload class × every encoding that applies to it. */
-import { type DescMessage, equals, type MessageShape } from "@bufbuild/protobuf";
+import { type DescMessage, equals, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
   type GenerateRequest,
@@ -12,6 +12,7 @@ import { avroRequestCodec, avroResponseCodec } from "./codecs/avro.js";
 import type { Codec, StreamCodec } from "./codecs/codec.js";
 import { grpcCodec } from "./codecs/grpc-envelope.js";
 import { mcpRequestCodec, mcpResponseCodec } from "./codecs/mcp-frame.js";
+import { dataFrameCodec, openFrameCodec, wrapCodec } from "./codecs/mcp-parts.js";
 import { msgpackRequestCodec, msgpackResponseCodec } from "./codecs/msgpack.js";
 import { ollamaJsonRequestCodec, ollamaJsonResponseCodec, ollamaNdjsonResponseCodec } from "./codecs/ollama-json.js";
 import { protobufBinaryCodec, protobufJsonCodec } from "./codecs/protobuf.js";
@@ -169,5 +170,33 @@ export function buildCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] {
     cases.push(singleCase("chunk-final", enc, fixtures.finalChunk, probes.finalChunk, resEq) as BenchCase);
   for (const enc of resEncodings)
     cases.push(streamCase(STREAM_CLASS, enc, fixtures.stream, probes.stream, resEq) as BenchCase);
+  return cases;
+}
+
+/** Prefix of the encoding names of MCP layer cases (not encodings of their own: parts of `mcp`). */
+export const MCP_PART_PREFIX = "mcp.";
+
+const bytesEqual = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The MCP layers as their own cases, per class: `mcp.wrap` and `mcp.open-frame` for requests, `mcp.data-frame`
+ * for reply chunks. With the `protobuf` case they add up to the `mcp` case, which shows what each layer costs.
+ */
+export function mcpPartCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] {
+  const cases: BenchCase[] = [];
+  const part = (payload: string, name: string, codec: Codec<Uint8Array>, input: Uint8Array, probe: Uint8Array) =>
+    cases.push(
+      singleCase(payload, { name: `${MCP_PART_PREFIX}${name}`, codec }, input, probe, bytesEqual) as BenchCase,
+    );
+  for (const cls of Object.keys(fixtures.requests) as RequestClass[]) {
+    const inner = toBinary(GenerateRequestSchema, fixtures.requests[cls]);
+    const innerProbe = toBinary(GenerateRequestSchema, probes.requests[cls]);
+    const wrap = wrapCodec(fixtures.requests[cls].model);
+    part(cls, "wrap", wrap, inner, innerProbe);
+    part(cls, "open-frame", openFrameCodec(), wrap.encode(inner), wrap.encode(innerProbe));
+  }
+  const res = (m: GenerateResponse) => toBinary(GenerateResponseSchema, m);
+  part("chunk-token", "data-frame", dataFrameCodec(), res(fixtures.tokenChunk), res(probes.tokenChunk));
+  part("chunk-final", "data-frame", dataFrameCodec(), res(fixtures.finalChunk), res(probes.finalChunk));
   return cases;
 }

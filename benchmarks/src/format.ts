@@ -23,10 +23,17 @@ export function timingTable(results: readonly CaseResult[]): string {
       ["decode", r.decode],
     ] as const) {
       if (!t) continue;
-      rows.push([`${r.name} ${op}`, num(t.nsPerOp), num(t.opsPerSec), `±${t.rmePercent.toFixed(2)}%`, num(r.bytes)]);
+      rows.push([
+        `${r.name} ${op}`,
+        num(t.nsPerOp),
+        num(t.p50Ns),
+        num(t.opsPerSec),
+        `±${t.rmePercent.toFixed(2)}%`,
+        num(r.bytes),
+      ]);
     }
   }
-  return table(["case", "ns/op", "ops/s", "rme", "bytes"], rows);
+  return table(["case", "ns/op", "median", "ops/s", "rme", "bytes"], rows);
 }
 
 /** Bytes per payload class (rows) and encoding (columns), with the percentage of Ollama JSON's size. */
@@ -46,7 +53,16 @@ export function sizeMatrix(sizes: readonly SizeRow[]): string {
 /** Protobuf against Ollama JSON. */
 export function protobufVsJsonTable(rows: readonly ProtobufVsJson[]): string {
   return table(
-    ["payload", "protobuf B", "json B", "pb smaller by", "in 60-70%?", "pb enc+dec", "json enc+dec", "pb speedup"],
+    [
+      "payload",
+      "protobuf B",
+      "json B",
+      "pb smaller by",
+      "in 60-70%?",
+      "pb enc+dec (p50)",
+      "json enc+dec (p50)",
+      "pb speedup",
+    ],
     rows.map((r) => [
       r.payload,
       num(r.protobufBytes),
@@ -63,7 +79,7 @@ export function protobufVsJsonTable(rows: readonly ProtobufVsJson[]): string {
 /** MCP full frame against bare Protobuf. */
 export function mcpTable(rows: readonly McpVsProtobuf[]): string {
   return table(
-    ["payload", "mcp enc+dec", "protobuf enc+dec", "ratio", "<= 1.15x?", "frame bytes"],
+    ["payload", "mcp enc+dec (p50)", "protobuf enc+dec (p50)", "ratio", "<= 1.15x?", "frame bytes"],
     rows.map((r) => [
       r.payload,
       fmtNs(r.mcpNs),
@@ -87,4 +103,21 @@ export function claimVerdict(rows: readonly ProtobufVsJson[]): string {
       return `  ${r.payload}: Protobuf is ${r.sizeSavingPercent.toFixed(1)}% smaller than Ollama JSON (${verdict})`;
     })
     .join("\n");
+}
+
+/** The MCP path by layer: what each layer adds on top of bare Protobuf. */
+export function mcpLayerTable(rows: readonly McpVsProtobuf[]): string {
+  const out: string[][] = [];
+  for (const r of rows) {
+    if (r.layers.length === 0) continue;
+    const sum = r.layers.reduce((n, l) => n + l.ns, 0);
+    for (const l of r.layers) out.push([r.payload, l.layer, fmtNs(l.ns), `${((l.ns / r.mcpNs) * 100).toFixed(0)}%`]);
+    out.push([
+      r.payload,
+      "sum of layers / measured mcp",
+      `${fmtNs(sum)} / ${fmtNs(r.mcpNs)}`,
+      `${((sum / r.mcpNs) * 100).toFixed(0)}%`,
+    ]);
+  }
+  return table(["payload", "layer", "enc+dec (p50)", "of mcp"], out);
 }

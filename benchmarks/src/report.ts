@@ -1,7 +1,9 @@
 /**
  * The shape of `reports/serialization.json`, which the bench app's HTML report joins with its network figures.
  * Times are nanoseconds per operation (one operation = encode or decode of the case's whole payload: one message,
- * or every chunk of a stream).
+ * or every chunk of a stream). Each tinybench sample times a batch of `batch` operations (about 25 µs) so timer
+ * overhead does not distort sub-microsecond operations; per-operation figures are the sample figures ÷ batch.
+ * Comparisons (`protobufVsJson`, `mcpVsProtobuf`) use the medians, which a loaded machine disturbs less than means.
  */
 
 /** Version tag of {@link SerializationReport}; bumped on incompatible changes. */
@@ -9,18 +11,20 @@ export const SERIALIZATION_REPORT_FORMAT = "modelwire.serialization/v1";
 
 /** Timing of one task (encode or decode of one case). */
 export interface TaskTiming {
-  /** Mean latency per operation, ns. */
+  /** Mean latency per operation, ns (mean of batch samples ÷ batch). */
   readonly nsPerOp: number;
   /** Mean throughput, operations per second. */
   readonly opsPerSec: number;
   /** Relative margin of error of the mean latency, percent (95 % confidence). */
   readonly rmePercent: number;
-  /** Median latency, ns. */
+  /** Median per-operation latency, ns (median batch sample ÷ batch). */
   readonly p50Ns: number;
-  /** 99th percentile latency, ns. */
+  /** 99th percentile per-operation latency, ns (of batch means, so single-call spikes are averaged in). */
   readonly p99Ns: number;
-  /** Timed samples (operations). */
+  /** Timed operations (samples × batch). */
   readonly samples: number;
+  /** Operations per timed sample. */
+  readonly batch: number;
 }
 
 /** One case: payload class × encoding. */
@@ -29,8 +33,13 @@ export interface CaseResult {
   readonly name: string;
   /** Payload class: `req-small`, `req-4k`, `req-64k`, `req-image-256k`, `chunk-token`, `chunk-final`, `stream-64`. */
   readonly payload: string;
-  /** Encoding: `ollama-json`, `ollama-ndjson`, `protobuf`, `protobuf-json`, `grpc`, `mcp`, `avro`, `msgpack`. */
+  /**
+   * Encoding: `ollama-json`, `ollama-ndjson`, `protobuf`, `protobuf-json`, `grpc`, `mcp`, `avro`, `msgpack`; or,
+   * for `kind: "mcp-part"`, one layer of the MCP path (`mcp.wrap`, `mcp.open-frame`, `mcp.data-frame`).
+   */
   readonly encoding: string;
+  /** `encoding`: a whole encoding of the payload; `mcp-part`: one MCP layer, bytes in and bytes out. */
+  readonly kind: "encoding" | "mcp-part";
   /** Wire bytes of the payload in this encoding (for a stream: every frame summed). */
   readonly bytes: number;
   /** `"ok"`, or why the round-trip check failed (the case is then not timed). */
@@ -59,7 +68,7 @@ export interface ProtobufVsJson {
   readonly sizeSavingPercent: number;
   /** Whether the saving lies in the article's claimed 60–70 %. */
   readonly withinClaimed60to70: boolean;
-  /** JSON encode+decode ns ÷ Protobuf encode+decode ns (> 1: Protobuf faster); null when either was not timed. */
+  /** JSON encode+decode ns ÷ Protobuf encode+decode ns, medians (> 1: Protobuf faster); null when either was not timed. */
   readonly speedup: number | null;
   readonly protobufNs: number | null;
   readonly jsonNs: number | null;
@@ -68,15 +77,20 @@ export interface ProtobufVsJson {
 /** The full MCP frame against bare protobuf-es for one payload class. */
 export interface McpVsProtobuf {
   readonly payload: string;
-  /** MCP encode+decode ns. */
+  /** MCP encode+decode ns (medians). */
   readonly mcpNs: number;
-  /** Bare Protobuf encode+decode ns. */
+  /** Bare Protobuf encode+decode ns (medians). */
   readonly protobufNs: number;
   /** mcpNs / protobufNs (target ≤ 1.15). */
   readonly ratio: number;
   readonly withinTarget: boolean;
   /** Wire bytes added by the frame: MCP bytes − Protobuf bytes. */
   readonly overheadBytes: number;
+  /**
+   * The MCP path by layer (medians, encode+decode): `protobuf` then each timed `mcp.*` part. Their sum comes
+   * close to `mcpNs`; the rest is glue (message dispatch, checks). Empty when the parts were not timed.
+   */
+  readonly layers: readonly { readonly layer: string; readonly ns: number }[];
 }
 
 /** `reports/serialization.json`. */

@@ -9,9 +9,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { buildCases } from "./cases.js";
+import { buildCases, mcpPartCases } from "./cases.js";
 import { createFixtures, STREAM_TOKENS } from "./fixtures.js";
-import { claimVerdict, mcpTable, protobufVsJsonTable, sizeMatrix, timingTable } from "./format.js";
+import { claimVerdict, mcpLayerTable, mcpTable, protobufVsJsonTable, sizeMatrix, timingTable } from "./format.js";
 import { SERIALIZATION_REPORT_FORMAT, type SerializationReport } from "./report.js";
 import { mcpVsProtobuf, protobufVsJson, runSuite, sizeTable } from "./suite.js";
 
@@ -21,8 +21,8 @@ export const DEFAULT_REPORT_PATH = resolve(import.meta.dirname, "../../reports/s
 const { values } = parseArgs({
   options: {
     filter: { type: "string", short: "f" },
-    time: { type: "string", default: "100" },
-    warmup: { type: "string", default: "25" },
+    time: { type: "string", default: "200" },
+    warmup: { type: "string", default: "50" },
     seed: { type: "string", default: "20251125" },
     out: { type: "string", default: DEFAULT_REPORT_PATH },
   },
@@ -52,7 +52,9 @@ console.log(
   `node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}, load ${environment.loadavg.join(" ")}`,
 );
 
-const cases = buildCases(createFixtures(seed), createFixtures(seed + 1));
+const fixtures = createFixtures(seed);
+const probes = createFixtures(seed + 1);
+const cases = [...buildCases(fixtures, probes), ...mcpPartCases(fixtures, probes)];
 const results = runSuite(cases, { timeMs, warmupMs, filter, log: (l) => console.log(l) });
 const report: SerializationReport = {
   format: SERIALIZATION_REPORT_FORMAT,
@@ -71,8 +73,14 @@ console.log(
   `\nProtobuf vs Ollama JSON (the article claims Protobuf is 60-70% smaller)\n${protobufVsJsonTable(report.protobufVsJson)}`,
 );
 console.log(claimVerdict(report.protobufVsJson));
-if (report.mcpVsProtobuf.length > 0)
+if (report.mcpVsProtobuf.length > 0) {
   console.log(`\nMCP full frame vs bare protobuf-es (target <= 1.15x)\n${mcpTable(report.mcpVsProtobuf)}`);
+  if (report.mcpVsProtobuf.some((r) => r.layers.length > 0)) {
+    console.log(
+      `\nMCP by layer (each layer's encode+decode; sum vs the measured whole)\n${mcpLayerTable(report.mcpVsProtobuf)}`,
+    );
+  }
+}
 
 if (values.out !== "-") {
   mkdirSync(dirname(values.out), { recursive: true });

@@ -57,11 +57,13 @@ const timing = (nsPerOp: number): TaskTiming => ({
   p50Ns: nsPerOp,
   p99Ns: nsPerOp,
   samples: 10,
+  batch: 1,
 });
 const row = (payload: string, encoding: string, bytes: number, enc: number, dec: number): CaseResult => ({
   name: `${payload}/${encoding}`,
   payload,
   encoding,
+  kind: "encoding",
   bytes,
   roundTrip: "ok",
   encode: timing(enc),
@@ -88,6 +90,13 @@ describe("comparisons", () => {
     expect(r.withinTarget).toBe(true);
     expect(r.overheadBytes).toBe(20);
     expect(mcpVsProtobuf(results, 1.1)[0].withinTarget).toBe(false);
+    expect(r.layers).toEqual([]);
+    const part: CaseResult = { ...row("p", "mcp.data-frame", 370, 15, 15), kind: "mcp-part" };
+    expect(mcpVsProtobuf([...results, part])[0].layers).toEqual([
+      { layer: "protobuf", ns: 200 },
+      { layer: "mcp.data-frame", ns: 30 },
+    ]);
+    expect(sizeTable([...results, part]).length).toBe(3);
   });
 
   it("sizes every encoding relative to Ollama JSON", () => {

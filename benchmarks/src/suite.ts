@@ -1,5 +1,6 @@
 /** Runs the cases under tinybench and derives the comparison tables. */
 import { Bench, type Task } from "tinybench";
+import { MCP_PART_PREFIX } from "./cases.js";
 import type { CaseResult, McpVsProtobuf, ProtobufVsJson, SizeRow, TaskTiming } from "./report.js";
 import { type BenchCase, verifyRoundTrip } from "./round-trip.js";
 
@@ -20,16 +21,34 @@ let sink: unknown;
 /** The last value a timed task produced (exported so the store has an observer). */
 export const lastSink = (): unknown => sink;
 
-function timing(task: Task): TaskTiming | null {
+/** Target duration of one timed sample: inner calls are batched up to this so timer overhead stays negligible. */
+export const TARGET_SAMPLE_NS = 25_000;
+
+/** How many calls of `fn` make one sample of about {@link TARGET_SAMPLE_NS} (1 to 1000). */
+export function batchSize(fn: () => void): number {
+  for (let i = 0; i < 3; i++) fn(); // first calls compile
+  let n = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (n < 1000 && elapsed < TARGET_SAMPLE_NS * 4) {
+    fn();
+    n++;
+    elapsed = Number(process.hrtime.bigint() - start);
+  }
+  return Math.max(1, Math.min(1000, Math.round(TARGET_SAMPLE_NS / (elapsed / n))));
+}
+
+function timing(task: Task, batch: number): TaskTiming | null {
   const r = task.result;
   if (r.state !== "completed") return null;
   return {
-    nsPerOp: r.latency.mean * 1e6,
-    opsPerSec: r.throughput.mean,
+    nsPerOp: (r.latency.mean * 1e6) / batch,
+    opsPerSec: r.throughput.mean * batch,
     rmePercent: r.latency.rme,
-    p50Ns: r.latency.p50 * 1e6,
-    p99Ns: r.latency.p99 * 1e6,
-    samples: r.latency.samples?.length ?? task.runs,
+    p50Ns: (r.latency.p50 * 1e6) / batch,
+    p99Ns: (r.latency.p99 * 1e6) / batch,
+    samples: (r.latency.samples?.length ?? task.runs) * batch,
+    batch,
   };
 }
 
@@ -56,20 +75,31 @@ export function runSuite(cases: readonly BenchCase[], options: SuiteOptions): Ca
         iterations: 16,
         throws: true,
       });
-      bench.add("encode", () => {
+      const encodeOnce = () => {
         sink = c.encode(c.input);
+      };
+      const decodeOnce = () => {
+        sink = c.decode(wire);
+      };
+      const encodeBatch = batchSize(encodeOnce);
+      const decodeBatch = batchSize(decodeOnce);
+      bench.add("encode", () => {
+        for (let i = 0; i < encodeBatch; i++) encodeOnce();
       });
       bench.add("decode", () => {
-        sink = c.decode(wire);
+        for (let i = 0; i < decodeBatch; i++) decodeOnce();
       });
       bench.runSync();
-      encode = timing(bench.tasks[0]);
-      decode = timing(bench.tasks[1]);
-      options.log?.(`  ${c.name.padEnd(32)} enc ${fmtNs(encode?.nsPerOp)}  dec ${fmtNs(decode?.nsPerOp)}  ${bytes} B`);
+      encode = timing(bench.tasks[0], encodeBatch);
+      decode = timing(bench.tasks[1], decodeBatch);
+      options.log?.(
+        `  ${c.name.padEnd(32)} enc ${fmtNs(encode?.p50Ns)}  dec ${fmtNs(decode?.p50Ns)}  ${bytes} B  (medians)`,
+      );
     } else if (roundTrip !== "ok") {
       options.log?.(`  ${c.name.padEnd(32)} ROUND-TRIP FAILED: ${roundTrip}`);
     }
-    results.push({ name: c.name, payload: c.payload, encoding: c.encoding, bytes, roundTrip, encode, decode });
+    const kind = c.encoding.startsWith(MCP_PART_PREFIX) ? "mcp-part" : "encoding";
+    results.push({ name: c.name, payload: c.payload, encoding: c.encoding, kind, bytes, roundTrip, encode, decode });
   }
   return results;
 }
@@ -82,9 +112,12 @@ export function fmtNs(ns: number | undefined | null): string {
   return `${ns.toFixed(0)} ns`;
 }
 
-/** Encode + decode ns of a case, or null if either was not timed. */
+/**
+ * Encode + decode ns of a case from the sample medians (robust to the preemption and GC spikes of a shared
+ * machine, which inflate means), or null if either was not timed.
+ */
 export function roundTripNs(r: CaseResult | undefined): number | null {
-  return r?.encode && r.decode ? r.encode.nsPerOp + r.decode.nsPerOp : null;
+  return r?.encode && r.decode ? r.encode.p50Ns + r.decode.p50Ns : null;
 }
 
 function find(results: readonly CaseResult[], payload: string, encoding: string): CaseResult | undefined {
@@ -98,7 +131,7 @@ function payloads(results: readonly CaseResult[]): string[] {
 /** Wire bytes of every checked case, with its size relative to Ollama JSON of the same payload. */
 export function sizeTable(results: readonly CaseResult[]): SizeRow[] {
   return results
-    .filter((r) => r.roundTrip === "ok")
+    .filter((r) => r.roundTrip === "ok" && r.kind === "encoding")
     .map((r) => {
       const json = find(results, r.payload, "ollama-json")?.bytes ?? Number.NaN;
       return { payload: r.payload, encoding: r.encoding, bytes: r.bytes, vsOllamaJson: r.bytes / json };
@@ -138,6 +171,11 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
     const mcpNs = roundTripNs(mcp);
     const pbNs = roundTripNs(pb);
     if (!mcp || !pb || mcpNs === null || pbNs === null) continue;
+    const layers = [{ layer: "protobuf", ns: pbNs }];
+    for (const part of results.filter((r) => r.payload === payload && r.kind === "mcp-part")) {
+      const ns = roundTripNs(part);
+      if (ns !== null) layers.push({ layer: part.encoding, ns });
+    }
     rows.push({
       payload,
       mcpNs,
@@ -145,6 +183,7 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
       ratio: mcpNs / pbNs,
       withinTarget: mcpNs / pbNs <= target,
       overheadBytes: mcp.bytes - pb.bytes,
+      layers: layers.length > 1 ? layers : [],
     });
   }
   return rows;

@@ -2,7 +2,8 @@
  * MCP (Model Communication Protocol, modelwire's binary framed protocol) frames through @modelwire/mcp-codec:
  * a request is an OPEN frame (20-byte header, 8-byte method/timeout prefix, then an InferenceRequest whose
  * `input_data` holds the serialized GenerateRequest); a reply chunk is a DATA frame (the last one an END frame)
- * whose payload is the serialized GenerateResponse. Decoding runs the incremental frame decoder.
+ * whose payload is the serialized GenerateResponse. Decoding runs the incremental frame decoder: one long-lived
+ * decoder for single frames (as a connection keeps one), a fresh one per stream.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
@@ -21,6 +22,7 @@ import {
   encodeFrame,
   encodeOpenFrame,
   type Frame,
+  type FrameDecoder,
   FrameType,
   Method,
 } from "@modelwire/mcp-codec";
@@ -30,8 +32,7 @@ import { MAX_MESSAGE_BYTES } from "./protobuf.js";
 /** The stream id the bench frames carry. */
 export const BENCH_STREAM_ID = 1;
 
-function frameReader<T>(accept: (f: Frame) => T): FrameReader<T> {
-  const decoder = createFrameDecoder({ maxFrameSize: MAX_MESSAGE_BYTES });
+function frameReader<T>(accept: (f: Frame) => T, decoder: FrameDecoder = newDecoder()): FrameReader<T> {
   return {
     get pending() {
       return decoder.buffered;
@@ -45,16 +46,26 @@ function frameReader<T>(accept: (f: Frame) => T): FrameReader<T> {
   };
 }
 
-function readOne<T>(bytes: Uint8Array, accept: (f: Frame) => T): T {
-  const reader = frameReader(accept);
-  const out = reader.push(bytes);
-  if (out.length !== 1 || reader.pending !== 0) {
-    throw new ModelwireError(
-      `expected exactly one MCP frame, read ${out.length} (+${reader.pending} bytes)`,
-      Code.InvalidArgument,
-    );
-  }
-  return out[0];
+function newDecoder(): FrameDecoder {
+  return createFrameDecoder({ maxFrameSize: MAX_MESSAGE_BYTES });
+}
+
+/**
+ * Decodes one whole frame the way a connection does: with its long-lived decoder (one per connection, not per
+ * frame). A decoder that failed is replaced, as a new connection would be.
+ */
+function singleFrameReader<T>(accept: (f: Frame) => T): (bytes: Uint8Array) => T {
+  let decoder = newDecoder();
+  return (bytes) => {
+    if (decoder.error) decoder = newDecoder();
+    decoder.push(bytes);
+    const f = decoder.next();
+    if (f === undefined || decoder.buffered !== 0) {
+      decoder = newDecoder();
+      throw new ModelwireError("expected exactly one whole MCP frame", Code.InvalidArgument);
+    }
+    return accept(f);
+  };
 }
 
 function wrongFrame(f: Frame, want: string): ModelwireError {
@@ -100,7 +111,7 @@ export function acceptResponseFrame(f: Frame): GenerateResponse {
 export function mcpRequestCodec(): Codec<GenerateRequest> & StreamCodec<GenerateRequest> {
   return {
     encode: encodeRequestFrame,
-    decode: (bytes) => readOne(bytes, acceptRequestFrame),
+    decode: singleFrameReader(acceptRequestFrame),
     encodeFrame: (value) => encodeRequestFrame(value),
     createReader: () => frameReader(acceptRequestFrame),
   };
@@ -110,7 +121,7 @@ export function mcpRequestCodec(): Codec<GenerateRequest> & StreamCodec<Generate
 export function mcpResponseCodec(): Codec<GenerateResponse> & StreamCodec<GenerateResponse> {
   return {
     encode: (value) => encodeResponseFrame(value, 0),
-    decode: (bytes) => readOne(bytes, acceptResponseFrame),
+    decode: singleFrameReader(acceptResponseFrame),
     encodeFrame: encodeResponseFrame,
     createReader: () => frameReader(acceptResponseFrame),
   };
