@@ -2,6 +2,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { timingSafeEqual } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
@@ -17,6 +18,7 @@ import {
 import type { Engine } from "@modelwire/engine";
 import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 import { createPrefaceSniffer } from "./sniff.js";
+import { createFastUnaryHandler } from "./fast-unary.js";
 
 /** Options of {@link createConnectServer}. */
 export interface ConnectServerOptions {
@@ -43,8 +45,14 @@ export interface ConnectServerOptions {
   http1?: boolean;
   /** HTTP/2 settings sent to clients (e.g. `maxConcurrentStreams`). */
   http2Settings?: http2.Settings;
-  /** Longest deadline a client may ask for, in ms (longer ones are clamped). Default: no limit. */
+  /** Longest deadline a client may ask for, in ms (a longer `grpc-timeout` is refused). Default: no limit. */
   maxTimeoutMs?: number;
+  /**
+   * Serve uncompressed unary gRPC calls over HTTP/2 on our own fast path instead of connect-node's pipeline
+   * (same behaviour, ~4× the throughput; see docs/connect-perf.md). Default true; false serves every call through
+   * connect-node (the benchmark's "stock" row).
+   */
+  fastUnary?: boolean;
 }
 
 const DEFAULT_READ_MAX = 4 * 1024 * 1024;
@@ -61,6 +69,8 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   const serveHttp1 = options.http1 ?? true;
   const counter: InFlightCounter = { inFlight: 0 };
   const shutdown = new AbortController();
+  // Every call in flight listens on it; the default limit of 10 listeners would warn under load.
+  setMaxListeners(0, shutdown.signal);
   const interceptors: Interceptor[] = [];
   if (options.authToken !== undefined) interceptors.push(bearerAuth(options.authToken));
 
@@ -76,6 +86,23 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     grpcWeb: true,
     connect: true,
   });
+
+  const fast =
+    options.fastUnary === false
+      ? undefined
+      : createFastUnaryHandler({
+          engine: options.engine,
+          observer: options.observer ?? noopObserver,
+          counter,
+          readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX,
+          writeMaxBytes: options.writeMaxBytes ?? DEFAULT_WRITE_MAX,
+          maxTimeoutMs: options.maxTimeoutMs,
+          authToken: options.authToken,
+          shutdownSignal: shutdown.signal,
+        });
+  const h2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    if (!fast?.(req, res)) handler(req, res);
+  };
 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
@@ -108,12 +135,12 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   if (options.tls) {
     h2 = http2.createSecureServer(
       { key: options.tls.key, cert: options.tls.cert, allowHTTP1: serveHttp1, settings: options.http2Settings },
-      (req, res) => (req.httpVersionMajor === 1 ? h1Handler(req as never, res as never) : handler(req, res)),
+      (req, res) => (req.httpVersionMajor === 1 ? h1Handler(req as never, res as never) : h2Handler(req, res)),
     );
     h2.on("connection", track);
     front = h2;
   } else {
-    h2 = http2.createServer({ settings: options.http2Settings }, handler);
+    h2 = http2.createServer({ settings: options.http2Settings }, h2Handler);
     if (serveHttp1) h1 = http.createServer({ noDelay: true, keepAliveTimeout: 30_000 }, h1Handler);
     const h1Server = h1;
     const sniff = createPrefaceSniffer({

@@ -1,0 +1,52 @@
+/**
+ * Benchmark child: drives one client against a server with N calls in flight (tiny unary Version calls) for a
+ * bounded time, after a warm-up, and prints `{"requests", "errors", "seconds", "rps"}` on stdout.
+ * Usage: `client-proc.ts <connect|connect-stock|grpc-js> <url> <durationMs> <concurrency> <warmupMs>`.
+ */
+import type { InferenceClient } from "@modelwire/core";
+import { createConnectClient } from "../client.js";
+import { createGrpcJsClient } from "../grpcjs.js";
+
+const [kind, url, durationArg, concurrencyArg, warmupArg] = process.argv.slice(2);
+const durationMs = Math.min(Number(durationArg) || 3_000, 60_000);
+const concurrency = Math.min(Number(concurrencyArg) || 16, 1_024);
+const warmupMs = Math.min(Number(warmupArg) || 500, 10_000);
+const maxRequests = 5_000_000;
+
+let client: InferenceClient;
+if (kind === "connect") client = createConnectClient({ baseUrl: url, protocol: "grpc" });
+else if (kind === "connect-stock") client = createConnectClient({ baseUrl: url, protocol: "grpc", fastUnary: false });
+else if (kind === "grpc-js") client = createGrpcJsClient({ address: url });
+else {
+  console.error(`unknown client kind ${kind}`);
+  process.exit(2);
+}
+
+let counting = false;
+let stop = false;
+let requests = 0;
+let errors = 0;
+let firstError: string | undefined;
+async function worker() {
+  while (!stop && requests < maxRequests) {
+    try {
+      await client.version();
+      if (counting) requests++;
+    } catch (e) {
+      if (counting) errors++;
+      firstError ??= String(e);
+    }
+  }
+}
+const workers = Array.from({ length: concurrency }, worker);
+await new Promise((r) => setTimeout(r, warmupMs));
+counting = true;
+const t0 = performance.now();
+await new Promise((r) => setTimeout(r, durationMs));
+counting = false;
+const seconds = (performance.now() - t0) / 1000;
+stop = true;
+await Promise.all(workers);
+await client.close();
+process.stdout.write(`${JSON.stringify({ requests, errors, seconds, rps: requests / seconds, firstError })}\n`);
+process.exit(0);

@@ -1,0 +1,163 @@
+/**
+ * The speed-gap benchmark: our connect-node gRPC server (with its unary fast path, and "stock" without it) against a
+ * stock grpc-js server, and our connect-node gRPC client (fast path / stock) against the stock grpc-js client, side
+ * by side in one run. Server and client run in separate processes,
+ * pinned to cores 0 and 1 with `taskset` when it is available; N tiny unary calls (Version) are kept in flight for a
+ * bounded time. When `h2load` (Debian `nghttp2-client`) is installed it also drives each server, as a load
+ * generator nobody here wrote.
+ *
+ * Usage: `npm run bench -- [--duration=3000] [--concurrency=16] [--warmup=500] [--cpu-prof=<dir>]`
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k, v ?? "true"];
+  }),
+);
+const durationMs = Math.min(Number(args.duration ?? 3_000), 30_000);
+const concurrency = Math.min(Number(args.concurrency ?? 16), 256);
+const warmupMs = Math.min(Number(args.warmup ?? 500), 5_000);
+const cpuProfDir = args["cpu-prof"];
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const hasTaskset = probe("taskset", ["-c", "0", "true"]);
+const hasH2load = probe("h2load", ["--version"]);
+
+function probe(cmd: string, argv: string[]): boolean {
+  try {
+    execFileSync(cmd, argv, { stdio: "ignore", timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pinned(core: number, cmd: string, argv: string[]): [string, string[]] {
+  return hasTaskset ? ["taskset", ["-c", String(core), cmd, ...argv]] : [cmd, argv];
+}
+
+function nodeArgs(script: string, extra: string[], prof?: string): string[] {
+  const profArgs = prof && cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${prof}.cpuprofile`] : [];
+  return [...profArgs, "--import", "tsx", join(here, script), ...extra];
+}
+
+async function startServer(kind: string): Promise<{ url: string; child: ChildProcess }> {
+  const [cmd, argv] = pinned(0, process.execPath, nodeArgs("server-proc.ts", [kind], `server-${kind}`));
+  const child = spawn(cmd, argv, { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start`)), 20_000);
+    lines.once("line", (line) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(line).url);
+    });
+    child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once("exit", r));
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function collect(cmd: string, argv: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} exited with ${code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+interface Result {
+  rps: number;
+  errors: number;
+  note?: string;
+}
+
+async function runClient(kind: string, url: string, serverKind: string): Promise<Result> {
+  const [cmd, argv] = pinned(
+    1,
+    process.execPath,
+    nodeArgs("client-proc.ts", [kind, url, String(durationMs), String(concurrency), String(warmupMs)], `client-${kind}-vs-${serverKind}`),
+  );
+  const out = await collect(cmd, argv, durationMs + warmupMs + 30_000);
+  const r = JSON.parse(out.trim().split("\n").pop()!);
+  return { rps: r.rps, errors: r.errors, note: r.firstError };
+}
+
+/** One empty VersionRequest in a gRPC envelope: flags 0, length 0. */
+const requestFile = join(mkdtempSync(join(tmpdir(), "mw-bench-")), "version.grpc");
+writeFileSync(requestFile, Buffer.alloc(5));
+
+async function runH2load(url: string): Promise<Result> {
+  const seconds = Math.max(1, Math.round(durationMs / 1000));
+  const warm = Math.max(1, Math.round(warmupMs / 1000));
+  const [cmd, argv] = pinned(1, "h2load", [
+    "-c", "1", "-m", String(concurrency), "-D", String(seconds), `--warm-up-time=${warm}`,
+    "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", requestFile,
+    `${url}/modelwire.v1.InferenceService/Version`,
+  ]);
+  const out = await collect(cmd, argv, (seconds + warm) * 1000 + 30_000);
+  const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(out)?.[1] ?? Number.NaN);
+  const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0) + Number(/(\d+) errored/.exec(out)?.[1] ?? 0);
+  return { rps, errors: failed };
+}
+
+const servers = ["connect", "connect-stock", "grpc-js"] as const;
+const clients = ["connect", "connect-stock", "grpc-js"] as const;
+const rows: Array<{ server: string; client: string } & Result> = [];
+
+console.log(
+  `# unary Version, ${concurrency} in flight, ${durationMs} ms per cell after ${warmupMs} ms warm-up; ` +
+    `taskset: ${hasTaskset ? "server core 0, client core 1" : "unavailable"}; h2load: ${hasH2load ? "yes" : "not installed"}`,
+);
+for (const serverKind of servers) {
+  const { url, child } = await startServer(serverKind);
+  try {
+    if (hasH2load) rows.push({ server: serverKind, client: "h2load", ...(await runH2load(url)) });
+    for (const clientKind of clients) rows.push({ server: serverKind, client: clientKind, ...(await runClient(clientKind, url, serverKind)) });
+  } finally {
+    await stopServer(child);
+  }
+}
+
+const cell = (s: string, c: string) => rows.find((r) => r.server === s && r.client === c);
+const fmt = (r: Result | undefined) => (r ? `${Math.round(r.rps)}${r.errors ? ` (${r.errors} err)` : ""}` : "-");
+const label: Record<string, string> = {
+  connect: "connect-node + fast unary",
+  "connect-stock": "connect-node stock",
+  "grpc-js": "grpc-js",
+  h2load: "h2load",
+};
+const width = 28;
+console.log(`\nrequests/s (rows: client, columns: server)\n${"".padEnd(width)}${servers.map((s) => label[s].padStart(width)).join("")}`);
+for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
+  console.log(`${label[c].padEnd(width)}${servers.map((s) => fmt(cell(s, c)).padStart(width)).join("")}`);
+}
+const ratio = (a: Result | undefined, b: Result | undefined) => ((a?.rps ?? 0) / (b?.rps ?? Number.NaN)).toFixed(2);
+console.log("\nserver vs grpc-js server, same client:");
+for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
+  console.log(`  ${label[c].padEnd(width)}fast ${ratio(cell("connect", c), cell("grpc-js", c))}  stock ${ratio(cell("connect-stock", c), cell("grpc-js", c))}`);
+}
+console.log("client vs grpc-js client, same server:");
+for (const s of servers) {
+  console.log(`  ${label[s].padEnd(width)}fast ${ratio(cell(s, "connect"), cell(s, "grpc-js"))}  stock ${ratio(cell(s, "connect-stock"), cell(s, "grpc-js"))}`);
+}
+for (const r of rows) if (r.note) console.log(`note: ${r.server} <- ${r.client}: first error ${r.note}`);

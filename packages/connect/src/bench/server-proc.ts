@@ -1,0 +1,33 @@
+/**
+ * Benchmark child: starts one server over the synthetic engine, prints `{"url": ...}` on stdout, and closes on
+ * SIGTERM or when stdin ends. Usage: `server-proc.ts <connect|connect-stock|grpc-js>` (`connect-stock`: every call through connect-node, no fast path).
+ */
+import { createSyntheticEngine } from "@modelwire/engine";
+import type { ProtocolServer } from "@modelwire/core";
+import { createConnectServer } from "../server.js";
+import { createGrpcJsServer } from "../grpcjs.js";
+
+const kind = process.argv[2];
+const engine = createSyntheticEngine({ tokens: 8 });
+let server: ProtocolServer;
+if (kind === "connect") server = createConnectServer({ engine });
+else if (kind === "connect-stock") server = createConnectServer({ engine, fastUnary: false });
+else if (kind === "grpc-js") server = createGrpcJsServer({ engine });
+else {
+  console.error(`unknown server kind ${kind}`);
+  process.exit(2);
+}
+const [address] = await server.listen();
+process.stdout.write(`${JSON.stringify({ url: address.url })}\n`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await server.close({ graceMs: 500 });
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+process.stdin.on("end", stop);
+process.stdin.resume();

@@ -1,0 +1,70 @@
+import { Code } from "@modelwire/core";
+
+/** gRPC `grpc-timeout` units in milliseconds. */
+const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
+
+/**
+ * Parses a `grpc-timeout` header (1–8 digits and a unit, gRPC over HTTP/2 spec) into milliseconds. Returns
+ * `undefined` for an absent header and `null` for a malformed one.
+ */
+export function parseGrpcTimeout(value: string | undefined): number | undefined | null {
+  if (value === undefined) return undefined;
+  const m = /^(\d{1,8})([HMSmun])$/.exec(value);
+  if (!m) return null;
+  return Number(m[1]) * TIMEOUT_UNITS[m[2]];
+}
+
+/**
+ * Percent-encodes a `grpc-message` as the gRPC spec asks: bytes outside printable ASCII (0x20–0x7E) and `%`
+ * itself, over the message's UTF-8 bytes. (Readers that only `decodeURI` cannot undo a full `encodeURIComponent`.)
+ */
+export function encodeGrpcMessage(message: string): string {
+  let plain = true;
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x25) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return message;
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    out += byte < 0x20 || byte > 0x7e || byte === 0x25 ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(byte);
+  }
+  return out;
+}
+
+/** The result of reading a unary gRPC request body: the one message's bytes, or a coded protocol error. */
+export type UnaryEnvelope = { ok: true; message: Uint8Array } | { ok: false; code: Code; message: string };
+
+/**
+ * Reads exactly one uncompressed length-prefixed message from a unary gRPC request body (flags byte, 4-byte
+ * big-endian length, payload). Anything else — a short frame, a compressed flag without `grpc-encoding`, zero or
+ * two messages, a message over `maxBytes` — is a coded error, never an exception.
+ */
+export function readUnaryEnvelope(body: Buffer, maxBytes: number): UnaryEnvelope {
+  if (body.length === 0) return { ok: false, code: Code.InvalidArgument, message: "protocol error: missing input message for unary method" };
+  if (body.length < 5) return { ok: false, code: Code.InvalidArgument, message: `protocol error: incomplete envelope (${body.length} bytes)` };
+  const flags = body[0];
+  const length = body.readUInt32BE(1);
+  if (length > maxBytes) {
+    return { ok: false, code: Code.ResourceExhausted, message: `message size ${length} is larger than configured readMaxBytes ${maxBytes}` };
+  }
+  if (body.length < 5 + length) {
+    return { ok: false, code: Code.InvalidArgument, message: `protocol error: promised ${length} bytes in enveloped message, got ${body.length - 5} bytes` };
+  }
+  if (body.length > 5 + length) return { ok: false, code: Code.InvalidArgument, message: "protocol error: received extra input message for unary method" };
+  if ((flags & 1) === 1) return { ok: false, code: Code.Internal, message: "protocol error: received compressed message without grpc-encoding" };
+  if (flags !== 0) return { ok: false, code: Code.InvalidArgument, message: `protocol error: unexpected envelope flags ${flags}` };
+  return { ok: true, message: body.subarray(5, 5 + length) };
+}
+
+/** Prefixes a message with the 5-byte gRPC envelope (uncompressed). */
+export function envelope(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.length);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  out.set(message, 5);
+  return out;
+}
