@@ -1,0 +1,189 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
+import { createAdmission, createStreamVerifier, createSyntheticEngine, guardEngine } from "@modelwire/engine";
+import { afterEach, describe, expect, it } from "vitest";
+import { createMcpClient, createMcpServer, type McpServerOptions } from "./index.js";
+
+const MODEL = "synthetic:latest";
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(opts: Partial<McpServerOptions> & { engine: McpServerOptions["engine"] }, clientOpts: { heartbeatMs?: number } = {}) {
+  const server = createMcpServer({ tcp: { port: 0 }, ...opts });
+  const [addr] = await server.listen();
+  const client = createMcpClient({ url: addr.url, ...clientOpts });
+  cleanups.push(async () => {
+    await client.close();
+    await server.close({ graceMs: 200 });
+  });
+  return { server, client, url: addr.url };
+}
+
+const until = async (pred: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe("multiplexing", () => {
+  it("runs 100 concurrent streams on one connection, each reassembled exactly", async () => {
+    const engine = createSyntheticEngine({ tokens: 40, interTokenMs: 1, jitter: 0.5 });
+    const { client, server } = await setup({ engine });
+    const results = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const req = create(GenerateRequestSchema, { model: MODEL, prompt: `prompt number ${i}`, options: { seed: BigInt(i) } });
+        const verifier = createStreamVerifier(engine.expectedGenerate(req));
+        let done = 0;
+        for await (const c of client.generate(req)) {
+          if (c.done) done++;
+          else verifier.push(c.response);
+        }
+        return { report: verifier.report(), done };
+      }),
+    );
+    for (const r of results) {
+      expect(r.report).toMatchObject({ ok: true, expected: 40, received: 40, lost: 0, duplicated: 0, outOfOrder: 0 });
+      expect(r.done).toBe(1);
+    }
+    expect(client.stats().open).toBe(1);
+    expect(server.stats().connections).toBe(1);
+    expect(engine.stats().requests).toBe(100);
+  });
+});
+
+describe("cancel and deadlines", () => {
+  it("cancel mid-stream (AbortSignal) stops the engine", async () => {
+    const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
+    const observed: (ModelwireError | undefined)[] = [];
+    const observer: ServerObserver = { callStarted: () => ({ chunk() {}, end: (e) => observed.push(e) }) };
+    const { client, server } = await setup({ engine, observer });
+    const ac = new AbortController();
+    let got = 0;
+    const err = await (async () => {
+      for await (const c of client.generate({ model: MODEL, prompt: "long" }, { signal: ac.signal })) {
+        if (!c.done && ++got === 5) ac.abort();
+      }
+    })().catch((e) => e);
+    expect(err).toBeInstanceOf(ModelwireError);
+    expect((err as ModelwireError).code).toBe(Code.Canceled);
+    await until(() => engine.stats().inFlight === 0 && server.stats().inFlight === 0);
+    expect(engine.stats().cancelled).toBe(1);
+    expect(engine.stats().tokens).toBeLessThan(1000);
+    expect(observed[0]?.code).toBe(Code.Canceled);
+  });
+
+  it("breaking out of for-await cancels the stream on the server", async () => {
+    const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
+    const { client } = await setup({ engine });
+    for await (const c of client.generate({ model: MODEL, prompt: "x" })) {
+      if (!c.done) break;
+    }
+    await until(() => engine.stats().inFlight === 0);
+    expect(engine.stats().cancelled).toBe(1);
+  });
+
+  it("the deadline reaches the server, which stops the engine and reports DEADLINE_EXCEEDED", async () => {
+    const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
+    const observed: (ModelwireError | undefined)[] = [];
+    const observer: ServerObserver = { callStarted: () => ({ chunk() {}, end: (e) => observed.push(e) }) };
+    const { client } = await setup({ engine, observer });
+    const err = await (async () => {
+      for await (const _ of client.generate({ model: MODEL, prompt: "x" }, { timeoutMs: 150 })) {
+        /* consume */
+      }
+    })().catch((e) => e);
+    expect((err as ModelwireError).code).toBe(Code.DeadlineExceeded);
+    await until(() => engine.stats().inFlight === 0 && observed.length === 1);
+    expect(observed[0]?.code).toBe(Code.DeadlineExceeded);
+  });
+
+  it("an already-aborted signal fails at once without opening a stream", async () => {
+    const engine = createSyntheticEngine();
+    const { client } = await setup({ engine });
+    await expect(client.list({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: Code.Canceled });
+    expect(engine.stats().requests).toBe(0);
+  });
+});
+
+describe("limits", () => {
+  it("an overloaded guarded engine answers RESOURCE_EXHAUSTED on that stream only", async () => {
+    const base = createSyntheticEngine({ tokens: 50, interTokenMs: 10 });
+    const engine = guardEngine(base, createAdmission({ maxInFlight: 2, maxQueue: 0 }));
+    const { client } = await setup({ engine });
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        try {
+          let n = 0;
+          for await (const c of client.generate({ model: MODEL, prompt: "x" })) if (!c.done) n++;
+          return n;
+        } catch (e) {
+          return (e as ModelwireError).code;
+        }
+      }),
+    );
+    expect(outcomes.filter((o) => o === 50).length).toBe(2);
+    expect(outcomes.filter((o) => o === Code.ResourceExhausted).length).toBe(3);
+    expect((await client.version()).version).toBeTruthy();
+  });
+
+  it("enforces the per-connection stream limit announced in WELCOME", async () => {
+    const engine = createSyntheticEngine({ tokens: 20, interTokenMs: 10 });
+    const { client } = await setup({ engine, maxStreamsPerConnection: 3 });
+    const codes = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        try {
+          for await (const _ of client.generate({ model: MODEL, prompt: "x" })) {
+            /* consume */
+          }
+          return Code.Ok;
+        } catch (e) {
+          return (e as ModelwireError).code;
+        }
+      }),
+    );
+    expect(codes.filter((c) => c === Code.Ok).length).toBe(3);
+    expect(codes.filter((c) => c === Code.ResourceExhausted).length).toBe(3);
+  });
+
+  it("a reader that stops reading bounds the server's memory: the engine is paused, not buffered", async () => {
+    const engine = createSyntheticEngine({ tokens: 1_000_000, interTokenMs: 0 });
+    const { client, server } = await setup({ engine, writeHighWaterMark: 64 * 1024 }, { heartbeatMs: 0 });
+    const it = client.generate({ model: MODEL, prompt: "flood" })[Symbol.asyncIterator]();
+    await it.next(); // stream open; now stop reading
+    await new Promise((r) => setTimeout(r, 1500));
+    const t1 = engine.stats().tokens;
+    await new Promise((r) => setTimeout(r, 500));
+    const t2 = engine.stats().tokens;
+    // Production has stalled (bounded by TCP buffers + the high water mark), far below the million tokens.
+    expect(t2 - t1).toBeLessThan(2000);
+    expect(t2).toBeLessThan(200_000);
+    expect(server.stats().bytesOut).toBeLessThan(20 * 1024 * 1024);
+    await it.return?.();
+    await until(() => engine.stats().inFlight === 0);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("close({graceMs}) sends goaway and lets in-flight streams finish; new calls fail UNAVAILABLE", async () => {
+    const engine = createSyntheticEngine({ tokens: 30, interTokenMs: 10 });
+    const server = createMcpServer({ engine, tcp: { port: 0 } });
+    const [addr] = await server.listen();
+    const client = createMcpClient({ url: addr.url, reconnect: false, connectTimeoutMs: 2000 });
+    cleanups.push(() => client.close());
+    const req = create(GenerateRequestSchema, { model: MODEL, prompt: "drain me" });
+    const tokens: string[] = [];
+    const running = (async () => {
+      for await (const c of client.generate(req)) if (!c.done) tokens.push(c.response);
+    })();
+    await until(() => tokens.length >= 3);
+    const closed = server.close({ graceMs: 10_000 });
+    await running;
+    await closed;
+    expect(tokens).toEqual(engine.expectedGenerate(req));
+    await expect(client.version()).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+});

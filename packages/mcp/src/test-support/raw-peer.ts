@@ -1,0 +1,90 @@
+import { type Socket, createConnection } from "node:net";
+import { Code, type ModelwireError } from "@modelwire/core";
+import {
+  type ErrorPayload,
+  FrameType,
+  type Frame,
+  createFrameDecoder,
+  decodeErrorPayload,
+  encodeFrame,
+  encodeHello,
+} from "@modelwire/mcp-codec";
+
+/** A hand-driven MCP client socket for protocol tests: write raw bytes, collect decoded frames. */
+export interface RawPeer {
+  socket: Socket;
+  frames: Frame[];
+  /** Resolves when the server closed the socket. */
+  closed: Promise<void>;
+  write(bytes: Uint8Array): void;
+  /** Waits until a frame matching `pred` has arrived (or rejects after `ms`). */
+  waitFor(pred: (f: Frame) => boolean, ms?: number): Promise<Frame>;
+  /** The first connection-level ERROR received, decoded. */
+  connectionError(): ErrorPayload | undefined;
+  decodeError: ModelwireError | undefined;
+}
+
+/** The bytes of a HELLO frame with no token (or with `token`). */
+export function helloBytes(token?: string): Uint8Array {
+  return encodeFrame({
+    type: FrameType.Hello,
+    streamId: 0,
+    payload: encodeHello({
+      minVersion: 1,
+      maxVersion: 1,
+      maxFrameSize: 1 << 20,
+      maxStreams: 0,
+      heartbeatMs: 0,
+      metadata: token === undefined ? {} : { "auth-token": token },
+    }),
+  });
+}
+
+/** Connects to 127.0.0.1:port. */
+export async function connectRaw(port: number): Promise<RawPeer> {
+  const socket = createConnection({ host: "127.0.0.1", port });
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  const decoder = createFrameDecoder({ maxFrameSize: 1 << 22 });
+  const frames: Frame[] = [];
+  let listeners: (() => void)[] = [];
+  const peer: RawPeer = {
+    socket,
+    frames,
+    decodeError: undefined,
+    closed: new Promise<void>((r) => socket.once("close", () => r())),
+    write: (b) => socket.write(b),
+    waitFor(pred, ms = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const f = frames.find(pred);
+          if (f) {
+            clearTimeout(timer);
+            listeners = listeners.filter((l) => l !== check);
+            resolve(f);
+            return true;
+          }
+          return false;
+        };
+        const timer = setTimeout(() => reject(new Error("timed out waiting for a frame")), ms);
+        if (!check()) listeners.push(check);
+      });
+    },
+    connectionError() {
+      const f = frames.find((x) => x.type === FrameType.Error && x.streamId === 0);
+      return f ? decodeErrorPayload(f.payload) : undefined;
+    },
+  };
+  socket.on("error", () => {});
+  socket.on("data", (d) => {
+    try {
+      decoder.push(d);
+      for (const f of decoder) frames.push({ ...f, payload: Uint8Array.from(f.payload) });
+    } catch (e) {
+      peer.decodeError = e as ModelwireError;
+    }
+    for (const l of [...listeners]) l();
+  });
+  return peer;
+}
+
+export { Code };
