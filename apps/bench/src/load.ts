@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { CallOptions, InferenceClient } from "@modelwire/core";
 import { createPrng } from "@modelwire/engine";
 import { type StreamOutcome, type WorkItem, runStreamCall } from "./stream-call.js";
@@ -67,6 +68,8 @@ export interface ClosedLoopInput extends LoadInput {
 }
 
 function callOptions(b: LoadBounds, signal: AbortSignal): CallOptions {
+  // Every in-flight call listens on the one run-wide signal.
+  setMaxListeners(0, signal);
   return { timeoutMs: b.callTimeoutMs ?? 30_000, signal };
 }
 

@@ -1,0 +1,295 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { mergeResults, readResultFile } from "./merge.js";
+import { PRESET_NAMES, type PresetName, presetScenario } from "./presets.js";
+import { createProgress } from "./progress.js";
+import { recommend } from "./recommend.js";
+import { readSerializationReport } from "./report/serialization.js";
+import { writeReports } from "./report/write.js";
+import type { BenchResult, Scenario } from "./result.js";
+import { type BenchConfig, runBench } from "./runner.js";
+import { ExitCode, SloParseError, parseSlos } from "./slo.js";
+import { TRANSPORTS, selectTransports } from "./transports.js";
+
+/** `modelwire bench --help`. */
+export const BENCH_HELP = `modelwire bench — compare the wire protocols on the same engine
+
+Usage: modelwire bench [options]
+       modelwire bench --report-from a.json [b.json ...]   re-render (and merge) recorded results
+
+Load
+  --preset LIST          ${PRESET_NAMES.join(", ")} (comma list; default protocol-overhead,low)
+                         low/normal/peak/burst = 50/200/800/1200 concurrent streams on a realistic engine
+  --transports LIST      ${TRANSPORTS.map((t) => t.name).join(", ")}, or all (default all)
+  --concurrency N        closed loop: N concurrent streams (overrides the preset)
+  --rate R               open loop at R requests/s instead (latency timed from the intended send time)
+  --arrival KIND         constant (default) or poisson, with --rate
+  --max-in-flight N      open loop: cap on streams in flight (waits count as latency)
+  --duration T           measured window per transport and round (default 5s; units ms, s, m; bare = s)
+  --warmup T             warm-up before each window, excluded from figures (default 1s)
+  --requests N           request cap per window (default 1000000)
+  --repeats N            rounds, transports interleaved in each (default 3)
+  --scenario FILE        JSON scenario(s): {name, workload:{...}, load:{mode,...}, durationMs, ...} merged over the preset
+Workload
+  --prompt-bytes N       prompt size (default 64)
+  --tokens N             output tokens per stream (preset default)
+  --image-bytes N        image payload per request (0 = none; base64 in JSON, raw bytes on binary wires)
+  --ttft-ms MS, --inter-token-ms MS, --jitter F, --seed N   synthetic engine knobs (set via /control/engine)
+Thresholds and sweep
+  --slo LIST             e.g. 'ttft_p99<50ms,error_rate<0.1%' (metrics ttft, e2e, gap, tpot, stall with _p50.._p999,
+                         _max, _mean; error_rate, goodput in %; rps, tokens_per_s). Breach → exit 1
+  --sweep                after the scenarios, raise an open-loop rate until --sweep-slo breaks; report the knee
+  --sweep-slo LIST       default 'ttft_p99<50ms,error_rate<1%'
+  --sweep-start R, --sweep-factor F, --sweep-steps N, --sweep-step T   (defaults 250, 2, 6, 1s)
+Processes
+  --gateway PATH         gateway entry (default: @modelwire/server's GATEWAY_MAIN)
+  --server-cpus LIST     pin server processes with taskset -c LIST (e.g. 1)
+  --connections N        client connections per transport where it pools
+Output
+  --out DIR              report directory (default ./reports): bench.json, bench.md, bench.html
+  --serialization FILE   serialization micro-benchmark results to join (default DIR/serialization.json)
+  --jsonl FILE           one JSON line per request
+  --quiet                no progress output
+  --help
+
+Exit codes: 0 ok, 1 SLO breached, 2 usage error, 3 token verification failed, 4 run failed.
+`;
+
+/** Parses a duration: `500ms`, `2s`, `1m`, or bare seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag}: bad duration "${text}" (e.g. 500ms, 5s, 1m)`);
+  const v = Number(m[1]);
+  const ms = m[2] === "ms" ? v : m[2] === "m" ? v * 60_000 : v * 1000;
+  if (ms <= 0 || ms > 3_600_000) throw new UsageError(`${flag}: duration must be in (0, 1h]`);
+  return ms;
+}
+
+/** A bad flag or value (exit code 2). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function intFlag(v: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number in [${min}, ${max}], got "${v}"`);
+  return n;
+}
+
+const OPTIONS = {
+  preset: { type: "string" },
+  transports: { type: "string" },
+  concurrency: { type: "string" },
+  rate: { type: "string" },
+  arrival: { type: "string" },
+  "max-in-flight": { type: "string" },
+  duration: { type: "string" },
+  warmup: { type: "string" },
+  requests: { type: "string" },
+  repeats: { type: "string" },
+  scenario: { type: "string" },
+  "prompt-bytes": { type: "string" },
+  tokens: { type: "string" },
+  "image-bytes": { type: "string" },
+  "ttft-ms": { type: "string" },
+  "inter-token-ms": { type: "string" },
+  jitter: { type: "string" },
+  seed: { type: "string" },
+  slo: { type: "string" },
+  sweep: { type: "boolean" },
+  "sweep-slo": { type: "string" },
+  "sweep-start": { type: "string" },
+  "sweep-factor": { type: "string" },
+  "sweep-steps": { type: "string" },
+  "sweep-step": { type: "string" },
+  gateway: { type: "string" },
+  "server-cpus": { type: "string" },
+  connections: { type: "string" },
+  out: { type: "string" },
+  serialization: { type: "string" },
+  jsonl: { type: "string" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  "report-from": { type: "boolean" },
+} as const;
+
+/** What the CLI parsed: a run configuration (minus progress) and output options. */
+export interface ParsedBenchArgs {
+  config: Omit<BenchConfig, "progress">;
+  outDir: string;
+  serializationPath: string;
+  quiet: boolean;
+}
+
+async function loadScenarioFile(path: string): Promise<Array<Partial<Scenario>>> {
+  const { readFile } = await import("node:fs/promises");
+  const text = await readFile(path, "utf8");
+  if (text.length > 1024 * 1024) throw new UsageError(`${path}: scenario file larger than 1 MiB`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${path}: not JSON (${(e as Error).message})`);
+  }
+  const list = Array.isArray(v) ? v : [v];
+  if (!list.every((x) => x && typeof x === "object")) throw new UsageError(`${path}: expected an object or an array of objects`);
+  return list as Array<Partial<Scenario>>;
+}
+
+/** Parses bench flags into a configuration. Throws {@link UsageError} / SloParseError on bad input. */
+export async function parseBenchArgs(argv: string[]): Promise<ParsedBenchArgs & { help: boolean; reportFrom?: string[] }> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  const outDir = resolve(v.out ?? "reports");
+  const base = { outDir, serializationPath: resolve(v.serialization ?? resolve(outDir, "serialization.json")), quiet: v.quiet === true };
+  if (v["report-from"]) {
+    if (parsed.positionals.length === 0) throw new UsageError("--report-from needs at least one result file");
+    return { ...base, help: false, reportFrom: parsed.positionals, config: { scenarios: [], transports: [], repeats: 0, slos: [] } };
+  }
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  const timing = {
+    durationMs: v.duration ? parseDuration(v.duration, "--duration") : 5000,
+    warmupMs: v.warmup ? parseDuration(v.warmup, "--warmup") : 1000,
+    maxRequests: intFlag(v.requests, "--requests", 1, 1e9) ?? 1_000_000,
+  };
+  const presetNames = (v.preset ?? "protocol-overhead,low").split(",").map((s) => s.trim()).filter(Boolean);
+  let scenarios: Scenario[] = presetNames.map((n) => {
+    if (!(PRESET_NAMES as readonly string[]).includes(n)) throw new UsageError(`unknown preset "${n}" (known: ${PRESET_NAMES.join(", ")})`);
+    return presetScenario(n as PresetName, timing);
+  });
+  if (v.scenario) {
+    const extra = await loadScenarioFile(v.scenario);
+    const basis = scenarios[0] ?? presetScenario("protocol-overhead", timing);
+    scenarios = extra.map((x, i) => ({
+      ...basis,
+      ...x,
+      name: typeof x.name === "string" ? x.name : `scenario-${i + 1}`,
+      description: typeof x.description === "string" ? x.description : `from ${v.scenario}`,
+      workload: { ...basis.workload, ...(x.workload ?? {}), engine: { ...basis.workload.engine, ...(x.workload?.engine ?? {}) } },
+      load: (x.load ?? basis.load) as Scenario["load"],
+    }));
+  }
+  const concurrency = intFlag(v.concurrency, "--concurrency", 1, 100_000);
+  const rate = intFlag(v.rate, "--rate", 0.001, 1e7);
+  const arrival = v.arrival ?? "constant";
+  if (arrival !== "constant" && arrival !== "poisson") throw new UsageError(`--arrival must be constant or poisson`);
+  const maxInFlight = intFlag(v["max-in-flight"], "--max-in-flight", 1, 1e6);
+  const eng = {
+    ttftMs: intFlag(v["ttft-ms"], "--ttft-ms", 0, 600_000),
+    interTokenMs: intFlag(v["inter-token-ms"], "--inter-token-ms", 0, 60_000),
+    jitter: intFlag(v.jitter, "--jitter", 0, 0.999),
+    seed: intFlag(v.seed, "--seed", 0, 2 ** 31),
+  };
+  const promptBytes = intFlag(v["prompt-bytes"], "--prompt-bytes", 1, 16 * 1024 * 1024);
+  const tokens = intFlag(v.tokens, "--tokens", 1, 1_000_000);
+  const imageBytes = intFlag(v["image-bytes"], "--image-bytes", 0, 32 * 1024 * 1024);
+  for (const s of scenarios) {
+    if (rate !== undefined) s.load = { mode: "open", ratePerSec: rate, arrival, ...(maxInFlight ? { maxInFlight } : {}) };
+    else if (concurrency !== undefined) s.load = { mode: "closed", concurrency };
+    s.workload = {
+      ...s.workload,
+      ...(promptBytes !== undefined ? { promptBytes } : {}),
+      ...(tokens !== undefined ? { outputTokens: tokens } : {}),
+      ...(imageBytes !== undefined ? { imageBytes } : {}),
+      engine: Object.fromEntries(
+        Object.entries({ ...s.workload.engine, ...eng }).map(([k, x]) => [k, x ?? s.workload.engine[k as keyof typeof s.workload.engine]]),
+      ) as Scenario["workload"]["engine"],
+    };
+    if (s.load.mode === "closed") s.description = s.description.replace(/\d+ concurrent streams/, `${s.load.concurrency} concurrent streams`);
+    else s.description = `${s.description.replace(/, \d+ concurrent streams|\d+ concurrent streams/, "")}; open loop at ${s.load.ratePerSec} req/s (${s.load.arrival})`;
+  }
+  let transports;
+  try {
+    transports = selectTransports(v.transports ?? "all");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const slos = parseSlos(v.slo ?? "");
+  const config: ParsedBenchArgs["config"] = {
+    scenarios,
+    transports,
+    repeats: intFlag(v.repeats, "--repeats", 1, 100) ?? 3,
+    slos,
+    connections: intFlag(v.connections, "--connections", 1, 1024),
+  };
+  if (v["server-cpus"]) {
+    if (!/^[0-9,-]+$/.test(v["server-cpus"])) throw new UsageError("--server-cpus takes a CPU list like 1 or 0-1");
+    config.serverCpus = v["server-cpus"];
+  }
+  if (v.jsonl) config.jsonlPath = resolve(v.jsonl);
+  config.gatewayMain = v.gateway ? resolve(v.gateway) : await defaultGatewayMain();
+  if (v.sweep) {
+    config.sweep = {
+      scenario: scenarios.find((s) => s.name === "protocol-overhead") ?? scenarios[0],
+      startRps: intFlag(v["sweep-start"], "--sweep-start", 1, 1e7) ?? 250,
+      factor: intFlag(v["sweep-factor"], "--sweep-factor", 1.05, 100) ?? 2,
+      maxSteps: intFlag(v["sweep-steps"], "--sweep-steps", 1, 50) ?? 6,
+      stepMs: v["sweep-step"] ? parseDuration(v["sweep-step"], "--sweep-step") : 1000,
+      slos: parseSlos(v["sweep-slo"] ?? "ttft_p99<50ms,error_rate<1%"),
+    };
+  }
+  return { ...base, help: v.help === true, config };
+}
+
+async function defaultGatewayMain(): Promise<string | undefined> {
+  try {
+    const m = (await import("@modelwire/server")) as { GATEWAY_MAIN?: string };
+    return m.GATEWAY_MAIN;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the bench (or re-renders reports) and writes reports; returns the results and paths. */
+export async function executeBench(parsed: ParsedBenchArgs & { reportFrom?: string[] }): Promise<{ result: BenchResult; paths: { json: string; markdown: string; html: string } }> {
+  const progress = createProgress({ quiet: parsed.quiet });
+  let result: BenchResult;
+  if (parsed.reportFrom) {
+    const files = await Promise.all(parsed.reportFrom.map((f) => readResultFile(resolve(f))));
+    result = files.length === 1 ? { ...files[0], recommendation: recommend(files[0]) } : mergeResults(files);
+  } else {
+    result = await runBench({ ...parsed.config, progress });
+    result.recommendation = recommend(result);
+  }
+  const ser = await readSerializationReport(parsed.serializationPath);
+  const paths = await writeReports(result, parsed.outDir, ser);
+  return { result, paths };
+}
+
+/**
+ * `modelwire bench` as a function: parses `argv`, runs, writes reports, prints the Markdown summary path and the
+ * recommendation, and resolves to the exit code (0 ok, 1 SLO breached, 2 usage, 3 verification failed, 4 run failed).
+ */
+export async function runBenchCli(argv: string[]): Promise<number> {
+  let parsed: Awaited<ReturnType<typeof parseBenchArgs>>;
+  try {
+    parsed = await parseBenchArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof SloParseError) {
+      process.stderr.write(`modelwire bench: ${e.message}\n(see modelwire bench --help)\n`);
+      return ExitCode.Usage;
+    }
+    throw e;
+  }
+  if (parsed.help) {
+    process.stdout.write(BENCH_HELP);
+    return ExitCode.Ok;
+  }
+  try {
+    const { result, paths } = await executeBench(parsed);
+    if (!parsed.quiet) {
+      process.stdout.write(`\n${result.recommendation.join("\n")}\n\nreports: ${paths.markdown}, ${paths.html}, ${paths.json}\n`);
+      for (const b of result.sloBreaches) process.stdout.write(`SLO breached: ${b.scenario} / ${b.transport}: ${b.slo} (measured ${b.actual})\n`);
+    }
+    return result.exitCode;
+  } catch (e) {
+    process.stderr.write(`modelwire bench failed: ${(e as Error).message}\n`);
+    return ExitCode.RunFailed;
+  }
+}

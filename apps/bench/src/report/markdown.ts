@@ -1,0 +1,83 @@
+import { fmt, fmtBytes, fmtSpread } from "../format.js";
+import type { BenchResult } from "../result.js";
+import { type SerializationCases, serializationSplit } from "./serialization.js";
+
+/** Renders the result as Markdown: one table per scenario, costs, sweep, verification, recommendation. */
+export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string {
+  const L: string[] = [];
+  L.push("# modelwire bench");
+  L.push("");
+  L.push(
+    `Run ${r.startedAt} · ${(r.durationMs / 1000).toFixed(0)} s · ${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node} · load average at the end ${r.machine.loadavg.map((x) => x.toFixed(2)).join(" / ")} · ${r.repeats} round(s), transports interleaved; figures are the median with the range over rounds in brackets. Latencies in ms, timed from the intended send time.`,
+  );
+  L.push("");
+  if (r.skipped.length > 0) {
+    L.push("Skipped transports:");
+    for (const s of r.skipped) L.push(`- ${s.transport}: ${s.reason}`);
+    L.push("");
+  }
+  for (const sr of r.scenarios) {
+    L.push(`## ${sr.scenario.name}`);
+    L.push("");
+    L.push(`${sr.scenario.description}; ${(sr.scenario.durationMs / 1000).toFixed(1)} s measured after ${(sr.scenario.warmupMs / 1000).toFixed(1)} s warm-up per round.`);
+    L.push("");
+    L.push("| transport | req/s | tokens/s | TTFT p50 | TTFT p99 | E2E p50 | E2E p99 | TPOT p50 | stall p99 | errors | server CPU µs/req | µs/token | bytes/req | bytes/token |");
+    L.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for (const s of sr.summaries) {
+      const f = s.figures;
+      const errs = s.merged.requests - s.merged.ok;
+      L.push(
+        `| ${s.transport} | ${fmtSpread(f.rps, 0)} | ${fmtSpread(f.tokensPerSec, 0)} | ${fmtSpread(f.ttftP50)} | ${fmtSpread(f.ttftP99)} | ${fmtSpread(f.e2eP50)} | ${fmtSpread(f.e2eP99)} | ${fmt(f.tpotP50.median)} | ${fmt(f.stallP99.median)} | ${errs === 0 ? "0" : `${errs} (${Object.entries(s.merged.errors).map(([k, v]) => `${k} ${v}`).join(", ")})`} | ${fmtSpread(f.serverCpuPerRequestUs, 0)} | ${fmt(f.serverCpuPerTokenUs.median, 1)} | ${fmt(f.bytesPerRequest.median, 0)} | ${fmt(f.bytesPerToken.median, 1)} |`,
+      );
+    }
+    L.push("");
+    const breached = sr.summaries.flatMap((s) => s.slo.filter((v) => !v.ok).map((v) => `${s.transport}: ${v.slo.source} (measured ${fmt(v.actual)})`));
+    if (r.slos.length > 0) L.push(breached.length ? `SLO breaches: ${breached.join("; ")}.` : `SLOs held for every transport: ${r.slos.join(", ")}.`, "");
+  }
+  L.push("## Server processes");
+  L.push("");
+  L.push("| process | start-up | peak RSS |");
+  L.push("|---|--:|--:|");
+  for (const p of r.processes) L.push(`| ${p.name}${p.cpus ? ` (CPU ${p.cpus})` : ""} | ${fmt(p.startupMs)} ms | ${fmtBytes(p.maxRssBytes)} |`);
+  L.push("");
+  if (r.sweep) {
+    L.push(`## Sweep (${r.sweep.scenario} workload, open loop, SLO ${r.sweep.slos.join(", ")})`);
+    L.push("");
+    L.push("| transport | knee (req/s) | points (offered → achieved req/s, TTFT p99 ms) | stopped because |");
+    L.push("|---|--:|---|---|");
+    for (const s of r.sweep.results) {
+      L.push(
+        `| ${s.transport} | ${s.kneeRps ?? "none"} | ${s.points.map((p) => `${fmt(p.offeredRps, 0)}→${fmt(p.achievedRps, 0)} (${fmt(p.ttftP99)})`).join(", ")} | ${s.stoppedBecause} |`,
+      );
+    }
+    L.push("");
+  }
+  if (ser) {
+    const rows = serializationSplit(r, ser, r.scenarios.find((s) => s.scenario.name === "protocol-overhead")?.scenario.name);
+    if (rows.length > 0) {
+      L.push("## Serialization vs the rest (CPU per request)");
+      L.push("");
+      L.push("| transport | serialization µs (micro-benchmarks) | measured CPU µs (server + generator) | serialization share |");
+      L.push("|---|--:|--:|--:|");
+      for (const x of rows) L.push(`| ${x.transport} | ${fmt(x.serializationUs)} | ${fmt(x.totalCpuUs, 0)} | ${(x.share * 100).toFixed(1)}% |`);
+      L.push("");
+    }
+  }
+  const v = r.verification;
+  L.push("## Verification");
+  L.push("");
+  L.push(`${v.streams} streams verified token by token: ${v.failedStreams} failed, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched.`);
+  L.push("");
+  if (r.generatorWarnings.length > 0) {
+    L.push("## Generator warnings");
+    L.push("");
+    for (const w of r.generatorWarnings) L.push(`- ${w}`);
+    L.push("");
+  }
+  L.push("## Recommendation");
+  L.push("");
+  for (const line of r.recommendation) L.push(line);
+  L.push("");
+  L.push(`Exit code ${r.exitCode}.`);
+  return `${L.join("\n")}\n`;
+}

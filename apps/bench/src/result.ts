@@ -1,0 +1,166 @@
+import type { GeneratorFigures } from "./generator-monitor.js";
+import type { LoadStats } from "./load.js";
+import type { RecordedRun } from "./recorder.js";
+import type { SloResult } from "./slo.js";
+import type { Workload } from "./workload.js";
+
+/** The JSON schema tag of a result file. */
+export const RESULT_SCHEMA = "modelwire-bench/1";
+
+/** How a scenario drives load. */
+export type LoadSpec =
+  | { mode: "closed"; concurrency: number }
+  | { mode: "open"; ratePerSec: number; arrival: "constant" | "poisson"; maxInFlight?: number };
+
+/** One load configuration, run for every transport and repeated. */
+export interface Scenario {
+  name: string;
+  description: string;
+  workload: Workload;
+  load: LoadSpec;
+  /** Measured window, ms. */
+  durationMs: number;
+  /** Warm-up before each measured window (excluded from every figure), ms. */
+  warmupMs: number;
+  /** Request cap per measured window. */
+  maxRequests: number;
+}
+
+/** Server and generator cost over one measured window. */
+export interface CostFigures {
+  /** Server process CPU (user + system) over the window, µs. */
+  serverCpuMicros: number;
+  serverCpuPerRequestUs: number;
+  serverCpuPerTokenUs: number;
+  /** Socket bytes the server read / wrote for this transport over the window. */
+  bytesIn: number;
+  bytesOut: number;
+  bytesPerRequest: number;
+  bytesPerToken: number;
+  /** Server RSS at the window's end, and its peak since start. */
+  serverRssBytes: number;
+  serverMaxRssBytes: number;
+  generatorCpuPerRequestUs: number;
+}
+
+/** One transport in one round of one scenario. */
+export interface WindowResult {
+  transport: string;
+  round: number;
+  /** Position within the round (transports are interleaved, rotated per round). */
+  order: number;
+  load: LoadStats;
+  run: RecordedRun;
+  cost: CostFigures;
+  generator: GeneratorFigures;
+  rps: number;
+  tokensPerSec: number;
+  errorRate: number;
+  goodputRatio: number;
+  warning?: string;
+}
+
+/** Median and range of one figure over the rounds. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  values: number[];
+}
+
+/** The figures quoted per transport as median and spread. */
+export const FIGURES = [
+  "rps",
+  "tokensPerSec",
+  "ttftP50",
+  "ttftP99",
+  "e2eP50",
+  "e2eP99",
+  "tpotP50",
+  "gapP99",
+  "stallP99",
+  "errorRate",
+  "serverCpuPerRequestUs",
+  "serverCpuPerTokenUs",
+  "bytesPerRequest",
+  "bytesPerToken",
+  "generatorCpuPerRequestUs",
+] as const;
+/** One of {@link FIGURES}. */
+export type FigureName = (typeof FIGURES)[number];
+
+/** Higher is better for these figures; lower for the rest. */
+export const HIGHER_IS_BETTER: ReadonlySet<FigureName> = new Set(["rps", "tokensPerSec"]);
+
+/** One transport's results in one scenario, over all rounds. */
+export interface TransportSummary {
+  transport: string;
+  rounds: number;
+  /** Every round's histograms merged (percentile curves use this). */
+  merged: RecordedRun;
+  figures: Record<FigureName, Spread>;
+  slo: SloResult[];
+  warnings: string[];
+}
+
+/** One scenario's results. */
+export interface ScenarioResult {
+  scenario: Scenario;
+  windows: WindowResult[];
+  summaries: TransportSummary[];
+}
+
+/** One step of the rate sweep. */
+export interface SweepPoint {
+  offeredRps: number;
+  achievedRps: number;
+  ttftP50: number;
+  ttftP99: number;
+  e2eP99: number;
+  errorRate: number;
+  sloOk: boolean;
+}
+
+/** The sweep for one transport: rising open-loop rates until the SLO breaks. */
+export interface SweepResult {
+  transport: string;
+  points: SweepPoint[];
+  /** Highest offered rate that met the SLO (the knee), if any did. */
+  kneeRps?: number;
+  /** Why the sweep stopped. */
+  stoppedBecause: string;
+}
+
+/** A server process's figures. */
+export interface ProcessInfo {
+  name: string;
+  pid: number;
+  startupMs: number;
+  maxRssBytes: number;
+  /** The taskset CPU list it ran on, if pinned. */
+  cpus?: string;
+}
+
+/** A complete bench result (the JSON report). */
+export interface BenchResult {
+  schema: typeof RESULT_SCHEMA;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; loadavg: number[] };
+  repeats: number;
+  transports: Array<{ name: string; description: string; reference: boolean }>;
+  skipped: Array<{ transport: string; reason: string }>;
+  processes: ProcessInfo[];
+  scenarios: ScenarioResult[];
+  sweep?: { scenario: string; slos: string[]; results: SweepResult[] };
+  slos: string[];
+  sloBreaches: Array<{ scenario: string; transport: string; slo: string; actual: number }>;
+  verification: { streams: number; failedStreams: number; lost: number; duplicated: number; outOfOrder: number; mismatched: number };
+  generatorWarnings: string[];
+  /** The serialization micro-benchmark results joined in, when reports/serialization.json existed. */
+  serialization?: unknown;
+  /** Generated recommendation lines. */
+  recommendation: string[];
+  exitCode: number;
+}
