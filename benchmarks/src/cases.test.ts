@@ -1,7 +1,9 @@
 import { equals } from "@bufbuild/protobuf";
-import { GenerateResponseSchema } from "@modelwire/core";
+import { GenerateRequestSchema, GenerateResponseSchema } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
 import { buildCases, ENCODINGS, MCP_PART_PREFIX, mcpPartCases, responseEncodings, STREAM_CLASS } from "./cases.js";
+import { mcpRequestCodec } from "./codecs/mcp-frame.js";
+import { inputDataOf, mcpFusedRequestCodec } from "./codecs/mcp-fused.js";
 import { createFixtures } from "./fixtures.js";
 import { verifyRoundTrip } from "./round-trip.js";
 
@@ -51,12 +53,13 @@ describe("buildCases", () => {
 describe("mcpPartCases", () => {
   const parts = mcpPartCases(fixtures, probes);
 
-  it("splits every request class into wrap + open-frame and every chunk class into data-frame", () => {
+  it("splits every request class into wrap + open-frame (+ the fused proposal), every chunk class into data-frame", () => {
     expect(parts.map((p) => p.name).sort()).toEqual(
       [
         ...["req-small", "req-4k", "req-64k", "req-image-256k"].flatMap((c) => [
           `${c}/mcp.wrap`,
           `${c}/mcp.open-frame`,
+          `${c}/mcp.fused`,
         ]),
         "chunk-token/mcp.data-frame",
         "chunk-final/mcp.data-frame",
@@ -73,6 +76,28 @@ describe("mcpPartCases", () => {
     const whole = cases.find((c) => c.name === "req-small/mcp") as (typeof cases)[number];
     const frame = parts.find((c) => c.name === "req-small/mcp.open-frame") as (typeof parts)[number];
     expect(verifyRoundTrip(frame).bytes).toBe(verifyRoundTrip(whole).bytes);
+  });
+});
+
+describe("mcp.fused", () => {
+  it.each(["req-small", "req-image-256k"] as const)(
+    "writes exactly the bytes of the real MCP request path (%s)",
+    (cls) => {
+      const real = mcpRequestCodec().encode(fixtures.requests[cls]);
+      const fused = mcpFusedRequestCodec().encode(fixtures.requests[cls]);
+      expect(Buffer.from(fused).equals(Buffer.from(real))).toBe(true);
+      // and each reads the other's frames
+      expect(equals(GenerateRequestSchema, mcpRequestCodec().decode(fused), fixtures.requests[cls])).toBe(true);
+      expect(equals(GenerateRequestSchema, mcpFusedRequestCodec().decode(real), fixtures.requests[cls])).toBe(true);
+    },
+  );
+
+  it("refuses a truncated InferenceRequest with InvalidArgument", () => {
+    const body = inputDataOf(Uint8Array.of(0x12, 0x05, 1, 2, 3, 4, 5));
+    expect(Array.from(body)).toEqual([1, 2, 3, 4, 5]);
+    expect(() => inputDataOf(Uint8Array.of(0x12, 0x09, 1, 2))).toThrow(/overruns/);
+    expect(() => inputDataOf(Uint8Array.of(0x12))).toThrow(/truncated/);
+    expect(() => inputDataOf(Uint8Array.of(0x0b))).toThrow(/wire type 3/);
   });
 });
 

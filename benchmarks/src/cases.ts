@@ -12,6 +12,7 @@ import { avroRequestCodec, avroResponseCodec } from "./codecs/avro.js";
 import type { Codec, StreamCodec } from "./codecs/codec.js";
 import { grpcCodec } from "./codecs/grpc-envelope.js";
 import { mcpRequestCodec, mcpResponseCodec } from "./codecs/mcp-frame.js";
+import { mcpFusedRequestCodec } from "./codecs/mcp-fused.js";
 import { dataFrameCodec, openFrameCodec, wrapCodec } from "./codecs/mcp-parts.js";
 import { msgpackRequestCodec, msgpackResponseCodec } from "./codecs/msgpack.js";
 import { ollamaJsonRequestCodec, ollamaJsonResponseCodec, ollamaNdjsonResponseCodec } from "./codecs/ollama-json.js";
@@ -176,11 +177,15 @@ export function buildCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] {
 /** Prefix of the encoding names of MCP layer cases (not encodings of their own: parts of `mcp`). */
 export const MCP_PART_PREFIX = "mcp.";
 
+/** The proposed request path: the same OPEN frame bytes as `mcp` with the InferenceRequest written by hand. */
+export const MCP_FUSED = "mcp.fused";
+
 const bytesEqual = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * The MCP layers as their own cases, per class: `mcp.wrap` and `mcp.open-frame` for requests, `mcp.data-frame`
  * for reply chunks. With the `protobuf` case they add up to the `mcp` case, which shows what each layer costs.
+ * Request classes also get `mcp.fused`, the proposal that produces the same bytes in one Protobuf pass.
  */
 export function mcpPartCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] {
   const cases: BenchCase[] = [];
@@ -194,6 +199,15 @@ export function mcpPartCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] 
     const wrap = wrapCodec(fixtures.requests[cls].model);
     part(cls, "wrap", wrap, inner, innerProbe);
     part(cls, "open-frame", openFrameCodec(), wrap.encode(inner), wrap.encode(innerProbe));
+    cases.push(
+      singleCase(
+        cls,
+        { name: MCP_FUSED, codec: mcpFusedRequestCodec() },
+        fixtures.requests[cls],
+        probes.requests[cls],
+        messageEquals(GenerateRequestSchema),
+      ) as BenchCase,
+    );
   }
   const res = (m: GenerateResponse) => toBinary(GenerateResponseSchema, m);
   part("chunk-token", "data-frame", dataFrameCodec(), res(fixtures.tokenChunk), res(probes.tokenChunk));

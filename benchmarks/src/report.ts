@@ -35,7 +35,8 @@ export interface CaseResult {
   readonly payload: string;
   /**
    * Encoding: `ollama-json`, `ollama-ndjson`, `protobuf`, `protobuf-json`, `grpc`, `mcp`, `avro`, `msgpack`; or,
-   * for `kind: "mcp-part"`, one layer of the MCP path (`mcp.wrap`, `mcp.open-frame`, `mcp.data-frame`).
+   * for `kind: "mcp-part"`, one layer of the MCP path (`mcp.wrap`, `mcp.open-frame`, `mcp.data-frame`) or the
+   * proposed one-pass request path `mcp.fused` (a GenerateRequest codec with the same bytes as `mcp`).
    */
   readonly encoding: string;
   /** `encoding`: a whole encoding of the payload; `mcp-part`: one MCP layer, bytes in and bytes out. */
@@ -91,6 +92,11 @@ export interface McpVsProtobuf {
    * close to `mcpNs`; the rest is glue (message dispatch, checks). Empty when the parts were not timed.
    */
   readonly layers: readonly { readonly layer: string; readonly ns: number }[];
+  /**
+   * Requests only: encode+decode of `mcp.fused` (same OPEN frame bytes, InferenceRequest written and read by hand,
+   * one Protobuf pass) ÷ bare Protobuf; null when not timed.
+   */
+  readonly fusedRatio: number | null;
 }
 
 /** `reports/serialization.json`. */

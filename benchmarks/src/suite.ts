@@ -1,6 +1,6 @@
 /** Runs the cases under tinybench and derives the comparison tables. */
 import { Bench, type Task } from "tinybench";
-import { MCP_PART_PREFIX } from "./cases.js";
+import { MCP_FUSED, MCP_PART_PREFIX } from "./cases.js";
 import type { CaseResult, McpVsProtobuf, ProtobufVsJson, SizeRow, TaskTiming } from "./report.js";
 import { type BenchCase, verifyRoundTrip } from "./round-trip.js";
 
@@ -171,8 +171,11 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
     const mcpNs = roundTripNs(mcp);
     const pbNs = roundTripNs(pb);
     if (!mcp || !pb || mcpNs === null || pbNs === null) continue;
+    const fusedNs = roundTripNs(find(results, payload, MCP_FUSED));
     const layers = [{ layer: "protobuf", ns: pbNs }];
-    for (const part of results.filter((r) => r.payload === payload && r.kind === "mcp-part")) {
+    for (const part of results.filter(
+      (r) => r.payload === payload && r.kind === "mcp-part" && r.encoding !== MCP_FUSED,
+    )) {
       const ns = roundTripNs(part);
       if (ns !== null) layers.push({ layer: part.encoding, ns });
     }
@@ -184,6 +187,7 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
       withinTarget: mcpNs / pbNs <= target,
       overheadBytes: mcp.bytes - pb.bytes,
       layers: layers.length > 1 ? layers : [],
+      fusedRatio: fusedNs === null ? null : fusedNs / pbNs,
     });
   }
   return rows;
