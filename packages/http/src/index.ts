@@ -25,4 +25,12 @@ export {
   type NdjsonOptions,
 } from "./ndjson.js";
 export { errorToJson, errorFromJson, errorHttpStatus, type OllamaErrorJson } from "./ollama-error.js";
-export { createOllamaServer, TIMEOUT_HEADER, type OllamaServer, type OllamaServerOptions } from "./ollama-server.js";
+export {
+  createOllamaServer,
+  TIMEOUT_HEADER,
+  type OllamaServer,
+  type OllamaServerOptions,
+  type OllamaServerStats,
+} from "./ollama-server.js";
+export { createOllamaClient, type OllamaClient, type OllamaClientOptions } from "./ollama-client.js";
+export { resolveOllamaHost, DEFAULT_OLLAMA_HOST, type OllamaHost } from "./ollama-host.js";

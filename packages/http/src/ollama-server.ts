@@ -75,8 +75,18 @@ export interface OllamaServerOptions {
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
+/** {@link ServerStats} plus HTTP totals. */
+export interface OllamaServerStats extends ServerStats {
+  /** Connections accepted since start (with `connections`, shows keep-alive reuse). */
+  accepted: number;
+  /** Requests received since start. */
+  requests: number;
+}
+
 /** An Ollama-compatible HTTP server. */
 export interface OllamaServer extends ProtocolServer {
+  /** Figures now. */
+  stats(): OllamaServerStats;
   /** The bound address, once listening. */
   address(): { host: string; port: number } | undefined;
   /** The base URL (`http://127.0.0.1:PORT`), once listening. */
@@ -134,6 +144,8 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
   let closedBytesIn = 0;
   let closedBytesOut = 0;
   let inFlight = 0;
+  let accepted = 0;
+  let requests = 0;
   let closing = false;
   const active = new Set<AbortController>();
   let bound: { host: string; port: number } | undefined;
@@ -151,6 +163,7 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
 
   server.on("connection", (socket: Socket) => {
+    accepted++;
     sockets.add(socket);
     socket.on("close", () => {
       sockets.delete(socket);
@@ -182,6 +195,7 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
   });
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    requests++;
     dispatch(req, res).catch((e) => {
       // Only reached on a bug in a handler's error path: answer once, never crash the process.
       if (!res.headersSent) sendError(res, ModelwireError.from(e, Code.Internal));
@@ -454,14 +468,14 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
       });
       return closed;
     },
-    stats(): ServerStats {
+    stats(): OllamaServerStats {
       let bytesIn = closedBytesIn;
       let bytesOut = closedBytesOut;
       for (const s of sockets) {
         bytesIn += s.bytesRead;
         bytesOut += s.bytesWritten;
       }
-      return { connections: sockets.size, inFlight, bytesIn, bytesOut };
+      return { connections: sockets.size, inFlight, bytesIn, bytesOut, accepted, requests };
     },
   };
 }
