@@ -33,6 +33,7 @@ export function groupOf(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (functionName === "(garbage collector)") return "gc";
   if (functionName === "(idle)" || functionName === "(program)" || functionName === "(root)") return functionName;
+  if (url.startsWith("node:internal/modules")) return "module loading (startup)";
   if (url.includes("@bufbuild/protobuf")) return "protobuf-es";
   if (url.includes("mcp-codec")) return "mcp-codec";
   if (url.includes("packages/http")) return "http (ollama json shapes)";
