@@ -71,6 +71,33 @@ describe("the official ollama npm client against our server", () => {
     expect(one.done_reason).toBe("stop");
   });
 
+  it("accepts every request field the client sends: images, format, keep_alive, think, tools, options", async () => {
+    h = await startHarness({ tokens: 3 });
+    const ollama = new Ollama({ host: h.url });
+    const g = await ollama.generate({
+      model: "synthetic",
+      prompt: "describe",
+      images: [new Uint8Array([137, 80, 78, 71, 0, 255])],
+      format: "json",
+      keep_alive: "5m",
+      think: true,
+      options: { temperature: 0.2, top_k: 5, stop: ["\n"], num_ctx: 2048, seed: 1 },
+    });
+    expect(g.done).toBe(true);
+    const c = await ollama.chat({
+      model: "synthetic",
+      messages: [{ role: "user", content: "x", images: ["iVBORw0KGgo="] }],
+      format: { type: "object", properties: { a: { type: "string" } } },
+      keep_alive: 60,
+      think: "low",
+      tools: [{ type: "function", function: { name: "f", description: "d", parameters: { type: "object", properties: {} } } }],
+    });
+    expect(c.done).toBe(true);
+    await expect(
+      ollama.generate({ model: "synthetic", prompt: "x", images: ["%%%not-base64%%%"] }),
+    ).rejects.toMatchObject({ status_code: 400, error: expect.stringContaining("images[0]") });
+  });
+
   it("lists, shows, embeds, reports running models and the version", async () => {
     h = await startHarness({ version: "9.9.9-test", embedDimensions: 16 });
     const ollama = new Ollama({ host: h.url });
