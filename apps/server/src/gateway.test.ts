@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   ADDRESS_OF,
   CLIENT_KINDS,
-  OFF_ARGS,
   expectedChat,
   expectedGenerate,
   failureOf,
@@ -24,7 +23,7 @@ afterEach(async () => {
 const PORTS = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"];
 
 async function start(args: string[], env?: Record<string, string>) {
-  const gw = await spawnGateway([...PORTS, ...OFF_ARGS, ...args], { env });
+  const gw = await spawnGateway([...PORTS, ...args], { env });
   running.push(gw);
   return gw;
 }
@@ -236,7 +235,7 @@ describe("modelwire serve (the built binary)", () => {
 
     const gw = await start([]);
     const taken = new URL(gw.url("admin")).port;
-    const clash = await runGateway([...PORTS, ...OFF_ARGS, "--admin-port", taken]);
+    const clash = await runGateway([...PORTS, "--admin-port", taken]);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain("--admin-port");
     expect(clash.stdout).toBe("");

@@ -102,7 +102,7 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
   let engine: Engine;
   if (cfg.upstream !== undefined) {
     const createClient = await loadOllamaClient();
-    upstream = createUpstreamEngine(createClient(cfg.upstream));
+    upstream = createUpstreamEngine(createClient(cfg.upstream, cfg.maxStreams + cfg.maxQueue));
     engine = upstream;
   } else {
     synthetic = createSyntheticEngine({

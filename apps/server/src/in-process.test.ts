@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { drainingEngine } from "./draining-engine.js";
 import { GATEWAY_MAIN, type Gateway, startGateway } from "./index.js";
 import { parseReadyLine } from "./ready-line.js";
-import { OFF_ARGS } from "./test-support/clients.js";
 
 let gw: Gateway | undefined;
 afterEach(async () => {
@@ -13,11 +12,10 @@ afterEach(async () => {
   gw = undefined;
 });
 
-const off = Object.fromEntries(OFF_ARGS.map((a) => [a.slice(5), false]));
 
 describe("startGateway (in process)", () => {
   it("binds the enabled listeners, reports them in a valid ready line, and closes idempotently", async () => {
-    gw = await startGateway({ httpPort: 0, connectPort: 0, mcpPort: 0, adminPort: 0, ...off });
+    gw = await startGateway({ httpPort: 0, connectPort: 0, mcpPort: 0, adminPort: 0 });
     const ready = parseReadyLine(gw.readyLine());
     expect(ready.pid).toBe(process.pid);
     expect(ready.addresses).toEqual(gw.addresses);
@@ -36,7 +34,7 @@ describe("startGateway (in process)", () => {
   });
 
   it("fails with InvalidArgument naming --tls-cert for an unreadable certificate", async () => {
-    const e = await startGateway({ ...off, tlsCert: "/nonexistent/cert.pem", tlsKey: "/nonexistent/key.pem" }).catch((x) => x);
+    const e = await startGateway({ tlsCert: "/nonexistent/cert.pem", tlsKey: "/nonexistent/key.pem" }).catch((x) => x);
     expect(e).toBeInstanceOf(ModelwireError);
     expect((e as ModelwireError).code).toBe(Code.InvalidArgument);
     expect((e as ModelwireError).metadata.option).toBe("--tls-cert");

@@ -2,11 +2,6 @@ import type { InferenceClient, ProtocolServer, ServerObserver } from "@modelwire
 import type { Engine } from "@modelwire/engine";
 import type { ServeConfig } from "./config.js";
 
-// TEMPORARY until the protocol packages land: untyped specifiers so this package builds meanwhile.
-// biome-ignore lint/suspicious/noExplicitAny: temporary
-type Loose = any;
-const load = (name: string): Promise<Loose> => import(name);
-
 /** The protocol families the gateway serves (the keys of `/control/stats` `servers`). */
 export type ProtocolName = "http" | "connect" | "mcp";
 
@@ -75,8 +70,11 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   return Promise.all(jobs);
 }
 
-/** Loads the HTTP package's Ollama client lazily (upstream mode only). */
-export async function loadOllamaClient(): Promise<(url: string) => InferenceClient> {
-  const { createOllamaClient } = await load("@modelwire/http");
-  return (url) => createOllamaClient({ host: url });
+/**
+ * Loads the HTTP package's Ollama client lazily (upstream mode only). The pool may open one connection per
+ * admitted stream, so an admitted stream never waits behind another for a socket; the shared admission bounds it.
+ */
+export async function loadOllamaClient(): Promise<(url: string, maxStreams: number) => InferenceClient> {
+  const { createOllamaClient } = await import("@modelwire/http");
+  return (url, maxStreams) => createOllamaClient({ host: url, connections: Math.min(Math.max(maxStreams, 1), 1024) });
 }

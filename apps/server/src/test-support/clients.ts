@@ -10,18 +10,14 @@ import {
 } from "@modelwire/core";
 import { type SyntheticEngineOptions, createStreamVerifier, createSyntheticEngine } from "@modelwire/engine";
 import { createConnectClient } from "@modelwire/connect";
+import { createOllamaClient } from "@modelwire/http";
 import { createMcpClient } from "@modelwire/mcp";
 
 /** The three client families the gateway is driven with. */
 export type ClientKind = "http" | "connect" | "mcp";
 
-/** Which families the tests drive (a family joins as soon as its package has a client). */
-export const CLIENT_KINDS: ClientKind[] = ["connect", "mcp"];
-
-/** Flags that switch off the families not yet driven (empty once all three are). */
-export const OFF_ARGS: string[] = (["http", "connect", "mcp"] as ClientKind[])
-  .filter((k) => !CLIENT_KINDS.includes(k))
-  .map((k) => `--no-${k}`);
+/** Every family the tests drive the gateway with. */
+export const CLIENT_KINDS: ClientKind[] = ["http", "connect", "mcp"];
 
 /** The ready-line protocol each client family connects to. */
 export const ADDRESS_OF: Record<ClientKind, string> = { http: "http", connect: "connect", mcp: "mcp-tcp" };
@@ -29,6 +25,8 @@ export const ADDRESS_OF: Record<ClientKind, string> = { http: "http", connect: "
 /** A client of one family for a gateway address; retries off so refusals are seen as they are. */
 export function makeClient(kind: ClientKind, url: string, authToken?: string): InferenceClient {
   switch (kind) {
+    case "http":
+      return createOllamaClient({ host: url, authToken, retries: 0 });
     case "connect":
       return createConnectClient({ baseUrl: url, protocol: "grpc", retry: false, authToken });
     case "mcp":
