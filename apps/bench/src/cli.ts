@@ -8,8 +8,8 @@ import { readSerializationReport } from "./report/serialization.js";
 import { writeReports } from "./report/write.js";
 import type { BenchResult, Scenario } from "./result.js";
 import { type BenchConfig, runBench } from "./runner.js";
-import { ExitCode, SloParseError, parseSlos } from "./slo.js";
-import { TRANSPORTS, selectTransports } from "./transports.js";
+import { ExitCode, parseSlos, SloParseError } from "./slo.js";
+import { selectTransports, TRANSPORTS } from "./transports.js";
 
 /** `modelwire bench --help`. */
 export const BENCH_HELP = `modelwire bench — compare the wire protocols on the same engine
@@ -73,7 +73,8 @@ export class UsageError extends Error {
 function intFlag(v: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number in [${min}, ${max}], got "${v}"`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a number in [${min}, ${max}], got "${v}"`);
   return n;
 }
 
@@ -133,12 +134,15 @@ async function loadScenarioFile(path: string): Promise<Array<Partial<Scenario>>>
     throw new UsageError(`${path}: not JSON (${(e as Error).message})`);
   }
   const list = Array.isArray(v) ? v : [v];
-  if (!list.every((x) => x && typeof x === "object")) throw new UsageError(`${path}: expected an object or an array of objects`);
+  if (!list.every((x) => x && typeof x === "object"))
+    throw new UsageError(`${path}: expected an object or an array of objects`);
   return list as Array<Partial<Scenario>>;
 }
 
 /** Parses bench flags into a configuration. Throws {@link UsageError} / SloParseError on bad input. */
-export async function parseBenchArgs(argv: string[]): Promise<ParsedBenchArgs & { help: boolean; reportFrom?: string[] }> {
+export async function parseBenchArgs(
+  argv: string[],
+): Promise<ParsedBenchArgs & { help: boolean; reportFrom?: string[] }> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -147,10 +151,19 @@ export async function parseBenchArgs(argv: string[]): Promise<ParsedBenchArgs & 
   }
   const v = parsed.values;
   const outDir = resolve(v.out ?? "reports");
-  const base = { outDir, serializationPath: resolve(v.serialization ?? resolve(outDir, "serialization.json")), quiet: v.quiet === true };
+  const base = {
+    outDir,
+    serializationPath: resolve(v.serialization ?? resolve(outDir, "serialization.json")),
+    quiet: v.quiet === true,
+  };
   if (v["report-from"]) {
     if (parsed.positionals.length === 0) throw new UsageError("--report-from needs at least one result file");
-    return { ...base, help: false, reportFrom: parsed.positionals, config: { scenarios: [], transports: [], repeats: 0, slos: [] } };
+    return {
+      ...base,
+      help: false,
+      reportFrom: parsed.positionals,
+      config: { scenarios: [], transports: [], repeats: 0, slos: [] },
+    };
   }
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
   const timing = {
@@ -158,9 +171,13 @@ export async function parseBenchArgs(argv: string[]): Promise<ParsedBenchArgs & 
     warmupMs: v.warmup ? parseDuration(v.warmup, "--warmup") : 1000,
     maxRequests: intFlag(v.requests, "--requests", 1, 1e9) ?? 1_000_000,
   };
-  const presetNames = (v.preset ?? "protocol-overhead,low").split(",").map((s) => s.trim()).filter(Boolean);
+  const presetNames = (v.preset ?? "protocol-overhead,low")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   let scenarios: Scenario[] = presetNames.map((n) => {
-    if (!(PRESET_NAMES as readonly string[]).includes(n)) throw new UsageError(`unknown preset "${n}" (known: ${PRESET_NAMES.join(", ")})`);
+    if (!(PRESET_NAMES as readonly string[]).includes(n))
+      throw new UsageError(`unknown preset "${n}" (known: ${PRESET_NAMES.join(", ")})`);
     return presetScenario(n as PresetName, timing);
   });
   if (v.scenario) {
@@ -171,7 +188,11 @@ export async function parseBenchArgs(argv: string[]): Promise<ParsedBenchArgs & 
       ...x,
       name: typeof x.name === "string" ? x.name : `scenario-${i + 1}`,
       description: typeof x.description === "string" ? x.description : `from ${v.scenario}`,
-      workload: { ...basis.workload, ...(x.workload ?? {}), engine: { ...basis.workload.engine, ...(x.workload?.engine ?? {}) } },
+      workload: {
+        ...basis.workload,
+        ...(x.workload ?? {}),
+        engine: { ...basis.workload.engine, ...(x.workload?.engine ?? {}) },
+      },
       load: (x.load ?? basis.load) as Scenario["load"],
     }));
   }
@@ -190,7 +211,8 @@ export async function parseBenchArgs(argv: string[]): Promise<ParsedBenchArgs & 
   const tokens = intFlag(v.tokens, "--tokens", 1, 1_000_000);
   const imageBytes = intFlag(v["image-bytes"], "--image-bytes", 0, 32 * 1024 * 1024);
   for (const s of scenarios) {
-    if (rate !== undefined) s.load = { mode: "open", ratePerSec: rate, arrival, ...(maxInFlight ? { maxInFlight } : {}) };
+    if (rate !== undefined)
+      s.load = { mode: "open", ratePerSec: rate, arrival, ...(maxInFlight ? { maxInFlight } : {}) };
     else if (concurrency !== undefined) s.load = { mode: "closed", concurrency };
     s.workload = {
       ...s.workload,
@@ -198,11 +220,16 @@ export async function parseBenchArgs(argv: string[]): Promise<ParsedBenchArgs & 
       ...(tokens !== undefined ? { outputTokens: tokens } : {}),
       ...(imageBytes !== undefined ? { imageBytes } : {}),
       engine: Object.fromEntries(
-        Object.entries({ ...s.workload.engine, ...eng }).map(([k, x]) => [k, x ?? s.workload.engine[k as keyof typeof s.workload.engine]]),
+        Object.entries({ ...s.workload.engine, ...eng }).map(([k, x]) => [
+          k,
+          x ?? s.workload.engine[k as keyof typeof s.workload.engine],
+        ]),
       ) as Scenario["workload"]["engine"],
     };
-    if (s.load.mode === "closed") s.description = s.description.replace(/\d+ concurrent streams/, `${s.load.concurrency} concurrent streams`);
-    else s.description = `${s.description.replace(/, \d+ concurrent streams|\d+ concurrent streams/, "")}; open loop at ${s.load.ratePerSec} req/s (${s.load.arrival})`;
+    if (s.load.mode === "closed")
+      s.description = s.description.replace(/\d+ concurrent streams/, `${s.load.concurrency} concurrent streams`);
+    else
+      s.description = `${s.description.replace(/, \d+ concurrent streams|\d+ concurrent streams/, "")}; open loop at ${s.load.ratePerSec} req/s (${s.load.arrival})`;
   }
   let transports;
   try {
@@ -247,7 +274,9 @@ async function defaultGatewayMain(): Promise<string | undefined> {
 }
 
 /** Runs the bench (or re-renders reports) and writes reports; returns the results and paths. */
-export async function executeBench(parsed: ParsedBenchArgs & { reportFrom?: string[] }): Promise<{ result: BenchResult; paths: { json: string; markdown: string; html: string } }> {
+export async function executeBench(
+  parsed: ParsedBenchArgs & { reportFrom?: string[] },
+): Promise<{ result: BenchResult; paths: { json: string; markdown: string; html: string } }> {
   const progress = createProgress({ quiet: parsed.quiet });
   let result: BenchResult;
   if (parsed.reportFrom) {
@@ -284,8 +313,11 @@ export async function runBenchCli(argv: string[]): Promise<number> {
   try {
     const { result, paths } = await executeBench(parsed);
     if (!parsed.quiet) {
-      process.stdout.write(`\n${result.recommendation.join("\n")}\n\nreports: ${paths.markdown}, ${paths.html}, ${paths.json}\n`);
-      for (const b of result.sloBreaches) process.stdout.write(`SLO breached: ${b.scenario} / ${b.transport}: ${b.slo} (measured ${b.actual})\n`);
+      process.stdout.write(
+        `\n${result.recommendation.join("\n")}\n\nreports: ${paths.markdown}, ${paths.html}, ${paths.json}\n`,
+      );
+      for (const b of result.sloBreaches)
+        process.stdout.write(`SLO breached: ${b.scenario} / ${b.transport}: ${b.slo} (measured ${b.actual})\n`);
     }
     return result.exitCode;
   } catch (e) {

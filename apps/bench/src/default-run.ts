@@ -9,12 +9,25 @@ import { runBenchCli } from "./cli.js";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const extra = process.argv.slice(2);
 const code = await runBenchCli([
-  "--preset", "protocol-overhead,low",
-  "--duration", "1500ms",
-  "--warmup", "400ms",
-  "--repeats", "3",
-  "--sweep", "--sweep-start", "500", "--sweep-factor", "2", "--sweep-steps", "5", "--sweep-step", "800ms",
-  "--out", `${root}reports`,
+  "--preset",
+  "protocol-overhead,low",
+  "--duration",
+  "1500ms",
+  "--warmup",
+  "400ms",
+  "--repeats",
+  "3",
+  "--sweep",
+  "--sweep-start",
+  "500",
+  "--sweep-factor",
+  "2",
+  "--sweep-steps",
+  "5",
+  "--sweep-step",
+  "800ms",
+  "--out",
+  `${root}reports`,
   ...extra,
 ]);
 process.exitCode = code;

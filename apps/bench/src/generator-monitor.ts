@@ -66,7 +66,9 @@ export function generatorWarning(
     reasons.push(`its event loop lagged ${g.eventLoopLagP99Ms.toFixed(1)} ms at p99`);
   }
   if (open && open.achievedRps < open.offeredRps * GENERATOR_LIMITS.pacingShortfall && open.sendLagP99Ms > 10) {
-    reasons.push(`it sent late (schedule lag p99 ${open.sendLagP99Ms.toFixed(1)} ms, achieved ${open.achievedRps.toFixed(0)} of ${open.offeredRps.toFixed(0)} req/s offered)`);
+    reasons.push(
+      `it sent late (schedule lag p99 ${open.sendLagP99Ms.toFixed(1)} ms, achieved ${open.achievedRps.toFixed(0)} of ${open.offeredRps.toFixed(0)} req/s offered)`,
+    );
   }
   if (reasons.length === 0) return undefined;
   return `The load generator was the bottleneck: ${reasons.join("; ")}. These figures understate what the transport can do; use fewer streams, pin the server to another core (--pin) or a faster machine.`;

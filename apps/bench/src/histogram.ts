@@ -1,4 +1,4 @@
-import { type Histogram, build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from "hdr-histogram-js";
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
 
 /** Highest value a latency histogram tracks: one hour in microseconds (larger values are clamped). */
 export const MAX_TRACKABLE_MICROS = 3_600_000_000;

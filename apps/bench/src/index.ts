@@ -7,30 +7,43 @@
  *
  * @packageDocumentation
  */
-export { runBenchCli, parseBenchArgs, executeBench, parseDuration, UsageError, BENCH_HELP } from "./cli.js";
-export { runBench, summarizeWindows, type BenchConfig, type SweepConfig } from "./runner.js";
-export { runOpenLoop, runClosedLoop, type LoadStats, type LoadBounds, type OpenLoopInput, type ClosedLoopInput } from "./load.js";
-export { runStreamCall, type StreamOutcome, type WorkItem } from "./stream-call.js";
-export { computeStreamMetrics, type StreamMetrics, type StreamTimeline, type ChunkArrival } from "./stream-metrics.js";
+export { BENCH_HELP, executeBench, parseBenchArgs, parseDuration, runBenchCli, UsageError } from "./cli.js";
+export { createEchoClient } from "./echo/echo-client.js";
+export { createEchoServer, type EchoServer } from "./echo/echo-server.js";
+export { createGeneratorMonitor, generatorWarning } from "./generator-monitor.js";
 export {
   createLatencyHistogram,
   decodeLatencyHistogram,
-  mergeLatencyHistograms,
   type LatencyHistogram,
   type LatencySummary,
+  mergeLatencyHistograms,
 } from "./histogram.js";
-export { createRunRecorder, HISTOGRAM_NAMES, type RunRecorder, type RecordedRun, type GoodputBounds } from "./recorder.js";
-export { parseSlos, evaluateSlos, SloParseError, ExitCode, type Slo, type SloResult } from "./slo.js";
-export { TRANSPORTS, selectTransports, type TransportPlugin, type ServerKind } from "./transports.js";
-export { presetScenario, PRESET_NAMES, REALISTIC_WORKLOAD, type PresetName } from "./presets.js";
-export { DEFAULT_WORKLOAD, createWorkSource, type Workload } from "./workload.js";
-export { spawnServerProcess, type ServerProcess, type ProcessStats, type EngineKnobs } from "./server-process.js";
-export { createEchoServer, type EchoServer } from "./echo/echo-server.js";
-export { createEchoClient } from "./echo/echo-client.js";
-export { recommend, judgeScenario, judgeTargets } from "./recommend.js";
+export {
+  type ClosedLoopInput,
+  type LoadBounds,
+  type LoadStats,
+  type OpenLoopInput,
+  runClosedLoop,
+  runOpenLoop,
+} from "./load.js";
+export { mergeResults, readResultFile } from "./merge.js";
+export { PRESET_NAMES, type PresetName, presetScenario, REALISTIC_WORKLOAD } from "./presets.js";
+export { judgeScenario, judgeTargets, recommend } from "./recommend.js";
+export {
+  createRunRecorder,
+  type GoodputBounds,
+  HISTOGRAM_NAMES,
+  type RecordedRun,
+  type RunRecorder,
+} from "./recorder.js";
+export { plotModel, renderHtml } from "./report/html.js";
 export { renderMarkdown } from "./report/markdown.js";
-export { renderHtml, plotModel } from "./report/html.js";
 export { writeReports } from "./report/write.js";
-export { readResultFile, mergeResults } from "./merge.js";
-export { createGeneratorMonitor, generatorWarning } from "./generator-monitor.js";
 export type * from "./result.js";
+export { type BenchConfig, runBench, type SweepConfig, summarizeWindows } from "./runner.js";
+export { type EngineKnobs, type ProcessStats, type ServerProcess, spawnServerProcess } from "./server-process.js";
+export { ExitCode, evaluateSlos, parseSlos, type Slo, SloParseError, type SloResult } from "./slo.js";
+export { runStreamCall, type StreamOutcome, type WorkItem } from "./stream-call.js";
+export { type ChunkArrival, computeStreamMetrics, type StreamMetrics, type StreamTimeline } from "./stream-metrics.js";
+export { type ServerKind, selectTransports, TRANSPORTS, type TransportPlugin } from "./transports.js";
+export { createWorkSource, DEFAULT_WORKLOAD, type Workload } from "./workload.js";

@@ -5,13 +5,23 @@ import { createRunRecorder } from "./recorder.js";
 import type { StreamOutcome } from "./stream-call.js";
 import { createFakeClient, fakeTokens } from "./test-support/fake-client.js";
 
-const work = (tokens: number) => (seq: number) => ({ request: { model: "fake", prompt: `p${seq}` }, expected: fakeTokens(tokens) });
+const work = (tokens: number) => (seq: number) => ({
+  request: { model: "fake", prompt: `p${seq}` },
+  expected: fakeTokens(tokens),
+});
 
 describe("open loop", () => {
   it("sends at the offered rate, bounded by duration and count, and verifies tokens", async () => {
     const client = createFakeClient({ tokens: 3, delayMs: 1 });
     const rec = createRunRecorder();
-    const stats = await runOpenLoop({ client, work: work(3), ratePerSec: 200, durationMs: 500, maxRequests: 10_000, onOutcome: rec.record });
+    const stats = await runOpenLoop({
+      client,
+      work: work(3),
+      ratePerSec: 200,
+      durationMs: 500,
+      maxRequests: 10_000,
+      onOutcome: rec.record,
+    });
     expect(stats.scheduled).toBeGreaterThanOrEqual(95);
     expect(stats.scheduled).toBeLessThanOrEqual(101);
     expect(stats.completed).toBe(stats.sent);
@@ -20,15 +30,37 @@ describe("open loop", () => {
     const c = rec.counts();
     expect(c.ok).toBe(stats.completed);
     expect(c.tokens).toBe(3 * stats.completed);
-    expect(c.verify).toMatchObject({ streams: stats.completed, failedStreams: 0, lost: 0, duplicated: 0, outOfOrder: 0 });
+    expect(c.verify).toMatchObject({
+      streams: stats.completed,
+      failedStreams: 0,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+    });
 
-    const capped = await runOpenLoop({ client, work: work(3), ratePerSec: 1000, durationMs: 5000, maxRequests: 20, onOutcome: () => {} });
+    const capped = await runOpenLoop({
+      client,
+      work: work(3),
+      ratePerSec: 1000,
+      durationMs: 5000,
+      maxRequests: 20,
+      onOutcome: () => {},
+    });
     expect(capped.scheduled).toBe(20);
   });
 
   it("Poisson arrivals average the rate", async () => {
     const client = createFakeClient({ tokens: 1 });
-    const stats = await runOpenLoop({ client, work: work(1), ratePerSec: 400, arrival: "poisson", seed: 7, durationMs: 600, maxRequests: 10_000, onOutcome: () => {} });
+    const stats = await runOpenLoop({
+      client,
+      work: work(1),
+      ratePerSec: 400,
+      arrival: "poisson",
+      seed: 7,
+      durationMs: 600,
+      maxRequests: 10_000,
+      onOutcome: () => {},
+    });
     expect(stats.scheduled).toBeGreaterThan(150);
     expect(stats.scheduled).toBeLessThan(350);
   });
@@ -43,7 +75,14 @@ describe("open loop", () => {
     };
     const client = createFakeClient({ tokens: 2, delayMs: 1, paused });
     const rec = createRunRecorder();
-    await runOpenLoop({ client, work: work(2), ratePerSec: 100, durationMs: 1500, maxRequests: 10_000, onOutcome: rec.record });
+    await runOpenLoop({
+      client,
+      work: work(2),
+      ratePerSec: 100,
+      durationMs: 1500,
+      maxRequests: 10_000,
+      onOutcome: rec.record,
+    });
     const e2e = rec.histogram("e2e").summary();
     expect(e2e.max).toBeGreaterThan(350);
     expect(e2e.p90).toBeGreaterThan(100);
@@ -51,12 +90,23 @@ describe("open loop", () => {
 
     // The same stall under a closed loop with one worker hides in one sample: that is the omission we avoid.
     const t1 = performance.now();
-    const client2 = createFakeClient({ tokens: 2, delayMs: 10, paused: () => {
-      const t = performance.now() - t1;
-      return t >= 500 && t < 900;
-    } });
+    const client2 = createFakeClient({
+      tokens: 2,
+      delayMs: 10,
+      paused: () => {
+        const t = performance.now() - t1;
+        return t >= 500 && t < 900;
+      },
+    });
     const rec2 = createRunRecorder();
-    await runClosedLoop({ client: client2, work: work(2), concurrency: 1, durationMs: 1500, maxRequests: 10_000, onOutcome: rec2.record });
+    await runClosedLoop({
+      client: client2,
+      work: work(2),
+      concurrency: 1,
+      durationMs: 1500,
+      maxRequests: 10_000,
+      onOutcome: rec2.record,
+    });
     const closed = rec2.histogram("e2e").summary();
     expect(closed.max).toBeGreaterThan(350);
     expect(closed.p90).toBeLessThan(100);
@@ -74,7 +124,14 @@ describe("open loop", () => {
       const until = performance.now() + 300;
       while (performance.now() < until) {}
     }, 300);
-    await runOpenLoop({ client, work: work(1), ratePerSec: 100, durationMs: 1000, maxRequests: 10_000, onOutcome: rec.record });
+    await runOpenLoop({
+      client,
+      work: work(1),
+      ratePerSec: 100,
+      durationMs: 1000,
+      maxRequests: 10_000,
+      onOutcome: rec.record,
+    });
     clearTimeout(timer);
     expect(blocked).toBe(true);
     expect(performance.now() - t0).toBeGreaterThan(900);
@@ -83,9 +140,19 @@ describe("open loop", () => {
   });
 
   it("records failures by code and keeps them out of the latency figures", async () => {
-    const client = createFakeClient({ tokens: 2, failWhen: (p) => (Number(p.slice(1)) % 4 === 0 ? Code.ResourceExhausted : undefined) });
+    const client = createFakeClient({
+      tokens: 2,
+      failWhen: (p) => (Number(p.slice(1)) % 4 === 0 ? Code.ResourceExhausted : undefined),
+    });
     const rec = createRunRecorder();
-    const s = await runOpenLoop({ client, work: work(2), ratePerSec: 400, durationMs: 200, maxRequests: 40, onOutcome: rec.record });
+    const s = await runOpenLoop({
+      client,
+      work: work(2),
+      ratePerSec: 400,
+      durationMs: 200,
+      maxRequests: 40,
+      onOutcome: rec.record,
+    });
     const c = rec.counts();
     expect(c.errors.resource_exhausted).toBe(Math.ceil(s.completed / 4));
     expect(c.ok + c.errors.resource_exhausted).toBe(s.completed);
@@ -97,7 +164,14 @@ describe("closed loop", () => {
   it("keeps N streams in flight and stops at the count", async () => {
     const client = createFakeClient({ tokens: 2, delayMs: 5 });
     const outcomes: StreamOutcome[] = [];
-    const s = await runClosedLoop({ client, work: work(2), concurrency: 8, durationMs: 10_000, maxRequests: 80, onOutcome: (o) => outcomes.push(o) });
+    const s = await runClosedLoop({
+      client,
+      work: work(2),
+      concurrency: 8,
+      durationMs: 10_000,
+      maxRequests: 80,
+      onOutcome: (o) => outcomes.push(o),
+    });
     expect(s.completed).toBe(80);
     expect(s.peakInFlight).toBe(8);
     expect(outcomes.every((o) => o.code === "ok" && o.verify?.ok)).toBe(true);
@@ -106,7 +180,16 @@ describe("closed loop", () => {
   it("cancels streams still running after the drain window", async () => {
     const client = createFakeClient({ tokens: 2, delayMs: 5, paused: () => true });
     const rec = createRunRecorder();
-    const s = await runClosedLoop({ client, work: work(2), concurrency: 3, durationMs: 100, maxRequests: 100, drainMs: 100, callTimeoutMs: 60_000, onOutcome: rec.record });
+    const s = await runClosedLoop({
+      client,
+      work: work(2),
+      concurrency: 3,
+      durationMs: 100,
+      maxRequests: 100,
+      drainMs: 100,
+      callTimeoutMs: 60_000,
+      onOutcome: rec.record,
+    });
     expect(s.cancelledAtDrain).toBe(3);
   });
 });

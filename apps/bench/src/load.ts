@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { CallOptions, InferenceClient } from "@modelwire/core";
 import { createPrng } from "@modelwire/engine";
-import { type StreamOutcome, type WorkItem, runStreamCall } from "./stream-call.js";
+import { runStreamCall, type StreamOutcome, type WorkItem } from "./stream-call.js";
 
 /** Limits every load loop has: it stops at whichever comes first. */
 export interface LoadBounds {

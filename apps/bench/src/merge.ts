@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { recommend } from "./recommend.js";
 import { type BenchResult, RESULT_SCHEMA, type ScenarioResult } from "./result.js";
 import { summarizeWindows } from "./runner.js";
-import { parseSlos, ExitCode } from "./slo.js";
+import { ExitCode, parseSlos } from "./slo.js";
 
 const MAX_RESULT_FILE = 256 * 1024 * 1024;
 
@@ -16,7 +16,8 @@ export async function readResultFile(path: string): Promise<BenchResult> {
   } catch (e) {
     throw new Error(`${path}: not JSON (${(e as Error).message})`);
   }
-  if (v.schema !== RESULT_SCHEMA || !Array.isArray(v.scenarios)) throw new Error(`${path}: not a ${RESULT_SCHEMA} result file`);
+  if (v.schema !== RESULT_SCHEMA || !Array.isArray(v.scenarios))
+    throw new Error(`${path}: not a ${RESULT_SCHEMA} result file`);
   return v as BenchResult;
 }
 
@@ -33,7 +34,11 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
     for (const sr of r.scenarios) {
       const cur = byName.get(sr.scenario.name);
       if (!cur) {
-        byName.set(sr.scenario.name, { scenario: sr.scenario, windows: sr.windows.map((w) => ({ ...w })), summaries: [] });
+        byName.set(sr.scenario.name, {
+          scenario: sr.scenario,
+          windows: sr.windows.map((w) => ({ ...w })),
+          summaries: [],
+        });
         continue;
       }
       const offset = Math.max(0, ...cur.windows.map((w) => w.round));
@@ -42,14 +47,26 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
   }
   const scenarios = [...byName.values()].map((sr) => {
     const names = [...new Set(sr.windows.map((w) => w.transport))];
-    return { ...sr, summaries: names.map((n) => summarizeWindows(n, sr.windows.filter((w) => w.transport === n), slos)) };
+    return {
+      ...sr,
+      summaries: names.map((n) =>
+        summarizeWindows(
+          n,
+          sr.windows.filter((w) => w.transport === n),
+          slos,
+        ),
+      ),
+    };
   });
   const verification = { streams: 0, failedStreams: 0, lost: 0, duplicated: 0, outOfOrder: 0, mismatched: 0 };
   const sloBreaches: BenchResult["sloBreaches"] = [];
   for (const sr of scenarios) {
     for (const s of sr.summaries) {
-      for (const k of Object.keys(verification) as Array<keyof typeof verification>) verification[k] += s.merged.verify[k];
-      for (const v of s.slo) if (!v.ok) sloBreaches.push({ scenario: sr.scenario.name, transport: s.transport, slo: v.slo.source, actual: v.actual });
+      for (const k of Object.keys(verification) as Array<keyof typeof verification>)
+        verification[k] += s.merged.verify[k];
+      for (const v of s.slo)
+        if (!v.ok)
+          sloBreaches.push({ scenario: sr.scenario.name, transport: s.transport, slo: v.slo.source, actual: v.actual });
     }
   }
   const merged: BenchResult = {

@@ -1,5 +1,11 @@
 import { fmt } from "./format.js";
-import { type BenchResult, type FigureName, HIGHER_IS_BETTER, type ScenarioResult, type TransportSummary } from "./result.js";
+import {
+  type BenchResult,
+  type FigureName,
+  HIGHER_IS_BETTER,
+  type ScenarioResult,
+  type TransportSummary,
+} from "./result.js";
 import { withinNoise } from "./stats-math.js";
 
 /** The criteria the recommendation compares, with their wording and unit. */
@@ -28,7 +34,9 @@ function rank(summaries: TransportSummary[], figure: FigureName): TransportSumma
   const hib = HIGHER_IS_BETTER.has(figure);
   return summaries
     .filter((s) => Number.isFinite(s.figures[figure].median))
-    .sort((a, b) => (hib ? b.figures[figure].median - a.figures[figure].median : a.figures[figure].median - b.figures[figure].median));
+    .sort((a, b) =>
+      hib ? b.figures[figure].median - a.figures[figure].median : a.figures[figure].median - b.figures[figure].median,
+    );
 }
 
 /** Compares the non-reference transports of one scenario on every criterion. */
@@ -40,7 +48,10 @@ export function judgeScenario(sr: ScenarioResult, references: ReadonlySet<string
     if (ranked.length === 0) continue;
     const best = ranked[0];
     const b = best.figures[c.figure];
-    const tied = ranked.slice(1).filter((s) => withinNoise(b, s.figures[c.figure])).map((s) => s.transport);
+    const tied = ranked
+      .slice(1)
+      .filter((s) => withinNoise(b, s.figures[c.figure]))
+      .map((s) => s.transport);
     const next = ranked.find((s) => !tied.includes(s.transport) && s !== best);
     let text: string;
     if (ranked.length === 1) text = `only ${best.transport} ran: ${fmt(b.median)} ${c.unit}`;
@@ -51,7 +62,14 @@ export function judgeScenario(sr: ScenarioResult, references: ReadonlySet<string
       const pct = HIGHER_IS_BETTER.has(c.figure) ? (b.median / n - 1) * 100 : (1 - b.median / n) * 100;
       text = `${best.transport} wins with ${fmt(b.median)} ${c.unit}${tied.length ? ` (tied within the noise with ${tied.join(", ")})` : ""}; the next, ${next!.transport}, is ${fmt(n)} ${c.unit} (${pct.toFixed(0)}% ${HIGHER_IS_BETTER.has(c.figure) ? "lower" : "worse"})`;
     }
-    out.push({ scenario: sr.scenario.name, figure: c.figure, what: c.what, best: best.transport, tiedWith: tied, text });
+    out.push({
+      scenario: sr.scenario.name,
+      figure: c.figure,
+      what: c.what,
+      best: best.transport,
+      tiedWith: tied,
+      text,
+    });
   }
   return out;
 }
@@ -73,7 +91,12 @@ export function judgeTargets(sr: ScenarioResult): TargetVerdict[] {
   for (const name of ["mcp-tcp", "mcp-uds"]) {
     const m = by.get(name);
     if (!m || !echo) {
-      out.push({ scenario: sr.scenario.name, target: `${name} ≥ 0.75× echo`, status: "n/a", text: `${name} or echo did not run` });
+      out.push({
+        scenario: sr.scenario.name,
+        target: `${name} ≥ 0.75× echo`,
+        status: "n/a",
+        text: `${name} or echo did not run`,
+      });
       continue;
     }
     const ratio = m.figures.rps.median / echo.figures.rps.median;
@@ -91,7 +114,12 @@ export function judgeTargets(sr: ScenarioResult): TargetVerdict[] {
   for (const name of ["connect-grpc", "connect"]) {
     const c = by.get(name);
     if (!c || !ref) {
-      out.push({ scenario: sr.scenario.name, target: `${name} ≥ grpc-js`, status: "n/a", text: `${name} or grpc-js did not run` });
+      out.push({
+        scenario: sr.scenario.name,
+        target: `${name} ≥ grpc-js`,
+        status: "n/a",
+        text: `${name} or grpc-js did not run`,
+      });
       continue;
     }
     const ratio = c.figures.rps.median / ref.figures.rps.median;
@@ -121,7 +149,8 @@ export function recommend(result: BenchResult): string[] {
       lines.push(`- ${v.what}: ${v.text}.`);
       if (v.tiedWith.length === 0) wins.set(v.best, (wins.get(v.best) ?? 0) + 1);
     }
-    for (const t of judgeTargets(sr)) if (t.status !== "n/a") lines.push(`- target ${t.target}: **${t.status}** — ${t.text}.`);
+    for (const t of judgeTargets(sr))
+      if (t.status !== "n/a") lines.push(`- target ${t.target}: **${t.status}** — ${t.text}.`);
   }
   if (result.verification.streams > 0) {
     const v = result.verification;
@@ -138,14 +167,19 @@ export function recommend(result: BenchResult): string[] {
   } else {
     const [top, n] = ranked[0];
     const total = [...wins.values()].reduce((a, b) => a + b, 0);
-    const others = ranked.slice(1).map(([t, k]) => `${t} ${k}`).join(", ");
+    const others = ranked
+      .slice(1)
+      .map(([t, k]) => `${t} ${k}`)
+      .join(", ");
     lines.push(
       `**Overall:** ${top} won ${n} of the ${total} criteria that had a clear winner${others ? ` (others: ${others})` : ""}. ` +
         `Criteria not counted had differences within the noise.`,
     );
   }
   if (result.generatorWarnings.length > 0) {
-    lines.push(`Caution: the load generator limited ${result.generatorWarnings.length} measurement(s); see the warnings section.`);
+    lines.push(
+      `Caution: the load generator limited ${result.generatorWarnings.length} measurement(s); see the warnings section.`,
+    );
   }
   return lines;
 }

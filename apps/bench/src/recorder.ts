@@ -1,4 +1,9 @@
-import { type LatencyHistogram, type LatencySummary, createLatencyHistogram, decodeLatencyHistogram } from "./histogram.js";
+import {
+  createLatencyHistogram,
+  decodeLatencyHistogram,
+  type LatencyHistogram,
+  type LatencySummary,
+} from "./histogram.js";
 import type { StreamOutcome } from "./stream-call.js";
 
 /** The histograms a run keeps, by metric name. */
@@ -126,7 +131,10 @@ export function createRunRecorder(goodput: GoodputBounds = {}): RunRecorder {
     toJSON() {
       return {
         ...structuredClone(c),
-        histograms: Object.fromEntries(HISTOGRAM_NAMES.map((n) => [n, hist[n].encode()])) as Record<HistogramName, string>,
+        histograms: Object.fromEntries(HISTOGRAM_NAMES.map((n) => [n, hist[n].encode()])) as Record<
+          HistogramName,
+          string
+        >,
         summaries: Object.fromEntries(HISTOGRAM_NAMES.map((n) => [n, hist[n].summary()])) as Record<
           HistogramName,
           LatencySummary

@@ -91,7 +91,9 @@ async function main() {
   const a = admin.address();
   const adminPort = typeof a === "object" && a ? a.port : 0;
   addresses.push({ protocol: "admin", url: `http://127.0.0.1:${adminPort}` });
-  process.stdout.write(`${JSON.stringify({ event: "ready", pid: process.pid, startupMs: performance.now(), addresses })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: "ready", pid: process.pid, startupMs: performance.now(), addresses })}\n`,
+  );
   const stop = () => {
     admin.close();
     void closeServer().finally(() => process.exit(0));

@@ -156,7 +156,14 @@ export interface BenchResult {
   sweep?: { scenario: string; slos: string[]; results: SweepResult[] };
   slos: string[];
   sloBreaches: Array<{ scenario: string; transport: string; slo: string; actual: number }>;
-  verification: { streams: number; failedStreams: number; lost: number; duplicated: number; outOfOrder: number; mismatched: number };
+  verification: {
+    streams: number;
+    failedStreams: number;
+    lost: number;
+    duplicated: number;
+    outOfOrder: number;
+    mismatched: number;
+  };
   generatorWarnings: string[];
   /** The serialization micro-benchmark results joined in, when reports/serialization.json existed. */
   serialization?: unknown;

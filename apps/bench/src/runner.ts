@@ -1,4 +1,4 @@
-import { type WriteStream, createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,8 +22,8 @@ import {
   type TransportSummary,
   type WindowResult,
 } from "./result.js";
-import { type ProcessStats, type ServerProcess, nodeArgsFor, spawnServerProcess } from "./server-process.js";
-import { type Slo, evaluateSlos, goodputBoundsFromSlos, ExitCode } from "./slo.js";
+import { nodeArgsFor, type ProcessStats, type ServerProcess, spawnServerProcess } from "./server-process.js";
+import { ExitCode, evaluateSlos, goodputBoundsFromSlos, type Slo } from "./slo.js";
 import { spreadOf } from "./stats-math.js";
 import type { StreamOutcome } from "./stream-call.js";
 import type { ServerKind, TransportPlugin } from "./transports.js";

@@ -79,18 +79,26 @@ export async function spawnServerProcess(o: SpawnOptions): Promise<ServerProcess
     const rl = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new ModelwireError(`${o.name} printed no ready line within the timeout; stderr: ${stderr}`, Code.Unavailable));
+      reject(
+        new ModelwireError(`${o.name} printed no ready line within the timeout; stderr: ${stderr}`, Code.Unavailable),
+      );
     }, o.readyTimeoutMs ?? 20_000);
     rl.once("line", (line) => {
       clearTimeout(timer);
       try {
         if (line.length > MAX_READY_LINE) throw new Error("ready line too long");
         const v = JSON.parse(line) as { event?: string; pid?: number; startupMs?: number; addresses?: ListenAddress[] };
-        if (v.event !== "ready" || typeof v.startupMs !== "number" || !Array.isArray(v.addresses)) throw new Error("not a ready line");
+        if (v.event !== "ready" || typeof v.startupMs !== "number" || !Array.isArray(v.addresses))
+          throw new Error("not a ready line");
         resolve({ pid: v.pid ?? child.pid ?? 0, startupMs: v.startupMs, addresses: v.addresses });
       } catch (e) {
         child.kill("SIGKILL");
-        reject(new ModelwireError(`${o.name}: bad ready line "${line.slice(0, 200)}": ${(e as Error).message}`, Code.Unavailable));
+        reject(
+          new ModelwireError(
+            `${o.name}: bad ready line "${line.slice(0, 200)}": ${(e as Error).message}`,
+            Code.Unavailable,
+          ),
+        );
       }
       // Drain the rest of stdout so the child never blocks on a full pipe.
       child.stdout?.resume();
@@ -116,7 +124,10 @@ export async function spawnServerProcess(o: SpawnOptions): Promise<ServerProcess
     });
     const text = await res.body.text();
     if (res.statusCode >= 300) {
-      throw new ModelwireError(`${o.name} ${method} ${path}: HTTP ${res.statusCode} ${text.slice(0, 300)}`, Code.FailedPrecondition);
+      throw new ModelwireError(
+        `${o.name} ${method} ${path}: HTTP ${res.statusCode} ${text.slice(0, 300)}`,
+        Code.FailedPrecondition,
+      );
     }
     return text;
   };

@@ -1,7 +1,17 @@
 import type { LatencySummary } from "./histogram.js";
 
 /** Metrics an SLO may bound. Latency ones take a percentile suffix (`ttft_p99`); rates are fractions. */
-export const SLO_METRICS = ["ttft", "e2e", "gap", "tpot", "stall", "error_rate", "rps", "tokens_per_s", "goodput"] as const;
+export const SLO_METRICS = [
+  "ttft",
+  "e2e",
+  "gap",
+  "tpot",
+  "stall",
+  "error_rate",
+  "rps",
+  "tokens_per_s",
+  "goodput",
+] as const;
 
 /** One threshold, e.g. `ttft_p99<50ms`. */
 export interface Slo {
@@ -36,9 +46,10 @@ export function parseSlos(text: string): Slo[] {
   for (const raw of text.split(",")) {
     const clause = raw.trim();
     if (clause === "") continue;
-    const m = /^([a-z0-9_]+?)(?:_(p50|p90|p95|p99|p999|p99\.9|max|mean))?\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+)\s*(us|µs|ms|s|%)?$/.exec(
-      clause,
-    );
+    const m =
+      /^([a-z0-9_]+?)(?:_(p50|p90|p95|p99|p999|p99\.9|max|mean))?\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+)\s*(us|µs|ms|s|%)?$/.exec(
+        clause,
+      );
     if (!m) throw new SloParseError(`cannot parse SLO "${clause}" (expected e.g. ttft_p99<50ms or error_rate<0.1%)`);
     const [, metric, statRaw, op, num, unit] = m;
     if (!(SLO_METRICS as readonly string[]).includes(metric)) {

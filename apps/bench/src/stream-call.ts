@@ -1,6 +1,13 @@
-import { type CallOptions, Code, type GenerateRequestInit, type InferenceClient, ModelwireError, codeName } from "@modelwire/core";
+import {
+  type CallOptions,
+  Code,
+  codeName,
+  type GenerateRequestInit,
+  type InferenceClient,
+  ModelwireError,
+} from "@modelwire/core";
 import { createStreamVerifier, type VerifyReport } from "@modelwire/engine";
-import { type ChunkArrival, type StreamMetrics, computeStreamMetrics } from "./stream-metrics.js";
+import { type ChunkArrival, computeStreamMetrics, type StreamMetrics } from "./stream-metrics.js";
 
 /** One request to send: the generate request and the tokens the synthetic engine promises for it. */
 export interface WorkItem {

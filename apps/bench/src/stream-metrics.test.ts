@@ -46,7 +46,10 @@ describe("stream metrics on hand-made timelines", () => {
     const m = computeStreamMetrics({
       intendedStart: 0,
       sentAt: 200,
-      chunks: [{ t: 210, text: "x" }, { t: 211, text: "" }],
+      chunks: [
+        { t: 210, text: "x" },
+        { t: 211, text: "" },
+      ],
       end: 211,
     });
     expect(m.ttftMs).toBe(210);

@@ -28,23 +28,15 @@ export interface ClientTuning {
 
 function addressOf(addresses: readonly ListenAddress[], protocol: string): string {
   const a = addresses.find((x) => x.protocol === protocol);
-  if (!a) throw new Error(`the server has no "${protocol}" listener (addresses: ${addresses.map((x) => x.protocol).join(", ")})`);
+  if (!a)
+    throw new Error(
+      `the server has no "${protocol}" listener (addresses: ${addresses.map((x) => x.protocol).join(", ")})`,
+    );
   return a.url;
 }
 
-// Imported by name at run time: a transport whose package is missing or broken is reported and skipped, and the
-// bench never loads protocol code it does not run.
-type Factory = (options: Record<string, unknown>) => InferenceClient;
-async function factory(pkg: string, name: string): Promise<Factory> {
-  const mod = (await import(pkg)) as Record<string, unknown>;
-  const f = mod[name];
-  if (typeof f !== "function") throw new Error(`${pkg} does not export ${name}`);
-  return f as Factory;
-}
-
-const HTTP_PKG = "@modelwire/http";
-const CONNECT_PKG = "@modelwire/connect";
-const MCP_PKG = "@modelwire/mcp";
+// Protocol packages load on first use: the bench never loads code for a transport it does not run, and a
+// transport whose package fails to load is reported and skipped.
 
 function connectPlugin(name: string, protocol: "grpc" | "connect" | "grpc-web", description: string): TransportPlugin {
   return {
@@ -54,8 +46,8 @@ function connectPlugin(name: string, protocol: "grpc" | "connect" | "grpc-web", 
     statsKey: "connect",
     reference: false,
     async create(addresses) {
-      const f = await factory(CONNECT_PKG, "createConnectClient");
-      return f({ baseUrl: addressOf(addresses, "connect"), protocol, retry: false });
+      const { createConnectClient } = await import("@modelwire/connect");
+      return createConnectClient({ baseUrl: addressOf(addresses, "connect"), protocol, retry: false });
     },
   };
 }
@@ -69,8 +61,10 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
     statsKey: "http",
     reference: false,
     async create(addresses, o) {
-      const f = await factory(HTTP_PKG, "createOllamaClient");
-      return f({ host: addressOf(addresses, "http"), connections: o.connections ?? 64 });
+      const { createOllamaClient } = await import("@modelwire/http");
+      // One connection per concurrent stream is HTTP/1.1's only way to run streams in parallel; no retries, so a
+      // failure counts as one.
+      return createOllamaClient({ host: addressOf(addresses, "http"), connections: o.connections ?? 256, retries: 0 });
     },
   },
   connectPlugin("connect-grpc", "grpc", "gRPC over HTTP/2 (connect-node client, modelwire server)"),
@@ -83,8 +77,8 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
     statsKey: "mcp",
     reference: false,
     async create(addresses, o) {
-      const f = await factory(MCP_PKG, "createMcpClient");
-      return f({ url: addressOf(addresses, "mcp-tcp"), connections: o.connections });
+      const { createMcpClient } = await import("@modelwire/mcp");
+      return createMcpClient({ url: addressOf(addresses, "mcp-tcp"), poolSize: o.connections ?? 1, reconnect: false });
     },
   },
   {
@@ -94,8 +88,8 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
     statsKey: "mcp",
     reference: false,
     async create(addresses, o) {
-      const f = await factory(MCP_PKG, "createMcpClient");
-      return f({ url: addressOf(addresses, "mcp-uds"), connections: o.connections });
+      const { createMcpClient } = await import("@modelwire/mcp");
+      return createMcpClient({ url: addressOf(addresses, "mcp-uds"), poolSize: o.connections ?? 1, reconnect: false });
     },
   },
   {
@@ -105,8 +99,8 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
     statsKey: "grpc-js",
     reference: true,
     async create(addresses) {
-      const f = await factory(CONNECT_PKG, "createGrpcJsClient");
-      return f({ address: addressOf(addresses, "grpc-js") });
+      const { createGrpcJsClient } = await import("@modelwire/connect");
+      return createGrpcJsClient({ address: addressOf(addresses, "grpc-js") });
     },
   },
   {
@@ -123,7 +117,13 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
 
 /** Looks transports up by name (comma list or array); `all` selects every one. Throws naming an unknown one. */
 export function selectTransports(names: string | readonly string[]): TransportPlugin[] {
-  const list = typeof names === "string" ? names.split(",").map((s) => s.trim()).filter(Boolean) : [...names];
+  const list =
+    typeof names === "string"
+      ? names
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [...names];
   if (list.length === 0 || list.includes("all")) return [...TRANSPORTS];
   return list.map((n) => {
     const t = TRANSPORTS.find((x) => x.name === n);

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { GenerateRequestSchema, type GenerateRequestInit } from "@modelwire/core";
+import { type GenerateRequestInit, GenerateRequestSchema } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
 import type { EngineKnobs } from "./server-process.js";
 import type { WorkItem } from "./stream-call.js";

@@ -3,14 +3,14 @@ import { create } from "@bufbuild/protobuf";
 import {
   type CallOptions,
   Code,
+  createCallSignal,
   type GenerateRequestInit,
   type GenerateResponse,
   GenerateResponseSchema,
   type InferenceClient,
   ModelwireError,
-  createCallSignal,
 } from "@modelwire/core";
-import { FrameType, createFrameDecoder, encodeFrame } from "./frame.js";
+import { createFrameDecoder, encodeFrame, FrameType } from "./frame.js";
 
 interface PendingStream {
   push(item: GenerateResponse | ModelwireError): void;
@@ -110,7 +110,11 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
       });
       const numPredict = request.options?.numPredict;
       conn.socket.write(
-        encodeFrame(id, FrameType.Request, JSON.stringify({ model: request.model ?? opts.model ?? "", prompt: request.prompt ?? "", numPredict })),
+        encodeFrame(
+          id,
+          FrameType.Request,
+          JSON.stringify({ model: request.model ?? opts.model ?? "", prompt: request.prompt ?? "", numPredict }),
+        ),
       );
       for (;;) {
         if (queue.length === 0) await new Promise<void>((r) => (wake = r));
@@ -126,7 +130,8 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
       active--;
       call.signal.removeEventListener("abort", onAbort);
       call.dispose();
-      if (!finished && conn.streams.delete(id) && !conn.socket.destroyed) conn.socket.write(encodeFrame(id, FrameType.Cancel));
+      if (!finished && conn.streams.delete(id) && !conn.socket.destroyed)
+        conn.socket.write(encodeFrame(id, FrameType.Cancel));
     }
   }
 

@@ -2,7 +2,7 @@ import { createServer, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, GenerateRequestSchema, type ListenAddress, ModelwireError, type ServerStats } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
-import { FrameType, createFrameDecoder, encodeFrame } from "./frame.js";
+import { createFrameDecoder, encodeFrame, FrameType } from "./frame.js";
 
 /** The raw TCP echo floor's server: streams the engine's tokens as bare frames, nothing else. */
 export interface EchoServer {
@@ -57,7 +57,8 @@ export function createEchoServer(opts: { engine: Engine; host?: string; port?: n
         }
       } catch (e) {
         const err = ModelwireError.from(e, Code.InvalidArgument);
-        if (!socket.destroyed) write(encodeFrame(id, FrameType.Error, JSON.stringify({ code: err.code, message: err.message })));
+        if (!socket.destroyed)
+          write(encodeFrame(id, FrameType.Error, JSON.stringify({ code: err.code, message: err.message })));
       } finally {
         stats.inFlight--;
         streams.delete(id);

@@ -17,7 +17,10 @@ async function start(engineOpts = {}) {
   const server = createEchoServer({ engine });
   const [addr] = await server.listen();
   const client = createEchoClient({ url: addr.url, connections: 2 });
-  cleanups.push(() => client.close(), () => server.close());
+  cleanups.push(
+    () => client.close(),
+    () => server.close(),
+  );
   return { engine, server, client };
 }
 
@@ -27,7 +30,10 @@ describe("echo floor", () => {
     for (let cut = 0; cut <= bytes.length; cut++) {
       const d = createFrameDecoder();
       const frames = [...d(bytes.subarray(0, cut)), ...d(bytes.subarray(cut))];
-      expect(frames.map((f) => [f.streamId, f.type, f.payload.toString()])).toEqual([[1, 2, "héllo"], [7, 3, ""]]);
+      expect(frames.map((f) => [f.streamId, f.type, f.payload.toString()])).toEqual([
+        [1, 2, "héllo"],
+        [7, 3, ""],
+      ]);
     }
     const d = createFrameDecoder();
     const huge = Buffer.alloc(9);
@@ -59,7 +65,13 @@ describe("echo floor", () => {
     expect(bad.code).toBe("not_found");
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 150);
-    const o = await runStreamCall(client, { request: { model: "synthetic:latest", prompt: "x" } }, performance.now(), 1, { signal: ac.signal });
+    const o = await runStreamCall(
+      client,
+      { request: { model: "synthetic:latest", prompt: "x" } },
+      performance.now(),
+      1,
+      { signal: ac.signal },
+    );
     expect(o.code).toBe("canceled");
     expect(o.metrics.tokens).toBeGreaterThan(0);
     expect(o.metrics.tokens).toBeLessThan(100);

@@ -23,25 +23,55 @@ export function plotModel(r: BenchResult, ser?: SerializationCases): PlotModel {
       curves.push({
         id: `curve-${i}-${metric}`,
         title: `${sr.scenario.name}: ${metric === "ttft" ? "time to first token" : "end-to-end latency"} by percentile`,
-        series: sr.summaries.map((s) => ({ name: s.transport, points: decodeLatencyHistogram(s.merged.histograms[metric]).curve() })),
+        series: sr.summaries.map((s) => ({
+          name: s.transport,
+          points: decodeLatencyHistogram(s.merged.histograms[metric]).curve(),
+        })),
       });
     }
     const bars = (f: "serverCpuPerRequestUs" | "serverCpuPerTokenUs" | "bytesPerRequest" | "bytesPerToken") =>
-      sr.summaries.map((s) => ({ name: s.transport, value: s.figures[f].median })).filter((b) => Number.isFinite(b.value));
+      sr.summaries
+        .map((s) => ({ name: s.transport, value: s.figures[f].median }))
+        .filter((b) => Number.isFinite(b.value));
     cost.push(
-      { id: `cost-${i}-cpu`, title: `${sr.scenario.name}: server CPU per request`, unit: "µs", bars: bars("serverCpuPerRequestUs") },
-      { id: `cost-${i}-cput`, title: `${sr.scenario.name}: server CPU per token`, unit: "µs", bars: bars("serverCpuPerTokenUs") },
-      { id: `cost-${i}-bytes`, title: `${sr.scenario.name}: bytes on the wire per request`, unit: "B", bars: bars("bytesPerRequest") },
-      { id: `cost-${i}-bytest`, title: `${sr.scenario.name}: bytes on the wire per token`, unit: "B", bars: bars("bytesPerToken") },
+      {
+        id: `cost-${i}-cpu`,
+        title: `${sr.scenario.name}: server CPU per request`,
+        unit: "µs",
+        bars: bars("serverCpuPerRequestUs"),
+      },
+      {
+        id: `cost-${i}-cput`,
+        title: `${sr.scenario.name}: server CPU per token`,
+        unit: "µs",
+        bars: bars("serverCpuPerTokenUs"),
+      },
+      {
+        id: `cost-${i}-bytes`,
+        title: `${sr.scenario.name}: bytes on the wire per request`,
+        unit: "B",
+        bars: bars("bytesPerRequest"),
+      },
+      {
+        id: `cost-${i}-bytest`,
+        title: `${sr.scenario.name}: bytes on the wire per token`,
+        unit: "B",
+        bars: bars("bytesPerToken"),
+      },
     );
   }
-  const sweep = (r.sweep?.results ?? []).map((s) => ({ name: s.transport, points: s.points.map((p) => [p.achievedRps, p.ttftP99] as [number, number]) }));
+  const sweep = (r.sweep?.results ?? []).map((s) => ({
+    name: s.transport,
+    points: s.points.map((p) => [p.achievedRps, p.ttftP99] as [number, number]),
+  }));
   const split = ser
-    ? serializationSplit(r, ser, r.scenarios.find((s) => s.scenario.name === "protocol-overhead")?.scenario.name).map((x) => ({
-        name: x.transport,
-        serializationUs: x.serializationUs,
-        restUs: x.restUs,
-      }))
+    ? serializationSplit(r, ser, r.scenarios.find((s) => s.scenario.name === "protocol-overhead")?.scenario.name).map(
+        (x) => ({
+          name: x.transport,
+          serializationUs: x.serializationUs,
+          restUs: x.restUs,
+        }),
+      )
     : [];
   return { curves, sweep, cost, split };
 }
@@ -181,19 +211,29 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
     }
   }
   if (model.sweep.length > 0 && r.sweep) {
-    H.push(`<h2>Throughput against latency (sweep)</h2><p>${esc(r.sweep.scenario)} workload, open loop at rising rates until ${esc(r.sweep.slos.join(", "))} breaks.</p>`);
+    H.push(
+      `<h2>Throughput against latency (sweep)</h2><p>${esc(r.sweep.scenario)} workload, open loop at rising rates until ${esc(r.sweep.slos.join(", "))} breaks.</p>`,
+    );
     H.push(`<table><tr><th>transport</th><th>knee req/s</th><th>stopped because</th></tr>`);
-    for (const s of r.sweep.results) H.push(`<tr><td>${esc(s.transport)}</td><td>${s.kneeRps ?? "none"}</td><td style="text-align:left">${esc(s.stoppedBecause)}</td></tr>`);
+    for (const s of r.sweep.results)
+      H.push(
+        `<tr><td>${esc(s.transport)}</td><td>${s.kneeRps ?? "none"}</td><td style="text-align:left">${esc(s.stoppedBecause)}</td></tr>`,
+      );
     H.push(`</table><div class="fig"><div id="sweep" class="chart"></div></div>`);
   }
   if (model.split.length > 0) {
-    H.push(`<h2>Serialization against the network</h2><p>Encode + decode time from the serialization micro-benchmarks (reports/serialization.json) against the CPU per request measured here (server + generator).</p><div class="fig"><div id="split" class="chart"></div></div>`);
+    H.push(
+      `<h2>Serialization against the network</h2><p>Encode + decode time from the serialization micro-benchmarks (reports/serialization.json) against the CPU per request measured here (server + generator).</p><div class="fig"><div id="split" class="chart"></div></div>`,
+    );
   }
   H.push(`<h2>Server processes</h2><table><tr><th>process</th><th>start-up ms</th><th>peak RSS</th></tr>`);
-  for (const p of r.processes) H.push(`<tr><td>${esc(p.name)}</td><td>${fmt(p.startupMs)}</td><td>${fmtBytes(p.maxRssBytes)}</td></tr>`);
+  for (const p of r.processes)
+    H.push(`<tr><td>${esc(p.name)}</td><td>${fmt(p.startupMs)}</td><td>${fmtBytes(p.maxRssBytes)}</td></tr>`);
   H.push(`</table>`);
   const v = r.verification;
-  H.push(`<h2>Verification</h2><p>${v.streams} streams verified: ${v.failedStreams} failed, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched.</p>`);
+  H.push(
+    `<h2>Verification</h2><p>${v.streams} streams verified: ${v.failedStreams} failed, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched.</p>`,
+  );
   for (const w of r.generatorWarnings) H.push(`<p class="warn">${esc(w)}</p>`);
   H.push(`<h2>Recommendation</h2><ul>`);
   for (const line of r.recommendation) {

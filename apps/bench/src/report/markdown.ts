@@ -19,26 +19,45 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
   for (const sr of r.scenarios) {
     L.push(`## ${sr.scenario.name}`);
     L.push("");
-    L.push(`${sr.scenario.description}; ${(sr.scenario.durationMs / 1000).toFixed(1)} s measured after ${(sr.scenario.warmupMs / 1000).toFixed(1)} s warm-up per round.`);
+    L.push(
+      `${sr.scenario.description}; ${(sr.scenario.durationMs / 1000).toFixed(1)} s measured after ${(sr.scenario.warmupMs / 1000).toFixed(1)} s warm-up per round.`,
+    );
     L.push("");
-    L.push("| transport | req/s | tokens/s | TTFT p50 | TTFT p99 | E2E p50 | E2E p99 | TPOT p50 | stall p99 | errors | server CPU µs/req | µs/token | bytes/req | bytes/token |");
+    L.push(
+      "| transport | req/s | tokens/s | TTFT p50 | TTFT p99 | E2E p50 | E2E p99 | TPOT p50 | stall p99 | errors | server CPU µs/req | µs/token | bytes/req | bytes/token |",
+    );
     L.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for (const s of sr.summaries) {
       const f = s.figures;
       const errs = s.merged.requests - s.merged.ok;
       L.push(
-        `| ${s.transport} | ${fmtSpread(f.rps, 0)} | ${fmtSpread(f.tokensPerSec, 0)} | ${fmtSpread(f.ttftP50)} | ${fmtSpread(f.ttftP99)} | ${fmtSpread(f.e2eP50)} | ${fmtSpread(f.e2eP99)} | ${fmt(f.tpotP50.median)} | ${fmt(f.stallP99.median)} | ${errs === 0 ? "0" : `${errs} (${Object.entries(s.merged.errors).map(([k, v]) => `${k} ${v}`).join(", ")})`} | ${fmtSpread(f.serverCpuPerRequestUs, 0)} | ${fmt(f.serverCpuPerTokenUs.median, 1)} | ${fmt(f.bytesPerRequest.median, 0)} | ${fmt(f.bytesPerToken.median, 1)} |`,
+        `| ${s.transport} | ${fmtSpread(f.rps, 0)} | ${fmtSpread(f.tokensPerSec, 0)} | ${fmtSpread(f.ttftP50)} | ${fmtSpread(f.ttftP99)} | ${fmtSpread(f.e2eP50)} | ${fmtSpread(f.e2eP99)} | ${fmt(f.tpotP50.median)} | ${fmt(f.stallP99.median)} | ${
+          errs === 0
+            ? "0"
+            : `${errs} (${Object.entries(s.merged.errors)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(", ")})`
+        } | ${fmtSpread(f.serverCpuPerRequestUs, 0)} | ${fmt(f.serverCpuPerTokenUs.median, 1)} | ${fmt(f.bytesPerRequest.median, 0)} | ${fmt(f.bytesPerToken.median, 1)} |`,
       );
     }
     L.push("");
-    const breached = sr.summaries.flatMap((s) => s.slo.filter((v) => !v.ok).map((v) => `${s.transport}: ${v.slo.source} (measured ${fmt(v.actual)})`));
-    if (r.slos.length > 0) L.push(breached.length ? `SLO breaches: ${breached.join("; ")}.` : `SLOs held for every transport: ${r.slos.join(", ")}.`, "");
+    const breached = sr.summaries.flatMap((s) =>
+      s.slo.filter((v) => !v.ok).map((v) => `${s.transport}: ${v.slo.source} (measured ${fmt(v.actual)})`),
+    );
+    if (r.slos.length > 0)
+      L.push(
+        breached.length
+          ? `SLO breaches: ${breached.join("; ")}.`
+          : `SLOs held for every transport: ${r.slos.join(", ")}.`,
+        "",
+      );
   }
   L.push("## Server processes");
   L.push("");
   L.push("| process | start-up | peak RSS |");
   L.push("|---|--:|--:|");
-  for (const p of r.processes) L.push(`| ${p.name}${p.cpus ? ` (CPU ${p.cpus})` : ""} | ${fmt(p.startupMs)} ms | ${fmtBytes(p.maxRssBytes)} |`);
+  for (const p of r.processes)
+    L.push(`| ${p.name}${p.cpus ? ` (CPU ${p.cpus})` : ""} | ${fmt(p.startupMs)} ms | ${fmtBytes(p.maxRssBytes)} |`);
   L.push("");
   if (r.sweep) {
     L.push(`## Sweep (${r.sweep.scenario} workload, open loop, SLO ${r.sweep.slos.join(", ")})`);
@@ -53,20 +72,31 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
     L.push("");
   }
   if (ser) {
-    const rows = serializationSplit(r, ser, r.scenarios.find((s) => s.scenario.name === "protocol-overhead")?.scenario.name);
+    const rows = serializationSplit(
+      r,
+      ser,
+      r.scenarios.find((s) => s.scenario.name === "protocol-overhead")?.scenario.name,
+    );
     if (rows.length > 0) {
       L.push("## Serialization vs the rest (CPU per request)");
       L.push("");
-      L.push("| transport | serialization µs (micro-benchmarks) | measured CPU µs (server + generator) | serialization share |");
+      L.push(
+        "| transport | serialization µs (micro-benchmarks) | measured CPU µs (server + generator) | serialization share |",
+      );
       L.push("|---|--:|--:|--:|");
-      for (const x of rows) L.push(`| ${x.transport} | ${fmt(x.serializationUs)} | ${fmt(x.totalCpuUs, 0)} | ${(x.share * 100).toFixed(1)}% |`);
+      for (const x of rows)
+        L.push(
+          `| ${x.transport} | ${fmt(x.serializationUs)} | ${fmt(x.totalCpuUs, 0)} | ${(x.share * 100).toFixed(1)}% |`,
+        );
       L.push("");
     }
   }
   const v = r.verification;
   L.push("## Verification");
   L.push("");
-  L.push(`${v.streams} streams verified token by token: ${v.failedStreams} failed, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched.`);
+  L.push(
+    `${v.streams} streams verified token by token: ${v.failedStreams} failed, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched.`,
+  );
   L.push("");
   if (r.generatorWarnings.length > 0) {
     L.push("## Generator warnings");

@@ -26,7 +26,8 @@ export async function readSerializationReport(path: string): Promise<Serializati
   if (text.length > MAX_FILE) return undefined;
   try {
     const v = JSON.parse(text) as Partial<SerializationCases>;
-    if (typeof v.format !== "string" || !v.format.startsWith("modelwire.serialization/") || !Array.isArray(v.cases)) return undefined;
+    if (typeof v.format !== "string" || !v.format.startsWith("modelwire.serialization/") || !Array.isArray(v.cases))
+      return undefined;
     return v as SerializationCases;
   } catch {
     return undefined;
@@ -66,7 +67,7 @@ export function serializationSplit(result: BenchResult, ser: SerializationCases,
   if (!sr) return [];
   const ns = (payload: string, encoding: string) => {
     const c = ser.cases.find((x) => x.payload === payload && x.encoding === encoding);
-    if (!c || !c.encode || !c.decode) return undefined;
+    if (!c?.encode || !c.decode) return undefined;
     return c.encode.nsPerOp + c.decode.nsPerOp;
   };
   const tokens = sr.scenario.workload.outputTokens;

@@ -1,0 +1,112 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GATEWAY_MAIN } from "@modelwire/server";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { runBenchCli } from "./cli.js";
+import { presetScenario } from "./presets.js";
+import { createProgress } from "./progress.js";
+import { runBench } from "./runner.js";
+import { ExitCode, parseSlos } from "./slo.js";
+import { selectTransports } from "./transports.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+const quick = { durationMs: 400, warmupMs: 100, maxRequests: 100_000 };
+
+describe("runner against the echo reference process", () => {
+  it("runs interleaved rounds, verifies tokens, measures cost and start-up", async () => {
+    const r = await runBench({
+      scenarios: [presetScenario("protocol-overhead", quick)],
+      transports: selectTransports("echo"),
+      repeats: 2,
+      slos: parseSlos("error_rate<1%"),
+      progress: createProgress({ quiet: true }),
+    });
+    expect(r.exitCode).toBe(ExitCode.Ok);
+    const s = r.scenarios[0].summaries[0];
+    expect(s.rounds).toBe(2);
+    expect(s.merged.ok).toBeGreaterThan(10);
+    expect(s.merged.verify.failedStreams).toBe(0);
+    expect(r.verification.streams).toBe(s.merged.requests);
+    expect(s.figures.serverCpuPerRequestUs.median).toBeGreaterThan(0);
+    // 16 one-token frames of 9+ bytes each plus the request: well above 100 bytes per request
+    expect(s.figures.bytesPerRequest.median).toBeGreaterThan(100);
+    expect(s.figures.tokensPerSec.median).toBeCloseTo(16 * s.figures.rps.median, -1);
+    expect(r.processes[0].startupMs).toBeGreaterThan(0);
+    expect(r.processes[0].maxRssBytes).toBeGreaterThan(1e6);
+  }, 60_000);
+
+  it("exits 1 when an SLO is breached and writes all three reports plus the JSONL log", async () => {
+    const d = await mkdtemp(join(tmpdir(), "bench-run-"));
+    dirs.push(d);
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    let code: number;
+    try {
+      code = await runBenchCli([
+        "--transports",
+        "echo",
+        "--preset",
+        "protocol-overhead",
+        "--duration",
+        "300ms",
+        "--warmup",
+        "100ms",
+        "--repeats",
+        "1",
+        "--slo",
+        "ttft_p50<0.001ms",
+        "--out",
+        d,
+        "--jsonl",
+        join(d, "log.jsonl"),
+        "--quiet",
+      ]);
+    } finally {
+      out.mockRestore();
+    }
+    expect(code).toBe(ExitCode.SloBreached);
+    const json = JSON.parse(await readFile(join(d, "bench.json"), "utf8"));
+    expect(json.sloBreaches[0]).toMatchObject({ transport: "echo", slo: "ttft_p50<0.001ms" });
+    expect(await readFile(join(d, "bench.md"), "utf8")).toContain("SLO breaches: echo: ttft_p50<0.001ms");
+    expect(existsSync(join(d, "bench.html"))).toBe(true);
+    const lines = (await readFile(join(d, "log.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBe(json.scenarios[0].summaries[0].merged.requests);
+    expect(lines[0]).toMatchObject({
+      scenario: "protocol-overhead",
+      transport: "echo",
+      code: "ok",
+      tokens: 16,
+      verified: true,
+    });
+  }, 60_000);
+});
+
+describe.runIf(existsSync(GATEWAY_MAIN))("runner against the gateway process", () => {
+  it("drives MCP and HTTP through the gateway and attributes bytes per protocol", async () => {
+    const r = await runBench({
+      scenarios: [presetScenario("protocol-overhead", quick)],
+      transports: selectTransports("mcp-tcp,http"),
+      repeats: 1,
+      slos: [],
+      gatewayMain: GATEWAY_MAIN,
+      progress: createProgress({ quiet: true }),
+    });
+    expect(r.skipped).toEqual([]);
+    expect(r.verification.failedStreams).toBe(0);
+    const by = Object.fromEntries(r.scenarios[0].summaries.map((s) => [s.transport, s]));
+    for (const t of ["mcp-tcp", "http"]) {
+      expect(by[t].merged.ok).toBeGreaterThan(5);
+      expect(by[t].figures.bytesPerToken.median).toBeGreaterThan(1);
+      expect(by[t].figures.serverCpuPerRequestUs.median).toBeGreaterThan(0);
+    }
+    expect(r.processes.map((p) => p.name)).toEqual(["gateway"]);
+  }, 90_000);
+});
