@@ -19,7 +19,6 @@ import {
   type GenerateResponse,
   GenerateResponseSchema,
   type InferenceClient,
-  InferenceRequestSchema,
   type ListModelsResponse,
   ListModelsResponseSchema,
   type ListRunningResponse,
@@ -37,6 +36,7 @@ import {
 import { DEFAULT_MAX_FRAME_SIZE, FrameType, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE, Method } from "@modelwire/mcp-codec";
 import { ClientConnection, type ClientStream, type ConnectionSettings } from "./client-connection.js";
 import { parseEndpoint, transportName } from "./endpoint.js";
+import { encodeInferenceRequest } from "./inference-request.js";
 
 /** Reconnection policy: exponential backoff with jitter between attempts. */
 export interface ReconnectOptions {
@@ -103,21 +103,40 @@ function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** A signal that never fires, for calls without a signal or deadline (saves an AbortController per call). */
+const NEVER = new AbortController().signal;
+
 /** One in-flight stream seen from the caller: OPEN sent, frames read, abort wired to CANCEL. */
 class Call {
   stream: ClientStream | undefined;
   finished = false;
+  /** The call's signal and deadline; `undefined` when the caller gave neither (the common fast path). */
+  readonly cs: CallSignal | undefined;
   private readonly onAbort = () => {
     const s = this.stream;
-    if (!s || this.finished) return;
+    if (!s || this.finished || !this.cs) return;
     s.failWith(abortReason(this.cs.signal));
     s.cancel();
   };
 
-  constructor(readonly cs: CallSignal) {}
+  constructor(options: CallOptions | undefined) {
+    this.cs =
+      options && (options.signal !== undefined || options.timeoutMs !== undefined || options.deadline !== undefined)
+        ? createCallSignal(options)
+        : undefined;
+  }
+
+  get signal(): AbortSignal {
+    return this.cs ? this.cs.signal : NEVER;
+  }
+
+  get deadline(): number | undefined {
+    return this.cs?.deadline;
+  }
 
   attach(stream: ClientStream): void {
     this.stream = stream;
+    if (!this.cs) return;
     if (this.cs.signal.aborted) this.onAbort();
     else this.cs.signal.addEventListener("abort", this.onAbort, { once: true });
   }
@@ -125,8 +144,10 @@ class Call {
   finish(cancel: boolean): void {
     if (this.finished) return;
     this.finished = true;
-    this.cs.signal.removeEventListener("abort", this.onAbort);
-    this.cs.dispose();
+    if (this.cs) {
+      this.cs.signal.removeEventListener("abort", this.onAbort);
+      this.cs.dispose();
+    }
     if (cancel) this.stream?.cancel();
   }
 }
@@ -259,18 +280,16 @@ class McpClient implements InferenceClient {
 
   // ---- calls ----
 
-  private encodeBody(modelVersion: string, dataType: DataType, input: Uint8Array, options: CallOptions | undefined): Uint8Array {
-    return toBinary(
-      InferenceRequestSchema,
-      create(InferenceRequestSchema, { modelVersion, inputData: input, metadata: options?.metadata ?? {} }),
-    );
+  private encodeBody(modelVersion: string, _dataType: DataType, input: Uint8Array, options: CallOptions | undefined): Uint8Array {
+    return encodeInferenceRequest(modelVersion, input, options?.metadata);
   }
 
   private async start(call: Call, method: Method, dataType: DataType, body: Uint8Array): Promise<ClientStream> {
-    const got = this.acquire(call.cs.signal);
+    const got = this.acquire(call.signal);
     const conn = got instanceof ClientConnection ? got : await got;
     let timeoutMs = 0;
-    if (call.cs.deadline !== undefined) timeoutMs = Math.max(1, Math.ceil(call.cs.deadline - Date.now()));
+    const deadline = call.deadline;
+    if (deadline !== undefined) timeoutMs = Math.min(0xffffffff, Math.max(1, Math.ceil(deadline - Date.now())));
     const stream = conn.openStream(method, dataType, timeoutMs, body);
     call.attach(stream);
     return stream;
@@ -297,8 +316,8 @@ class McpClient implements InferenceClient {
             if (ended) return { done: true, value: undefined };
             try {
               if (!call) {
-                call = new Call(createCallSignal(options));
-                if (call.cs.signal.aborted) throw abortReason(call.cs.signal);
+                call = new Call(options);
+                if (call.signal.aborted) throw abortReason(call.signal);
                 await this.start(call, method, dataType, body());
               }
               const f = await (call.stream as ClientStream).next();
@@ -331,9 +350,9 @@ class McpClient implements InferenceClient {
     schema: S,
     options: CallOptions | undefined,
   ): Promise<MessageShape<S>> {
-    const call = new Call(createCallSignal(options));
+    const call = new Call(options);
     try {
-      if (call.cs.signal.aborted) throw abortReason(call.cs.signal);
+      if (call.signal.aborted) throw abortReason(call.signal);
       const stream = await this.start(call, method, dataType, body);
       const f = await stream.next();
       if (!f || f.type !== FrameType.End) {
