@@ -121,6 +121,9 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
   const conn = { opened: 0, bytesIn: 0, bytesOut: 0, live: new Set<net.Socket>() };
   const trackSocket = <S extends net.Socket>(s: S): S => {
     conn.opened++;
+    // The HTTP/2 session reports socket failures to its calls; a socket error after the session is gone (e.g. the
+    // session was destroyed by a PING timeout) must not become an uncaught exception.
+    s.on("error", () => {});
     conn.live.add(s);
     s.once("close", () => {
       conn.live.delete(s);
@@ -164,6 +167,7 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
         },
       },
     );
+    guardSessionErrors(sessionManager);
     const t = { ...common, httpVersion: "2" as const, sessionManager };
     transport =
       protocol === "grpc" ? createGrpcTransport(t) : protocol === "connect" ? createConnectTransport(t) : createGrpcWebTransport(t);
@@ -312,6 +316,27 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
       agent?.destroy();
       for (const s of conn.live) s.destroy();
     },
+  };
+}
+
+/**
+ * Works around a connect-node 2.1.1 bug: when a session was destroyed with an error (e.g. a PING timeout) whose
+ * 'error' event is still pending because the socket has not closed yet, `Http2SessionManager.abort()` and the
+ * state change remove the manager's 'error' listener without adding its usual no-op one, and the late event becomes
+ * an uncaught exception. Every session that carries a request gets a no-op 'error' listener here (calls still see
+ * the error through their streams).
+ */
+function guardSessionErrors(sm: Http2SessionManager): void {
+  const guarded = new WeakSet<object>();
+  const request = sm.request.bind(sm);
+  sm.request = async (...args: Parameters<Http2SessionManager["request"]>) => {
+    const stream = await request(...args);
+    const session = stream.session;
+    if (session && !guarded.has(session)) {
+      guarded.add(session);
+      session.on("error", () => {});
+    }
+    return stream;
   };
 }
 
