@@ -16,16 +16,27 @@ import { generateResponseFromJson, generateResponseToJson } from "./ollama-json.
 import { createOllamaServer } from "./ollama-server.js";
 
 const TOKENS = 64;
-const content = create(GenerateResponseSchema, { model: "synthetic:latest", createdAt: timestampNow(), response: " token" });
+const content = create(GenerateResponseSchema, {
+  model: "synthetic:latest",
+  createdAt: timestampNow(),
+  response: " token",
+});
 const final = create(GenerateResponseSchema, {
   model: "synthetic:latest",
   createdAt: timestampNow(),
   done: true,
   doneReason: "stop",
-  metrics: { totalDuration: 123_456_789n, loadDuration: 1_000n, promptEvalCount: 12, promptEvalDuration: 4_000_000n, evalCount: 64, evalDuration: 99_000_000n },
+  metrics: {
+    totalDuration: 123_456_789n,
+    loadDuration: 1_000n,
+    promptEvalCount: 12,
+    promptEvalDuration: 4_000_000n,
+    evalCount: 64,
+    evalDuration: 99_000_000n,
+  },
 });
 const contentLine = `${JSON.stringify(generateResponseToJson(content))}\n`;
-const streamBytes = Buffer.from(contentLine.repeat(TOKENS) + JSON.stringify(generateResponseToJson(final)) + "\n");
+const streamBytes = Buffer.from(`${contentLine.repeat(TOKENS) + JSON.stringify(generateResponseToJson(final))}\n`);
 const small: Buffer[] = [];
 for (let i = 0; i < streamBytes.length; i += 61) small.push(streamBytes.subarray(i, i + 61));
 
@@ -61,14 +72,17 @@ bench
   })
   .add(`loopback: generate ${TOKENS} tokens, official ollama client`, async () => {
     let n = 0;
-    for await (const c of await official.generate({ model: "synthetic", prompt: "bench", stream: true })) if (!c.done) n++;
+    for await (const c of await official.generate({ model: "synthetic", prompt: "bench", stream: true }))
+      if (!c.done) n++;
     if (n !== TOKENS) throw new Error(`got ${n} tokens`);
   });
 
 const before = server.stats();
 await bench.run();
 const after = server.stats();
-console.log(`HTTP baseline benchmarks (Node ${process.version}; shared, loaded 2-core machine: compare rows, not runs)`);
+console.log(
+  `HTTP baseline benchmarks (Node ${process.version}; shared, loaded 2-core machine: compare rows, not runs)`,
+);
 console.table(bench.table());
 const calls = after.requests - before.requests;
 console.log(

@@ -5,32 +5,33 @@
  *
  * @packageDocumentation
  */
-export * from "./ollama-json.js";
-export { optionsFromJson, optionsToJson, OLLAMA_OPTION_KEYS } from "./ollama-options.js";
+
 export {
-  parseGoDuration,
+  durationFromNs,
+  durationToNs,
   formatGoDuration,
   keepAliveFromJson,
   keepAliveToJson,
-  durationFromNs,
-  durationToNs,
+  parseGoDuration,
 } from "./go-duration.js";
-export { formatRfc3339, parseRfc3339 } from "./rfc3339.js";
 export {
   createNdjsonDecoder,
-  parseNdjson,
-  readOllamaStream,
   DEFAULT_MAX_LINE_BYTES,
   type NdjsonDecoder,
   type NdjsonOptions,
+  parseNdjson,
+  readOllamaStream,
 } from "./ndjson.js";
-export { errorToJson, errorFromJson, errorHttpStatus, type OllamaErrorJson } from "./ollama-error.js";
+export { createOllamaClient, type OllamaClient, type OllamaClientOptions } from "./ollama-client.js";
+export { errorFromJson, errorHttpStatus, errorToJson, type OllamaErrorJson } from "./ollama-error.js";
+export { DEFAULT_OLLAMA_HOST, type OllamaHost, resolveOllamaHost } from "./ollama-host.js";
+export * from "./ollama-json.js";
+export { OLLAMA_OPTION_KEYS, optionsFromJson, optionsToJson } from "./ollama-options.js";
 export {
   createOllamaServer,
-  TIMEOUT_HEADER,
   type OllamaServer,
   type OllamaServerOptions,
   type OllamaServerStats,
+  TIMEOUT_HEADER,
 } from "./ollama-server.js";
-export { createOllamaClient, type OllamaClient, type OllamaClientOptions } from "./ollama-client.js";
-export { resolveOllamaHost, DEFAULT_OLLAMA_HOST, type OllamaHost } from "./ollama-host.js";
+export { formatRfc3339, parseRfc3339 } from "./rfc3339.js";

@@ -128,32 +128,43 @@ describe("Ollama stream reader", () => {
 
   it("stops at done: true and yields every chunk under random chunkings", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.string({ unit: "binary", maxLength: 6 }), { maxLength: 10 }), fc.array(fc.nat()), async (tokens, cuts) => {
-        const text = tokens.map((t) => line(false, t)).join("") + line(true, "");
-        const got = await collect(readOllamaStream(from(cut(enc.encode(text), cuts)), generateResponseFromJson));
-        expect(got.map((c) => c.response)).toEqual([...tokens, ""]);
-        expect(got.at(-1)?.done).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: "binary", maxLength: 6 }), { maxLength: 10 }),
+        fc.array(fc.nat()),
+        async (tokens, cuts) => {
+          const text = tokens.map((t) => line(false, t)).join("") + line(true, "");
+          const got = await collect(readOllamaStream(from(cut(enc.encode(text), cuts)), generateResponseFromJson));
+          expect(got.map((c) => c.response)).toEqual([...tokens, ""]);
+          expect(got.at(-1)?.done).toBe(true);
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it("turns an error line into a coded error, and uses modelwire's code key when present", async () => {
     const e1 = await rejection(
-      collect(readOllamaStream(from([enc.encode(line(false) + '{"error":"GPU on fire"}\n')]), generateResponseFromJson)),
+      collect(
+        readOllamaStream(from([enc.encode(`${line(false)}{"error":"GPU on fire"}\n`)]), generateResponseFromJson),
+      ),
     );
     expect(e1.code).toBe(Code.Internal);
     expect(e1.rawMessage).toBe("GPU on fire");
     const e2 = await rejection(
       collect(
-        readOllamaStream(from([enc.encode('{"error":"deadline exceeded","code":"deadline_exceeded"}\n')]), generateResponseFromJson),
+        readOllamaStream(
+          from([enc.encode('{"error":"deadline exceeded","code":"deadline_exceeded"}\n')]),
+          generateResponseFromJson,
+        ),
       ),
     );
     expect(e2.code).toBe(Code.DeadlineExceeded);
   });
 
   it("fails a stream that ends without done: true", async () => {
-    const e = await rejection(collect(readOllamaStream(from([enc.encode(line(false) + line(false))]), generateResponseFromJson)));
+    const e = await rejection(
+      collect(readOllamaStream(from([enc.encode(line(false) + line(false))]), generateResponseFromJson)),
+    );
     expect(e.code).toBe(Code.Aborted);
     expect(e.metadata.chunks).toBe("2");
     const empty = await rejection(collect(readOllamaStream(from([]), generateResponseFromJson)));
@@ -161,7 +172,9 @@ describe("Ollama stream reader", () => {
   });
 
   it("fails a chunk of the wrong shape as Internal", async () => {
-    const e = await rejection(collect(readOllamaStream(from([enc.encode('{"done":"yes"}\n')]), generateResponseFromJson)));
+    const e = await rejection(
+      collect(readOllamaStream(from([enc.encode('{"done":"yes"}\n')]), generateResponseFromJson)),
+    );
     expect(e.code).toBe(Code.Internal);
   });
 });

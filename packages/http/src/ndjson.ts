@@ -1,6 +1,6 @@
 import { Code, ModelwireError } from "@modelwire/core";
-import { errorFromJson } from "./ollama-error.js";
 import { isRecord } from "./json-read.js";
+import { errorFromJson } from "./ollama-error.js";
 
 /** Limits of the NDJSON decoder. */
 export interface NdjsonOptions {
@@ -171,9 +171,7 @@ export async function* readOllamaStream<T extends { done: boolean }>(
     yield chunk;
     if (chunk.done) return;
   }
-  throw new ModelwireError(
-    `stream ended after ${count} chunk(s) without a final chunk (done: true)`,
-    Code.Aborted,
-    { chunks: String(count) },
-  );
+  throw new ModelwireError(`stream ended after ${count} chunk(s) without a final chunk (done: true)`, Code.Aborted, {
+    chunks: String(count),
+  });
 }

@@ -4,8 +4,8 @@ import { create } from "@bufbuild/protobuf";
 import {
   ChatRequestSchema,
   Code,
-  GenerateRequestSchema,
   type GenerateRequestInit,
+  GenerateRequestSchema,
   ModelwireError,
 } from "@modelwire/core";
 import { createAdmission, createStreamVerifier, type Engine, guardEngine } from "@modelwire/engine";
@@ -45,7 +45,13 @@ async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
 async function rawServer(handler: Parameters<typeof createServer>[1]): Promise<string> {
   const s: Server = createServer(handler);
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  extra.push({ close: () => new Promise((r) => { s.closeAllConnections(); s.close(() => r(undefined)); }) });
+  extra.push({
+    close: () =>
+      new Promise((r) => {
+        s.closeAllConnections();
+        s.close(() => r(undefined));
+      }),
+  });
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 }
 
@@ -90,7 +96,10 @@ describe("our client against our server", () => {
     const e = await client.embed({ model: "synthetic-embed", input: ["a", "b", "c"] });
     expect(e.embeddings.map((v) => v.values.length)).toEqual([8, 8, 8]);
     const direct = await h.engine.embed(
-      create((await import("@modelwire/core")).EmbedRequestSchema, { model: "synthetic-embed", input: ["a", "b", "c"] }),
+      create((await import("@modelwire/core")).EmbedRequestSchema, {
+        model: "synthetic-embed",
+        input: ["a", "b", "c"],
+      }),
       { signal: new AbortController().signal },
     );
     expect(e.embeddings.map((v) => v.values)).toEqual(direct.embeddings.map((v) => v.values));
@@ -206,7 +215,9 @@ describe("our client against our server", () => {
     expect(s.open).toBe(h.server.stats().connections);
     expect(s.active).toBe(0);
     expect(s.queued).toBe(0);
-    await Promise.all(Array.from({ length: 6 }, (_, i) => drain(client!.generate({ model: "synthetic", prompt: `c${i}` }))));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => drain(client!.generate({ model: "synthetic", prompt: `c${i}` }))),
+    );
     expect(client.stats().open).toBeLessThanOrEqual(2);
     expect(h.server.stats().accepted).toBeLessThanOrEqual(2);
   });
@@ -226,7 +237,9 @@ describe("our client against our server", () => {
     const it = client.generate({ model: "synthetic", prompt: "p" })[Symbol.asyncIterator]();
     await it.next();
     await client.close();
-    const err = await failure(async () => { while (!(await it.next()).done); });
+    const err = await failure(async () => {
+      while (!(await it.next()).done);
+    });
     expect(err.code).toBe(Code.Canceled);
     expect((await failure(client.version())).code).toBe(Code.FailedPrecondition);
   });

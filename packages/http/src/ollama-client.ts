@@ -1,25 +1,25 @@
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { Pool } from "undici";
 import {
   abortReason,
   type CallOptions,
-  type ChatResponse,
   ChatRequestSchema,
+  type ChatResponse,
   type ClientStats,
   Code,
   createCallSignal,
-  type EmbedResponse,
   EmbedRequestSchema,
-  type GenerateResponse,
+  type EmbedResponse,
   GenerateRequestSchema,
+  type GenerateResponse,
   type InferenceClient,
   type ListModelsResponse,
   type ListRunningResponse,
   ModelwireError,
-  type ShowModelResponse,
   ShowModelRequestSchema,
+  type ShowModelResponse,
   type VersionResponse,
 } from "@modelwire/core";
+import { Pool } from "undici";
 import { readOllamaStream } from "./ndjson.js";
 import { errorFromJson } from "./ollama-error.js";
 import { resolveOllamaHost } from "./ollama-host.js";
@@ -122,7 +122,13 @@ export function createOllamaClient(options: OllamaClientOptions = {}): OllamaCli
   }
 
   /** Sends one request, retrying where safe; resolves once a 2xx status arrived, throws a coded error otherwise. */
-  async function send(method: "GET" | "POST", path: string, body: string | undefined, o: CallOptions | undefined, cs: ReturnType<typeof createCallSignal>): Promise<Sent> {
+  async function send(
+    method: "GET" | "POST",
+    path: string,
+    body: string | undefined,
+    o: CallOptions | undefined,
+    cs: ReturnType<typeof createCallSignal>,
+  ): Promise<Sent> {
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...baseHeaders, ...o?.metadata };
       if (cs.deadline !== undefined) headers[TIMEOUT_HEADER] = String(Math.max(0, Math.ceil(cs.deadline - Date.now())));
@@ -161,7 +167,13 @@ export function createOllamaClient(options: OllamaClientOptions = {}): OllamaCli
     return errorFromJson(parsed, status);
   }
 
-  async function unary<T>(method: "GET" | "POST", path: string, body: string | undefined, fromJson: (o: unknown) => T, o: CallOptions | undefined): Promise<T> {
+  async function unary<T>(
+    method: "GET" | "POST",
+    path: string,
+    body: string | undefined,
+    fromJson: (o: unknown) => T,
+    o: CallOptions | undefined,
+  ): Promise<T> {
     const cs = callSignal(o);
     try {
       const res = await send(method, path, body, o, cs);
@@ -185,7 +197,12 @@ export function createOllamaClient(options: OllamaClientOptions = {}): OllamaCli
     }
   }
 
-  async function* stream<T extends { done: boolean }>(path: string, body: string, fromJson: (o: unknown) => T, o: CallOptions | undefined): AsyncGenerator<T> {
+  async function* stream<T extends { done: boolean }>(
+    path: string,
+    body: string,
+    fromJson: (o: unknown) => T,
+    o: CallOptions | undefined,
+  ): AsyncGenerator<T> {
     const cs = callSignal(o);
     let res: Sent | undefined;
     let complete = false;
@@ -215,15 +232,37 @@ export function createOllamaClient(options: OllamaClientOptions = {}): OllamaCli
     transport: "http",
     baseUrl: origin + basePath,
     generate: (request, o) =>
-      stream("/api/generate", JSON.stringify(generateRequestToJson(init(GenerateRequestSchema, request))), generateResponseFromJson, o) as AsyncIterable<GenerateResponse>,
+      stream(
+        "/api/generate",
+        JSON.stringify(generateRequestToJson(init(GenerateRequestSchema, request))),
+        generateResponseFromJson,
+        o,
+      ) as AsyncIterable<GenerateResponse>,
     chat: (request, o) =>
-      stream("/api/chat", JSON.stringify(chatRequestToJson(init(ChatRequestSchema, request))), chatResponseFromJson, o) as AsyncIterable<ChatResponse>,
+      stream(
+        "/api/chat",
+        JSON.stringify(chatRequestToJson(init(ChatRequestSchema, request))),
+        chatResponseFromJson,
+        o,
+      ) as AsyncIterable<ChatResponse>,
     embed: (request, o): Promise<EmbedResponse> =>
-      unary("POST", "/api/embed", JSON.stringify(embedRequestToJson(init(EmbedRequestSchema, request))), embedResponseFromJson, o),
+      unary(
+        "POST",
+        "/api/embed",
+        JSON.stringify(embedRequestToJson(init(EmbedRequestSchema, request))),
+        embedResponseFromJson,
+        o,
+      ),
     list: (o): Promise<ListModelsResponse> => unary("GET", "/api/tags", undefined, listResponseFromJson, o),
     running: (o): Promise<ListRunningResponse> => unary("GET", "/api/ps", undefined, psResponseFromJson, o),
     show: (request, o): Promise<ShowModelResponse> =>
-      unary("POST", "/api/show", JSON.stringify(showRequestToJson(init(ShowModelRequestSchema, request))), showResponseFromJson, o),
+      unary(
+        "POST",
+        "/api/show",
+        JSON.stringify(showRequestToJson(init(ShowModelRequestSchema, request))),
+        showResponseFromJson,
+        o,
+      ),
     version: (o): Promise<VersionResponse> => unary("GET", "/api/version", undefined, versionResponseFromJson, o),
     stats(): ClientStats {
       const s = pool.stats;
@@ -264,7 +303,9 @@ async function readText(body: Sent["body"], limit: number): Promise<string> {
     size += (chunk as Buffer).length;
     if (size > limit) {
       body.destroy();
-      throw new ModelwireError(`response body exceeds ${limit} bytes`, Code.ResourceExhausted, { limit: String(limit) });
+      throw new ModelwireError(`response body exceeds ${limit} bytes`, Code.ResourceExhausted, {
+        limit: String(limit),
+      });
     }
     chunks.push(chunk as Buffer);
   }

@@ -1,11 +1,4 @@
-import {
-  Code,
-  codeFromName,
-  codeName,
-  codeToHttpStatus,
-  httpStatusToCode,
-  ModelwireError,
-} from "@modelwire/core";
+import { Code, codeFromName, codeName, codeToHttpStatus, httpStatusToCode, ModelwireError } from "@modelwire/core";
 import { isRecord } from "./json-read.js";
 
 /**

@@ -1,4 +1,4 @@
-import { create, equals, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, type DescMessage, equals, type MessageShape } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import {
   ChatRequestSchema,
@@ -62,7 +62,8 @@ describe("round trips through Ollama's JSON", () => {
     roundTrip(EmbedRequestSchema, a.embedRequestArb, j.embedRequestToJson, j.embedRequestFromJson));
   it("embed response", () =>
     roundTrip(EmbedResponseSchema, a.embedResponseArb, j.embedResponseToJson, j.embedResponseFromJson));
-  it("tags", () => roundTrip(ListModelsResponseSchema, a.listResponseArb, j.listResponseToJson, j.listResponseFromJson));
+  it("tags", () =>
+    roundTrip(ListModelsResponseSchema, a.listResponseArb, j.listResponseToJson, j.listResponseFromJson));
   it("ps", () => roundTrip(ListRunningResponseSchema, a.psResponseArb, j.psResponseToJson, j.psResponseFromJson));
   it("show request", () =>
     roundTrip(ShowModelRequestSchema, a.showRequestArb, j.showRequestToJson, j.showRequestFromJson));
@@ -118,9 +119,9 @@ describe("Ollama's field shapes", () => {
     expect(r.options?.stop).toEqual(["a"]);
     expect(r.options?.useMmap).toBe(false);
     expect(r.options?.topK).toBeUndefined();
-    expect(invalid(() => j.generateRequestFromJson({ model: "m", options: { temperature: "hot" } })).metadata.field).toBe(
-      "options.temperature",
-    );
+    expect(
+      invalid(() => j.generateRequestFromJson({ model: "m", options: { temperature: "hot" } })).metadata.field,
+    ).toBe("options.temperature");
     expect(invalid(() => j.chatRequestFromJson({ model: "m", options: { num_ctx: true } })).metadata.field).toBe(
       "options.num_ctx",
     );
@@ -150,9 +151,14 @@ describe("Ollama's field shapes", () => {
     expect(ns("-1")).toBe(-1_000_000_000n);
     expect(ns(-5)).toBe(-1_000_000_000n);
     expect(ns("-10m")).toBe(-1_000_000_000n);
-    expect(invalid(() => j.generateRequestFromJson({ model: "m", keep_alive: "soon" })).metadata.field).toBe("keep_alive");
-    expect(invalid(() => j.generateRequestFromJson({ model: "m", keep_alive: true })).metadata.field).toBe("keep_alive");
-    const out = (v: unknown) => j.generateRequestToJson(j.generateRequestFromJson({ model: "m", keep_alive: v })).keep_alive;
+    expect(invalid(() => j.generateRequestFromJson({ model: "m", keep_alive: "soon" })).metadata.field).toBe(
+      "keep_alive",
+    );
+    expect(invalid(() => j.generateRequestFromJson({ model: "m", keep_alive: true })).metadata.field).toBe(
+      "keep_alive",
+    );
+    const out = (v: unknown) =>
+      j.generateRequestToJson(j.generateRequestFromJson({ model: "m", keep_alive: v })).keep_alive;
     expect(out("5m")).toBe("5m0s");
     expect(out(5400)).toBe("1h30m0s");
     expect(out(-1)).toBe(-1);
@@ -164,8 +170,14 @@ describe("Ollama's field shapes", () => {
     expect(JSON.parse(j.chatRequestFromJson({ model: "m", format: schema }).format)).toEqual(schema);
     expect(j.chatRequestToJson(j.chatRequestFromJson({ model: "m", format: schema })).format).toEqual(schema);
     expect(invalid(() => j.generateRequestFromJson({ model: "m", format: "yaml" })).metadata.field).toBe("format");
-    expect(j.generateRequestFromJson({ model: "m", think: true }).think?.value).toEqual({ case: "enabled", value: true });
-    expect(j.generateRequestFromJson({ model: "m", think: "low" }).think?.value).toEqual({ case: "level", value: "low" });
+    expect(j.generateRequestFromJson({ model: "m", think: true }).think?.value).toEqual({
+      case: "enabled",
+      value: true,
+    });
+    expect(j.generateRequestFromJson({ model: "m", think: "low" }).think?.value).toEqual({
+      case: "level",
+      value: "low",
+    });
     expect(invalid(() => j.generateRequestFromJson({ model: "m", think: "max" })).metadata.field).toBe("think");
     const img = j.generateRequestFromJson({ model: "m", images: ["aGVsbG8="] }).images[0];
     expect(Buffer.from(img).toString()).toBe("hello");

@@ -4,8 +4,9 @@
  * Ollama's (snake_case); a value of the wrong type throws a {@link ModelwireError} with `Code.InvalidArgument` whose
  * `metadata.field` names the key (`"options.temperature"`, `"messages[2].images[0]"`); unknown keys are ignored.
  */
-import { create } from "@bufbuild/protobuf";
+
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import {
   type ChatRequest,
   ChatRequestSchema,
@@ -45,8 +46,10 @@ import {
 import { keepAliveFromJson, keepAliveToJson } from "./go-duration.js";
 import {
   asRecord,
+  checkInteger,
   decodeBase64,
   encodeBase64,
+  INT32,
   isRecord,
   type JsonRecord,
   jsonTypeName,
@@ -59,8 +62,6 @@ import {
   readOptionalRecord,
   readString,
   stringItem,
-  checkInteger,
-  INT32,
 } from "./json-read.js";
 import { optionsFromJson, optionsToJson } from "./ollama-options.js";
 import { formatRfc3339, parseRfc3339 } from "./rfc3339.js";
@@ -290,7 +291,10 @@ function thinkFromJson(v: unknown): Think | undefined {
   if (typeof v === "boolean") return create(ThinkSchema, { value: { case: "enabled", value: v } });
   if (v === "true" || v === "false") return create(ThinkSchema, { value: { case: "enabled", value: v === "true" } });
   if (typeof v === "string" && THINK_LEVELS.has(v)) return create(ThinkSchema, { value: { case: "level", value: v } });
-  throw invalidArgument("think", `think must be a boolean or a string ("high", "medium", "low"), got ${JSON.stringify(v)}`);
+  throw invalidArgument(
+    "think",
+    `think must be a boolean or a string ("high", "medium", "low"), got ${JSON.stringify(v)}`,
+  );
 }
 
 function thinkToJson(t: Think | undefined): OllamaThinkJson | undefined {

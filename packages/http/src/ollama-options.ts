@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { invalidArgument, type Options, OptionsSchema } from "@modelwire/core";
-import { INT32, isRecord, jsonTypeName, type JsonRecord } from "./json-read.js";
+import { INT32, isRecord, type JsonRecord, jsonTypeName } from "./json-read.js";
 
 type Kind = "int" | "int64" | "float" | "bool" | "strings";
 

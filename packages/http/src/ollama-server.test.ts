@@ -1,5 +1,11 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, GenerateRequestSchema, ChatRequestSchema, ModelwireError, type CallObserver } from "@modelwire/core";
+import {
+  type CallObserver,
+  ChatRequestSchema,
+  Code,
+  GenerateRequestSchema,
+  type ModelwireError,
+} from "@modelwire/core";
 import { createAdmission, guardEngine } from "@modelwire/engine";
 import { Ollama } from "ollama";
 import { afterEach, describe, expect, it } from "vitest";
@@ -17,7 +23,9 @@ describe("the official ollama npm client against our server", () => {
   it("streams generate with every token the engine planned, then a final chunk with metrics", async () => {
     h = await startHarness({ tokens: 12 });
     const ollama = new Ollama({ host: h.url });
-    const expected = h.engine.expectedGenerate(create(GenerateRequestSchema, { model: "synthetic", prompt: "hi there" }));
+    const expected = h.engine.expectedGenerate(
+      create(GenerateRequestSchema, { model: "synthetic", prompt: "hi there" }),
+    );
     expect(expected).toHaveLength(12);
     const stream = await ollama.generate({ model: "synthetic", prompt: "hi there", stream: true });
     const parts: string[] = [];
@@ -90,7 +98,9 @@ describe("the official ollama npm client against our server", () => {
       format: { type: "object", properties: { a: { type: "string" } } },
       keep_alive: 60,
       think: "low",
-      tools: [{ type: "function", function: { name: "f", description: "d", parameters: { type: "object", properties: {} } } }],
+      tools: [
+        { type: "function", function: { name: "f", description: "d", parameters: { type: "object", properties: {} } } },
+      ],
     });
     expect(c.done).toBe(true);
     await expect(
@@ -108,7 +118,10 @@ describe("the official ollama npm client against our server", () => {
     const show = await ollama.show({ model: "synthetic" });
     expect(show.capabilities).toContain("completion");
     expect(show.details.format).toBe("gguf");
-    expect(show.model_info.get?.("general.architecture") ?? (show.model_info as unknown as Record<string, unknown>)["general.architecture"]).toBe("synthetic");
+    expect(
+      show.model_info.get?.("general.architecture") ??
+        (show.model_info as unknown as Record<string, unknown>)["general.architecture"],
+    ).toBe("synthetic");
     const emb = await ollama.embed({ model: "synthetic-embed", input: ["a", "b"] });
     expect(emb.embeddings).toHaveLength(2);
     expect(emb.embeddings[0]).toHaveLength(16);
@@ -129,9 +142,15 @@ describe("the official ollama npm client against our server", () => {
       status_code: 404,
       error: "model 'nope' not found",
     });
-    await expect(ollama.generate({ model: "nope", prompt: "x", stream: true })).rejects.toMatchObject({ status_code: 404 });
+    await expect(ollama.generate({ model: "nope", prompt: "x", stream: true })).rejects.toMatchObject({
+      status_code: 404,
+    });
     await expect(
-      ollama.chat({ model: "synthetic", messages: [{ role: "user", content: "x" }], options: { temperature: "hot" as unknown as number } }),
+      ollama.chat({
+        model: "synthetic",
+        messages: [{ role: "user", content: "x" }],
+        options: { temperature: "hot" as unknown as number },
+      }),
     ).rejects.toMatchObject({ status_code: 400, error: expect.stringContaining("temperature") });
     await expect(ollama.embed({ model: "synthetic", input: "x" })).rejects.toMatchObject({ status_code: 400 });
     await expect(ollama.show({ model: "missing" })).rejects.toMatchObject({ status_code: 404 });
@@ -163,7 +182,10 @@ describe("server semantics", () => {
     const first = await ollama.generate({ model: "synthetic", prompt: "hold", stream: true });
     const it = first[Symbol.asyncIterator]();
     await it.next();
-    const r = await fetch(`${h.url}/api/generate`, { method: "POST", body: JSON.stringify({ model: "synthetic", prompt: "x" }) });
+    const r = await fetch(`${h.url}/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "synthetic", prompt: "x" }),
+    });
     expect(r.status).toBe(503);
     const body = (await r.json()) as { code: string; error: unknown };
     expect(body.code).toBe("resource_exhausted");
@@ -224,13 +246,16 @@ describe("server semantics", () => {
   });
 
   it("lets extra routes share the listener", async () => {
-    h = await startHarness({}, {
-      extraRoutes: (req, res) => {
-        if (req.url !== "/healthz") return false;
-        res.end("ok");
-        return true;
+    h = await startHarness(
+      {},
+      {
+        extraRoutes: (req, res) => {
+          if (req.url !== "/healthz") return false;
+          res.end("ok");
+          return true;
+        },
       },
-    });
+    );
     expect(await (await fetch(`${h.url}/healthz`)).text()).toBe("ok");
     expect(await (await fetch(`${h.url}/`)).text()).toBe("Ollama is running");
     expect((await fetch(`${h.url}/`, { method: "HEAD" })).status).toBe(200);
@@ -255,7 +280,11 @@ describe("server semantics", () => {
     const it = stream[Symbol.asyncIterator]();
     await it.next();
     await h.server.close({ graceMs: 100 });
-    await expect((async () => { while (!(await it.next()).done); })()).rejects.toThrow();
+    await expect(
+      (async () => {
+        while (!(await it.next()).done);
+      })(),
+    ).rejects.toThrow();
     expect(await eventually(() => h!.engine.stats().inFlight === 0)).toBe(true);
     expect(h.server.stats().connections).toBe(0);
   });

@@ -135,9 +135,30 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     ["/api/embed", { method: "POST", name: "embed", handler: handleEmbed }],
     ["/api/embeddings", { method: "POST", name: "embed", handler: handleEmbeddings }],
     ["/api/show", { method: "POST", name: "show", handler: handleShow }],
-    ["/api/tags", { method: "GET", name: "list", handler: async (_q, res, c) => ok(res, listResponseToJson(await engine.list(c.ctx))) }],
-    ["/api/ps", { method: "GET", name: "running", handler: async (_q, res, c) => ok(res, psResponseToJson(await engine.running(c.ctx))) }],
-    ["/api/version", { method: "GET", name: "version", handler: async (_q, res, c) => ok(res, versionResponseToJson(await engine.version(c.ctx))) }],
+    [
+      "/api/tags",
+      {
+        method: "GET",
+        name: "list",
+        handler: async (_q, res, c) => ok(res, listResponseToJson(await engine.list(c.ctx))),
+      },
+    ],
+    [
+      "/api/ps",
+      {
+        method: "GET",
+        name: "running",
+        handler: async (_q, res, c) => ok(res, psResponseToJson(await engine.running(c.ctx))),
+      },
+    ],
+    [
+      "/api/version",
+      {
+        method: "GET",
+        name: "version",
+        handler: async (_q, res, c) => ok(res, versionResponseToJson(await engine.version(c.ctx))),
+      },
+    ],
   ]);
 
   const sockets = new Set<Socket>();

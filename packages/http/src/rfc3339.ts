@@ -24,7 +24,14 @@ export function parseRfc3339(v: unknown, field: string): Timestamp {
   const parts = [y, mo, d, h, mi, s].map(Number);
   let ms = Date.UTC(parts[0], parts[1] - 1, parts[2], parts[3], parts[4], parts[5]);
   const check = new Date(ms);
-  if (Number.isNaN(ms) || check.getUTCDate() !== parts[2] || check.getUTCMonth() !== parts[1] - 1 || parts[3] > 23 || parts[4] > 59 || parts[5] > 59) {
+  if (
+    Number.isNaN(ms) ||
+    check.getUTCDate() !== parts[2] ||
+    check.getUTCMonth() !== parts[1] - 1 ||
+    parts[3] > 23 ||
+    parts[4] > 59 ||
+    parts[5] > 59
+  ) {
     throw invalidArgument(field, `${field}: invalid RFC 3339 timestamp "${v}"`);
   }
   if (parts[0] < 100) {

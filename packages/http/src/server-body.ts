@@ -22,7 +22,11 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > maxBytes) {
     return Promise.reject(
-      new BodyError(`request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`, Code.ResourceExhausted, 413),
+      new BodyError(
+        `request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`,
+        Code.ResourceExhausted,
+        413,
+      ),
     );
   }
   return new Promise<Buffer>((resolve, reject) => {
@@ -52,7 +56,8 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
       chunks.push(chunk);
     };
     const onEnd = () => finish();
-    const onGone = () => finish(new BodyError("client closed the connection before sending the body", Code.Canceled, 0));
+    const onGone = () =>
+      finish(new BodyError("client closed the connection before sending the body", Code.Canceled, 0));
     const onClose = () => {
       if (!req.complete) onGone();
     };

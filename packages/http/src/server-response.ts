@@ -5,7 +5,12 @@ import { errorHttpStatus, errorToJson } from "./ollama-error.js";
 const JSON_TYPE = "application/json; charset=utf-8";
 
 /** Sends a JSON body with a status (Content-Length set, so keep-alive works). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;
@@ -20,7 +25,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Sends Ollama's error shape `{"error": "..."}` with the error's status (or `status` when given). */
-export function sendError(res: ServerResponse, err: ModelwireError, status?: number, headers?: Record<string, string>): void {
+export function sendError(
+  res: ServerResponse,
+  err: ModelwireError,
+  status?: number,
+  headers?: Record<string, string>,
+): void {
   sendJson(res, status ?? errorHttpStatus(err), errorToJson(err), headers);
 }
 

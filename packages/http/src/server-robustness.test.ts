@@ -94,7 +94,10 @@ describe("bad input never crashes or hangs the server", () => {
   it("a trickled body (slow loris) is cut off with 408", async () => {
     h = await startHarness({}, { bodyTimeoutMs: 400 });
     const body = JSON.stringify({ model: "synthetic", prompt: "slow" });
-    const parts = [`POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`, ...body.split("")];
+    const parts = [
+      `POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`,
+      ...body.split(""),
+    ];
     const r = await rawExchange(h.url, parts, { gapMs: 60 });
     expect(r.status).toBe(408);
     expect(r.closedByServer).toBe(true);
@@ -104,7 +107,7 @@ describe("bad input never crashes or hangs the server", () => {
 
   it("trickled headers (slow loris) are cut off by the headers timeout with 408", async () => {
     h = await startHarness({}, { headersTimeoutMs: 400, requestTimeoutMs: 800 });
-    const header = "GET /api/version HTTP/1.1\r\nHost: x\r\nX-Slow: " + "a".repeat(200);
+    const header = `GET /api/version HTTP/1.1\r\nHost: x\r\nX-Slow: ${"a".repeat(200)}`;
     const r = await rawExchange(h.url, header.split(""), { gapMs: 40 });
     expect(r.closedByServer).toBe(true);
     expect(r.status).toBe(408);

@@ -33,9 +33,9 @@ export const timestampArb = fc
 /** keep_alive values Ollama can carry: non-negative durations, or -1 s ("forever"). */
 export const keepAliveArb = fc.oneof(
   fc.constant(create(DurationSchema, { seconds: -1n, nanos: 0 })),
-  fc.bigInt({ min: 0n, max: 10n ** 15n }).map((ns) =>
-    create(DurationSchema, { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) }),
-  ),
+  fc
+    .bigInt({ min: 0n, max: 10n ** 15n })
+    .map((ns) => create(DurationSchema, { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) })),
 );
 
 export const optionsArb = fc
@@ -200,7 +200,14 @@ const detailsArb = fc
 
 export const listResponseArb = fc
   .array(
-    fc.record({ name: text, model: text, modifiedAt: opt(timestampArb), size: safeBig, digest: text, details: opt(detailsArb) }),
+    fc.record({
+      name: text,
+      model: text,
+      modifiedAt: opt(timestampArb),
+      size: safeBig,
+      digest: text,
+      details: opt(detailsArb),
+    }),
     { maxLength: 3 },
   )
   .map((models) => create(ListModelsResponseSchema, { models }));

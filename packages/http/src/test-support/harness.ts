@@ -1,4 +1,9 @@
-import { createSyntheticEngine, type Engine, type SyntheticEngine, type SyntheticEngineOptions } from "@modelwire/engine";
+import {
+  createSyntheticEngine,
+  type Engine,
+  type SyntheticEngine,
+  type SyntheticEngineOptions,
+} from "@modelwire/engine";
 import { createOllamaServer, type OllamaServer, type OllamaServerOptions } from "../ollama-server.js";
 
 /** A running server over a synthetic engine, closed by `stop()`. */

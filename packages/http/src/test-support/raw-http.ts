@@ -70,8 +70,16 @@ export async function rawExchange(
     });
   }
   socket.destroy();
-  if (!parsed) return { status: 0, headers: {}, body: data.toString(), closedByServer, elapsedMs, raw: data.toString() };
-  return { status: parsed.status, headers: parsed.headers, body: parsed.body, closedByServer, elapsedMs, raw: data.toString() };
+  if (!parsed)
+    return { status: 0, headers: {}, body: data.toString(), closedByServer, elapsedMs, raw: data.toString() };
+  return {
+    status: parsed.status,
+    headers: parsed.headers,
+    body: parsed.body,
+    closedByServer,
+    elapsedMs,
+    raw: data.toString(),
+  };
 }
 
 function parse(data: Buffer) {
