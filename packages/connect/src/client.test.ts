@@ -1,5 +1,11 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, GenerateResponseSchema, type InferenceClient, ModelwireError, type ProtocolServer } from "@modelwire/core";
+import {
+  Code,
+  GenerateResponseSchema,
+  type InferenceClient,
+  ModelwireError,
+  type ProtocolServer,
+} from "@modelwire/core";
 import { createSyntheticEngine, type Engine } from "@modelwire/engine";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConnectClientOptions, createConnectClient } from "./client.js";
@@ -39,29 +45,40 @@ describe("retry with backoff", () => {
     ["grpc", true],
     ["grpc", false],
     ["connect", true],
-  ] as const)("%s (fast unary %s): repeats UNAVAILABLE until it succeeds, and gives up after maxAttempts", async (protocol, fastUnary) => {
-    const engine = flakyEngine(createSyntheticEngine({ tokens: 6 }), 2);
-    const url = await serve(engine);
-    const c = client({ baseUrl: url, protocol, fastUnary, retry: fastRetry });
-    expect((await c.version()).version).toBeTruthy();
-    expect(engine.attempts.version).toBe(3);
-    const chunks: string[] = [];
-    for await (const chunk of c.generate(GENERATE)) chunks.push(chunk.response);
-    expect(chunks).toHaveLength(7);
-    expect(engine.attempts.generate).toBe(3);
+  ] as const)(
+    "%s (fast unary %s): repeats UNAVAILABLE until it succeeds, and gives up after maxAttempts",
+    async (protocol, fastUnary) => {
+      const engine = flakyEngine(createSyntheticEngine({ tokens: 6 }), 2);
+      const url = await serve(engine);
+      const c = client({ baseUrl: url, protocol, fastUnary, retry: fastRetry });
+      expect((await c.version()).version).toBeTruthy();
+      expect(engine.attempts.version).toBe(3);
+      const chunks: string[] = [];
+      for await (const chunk of c.generate(GENERATE)) chunks.push(chunk.response);
+      expect(chunks).toHaveLength(7);
+      expect(engine.attempts.generate).toBe(3);
 
-    const engine2 = flakyEngine(createSyntheticEngine(), 5);
-    const c2 = client({ baseUrl: await serve(engine2), protocol, fastUnary, retry: { ...fastRetry, maxAttempts: 2 } });
-    expect((await failure(c2.version())).code).toBe(Code.Unavailable);
-    expect(engine2.attempts.version).toBe(2);
-    const off = client({ baseUrl: await serve(flakyEngine(createSyntheticEngine(), 1)), protocol, retry: false });
-    expect((await failure(off.version())).code).toBe(Code.Unavailable);
-  });
+      const engine2 = flakyEngine(createSyntheticEngine(), 5);
+      const c2 = client({
+        baseUrl: await serve(engine2),
+        protocol,
+        fastUnary,
+        retry: { ...fastRetry, maxAttempts: 2 },
+      });
+      expect((await failure(c2.version())).code).toBe(Code.Unavailable);
+      expect(engine2.attempts.version).toBe(2);
+      const off = client({ baseUrl: await serve(flakyEngine(createSyntheticEngine(), 1)), protocol, retry: false });
+      expect((await failure(off.version())).code).toBe(Code.Unavailable);
+    },
+  );
 
   it("retries DEADLINE_EXCEEDED of a per-attempt timeout while the call's deadline leaves time", async () => {
     const base = createSyntheticEngine();
     let calls = 0;
-    const engine: Engine = { ...base, version: (ctx) => (++calls === 1 ? waitForAbort(ctx.signal) : base.version(ctx)) };
+    const engine: Engine = {
+      ...base,
+      version: (ctx) => (++calls === 1 ? waitForAbort(ctx.signal) : base.version(ctx)),
+    };
     const c = client({ baseUrl: await serve(engine), retry: { ...fastRetry, perAttemptTimeoutMs: 200 } });
     expect((await c.version({ timeoutMs: 10_000 })).version).toBeTruthy();
     expect(calls).toBe(2);

@@ -1,11 +1,11 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
-import * as tls from "node:tls";
 import type { Duplex } from "node:stream";
+import * as tls from "node:tls";
 import {
-  type CallOptions as ConnectCallOptions,
   type Client,
+  type CallOptions as ConnectCallOptions,
   Code as ConnectCode,
   ConnectError,
   createClient,
@@ -29,9 +29,9 @@ import {
   ModelwireError,
 } from "@modelwire/core";
 import { fromConnectError } from "./errors.js";
-import { backoffMs, isRetryable, resolveRetryPolicy, type RetryOptions, type RetryPolicy, sleep } from "./retry.js";
-import { type CallTiming, createTimingInterceptor } from "./timing.js";
 import { createFastUnaryCaller, type FastUnaryCaller } from "./fast-client.js";
+import { backoffMs, isRetryable, type RetryOptions, type RetryPolicy, resolveRetryPolicy, sleep } from "./retry.js";
+import { type CallTiming, createTimingInterceptor } from "./timing.js";
 
 /** The wire protocol a {@link createConnectClient} client speaks. */
 export type ConnectProtocol = "grpc" | "connect" | "grpc-web";
@@ -82,7 +82,11 @@ export interface ConnectClientOptions {
   fastUnary?: boolean;
 }
 
-const transportNames: Record<ConnectProtocol, string> = { grpc: "connect-grpc", connect: "connect", "grpc-web": "grpc-web" };
+const transportNames: Record<ConnectProtocol, string> = {
+  grpc: "connect-grpc",
+  connect: "connect",
+  "grpc-web": "grpc-web",
+};
 
 /**
  * Creates an {@link InferenceClient} over connect-node: gRPC, the Connect protocol or gRPC-Web, on HTTP/2 (one
@@ -94,7 +98,8 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
   const protocol = options.protocol ?? "grpc";
   const httpVersion = options.httpVersion ?? "2";
   const transportName = transportNames[protocol];
-  if (!transportName) throw new ModelwireError(`unknown protocol "${protocol}"`, Code.InvalidArgument, { field: "protocol" });
+  if (!transportName)
+    throw new ModelwireError(`unknown protocol "${protocol}"`, Code.InvalidArgument, { field: "protocol" });
   if (protocol === "grpc" && httpVersion !== "2") {
     throw new ModelwireError("gRPC needs HTTP/2", Code.InvalidArgument, { field: "httpVersion" });
   }
@@ -159,7 +164,13 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
           const host = authority.hostname.replace(/^\[|\]$/g, "");
           if (secure) {
             return trackSocket(
-              tls.connect({ host, port, ALPNProtocols: ["h2"], servername: net.isIP(host) ? undefined : host, ...options.tls }),
+              tls.connect({
+                host,
+                port,
+                ALPNProtocols: ["h2"],
+                servername: net.isIP(host) ? undefined : host,
+                ...options.tls,
+              }),
             );
           }
           const s = net.connect({ host, port, noDelay: true });
@@ -170,7 +181,11 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     guardSessionErrors(sessionManager);
     const t = { ...common, httpVersion: "2" as const, sessionManager };
     transport =
-      protocol === "grpc" ? createGrpcTransport(t) : protocol === "connect" ? createConnectTransport(t) : createGrpcWebTransport(t);
+      protocol === "grpc"
+        ? createGrpcTransport(t)
+        : protocol === "connect"
+          ? createConnectTransport(t)
+          : createGrpcWebTransport(t);
   } else {
     agent = secure ? new https.Agent({ keepAlive: true, ...options.tls }) : new http.Agent({ keepAlive: true });
     const origCreate = agent.createConnection.bind(agent) as (...a: unknown[]) => net.Socket;
@@ -185,7 +200,11 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
 
   const client: Client<typeof InferenceService> = createClient(InferenceService, transport);
   const fast: FastUnaryCaller | undefined =
-    sessionManager && protocol === "grpc" && !options.json && options.fastUnary !== false && !options.interceptors?.length
+    sessionManager &&
+    protocol === "grpc" &&
+    !options.json &&
+    options.fastUnary !== false &&
+    !options.interceptors?.length
       ? createFastUnaryCaller({
           sessionManager,
           readMaxBytes: common.readMaxBytes,
@@ -196,21 +215,31 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
       : undefined;
   const m = InferenceService.method;
   const pathOf = (name: string) => `/${InferenceService.typeName}/${name}`;
-  const fastHeaders = (o: ConnectCallOptions) => ({ signal: o.signal, timeoutMs: o.timeoutMs, headers: o.headers as Record<string, string> | undefined });
+  const fastHeaders = (o: ConnectCallOptions) => ({
+    signal: o.signal,
+    timeoutMs: o.timeoutMs,
+    headers: o.headers as Record<string, string> | undefined,
+  });
   let active = 0;
   let closed = false;
 
   /** Per-attempt Connect call options from our CallOptions; throws DEADLINE_EXCEEDED when no time is left. */
-  function attemptOptions(options: CallOptions | undefined, deadline: number | undefined, unary: boolean): ConnectCallOptions {
+  function attemptOptions(
+    options: CallOptions | undefined,
+    deadline: number | undefined,
+    unary: boolean,
+  ): ConnectCallOptions {
     if (closed) throw new ModelwireError("client is closed", Code.Unavailable);
     if (options?.signal?.aborted) throw abortReason(options.signal);
     let timeoutMs: number | undefined;
     if (deadline !== undefined) {
       timeoutMs = deadline - Date.now();
-      if (timeoutMs <= 0) throw new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { deadline: String(deadline) });
+      if (timeoutMs <= 0)
+        throw new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { deadline: String(deadline) });
     }
     if (unary && policy.perAttemptTimeoutMs !== undefined) {
-      timeoutMs = timeoutMs === undefined ? policy.perAttemptTimeoutMs : Math.min(timeoutMs, policy.perAttemptTimeoutMs);
+      timeoutMs =
+        timeoutMs === undefined ? policy.perAttemptTimeoutMs : Math.min(timeoutMs, policy.perAttemptTimeoutMs);
     }
     return { signal: options?.signal, timeoutMs, headers: options?.metadata };
   }
@@ -237,7 +266,10 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     }
   }
 
-  async function* stream<T>(options: CallOptions | undefined, open: (o: ConnectCallOptions) => AsyncIterable<T>): AsyncGenerator<T> {
+  async function* stream<T>(
+    options: CallOptions | undefined,
+    open: (o: ConnectCallOptions) => AsyncIterable<T>,
+  ): AsyncGenerator<T> {
     const deadline = effectiveDeadline(options);
     for (let attempt = 1; ; attempt++) {
       const o = attemptOptions(options, deadline, false);
@@ -265,11 +297,15 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     chat: (request, options) => stream(options, (o) => client.chat(request, o)),
     embed: (request, options) =>
       unary(options, (o) =>
-        fast ? fast(pathOf("Embed"), "Embed", m.embed.input, m.embed.output, request, fastHeaders(o)) : client.embed(request, o),
+        fast
+          ? fast(pathOf("Embed"), "Embed", m.embed.input, m.embed.output, request, fastHeaders(o))
+          : client.embed(request, o),
       ),
     list: (options) =>
       unary(options, (o) =>
-        fast ? fast(pathOf("ListModels"), "ListModels", m.listModels.input, m.listModels.output, {}, fastHeaders(o)) : client.listModels({}, o),
+        fast
+          ? fast(pathOf("ListModels"), "ListModels", m.listModels.input, m.listModels.output, {}, fastHeaders(o))
+          : client.listModels({}, o),
       ),
     running: (options) =>
       unary(options, (o) =>
@@ -279,11 +315,15 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
       ),
     show: (request, options) =>
       unary(options, (o) =>
-        fast ? fast(pathOf("ShowModel"), "ShowModel", m.showModel.input, m.showModel.output, request, fastHeaders(o)) : client.showModel(request, o),
+        fast
+          ? fast(pathOf("ShowModel"), "ShowModel", m.showModel.input, m.showModel.output, request, fastHeaders(o))
+          : client.showModel(request, o),
       ),
     version: (options) =>
       unary(options, (o) =>
-        fast ? fast(pathOf("Version"), "Version", m.version.input, m.version.output, {}, fastHeaders(o)) : client.version({}, o),
+        fast
+          ? fast(pathOf("Version"), "Version", m.version.input, m.version.output, {}, fastHeaders(o))
+          : client.version({}, o),
       ),
     stats(): ClientStats {
       let bytesIn = conn.bytesIn;

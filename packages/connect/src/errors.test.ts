@@ -30,7 +30,13 @@ describe("error mapping", () => {
 
 describe("retry policy", () => {
   it("backs off exponentially with bounded jitter and a cap", () => {
-    const fixed = resolveRetryPolicy({ initialBackoffMs: 100, multiplier: 2, maxBackoffMs: 1_000, jitter: 0, random: () => 0.9 });
+    const fixed = resolveRetryPolicy({
+      initialBackoffMs: 100,
+      multiplier: 2,
+      maxBackoffMs: 1_000,
+      jitter: 0,
+      random: () => 0.9,
+    });
     expect([1, 2, 3, 4, 5].map((a) => backoffMs(fixed, a))).toEqual([100, 200, 400, 800, 1_000]);
     const low = resolveRetryPolicy({ initialBackoffMs: 100, jitter: 0.5, random: () => 0 });
     const high = resolveRetryPolicy({ initialBackoffMs: 100, jitter: 0.5, random: () => 0.999999 });

@@ -1,4 +1,4 @@
-import { Code as ConnectCode, ConnectError } from "@connectrpc/connect";
+import { type Code as ConnectCode, ConnectError } from "@connectrpc/connect";
 import { Code, isCode, ModelwireError } from "@modelwire/core";
 
 /**
@@ -37,7 +37,8 @@ export function fromConnectError(reason: unknown): ModelwireError {
         }
       }
     });
-    const code = isCode(reason.code as number) && (reason.code as number) !== 0 ? (reason.code as number as Code) : Code.Unknown;
+    const code =
+      isCode(reason.code as number) && (reason.code as number) !== 0 ? (reason.code as number as Code) : Code.Unknown;
     return new ModelwireError(reason.rawMessage, code, metadata, reason);
   }
   return ModelwireError.from(reason);

@@ -1,5 +1,12 @@
 import * as http2 from "node:http2";
-import { create, type DescMessage, fromBinary, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { abortReason, Code, ModelwireError } from "@modelwire/core";
 import { fromConnectError } from "./errors.js";
@@ -54,14 +61,24 @@ export function createFastUnaryCaller(options: FastUnaryCallerOptions): FastUnar
     c: FastUnaryCall,
   ): Promise<MessageShape<O>> {
     const start = onTiming ? performance.now() : 0;
-    const message = (request as { $typeName?: string }).$typeName === input.typeName ? (request as MessageShape<I>) : create(input, request);
+    const message =
+      (request as { $typeName?: string }).$typeName === input.typeName
+        ? (request as MessageShape<I>)
+        : create(input, request);
     const bytes = toBinary(input, message);
     if (bytes.length > writeMaxBytes) {
       return Promise.reject(
-        new ModelwireError(`message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`, Code.ResourceExhausted),
+        new ModelwireError(
+          `message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`,
+          Code.ResourceExhausted,
+        ),
       );
     }
-    const headers: http2.OutgoingHttpHeaders = { "content-type": "application/grpc+proto", te: "trailers", ...c.headers };
+    const headers: http2.OutgoingHttpHeaders = {
+      "content-type": "application/grpc+proto",
+      te: "trailers",
+      ...c.headers,
+    };
     if (authorization !== undefined) headers.authorization = authorization;
     if (c.timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(c.timeoutMs);
 
@@ -74,7 +91,10 @@ export function createFastUnaryCaller(options: FastUnaryCallerOptions): FastUnar
         settled = true;
         if (timer !== undefined) clearTimeout(timer);
         c.signal?.removeEventListener("abort", onAbort);
-        if (error && stream && !stream.closed) stream.close(error.code === Code.Canceled || error.code === Code.DeadlineExceeded ? NGHTTP2_CANCEL : NGHTTP2_NO_ERROR);
+        if (error && stream && !stream.closed)
+          stream.close(
+            error.code === Code.Canceled || error.code === Code.DeadlineExceeded ? NGHTTP2_CANCEL : NGHTTP2_NO_ERROR,
+          );
         onTiming?.({
           method: name,
           stream: false,
@@ -93,7 +113,10 @@ export function createFastUnaryCaller(options: FastUnaryCallerOptions): FastUnar
         c.signal.addEventListener("abort", onAbort, { once: true });
       }
       if (c.timeoutMs !== undefined) {
-        timer = setTimeout(() => settle(new ModelwireError("the operation timed out", Code.DeadlineExceeded)), c.timeoutMs);
+        timer = setTimeout(
+          () => settle(new ModelwireError("the operation timed out", Code.DeadlineExceeded)),
+          c.timeoutMs,
+        );
       }
 
       sm.request("POST", path, headers, {}).then(
@@ -116,7 +139,12 @@ export function createFastUnaryCaller(options: FastUnaryCallerOptions): FastUnar
             sm.notifyResponseByteRead(s);
             size += chunk.length;
             if (size > readMaxBytes + 5) {
-              settle(new ModelwireError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+              settle(
+                new ModelwireError(
+                  `message size is larger than configured readMaxBytes ${readMaxBytes}`,
+                  Code.ResourceExhausted,
+                ),
+              );
               return;
             }
             chunks.push(chunk);
@@ -133,7 +161,9 @@ export function createFastUnaryCaller(options: FastUnaryCallerOptions): FastUnar
               try {
                 settle(undefined, fromBinary(output, r.message!));
               } catch (e) {
-                settle(new ModelwireError(`failed to decode ${output.typeName}: ${(e as Error).message}`, Code.Internal));
+                settle(
+                  new ModelwireError(`failed to decode ${output.typeName}: ${(e as Error).message}`, Code.Internal),
+                );
               }
             }
           });
@@ -156,15 +186,22 @@ function evaluate(
 ): { error?: ModelwireError; message?: Uint8Array } {
   if (status === undefined) {
     if (rstCode === NGHTTP2_REFUSED_STREAM) return { error: new ModelwireError("stream refused", Code.Unavailable) };
-    if (rstCode === NGHTTP2_CANCEL) return { error: new ModelwireError("stream canceled by the server", Code.Canceled) };
-    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) return { error: new ModelwireError("ENHANCE_YOUR_CALM", Code.ResourceExhausted) };
+    if (rstCode === NGHTTP2_CANCEL)
+      return { error: new ModelwireError("stream canceled by the server", Code.Canceled) };
+    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM)
+      return { error: new ModelwireError("ENHANCE_YOUR_CALM", Code.ResourceExhausted) };
     return { error: new ModelwireError(`stream closed without a response (rst code ${rstCode})`, Code.Unavailable) };
   }
   if (status !== 200) return { error: new ModelwireError(`HTTP ${status}`, grpcCodeForHttp(status)) };
   const statusHeaders = trailers?.["grpc-status"] !== undefined ? trailers : head;
   const grpcStatus = statusHeaders?.["grpc-status"];
   if (grpcStatus === undefined) {
-    return { error: new ModelwireError(rstCode ? `stream reset (rst code ${rstCode})` : "protocol error: missing grpc-status", rstCode ? Code.Unavailable : Code.Internal) };
+    return {
+      error: new ModelwireError(
+        rstCode ? `stream reset (rst code ${rstCode})` : "protocol error: missing grpc-status",
+        rstCode ? Code.Unavailable : Code.Internal,
+      ),
+    };
   }
   const code = Number(grpcStatus);
   if (code !== 0) {
@@ -186,11 +223,20 @@ function evaluate(
     return { error: new ModelwireError(text, valid ? (code as Code) : Code.Unknown, metadata) };
   }
   const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  if (body.length < 5) return { error: new ModelwireError("protocol error: missing output message for unary method", Code.Internal) };
+  if (body.length < 5)
+    return { error: new ModelwireError("protocol error: missing output message for unary method", Code.Internal) };
   const length = body.readUInt32BE(1);
-  if (length > readMaxBytes) return { error: new ModelwireError(`message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted) };
-  if ((body[0] & 1) === 1) return { error: new ModelwireError("protocol error: compressed response without grpc-encoding", Code.Internal) };
-  if (body.length !== 5 + length) return { error: new ModelwireError("protocol error: malformed response envelope", Code.Internal) };
+  if (length > readMaxBytes)
+    return {
+      error: new ModelwireError(
+        `message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`,
+        Code.ResourceExhausted,
+      ),
+    };
+  if ((body[0] & 1) === 1)
+    return { error: new ModelwireError("protocol error: compressed response without grpc-encoding", Code.Internal) };
+  if (body.length !== 5 + length)
+    return { error: new ModelwireError("protocol error: malformed response envelope", Code.Internal) };
   return { message: body.subarray(5) };
 }
 

@@ -1,5 +1,5 @@
-import type * as http2 from "node:http2";
 import { timingSafeEqual } from "node:crypto";
+import type * as http2 from "node:http2";
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, InferenceService, ModelwireError, type ServerObserver } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
@@ -57,7 +57,12 @@ export function createFastUnaryHandler(
   for (const m of InferenceService.methods) {
     const r = runners[m.localName];
     if (m.methodKind !== "unary" || !r) continue;
-    routes.set(`/${InferenceService.typeName}/${m.name}`, { method: r.method, input: m.input, output: m.output, run: r.run });
+    routes.set(`/${InferenceService.typeName}/${m.name}`, {
+      method: r.method,
+      input: m.input,
+      output: m.output,
+      run: r.run,
+    });
   }
   const expectedAuth = options.authToken === undefined ? undefined : Buffer.from(`Bearer ${options.authToken}`);
   const { engine, observer, counter, readMaxBytes, writeMaxBytes } = options;
@@ -120,7 +125,9 @@ export function createFastUnaryHandler(
     }
     const timeoutMs = parseGrpcTimeout(h["grpc-timeout"] as string | undefined);
     if (timeoutMs === null) {
-      finish(new ModelwireError(`protocol error: invalid grpc timeout value: ${h["grpc-timeout"]}`, Code.InvalidArgument));
+      finish(
+        new ModelwireError(`protocol error: invalid grpc timeout value: ${h["grpc-timeout"]}`, Code.InvalidArgument),
+      );
       return true;
     }
     if (timeoutMs !== undefined && options.maxTimeoutMs !== undefined && timeoutMs > options.maxTimeoutMs) {
@@ -138,7 +145,12 @@ export function createFastUnaryHandler(
       if (finished) return;
       size += chunk.length;
       if (size > readMaxBytes + 5) {
-        finish(new ModelwireError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+        finish(
+          new ModelwireError(
+            `message size is larger than configured readMaxBytes ${readMaxBytes}`,
+            Code.ResourceExhausted,
+          ),
+        );
         return;
       }
       chunks.push(chunk);
@@ -157,11 +169,14 @@ export function createFastUnaryHandler(
       try {
         request = fromBinary(route.input, env.message);
       } catch (e) {
-        finish(new ModelwireError(`failed to decode ${route.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument));
+        finish(
+          new ModelwireError(`failed to decode ${route.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument),
+        );
         return;
       }
       controller = new AbortController();
-      const ctx: EngineContext = deadline === undefined ? { signal: controller.signal } : { signal: controller.signal, deadline };
+      const ctx: EngineContext =
+        deadline === undefined ? { signal: controller.signal } : { signal: controller.signal, deadline };
       let pending: Promise<unknown>;
       try {
         pending = route.run(engine, request as never, ctx);
@@ -174,7 +189,12 @@ export function createFastUnaryHandler(
           if (finished) return;
           const bytes = toBinary(route.output, result as MessageShape<DescMessage>);
           if (bytes.length > writeMaxBytes) {
-            finish(new ModelwireError(`message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`, Code.ResourceExhausted));
+            finish(
+              new ModelwireError(
+                `message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`,
+                Code.ResourceExhausted,
+              ),
+            );
             return;
           }
           finish(undefined, envelope(bytes));

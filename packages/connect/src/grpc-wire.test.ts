@@ -59,7 +59,10 @@ describe("unary envelope", () => {
     expect(readUnaryEnvelope(ok.subarray(0, 3), 100)).toMatchObject({ ok: false, code: Code.InvalidArgument });
     expect(readUnaryEnvelope(ok.subarray(0, 6), 100)).toMatchObject({ ok: false, code: Code.InvalidArgument });
     expect(readUnaryEnvelope(Buffer.concat([ok, ok]), 100)).toMatchObject({ ok: false, code: Code.InvalidArgument });
-    expect(readUnaryEnvelope(envelope(new Uint8Array(200)), 100)).toMatchObject({ ok: false, code: Code.ResourceExhausted });
+    expect(readUnaryEnvelope(envelope(new Uint8Array(200)), 100)).toMatchObject({
+      ok: false,
+      code: Code.ResourceExhausted,
+    });
     const compressed = Buffer.from(ok);
     compressed[0] = 1;
     expect(readUnaryEnvelope(compressed, 100)).toMatchObject({ ok: false, code: Code.Internal });

@@ -30,7 +30,10 @@ export function encodeGrpcMessage(message: string): string {
   if (plain) return message;
   let out = "";
   for (const byte of Buffer.from(message, "utf8")) {
-    out += byte < 0x20 || byte > 0x7e || byte === 0x25 ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(byte);
+    out +=
+      byte < 0x20 || byte > 0x7e || byte === 0x25
+        ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}`
+        : String.fromCharCode(byte);
   }
   return out;
 }
@@ -44,19 +47,44 @@ export type UnaryEnvelope = { ok: true; message: Uint8Array } | { ok: false; cod
  * two messages, a message over `maxBytes` — is a coded error, never an exception.
  */
 export function readUnaryEnvelope(body: Buffer, maxBytes: number): UnaryEnvelope {
-  if (body.length === 0) return { ok: false, code: Code.InvalidArgument, message: "protocol error: missing input message for unary method" };
-  if (body.length < 5) return { ok: false, code: Code.InvalidArgument, message: `protocol error: incomplete envelope (${body.length} bytes)` };
+  if (body.length === 0)
+    return { ok: false, code: Code.InvalidArgument, message: "protocol error: missing input message for unary method" };
+  if (body.length < 5)
+    return {
+      ok: false,
+      code: Code.InvalidArgument,
+      message: `protocol error: incomplete envelope (${body.length} bytes)`,
+    };
   const flags = body[0];
   const length = body.readUInt32BE(1);
   if (length > maxBytes) {
-    return { ok: false, code: Code.ResourceExhausted, message: `message size ${length} is larger than configured readMaxBytes ${maxBytes}` };
+    return {
+      ok: false,
+      code: Code.ResourceExhausted,
+      message: `message size ${length} is larger than configured readMaxBytes ${maxBytes}`,
+    };
   }
   if (body.length < 5 + length) {
-    return { ok: false, code: Code.InvalidArgument, message: `protocol error: promised ${length} bytes in enveloped message, got ${body.length - 5} bytes` };
+    return {
+      ok: false,
+      code: Code.InvalidArgument,
+      message: `protocol error: promised ${length} bytes in enveloped message, got ${body.length - 5} bytes`,
+    };
   }
-  if (body.length > 5 + length) return { ok: false, code: Code.InvalidArgument, message: "protocol error: received extra input message for unary method" };
-  if ((flags & 1) === 1) return { ok: false, code: Code.Internal, message: "protocol error: received compressed message without grpc-encoding" };
-  if (flags !== 0) return { ok: false, code: Code.InvalidArgument, message: `protocol error: unexpected envelope flags ${flags}` };
+  if (body.length > 5 + length)
+    return {
+      ok: false,
+      code: Code.InvalidArgument,
+      message: "protocol error: received extra input message for unary method",
+    };
+  if ((flags & 1) === 1)
+    return {
+      ok: false,
+      code: Code.Internal,
+      message: "protocol error: received compressed message without grpc-encoding",
+    };
+  if (flags !== 0)
+    return { ok: false, code: Code.InvalidArgument, message: `protocol error: unexpected envelope flags ${flags}` };
   return { ok: true, message: body.subarray(5, 5 + length) };
 }
 

@@ -1,6 +1,6 @@
 import { once } from "node:events";
-import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
 import {
   abortReason,
   type CallOptions,

@@ -4,28 +4,29 @@
  *
  * @packageDocumentation
  */
-export { createConnectServer, type ConnectServerOptions } from "./server.js";
+
 export {
-  createConnectClient,
   type ConnectClientOptions,
   type ConnectProtocol,
+  createConnectClient,
   type KeepaliveOptions,
 } from "./client.js";
-export { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
-export { toConnectError, fromConnectError } from "./errors.js";
-export { createTimingInterceptor, type CallTiming } from "./timing.js";
+export { fromConnectError, toConnectError } from "./errors.js";
 export {
-  resolveRetryPolicy,
+  createGrpcJsClient,
+  createGrpcJsServer,
+  type GrpcJsClientOptions,
+  type GrpcJsServerOptions,
+} from "./grpcjs.js";
+export { INFERENCE_SERVICE_NAME, loadInferenceServiceDefinition, protoDir } from "./proto.js";
+export {
   backoffMs,
   isRetryable,
   type RetryOptions,
   type RetryPolicy,
+  resolveRetryPolicy,
 } from "./retry.js";
+export { type ConnectServerOptions, createConnectServer } from "./server.js";
+export { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 export { createPrefaceSniffer, type PrefaceRoutes } from "./sniff.js";
-export {
-  createGrpcJsServer,
-  createGrpcJsClient,
-  type GrpcJsServerOptions,
-  type GrpcJsClientOptions,
-} from "./grpcjs.js";
-export { protoDir, loadInferenceServiceDefinition, INFERENCE_SERVICE_NAME } from "./proto.js";
+export { type CallTiming, createTimingInterceptor } from "./timing.js";

@@ -36,7 +36,8 @@ export function resolveRetryPolicy(options: RetryOptions | false | undefined): R
     random: Math.random,
     ...Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined)),
   };
-  if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) throw new RangeError("retry.maxAttempts must be an integer >= 1");
+  if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1)
+    throw new RangeError("retry.maxAttempts must be an integer >= 1");
   if (!(p.jitter >= 0 && p.jitter <= 1)) throw new RangeError("retry.jitter must be in [0, 1]");
   return p;
 }

@@ -8,7 +8,13 @@ import {
   type ProtocolServer,
   type ServerObserver,
 } from "@modelwire/core";
-import { createAdmission, createStreamVerifier, createSyntheticEngine, guardEngine, type Engine } from "@modelwire/engine";
+import {
+  createAdmission,
+  createStreamVerifier,
+  createSyntheticEngine,
+  type Engine,
+  guardEngine,
+} from "@modelwire/engine";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConnectClientOptions, createConnectClient } from "./client.js";
 import { envelope } from "./grpc-wire.js";
@@ -64,37 +70,40 @@ describe("one server, three protocols", () => {
     ["connect", "1.1", true],
     ["grpc-web", "1.1", true],
   ];
-  it.each(combos)("%s over HTTP/%s (fast unary %s): unary calls and Generate/Chat verified token by token", async (protocol, httpVersion, fastUnary) => {
-    const engine = createSyntheticEngine({ tokens: 24 });
-    const { url } = await start({ engine });
-    const c = client({ baseUrl: url, protocol, httpVersion, fastUnary });
-    expect((await c.version()).version).toBe(engine.config.version);
-    expect((await c.list()).models.map((m) => m.name)).toContain("synthetic:latest");
-    expect((await c.show({ model: "synthetic" })).capabilities).toEqual(["completion"]);
-    const emb = await c.embed({ model: "synthetic-embed", input: ["a", "b"] });
-    expect(emb.embeddings).toHaveLength(2);
+  it.each(combos)(
+    "%s over HTTP/%s (fast unary %s): unary calls and Generate/Chat verified token by token",
+    async (protocol, httpVersion, fastUnary) => {
+      const engine = createSyntheticEngine({ tokens: 24 });
+      const { url } = await start({ engine });
+      const c = client({ baseUrl: url, protocol, httpVersion, fastUnary });
+      expect((await c.version()).version).toBe(engine.config.version);
+      expect((await c.list()).models.map((m) => m.name)).toContain("synthetic:latest");
+      expect((await c.show({ model: "synthetic" })).capabilities).toEqual(["completion"]);
+      const emb = await c.embed({ model: "synthetic-embed", input: ["a", "b"] });
+      expect(emb.embeddings).toHaveLength(2);
 
-    const verifier = createStreamVerifier(engine.expectedGenerate(create(GenerateRequestSchema, GENERATE)));
-    let final = 0;
-    for await (const chunk of c.generate(GENERATE)) {
-      if (chunk.done) {
-        final++;
-        expect(chunk.doneReason).toBe("stop");
-        expect(chunk.metrics?.evalCount).toBe(24);
-      } else verifier.push(chunk.response);
-    }
-    expect(final).toBe(1);
-    expect(verifier.report()).toMatchObject({ ok: true, received: 24 });
+      const verifier = createStreamVerifier(engine.expectedGenerate(create(GenerateRequestSchema, GENERATE)));
+      let final = 0;
+      for await (const chunk of c.generate(GENERATE)) {
+        if (chunk.done) {
+          final++;
+          expect(chunk.doneReason).toBe("stop");
+          expect(chunk.metrics?.evalCount).toBe(24);
+        } else verifier.push(chunk.response);
+      }
+      expect(final).toBe(1);
+      expect(verifier.report()).toMatchObject({ ok: true, received: 24 });
 
-    const chatReq = { model: "synthetic", messages: [{ role: "user", content: "hello" }] };
-    const chatVerifier = createStreamVerifier(engine.expectedChat(create(ChatRequestSchema, chatReq)));
-    for await (const chunk of c.chat(chatReq)) if (!chunk.done) chatVerifier.push(chunk.message?.content ?? "");
-    expect(chatVerifier.report().ok).toBe(true);
+      const chatReq = { model: "synthetic", messages: [{ role: "user", content: "hello" }] };
+      const chatVerifier = createStreamVerifier(engine.expectedChat(create(ChatRequestSchema, chatReq)));
+      for await (const chunk of c.chat(chatReq)) if (!chunk.done) chatVerifier.push(chunk.message?.content ?? "");
+      expect(chatVerifier.report().ok).toBe(true);
 
-    expect(await codeOf(c.show({ model: "nope:x" }))).toBe(Code.NotFound);
-    expect(await codeOf(drain(c.generate({ model: "nope:x", prompt: "x" })))).toBe(Code.NotFound);
-    expect(await codeOf(drain(c.generate({ model: "synthetic-embed", prompt: "x" })))).toBe(Code.InvalidArgument);
-  });
+      expect(await codeOf(c.show({ model: "nope:x" }))).toBe(Code.NotFound);
+      expect(await codeOf(drain(c.generate({ model: "nope:x", prompt: "x" })))).toBe(Code.NotFound);
+      expect(await codeOf(drain(c.generate({ model: "synthetic-embed", prompt: "x" })))).toBe(Code.InvalidArgument);
+    },
+  );
 
   it("serves TLS with HTTP/2 (gRPC) and HTTP/1.1 (Connect) negotiated by ALPN", async () => {
     const pair = selfSignedCert();
@@ -106,20 +115,26 @@ describe("one server, three protocols", () => {
     const h1 = client({ baseUrl: url, tls, protocol: "connect", httpVersion: "1.1" });
     expect((await h1.version()).version).toBe(engine.config.version);
     const tokens: string[] = [];
-    for await (const c of client({ baseUrl: url, tls, protocol: "grpc", fastUnary: false }).generate(GENERATE)) tokens.push(c.response);
+    for await (const c of client({ baseUrl: url, tls, protocol: "grpc", fastUnary: false }).generate(GENERATE))
+      tokens.push(c.response);
     expect(tokens.length).toBe(engine.config.tokens + 1);
   });
 });
 
 describe("deadlines and cancel reach the engine", () => {
-  it.each([true, false])("a grpc-timeout on a unary call answers DEADLINE_EXCEEDED and fires the engine's signal (fast unary %s)", async (fastUnary) => {
-    const log: AbortLog = { reasons: [] };
-    const { url } = await start({ engine: hangingUnaryEngine(createSyntheticEngine(), log), fastUnary });
-    const res = await rawH2Request(url, "/modelwire.v1.InferenceService/Version", envelope(new Uint8Array(0)), { "grpc-timeout": "150m" });
-    expect(res.grpcStatus).toBe(Code.DeadlineExceeded);
-    await until(() => log.reasons.length === 1);
-    expect((log.reasons[0] as ModelwireError).code).toBe(Code.DeadlineExceeded);
-  });
+  it.each([true, false])(
+    "a grpc-timeout on a unary call answers DEADLINE_EXCEEDED and fires the engine's signal (fast unary %s)",
+    async (fastUnary) => {
+      const log: AbortLog = { reasons: [] };
+      const { url } = await start({ engine: hangingUnaryEngine(createSyntheticEngine(), log), fastUnary });
+      const res = await rawH2Request(url, "/modelwire.v1.InferenceService/Version", envelope(new Uint8Array(0)), {
+        "grpc-timeout": "150m",
+      });
+      expect(res.grpcStatus).toBe(Code.DeadlineExceeded);
+      await until(() => log.reasons.length === 1);
+      expect((log.reasons[0] as ModelwireError).code).toBe(Code.DeadlineExceeded);
+    },
+  );
 
   it("a deadline on a stream ends it with DEADLINE_EXCEEDED and stops the engine", async () => {
     const engine = createSyntheticEngine({ tokens: 200, interTokenMs: 50 });
@@ -148,25 +163,28 @@ describe("deadlines and cancel reach the engine", () => {
     expect(engine.stats().cancelled).toBe(1);
   });
 
-  it.each(["grpc", "connect"] as const)("a client cancel (%s) stops the engine's stream and unary call", async (protocol) => {
-    const log: AbortLog = { reasons: [] };
-    const engine = createSyntheticEngine({ tokens: 200, interTokenMs: 50 });
-    const { url } = await start({ engine: hangingUnaryEngine(engine, log) });
-    const c = client({ baseUrl: url, protocol });
-    const ac = new AbortController();
-    const code = await codeOf(async () => {
-      for await (const chunk of c.generate(GENERATE, { signal: ac.signal })) if (!chunk.done) ac.abort();
-    });
-    expect(code).toBe(Code.Canceled);
-    await until(() => engine.stats().inFlight === 0);
-    expect(engine.stats().cancelled).toBe(1);
+  it.each(["grpc", "connect"] as const)(
+    "a client cancel (%s) stops the engine's stream and unary call",
+    async (protocol) => {
+      const log: AbortLog = { reasons: [] };
+      const engine = createSyntheticEngine({ tokens: 200, interTokenMs: 50 });
+      const { url } = await start({ engine: hangingUnaryEngine(engine, log) });
+      const c = client({ baseUrl: url, protocol });
+      const ac = new AbortController();
+      const code = await codeOf(async () => {
+        for await (const chunk of c.generate(GENERATE, { signal: ac.signal })) if (!chunk.done) ac.abort();
+      });
+      expect(code).toBe(Code.Canceled);
+      await until(() => engine.stats().inFlight === 0);
+      expect(engine.stats().cancelled).toBe(1);
 
-    const ac2 = new AbortController();
-    setTimeout(() => ac2.abort(), 100);
-    expect(await codeOf(c.version({ signal: ac2.signal }))).toBe(Code.Canceled);
-    await until(() => log.reasons.length === 1);
-    expect((log.reasons[0] as ModelwireError).code).toBe(Code.Canceled);
-  });
+      const ac2 = new AbortController();
+      setTimeout(() => ac2.abort(), 100);
+      expect(await codeOf(c.version({ signal: ac2.signal }))).toBe(Code.Canceled);
+      await until(() => log.reasons.length === 1);
+      expect((log.reasons[0] as ModelwireError).code).toBe(Code.Canceled);
+    },
+  );
 });
 
 describe("limits and bad input", () => {
@@ -174,12 +192,17 @@ describe("limits and bad input", () => {
     const { url } = await start({ engine: createSyntheticEngine(), readMaxBytes: 1024, fastUnary });
     const c = client({ baseUrl: url });
     expect(await codeOf(c.show({ model: "x".repeat(5_000) }))).toBe(Code.ResourceExhausted);
-    expect(await codeOf(drain(c.generate({ model: "synthetic", prompt: "y".repeat(5_000) })))).toBe(Code.ResourceExhausted);
+    expect(await codeOf(drain(c.generate({ model: "synthetic", prompt: "y".repeat(5_000) })))).toBe(
+      Code.ResourceExhausted,
+    );
     expect((await c.version()).version).toBeTruthy();
   });
 
   it("the admission limit answers RESOURCE_EXHAUSTED", async () => {
-    const engine = guardEngine(createSyntheticEngine({ tokens: 20, interTokenMs: 50 }), createAdmission({ maxInFlight: 1 }));
+    const engine = guardEngine(
+      createSyntheticEngine({ tokens: 20, interTokenMs: 50 }),
+      createAdmission({ maxInFlight: 1 }),
+    );
     const { url } = await start({ engine });
     const c = client({ baseUrl: url });
     const first = c.generate(GENERATE)[Symbol.asyncIterator]();
@@ -188,21 +211,26 @@ describe("limits and bad input", () => {
     await first.return?.();
   });
 
-  it.each(["Version", "Generate"])("a malformed envelope to %s gets a coded error and the server stays up", async (method) => {
-    const engine = createSyntheticEngine();
-    const { url } = await start({ engine });
-    const promisesMore = Buffer.from([0, 0, 0, 0, 9, 1]);
-    const r1 = await rawH2Request(url, `/modelwire.v1.InferenceService/${method}`, promisesMore);
-    expect(r1.grpcStatus).toBe(Code.InvalidArgument);
-    const garbage = Buffer.from([0, 0, 0, 0, 3, 0xff, 0xff, 0xff]);
-    const r2 = await rawH2Request(url, `/modelwire.v1.InferenceService/${method}`, garbage);
-    expect(r2.grpcStatus).toBeGreaterThan(0);
-    const r3 = await rawH2Request(url, `/modelwire.v1.InferenceService/${method}`, Buffer.alloc(0), { "grpc-timeout": "soon" });
-    expect(r3.grpcStatus).toBe(Code.InvalidArgument);
-    const r4 = await rawH2Request(url, "/modelwire.v1.InferenceService/Nope", Buffer.alloc(5));
-    expect(r4.status === 404 || r4.grpcStatus === Code.Unimplemented).toBe(true);
-    expect((await client({ baseUrl: url }).version()).version).toBe(engine.config.version);
-  });
+  it.each(["Version", "Generate"])(
+    "a malformed envelope to %s gets a coded error and the server stays up",
+    async (method) => {
+      const engine = createSyntheticEngine();
+      const { url } = await start({ engine });
+      const promisesMore = Buffer.from([0, 0, 0, 0, 9, 1]);
+      const r1 = await rawH2Request(url, `/modelwire.v1.InferenceService/${method}`, promisesMore);
+      expect(r1.grpcStatus).toBe(Code.InvalidArgument);
+      const garbage = Buffer.from([0, 0, 0, 0, 3, 0xff, 0xff, 0xff]);
+      const r2 = await rawH2Request(url, `/modelwire.v1.InferenceService/${method}`, garbage);
+      expect(r2.grpcStatus).toBeGreaterThan(0);
+      const r3 = await rawH2Request(url, `/modelwire.v1.InferenceService/${method}`, Buffer.alloc(0), {
+        "grpc-timeout": "soon",
+      });
+      expect(r3.grpcStatus).toBe(Code.InvalidArgument);
+      const r4 = await rawH2Request(url, "/modelwire.v1.InferenceService/Nope", Buffer.alloc(5));
+      expect(r4.status === 404 || r4.grpcStatus === Code.Unimplemented).toBe(true);
+      expect((await client({ baseUrl: url }).version()).version).toBe(engine.config.version);
+    },
+  );
 
   it("requires the bearer token on every path when one is set", async () => {
     const { url } = await start({ engine: createSyntheticEngine(), authToken: "s3cret" });

@@ -1,8 +1,8 @@
+import { timingSafeEqual } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { timingSafeEqual } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
@@ -16,9 +16,9 @@ import {
   type ServerStats,
 } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
+import { createFastUnaryHandler } from "./fast-unary.js";
 import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 import { createPrefaceSniffer } from "./sniff.js";
-import { createFastUnaryHandler } from "./fast-unary.js";
 
 /** Options of {@link createConnectServer}. */
 export interface ConnectServerOptions {
@@ -76,7 +76,10 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
 
   const handler = connectNodeAdapter({
     routes: (router) =>
-      router.service(InferenceService, createInferenceServiceImpl(options.engine, options.observer ?? noopObserver, counter)),
+      router.service(
+        InferenceService,
+        createInferenceServiceImpl(options.engine, options.observer ?? noopObserver, counter),
+      ),
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX,
     writeMaxBytes: options.writeMaxBytes ?? DEFAULT_WRITE_MAX,
     maxTimeoutMs: options.maxTimeoutMs,
@@ -166,7 +169,8 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     async listen() {
       if (addresses) return addresses;
       await new Promise<void>((resolve, reject) => {
-        const onError = (e: Error) => reject(new ModelwireError(`listen failed: ${e.message}`, Code.Unavailable, {}, e));
+        const onError = (e: Error) =>
+          reject(new ModelwireError(`listen failed: ${e.message}`, Code.Unavailable, {}, e));
         front.once("error", onError);
         front.listen(port, host, () => {
           front.off("error", onError);

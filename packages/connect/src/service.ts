@@ -1,12 +1,12 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import {
+  type CallObserver,
   Code,
   type InferenceService,
   ModelwireError,
-  type ServerObserver,
-  type CallObserver,
   noopObserver,
+  type ServerObserver,
 } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
 import { fromConnectError, toConnectError } from "./errors.js";
@@ -36,7 +36,8 @@ class Call {
     this.obs = observer.callStarted(protocolNames[ctx.protocolName] ?? ctx.protocolName, method);
     const remaining = ctx.timeoutMs();
     const deadline = remaining === undefined ? undefined : Date.now() + remaining;
-    this.engineCtx = deadline === undefined ? { signal: this.controller.signal } : { signal: this.controller.signal, deadline };
+    this.engineCtx =
+      deadline === undefined ? { signal: this.controller.signal } : { signal: this.controller.signal, deadline };
     this.onAbort = () => this.controller.abort(abortToModelwire(ctx.signal.reason));
     if (ctx.signal.aborted) this.onAbort();
     else ctx.signal.addEventListener("abort", this.onAbort, { once: true });

@@ -39,7 +39,15 @@ export function createTimingInterceptor(report: (timing: CallTiming) => void): I
     }
     const headersMs = performance.now() - start;
     if (!res.stream) {
-      report({ method, stream: false, headersMs, firstMessageMs: headersMs, totalMs: headersMs, messages: 1, code: Code.Ok });
+      report({
+        method,
+        stream: false,
+        headersMs,
+        firstMessageMs: headersMs,
+        totalMs: headersMs,
+        messages: 1,
+        code: Code.Ok,
+      });
       return res;
     }
     const inner = res.message;
@@ -58,7 +66,15 @@ export function createTimingInterceptor(report: (timing: CallTiming) => void): I
         code = fromConnectError(e).code;
         throw e;
       } finally {
-        report({ method, stream: true, headersMs, firstMessageMs, totalMs: performance.now() - start, messages, code: code! });
+        report({
+          method,
+          stream: true,
+          headersMs,
+          firstMessageMs,
+          totalMs: performance.now() - start,
+          messages,
+          code: code!,
+        });
       }
     }
     return { ...res, message: timed() };

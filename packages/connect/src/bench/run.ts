@@ -44,7 +44,8 @@ function pinned(core: number, cmd: string, argv: string[]): [string, string[]] {
 }
 
 function nodeArgs(script: string, extra: string[], prof?: string): string[] {
-  const profArgs = prof && cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${prof}.cpuprofile`] : [];
+  const profArgs =
+    prof && cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${prof}.cpuprofile`] : [];
   return [...profArgs, "--import", "tsx", join(here, script), ...extra];
 }
 
@@ -95,7 +96,11 @@ async function runClient(kind: string, url: string, serverKind: string): Promise
   const [cmd, argv] = pinned(
     1,
     process.execPath,
-    nodeArgs("client-proc.ts", [kind, url, String(durationMs), String(concurrency), String(warmupMs)], `client-${kind}-vs-${serverKind}`),
+    nodeArgs(
+      "client-proc.ts",
+      [kind, url, String(durationMs), String(concurrency), String(warmupMs)],
+      `client-${kind}-vs-${serverKind}`,
+    ),
   );
   const out = await collect(cmd, argv, durationMs + warmupMs + 30_000);
   const r = JSON.parse(out.trim().split("\n").pop()!);
@@ -110,8 +115,19 @@ async function runH2load(url: string): Promise<Result> {
   const seconds = Math.max(1, Math.round(durationMs / 1000));
   const warm = Math.max(1, Math.round(warmupMs / 1000));
   const [cmd, argv] = pinned(1, "h2load", [
-    "-c", "1", "-m", String(concurrency), "-D", String(seconds), `--warm-up-time=${warm}`,
-    "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", requestFile,
+    "-c",
+    "1",
+    "-m",
+    String(concurrency),
+    "-D",
+    String(seconds),
+    `--warm-up-time=${warm}`,
+    "-H",
+    "content-type: application/grpc",
+    "-H",
+    "te: trailers",
+    "-d",
+    requestFile,
     `${url}/modelwire.v1.InferenceService/Version`,
   ]);
   const out = await collect(cmd, argv, (seconds + warm) * 1000 + 30_000);
@@ -132,7 +148,8 @@ for (const serverKind of servers) {
   const { url, child } = await startServer(serverKind);
   try {
     if (hasH2load) rows.push({ server: serverKind, client: "h2load", ...(await runH2load(url)) });
-    for (const clientKind of clients) rows.push({ server: serverKind, client: clientKind, ...(await runClient(clientKind, url, serverKind)) });
+    for (const clientKind of clients)
+      rows.push({ server: serverKind, client: clientKind, ...(await runClient(clientKind, url, serverKind)) });
   } finally {
     await stopServer(child);
   }
@@ -147,17 +164,23 @@ const label: Record<string, string> = {
   h2load: "h2load",
 };
 const width = 28;
-console.log(`\nrequests/s (rows: client, columns: server)\n${"".padEnd(width)}${servers.map((s) => label[s].padStart(width)).join("")}`);
+console.log(
+  `\nrequests/s (rows: client, columns: server)\n${"".padEnd(width)}${servers.map((s) => label[s].padStart(width)).join("")}`,
+);
 for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
   console.log(`${label[c].padEnd(width)}${servers.map((s) => fmt(cell(s, c)).padStart(width)).join("")}`);
 }
 const ratio = (a: Result | undefined, b: Result | undefined) => ((a?.rps ?? 0) / (b?.rps ?? Number.NaN)).toFixed(2);
 console.log("\nserver vs grpc-js server, same client:");
 for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
-  console.log(`  ${label[c].padEnd(width)}fast ${ratio(cell("connect", c), cell("grpc-js", c))}  stock ${ratio(cell("connect-stock", c), cell("grpc-js", c))}`);
+  console.log(
+    `  ${label[c].padEnd(width)}fast ${ratio(cell("connect", c), cell("grpc-js", c))}  stock ${ratio(cell("connect-stock", c), cell("grpc-js", c))}`,
+  );
 }
 console.log("client vs grpc-js client, same server:");
 for (const s of servers) {
-  console.log(`  ${label[s].padEnd(width)}fast ${ratio(cell(s, "connect"), cell(s, "grpc-js"))}  stock ${ratio(cell(s, "connect-stock"), cell(s, "grpc-js"))}`);
+  console.log(
+    `  ${label[s].padEnd(width)}fast ${ratio(cell(s, "connect"), cell(s, "grpc-js"))}  stock ${ratio(cell(s, "connect-stock"), cell(s, "grpc-js"))}`,
+  );
 }
 for (const r of rows) if (r.note) console.log(`note: ${r.server} <- ${r.client}: first error ${r.note}`);

@@ -2,10 +2,11 @@
  * Benchmark child: starts one server over the synthetic engine, prints `{"url": ...}` on stdout, and closes on
  * SIGTERM or when stdin ends. Usage: `server-proc.ts <connect|connect-stock|grpc-js>` (`connect-stock`: every call through connect-node, no fast path).
  */
-import { createSyntheticEngine } from "@modelwire/engine";
+
 import type { ProtocolServer } from "@modelwire/core";
-import { createConnectServer } from "../server.js";
+import { createSyntheticEngine } from "@modelwire/engine";
 import { createGrpcJsServer } from "../grpcjs.js";
+import { createConnectServer } from "../server.js";
 
 const kind = process.argv[2];
 const engine = createSyntheticEngine({ tokens: 8 });

@@ -28,7 +28,10 @@ export function hangingUnaryEngine(engine: Engine, log: AbortLog): Engine {
 }
 
 /** Wraps an engine so the first `failures` calls of version and generate fail with UNAVAILABLE. */
-export function flakyEngine(engine: Engine, failures: number): Engine & { attempts: { version: number; generate: number } } {
+export function flakyEngine(
+  engine: Engine,
+  failures: number,
+): Engine & { attempts: { version: number; generate: number } } {
   const attempts = { version: 0, generate: 0 };
   const unavailable = () => new ModelwireError("try again later", Code.Unavailable);
   return {

@@ -1,0 +1,195 @@
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import {
+  Code,
+  GenerateRequestSchema,
+  type InferenceClient,
+  ModelwireError,
+  type ProtocolServer,
+} from "@modelwire/core";
+import { createStreamVerifier, createSyntheticEngine } from "@modelwire/engine";
+import { afterEach, describe, expect, it } from "vitest";
+import { createConnectClient } from "./client.js";
+import { createGrpcJsClient, createGrpcJsServer } from "./grpcjs.js";
+import { loadInferenceServiceDefinition } from "./proto.js";
+import { createConnectServer } from "./server.js";
+
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+async function until(check: () => boolean, timeoutMs = 5_000) {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+async function failure(p: Promise<unknown> | (() => Promise<unknown>)): Promise<ModelwireError> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ModelwireError);
+    return e as ModelwireError;
+  }
+  throw new Error("expected the call to fail");
+}
+const GENERATE = { model: "synthetic", prompt: "interop" };
+
+/** A dynamic stub: grpc-js builds its methods at run time, so it has no static type. */
+type Stub = any;
+function stockClient(url: string): Stub {
+  const Ctor = grpc.makeGenericClientConstructor(loadInferenceServiceDefinition(), "InferenceService");
+  const stub = new Ctor(new URL(url).host, grpc.credentials.createInsecure());
+  cleanup.push(() => stub.close());
+  return stub;
+}
+function unaryCall(stub: Stub, method: string, req: object, options: grpc.CallOptions = {}): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    stub[method](req, new grpc.Metadata(), options, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))),
+  );
+}
+function streamCall(
+  call: grpc.ClientReadableStream<{ response: string; done: boolean }>,
+): Promise<{ chunks: Array<{ response: string; done: boolean }>; error?: grpc.ServiceError }> {
+  return new Promise((resolve) => {
+    const chunks: Array<{ response: string; done: boolean }> = [];
+    call.on("data", (d) => chunks.push(d));
+    call.on("error", (error: grpc.ServiceError) => resolve({ chunks, error }));
+    call.on("end", () => resolve({ chunks }));
+  });
+}
+
+describe("a stock grpc-js client calls our server", () => {
+  it("unary calls, streaming Generate token by token, error codes and messages", async () => {
+    const engine = createSyntheticEngine({ tokens: 12 });
+    const server: ProtocolServer = createConnectServer({ engine });
+    cleanup.push(() => server.close({ graceMs: 100 }));
+    const stub = stockClient((await server.listen())[0].url);
+    expect(await unaryCall(stub, "Version", {})).toEqual({ version: engine.config.version });
+    const list = (await unaryCall(stub, "ListModels", {})) as { models: Array<{ name: string; size: string }> };
+    expect(list.models.map((m) => m.name)).toContain("synthetic:latest");
+    expect(Number(list.models[0].size)).toBeGreaterThan(0); // int64 as a string, as proto-loader was told
+    const { chunks, error } = await streamCall(stub.Generate(GENERATE));
+    expect(error).toBeUndefined();
+    const verifier = createStreamVerifier(engine.expectedGenerate(create(GenerateRequestSchema, GENERATE)));
+    for (const c of chunks) if (!c.done) verifier.push(c.response);
+    expect(verifier.report()).toMatchObject({ ok: true, received: 12 });
+    expect(chunks.at(-1)).toMatchObject({ done: true, doneReason: "stop" });
+
+    const notFound = (await unaryCall(stub, "ShowModel", { model: "nope:x" }).catch((e) => e)) as grpc.ServiceError;
+    expect(notFound.code).toBe(grpc.status.NOT_FOUND);
+    expect(notFound.details).toBe("model 'nope:x' not found");
+    const streamErr = await streamCall(stub.Generate({ model: "synthetic-embed", prompt: "x" }));
+    expect(streamErr.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+
+  it("deadlines and cancel: DEADLINE_EXCEEDED / CANCELLED, and the engine stops", async () => {
+    const engine = createSyntheticEngine({ tokens: 100, interTokenMs: 50 });
+    const server = createConnectServer({ engine });
+    cleanup.push(() => server.close({ graceMs: 100 }));
+    const stub = stockClient((await server.listen())[0].url);
+    const timed = await streamCall(stub.Generate(GENERATE, new grpc.Metadata(), { deadline: Date.now() + 300 }));
+    expect(timed.error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(timed.chunks.length).toBeGreaterThan(0);
+    await until(() => engine.stats().inFlight === 0);
+    expect(engine.stats().cancelled).toBe(1);
+
+    const call = stub.Generate(GENERATE);
+    call.once("data", () => call.cancel());
+    const cancelled = await streamCall(call);
+    expect(cancelled.error?.code).toBe(grpc.status.CANCELLED);
+    await until(() => engine.stats().inFlight === 0);
+    expect(engine.stats().cancelled).toBe(2);
+  });
+});
+
+describe("our client calls a stock grpc-js server", () => {
+  async function stockServer() {
+    const engine = createSyntheticEngine({ tokens: 9 });
+    const seen = { cancelled: 0 };
+    const server = new grpc.Server();
+    server.addService(loadInferenceServiceDefinition(), {
+      Version: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { version: "stock-grpc-js" }),
+      ShowModel: (call: grpc.ServerUnaryCall<{ model: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        cb({ code: grpc.status.NOT_FOUND, details: `model '${call.request.model}' not found` }),
+      // Never answers: only a deadline or a cancel ends it.
+      ListRunning: (call: grpc.ServerUnaryCall<unknown, unknown>) => call.on("cancelled", () => seen.cancelled++),
+      Generate: (call: grpc.ServerWritableStream<{ model: string; prompt: string }, unknown>) => {
+        if (call.request.prompt === "hang") {
+          call.write({ model: "synthetic", response: "first" });
+          call.on("cancelled", () => seen.cancelled++);
+          return;
+        }
+        const tokens = engine.expectedGenerate(create(GenerateRequestSchema, call.request));
+        for (const t of tokens) call.write({ model: "synthetic", response: t });
+        call.write({ model: "synthetic", done: true, doneReason: "stop", metrics: { evalCount: tokens.length } });
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    cleanup.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+    return { url: `http://127.0.0.1:${port}`, engine, seen };
+  }
+
+  it.each([true, false])("unary, streaming, codes, deadline and cancel (fast unary %s)", async (fastUnary) => {
+    const { url, engine, seen } = await stockServer();
+    const c: InferenceClient = createConnectClient({ baseUrl: url, fastUnary, retry: false });
+    cleanup.push(() => c.close());
+    expect((await c.version()).version).toBe("stock-grpc-js");
+    const verifier = createStreamVerifier(engine.expectedGenerate(create(GenerateRequestSchema, GENERATE)));
+    let last: { done: boolean; metrics?: { evalCount: number } } | undefined;
+    for await (const chunk of c.generate(GENERATE)) {
+      if (!chunk.done) verifier.push(chunk.response);
+      last = chunk;
+    }
+    expect(verifier.report()).toMatchObject({ ok: true, received: 9 });
+    expect(last).toMatchObject({ done: true, metrics: { evalCount: 9 } });
+
+    const nf = await failure(c.show({ model: "nope:x" }));
+    expect(nf.code).toBe(Code.NotFound);
+    expect(nf.rawMessage).toBe("model 'nope:x' not found");
+    expect((await failure(c.embed({ model: "synthetic-embed", input: ["a"] }))).code).toBe(Code.Unimplemented);
+
+    expect((await failure(c.running({ timeoutMs: 300 }))).code).toBe(Code.DeadlineExceeded);
+    await until(() => seen.cancelled === 1);
+    const ac = new AbortController();
+    const err = await failure(async () => {
+      for await (const _ of c.generate({ model: "synthetic", prompt: "hang" }, { signal: ac.signal })) ac.abort();
+    });
+    expect(err.code).toBe(Code.Canceled);
+    await until(() => seen.cancelled === 2);
+  });
+});
+
+describe("the grpc-js reference pair", () => {
+  it("serves and calls the service like the Connect pair", async () => {
+    const engine = createSyntheticEngine({ tokens: 7, interTokenMs: 0 });
+    const server = createGrpcJsServer({ engine });
+    cleanup.push(() => server.close({ graceMs: 100 }));
+    const [address] = await server.listen();
+    const c = createGrpcJsClient({ address: address.url });
+    cleanup.push(() => c.close());
+    expect((await c.version()).version).toBe(engine.config.version);
+    const verifier = createStreamVerifier(engine.expectedGenerate(create(GenerateRequestSchema, GENERATE)));
+    for await (const chunk of c.generate(GENERATE)) if (!chunk.done) verifier.push(chunk.response);
+    expect(verifier.report().ok).toBe(true);
+    expect((await failure(c.show({ model: "nope:x" }))).code).toBe(Code.NotFound);
+    // Our Connect client against the grpc-js reference server, and the reference client against our server.
+    const ours = createConnectClient({ baseUrl: address.url, retry: false });
+    cleanup.push(() => ours.close());
+    expect((await ours.embed({ model: "synthetic-embed", input: ["x"] })).embeddings[0].values).toHaveLength(384);
+    const slow = createSyntheticEngine({ tokens: 100, interTokenMs: 50 });
+    const connectServer = createConnectServer({ engine: slow });
+    cleanup.push(() => connectServer.close({ graceMs: 100 }));
+    const ref = createGrpcJsClient({ address: (await connectServer.listen())[0].url });
+    cleanup.push(() => ref.close());
+    const e = await failure(async () => {
+      for await (const _ of ref.generate(GENERATE, { timeoutMs: 300 }));
+    });
+    expect(e.code).toBe(Code.DeadlineExceeded);
+    expect(c.stats().transport).toBe("grpc-js");
+  });
+});
