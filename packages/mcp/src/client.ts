@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from "node:tls";
-import { type DescMessage, type MessageShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type DescMessage, type MessageShape, create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import {
   type CallOptions,
   type CallSignal,
@@ -80,12 +80,16 @@ interface Slot {
 
 const EMPTY = new Uint8Array(0);
 
+/** A signal that never fires, for calls without a signal or deadline (saves an AbortController per call). */
+const NEVER = new AbortController().signal;
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** Races `p` against a signal; the signal's reason (a ModelwireError) wins if it fires first. */
 function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal === NEVER) return p;
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortReason(signal));
@@ -102,9 +106,6 @@ function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
-
-/** A signal that never fires, for calls without a signal or deadline (saves an AbortController per call). */
-const NEVER = new AbortController().signal;
 
 /** One in-flight stream seen from the caller: OPEN sent, frames read, abort wired to CANCEL. */
 class Call {
@@ -371,7 +372,7 @@ class McpClient implements InferenceClient {
       Method.Generate,
       DataType.GENERATE_REQUEST,
       () => {
-        const req = create(GenerateRequestSchema, request);
+        const req = isMessage(request, GenerateRequestSchema) ? request : create(GenerateRequestSchema, request);
         const model = req.model;
         req.model = "";
         const inner = toBinary(GenerateRequestSchema, req);
@@ -388,7 +389,7 @@ class McpClient implements InferenceClient {
       Method.Chat,
       DataType.CHAT_REQUEST,
       () => {
-        const req = create(ChatRequestSchema, request);
+        const req = isMessage(request, ChatRequestSchema) ? request : create(ChatRequestSchema, request);
         const model = req.model;
         req.model = "";
         const inner = toBinary(ChatRequestSchema, req);

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { InferenceRequestSchema } from "@modelwire/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeInferenceRequest } from "./inference-request.js";
+import { decodeInferenceRequest, encodeInferenceRequest } from "./inference-request.js";
 
 describe("encodeInferenceRequest", () => {
   it("decodes to the same message protobuf-es encodes, for random inputs", () => {
@@ -19,6 +19,40 @@ describe("encodeInferenceRequest", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("decodeInferenceRequest", () => {
+  it("reads what protobuf-es writes, for random inputs", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "grapheme", maxLength: 40 }),
+        fc.uint8Array({ maxLength: 400 }),
+        fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ unit: "grapheme", maxLength: 200 }), { maxKeys: 5 }),
+        (mv, input, metadata) => {
+          const bytes = toBinary(InferenceRequestSchema, create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }));
+          const got = decodeInferenceRequest(bytes);
+          expect(got.modelVersion).toBe(mv);
+          expect([...got.inputData]).toEqual([...input]);
+          expect(got.metadata).toEqual(metadata);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("random bytes either decode or throw, never hang or overrun", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        try {
+          const r = decodeInferenceRequest(bytes);
+          expect(r.inputData.length).toBeLessThanOrEqual(bytes.length);
+        } catch (e) {
+          expect(e).toBeInstanceOf(Error);
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 });

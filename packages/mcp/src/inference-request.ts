@@ -77,3 +77,77 @@ export function encodeInferenceRequest(
   }
   return out;
 }
+
+/** A decoded InferenceRequest; `inputData` is a zero-copy view into the frame. */
+export interface InferenceRequestView {
+  modelVersion: string;
+  inputData: Uint8Array;
+  metadata: Record<string, string>;
+}
+
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+
+class Truncated extends Error {}
+
+function readVarint(b: Uint8Array, p: { o: number }): number {
+  let result = 0;
+  let mul = 1;
+  for (let i = 0; i < 10; i++) {
+    if (p.o >= b.length) throw new Truncated("truncated varint");
+    const x = b[p.o++];
+    result += (x & 0x7f) * mul;
+    if (x < 0x80) return result;
+    mul *= 128;
+  }
+  throw new Truncated("varint too long");
+}
+
+function readLen(b: Uint8Array, p: { o: number }): Uint8Array {
+  const n = readVarint(b, p);
+  if (n > b.length - p.o) throw new Truncated("length-delimited field overruns the message");
+  const v = b.subarray(p.o, p.o + n);
+  p.o += n;
+  return v;
+}
+
+function skip(b: Uint8Array, p: { o: number }, wire: number): void {
+  if (wire === 0) readVarint(b, p);
+  else if (wire === 1) p.o += 8;
+  else if (wire === 2) readLen(b, p);
+  else if (wire === 5) p.o += 4;
+  else throw new Truncated(`unsupported wire type ${wire}`);
+  if (p.o > b.length) throw new Truncated("field overruns the message");
+}
+
+/**
+ * Decodes an InferenceRequest without reflection (the server's hot path). Unknown fields are skipped, as Protobuf
+ * requires; throws an `Error` describing the defect for malformed input (the caller maps it to InvalidArgument).
+ */
+export function decodeInferenceRequest(b: Uint8Array): InferenceRequestView {
+  const p = { o: 0 };
+  let modelVersion = "";
+  let inputData: Uint8Array = new Uint8Array(0);
+  const metadata: Record<string, string> = {};
+  while (p.o < b.length) {
+    const tag = readVarint(b, p);
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (field === 1 && wire === 2) modelVersion = utf8Strict.decode(readLen(b, p));
+    else if (field === 2 && wire === 2) inputData = readLen(b, p);
+    else if (field === 3 && wire === 2) {
+      const entry = readLen(b, p);
+      const q = { o: 0 };
+      let k = "";
+      let v = "";
+      while (q.o < entry.length) {
+        const t = readVarint(entry, q);
+        if (t === 0x0a) k = utf8Strict.decode(readLen(entry, q));
+        else if (t === 0x12) v = utf8Strict.decode(readLen(entry, q));
+        else skip(entry, q, t & 7);
+      }
+      metadata[k] = v;
+    } else if (field === 0) throw new Truncated("field number 0");
+    else skip(b, p, wire);
+  }
+  return { modelVersion, inputData, metadata };
+}

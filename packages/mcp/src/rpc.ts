@@ -5,12 +5,11 @@ import {
   DataType,
   EmbedRequestSchema,
   GenerateRequestSchema,
-  type InferenceRequest,
-  InferenceRequestSchema,
   ModelwireError,
   ShowModelRequestSchema,
 } from "@modelwire/core";
 import { Method } from "@modelwire/mcp-codec";
+import { type InferenceRequestView, decodeInferenceRequest } from "./inference-request.js";
 
 /** The method names used in observer calls and errors, by {@link Method}. */
 export const METHOD_NAMES: Readonly<Record<Method, string>> = {
@@ -55,7 +54,7 @@ function utf8(b: Uint8Array): string {
   }
 }
 
-function withModel<T extends { model: string }>(req: T, inf: InferenceRequest): T {
+function withModel<T extends { model: string }>(req: T, inf: InferenceRequestView): T {
   if (!req.model) req.model = inf.modelVersion;
   else if (inf.modelVersion && inf.modelVersion !== req.model) {
     throw invalid(`model_version '${inf.modelVersion}' differs from the request's model '${req.model}'`, "model_version");
@@ -69,7 +68,7 @@ function withModel<T extends { model: string }>(req: T, inf: InferenceRequest): 
  * IMAGE / TENSOR inputs.
  */
 export function decodeRequest(method: Method, dataType: number, body: Uint8Array): DecodedRequest {
-  const inf = parse(() => fromBinary(InferenceRequestSchema, body), "InferenceRequest");
+  const inf = parse(() => decodeInferenceRequest(body), "InferenceRequest");
   if (dataType === DataType.IMAGE || dataType === DataType.TENSOR) {
     throw new ModelwireError(`data type ${DataType[dataType]} is not supported by this server`, Code.Unimplemented, {
       field: "data_type",

@@ -6,9 +6,10 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, type InferenceClient } from "@modelwire/core";
-import { createSyntheticEngine } from "@modelwire/engine";
+import { backgroundContext, createSyntheticEngine, type Engine } from "@modelwire/engine";
 import { createMcpClient, createMcpServer } from "../index.js";
 import { connectEcho, startEchoServer } from "./echo.js";
+import { createStubEngine } from "./stub-engine.js";
 
 const MS = Math.min(Number(process.env.BENCH_MS ?? 3000), 20_000);
 const WARM_MS = 500;
@@ -30,12 +31,34 @@ async function mcpRun(client: InferenceClient, inFlight: number, ms: number): Pr
   return done;
 }
 
+/** The engine alone, in-process, no transport: the ceiling any transport can reach with this engine. */
+async function engineRun(engine: Engine, inFlight: number, ms: number): Promise<number> {
+  const req = create(GenerateRequestSchema, { model: "synthetic:latest", prompt: "hi", options: { numPredict: 1 } });
+  const end = performance.now() + ms;
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      for await (const _ of engine.generate(req, backgroundContext())) {
+        /* drain */
+      }
+      done++;
+      if (done % 32 === 0) await new Promise((r) => setImmediate(r));
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return done;
+}
+
 async function main() {
   const engine = createSyntheticEngine({ tokens: 1 });
   const server = createMcpServer({ engine, tcp: { port: 0 } });
   const [addr] = await server.listen();
   const client = createMcpClient({ url: addr.url });
   await client.version();
+  const stubServer = createMcpServer({ engine: createStubEngine(), tcp: { port: 0 } });
+  const [stubAddr] = await stubServer.listen();
+  const stubClient = createMcpClient({ url: stubAddr.url });
+  await stubClient.version();
 
   // Size the echo message like an MCP one-token generate exchange (request frame + reply frames) per direction.
   const echo = await startEchoServer();
@@ -52,16 +75,23 @@ async function main() {
 
   console.log(`MCP one-token generate vs raw TCP length-prefixed echo (${MS} ms per figure, loopback, one connection)`);
   console.log(`MCP bytes per request: ${reqBytes} in, ${replyBytes} out; echo message: ${echoSize + 4} bytes each way`);
-  console.log("in-flight | echo req/s | mcp req/s | mcp/echo");
-  const results: { inFlight: number; echo: number; mcp: number }[] = [];
+  console.log("mcp = MCP + synthetic engine (the figure the target is about); mcp-stub = MCP + a no-work engine");
+  console.log("(transport cost alone); engine = the synthetic engine in-process, no transport (ceiling for mcp).");
+  console.log("in-flight | echo req/s | mcp req/s | mcp/echo | mcp-stub req/s | stub/echo | engine req/s | mcp/engine");
+  const results: { inFlight: number; echo: number; mcp: number; mcpStub: number; engine: number }[] = [];
   for (const inFlight of LEVELS) {
     await echoClient.run(inFlight, WARM_MS);
     const e = (await echoClient.run(inFlight, MS)) / (MS / 1000);
     await mcpRun(client, inFlight, WARM_MS);
     const m = (await mcpRun(client, inFlight, MS)) / (MS / 1000);
-    results.push({ inFlight, echo: e, mcp: m });
+    await mcpRun(stubClient, inFlight, WARM_MS);
+    const st = (await mcpRun(stubClient, inFlight, MS)) / (MS / 1000);
+    await engineRun(engine, inFlight, WARM_MS);
+    const en = (await engineRun(engine, inFlight, MS)) / (MS / 1000);
+    results.push({ inFlight, echo: e, mcp: m, mcpStub: st, engine: en });
+    const f = (x: number, w: number) => x.toFixed(0).padStart(w);
     console.log(
-      `${String(inFlight).padStart(9)} | ${e.toFixed(0).padStart(10)} | ${m.toFixed(0).padStart(9)} | ${(m / e).toFixed(2)}x`,
+      `${f(inFlight, 9)} | ${f(e, 10)} | ${f(m, 9)} | ${(m / e).toFixed(2).padStart(7)}x | ${f(st, 14)} | ${(st / e).toFixed(2).padStart(8)}x | ${f(en, 12)} | ${(m / en).toFixed(2).padStart(9)}x`,
     );
   }
   console.log(JSON.stringify({ bench: "mcp-vs-echo", ms: MS, results }));
@@ -69,6 +99,8 @@ async function main() {
   await echo.close();
   await client.close();
   await server.close({ graceMs: 0 });
+  await stubClient.close();
+  await stubServer.close({ graceMs: 0 });
 }
 
 await main();
