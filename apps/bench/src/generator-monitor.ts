@@ -71,5 +71,5 @@ export function generatorWarning(
     );
   }
   if (reasons.length === 0) return undefined;
-  return `The load generator was the bottleneck: ${reasons.join("; ")}. These figures understate what the transport can do; use fewer streams, pin the server to another core (--pin) or a faster machine.`;
+  return `The load generator (or the machine it shares) was the bottleneck: ${reasons.join("; ")}. These figures understate what the transport can do; use fewer streams, more generator workers (--workers), pin the servers to other cores (--server-cpus) or a quieter machine.`;
 }

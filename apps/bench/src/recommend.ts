@@ -59,8 +59,7 @@ export function judgeScenario(sr: ScenarioResult, references: ReadonlySet<string
       text = `no clear winner — ${[best.transport, ...tied].join(", ")} are within the noise of each other (best median ${fmt(b.median)} ${c.unit} by ${best.transport})`;
     } else {
       const n = next!.figures[c.figure].median;
-      const pct = HIGHER_IS_BETTER.has(c.figure) ? (b.median / n - 1) * 100 : (1 - b.median / n) * 100;
-      text = `${best.transport} wins with ${fmt(b.median)} ${c.unit}${tied.length ? ` (tied within the noise with ${tied.join(", ")})` : ""}; the next, ${next!.transport}, is ${fmt(n)} ${c.unit} (${pct.toFixed(0)}% ${HIGHER_IS_BETTER.has(c.figure) ? "lower" : "worse"})`;
+      text = `${best.transport} leads with ${fmt(b.median)} ${c.unit}${tied.length ? ` (tied within the noise with ${tied.join(", ")})` : ""}; the next clearly different, ${next!.transport}, has ${fmt(n)} ${c.unit} (${(n / b.median).toFixed(2)}× the leader's)`;
     }
     out.push({
       scenario: sr.scenario.name,
@@ -142,12 +141,15 @@ export function judgeTargets(sr: ScenarioResult): TargetVerdict[] {
 export function recommend(result: BenchResult): string[] {
   const refs = new Set(result.transports.filter((t) => t.reference).map((t) => t.name));
   const lines: string[] = [];
+  // Per transport: criteria on which it led or shared the lead (tied within the noise with the leader).
   const wins = new Map<string, number>();
+  let criteria = 0;
   for (const sr of result.scenarios) {
     lines.push(`**${sr.scenario.name}** (${sr.scenario.description}, ${result.repeats} round(s), median and range):`);
     for (const v of judgeScenario(sr, refs)) {
       lines.push(`- ${v.what}: ${v.text}.`);
-      if (v.tiedWith.length === 0) wins.set(v.best, (wins.get(v.best) ?? 0) + 1);
+      criteria++;
+      for (const t of [v.best, ...v.tiedWith]) wins.set(t, (wins.get(t) ?? 0) + 1);
     }
     for (const t of judgeTargets(sr))
       if (t.status !== "n/a") lines.push(`- target ${t.target}: **${t.status}** — ${t.text}.`);
@@ -162,18 +164,14 @@ export function recommend(result: BenchResult): string[] {
     );
   }
   const ranked = [...wins.entries()].sort((a, b) => b[1] - a[1]);
-  if (ranked.length === 0) {
-    lines.push("**Overall:** no transport won any criterion outside the noise; pick on features, not speed.");
-  } else {
+  if (ranked.length > 0) {
     const [top, n] = ranked[0];
-    const total = [...wins.values()].reduce((a, b) => a + b, 0);
-    const others = ranked
-      .slice(1)
-      .map(([t, k]) => `${t} ${k}`)
-      .join(", ");
+    const coLeaders = ranked.filter(([, k]) => k === n).map(([t]) => t);
+    const others = ranked.filter(([, k]) => k < n).map(([t, k]) => `${t} ${k}`).join(", ");
     lines.push(
-      `**Overall:** ${top} won ${n} of the ${total} criteria that had a clear winner${others ? ` (others: ${others})` : ""}. ` +
-        `Criteria not counted had differences within the noise.`,
+      coLeaders.length > 1
+        ? `**Overall:** ${coLeaders.join(" and ")} each led or shared the lead on ${n} of ${criteria} scenario criteria — the data does not separate them${others ? `; others: ${others}` : ""}.`
+        : `**Overall:** ${top} led or shared the lead (within the noise) on ${n} of ${criteria} scenario criteria${others ? `; others: ${others}` : ""}.`,
     );
   }
   if (result.generatorWarnings.length > 0) {
