@@ -8,7 +8,13 @@ import {
   GenerateRequestSchema,
   ModelwireError,
 } from "@modelwire/core";
-import { createAdmission, createStreamVerifier, type Engine, guardEngine } from "@modelwire/engine";
+import {
+  createAdmission,
+  createStreamVerifier,
+  createSyntheticEngine,
+  type Engine,
+  guardEngine,
+} from "@modelwire/engine";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaClient, type OllamaClient } from "./ollama-client.js";
 import { createOllamaServer } from "./ollama-server.js";
@@ -175,7 +181,7 @@ describe("our client against our server", () => {
   });
 
   it("an error after streaming began arrives as a coded error after the tokens", async () => {
-    const base = (await startHarness({ tokens: 50 })).engine;
+    const base = createSyntheticEngine({ tokens: 50 });
     const failing: Engine = {
       ...base,
       async *generate(req, ctx) {
@@ -268,6 +274,46 @@ describe("transport failures", () => {
     h = await startHarness({ version: "late" }, { port });
     expect((await pending).version).toBe("late");
     expect(Number(client.stats().extra?.retries)).toBeGreaterThan(0);
+  });
+
+  it("retries a request whose connection was reset before any response byte", async () => {
+    let hits = 0;
+    const url = await rawServer((req, res) => {
+      hits++;
+      if (hits === 1) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"version":"after-reset"}');
+    });
+    client = createOllamaClient({ host: url, retries: 2, retryBaseMs: 5 });
+    expect((await client.version()).version).toBe("after-reset");
+    expect(hits).toBe(2);
+    expect(client.stats().extra?.retries).toBe(1);
+  });
+
+  it("sends the call's remaining time, which becomes the engine's deadline", async () => {
+    let seen: number | undefined;
+    const base = createSyntheticEngine();
+    const spy: Engine = {
+      ...base,
+      version: (ctx) => {
+        seen = ctx.deadline;
+        return base.version(ctx);
+      },
+    };
+    const server = createOllamaServer({ engine: spy });
+    const [addr] = await server.listen();
+    extra.push({ close: () => server.close({ graceMs: 50 }) });
+    client = createOllamaClient({ host: addr.url });
+    const before = Date.now();
+    await client.version({ timeoutMs: 60_000 });
+    expect(seen).toBeGreaterThan(before + 50_000);
+    expect(seen).toBeLessThanOrEqual(Date.now() + 60_000);
+    seen = undefined;
+    await client.version();
+    expect(seen).toBeUndefined();
   });
 
   it("does not retry once a response began (500 is returned, not retried)", async () => {
