@@ -109,7 +109,8 @@ export function encodeMetadata(metadata: Metadata): Uint8Array {
   for (const [k, v] of Object.entries(metadata)) {
     const kb = utf8.encode(k);
     const vb = utf8.encode(v);
-    if (kb.length === 0 || kb.length > MAX_U16 || vb.length > MAX_U16) bad(`metadata entry '${k}' is too long or empty`);
+    if (kb.length === 0 || kb.length > MAX_U16 || vb.length > MAX_U16)
+      bad(`metadata entry '${k}' is too long or empty`);
     parts.push(kb, vb);
     size += 4 + kb.length + vb.length;
     count++;
@@ -196,7 +197,8 @@ export function encodeWelcome(w: Welcome): Uint8Array {
 /** Decodes a WELCOME payload; throws `BadPayload` / `ReservedBits`. */
 export function decodeWelcome(b: Uint8Array): Welcome {
   if (b.length < 32) bad(`WELCOME payload of ${b.length} bytes is shorter than 32`);
-  if (b[1] !== 0 || u16(b, 2) !== 0) throw protocolError(ProtocolErrorReason.ReservedBits, "WELCOME reserved field is not 0");
+  if (b[1] !== 0 || u16(b, 2) !== 0)
+    throw protocolError(ProtocolErrorReason.ReservedBits, "WELCOME reserved field is not 0");
   if (b[0] === 0) bad("WELCOME version is 0");
   return {
     version: b[0],
@@ -242,7 +244,8 @@ export function decodeOpenPayload(b: Uint8Array): OpenPayload {
   if (b.length < 8) bad(`OPEN payload of ${b.length} bytes is shorter than 8`);
   const method = b[0];
   if (method < 1 || method > MAX_METHOD) bad(`unknown method ${method}`, { method });
-  if (b[1] !== 0 || u16(b, 2) !== 0) throw protocolError(ProtocolErrorReason.ReservedBits, "OPEN reserved field is not 0");
+  if (b[1] !== 0 || u16(b, 2) !== 0)
+    throw protocolError(ProtocolErrorReason.ReservedBits, "OPEN reserved field is not 0");
   return { method, timeoutMs: u32(b, 4), body: b.subarray(8) };
 }
 
@@ -288,7 +291,8 @@ export function encodeGoaway(g: Goaway): Uint8Array {
 export function decodeGoaway(b: Uint8Array): Goaway {
   if (b.length < 8) bad(`GOAWAY payload of ${b.length} bytes is shorter than 8`);
   const lastStreamId = u32(b, 0);
-  if (lastStreamId > 0x7fffffff) throw protocolError(ProtocolErrorReason.ReservedBits, "GOAWAY last stream id top bit set");
+  if (lastStreamId > 0x7fffffff)
+    throw protocolError(ProtocolErrorReason.ReservedBits, "GOAWAY last stream id top bit set");
   const code = u16(b, 4);
   if (code > 16) bad(`GOAWAY code ${code} is not in 0..16`, { code });
   const ml = u16(b, 6);

@@ -2,18 +2,18 @@ import { Code, ModelwireError } from "@modelwire/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  FrameFlag,
-  FrameType,
-  HEADER_SIZE,
-  MAX_STREAM_ID,
-  ProtocolErrorReason,
   createFrameDecoder,
   encodeFrame,
   encodeFrames,
-  isConnectionFrame,
-  validateFrame,
   type Frame,
+  FrameFlag,
   type FrameInit,
+  FrameType,
+  HEADER_SIZE,
+  isConnectionFrame,
+  MAX_STREAM_ID,
+  ProtocolErrorReason,
+  validateFrame,
 } from "./index.js";
 
 const MAX = 4096;
@@ -32,7 +32,13 @@ const frameArb: fc.Arbitrary<Frame> = fc
   .map(({ type, stream, seq, dataType, ack, errorOnStream0, payload }) => {
     const t = type as FrameType;
     let p = payload;
-    const min = { [FrameType.Hello]: 16, [FrameType.Welcome]: 32, [FrameType.Open]: 8, [FrameType.Error]: 4, [FrameType.Goaway]: 8 } as Record<number, number>;
+    const min = {
+      [FrameType.Hello]: 16,
+      [FrameType.Welcome]: 32,
+      [FrameType.Open]: 8,
+      [FrameType.Error]: 4,
+      [FrameType.Goaway]: 8,
+    } as Record<number, number>;
     if (t === FrameType.Ping) p = payload.subarray(0, 8).length === 8 ? payload.subarray(0, 8) : new Uint8Array(8);
     else if (t === FrameType.Cancel) p = new Uint8Array(0);
     else if (min[t] && p.length < min[t]) p = new Uint8Array(min[t]);
@@ -70,62 +76,76 @@ describe("frame decoder properties", () => {
 
   it("decode(encode(frames)) is the identity under any chunking", () => {
     fc.assert(
-      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (frames, cuts) => {
-        const bytes = encodeFrames(frames);
-        const d = createFrameDecoder({ maxFrameSize: MAX });
-        const got: Frame[] = [];
-        for (const c of chunk(bytes, cuts)) {
-          d.push(c);
-          for (const f of d) got.push({ ...f, payload: Uint8Array.from(f.payload) });
-        }
-        expect(got).toEqual(frames);
-        expect(d.buffered).toBe(0);
-        expect(d.next()).toBeUndefined();
-      }),
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (frames, cuts) => {
+          const bytes = encodeFrames(frames);
+          const d = createFrameDecoder({ maxFrameSize: MAX });
+          const got: Frame[] = [];
+          for (const c of chunk(bytes, cuts)) {
+            d.push(c);
+            for (const f of d) got.push({ ...f, payload: Uint8Array.from(f.payload) });
+          }
+          expect(got).toEqual(frames);
+          expect(d.buffered).toBe(0);
+          expect(d.next()).toBeUndefined();
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it("random bytes never crash the decoder nor make it hold more than one frame", () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 20 }), fc.boolean(), (chunks, validPrefix) => {
-        const limit = 256;
-        const d = createFrameDecoder({ maxFrameSize: limit });
-        // Half the runs start with a valid header prefix so the fuzzing reaches past the magic check.
-        if (validPrefix) d.push(encodeFrame({ type: FrameType.Data, streamId: 1, payload: new Uint8Array(3) }).subarray(0, 8));
-        try {
-          for (const c of chunks) {
-            d.push(c);
-            while (d.next() !== undefined) {
-              /* drain */
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 20 }),
+        fc.boolean(),
+        (chunks, validPrefix) => {
+          const limit = 256;
+          const d = createFrameDecoder({ maxFrameSize: limit });
+          // Half the runs start with a valid header prefix so the fuzzing reaches past the magic check.
+          if (validPrefix)
+            d.push(encodeFrame({ type: FrameType.Data, streamId: 1, payload: new Uint8Array(3) }).subarray(0, 8));
+          try {
+            for (const c of chunks) {
+              d.push(c);
+              while (d.next() !== undefined) {
+                /* drain */
+              }
+              expect(d.buffered).toBeLessThanOrEqual(HEADER_SIZE + limit);
             }
-            expect(d.buffered).toBeLessThanOrEqual(HEADER_SIZE + limit);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ModelwireError);
+            expect(Object.values(ProtocolErrorReason)).toContain((e as ModelwireError).metadata.reason);
+            expect(d.buffered).toBe(0);
           }
-        } catch (e) {
-          expect(e).toBeInstanceOf(ModelwireError);
-          expect(Object.values(ProtocolErrorReason)).toContain((e as ModelwireError).metadata.reason);
-          expect(d.buffered).toBe(0);
-        }
-      }),
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it("mutating one header byte of a valid frame either decodes or fails with a coded error", () => {
     fc.assert(
-      fc.property(frameArb, fc.integer({ min: 0, max: HEADER_SIZE - 1 }), fc.integer({ min: 0, max: 255 }), (f, i, v) => {
-        const bytes = encodeFrame(f);
-        bytes[i] = v;
-        const d = createFrameDecoder({ maxFrameSize: MAX });
-        d.push(bytes);
-        try {
-          d.next();
-        } catch (e) {
-          expect(e).toBeInstanceOf(ModelwireError);
-          expect((e as ModelwireError).metadata.reason).toBeDefined();
-        }
-        expect(d.buffered).toBeLessThanOrEqual(bytes.length);
-      }),
+      fc.property(
+        frameArb,
+        fc.integer({ min: 0, max: HEADER_SIZE - 1 }),
+        fc.integer({ min: 0, max: 255 }),
+        (f, i, v) => {
+          const bytes = encodeFrame(f);
+          bytes[i] = v;
+          const d = createFrameDecoder({ maxFrameSize: MAX });
+          d.push(bytes);
+          try {
+            d.next();
+          } catch (e) {
+            expect(e).toBeInstanceOf(ModelwireError);
+            expect((e as ModelwireError).metadata.reason).toBeDefined();
+          }
+          expect(d.buffered).toBeLessThanOrEqual(bytes.length);
+        },
+      ),
     );
   });
 });
@@ -150,7 +170,10 @@ describe("frame decoder behaviour", () => {
 
   it("rejects an oversized frame from its header alone, before buffering its payload", () => {
     const d = createFrameDecoder({ maxFrameSize: 1024 });
-    const header = encodeFrame({ type: FrameType.Data, streamId: 1, payload: new Uint8Array(2048) }).subarray(0, HEADER_SIZE);
+    const header = encodeFrame({ type: FrameType.Data, streamId: 1, payload: new Uint8Array(2048) }).subarray(
+      0,
+      HEADER_SIZE,
+    );
     d.push(header);
     let err: ModelwireError | undefined;
     try {

@@ -1,7 +1,7 @@
 import type { ModelwireError } from "@modelwire/core";
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MAGIC, MAX_MAX_FRAME_SIZE, PROTOCOL_VERSION } from "./constants.js";
 import { ProtocolErrorReason, protocolError } from "./errors.js";
-import { type Frame, checkHeader } from "./frame.js";
+import { checkHeader, type Frame } from "./frame.js";
 
 /** Options of {@link createFrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -181,14 +181,20 @@ class Decoder implements FrameDecoder {
     const magic = (b[o] << 8) | b[o + 1];
     if (magic !== MAGIC) {
       this.fail(
-        protocolError(ProtocolErrorReason.BadMagic, `bad magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x4d43`, {
-          magic,
-        }),
+        protocolError(
+          ProtocolErrorReason.BadMagic,
+          `bad magic 0x${magic.toString(16).padStart(4, "0")}, expected 0x4d43`,
+          {
+            magic,
+          },
+        ),
       );
     }
     const version = b[o + 2];
     if (version !== PROTOCOL_VERSION) {
-      this.fail(protocolError(ProtocolErrorReason.UnsupportedVersion, `unsupported frame version ${version}`, { version }));
+      this.fail(
+        protocolError(ProtocolErrorReason.UnsupportedVersion, `unsupported frame version ${version}`, { version }),
+      );
     }
     const type = b[o + 3];
     const flags = b[o + 4];
@@ -222,10 +228,14 @@ class Decoder implements FrameDecoder {
 
 function checkLimit(bytes: number): number {
   if (!Number.isInteger(bytes) || bytes < 0 || bytes > MAX_MAX_FRAME_SIZE) {
-    throw protocolError(ProtocolErrorReason.BadPayload, `maxFrameSize must be an integer in [0, ${MAX_MAX_FRAME_SIZE}]`, {
-      field: "maxFrameSize",
-      value: bytes,
-    });
+    throw protocolError(
+      ProtocolErrorReason.BadPayload,
+      `maxFrameSize must be an integer in [0, ${MAX_MAX_FRAME_SIZE}]`,
+      {
+        field: "maxFrameSize",
+        value: bytes,
+      },
+    );
   }
   return bytes;
 }

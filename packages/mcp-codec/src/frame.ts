@@ -1,3 +1,4 @@
+import type { ModelwireError } from "@modelwire/core";
 import {
   FrameFlag,
   FrameType,
@@ -9,7 +10,6 @@ import {
   PROTOCOL_VERSION,
 } from "./constants.js";
 import { ProtocolErrorReason, protocolError } from "./errors.js";
-import type { ModelwireError } from "@modelwire/core";
 
 /**
  * One MCP frame: the header's variable fields and the payload. A decoded frame's payload is a zero-copy view
@@ -228,11 +228,19 @@ export function checkHeader(
     );
   }
   const min = minPayload(type);
-  if (length < min || (type === FrameType.Ping && length !== PING_PAYLOAD_SIZE) || (type === FrameType.Cancel && length !== 0)) {
-    return protocolError(ProtocolErrorReason.BadPayload, `payload of ${length} bytes is invalid for frame type ${type}`, {
-      type,
-      length,
-    });
+  if (
+    length < min ||
+    (type === FrameType.Ping && length !== PING_PAYLOAD_SIZE) ||
+    (type === FrameType.Cancel && length !== 0)
+  ) {
+    return protocolError(
+      ProtocolErrorReason.BadPayload,
+      `payload of ${length} bytes is invalid for frame type ${type}`,
+      {
+        type,
+        length,
+      },
+    );
   }
   return undefined;
 }

@@ -1,16 +1,16 @@
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import {
-  Code,
+  type Code,
+  codeName,
   GenerateRequestSchema,
   GenerateResponseSchema,
   InferenceRequestSchema,
   ModelwireError,
-  codeName,
 } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
+import errorVectors from "../vectors/errors.json" with { type: "json" };
+import frameVectors from "../vectors/frames.json" with { type: "json" };
 import {
-  FrameType,
-  Method,
   createFrameDecoder,
   decodeErrorPayload,
   decodeGoaway,
@@ -20,10 +20,9 @@ import {
   decodeWelcome,
   encodeFrames,
   type Frame,
+  FrameType,
+  Method,
 } from "./index.js";
-
-import errorVectors from "../vectors/errors.json" with { type: "json" };
-import frameVectors from "../vectors/frames.json" with { type: "json" };
 
 const load = (name: string): unknown => (name === "frames.json" ? frameVectors : errorVectors);
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
@@ -62,14 +61,22 @@ function meaning(f: Frame): unknown {
     case FrameType.Open: {
       const o = decodeOpenPayload(f.payload);
       const inf = fromBinary(InferenceRequestSchema, o.body);
-      const base = { method: Method[o.method].toLowerCase(), timeoutMs: o.timeoutMs, inferenceRequest: toJson(InferenceRequestSchema, inf) };
-      if (f.dataType === 4) return { ...base, input: toJson(GenerateRequestSchema, fromBinary(GenerateRequestSchema, inf.inputData)) };
+      const base = {
+        method: Method[o.method].toLowerCase(),
+        timeoutMs: o.timeoutMs,
+        inferenceRequest: toJson(InferenceRequestSchema, inf),
+      };
+      if (f.dataType === 4)
+        return { ...base, input: toJson(GenerateRequestSchema, fromBinary(GenerateRequestSchema, inf.inputData)) };
       if (f.dataType === 1) return { ...base, input: new TextDecoder().decode(inf.inputData) };
       return base;
     }
     case FrameType.Data:
     case FrameType.End:
-      return { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, fromBinary(GenerateResponseSchema, f.payload)) };
+      return {
+        message: "modelwire.v1.GenerateResponse",
+        json: toJson(GenerateResponseSchema, fromBinary(GenerateResponseSchema, f.payload)),
+      };
     case FrameType.Error: {
       const e = decodeErrorPayload(f.payload);
       return { ...e, codeName: codeName(e.code) };
@@ -84,7 +91,9 @@ function meaning(f: Frame): unknown {
 }
 
 describe("valid vectors (vectors/frames.json)", () => {
-  const { vectors } = load("frames.json") as unknown as { vectors: { name: string; hex: string; frames: FrameVector[] }[] };
+  const { vectors } = load("frames.json") as unknown as {
+    vectors: { name: string; hex: string; frames: FrameVector[] }[];
+  };
   it("covers every frame type", () => {
     const types = new Set(vectors.flatMap((v) => v.frames.map((f) => f.typeValue)));
     for (let t = FrameType.Hello; t <= FrameType.Goaway; t++) expect(types.has(t)).toBe(true);
@@ -109,7 +118,14 @@ describe("valid vectors (vectors/frames.json)", () => {
         });
       }
       const reencoded = encodeFrames(
-        v.frames.map((f) => ({ type: f.typeValue, flags: f.flags, dataType: f.dataType, streamId: f.streamId, sequence: f.sequence, payload: fromHex(f.payloadHex) })),
+        v.frames.map((f) => ({
+          type: f.typeValue,
+          flags: f.flags,
+          dataType: f.dataType,
+          streamId: f.streamId,
+          sequence: f.sequence,
+          payload: fromHex(f.payloadHex),
+        })),
       );
       expect(toHex(reencoded)).toBe(v.hex);
     });
@@ -118,7 +134,14 @@ describe("valid vectors (vectors/frames.json)", () => {
 
 describe("error vectors (vectors/errors.json)", () => {
   const { vectors } = load("errors.json") as unknown as {
-    vectors: { name: string; layer: string; payloadKind?: string; maxFrameSize: number; hex: string; error: { reason: string; code: Code } }[];
+    vectors: {
+      name: string;
+      layer: string;
+      payloadKind?: string;
+      maxFrameSize: number;
+      hex: string;
+      error: { reason: string; code: Code };
+    }[];
   };
   const payloadDecoders: Record<string, (b: Uint8Array) => unknown> = {
     open: decodeOpenPayload,

@@ -1,16 +1,7 @@
-import { type Socket, connect as netConnect } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { Code, ModelwireError } from "@modelwire/core";
 import {
-  FrameFlag,
-  FrameType,
-  type Frame,
-  type FrameDecoder,
-  MAX_STREAM_ID,
-  type Method,
-  PROTOCOL_VERSION,
-  ProtocolErrorReason,
-  type Welcome,
   createFrameDecoder,
   decodeErrorPayload,
   decodeGoaway,
@@ -21,10 +12,19 @@ import {
   encodeHello,
   encodeOpenFrame,
   encodePing,
+  type Frame,
+  type FrameDecoder,
+  FrameFlag,
+  FrameType,
+  MAX_STREAM_ID,
+  type Method,
+  PROTOCOL_VERSION,
+  ProtocolErrorReason,
   protocolError,
+  type Welcome,
 } from "@modelwire/mcp-codec";
 import type { Endpoint } from "./endpoint.js";
-import { type FrameWriter, createFrameWriter } from "./frame-writer.js";
+import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
 
 /** Settings one client connection uses. */
 export interface ConnectionSettings {
@@ -109,7 +109,7 @@ export class ClientStream {
   }
 }
 
-const enum State {
+enum State {
   Connecting,
   Ready,
   Draining,
@@ -187,7 +187,10 @@ export class ClientConnection {
         } else resolve();
       };
       const timer = setTimeout(
-        () => settle(new ModelwireError(`MCP connect/handshake timed out after ${s.connectTimeoutMs} ms`, Code.Unavailable)),
+        () =>
+          settle(
+            new ModelwireError(`MCP connect/handshake timed out after ${s.connectTimeoutMs} ms`, Code.Unavailable),
+          ),
         s.connectTimeoutMs,
       );
       timer.unref();
@@ -211,7 +214,11 @@ export class ClientConnection {
       };
       if (e.kind === "unix") socket = netConnect({ path: e.path }, onConnect);
       else if (e.kind === "tcp") socket = netConnect({ host: e.host, port: e.port }, onConnect);
-      else socket = tlsConnect({ host: e.host, port: e.port, servername: isIp(e.host) ? undefined : e.host, ...s.tls }, onConnect);
+      else
+        socket = tlsConnect(
+          { host: e.host, port: e.port, servername: isIp(e.host) ? undefined : e.host, ...s.tls },
+          onConnect,
+        );
       this.socket = socket;
       this.decoder = createFrameDecoder({ maxFrameSize: s.maxFrameSize });
       this.writer = createFrameWriter(socket);
@@ -220,7 +227,8 @@ export class ClientConnection {
       socket.on("data", (chunk: Buffer) => this.onData(chunk));
       socket.on("error", (err) => {
         const me = ModelwireError.from(err, Code.Unavailable);
-        const e2 = me.code === Code.Unavailable ? me : new ModelwireError(me.rawMessage, Code.Unavailable, me.metadata, err);
+        const e2 =
+          me.code === Code.Unavailable ? me : new ModelwireError(me.rawMessage, Code.Unavailable, me.metadata, err);
         if (!settled) settle(e2);
         else this.die(e2);
       });
@@ -256,7 +264,14 @@ export class ClientConnection {
         }),
       );
       this.writer.flush();
-      this.die(new ModelwireError(`MCP protocol error from the server: ${err.rawMessage}`, Code.Unavailable, err.metadata, err));
+      this.die(
+        new ModelwireError(
+          `MCP protocol error from the server: ${err.rawMessage}`,
+          Code.Unavailable,
+          err.metadata,
+          err,
+        ),
+      );
     }
   }
 
@@ -312,7 +327,10 @@ export class ClientConnection {
         const e = decodeErrorPayload(f.payload);
         const err = new ModelwireError(e.message, e.code, e.metadata);
         if (f.streamId === 0) {
-          this.closeError = err.code === Code.Unavailable ? err : new ModelwireError(e.message, Code.Unavailable, { ...e.metadata, code: String(e.code) });
+          this.closeError =
+            err.code === Code.Unavailable
+              ? err
+              : new ModelwireError(e.message, Code.Unavailable, { ...e.metadata, code: String(e.code) });
           this.die(this.closeError);
           return;
         }
@@ -330,7 +348,9 @@ export class ClientConnection {
         if (f.flags & FrameFlag.Ack) {
           this.rttMs = performance.now() - decodePing(f.payload);
         } else {
-          this.writer.write(encodeFrame({ type: FrameType.Ping, flags: FrameFlag.Ack, streamId: 0, payload: f.payload }));
+          this.writer.write(
+            encodeFrame({ type: FrameType.Ping, flags: FrameFlag.Ack, streamId: 0, payload: f.payload }),
+          );
         }
         return;
       }
@@ -361,18 +381,24 @@ export class ClientConnection {
     this.pingTimer.unref();
     const limit = 2 * ms;
     const arm = (delay: number) => {
-      this.deadTimer = setTimeout(() => {
-        if (this.state === State.Closed) return;
-        const silent = performance.now() - this.lastRx;
-        if (silent >= limit) {
-          this.die(
-            protocolError(ProtocolErrorReason.HeartbeatTimeout, `no frame from the server for ${Math.round(silent)} ms (heartbeat ${ms} ms)`),
-          );
-          this.socket.destroy();
-          return;
-        }
-        arm(limit - silent);
-      }, Math.max(5, delay));
+      this.deadTimer = setTimeout(
+        () => {
+          if (this.state === State.Closed) return;
+          const silent = performance.now() - this.lastRx;
+          if (silent >= limit) {
+            this.die(
+              protocolError(
+                ProtocolErrorReason.HeartbeatTimeout,
+                `no frame from the server for ${Math.round(silent)} ms (heartbeat ${ms} ms)`,
+              ),
+            );
+            this.socket.destroy();
+            return;
+          }
+          arm(limit - silent);
+        },
+        Math.max(5, delay),
+      );
       this.deadTimer.unref();
     };
     arm(limit);

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from "node:tls";
-import { type DescMessage, type MessageShape, create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, fromBinary, isMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import {
+  abortReason,
   type CallOptions,
   type CallSignal,
   type ChatRequestInit,
@@ -9,6 +10,7 @@ import {
   ChatResponseSchema,
   type ClientStats,
   Code,
+  createCallSignal,
   DataType,
   type EmbedRequestInit,
   EmbedRequestSchema,
@@ -30,10 +32,14 @@ import {
   ShowModelResponseSchema,
   type VersionResponse,
   VersionResponseSchema,
-  abortReason,
-  createCallSignal,
 } from "@modelwire/core";
-import { DEFAULT_MAX_FRAME_SIZE, FrameType, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE, Method } from "@modelwire/mcp-codec";
+import {
+  DEFAULT_MAX_FRAME_SIZE,
+  FrameType,
+  MAX_MAX_FRAME_SIZE,
+  Method,
+  MIN_MAX_FRAME_SIZE,
+} from "@modelwire/mcp-codec";
 import { ClientConnection, type ClientStream, type ConnectionSettings } from "./client-connection.js";
 import { parseEndpoint, transportName } from "./endpoint.js";
 import { encodeInferenceRequest } from "./inference-request.js";
@@ -169,9 +175,13 @@ class McpClient implements InferenceClient {
     this.transport = transportName(endpoint.kind);
     const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     if (!Number.isInteger(maxFrameSize) || maxFrameSize < MIN_MAX_FRAME_SIZE || maxFrameSize > MAX_MAX_FRAME_SIZE) {
-      throw new ModelwireError(`maxFrameSize must be in [${MIN_MAX_FRAME_SIZE}, ${MAX_MAX_FRAME_SIZE}]`, Code.InvalidArgument, {
-        field: "maxFrameSize",
-      });
+      throw new ModelwireError(
+        `maxFrameSize must be in [${MIN_MAX_FRAME_SIZE}, ${MAX_MAX_FRAME_SIZE}]`,
+        Code.InvalidArgument,
+        {
+          field: "maxFrameSize",
+        },
+      );
     }
     const heartbeatMs = options.heartbeatMs ?? 5000;
     if (!Number.isFinite(heartbeatMs) || heartbeatMs < 0) {
@@ -281,7 +291,12 @@ class McpClient implements InferenceClient {
 
   // ---- calls ----
 
-  private encodeBody(modelVersion: string, _dataType: DataType, input: Uint8Array, options: CallOptions | undefined): Uint8Array {
+  private encodeBody(
+    modelVersion: string,
+    _dataType: DataType,
+    input: Uint8Array,
+    options: CallOptions | undefined,
+  ): Uint8Array {
     return encodeInferenceRequest(modelVersion, input, options?.metadata);
   }
 
@@ -407,15 +422,33 @@ class McpClient implements InferenceClient {
     req.model = "";
     const inner = toBinary(EmbedRequestSchema, req);
     req.model = model;
-    return this.unary(Method.Embed, DataType.EMBED_REQUEST, this.encodeBody(model, DataType.EMBED_REQUEST, inner, options), EmbedResponseSchema, options);
+    return this.unary(
+      Method.Embed,
+      DataType.EMBED_REQUEST,
+      this.encodeBody(model, DataType.EMBED_REQUEST, inner, options),
+      EmbedResponseSchema,
+      options,
+    );
   }
 
   list(options?: CallOptions): Promise<ListModelsResponse> {
-    return this.unary(Method.List, DataType.UNSPECIFIED, this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options), ListModelsResponseSchema, options);
+    return this.unary(
+      Method.List,
+      DataType.UNSPECIFIED,
+      this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options),
+      ListModelsResponseSchema,
+      options,
+    );
   }
 
   running(options?: CallOptions): Promise<ListRunningResponse> {
-    return this.unary(Method.Running, DataType.UNSPECIFIED, this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options), ListRunningResponseSchema, options);
+    return this.unary(
+      Method.Running,
+      DataType.UNSPECIFIED,
+      this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options),
+      ListRunningResponseSchema,
+      options,
+    );
   }
 
   show(request: ShowModelRequestInit, options?: CallOptions): Promise<ShowModelResponse> {
@@ -424,11 +457,23 @@ class McpClient implements InferenceClient {
     req.model = "";
     const inner = toBinary(ShowModelRequestSchema, req);
     req.model = model;
-    return this.unary(Method.Show, DataType.UNSPECIFIED, this.encodeBody(model, DataType.UNSPECIFIED, inner, options), ShowModelResponseSchema, options);
+    return this.unary(
+      Method.Show,
+      DataType.UNSPECIFIED,
+      this.encodeBody(model, DataType.UNSPECIFIED, inner, options),
+      ShowModelResponseSchema,
+      options,
+    );
   }
 
   version(options?: CallOptions): Promise<VersionResponse> {
-    return this.unary(Method.Version, DataType.UNSPECIFIED, this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options), VersionResponseSchema, options);
+    return this.unary(
+      Method.Version,
+      DataType.UNSPECIFIED,
+      this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options),
+      VersionResponseSchema,
+      options,
+    );
   }
 
   stats(): ClientStats {

@@ -27,9 +27,13 @@ export function parseEndpoint(url: string): Endpoint {
   const kind = u.protocol === "tcp:" ? "tcp" : u.protocol === "tls:" ? "tls" : undefined;
   const port = Number(u.port);
   if (!kind || !u.hostname || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new ModelwireError(`MCP url must be tcp://host:port, tls://host:port or unix:/path, got '${url}'`, Code.InvalidArgument, {
-      field: "url",
-    });
+    throw new ModelwireError(
+      `MCP url must be tcp://host:port, tls://host:port or unix:/path, got '${url}'`,
+      Code.InvalidArgument,
+      {
+        field: "url",
+      },
+    );
   }
   return { kind, host: u.hostname.replace(/^\[|\]$/g, ""), port };
 }

@@ -15,9 +15,13 @@ afterEach(async () => {
 });
 
 function startChildServer(path: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "test-support/server-process.ts"), path], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "test-support/server-process.ts"), path],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   cleanups.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
@@ -69,7 +73,11 @@ describe("dead peers", () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, "s.sock");
     const first = await startChildServer(path);
-    const client = createMcpClient({ url: `unix:${path}`, heartbeatMs: 500, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+    const client = createMcpClient({
+      url: `unix:${path}`,
+      heartbeatMs: 500,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+    });
     cleanups.push(() => client.close());
     let got = 0;
     let killedAt = 0;

@@ -5,7 +5,8 @@
  *
  * @packageDocumentation
  */
-export { createMcpServer, type McpServerOptions, type McpTlsListenOptions } from "./server.js";
+
 export { createMcpClient, type McpClientOptions, type ReconnectOptions } from "./client.js";
-export { parseEndpoint, formatEndpoint, transportName, type Endpoint } from "./endpoint.js";
-export { METHOD_NAMES, decodeRequest, type DecodedRequest } from "./rpc.js";
+export { type Endpoint, formatEndpoint, parseEndpoint, transportName } from "./endpoint.js";
+export { type DecodedRequest, decodeRequest, METHOD_NAMES } from "./rpc.js";
+export { createMcpServer, type McpServerOptions, type McpTlsListenOptions } from "./server.js";

@@ -13,7 +13,10 @@ describe("encodeInferenceRequest", () => {
         fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ unit: "grapheme", maxLength: 200 }), { maxKeys: 5 }),
         (mv, input, metadata) => {
           const mine = encodeInferenceRequest(mv, input, metadata);
-          const theirs = toBinary(InferenceRequestSchema, create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }));
+          const theirs = toBinary(
+            InferenceRequestSchema,
+            create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }),
+          );
           expect(fromBinary(InferenceRequestSchema, mine)).toEqual(fromBinary(InferenceRequestSchema, theirs));
           if (Object.keys(metadata).length <= 1) expect(Buffer.from(mine).equals(Buffer.from(theirs))).toBe(true);
         },
@@ -31,7 +34,10 @@ describe("decodeInferenceRequest", () => {
         fc.uint8Array({ maxLength: 400 }),
         fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ unit: "grapheme", maxLength: 200 }), { maxKeys: 5 }),
         (mv, input, metadata) => {
-          const bytes = toBinary(InferenceRequestSchema, create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }));
+          const bytes = toBinary(
+            InferenceRequestSchema,
+            create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }),
+          );
           const got = decodeInferenceRequest(bytes);
           expect(got.modelVersion).toBe(mv);
           expect([...got.inputData]).toEqual([...input]);

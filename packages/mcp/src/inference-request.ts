@@ -43,7 +43,8 @@ export function encodeInferenceRequest(
       const vb = utf8.encode(metadata[k]);
       // Map entries always carry both key and value, as protobuf-es writes them.
       const inner = 1 + varintSize(kb.length) + kb.length + 1 + varintSize(vb.length) + vb.length;
-      (entries ??= []).push([kb, vb, inner]);
+      if (!entries) entries = [];
+      entries.push([kb, vb, inner]);
       size += 1 + varintSize(inner) + inner;
     }
   }

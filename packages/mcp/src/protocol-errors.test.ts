@@ -1,6 +1,6 @@
 import { Code } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
-import { FrameType, Method, encodeFrame, encodeOpenFrame } from "@modelwire/mcp-codec";
+import { encodeFrame, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
 import { afterEach, describe, expect, it } from "vitest";
 import sessionVectors from "../../mcp-codec/vectors/session.json" with { type: "json" };
 import { createMcpClient, createMcpServer } from "./index.js";
@@ -37,10 +37,19 @@ function healthyStream(client: ReturnType<typeof createMcpClient>) {
 }
 
 const cases: { name: string; bytes: () => Uint8Array; reason: string; code: Code }[] = [
-  { name: "garbage bytes", bytes: () => new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), reason: "bad_magic", code: Code.InvalidArgument },
+  {
+    name: "garbage bytes",
+    bytes: () => new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    reason: "bad_magic",
+    code: Code.InvalidArgument,
+  },
   {
     name: "an oversized frame",
-    bytes: () => Buffer.concat([helloBytes(), encodeFrame({ type: FrameType.Open, streamId: 1, payload: new Uint8Array(5000) }).subarray(0, 20)]),
+    bytes: () =>
+      Buffer.concat([
+        helloBytes(),
+        encodeFrame({ type: FrameType.Open, streamId: 1, payload: new Uint8Array(5000) }).subarray(0, 20),
+      ]),
     reason: "frame_too_large",
     code: Code.ResourceExhausted,
   },
@@ -91,7 +100,10 @@ describe("connection-level protocol errors", () => {
     const peer = await connectRaw(Number(new URL(addr.url).port));
     peer.write(helloBytes("abd"));
     await peer.closed;
-    expect(peer.connectionError()).toMatchObject({ code: Code.Unauthenticated, metadata: { reason: "unauthenticated" } });
+    expect(peer.connectionError()).toMatchObject({
+      code: Code.Unauthenticated,
+      metadata: { reason: "unauthenticated" },
+    });
     expect(peer.frames.some((f) => f.type === FrameType.Welcome)).toBe(false);
   });
 

@@ -9,7 +9,7 @@ import {
   ShowModelRequestSchema,
 } from "@modelwire/core";
 import { Method } from "@modelwire/mcp-codec";
-import { type InferenceRequestView, decodeInferenceRequest } from "./inference-request.js";
+import { decodeInferenceRequest, type InferenceRequestView } from "./inference-request.js";
 
 /** The method names used in observer calls and errors, by {@link Method}. */
 export const METHOD_NAMES: Readonly<Record<Method, string>> = {
@@ -57,7 +57,10 @@ function utf8(b: Uint8Array): string {
 function withModel<T extends { model: string }>(req: T, inf: InferenceRequestView): T {
   if (!req.model) req.model = inf.modelVersion;
   else if (inf.modelVersion && inf.modelVersion !== req.model) {
-    throw invalid(`model_version '${inf.modelVersion}' differs from the request's model '${req.model}'`, "model_version");
+    throw invalid(
+      `model_version '${inf.modelVersion}' differs from the request's model '${req.model}'`,
+      "model_version",
+    );
   }
   return req;
 }
@@ -74,32 +77,63 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
       field: "data_type",
     });
   }
-  const mismatch = () => invalid(`data type ${DataType[dataType] ?? dataType} does not fit method ${METHOD_NAMES[method]}`, "data_type");
+  const mismatch = () =>
+    invalid(`data type ${DataType[dataType] ?? dataType} does not fit method ${METHOD_NAMES[method]}`, "data_type");
   switch (method) {
     case Method.Generate: {
       if (dataType === DataType.GENERATE_REQUEST) {
-        return { method, request: withModel(parse(() => fromBinary(GenerateRequestSchema, inf.inputData), "GenerateRequest"), inf) };
+        return {
+          method,
+          request: withModel(
+            parse(() => fromBinary(GenerateRequestSchema, inf.inputData), "GenerateRequest"),
+            inf,
+          ),
+        };
       }
       if (dataType === DataType.TEXT) {
-        return { method, request: create(GenerateRequestSchema, { model: inf.modelVersion, prompt: utf8(inf.inputData) }) };
+        return {
+          method,
+          request: create(GenerateRequestSchema, { model: inf.modelVersion, prompt: utf8(inf.inputData) }),
+        };
       }
       throw mismatch();
     }
     case Method.Chat:
       if (dataType !== DataType.CHAT_REQUEST) throw mismatch();
-      return { method, request: withModel(parse(() => fromBinary(ChatRequestSchema, inf.inputData), "ChatRequest"), inf) };
+      return {
+        method,
+        request: withModel(
+          parse(() => fromBinary(ChatRequestSchema, inf.inputData), "ChatRequest"),
+          inf,
+        ),
+      };
     case Method.Embed: {
       if (dataType === DataType.EMBED_REQUEST) {
-        return { method, request: withModel(parse(() => fromBinary(EmbedRequestSchema, inf.inputData), "EmbedRequest"), inf) };
+        return {
+          method,
+          request: withModel(
+            parse(() => fromBinary(EmbedRequestSchema, inf.inputData), "EmbedRequest"),
+            inf,
+          ),
+        };
       }
       if (dataType === DataType.TEXT) {
-        return { method, request: create(EmbedRequestSchema, { model: inf.modelVersion, input: [utf8(inf.inputData)] }) };
+        return {
+          method,
+          request: create(EmbedRequestSchema, { model: inf.modelVersion, input: [utf8(inf.inputData)] }),
+        };
       }
       throw mismatch();
     }
     case Method.Show:
       if (dataType !== DataType.UNSPECIFIED) throw mismatch();
-      return { method, request: withModel(parse(() => fromBinary(ShowModelRequestSchema, inf.inputData), "ShowModelRequest"), inf) };
+      return {
+        method,
+        request: withModel(
+          parse(() => fromBinary(ShowModelRequestSchema, inf.inputData), "ShowModelRequest"),
+          inf,
+        ),
+      };
     default:
       if (dataType !== DataType.UNSPECIFIED) throw mismatch();
       if (inf.inputData.length !== 0) throw invalid(`${METHOD_NAMES[method]} takes no input`);

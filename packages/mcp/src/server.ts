@@ -1,48 +1,48 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { rmSync } from "node:fs";
-import { type Server, type Socket, createServer as createNetServer } from "node:net";
-import { type TlsOptions, createServer as createTlsServer } from "node:tls";
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { toBinary } from "@bufbuild/protobuf";
 import {
   ChatResponseSchema,
   Code,
   EmbedResponseSchema,
   GenerateResponseSchema,
+  type ListenAddress,
   ListModelsResponseSchema,
   ListRunningResponseSchema,
-  type ListenAddress,
   ModelwireError,
+  noopObserver,
   type ProtocolServer,
   type ServerObserver,
   type ServerStats,
   ShowModelResponseSchema,
   VersionResponseSchema,
-  noopObserver,
 } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
 import {
-  DEFAULT_MAX_FRAME_SIZE,
-  FrameFlag,
-  FrameType,
-  type Frame,
-  type FrameDecoder,
-  MAX_MAX_FRAME_SIZE,
-  MIN_MAX_FRAME_SIZE,
-  Method,
-  PROTOCOL_VERSION,
-  ProtocolErrorReason,
   createFrameDecoder,
+  DEFAULT_MAX_FRAME_SIZE,
   decodeHello,
   decodeOpenPayload,
   encodeErrorPayload,
   encodeFrame,
   encodeGoaway,
   encodeWelcome,
+  type Frame,
+  type FrameDecoder,
+  FrameFlag,
+  FrameType,
+  MAX_MAX_FRAME_SIZE,
+  Method,
+  MIN_MAX_FRAME_SIZE,
+  PROTOCOL_VERSION,
+  ProtocolErrorReason,
   protocolError,
 } from "@modelwire/mcp-codec";
 import { formatEndpoint } from "./endpoint.js";
-import { type FrameWriter, createFrameWriter } from "./frame-writer.js";
-import { METHOD_NAMES, decodeRequest } from "./rpc.js";
+import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
+import { decodeRequest, METHOD_NAMES } from "./rpc.js";
 
 /** TLS listener options: where to listen plus the key and certificate (any other `node:tls` server option too). */
 export interface McpTlsListenOptions extends TlsOptions {
@@ -82,7 +82,7 @@ export interface McpServerOptions {
   serverName?: string;
 }
 
-const enum ConnState {
+enum ConnState {
   AwaitHello,
   Ready,
   Draining,
@@ -174,7 +174,9 @@ class ServerConnection {
   private handle(f: Frame): void {
     if (this.state === ConnState.AwaitHello) {
       if (f.type !== FrameType.Hello) {
-        throw protocolError(ProtocolErrorReason.UnexpectedFrame, `expected HELLO, got frame type ${f.type}`, { type: f.type });
+        throw protocolError(ProtocolErrorReason.UnexpectedFrame, `expected HELLO, got frame type ${f.type}`, {
+          type: f.type,
+        });
       }
       this.onHello(f);
       return;
@@ -264,14 +266,17 @@ class ServerConnection {
   private armIdleTimer(): void {
     const limit = 3 * this.heartbeatMs;
     const due = this.lastRx + limit - Date.now();
-    this.timer = setTimeout(() => {
-      if (this.state === ConnState.Closed) return;
-      if (Date.now() - this.lastRx >= limit) {
-        this.close(true);
-        return;
-      }
-      this.armIdleTimer();
-    }, Math.max(10, due));
+    this.timer = setTimeout(
+      () => {
+        if (this.state === ConnState.Closed) return;
+        if (Date.now() - this.lastRx >= limit) {
+          this.close(true);
+          return;
+        }
+        this.armIdleTimer();
+      },
+      Math.max(10, due),
+    );
     this.timer.unref();
   }
 
@@ -287,7 +292,11 @@ class ServerConnection {
       encodeFrame({
         type: FrameType.Error,
         streamId: id,
-        payload: encodeErrorPayload({ code: err.code === Code.Ok ? Code.Unknown : err.code, message: err.rawMessage, metadata }),
+        payload: encodeErrorPayload({
+          code: err.code === Code.Ok ? Code.Unknown : err.code,
+          message: err.rawMessage,
+          metadata,
+        }),
       }),
     );
   }
@@ -339,14 +348,17 @@ class ServerConnection {
     timeoutMs: number,
     body: Uint8Array,
   ): Promise<void> {
-    const call = this.shared.observer.callStarted("mcp", METHOD_NAMES[method] ?? "unknown");
+    const call = this.shared.observer.callStarted(this.protocol, METHOD_NAMES[method] ?? "unknown");
     const signal = entry.controller.signal;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ctx: EngineContext = { signal };
     if (timeoutMs > 0) {
       ctx.deadline = Date.now() + timeoutMs;
       timer = setTimeout(
-        () => entry.controller.abort(new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { timeoutMs: String(timeoutMs) })),
+        () =>
+          entry.controller.abort(
+            new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { timeoutMs: String(timeoutMs) }),
+          ),
         timeoutMs,
       );
     }
@@ -355,7 +367,13 @@ class ServerConnection {
       const decoded = decodeRequest(method, dataType, body);
       switch (decoded.method) {
         case Method.Generate:
-          await this.pump(id, entry, engine.generate(decoded.request, ctx), (m) => toBinary(GenerateResponseSchema, m), call);
+          await this.pump(
+            id,
+            entry,
+            engine.generate(decoded.request, ctx),
+            (m) => toBinary(GenerateResponseSchema, m),
+            call,
+          );
           break;
         case Method.Chat:
           await this.pump(id, entry, engine.chat(decoded.request, ctx), (m) => toBinary(ChatResponseSchema, m), call);
@@ -378,7 +396,10 @@ class ServerConnection {
       }
       call.end();
     } catch (e) {
-      const err = signal.aborted && signal.reason instanceof ModelwireError ? signal.reason : ModelwireError.from(e, Code.Internal);
+      const err =
+        signal.aborted && signal.reason instanceof ModelwireError
+          ? signal.reason
+          : ModelwireError.from(e, Code.Internal);
       if (!entry.cancelled && this.state !== ConnState.Closed) this.streamError(id, err);
       call.end(err);
     } finally {
@@ -498,12 +519,16 @@ class McpServer implements ProtocolServer {
 
   constructor(private readonly options: McpServerOptions) {
     if (!options.tcp && !options.unix && !options.tls) {
-      throw new ModelwireError("createMcpServer needs at least one of tcp, unix, tls", Code.InvalidArgument, { field: "tcp" });
+      throw new ModelwireError("createMcpServer needs at least one of tcp, unix, tls", Code.InvalidArgument, {
+        field: "tcp",
+      });
     }
     const positive = (name: string, v: number | undefined, def: number, min = 1, max = Number.MAX_SAFE_INTEGER) => {
       const x = v ?? def;
       if (!Number.isInteger(x) || x < min || x > max) {
-        throw new ModelwireError(`${name} must be an integer in [${min}, ${max}], got ${x}`, Code.InvalidArgument, { field: name });
+        throw new ModelwireError(`${name} must be an integer in [${min}, ${max}], got ${x}`, Code.InvalidArgument, {
+          field: name,
+        });
       }
       return x;
     };
@@ -514,7 +539,13 @@ class McpServer implements ProtocolServer {
       maxStreamsPerConnection: positive("maxStreamsPerConnection", options.maxStreamsPerConnection, 128),
       maxStreams: positive("maxStreams", options.maxStreams, 1024),
       heartbeatMs: positive("heartbeatMs", options.heartbeatMs, 5000, 0, 600_000),
-      maxFrameSize: positive("maxFrameSize", options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE),
+      maxFrameSize: positive(
+        "maxFrameSize",
+        options.maxFrameSize,
+        DEFAULT_MAX_FRAME_SIZE,
+        MIN_MAX_FRAME_SIZE,
+        MAX_MAX_FRAME_SIZE,
+      ),
       handshakeTimeoutMs: positive("handshakeTimeoutMs", options.handshakeTimeoutMs, 10_000),
       writeHighWaterMark: positive("writeHighWaterMark", options.writeHighWaterMark, 256 * 1024),
       serverName: options.serverName ?? "modelwire-mcp",
@@ -545,7 +576,7 @@ class McpServer implements ProtocolServer {
   async listen(): Promise<ListenAddress[]> {
     const out: ListenAddress[] = [];
     const o = this.options;
-    const start = (server: Server, protocol: string, bind: (cb: () => void) => void) =>
+    const start = (server: Server, bind: (cb: () => void) => void) =>
       new Promise<Server>((resolve, reject) => {
         server.once("error", reject);
         bind(() => {
@@ -556,7 +587,7 @@ class McpServer implements ProtocolServer {
     if (o.tcp) {
       const server = createNetServer((s) => this.accept(s, "mcp-tcp"));
       const host = o.tcp.host ?? "127.0.0.1";
-      await start(server, "mcp-tcp", (cb) => server.listen(o.tcp?.port, host, cb));
+      await start(server, (cb) => server.listen(o.tcp?.port, host, cb));
       this.listeners.push({ server, protocol: "mcp-tcp" });
       const port = (server.address() as { port: number }).port;
       out.push({ protocol: "mcp-tcp", url: formatEndpoint({ kind: "tcp", host, port }) });
@@ -565,7 +596,7 @@ class McpServer implements ProtocolServer {
       const path = o.unix.path;
       rmSync(path, { force: true });
       const server = createNetServer((s) => this.accept(s, "mcp-uds"));
-      await start(server, "mcp-uds", (cb) => server.listen(path, cb));
+      await start(server, (cb) => server.listen(path, cb));
       this.listeners.push({ server, protocol: "mcp-uds", cleanup: () => rmSync(path, { force: true }) });
       out.push({ protocol: "mcp-uds", url: formatEndpoint({ kind: "unix", path }) });
     }
@@ -574,7 +605,7 @@ class McpServer implements ProtocolServer {
       const host = h ?? "127.0.0.1";
       const server = createTlsServer(tlsOptions, (s) => this.accept(s, "mcp-tls"));
       server.on("tlsClientError", () => {});
-      await start(server, "mcp-tls", (cb) => server.listen(p, host, cb));
+      await start(server, (cb) => server.listen(p, host, cb));
       this.listeners.push({ server, protocol: "mcp-tls" });
       const port = (server.address() as { port: number }).port;
       out.push({ protocol: "mcp-tls", url: formatEndpoint({ kind: "tls", host, port }) });

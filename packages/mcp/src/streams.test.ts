@@ -10,7 +10,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(opts: Partial<McpServerOptions> & { engine: McpServerOptions["engine"] }, clientOpts: { heartbeatMs?: number } = {}) {
+async function setup(
+  opts: Partial<McpServerOptions> & { engine: McpServerOptions["engine"] },
+  clientOpts: { heartbeatMs?: number } = {},
+) {
   const server = createMcpServer({ tcp: { port: 0 }, ...opts });
   const [addr] = await server.listen();
   const client = createMcpClient({ url: addr.url, ...clientOpts });
@@ -35,7 +38,11 @@ describe("multiplexing", () => {
     const { client, server } = await setup({ engine });
     const results = await Promise.all(
       Array.from({ length: 100 }, async (_, i) => {
-        const req = create(GenerateRequestSchema, { model: MODEL, prompt: `prompt number ${i}`, options: { seed: BigInt(i) } });
+        const req = create(GenerateRequestSchema, {
+          model: MODEL,
+          prompt: `prompt number ${i}`,
+          options: { seed: BigInt(i) },
+        });
         const verifier = createStreamVerifier(engine.expectedGenerate(req));
         let done = 0;
         for await (const c of client.generate(req)) {

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { ChatRequestSchema, Code, GenerateRequestSchema, type InferenceClient, ModelwireError, type ProtocolServer } from "@modelwire/core";
-import { type SyntheticEngine, createStreamVerifier, createSyntheticEngine } from "@modelwire/engine";
+import { ChatRequestSchema, Code, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
+import { createStreamVerifier, createSyntheticEngine, type SyntheticEngine } from "@modelwire/engine";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer } from "./index.js";
-import { type TestCert, makeSelfSignedCert } from "./test-support/tls-cert.js";
+import { makeSelfSignedCert, type TestCert } from "./test-support/tls-cert.js";
 
 const MODEL = "synthetic:latest";
 let cert: TestCert;
@@ -40,7 +40,11 @@ afterEach(async () => {
 async function setup(kind: Kind, opts: { authToken?: string; clientToken?: string } = {}) {
   const engine = createSyntheticEngine({ tokens: 12 });
   const { server, url, protocol } = await start(kind, engine, { authToken: opts.authToken });
-  const client = createMcpClient({ url, tls: kind === "tls" ? { ca: cert.cert } : undefined, authToken: opts.clientToken });
+  const client = createMcpClient({
+    url,
+    tls: kind === "tls" ? { ca: cert.cert } : undefined,
+    authToken: opts.clientToken,
+  });
   cleanups.push(async () => {
     await client.close();
     await server.close({ graceMs: 100 });
@@ -118,7 +122,11 @@ describe.each<Kind>(["tcp", "uds", "tls"])("MCP over %s", (kind) => {
     });
     cleanups.push(() => bad.close());
     await expect(bad.version()).rejects.toMatchObject({ code: Code.Unauthenticated });
-    const none = createMcpClient({ url: good.url, tls: kind === "tls" ? { ca: cert.cert } : undefined, reconnect: false });
+    const none = createMcpClient({
+      url: good.url,
+      tls: kind === "tls" ? { ca: cert.cert } : undefined,
+      reconnect: false,
+    });
     cleanups.push(() => none.close());
     await expect(none.list()).rejects.toMatchObject({ code: Code.Unauthenticated });
   });

@@ -7,17 +7,13 @@
 import { create, toBinary, toJson } from "@bufbuild/protobuf";
 import {
   Code,
+  codeName,
   DataType,
   GenerateRequestSchema,
   GenerateResponseSchema,
   InferenceRequestSchema,
-  codeName,
 } from "@modelwire/core";
 import {
-  FrameFlag,
-  FrameType,
-  Method,
-  ProtocolErrorReason,
   encodeErrorPayload,
   encodeFrame,
   encodeFrames,
@@ -26,8 +22,12 @@ import {
   encodeOpenFrame,
   encodePing,
   encodeWelcome,
-  reasonCode,
+  FrameFlag,
   type FrameInit,
+  FrameType,
+  Method,
+  ProtocolErrorReason,
+  reasonCode,
 } from "../index.js";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -46,17 +46,39 @@ function frameJson(f: FrameInit, decoded: unknown) {
 }
 
 const session = Uint8Array.from({ length: 16 }, (_, i) => i);
-const hello = { minVersion: 1, maxVersion: 1, maxFrameSize: 1048576, maxStreams: 100, heartbeatMs: 5000, metadata: { "auth-token": "s3cret", client: "modelwire-mcp/0.1" } };
-const welcome = { version: 1, maxFrameSize: 1048576, maxStreams: 100, heartbeatMs: 5000, sessionId: session, metadata: { server: "modelwire" } };
+const hello = {
+  minVersion: 1,
+  maxVersion: 1,
+  maxFrameSize: 1048576,
+  maxStreams: 100,
+  heartbeatMs: 5000,
+  metadata: { "auth-token": "s3cret", client: "modelwire-mcp/0.1" },
+};
+const welcome = {
+  version: 1,
+  maxFrameSize: 1048576,
+  maxStreams: 100,
+  heartbeatMs: 5000,
+  sessionId: session,
+  metadata: { server: "modelwire" },
+};
 const genReq = create(GenerateRequestSchema, { prompt: "Why is the sky blue?" });
 const infReq = create(InferenceRequestSchema, {
   modelVersion: "llama3.2:1b",
   inputData: toBinary(GenerateRequestSchema, genReq),
   metadata: { "trace-id": "abc" },
 });
-const textReq = create(InferenceRequestSchema, { modelVersion: "llama3.2:1b", inputData: new TextEncoder().encode("hello") });
+const textReq = create(InferenceRequestSchema, {
+  modelVersion: "llama3.2:1b",
+  inputData: new TextEncoder().encode("hello"),
+});
 const dataMsg = create(GenerateResponseSchema, { model: "llama3.2:1b", response: "The" });
-const endMsg = create(GenerateResponseSchema, { model: "llama3.2:1b", done: true, doneReason: "stop", metrics: { evalCount: 2 } });
+const endMsg = create(GenerateResponseSchema, {
+  model: "llama3.2:1b",
+  done: true,
+  doneReason: "stop",
+  metrics: { evalCount: 2 },
+});
 
 function openFrame(streamId: number, dataType: number, method: Method, timeoutMs: number, body: Uint8Array): FrameInit {
   const whole = encodeOpenFrame(streamId, dataType, method, timeoutMs, body);
@@ -64,37 +86,170 @@ function openFrame(streamId: number, dataType: number, method: Method, timeoutMs
 }
 
 const valid: { name: string; description: string; frames: { init: FrameInit; decoded: unknown }[] }[] = [
-  { name: "hello", description: "Client HELLO: version 1 only, 1 MiB frames, 100 streams, 5 s heartbeat, token and client name.", frames: [{ init: { type: FrameType.Hello, streamId: 0, payload: encodeHello(hello) }, decoded: hello }] },
-  { name: "welcome", description: "Server WELCOME with session id 000102…0f.", frames: [{ init: { type: FrameType.Welcome, streamId: 0, payload: encodeWelcome(welcome) }, decoded: { ...welcome, sessionId: hex(session) } }] },
+  {
+    name: "hello",
+    description: "Client HELLO: version 1 only, 1 MiB frames, 100 streams, 5 s heartbeat, token and client name.",
+    frames: [{ init: { type: FrameType.Hello, streamId: 0, payload: encodeHello(hello) }, decoded: hello }],
+  },
+  {
+    name: "welcome",
+    description: "Server WELCOME with session id 000102…0f.",
+    frames: [
+      {
+        init: { type: FrameType.Welcome, streamId: 0, payload: encodeWelcome(welcome) },
+        decoded: { ...welcome, sessionId: hex(session) },
+      },
+    ],
+  },
   {
     name: "open-generate",
-    description: "OPEN stream 1: generate, 30 s deadline, data type GENERATE_REQUEST, InferenceRequest wrapping a GenerateRequest.",
-    frames: [{ init: openFrame(1, DataType.GENERATE_REQUEST, Method.Generate, 30000, toBinary(InferenceRequestSchema, infReq)), decoded: { method: "generate", timeoutMs: 30000, inferenceRequest: toJson(InferenceRequestSchema, infReq), input: toJson(GenerateRequestSchema, genReq) } }],
+    description:
+      "OPEN stream 1: generate, 30 s deadline, data type GENERATE_REQUEST, InferenceRequest wrapping a GenerateRequest.",
+    frames: [
+      {
+        init: openFrame(1, DataType.GENERATE_REQUEST, Method.Generate, 30000, toBinary(InferenceRequestSchema, infReq)),
+        decoded: {
+          method: "generate",
+          timeoutMs: 30000,
+          inferenceRequest: toJson(InferenceRequestSchema, infReq),
+          input: toJson(GenerateRequestSchema, genReq),
+        },
+      },
+    ],
   },
   {
     name: "open-text",
     description: "OPEN stream 3: generate from a bare UTF-8 prompt (data type TEXT), no deadline.",
-    frames: [{ init: openFrame(3, DataType.TEXT, Method.Generate, 0, toBinary(InferenceRequestSchema, textReq)), decoded: { method: "generate", timeoutMs: 0, inferenceRequest: toJson(InferenceRequestSchema, textReq), input: "hello" } }],
+    frames: [
+      {
+        init: openFrame(3, DataType.TEXT, Method.Generate, 0, toBinary(InferenceRequestSchema, textReq)),
+        decoded: {
+          method: "generate",
+          timeoutMs: 0,
+          inferenceRequest: toJson(InferenceRequestSchema, textReq),
+          input: "hello",
+        },
+      },
+    ],
   },
   {
     name: "open-list",
     description: "OPEN stream 5: list models; empty InferenceRequest, data type UNSPECIFIED.",
-    frames: [{ init: openFrame(5, DataType.UNSPECIFIED, Method.List, 0, new Uint8Array(0)), decoded: { method: "list", timeoutMs: 0, inferenceRequest: {} } }],
+    frames: [
+      {
+        init: openFrame(5, DataType.UNSPECIFIED, Method.List, 0, new Uint8Array(0)),
+        decoded: { method: "list", timeoutMs: 0, inferenceRequest: {} },
+      },
+    ],
   },
-  { name: "data", description: "DATA stream 1, sequence 0: a GenerateResponse token.", frames: [{ init: { type: FrameType.Data, streamId: 1, sequence: 0, payload: toBinary(GenerateResponseSchema, dataMsg) }, decoded: { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, dataMsg) } }] },
-  { name: "end", description: "END stream 1, sequence 2 (two DATA frames came before): the final chunk with metrics.", frames: [{ init: { type: FrameType.End, streamId: 1, sequence: 2, payload: toBinary(GenerateResponseSchema, endMsg) }, decoded: { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, endMsg) } }] },
-  { name: "error-stream", description: "ERROR on stream 3: RESOURCE_EXHAUSTED (server overloaded); the stream ends.", frames: [{ init: { type: FrameType.Error, streamId: 3, payload: encodeErrorPayload({ code: Code.ResourceExhausted, message: "server overloaded", metadata: {} }) }, decoded: { code: Code.ResourceExhausted, codeName: codeName(Code.ResourceExhausted), message: "server overloaded", metadata: {} } }] },
-  { name: "error-connection", description: "ERROR on stream 0: connection-level protocol error; the sender closes the connection after it.", frames: [{ init: { type: FrameType.Error, streamId: 0, payload: encodeErrorPayload({ code: Code.InvalidArgument, message: "bad magic", metadata: { reason: "bad_magic" } }) }, decoded: { code: Code.InvalidArgument, codeName: codeName(Code.InvalidArgument), message: "bad magic", metadata: { reason: "bad_magic" } } }] },
-  { name: "cancel", description: "CANCEL stream 5 (empty payload).", frames: [{ init: { type: FrameType.Cancel, streamId: 5 }, decoded: null }] },
-  { name: "ping", description: "PING carrying the float64 1234.5 (sender's clock, ms).", frames: [{ init: { type: FrameType.Ping, streamId: 0, payload: encodePing(1234.5) }, decoded: { value: 1234.5 } }] },
-  { name: "ping-ack", description: "PING with the ACK flag: the pong echoing the same 8 bytes.", frames: [{ init: { type: FrameType.Ping, flags: FrameFlag.Ack, streamId: 0, payload: encodePing(1234.5) }, decoded: { value: 1234.5 } }] },
-  { name: "goaway", description: "GOAWAY: last accepted stream 7, graceful (code 0).", frames: [{ init: { type: FrameType.Goaway, streamId: 0, payload: encodeGoaway({ lastStreamId: 7, code: Code.Ok, message: "shutting down" }) }, decoded: { lastStreamId: 7, code: 0, message: "shutting down" } }] },
+  {
+    name: "data",
+    description: "DATA stream 1, sequence 0: a GenerateResponse token.",
+    frames: [
+      {
+        init: { type: FrameType.Data, streamId: 1, sequence: 0, payload: toBinary(GenerateResponseSchema, dataMsg) },
+        decoded: { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, dataMsg) },
+      },
+    ],
+  },
+  {
+    name: "end",
+    description: "END stream 1, sequence 2 (two DATA frames came before): the final chunk with metrics.",
+    frames: [
+      {
+        init: { type: FrameType.End, streamId: 1, sequence: 2, payload: toBinary(GenerateResponseSchema, endMsg) },
+        decoded: { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, endMsg) },
+      },
+    ],
+  },
+  {
+    name: "error-stream",
+    description: "ERROR on stream 3: RESOURCE_EXHAUSTED (server overloaded); the stream ends.",
+    frames: [
+      {
+        init: {
+          type: FrameType.Error,
+          streamId: 3,
+          payload: encodeErrorPayload({ code: Code.ResourceExhausted, message: "server overloaded", metadata: {} }),
+        },
+        decoded: {
+          code: Code.ResourceExhausted,
+          codeName: codeName(Code.ResourceExhausted),
+          message: "server overloaded",
+          metadata: {},
+        },
+      },
+    ],
+  },
+  {
+    name: "error-connection",
+    description: "ERROR on stream 0: connection-level protocol error; the sender closes the connection after it.",
+    frames: [
+      {
+        init: {
+          type: FrameType.Error,
+          streamId: 0,
+          payload: encodeErrorPayload({
+            code: Code.InvalidArgument,
+            message: "bad magic",
+            metadata: { reason: "bad_magic" },
+          }),
+        },
+        decoded: {
+          code: Code.InvalidArgument,
+          codeName: codeName(Code.InvalidArgument),
+          message: "bad magic",
+          metadata: { reason: "bad_magic" },
+        },
+      },
+    ],
+  },
+  {
+    name: "cancel",
+    description: "CANCEL stream 5 (empty payload).",
+    frames: [{ init: { type: FrameType.Cancel, streamId: 5 }, decoded: null }],
+  },
+  {
+    name: "ping",
+    description: "PING carrying the float64 1234.5 (sender's clock, ms).",
+    frames: [{ init: { type: FrameType.Ping, streamId: 0, payload: encodePing(1234.5) }, decoded: { value: 1234.5 } }],
+  },
+  {
+    name: "ping-ack",
+    description: "PING with the ACK flag: the pong echoing the same 8 bytes.",
+    frames: [
+      {
+        init: { type: FrameType.Ping, flags: FrameFlag.Ack, streamId: 0, payload: encodePing(1234.5) },
+        decoded: { value: 1234.5 },
+      },
+    ],
+  },
+  {
+    name: "goaway",
+    description: "GOAWAY: last accepted stream 7, graceful (code 0).",
+    frames: [
+      {
+        init: {
+          type: FrameType.Goaway,
+          streamId: 0,
+          payload: encodeGoaway({ lastStreamId: 7, code: Code.Ok, message: "shutting down" }),
+        },
+        decoded: { lastStreamId: 7, code: 0, message: "shutting down" },
+      },
+    ],
+  },
   {
     name: "two-frames",
     description: "Two frames back to back in one buffer: DATA then END on stream 9.",
     frames: [
-      { init: { type: FrameType.Data, streamId: 9, sequence: 0, payload: toBinary(GenerateResponseSchema, dataMsg) }, decoded: { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, dataMsg) } },
-      { init: { type: FrameType.End, streamId: 9, sequence: 1, payload: toBinary(GenerateResponseSchema, endMsg) }, decoded: { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, endMsg) } },
+      {
+        init: { type: FrameType.Data, streamId: 9, sequence: 0, payload: toBinary(GenerateResponseSchema, dataMsg) },
+        decoded: { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, dataMsg) },
+      },
+      {
+        init: { type: FrameType.End, streamId: 9, sequence: 1, payload: toBinary(GenerateResponseSchema, endMsg) },
+        decoded: { message: "modelwire.v1.GenerateResponse", json: toJson(GenerateResponseSchema, endMsg) },
+      },
     ],
   },
 ];
@@ -110,7 +265,20 @@ const frames = {
 };
 
 /** A raw 20-byte header with the given fields (no validation), followed by `payload`. */
-function raw(fields: { magic?: number; version?: number; type: number; flags?: number; dataType?: number; reserved?: number; streamId?: number; sequence?: number; length?: number }, payload = new Uint8Array(0)) {
+function raw(
+  fields: {
+    magic?: number;
+    version?: number;
+    type: number;
+    flags?: number;
+    dataType?: number;
+    reserved?: number;
+    streamId?: number;
+    sequence?: number;
+    length?: number;
+  },
+  payload = new Uint8Array(0),
+) {
   const b = new Uint8Array(20 + payload.length);
   const v = new DataView(b.buffer);
   v.setUint16(0, fields.magic ?? 0x4d43);
@@ -126,48 +294,232 @@ function raw(fields: { magic?: number; version?: number; type: number; flags?: n
   return hex(b);
 }
 
-const err = (reason: ProtocolErrorReason) => ({ reason, code: reasonCode(reason), codeName: codeName(reasonCode(reason)) });
+const err = (reason: ProtocolErrorReason) => ({
+  reason,
+  code: reasonCode(reason),
+  codeName: codeName(reasonCode(reason)),
+});
 const R = ProtocolErrorReason;
 const errors = {
-  description: "Invalid MCP v1 input and the coded error each must produce. layer 'frame': the decoder (with maxFrameSize) fails; layer 'payload': the frame decodes, then decoding its payload as `payloadKind` fails.",
+  description:
+    "Invalid MCP v1 input and the coded error each must produce. layer 'frame': the decoder (with maxFrameSize) fails; layer 'payload': the frame decodes, then decoding its payload as `payloadKind` fails.",
   vectors: [
-    { name: "bad-magic", layer: "frame", maxFrameSize: 1048576, hex: "474554202f20485454502f312e310d0a486f73743a", error: err(R.BadMagic), description: "An HTTP request line instead of an MCP frame." },
-    { name: "unsupported-version", layer: "frame", maxFrameSize: 1048576, hex: raw({ version: 2, type: FrameType.Cancel, streamId: 1 }), error: err(R.UnsupportedVersion) },
-    { name: "unknown-type-0x0a", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: 0x0a, streamId: 1 }), error: err(R.UnknownType) },
-    { name: "unknown-type-0x00", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: 0x00 }), error: err(R.UnknownType) },
-    { name: "reserved-field", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Cancel, streamId: 1, reserved: 1 }), error: err(R.ReservedBits) },
-    { name: "reserved-flag", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Data, flags: 0x01, streamId: 1 }), error: err(R.ReservedBits) },
-    { name: "stream-id-top-bit", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Cancel, streamId: 0x80000001 }), error: err(R.ReservedBits) },
-    { name: "sequence-on-cancel", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Cancel, streamId: 1, sequence: 4 }), error: err(R.ReservedBits) },
-    { name: "ping-on-stream", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Ping, streamId: 5 }, new Uint8Array(8)), error: err(R.BadStreamId) },
-    { name: "data-on-stream-0", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Data, streamId: 0 }), error: err(R.BadStreamId) },
-    { name: "data-type-on-data", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Data, streamId: 1, dataType: 4 }), error: err(R.BadDataType) },
-    { name: "unknown-data-type", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Open, streamId: 1, dataType: 7 }, new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0])), error: err(R.BadDataType) },
-    { name: "frame-too-large", layer: "frame", maxFrameSize: 1024, hex: raw({ type: FrameType.Data, streamId: 1, length: 1025 }), error: err(R.FrameTooLarge), description: "Header announces 1025 bytes over a 1024-byte limit; fails before any payload arrives." },
-    { name: "huge-length", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Data, streamId: 1, length: 0xffffffff }), error: err(R.FrameTooLarge) },
-    { name: "ping-wrong-length", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Ping }, new Uint8Array(4)), error: err(R.BadPayload) },
-    { name: "cancel-with-payload", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Cancel, streamId: 1 }, new Uint8Array(1)), error: err(R.BadPayload) },
-    { name: "hello-too-short", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Hello }, new Uint8Array(8)), error: err(R.BadPayload) },
-    { name: "open-unknown-method", layer: "payload", payloadKind: "open", maxFrameSize: 1048576, hex: raw({ type: FrameType.Open, streamId: 1 }, new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0])), error: err(R.BadPayload) },
-    { name: "open-reserved", layer: "payload", payloadKind: "open", maxFrameSize: 1048576, hex: raw({ type: FrameType.Open, streamId: 1 }, new Uint8Array([1, 1, 0, 0, 0, 0, 0, 0])), error: err(R.ReservedBits) },
-    { name: "hello-empty-version-range", layer: "payload", payloadKind: "hello", maxFrameSize: 1048576, hex: raw({ type: FrameType.Hello }, new Uint8Array([2, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 100, 0, 0, 19, 136])), error: err(R.BadPayload) },
-    { name: "hello-truncated-metadata", layer: "payload", payloadKind: "hello", maxFrameSize: 1048576, hex: raw({ type: FrameType.Hello }, new Uint8Array([1, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 100, 0, 0, 19, 136, 0, 1, 0, 9, 0x61])), error: err(R.BadPayload) },
-    { name: "metadata-bad-utf8", layer: "payload", payloadKind: "hello", maxFrameSize: 1048576, hex: raw({ type: FrameType.Hello }, new Uint8Array([1, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 100, 0, 0, 19, 136, 0, 1, 0, 1, 0xff, 0, 0])), error: err(R.BadPayload) },
-    { name: "error-code-zero", layer: "payload", payloadKind: "error", maxFrameSize: 1048576, hex: raw({ type: FrameType.Error, streamId: 1 }, new Uint8Array([0, 0, 0, 0])), error: err(R.BadPayload) },
-    { name: "goaway-length-mismatch", layer: "payload", payloadKind: "goaway", maxFrameSize: 1048576, hex: raw({ type: FrameType.Goaway }, new Uint8Array([0, 0, 0, 1, 0, 0, 0, 5, 0x61])), error: err(R.BadPayload) },
-    { name: "welcome-short-session", layer: "frame", maxFrameSize: 1048576, hex: raw({ type: FrameType.Welcome }, new Uint8Array(20)), error: err(R.BadPayload) },
+    {
+      name: "bad-magic",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: "474554202f20485454502f312e310d0a486f73743a",
+      error: err(R.BadMagic),
+      description: "An HTTP request line instead of an MCP frame.",
+    },
+    {
+      name: "unsupported-version",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ version: 2, type: FrameType.Cancel, streamId: 1 }),
+      error: err(R.UnsupportedVersion),
+    },
+    {
+      name: "unknown-type-0x0a",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: 0x0a, streamId: 1 }),
+      error: err(R.UnknownType),
+    },
+    {
+      name: "unknown-type-0x00",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: 0x00 }),
+      error: err(R.UnknownType),
+    },
+    {
+      name: "reserved-field",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Cancel, streamId: 1, reserved: 1 }),
+      error: err(R.ReservedBits),
+    },
+    {
+      name: "reserved-flag",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Data, flags: 0x01, streamId: 1 }),
+      error: err(R.ReservedBits),
+    },
+    {
+      name: "stream-id-top-bit",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Cancel, streamId: 0x80000001 }),
+      error: err(R.ReservedBits),
+    },
+    {
+      name: "sequence-on-cancel",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Cancel, streamId: 1, sequence: 4 }),
+      error: err(R.ReservedBits),
+    },
+    {
+      name: "ping-on-stream",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Ping, streamId: 5 }, new Uint8Array(8)),
+      error: err(R.BadStreamId),
+    },
+    {
+      name: "data-on-stream-0",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Data, streamId: 0 }),
+      error: err(R.BadStreamId),
+    },
+    {
+      name: "data-type-on-data",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Data, streamId: 1, dataType: 4 }),
+      error: err(R.BadDataType),
+    },
+    {
+      name: "unknown-data-type",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Open, streamId: 1, dataType: 7 }, new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0])),
+      error: err(R.BadDataType),
+    },
+    {
+      name: "frame-too-large",
+      layer: "frame",
+      maxFrameSize: 1024,
+      hex: raw({ type: FrameType.Data, streamId: 1, length: 1025 }),
+      error: err(R.FrameTooLarge),
+      description: "Header announces 1025 bytes over a 1024-byte limit; fails before any payload arrives.",
+    },
+    {
+      name: "huge-length",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Data, streamId: 1, length: 0xffffffff }),
+      error: err(R.FrameTooLarge),
+    },
+    {
+      name: "ping-wrong-length",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Ping }, new Uint8Array(4)),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "cancel-with-payload",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Cancel, streamId: 1 }, new Uint8Array(1)),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "hello-too-short",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Hello }, new Uint8Array(8)),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "open-unknown-method",
+      layer: "payload",
+      payloadKind: "open",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Open, streamId: 1 }, new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0])),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "open-reserved",
+      layer: "payload",
+      payloadKind: "open",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Open, streamId: 1 }, new Uint8Array([1, 1, 0, 0, 0, 0, 0, 0])),
+      error: err(R.ReservedBits),
+    },
+    {
+      name: "hello-empty-version-range",
+      layer: "payload",
+      payloadKind: "hello",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Hello }, new Uint8Array([2, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 100, 0, 0, 19, 136])),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "hello-truncated-metadata",
+      layer: "payload",
+      payloadKind: "hello",
+      maxFrameSize: 1048576,
+      hex: raw(
+        { type: FrameType.Hello },
+        new Uint8Array([1, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 100, 0, 0, 19, 136, 0, 1, 0, 9, 0x61]),
+      ),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "metadata-bad-utf8",
+      layer: "payload",
+      payloadKind: "hello",
+      maxFrameSize: 1048576,
+      hex: raw(
+        { type: FrameType.Hello },
+        new Uint8Array([1, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 100, 0, 0, 19, 136, 0, 1, 0, 1, 0xff, 0, 0]),
+      ),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "error-code-zero",
+      layer: "payload",
+      payloadKind: "error",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Error, streamId: 1 }, new Uint8Array([0, 0, 0, 0])),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "goaway-length-mismatch",
+      layer: "payload",
+      payloadKind: "goaway",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Goaway }, new Uint8Array([0, 0, 0, 1, 0, 0, 0, 5, 0x61])),
+      error: err(R.BadPayload),
+    },
+    {
+      name: "welcome-short-session",
+      layer: "frame",
+      maxFrameSize: 1048576,
+      hex: raw({ type: FrameType.Welcome }, new Uint8Array(20)),
+      error: err(R.BadPayload),
+    },
   ],
 };
 
-const helloHex = hex(encodeFrame({ type: FrameType.Hello, streamId: 0, payload: encodeHello({ ...hello, metadata: {} }) }));
+const helloHex = hex(
+  encodeFrame({ type: FrameType.Hello, streamId: 0, payload: encodeHello({ ...hello, metadata: {} }) }),
+);
 const open1 = hex(encodeOpenFrame(1, DataType.UNSPECIFIED, Method.List, 0, new Uint8Array(0)));
 const sessionVectors = {
-  description: "Connection-level rules a server enforces (beyond single frames). The client sends `clientHex` (frames in order); the server must answer with an ERROR on stream 0 carrying `error` and close the connection.",
+  description:
+    "Connection-level rules a server enforces (beyond single frames). The client sends `clientHex` (frames in order); the server must answer with an ERROR on stream 0 carrying `error` and close the connection.",
   vectors: [
     { name: "open-before-hello", clientHex: open1, error: err(R.UnexpectedFrame) },
     { name: "reused-stream-id", clientHex: helloHex + open1 + open1, error: err(R.StreamIdReused) },
-    { name: "decreasing-stream-id", clientHex: helloHex + hex(encodeOpenFrame(5, 0, Method.List, 0, new Uint8Array(0))) + hex(encodeOpenFrame(3, 0, Method.List, 0, new Uint8Array(0))), error: err(R.StreamIdReused) },
-    { name: "data-from-client", clientHex: helloHex + hex(encodeFrame({ type: FrameType.Data, streamId: 1 })), error: err(R.UnexpectedFrame) },
+    {
+      name: "decreasing-stream-id",
+      clientHex:
+        helloHex +
+        hex(encodeOpenFrame(5, 0, Method.List, 0, new Uint8Array(0))) +
+        hex(encodeOpenFrame(3, 0, Method.List, 0, new Uint8Array(0))),
+      error: err(R.StreamIdReused),
+    },
+    {
+      name: "data-from-client",
+      clientHex: helloHex + hex(encodeFrame({ type: FrameType.Data, streamId: 1 })),
+      error: err(R.UnexpectedFrame),
+    },
     { name: "second-hello", clientHex: helloHex + helloHex, error: err(R.UnexpectedFrame) },
     { name: "garbage", clientHex: "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef", error: err(R.BadMagic) },
   ],

@@ -1,4 +1,4 @@
-import { type Server, type Socket, createConnection, createServer } from "node:net";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 
 /** A raw Node TCP echo of 4-byte length-prefixed messages: the floor any framed protocol is compared with. */
 export interface EchoServer {

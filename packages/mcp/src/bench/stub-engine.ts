@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import { type GenerateResponse, GenerateResponseSchema, ModelwireError, Code } from "@modelwire/core";
-import { type Engine, createSyntheticEngine } from "@modelwire/engine";
+import { Code, type GenerateResponse, GenerateResponseSchema, ModelwireError } from "@modelwire/core";
+import { createSyntheticEngine, type Engine } from "@modelwire/engine";
 
 /**
  * An engine whose generate yields one prebuilt token chunk and one prebuilt final chunk, doing no work: with it the

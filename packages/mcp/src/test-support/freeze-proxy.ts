@@ -1,4 +1,4 @@
-import { type Server, type Socket, createConnection, createServer } from "node:net";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 
 /** A loopback TCP proxy that can stop forwarding (a peer that hangs without closing) — test use only. */
 export interface FreezeProxy {

@@ -1,13 +1,13 @@
-import { type Socket, createConnection } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { Code, type ModelwireError } from "@modelwire/core";
 import {
-  type ErrorPayload,
-  FrameType,
-  type Frame,
   createFrameDecoder,
   decodeErrorPayload,
+  type ErrorPayload,
   encodeFrame,
   encodeHello,
+  type Frame,
+  FrameType,
 } from "@modelwire/mcp-codec";
 
 /** A hand-driven MCP client socket for protocol tests: write raw bytes, collect decoded frames. */
