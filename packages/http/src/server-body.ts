@@ -86,13 +86,34 @@ export function parseJsonBody(body: Buffer): unknown {
     throw new ModelwireError("request body is not valid UTF-8", Code.InvalidArgument, { field: "body" });
   }
   if (text.trim() === "") throw new ModelwireError("missing request body", Code.InvalidArgument, { field: "body" });
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     const reason = (e as Error).message;
     const truncated = /end of (json )?input|unterminated/i.test(reason);
     throw new ModelwireError(truncated ? "unexpected EOF" : `invalid JSON: ${reason}`, Code.InvalidArgument, {
       field: "body",
     });
+  }
+  checkDepth(value, MAX_JSON_DEPTH);
+  return value;
+}
+
+/** Deepest nesting of arrays and objects accepted in a body (JSON schemas and tool arguments stay far below). */
+export const MAX_JSON_DEPTH = 128;
+
+/** Rejects nesting deeper than `max` without recursion, so later recursive code (stringify, protobuf) is safe. */
+function checkDepth(root: unknown, max: number): void {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) {
+      throw new ModelwireError(`JSON nesting deeper than ${max} levels`, Code.InvalidArgument, { field: "body" });
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
   }
 }

@@ -36,6 +36,7 @@ describe("bad input never crashes or hangs the server", () => {
       ["[1,2]", /JSON object/],
       ['{"model": "synthetic", "prompt": 7}', /prompt/],
       ['{"model": "synthetic", "keep_alive": "whenever"}', /keep_alive/],
+      [`{"model": "synthetic", "format": ${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`, /nesting/],
     ];
     for (const [body, message] of cases) {
       const r = await rawExchange(h.url, [post("/api/generate", body)]);
