@@ -65,7 +65,7 @@ describe("the modelwire bin", () => {
 
   it("serve runs the gateway: one ready line, then SIGTERM exits 0", async () => {
     let ready: { event?: string; addresses?: { protocol: string }[] } = {};
-    const r = await run(["serve", "--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0", "--no-mcp"], (line, kill) => {
+    const r = await run(["serve", "--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"], (line, kill) => {
       ready = JSON.parse(line);
       kill("SIGTERM");
     });

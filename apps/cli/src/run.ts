@@ -51,7 +51,8 @@ export async function runModelwireCli(argv: string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return 0;
     case "serve": {
-      const { runServeCli } = await import("@modelwire/server");
+      // The bundled serve entry: one file to load instead of hundreds of modules (start-up time and RSS).
+      const { runServeCli } = await import("@modelwire/server/serve");
       await runServeCli(rest);
       return typeof process.exitCode === "number" ? process.exitCode : 0;
     }

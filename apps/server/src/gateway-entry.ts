@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * The gateway's process entry: `node apps/server/dist/main.js [serve flags]`, the same as `modelwire serve`.
- * Imports only the CLI module; the engine, prom-client and protocol packages load after the options are valid.
+ * The gateway's process entry. The build bundles it (scripts/bundle.mjs) into `dist/main.js`, which is what
+ * `node apps/server/dist/main.js [serve flags]` runs (the same as `modelwire serve`); `dist/gateway-entry.js` is
+ * the unbundled form. Imports only the CLI module; the engine, prom-client and protocol packages load after the
+ * options are valid.
  */
 import { runServeCli } from "./serve-cli.js";
 

@@ -32,7 +32,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   const jobs: Promise<NamedServer>[] = [];
   if (cfg.http) {
     jobs.push(
-      import("@modelwire/http").then(({ createOllamaServer }) => ({
+      import("./load-http.js").then(({ createOllamaServer }) => ({
         name: "http",
         flag: "--http-port",
         server: createOllamaServer({ engine, host: cfg.host, port: cfg.httpPort, authToken, observer }),
@@ -41,7 +41,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   }
   if (cfg.connect) {
     jobs.push(
-      import("@modelwire/connect").then(({ createConnectServer }) => ({
+      import("./load-connect.js").then(({ createConnectServer }) => ({
         name: "connect",
         flag: "--connect-port",
         server: createConnectServer({ engine, host: cfg.host, port: cfg.connectPort, authToken, observer, tls }),
@@ -50,7 +50,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   }
   if (cfg.mcp || cfg.mcpSocket !== undefined) {
     jobs.push(
-      import("@modelwire/mcp").then(({ createMcpServer }) => ({
+      import("./load-mcp.js").then(({ createMcpServer }) => ({
         name: "mcp",
         flag: cfg.mcp ? "--mcp-port" : "--mcp-socket",
         server: createMcpServer({
@@ -75,6 +75,6 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
  * admitted stream, so an admitted stream never waits behind another for a socket; the shared admission bounds it.
  */
 export async function loadOllamaClient(): Promise<(url: string, maxStreams: number) => InferenceClient> {
-  const { createOllamaClient } = await import("@modelwire/http");
+  const { createOllamaClient } = await import("./load-upstream.js");
   return (url, maxStreams) => createOllamaClient({ host: url, connections: Math.min(Math.max(maxStreams, 1), 1024) });
 }
