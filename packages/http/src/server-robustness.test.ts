@@ -143,6 +143,22 @@ describe("bad input never crashes or hangs the server", () => {
     await stillServes(h.url);
   });
 
+  it("maxConnections refuses connections beyond the limit and recovers when one closes", async () => {
+    h = await startHarness({}, { maxConnections: 1 });
+    const { connect } = await import("node:net");
+    const { port } = new URL(h.url);
+    const first = connect({ host: "127.0.0.1", port: Number(port) });
+    first.on("error", () => {});
+    await new Promise((r) => first.once("connect", r));
+    expect(await eventually(() => h!.server.stats().connections === 1)).toBe(true);
+    const refused = await rawExchange(h.url, ["GET /api/version HTTP/1.1\r\nHost: x\r\n\r\n"], { waitMs: 3_000 });
+    expect(refused.status).toBe(0);
+    expect(refused.closedByServer).toBe(true);
+    first.destroy();
+    expect(await eventually(() => h!.server.stats().connections === 0)).toBe(true);
+    await stillServes(h.url);
+  });
+
   it("keeps a connection alive across requests, including after an error response", async () => {
     h = await startHarness();
     const keep = "";
