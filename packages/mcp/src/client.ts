@@ -269,22 +269,41 @@ class McpClient implements InferenceClient {
     this.ensureConnecting(slot).catch(() => this.backgroundReconnect(slot));
   }
 
-  /** A ready connection (least streams first), or a promise of one. */
+  /**
+   * A ready connection (least streams first), or a promise of one. A busy pool grows: while some slot has no
+   * connection and every ready one is carrying streams, that slot starts connecting in the background.
+   */
   private acquire(signal: AbortSignal): ClientConnection | Promise<ClientConnection> {
     if (this.closed) throw new ModelwireError("MCP client closed", Code.Canceled);
     let best: ClientConnection | undefined;
-    let free: Slot | undefined;
+    let idle: Slot | undefined;
     for (const slot of this.slots) {
       const c = slot.conn;
       if (c?.ready) {
         if (!best || c.active < best.active) best = c;
-      } else if (!free) free = slot;
+      } else if (!idle && !slot.connecting) idle = slot;
     }
-    if (best && (best.active < best.maxStreams || !free)) return best;
-    const slot = free as Slot;
+    if (best && best.active === 0) return best;
+    if (idle) {
+      const p = this.ensureConnecting(idle);
+      if (best) {
+        p.catch(() => {});
+        return best;
+      }
+      return this.wait(p, signal);
+    }
+    if (best) return best;
+    // Every slot is connecting: wait on them in turn.
+    const connecting = this.slots.filter((s) => s.connecting);
+    const slot = connecting[this.rr++ % connecting.length] ?? this.slots[0];
+    return this.wait(this.ensureConnecting(slot), signal);
+  }
+
+  private rr = 0;
+
+  private wait(p: Promise<ClientConnection>, signal: AbortSignal): Promise<ClientConnection> {
     this.waiting++;
-    const p = raceSignal(this.ensureConnecting(slot), signal);
-    return p.finally(() => {
+    return raceSignal(p, signal).finally(() => {
       this.waiting--;
     });
   }

@@ -12,12 +12,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup() {
+async function setup(authToken?: string) {
   const engine = createSyntheticEngine({ tokens: 60, interTokenMs: 10 });
-  const server = createMcpServer({ engine, tcp: { port: 0 }, maxFrameSize: 4096 });
+  const server = createMcpServer({ engine, tcp: { port: 0 }, maxFrameSize: 4096, authToken });
   const [addr] = await server.listen();
   const port = Number(new URL(addr.url).port);
-  const client = createMcpClient({ url: addr.url });
+  const client = createMcpClient({ url: addr.url, authToken });
   cleanups.push(async () => {
     await client.close();
     await server.close({ graceMs: 100 });
@@ -120,9 +120,14 @@ describe("connection-level protocol errors", () => {
 });
 
 describe("session vectors (packages/mcp-codec/vectors/session.json)", () => {
-  for (const v of sessionVectors.vectors) {
+  for (const v of sessionVectors.vectors as {
+    name: string;
+    clientHex: string;
+    serverAuthToken?: string;
+    error: { reason: string; code: number };
+  }[]) {
     it(`${v.name} -> ${v.error.reason}`, async () => {
-      const { port } = await setup();
+      const { port } = await setup(v.serverAuthToken);
       const peer = await connectRaw(port);
       peer.write(fromHex(v.clientHex));
       await peer.closed;

@@ -503,7 +503,7 @@ const helloHex = hex(
 const open1 = hex(encodeOpenFrame(1, DataType.UNSPECIFIED, Method.List, 0, new Uint8Array(0)));
 const sessionVectors = {
   description:
-    "Connection-level rules a server enforces (beyond single frames). The client sends `clientHex` (frames in order); the server must answer with an ERROR on stream 0 carrying `error` and close the connection.",
+    "Connection-level rules a server enforces (beyond single frames). The client sends `clientHex` (frames in order) to a server configured with `serverAuthToken` (if given); the server must answer with an ERROR on stream 0 carrying `error` and close the connection.",
   vectors: [
     { name: "open-before-hello", clientHex: open1, error: err(R.UnexpectedFrame) },
     { name: "reused-stream-id", clientHex: helloHex + open1 + open1, error: err(R.StreamIdReused) },
@@ -521,6 +521,35 @@ const sessionVectors = {
       error: err(R.UnexpectedFrame),
     },
     { name: "second-hello", clientHex: helloHex + helloHex, error: err(R.UnexpectedFrame) },
+    {
+      name: "no-common-version",
+      clientHex: hex(
+        encodeFrame({
+          type: FrameType.Hello,
+          streamId: 0,
+          payload: encodeHello({ ...hello, minVersion: 2, maxVersion: 3, metadata: {} }),
+        }),
+      ),
+      error: err(R.VersionMismatch),
+    },
+    {
+      name: "wrong-auth-token",
+      serverAuthToken: "s3cret",
+      clientHex: hex(
+        encodeFrame({
+          type: FrameType.Hello,
+          streamId: 0,
+          payload: encodeHello({ ...hello, metadata: { "auth-token": "guess" } }),
+        }),
+      ),
+      error: err(R.Unauthenticated),
+    },
+    {
+      name: "missing-auth-token",
+      serverAuthToken: "s3cret",
+      clientHex: helloHex,
+      error: err(R.Unauthenticated),
+    },
     { name: "garbage", clientHex: "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef", error: err(R.BadMagic) },
   ],
 };

@@ -1,0 +1,129 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, GenerateResponseSchema, ModelwireError } from "@modelwire/core";
+import { createSyntheticEngine } from "@modelwire/engine";
+import { createFrameDecoder, encodeFrame, encodeGoaway, encodeWelcome, FrameType } from "@modelwire/mcp-codec";
+import { afterEach, describe, expect, it } from "vitest";
+import { createMcpClient, createMcpServer } from "./index.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/**
+ * A scripted fake server: answers HELLO with WELCOME, then calls `onOpen(streamId, socket)` for every OPEN.
+ */
+async function fakeServer(onOpen: (id: number, s: Socket) => void): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    const d = createFrameDecoder();
+    s.on("error", () => {});
+    s.on("data", (chunk) => {
+      d.push(chunk);
+      for (const f of d) {
+        if (f.type === FrameType.Hello) {
+          s.write(
+            encodeFrame({
+              type: FrameType.Welcome,
+              streamId: 0,
+              payload: encodeWelcome({
+                version: 1,
+                maxFrameSize: 1 << 20,
+                maxStreams: 100,
+                heartbeatMs: 0,
+                sessionId: new Uint8Array(16),
+                metadata: {},
+              }),
+            }),
+          );
+        } else if (f.type === FrameType.Open) onOpen(f.streamId, s);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
+  return `tcp://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+const chunk = (text: string, done = false) =>
+  toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { model: "m", response: text, done }));
+
+describe("client stream integrity", () => {
+  it("a sequence gap fails the stream with DATA_LOSS (sequence_gap) instead of silently dropping a chunk", async () => {
+    const url = await fakeServer((id, s) => {
+      s.write(encodeFrame({ type: FrameType.Data, streamId: id, sequence: 0, payload: chunk("a") }));
+      s.write(encodeFrame({ type: FrameType.Data, streamId: id, sequence: 2, payload: chunk("c") }));
+      s.write(encodeFrame({ type: FrameType.End, streamId: id, sequence: 3, payload: chunk("", true) }));
+    });
+    const client = createMcpClient({ url, reconnect: false });
+    cleanups.push(() => client.close());
+    const got: string[] = [];
+    const err = await (async () => {
+      for await (const c of client.generate({ model: "m", prompt: "p" })) got.push(c.response);
+    })().catch((e) => e);
+    expect(got).toEqual(["a"]);
+    expect(err).toBeInstanceOf(ModelwireError);
+    expect((err as ModelwireError).code).toBe(Code.DataLoss);
+    expect((err as ModelwireError).metadata.reason).toBe("sequence_gap");
+  });
+
+  it("GOAWAY fails streams above lastStreamId with UNAVAILABLE and finishes the ones below", async () => {
+    const opened: { id: number; s: Socket }[] = [];
+    const url = await fakeServer((id, s) => {
+      opened.push({ id, s });
+      if (opened.length === 2) {
+        const first = opened[0];
+        s.write(
+          encodeFrame({
+            type: FrameType.Goaway,
+            streamId: 0,
+            payload: encodeGoaway({ lastStreamId: first.id, code: 0, message: "bye" }),
+          }),
+        );
+        s.write(encodeFrame({ type: FrameType.End, streamId: first.id, sequence: 0, payload: chunk("", true) }));
+      }
+    });
+    const client = createMcpClient({ url, reconnect: false });
+    cleanups.push(() => client.close());
+    const run = async () => {
+      const out: boolean[] = [];
+      for await (const c of client.generate({ model: "m", prompt: "p" })) out.push(c.done);
+      return out;
+    };
+    const [a, b] = await Promise.allSettled([run(), run()]);
+    expect(a).toEqual({ status: "fulfilled", value: [true] });
+    expect(b.status).toBe("rejected");
+    expect(((b as PromiseRejectedResult).reason as ModelwireError).code).toBe(Code.Unavailable);
+  });
+});
+
+describe("pool", () => {
+  it("spreads streams over poolSize connections", async () => {
+    const engine = createSyntheticEngine({ tokens: 10, interTokenMs: 10 });
+    const server = createMcpServer({ engine, tcp: { port: 0 } });
+    const [addr] = await server.listen();
+    const client = createMcpClient({ url: addr.url, poolSize: 2 });
+    cleanups.push(async () => {
+      await client.close();
+      await server.close({ graceMs: 0 });
+    });
+    let maxConnections = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for await (const _ of client.generate({ model: "synthetic:latest", prompt: "p" })) {
+          maxConnections = Math.max(maxConnections, server.stats().connections);
+        }
+      }),
+    );
+    expect(maxConnections).toBe(2);
+    expect(client.stats().open).toBe(2);
+  });
+});
