@@ -45,6 +45,8 @@ Processes
   --gateway PATH         gateway entry (default: @modelwire/server's GATEWAY_MAIN)
   --server-cpus LIST     pin server processes with taskset -c LIST (e.g. 1)
   --connections N        client connections per transport where it pools
+  --workers N            load-generator worker threads per transport (default 1; use when the generator is the
+                         bottleneck — each worker runs its share with its own client; no --jsonl with workers)
 Output
   --out DIR              report directory (default ./reports): bench.json, bench.md, bench.html
   --serialization FILE   serialization micro-benchmark results to join (default DIR/serialization.json)
@@ -107,6 +109,7 @@ const OPTIONS = {
   gateway: { type: "string" },
   "server-cpus": { type: "string" },
   connections: { type: "string" },
+  workers: { type: "string" },
   out: { type: "string" },
   serialization: { type: "string" },
   jsonl: { type: "string" },
@@ -244,7 +247,9 @@ export async function parseBenchArgs(
     repeats: intFlag(v.repeats, "--repeats", 1, 100) ?? 3,
     slos,
     connections: intFlag(v.connections, "--connections", 1, 1024),
+    workers: intFlag(v.workers, "--workers", 1, 64) ?? 1,
   };
+  if ((config.workers ?? 1) > 1 && v.jsonl) throw new UsageError("--jsonl needs the in-process generator (--workers 1)");
   if (v["server-cpus"]) {
     if (!/^[0-9,-]+$/.test(v["server-cpus"])) throw new UsageError("--server-cpus takes a CPU list like 1 or 0-1");
     config.serverCpus = v["server-cpus"];

@@ -27,6 +27,7 @@ import { ExitCode, evaluateSlos, goodputBoundsFromSlos, type Slo } from "./slo.j
 import { spreadOf } from "./stats-math.js";
 import type { StreamOutcome } from "./stream-call.js";
 import type { ServerKind, TransportPlugin } from "./transports.js";
+import { type LoadWorkers, startLoadWorkers } from "./worker-pool.js";
 import { createWorkSource } from "./workload.js";
 
 /** The sweep: open-loop rates rising by `factor` until an SLO breaks. */
@@ -57,8 +58,13 @@ export interface BenchConfig {
   serverCpus?: string;
   /** Client connections per transport (where the transport pools). */
   connections?: number;
-  /** Write one JSON line per request here. */
+  /** Write one JSON line per request here (in-process generator only; not with workers). */
   jsonlPath?: string;
+  /**
+   * Load-generator worker threads per transport (default 1 = the main thread drives the load). With more, each
+   * window's load is split across workers, each with its own client, and their histograms merged.
+   */
+  workers?: number;
   progress: Progress;
 }
 
@@ -210,6 +216,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   const socketDir = await mkdtemp(join(tmpdir(), "modelwire-bench-"));
   const servers = new Map<ServerKind, ServerProcess>();
   const clients = new Map<string, InferenceClient>();
+  const pools = new Map<string, LoadWorkers>();
   const skipped: BenchResult["skipped"] = [];
   const jsonl: WriteStream | undefined = cfg.jsonlPath ? createWriteStream(cfg.jsonlPath) : undefined;
   const monitor = createGeneratorMonitor();
@@ -241,6 +248,15 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
         p.line(`skipping ${t.name}: ${(e as Error).message}`);
       }
     }
+    if ((cfg.workers ?? 1) > 1) {
+      for (const t of cfg.transports.filter((x) => clients.has(x.name))) {
+        pools.set(
+          t.name,
+          await startLoadWorkers(cfg.workers!, t.name, servers.get(t.server)!.addresses, cfg.connections),
+        );
+      }
+      p.line(`load generator: ${cfg.workers} worker threads per transport`);
+    }
     const active = cfg.transports.filter((t) => clients.has(t.name));
     if (active.length === 0)
       throw new Error(`no transport could run: ${skipped.map((s) => `${s.transport}: ${s.reason}`).join("; ")}`);
@@ -259,44 +275,75 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
           const client = clients.get(t.name)!;
           const server = servers.get(t.server)!;
           p.status(`${scenario.name} round ${round}/${cfg.repeats} · ${t.name}: warming up`);
-          await drive(client, scenario, work, () => {}, scenario.warmupMs, Number.MAX_SAFE_INTEGER);
-          const rec = createRunRecorder(goodput);
+          const pool = pools.get(t.name);
+          if (pool)
+            await pool.run(scenario, {
+              durationMs: scenario.warmupMs,
+              maxRequests: Number.MAX_SAFE_INTEGER,
+              goodput,
+              warmup: true,
+            });
+          else await drive(client, scenario, work, () => {}, scenario.warmupMs, Number.MAX_SAFE_INTEGER);
+          let rec = createRunRecorder(goodput);
           const before = await server.stats();
           let done = 0;
           const tick = setInterval(
-            () => p.status(`${scenario.name} round ${round}/${cfg.repeats} · ${t.name}: ${done} streams`),
+            () =>
+              p.status(
+                `${scenario.name} round ${round}/${cfg.repeats} · ${t.name}: ${pool ? "running" : `${done} streams`}`,
+              ),
             500,
           );
           monitor.start();
-          const load = await drive(
-            client,
-            scenario,
-            work,
-            (o) => {
-              done++;
-              rec.record(o);
-              jsonl?.write(
-                `${JSON.stringify({
-                  scenario: scenario.name,
-                  transport: t.name,
-                  round,
-                  seq: o.seq,
-                  code: o.code,
-                  ttftMs: o.metrics.ttftMs,
-                  e2eMs: o.metrics.e2eMs,
-                  tpotMs: o.metrics.perTokenMs,
-                  stallMs: o.metrics.longestStallMs,
-                  sendLagMs: o.metrics.sendLagMs,
-                  tokens: o.metrics.tokens,
-                  verified: o.verify?.ok,
-                  error: o.error,
-                })}\n`,
-              );
-            },
-            scenario.durationMs,
-            scenario.maxRequests,
-          );
+          let load: LoadStats;
+          let workerLag: { p99: number; max: number } | undefined;
+          if (pool) {
+            const pooled = await pool.run(scenario, {
+              durationMs: scenario.durationMs,
+              maxRequests: scenario.maxRequests,
+              goodput,
+              warmup: false,
+            });
+            rec = createRunRecorder(goodput);
+            rec.merge(pooled.run);
+            load = pooled.load;
+            workerLag = { p99: pooled.eventLoopLagP99Ms, max: pooled.eventLoopLagMaxMs };
+          } else
+            load = await drive(
+              client,
+              scenario,
+              work,
+              (o) => {
+                done++;
+                rec.record(o);
+                jsonl?.write(
+                  `${JSON.stringify({
+                    scenario: scenario.name,
+                    transport: t.name,
+                    round,
+                    seq: o.seq,
+                    code: o.code,
+                    ttftMs: o.metrics.ttftMs,
+                    e2eMs: o.metrics.e2eMs,
+                    tpotMs: o.metrics.perTokenMs,
+                    stallMs: o.metrics.longestStallMs,
+                    sendLagMs: o.metrics.sendLagMs,
+                    tokens: o.metrics.tokens,
+                    verified: o.verify?.ok,
+                    error: o.error,
+                  })}\n`,
+                );
+              },
+              scenario.durationMs,
+              scenario.maxRequests,
+            );
           const gen = monitor.stop();
+          if (workerLag) {
+            gen.eventLoopLagP99Ms = Math.max(gen.eventLoopLagP99Ms, workerLag.p99);
+            gen.eventLoopLagMaxMs = Math.max(gen.eventLoopLagMaxMs, workerLag.max);
+            // CPU is process-wide (every thread); per-core utilization is what matters for a bottleneck.
+            gen.cpuUtilization /= cfg.workers ?? 1;
+          }
           clearInterval(tick);
           const after = await server.stats();
           const run = rec.toJSON();
@@ -438,6 +485,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     }
   } finally {
     p.done();
+    for (const w of pools.values()) await w.close().catch(() => {});
     for (const c of clients.values()) await c.close().catch(() => {});
     for (const s of servers.values()) await s.close().catch(() => {});
     await rm(socketDir, { recursive: true, force: true });
