@@ -1,9 +1,16 @@
-import { equals } from "@bufbuild/protobuf";
-import { GenerateRequestSchema, GenerateResponseSchema } from "@modelwire/core";
+import { create, equals, toBinary } from "@bufbuild/protobuf";
+import {
+  Code,
+  GenerateRequestSchema,
+  GenerateResponseSchema,
+  InferenceRequestSchema,
+  ModelwireError,
+} from "@modelwire/core";
 import { describe, expect, it } from "vitest";
 import { buildCases, ENCODINGS, MCP_PART_PREFIX, mcpPartCases, responseEncodings, STREAM_CLASS } from "./cases.js";
+import { decodeInferenceRequest, encodeInferenceRequest } from "./codecs/inference-request.js";
 import { mcpRequestCodec } from "./codecs/mcp-frame.js";
-import { inputDataOf, mcpFusedRequestCodec } from "./codecs/mcp-fused.js";
+import { mcpFusedRequestCodec } from "./codecs/mcp-fused.js";
 import { createFixtures } from "./fixtures.js";
 import { verifyRoundTrip } from "./round-trip.js";
 
@@ -60,6 +67,7 @@ describe("mcpPartCases", () => {
           `${c}/mcp.wrap`,
           `${c}/mcp.open-frame`,
           `${c}/mcp.fused`,
+          `${c}/mcp.wrap-reflective`,
         ]),
         "chunk-token/mcp.data-frame",
         "chunk-final/mcp.data-frame",
@@ -91,13 +99,45 @@ describe("mcp.fused", () => {
       expect(equals(GenerateRequestSchema, mcpFusedRequestCodec().decode(real), fixtures.requests[cls])).toBe(true);
     },
   );
+});
 
-  it("refuses a truncated InferenceRequest with InvalidArgument", () => {
-    const body = inputDataOf(Uint8Array.of(0x12, 0x05, 1, 2, 3, 4, 5));
-    expect(Array.from(body)).toEqual([1, 2, 3, 4, 5]);
-    expect(() => inputDataOf(Uint8Array.of(0x12, 0x09, 1, 2))).toThrow(/overruns/);
-    expect(() => inputDataOf(Uint8Array.of(0x12))).toThrow(/truncated/);
-    expect(() => inputDataOf(Uint8Array.of(0x0b))).toThrow(/wire type 3/);
+describe("hand-written InferenceRequest", () => {
+  it.each([
+    ["llama3.2:1b", 3],
+    ["", 3],
+    ["m", 0],
+    ["ünïcode-模型", 300],
+  ] as const)("writes the bytes protobuf-es writes (model %j, %i input bytes)", (model, n) => {
+    const input = new Uint8Array(n).map((_, i) => i & 0xff);
+    const mine = encodeInferenceRequest(model, input);
+    const reference = toBinary(
+      InferenceRequestSchema,
+      create(InferenceRequestSchema, { modelVersion: model, inputData: input }),
+    );
+    expect(Array.from(mine)).toEqual(Array.from(reference));
+    const back = decodeInferenceRequest(mine);
+    expect(back.modelVersion).toBe(model);
+    expect(Array.from(back.inputData)).toEqual(Array.from(input));
+  });
+
+  it("skips metadata and unknown fields, refuses malformed input with InvalidArgument", () => {
+    const withMetadata = toBinary(
+      InferenceRequestSchema,
+      create(InferenceRequestSchema, { modelVersion: "m", inputData: Uint8Array.of(1, 2), metadata: { trace: "x" } }),
+    );
+    expect(Array.from(decodeInferenceRequest(withMetadata).inputData)).toEqual([1, 2]);
+    const codeOf = (b: Uint8Array) => {
+      try {
+        decodeInferenceRequest(b);
+      } catch (e) {
+        return e instanceof ModelwireError ? e.code : "other";
+      }
+      return "ok";
+    };
+    expect(codeOf(Uint8Array.of(0x12, 0x09, 1, 2))).toBe(Code.InvalidArgument);
+    expect(codeOf(Uint8Array.of(0x12))).toBe(Code.InvalidArgument);
+    expect(codeOf(Uint8Array.of(0x0b))).toBe(Code.InvalidArgument);
+    expect(codeOf(Uint8Array.of(0x02, 0x00))).toBe(Code.InvalidArgument);
   });
 });
 

@@ -13,7 +13,7 @@ import type { Codec, StreamCodec } from "./codecs/codec.js";
 import { grpcCodec } from "./codecs/grpc-envelope.js";
 import { mcpRequestCodec, mcpResponseCodec } from "./codecs/mcp-frame.js";
 import { mcpFusedRequestCodec } from "./codecs/mcp-fused.js";
-import { dataFrameCodec, openFrameCodec, wrapCodec } from "./codecs/mcp-parts.js";
+import { dataFrameCodec, openFrameCodec, reflectiveWrapCodec, wrapCodec } from "./codecs/mcp-parts.js";
 import { msgpackRequestCodec, msgpackResponseCodec } from "./codecs/msgpack.js";
 import { ollamaJsonRequestCodec, ollamaJsonResponseCodec, ollamaNdjsonResponseCodec } from "./codecs/ollama-json.js";
 import { protobufBinaryCodec, protobufJsonCodec } from "./codecs/protobuf.js";
@@ -177,6 +177,9 @@ export function buildCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] {
 /** Prefix of the encoding names of MCP layer cases (not encodings of their own: parts of `mcp`). */
 export const MCP_PART_PREFIX = "mcp.";
 
+/** The InferenceRequest wrap through protobuf-es reflection: a comparison, not a layer of today's path. */
+export const MCP_REFLECTIVE_WRAP = "mcp.wrap-reflective";
+
 /** The proposed request path: the same OPEN frame bytes as `mcp` with the InferenceRequest written by hand. */
 export const MCP_FUSED = "mcp.fused";
 
@@ -198,6 +201,13 @@ export function mcpPartCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] 
     const innerProbe = toBinary(GenerateRequestSchema, probes.requests[cls]);
     const wrap = wrapCodec(fixtures.requests[cls].model);
     part(cls, "wrap", wrap, inner, innerProbe);
+    part(
+      cls,
+      MCP_REFLECTIVE_WRAP.slice(MCP_PART_PREFIX.length),
+      reflectiveWrapCodec(fixtures.requests[cls].model),
+      inner,
+      innerProbe,
+    );
     part(cls, "open-frame", openFrameCodec(), wrap.encode(inner), wrap.encode(innerProbe));
     cases.push(
       singleCase(

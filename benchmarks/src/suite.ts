@@ -1,6 +1,6 @@
 /** Runs the cases under tinybench and derives the comparison tables. */
 import { Bench, type Task } from "tinybench";
-import { MCP_FUSED, MCP_PART_PREFIX } from "./cases.js";
+import { MCP_FUSED, MCP_PART_PREFIX, MCP_REFLECTIVE_WRAP } from "./cases.js";
 import type { CaseResult, McpVsProtobuf, ProtobufVsJson, SizeRow, TaskTiming } from "./report.js";
 import { type BenchCase, verifyRoundTrip } from "./round-trip.js";
 
@@ -174,7 +174,11 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
     const fusedNs = roundTripNs(find(results, payload, MCP_FUSED));
     const layers = [{ layer: "protobuf", ns: pbNs }];
     for (const part of results.filter(
-      (r) => r.payload === payload && r.kind === "mcp-part" && r.encoding !== MCP_FUSED,
+      (r) =>
+        r.payload === payload &&
+        r.kind === "mcp-part" &&
+        r.encoding !== MCP_FUSED &&
+        r.encoding !== MCP_REFLECTIVE_WRAP,
     )) {
       const ns = roundTripNs(part);
       if (ns !== null) layers.push({ layer: part.encoding, ns });

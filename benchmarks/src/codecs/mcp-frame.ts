@@ -1,11 +1,12 @@
 /**
  * MCP (Model Communication Protocol, modelwire's binary framed protocol) frames through @modelwire/mcp-codec:
  * a request is an OPEN frame (20-byte header, 8-byte method/timeout prefix, then an InferenceRequest whose
- * `input_data` holds the serialized GenerateRequest); a reply chunk is a DATA frame (the last one an END frame)
+ * `input_data` holds the serialized GenerateRequest; the InferenceRequest is written and read by hand, as
+ * packages/mcp does since its commits c9537f1 and 296cb5b); a reply chunk is a DATA frame (the last one an END frame)
  * whose payload is the serialized GenerateResponse. Decoding runs the incremental frame decoder: one long-lived
  * decoder for single frames (as a connection keeps one), a fresh one per stream.
  */
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
   DataType,
@@ -13,7 +14,6 @@ import {
   GenerateRequestSchema,
   type GenerateResponse,
   GenerateResponseSchema,
-  InferenceRequestSchema,
   ModelwireError,
 } from "@modelwire/core";
 import {
@@ -27,6 +27,7 @@ import {
   Method,
 } from "@modelwire/mcp-codec";
 import type { Codec, FrameReader, StreamCodec } from "./codec.js";
+import { decodeInferenceRequest, encodeInferenceRequest } from "./inference-request.js";
 import { MAX_MESSAGE_BYTES } from "./protobuf.js";
 
 /** The stream id the bench frames carry. */
@@ -72,23 +73,24 @@ function wrongFrame(f: Frame, want: string): ModelwireError {
   return new ModelwireError(`expected ${want}, got frame type ${f.type} on stream ${f.streamId}`, Code.InvalidArgument);
 }
 
-/** Encodes a GenerateRequest as the OPEN frame a client sends. */
+/**
+ * Encodes a GenerateRequest as the OPEN frame a client sends, as packages/mcp does: serialize the request,
+ * wrap it in an InferenceRequest written by hand (its own buffer), then `encodeOpenFrame` (a second copy).
+ */
 export function encodeRequestFrame(req: GenerateRequest): Uint8Array {
-  const inner = toBinary(GenerateRequestSchema, req);
-  const body = toBinary(
-    InferenceRequestSchema,
-    create(InferenceRequestSchema, { modelVersion: req.model, inputData: inner }),
-  );
+  const body = encodeInferenceRequest(req.model, toBinary(GenerateRequestSchema, req));
   return encodeOpenFrame(BENCH_STREAM_ID, DataType.GENERATE_REQUEST, Method.Generate, 0, body);
 }
 
-/** What a server does with an OPEN frame: unwrap the InferenceRequest and decode its GenerateRequest. */
+/** What a server does with an OPEN frame: read the InferenceRequest without reflection, decode its GenerateRequest. */
 export function acceptRequestFrame(f: Frame): GenerateRequest {
-  if (f.type !== FrameType.Open || f.dataType !== DataType.GENERATE_REQUEST)
+  if (f.type !== FrameType.Open || f.dataType !== DataType.GENERATE_REQUEST) {
     throw wrongFrame(f, "an OPEN frame of a GenerateRequest");
-  const open = decodeOpenPayload(f.payload);
-  const inference = fromBinary(InferenceRequestSchema, open.body);
-  return fromBinary(GenerateRequestSchema, inference.inputData);
+  }
+  const inference = decodeInferenceRequest(decodeOpenPayload(f.payload).body);
+  const req = fromBinary(GenerateRequestSchema, inference.inputData);
+  if (!req.model) req.model = inference.modelVersion;
+  return req;
 }
 
 /** Encodes one reply chunk as a DATA frame, or the final chunk (`done`) as the END frame. */

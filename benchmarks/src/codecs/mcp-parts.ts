@@ -1,8 +1,8 @@
 /**
  * The MCP path split into its layers, each a byte-to-byte codec that can be checked and timed on its own, so the
  * report can say which layer costs what on top of bare Protobuf:
- * - `wrap`: GenerateRequest bytes ↔ InferenceRequest bytes (`model_version` + `input_data`), the second
- *   Protobuf pass the OPEN body takes;
+ * - `wrap`: GenerateRequest bytes ↔ InferenceRequest bytes (`model_version` + `input_data`), written and read by
+ *   hand as packages/mcp does (`wrap-reflective`: the same through protobuf-es reflection, for comparison);
  * - `open-frame`: InferenceRequest bytes ↔ OPEN frame (header, 8-byte prefix, body) through the frame decoder;
  * - `data-frame`: GenerateResponse bytes ↔ DATA frame through the frame decoder.
  */
@@ -17,11 +17,20 @@ import {
   Method,
 } from "@modelwire/mcp-codec";
 import type { Codec } from "./codec.js";
+import { decodeInferenceRequest, encodeInferenceRequest } from "./inference-request.js";
 import { BENCH_STREAM_ID } from "./mcp-frame.js";
 import { MAX_MESSAGE_BYTES } from "./protobuf.js";
 
-/** GenerateRequest bytes in and out of an InferenceRequest. */
+/** GenerateRequest bytes in and out of an InferenceRequest, by hand (what packages/mcp does). */
 export function wrapCodec(modelVersion: string): Codec<Uint8Array> {
+  return {
+    encode: (inner) => encodeInferenceRequest(modelVersion, inner),
+    decode: (bytes) => decodeInferenceRequest(bytes).inputData,
+  };
+}
+
+/** The same through protobuf-es reflection (`create` + `toBinary` / `fromBinary`): what the hand-written wrap saves. */
+export function reflectiveWrapCodec(modelVersion: string): Codec<Uint8Array> {
   return {
     encode: (inner) =>
       toBinary(InferenceRequestSchema, create(InferenceRequestSchema, { modelVersion, inputData: inner })),
