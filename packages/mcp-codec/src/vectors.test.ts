@@ -10,6 +10,7 @@ import {
 import { describe, expect, it } from "vitest";
 import errorVectors from "../vectors/errors.json" with { type: "json" };
 import frameVectors from "../vectors/frames.json" with { type: "json" };
+import sessionVectors from "../vectors/session.json" with { type: "json" };
 import {
   createFrameDecoder,
   decodeErrorPayload,
@@ -179,6 +180,37 @@ describe("error vectors (vectors/errors.json)", () => {
           expect(d.buffered).toBe(0);
           expect(() => d.next()).toThrow(err);
         }
+      }
+    });
+  }
+});
+
+describe("session vectors (vectors/session.json) at the frame layer", () => {
+  // The session rules themselves need a server and are run by @modelwire/mcp's tests; here we check that each
+  // vector is well-formed at the frame layer (so the server must catch it by state), except where the vector's
+  // reason is itself a frame-layer reason.
+  const frameReasons = new Set([
+    "bad_magic",
+    "unsupported_version",
+    "unknown_type",
+    "reserved_bits",
+    "frame_too_large",
+    "bad_stream_id",
+    "bad_data_type",
+    "bad_payload",
+  ]);
+  for (const v of sessionVectors.vectors) {
+    it(`${v.name}`, () => {
+      const d = createFrameDecoder();
+      d.push(fromHex(v.clientHex));
+      if (frameReasons.has(v.error.reason)) {
+        expect(() => [...d]).toThrow(
+          expect.objectContaining({ metadata: expect.objectContaining({ reason: v.error.reason }) }),
+        );
+      } else {
+        const frames = [...d];
+        expect(frames.length).toBeGreaterThan(0);
+        expect(d.buffered).toBe(0);
       }
     });
   }
