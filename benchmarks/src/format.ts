@@ -113,6 +113,9 @@ export function mcpLayerTable(rows: readonly McpVsProtobuf[]): string {
     if (r.layers.length === 0) continue;
     const sum = r.layers.reduce((n, l) => n + l.ns, 0);
     for (const l of r.layers) out.push([r.payload, l.layer, fmtNs(l.ns), `${((l.ns / r.mcpNs) * 100).toFixed(0)}%`]);
+    if (r.reflectiveWrapNs !== null) {
+      out.push([r.payload, "(mcp.wrap-reflective, not in sum)", fmtNs(r.reflectiveWrapNs), ""]);
+    }
     out.push([
       r.payload,
       "sum of layers / measured mcp",

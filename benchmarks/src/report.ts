@@ -97,6 +97,8 @@ export interface McpVsProtobuf {
    * one Protobuf pass) ÷ bare Protobuf; null when not timed.
    */
   readonly fusedRatio: number | null;
+  /** Requests only: encode+decode ns of the InferenceRequest wrap through protobuf-es reflection (for comparison with the `mcp.wrap` layer); null when not timed. */
+  readonly reflectiveWrapNs: number | null;
 }
 
 /** `reports/serialization.json`. */

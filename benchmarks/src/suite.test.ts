@@ -91,6 +91,8 @@ describe("comparisons", () => {
     expect(r.overheadBytes).toBe(20);
     expect(mcpVsProtobuf(results, 1.1)[0].withinTarget).toBe(false);
     expect(r.layers).toEqual([]);
+    expect(r.fusedRatio).toBeNull();
+    expect(r.reflectiveWrapNs).toBeNull();
     const part: CaseResult = { ...row("p", "mcp.data-frame", 370, 15, 15), kind: "mcp-part" };
     expect(mcpVsProtobuf([...results, part])[0].layers).toEqual([
       { layer: "protobuf", ns: 200 },

@@ -192,6 +192,7 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
       overheadBytes: mcp.bytes - pb.bytes,
       layers: layers.length > 1 ? layers : [],
       fusedRatio: fusedNs === null ? null : fusedNs / pbNs,
+      reflectiveWrapNs: roundTripNs(find(results, payload, MCP_REFLECTIVE_WRAP)),
     });
   }
   return rows;
