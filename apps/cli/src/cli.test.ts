@@ -54,7 +54,18 @@ describe("the modelwire bin", () => {
   it("serve --help documents every serve option; a bad option exits 2 naming it", async () => {
     const help = await run(["serve", "--help"]);
     expect(help.code).toBe(0);
-    for (const flag of ["--http-port", "--connect-port", "--mcp-port", "--mcp-socket", "--admin-port", "--upstream", "--max-streams", "--auth-token", "--grace-ms", "--config"]) {
+    for (const flag of [
+      "--http-port",
+      "--connect-port",
+      "--mcp-port",
+      "--mcp-socket",
+      "--admin-port",
+      "--upstream",
+      "--max-streams",
+      "--auth-token",
+      "--grace-ms",
+      "--config",
+    ]) {
       expect(help.stdout).toContain(flag);
     }
     expect((await run(["help", "serve"])).stdout).toBe(help.stdout);
@@ -65,10 +76,13 @@ describe("the modelwire bin", () => {
 
   it("serve runs the gateway: one ready line, then SIGTERM exits 0", async () => {
     let ready: { event?: string; addresses?: { protocol: string }[] } = {};
-    const r = await run(["serve", "--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"], (line, kill) => {
-      ready = JSON.parse(line);
-      kill("SIGTERM");
-    });
+    const r = await run(
+      ["serve", "--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"],
+      (line, kill) => {
+        ready = JSON.parse(line);
+        kill("SIGTERM");
+      },
+    );
     expect(ready.event).toBe("ready");
     expect(ready.addresses?.some((a) => a.protocol === "admin")).toBe(true);
     expect(r.code).toBe(0);

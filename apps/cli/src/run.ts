@@ -67,7 +67,9 @@ export async function runModelwireCli(argv: string[]): Promise<number> {
       return bench.runBenchCli(rest);
     }
     default:
-      process.stderr.write(`modelwire: unknown command "${command.slice(0, 80)}" (expected serve or bench; see modelwire --help)\n`);
+      process.stderr.write(
+        `modelwire: unknown command "${command.slice(0, 80)}" (expected serve or bench; see modelwire --help)\n`,
+      );
       return 2;
   }
 }

@@ -1,4 +1,4 @@
-import { Code, ModelwireError, invalidArgument } from "@modelwire/core";
+import { Code, invalidArgument, ModelwireError } from "@modelwire/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AdminServer, createAdminServer } from "./admin.js";
 

@@ -1,6 +1,6 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { Code, type ListenAddress, ModelwireError, codeName, codeToHttpStatus } from "@modelwire/core";
+import { Code, codeName, codeToHttpStatus, type ListenAddress, ModelwireError } from "@modelwire/core";
 
 /** What the admin listener serves; the gateway supplies it. */
 export interface AdminHandlers {
@@ -46,9 +46,12 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const maxBody = options.maxBodyBytes ?? 64 * 1024;
   const h = options.handlers;
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 10_000, headersTimeout: 10_000 }, (req, res) => {
-    handle(req, res).catch((e) => sendError(res, ModelwireError.from(e, Code.Internal)));
-  });
+  const server: Server = createServer(
+    { keepAliveTimeout: 5_000, requestTimeout: 10_000, headersTimeout: 10_000 },
+    (req, res) => {
+      handle(req, res).catch((e) => sendError(res, ModelwireError.from(e, Code.Internal)));
+    },
+  );
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.once("close", () => sockets.delete(s));
@@ -101,7 +104,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   return {
     async listen() {
       await new Promise<void>((resolve, reject) => {
-        const onError = (e: Error) => reject(new ModelwireError(`admin listen failed: ${e.message}`, Code.Unavailable, {}, e));
+        const onError = (e: Error) =>
+          reject(new ModelwireError(`admin listen failed: ${e.message}`, Code.Unavailable, {}, e));
         server.once("error", onError);
         server.listen(options.port, options.host, () => {
           server.off("error", onError);
@@ -144,7 +148,11 @@ function sendError(res: ServerResponse, err: ModelwireError): void {
   }
   if (err.metadata.status === "413") res.setHeader("connection", "close");
   const status =
-    err.code === Code.FailedPrecondition ? 409 : err.metadata.status ? Number(err.metadata.status) : codeToHttpStatus[err.code];
+    err.code === Code.FailedPrecondition
+      ? 409
+      : err.metadata.status
+        ? Number(err.metadata.status)
+        : codeToHttpStatus[err.code];
   const body: Record<string, string> = { error: err.rawMessage, code: codeName(err.code) };
   if (err.metadata.field) body.field = err.metadata.field;
   send(res, status, body);
@@ -156,7 +164,12 @@ function drain(req: IncomingMessage, max: number): Promise<string> {
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > max) {
       req.resume();
-      reject(new ModelwireError(`body larger than ${max} bytes`, Code.ResourceExhausted, { limit: String(max), status: "413" }));
+      reject(
+        new ModelwireError(`body larger than ${max} bytes`, Code.ResourceExhausted, {
+          limit: String(max),
+          status: "413",
+        }),
+      );
       return;
     }
     const chunks: Buffer[] = [];
@@ -167,7 +180,12 @@ function drain(req: IncomingMessage, max: number): Promise<string> {
         // Stop buffering, discard the rest, and answer 413 on a connection that then closes.
         req.off("data", onData);
         req.resume();
-        reject(new ModelwireError(`body larger than ${max} bytes`, Code.ResourceExhausted, { limit: String(max), status: "413" }));
+        reject(
+          new ModelwireError(`body larger than ${max} bytes`, Code.ResourceExhausted, {
+            limit: String(max),
+            status: "413",
+          }),
+        );
         return;
       }
       chunks.push(c);

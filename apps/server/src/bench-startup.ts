@@ -121,7 +121,9 @@ for (let i = 0; i < runs; i++) floors.push(await nodeFloor());
 
 console.log(`modelwire gateway start-up: ${runs} launches per configuration, idle RSS read ${idleMs} ms after ready`);
 console.log(
-  `node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}; ${GATEWAY_MAIN}`,
+  `node ${process.version}, ${cpus().length} cores, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}; ${GATEWAY_MAIN}`,
 );
 console.log("shared machine: figures are indicative; configurations run round-robin");
 console.log(`bare node to first line of user code: median ${f1(median(floors))} ms\n`);
@@ -137,7 +139,12 @@ for (let i = 0; i < runs; i++) {
     try {
       results.get(c.name)!.push(await launch(c.args, c.entry));
     } catch (e) {
-      failures.set(c.name, String((e as Error).message).split("\n")[0].slice(0, 120));
+      failures.set(
+        c.name,
+        String((e as Error).message)
+          .split("\n")[0]
+          .slice(0, 120),
+      );
     }
   }
 }
@@ -162,5 +169,11 @@ for (const c of CONFIGS) {
       `${median(ready) <= TARGET_READY_MS ? "ready ok" : "ready MISSED"}, ${median(rss) < TARGET_RSS_MB ? "rss ok" : "rss MISSED"}`,
   );
 }
-console.log(`\ntargets: ready <= ${TARGET_READY_MS} ms, idle RSS < ${TARGET_RSS_MB} MB: default configuration ${allMet ? "met" : "MISSED"}`);
-console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log(
+  `\ntargets: ready <= ${TARGET_READY_MS} ms, idle RSS < ${TARGET_RSS_MB} MB: default configuration ${allMet ? "met" : "MISSED"}`,
+);
+console.log(
+  `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);

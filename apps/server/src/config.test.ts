@@ -1,6 +1,6 @@
 import { Code, ModelwireError } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
-import { type ServeConfig, resolveServeConfig } from "./config.js";
+import { resolveServeConfig, type ServeConfig } from "./config.js";
 import { defaultServeConfig } from "./defaults.js";
 import { serveHelp } from "./help.js";
 import { SERVE_OPTIONS } from "./options.js";
@@ -107,17 +107,36 @@ describe("resolveServeConfig", () => {
   it("reads every option from its environment variable", () => {
     for (const o of SERVE_OPTIONS) {
       const raw =
-        o.kind === "switch" ? "false" : o.kind === "url" ? "http://h:1" : o.kind === "port" ? "4321" : o.kind === "string" || o.kind === "path" ? "abc" : "0";
+        o.kind === "switch"
+          ? "false"
+          : o.kind === "url"
+            ? "http://h:1"
+            : o.kind === "port"
+              ? "4321"
+              : o.kind === "string" || o.kind === "path"
+                ? "abc"
+                : "0";
       const env: Record<string, string> = { [o.env]: raw };
       if (o.key === "maxStreams") env[o.env] = "3";
-      if (o.key === "tlsCert" || o.key === "tlsKey") Object.assign(env, { MODELWIRE_TLS_CERT: "c", MODELWIRE_TLS_KEY: "k" });
+      if (o.key === "tlsCert" || o.key === "tlsKey")
+        Object.assign(env, { MODELWIRE_TLS_CERT: "c", MODELWIRE_TLS_KEY: "k" });
       if (["http", "connect", "mcp"].includes(o.key)) continue; // switching one off alone is fine but covered below
       const c = resolve([], env) as unknown as Record<string, unknown>;
       const expected =
-        o.kind === "switch" ? false : o.kind === "port" ? 4321 : ["int", "number"].includes(o.kind) ? Number(env[o.env]) : env[o.env];
+        o.kind === "switch"
+          ? false
+          : o.kind === "port"
+            ? 4321
+            : ["int", "number"].includes(o.kind)
+              ? Number(env[o.env])
+              : env[o.env];
       expect(c[o.key], o.env).toEqual(expected);
     }
-    expect(resolve([], { MODELWIRE_HTTP: "0", MODELWIRE_CONNECT: "off" })).toMatchObject({ http: false, connect: false, mcp: true });
+    expect(resolve([], { MODELWIRE_HTTP: "0", MODELWIRE_CONNECT: "off" })).toMatchObject({
+      http: false,
+      connect: false,
+      mcp: true,
+    });
   });
 
   it("asks for help with --help or -h", () => {

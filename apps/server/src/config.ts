@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { Code, ModelwireError } from "@modelwire/core";
-import { CONFIG_OPTION, type OptionSpec, SERVE_OPTIONS, optionByFlag, optionByKey } from "./options.js";
+import { CONFIG_OPTION, type OptionSpec, optionByFlag, optionByKey, SERVE_OPTIONS } from "./options.js";
 
 /** Everything `modelwire serve` needs, resolved and validated. */
 export interface ServeConfig {
@@ -233,7 +233,8 @@ function readConfigFile(path: string, read: (path: string) => string): Map<strin
     if (!spec) throw badOption(source, "unknown option");
     if (value === null) continue;
     if (spec.kind === "switch") {
-      if (typeof value !== "boolean") throw badOption(source, `expected true or false, got ${clip(JSON.stringify(value))}`);
+      if (typeof value !== "boolean")
+        throw badOption(source, `expected true or false, got ${clip(JSON.stringify(value))}`);
       out.set(key, value);
     } else if (spec.kind === "port" || spec.kind === "int" || spec.kind === "number") {
       if (typeof value !== "number") throw badOption(source, `expected a number, got ${clip(JSON.stringify(value))}`);

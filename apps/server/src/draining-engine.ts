@@ -8,9 +8,10 @@ import type { Engine } from "@modelwire/engine";
  */
 export function drainingEngine(engine: Engine, draining: () => boolean): Engine {
   const refuse = () => new ModelwireError("server shutting down", Code.Unavailable, { reason: "draining" });
-  async function* refused<T>(): AsyncGenerator<T> {
-    throw refuse();
-  }
+  // A stream that fails on its first next(), as a refused stream does on every protocol.
+  const refused = <T>(): AsyncIterable<T> => ({
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(refuse()) }),
+  });
   return {
     ...engine,
     generate: (req, ctx) => (draining() ? refused() : engine.generate(req, ctx)),

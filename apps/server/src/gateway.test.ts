@@ -11,7 +11,7 @@ import {
   runGenerate,
 } from "./test-support/clients.js";
 import { parsePrometheus, sumOf } from "./test-support/prometheus.js";
-import { type SpawnedGateway, runGateway, spawnGateway } from "./test-support/spawn-gateway.js";
+import { runGateway, type SpawnedGateway, spawnGateway } from "./test-support/spawn-gateway.js";
 
 const running: SpawnedGateway[] = [];
 const clients: InferenceClient[] = [];
@@ -130,7 +130,16 @@ describe("modelwire serve (the built binary)", () => {
     const limit = 3;
     // Streams long enough (~1.5 s) that all callers arrive while the first ones hold every slot.
     const knobs = { seed: 42, tokens: 20, ttftMs: 500, interTokenMs: 50 };
-    const gw = await start(["--max-streams", String(limit), "--tokens", "20", "--ttft-ms", "500", "--inter-token-ms", "50"]);
+    const gw = await start([
+      "--max-streams",
+      String(limit),
+      "--tokens",
+      "20",
+      "--ttft-ms",
+      "500",
+      "--inter-token-ms",
+      "50",
+    ]);
     for (const kind of CLIENT_KINDS) {
       const c = client(gw, kind);
       const t0 = performance.now();

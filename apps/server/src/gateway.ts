@@ -1,31 +1,24 @@
 import { readFile } from "node:fs/promises";
-import {
-  type ClientStats,
-  Code,
-  type ListenAddress,
-  ModelwireError,
-  type ProtocolServer,
-  type ServerStats,
-} from "@modelwire/core";
+import { type ClientStats, Code, type ListenAddress, ModelwireError, type ServerStats } from "@modelwire/core";
 import {
   type Admission,
   type AdmissionStats,
-  type Engine,
-  type EngineStats,
-  type SyntheticEngine,
-  type SyntheticEngineOptions,
-  type UpstreamEngine,
   createAdmission,
   createSyntheticEngine,
   createUpstreamEngine,
+  type Engine,
+  type EngineStats,
   guardEngine,
+  type SyntheticEngine,
+  type SyntheticEngineOptions,
+  type UpstreamEngine,
 } from "@modelwire/engine";
 import { type AdminServer, createAdminServer } from "./admin.js";
-import { type ServeConfig, badOption } from "./config.js";
+import { badOption, type ServeConfig } from "./config.js";
 import { defaultServeConfig } from "./defaults.js";
 import { drainingEngine } from "./draining-engine.js";
-import { type GatewayMetrics, createGatewayMetrics } from "./metrics.js";
-import { type ProtocolName, createProtocolServers, loadOllamaClient } from "./protocols.js";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
+import { createProtocolServers, loadOllamaClient, type ProtocolName } from "./protocols.js";
 
 /** The `/control/stats` document (see the gateway contract). */
 export interface ControlStats {
@@ -124,7 +117,8 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
     upstream: upstream ? () => upstream.upstreamStats() : undefined,
   });
 
-  const tls = cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? await readTls(cfg.tlsCert, cfg.tlsKey) : undefined;
+  const tls =
+    cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? await readTls(cfg.tlsCert, cfg.tlsKey) : undefined;
 
   const servers = await createProtocolServers(cfg, { engine: served, observer: metrics.observer, tls });
   for (const s of servers) metrics.addServer(s.name, s.server);
@@ -161,7 +155,10 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
         reset: () => engine.resetStats(),
         configureEngine: (body) => {
           if (!synthetic) {
-            throw new ModelwireError("the engine is an upstream Ollama; its knobs cannot be changed", Code.FailedPrecondition);
+            throw new ModelwireError(
+              "the engine is an upstream Ollama; its knobs cannot be changed",
+              Code.FailedPrecondition,
+            );
           }
           synthetic.configure(parseKnobs(body));
           return knobs(synthetic);
@@ -239,9 +236,13 @@ function parseKnobs(body: unknown): SyntheticEngineOptions {
   const out: SyntheticEngineOptions = {};
   for (const [k, v] of Object.entries(body)) {
     if (!(KNOB_FIELDS as readonly string[]).includes(k)) {
-      throw new ModelwireError(`unknown engine knob "${k.slice(0, 64)}" (expected ${KNOB_FIELDS.join(", ")})`, Code.InvalidArgument, {
-        field: k.slice(0, 64),
-      });
+      throw new ModelwireError(
+        `unknown engine knob "${k.slice(0, 64)}" (expected ${KNOB_FIELDS.join(", ")})`,
+        Code.InvalidArgument,
+        {
+          field: k.slice(0, 64),
+        },
+      );
     }
     if (typeof v !== "number" || !Number.isFinite(v)) {
       throw new ModelwireError(`${k} must be a finite number`, Code.InvalidArgument, { field: k });

@@ -20,7 +20,9 @@ export function serveHelp(): string {
     }
     const flag = o.kind === "switch" ? `--[no-]${o.flag}` : `--${o.flag} ${o.placeholder ?? "VALUE"}`;
     const dflt =
-      o.defaultValue === undefined ? "" : `default ${o.kind === "switch" ? (o.defaultValue ? "on" : "off") : o.defaultValue}, `;
+      o.defaultValue === undefined
+        ? ""
+        : `default ${o.kind === "switch" ? (o.defaultValue ? "on" : "off") : o.defaultValue}, `;
     lines.push(row(flag, o.help), `${" ".repeat(30)}${dflt}env ${o.env}`);
   }
   lines.push(

@@ -12,7 +12,6 @@ afterEach(async () => {
   gw = undefined;
 });
 
-
 describe("startGateway (in process)", () => {
   it("binds the enabled listeners, reports them in a valid ready line, and closes idempotently", async () => {
     gw = await startGateway({ httpPort: 0, connectPort: 0, mcpPort: 0, adminPort: 0 });
@@ -55,7 +54,9 @@ describe("drainingEngine", () => {
     draining = true;
     const refused = engine.generate(req, backgroundContext())[Symbol.asyncIterator]();
     await expect(refused.next()).rejects.toMatchObject({ code: Code.Unavailable });
-    await expect(engine.embed({ model: "synthetic-embed", input: ["x"] } as never, backgroundContext())).rejects.toMatchObject({
+    await expect(
+      engine.embed({ model: "synthetic-embed", input: ["x"] } as never, backgroundContext()),
+    ).rejects.toMatchObject({
       code: Code.Unavailable,
     });
     let rest = 0;

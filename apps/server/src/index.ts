@@ -7,19 +7,20 @@
  *
  * @packageDocumentation
  */
-import type { Gateway, Logger } from "./gateway.js";
-import type { ServeConfig } from "./config.js";
 
-export { runServeCli, EXIT_USAGE, EXIT_START_FAILED } from "./serve-cli.js";
-export { GATEWAY_MAIN } from "./gateway-main.js";
-export { resolveServeConfig, badOption, type ServeConfig, type ConfigSources, type ParsedServeArgs } from "./config.js";
+import type { ServeConfig } from "./config.js";
+import type { Gateway, Logger } from "./gateway.js";
+
+export { badOption, type ConfigSources, type ParsedServeArgs, resolveServeConfig, type ServeConfig } from "./config.js";
 export { defaultServeConfig } from "./defaults.js";
+export type { ControlStats, Gateway, Logger, SyntheticKnobs } from "./gateway.js";
+export { GATEWAY_MAIN } from "./gateway-main.js";
 export { serveHelp } from "./help.js";
-export { SERVE_OPTIONS, CONFIG_OPTION, type OptionSpec, type OptionKind } from "./options.js";
-export type { Gateway, ControlStats, SyntheticKnobs, Logger } from "./gateway.js";
 export type { GatewayMetrics, MetricsSources } from "./metrics.js";
+export { CONFIG_OPTION, type OptionKind, type OptionSpec, SERVE_OPTIONS } from "./options.js";
 export type { ProtocolName } from "./protocols.js";
 export { parseReadyLine, type ReadyLine } from "./ready-line.js";
+export { EXIT_START_FAILED, EXIT_USAGE, runServeCli } from "./serve-cli.js";
 
 /**
  * Starts a gateway in this process (tests, embedding): every enabled listener bound when it resolves. Missing

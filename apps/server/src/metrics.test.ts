@@ -81,15 +81,15 @@ describe("parsePrometheus (the test's strict parser)", () => {
       "x 1", // no newline at end
       "x 1\n", // no TYPE
       "# TYPE x counter\nx -1\n",
-      "# TYPE x counter\nx{a=\"1\"} 1\nx{a=\"1\"} 2\n",
-      "# TYPE x gauge\nx{a=\"\\q\"} 1\n",
+      '# TYPE x counter\nx{a="1"} 1\nx{a="1"} 2\n',
+      '# TYPE x gauge\nx{a="\\q"} 1\n',
       "# TYPE x gauge\nx one\n",
-      "# TYPE x histogram\nx_bucket{le=\"1\"} 2\nx_bucket{le=\"+Inf\"} 1\nx_sum 1\nx_count 1\n",
-      "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 2\nx_sum 1\nx_count 1\n",
+      '# TYPE x histogram\nx_bucket{le="1"} 2\nx_bucket{le="+Inf"} 1\nx_sum 1\nx_count 1\n',
+      '# TYPE x histogram\nx_bucket{le="+Inf"} 2\nx_sum 1\nx_count 1\n',
       "# TYPE x gauge\n# TYPE y gauge\ny 1\n# TYPE x gauge\n",
     ];
     for (const text of bad) expect(() => parsePrometheus(text), text).toThrow();
-    expect(parsePrometheus("# HELP x h\n# TYPE x gauge\nx{a=\"q\\\"\"} 1.5e3\n").get("x")?.samples[0]).toEqual({
+    expect(parsePrometheus('# HELP x h\n# TYPE x gauge\nx{a="q\\""} 1.5e3\n').get("x")?.samples[0]).toEqual({
       name: "x",
       labels: { a: 'q"' },
       value: 1500,

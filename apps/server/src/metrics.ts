@@ -1,13 +1,13 @@
 import {
   type CallObserver,
   type ClientStats,
+  codeName,
   type ModelwireError,
   type ServerObserver,
   type ServerStats,
-  codeName,
 } from "@modelwire/core";
 import type { AdmissionStats, EngineStats } from "@modelwire/engine";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Where the metrics read figures that live elsewhere, sampled at scrape time. */
 export interface MetricsSources {
@@ -137,7 +137,12 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
       });
     }
   };
-  perServer("modelwire_received_bytes_total", "Bytes read from clients' sockets, per protocol.", (s) => s.bytesIn, true);
+  perServer(
+    "modelwire_received_bytes_total",
+    "Bytes read from clients' sockets, per protocol.",
+    (s) => s.bytesIn,
+    true,
+  );
   perServer("modelwire_sent_bytes_total", "Bytes written to clients' sockets, per protocol.", (s) => s.bytesOut, true);
   perServer("modelwire_connections", "Client connections open now, per protocol.", (s) => s.connections, false);
   perServer("modelwire_server_in_flight", "Calls in flight as each server counts them.", (s) => s.inFlight, false);
@@ -151,7 +156,11 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
         this.set(read());
       },
     });
-  gauge("modelwire_admission_in_flight", "Streams holding an admission slot now (all protocols).", () => sources.admission().inFlight);
+  gauge(
+    "modelwire_admission_in_flight",
+    "Streams holding an admission slot now (all protocols).",
+    () => sources.admission().inFlight,
+  );
   gauge("modelwire_admission_queued", "Calls waiting for an admission slot now.", () => sources.admission().queued);
   const total = (name: string, help: string, read: () => number) =>
     new Counter({
@@ -164,16 +173,40 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
       },
     });
   total("modelwire_admission_admitted_total", "Calls admitted since start.", () => sources.admission().admitted);
-  total("modelwire_admission_rejected_total", "Calls refused as overload since start.", () => sources.admission().rejected);
+  total(
+    "modelwire_admission_rejected_total",
+    "Calls refused as overload since start.",
+    () => sources.admission().rejected,
+  );
   gauge("modelwire_engine_in_flight", "Engine calls in progress now.", () => sources.engine().inFlight);
-  total("modelwire_engine_requests_total", "Engine calls since start or the last reset.", () => sources.engine().requests);
-  total("modelwire_engine_tokens_total", "Tokens the engine produced since start or the last reset.", () => sources.engine().tokens);
-  total("modelwire_engine_cancelled_total", "Engine calls cancelled since start or the last reset.", () => sources.engine().cancelled);
-  total("modelwire_engine_errors_total", "Engine calls failed since start or the last reset.", () => sources.engine().errors);
+  total(
+    "modelwire_engine_requests_total",
+    "Engine calls since start or the last reset.",
+    () => sources.engine().requests,
+  );
+  total(
+    "modelwire_engine_tokens_total",
+    "Tokens the engine produced since start or the last reset.",
+    () => sources.engine().tokens,
+  );
+  total(
+    "modelwire_engine_cancelled_total",
+    "Engine calls cancelled since start or the last reset.",
+    () => sources.engine().cancelled,
+  );
+  total(
+    "modelwire_engine_errors_total",
+    "Engine calls failed since start or the last reset.",
+    () => sources.engine().errors,
+  );
   const upstream = sources.upstream;
   if (upstream) {
     gauge("modelwire_upstream_connections_open", "Connections to the upstream Ollama now.", () => upstream().open);
-    gauge("modelwire_upstream_connections_active", "Upstream connections with a call in flight.", () => upstream().active);
+    gauge(
+      "modelwire_upstream_connections_active",
+      "Upstream connections with a call in flight.",
+      () => upstream().active,
+    );
     gauge("modelwire_upstream_connections_idle", "Upstream connections idle now.", () => upstream().idle);
     gauge("modelwire_upstream_queued", "Calls waiting for an upstream connection.", () => upstream().queued);
   }

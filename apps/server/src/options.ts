@@ -221,7 +221,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     max: 1_000_000,
     placeholder: "N",
     group: "Limits",
-    help: "calls allowed to wait for a slot; beyond it each protocol answers \"busy\" at once",
+    help: 'calls allowed to wait for a slot; beyond it each protocol answers "busy" at once',
   },
   {
     key: "authToken",

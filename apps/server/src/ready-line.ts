@@ -22,8 +22,7 @@ export function parseReadyLine(line: string): ReadyLine {
   }
   const r = v as Partial<ReadyLine> | null;
   if (
-    !r ||
-    r.event !== "ready" ||
+    r?.event !== "ready" ||
     typeof r.pid !== "number" ||
     typeof r.startupMs !== "number" ||
     !Array.isArray(r.addresses) ||

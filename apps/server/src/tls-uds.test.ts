@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, type InferenceClient } from "@modelwire/core";
 import { createConnectClient } from "@modelwire/connect";
+import { Code, type InferenceClient } from "@modelwire/core";
 import { createMcpClient } from "@modelwire/mcp";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { expectedGenerate, failureOf, runGenerate } from "./test-support/clients.js";
@@ -17,9 +17,23 @@ function makeCert(): { cert: string; key: string } | string {
     execFileSync(
       "openssl",
       [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
       ],
       { stdio: "ignore", timeout: 15_000 },
     );
@@ -39,32 +53,56 @@ afterEach(async () => {
 });
 
 describe("modelwire serve over TLS and a Unix socket", () => {
-  it.skipIf(typeof certs === "string")("serves Connect/gRPC (h2) and MCP (tls://) with --tls-cert/--tls-key, with auth", async () => {
-    const { cert, key } = certs as { cert: string; key: string };
-    const ca = readFileSync(cert);
-    const gw = await spawnGateway([
-      "--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0",
-      "--tls-cert", cert, "--tls-key", key, "--auth-token", "tok",
-    ]);
-    running.push(gw);
-    expect(gw.url("connect")).toMatch(/^https:\/\//);
-    expect(gw.url("mcp-tls")).toMatch(/^tls:\/\//);
-    expect(gw.ready.addresses.some((a) => a.protocol === "mcp-tcp")).toBe(false);
-    const grpc = createConnectClient({ baseUrl: gw.url("connect"), retry: false, tls: { ca }, authToken: "tok" });
-    const mcp = createMcpClient({ url: gw.url("mcp-tls"), tls: { ca }, authToken: "tok", reconnect: false });
-    const anon = createMcpClient({ url: gw.url("mcp-tls"), tls: { ca }, reconnect: false });
-    clients.push(grpc, mcp, anon);
-    for (const c of [grpc, mcp]) {
-      const req = { model: "synthetic", prompt: `tls ${c.transport}` };
-      expect((await runGenerate(c, req, expectedGenerate({}, req))).intact, c.transport).toBe(true);
-    }
-    expect((await failureOf(() => anon.list())).code).toBe(Code.Unauthenticated);
-  });
+  it.skipIf(typeof certs === "string")(
+    "serves Connect/gRPC (h2) and MCP (tls://) with --tls-cert/--tls-key, with auth",
+    async () => {
+      const { cert, key } = certs as { cert: string; key: string };
+      const ca = readFileSync(cert);
+      const gw = await spawnGateway([
+        "--http-port",
+        "0",
+        "--connect-port",
+        "0",
+        "--mcp-port",
+        "0",
+        "--admin-port",
+        "0",
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        key,
+        "--auth-token",
+        "tok",
+      ]);
+      running.push(gw);
+      expect(gw.url("connect")).toMatch(/^https:\/\//);
+      expect(gw.url("mcp-tls")).toMatch(/^tls:\/\//);
+      expect(gw.ready.addresses.some((a) => a.protocol === "mcp-tcp")).toBe(false);
+      const grpc = createConnectClient({ baseUrl: gw.url("connect"), retry: false, tls: { ca }, authToken: "tok" });
+      const mcp = createMcpClient({ url: gw.url("mcp-tls"), tls: { ca }, authToken: "tok", reconnect: false });
+      const anon = createMcpClient({ url: gw.url("mcp-tls"), tls: { ca }, reconnect: false });
+      clients.push(grpc, mcp, anon);
+      for (const c of [grpc, mcp]) {
+        const req = { model: "synthetic", prompt: `tls ${c.transport}` };
+        expect((await runGenerate(c, req, expectedGenerate({}, req))).intact, c.transport).toBe(true);
+      }
+      expect((await failureOf(() => anon.list())).code).toBe(Code.Unauthenticated);
+    },
+  );
 
   it("serves MCP on --mcp-socket alongside TCP", async () => {
     const path = join(dir, "mcp.sock");
     const gw = await spawnGateway([
-      "--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0", "--mcp-socket", path,
+      "--http-port",
+      "0",
+      "--connect-port",
+      "0",
+      "--mcp-port",
+      "0",
+      "--admin-port",
+      "0",
+      "--mcp-socket",
+      path,
     ]);
     running.push(gw);
     expect(gw.url("mcp-uds")).toBe(`unix:${path}`);
@@ -72,7 +110,9 @@ describe("modelwire serve over TLS and a Unix socket", () => {
     clients.push(c);
     const req = { model: "synthetic", prompt: "over a unix socket" };
     expect((await runGenerate(c, req, expectedGenerate({}, req))).intact).toBe(true);
-    const stats = (await (await fetch(`${gw.url("admin")}/control/stats`)).json()) as { servers: { mcp: { bytesIn: number } } };
+    const stats = (await (await fetch(`${gw.url("admin")}/control/stats`)).json()) as {
+      servers: { mcp: { bytesIn: number } };
+    };
     expect(stats.servers.mcp.bytesIn).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,16 @@
 import { Code, type InferenceClient } from "@modelwire/core";
 import { resolveOllamaHost } from "@modelwire/http";
 import { afterEach, describe, expect, it } from "vitest";
-import { ADDRESS_OF, CLIENT_KINDS, expectedChat, expectedGenerate, failureOf, makeClient, runChat, runGenerate } from "./test-support/clients.js";
+import {
+  ADDRESS_OF,
+  CLIENT_KINDS,
+  expectedChat,
+  expectedGenerate,
+  failureOf,
+  makeClient,
+  runChat,
+  runGenerate,
+} from "./test-support/clients.js";
 import { type SpawnedGateway, spawnGateway } from "./test-support/spawn-gateway.js";
 
 const running: SpawnedGateway[] = [];
@@ -58,7 +67,9 @@ describe("modelwire serve --upstream", () => {
       const chat = { model: "synthetic", messages: [{ role: "user", content: `upstream chat ${kind}` }] };
       expect((await runChat(c, chat, expectedChat(knobs, chat))).intact, kind).toBe(true);
       // The upstream's own errors come through with their codes.
-      expect((await failureOf(() => runGenerate(c, { model: "missing", prompt: "x" }, []))).code, kind).toBe(Code.NotFound);
+      expect((await failureOf(() => runGenerate(c, { model: "missing", prompt: "x" }, []))).code, kind).toBe(
+        Code.NotFound,
+      );
       expect((await c.list()).models.map((m) => m.name)).toContain("synthetic:latest");
     }
     const s = await stats(gw);
@@ -80,7 +91,10 @@ describe("modelwire serve --upstream", () => {
       const before = (await stats(origin)).engine.cancelled as number;
       const abort = new AbortController();
       const e = await failureOf(() =>
-        runGenerate(c, { model: "synthetic", prompt: `cancel ${kind}` }, [], { signal: abort.signal, onFirst: () => abort.abort() }),
+        runGenerate(c, { model: "synthetic", prompt: `cancel ${kind}` }, [], {
+          signal: abort.signal,
+          onFirst: () => abort.abort(),
+        }),
       );
       expect(e.code, kind).toBe(Code.Canceled);
       // The origin sees its stream cancelled, well before its 10 s of tokens would have ended.
@@ -94,22 +108,30 @@ describe("modelwire serve --upstream", () => {
     }
   });
 
-  it.skipIf("skip" in ollama)("puts a real Ollama (OLLAMA_HOST) behind every protocol", async () => {
-    const gw = await start(["--upstream", (ollama as { url: string }).url]);
-    const probe = makeClient("http", gw.url("http"));
-    clients.push(probe);
-    const models = (await probe.list()).models.map((m) => m.name);
-    const model = models.find((m) => !/embed/i.test(m));
-    if (!model) {
-      console.log(`skipping generation against the real Ollama: no completion model among ${models.join(", ") || "none"}`);
-      return;
-    }
-    for (const kind of CLIENT_KINDS) {
-      const c = makeClient(kind, gw.url(ADDRESS_OF[kind]));
-      clients.push(c);
-      const r = await runGenerate(c, { model, prompt: "Say hi.", options: { numPredict: 4 } }, [], { timeoutMs: 120_000 });
-      expect(r.done, kind).toBe(true);
-      expect(r.tokens.length, kind).toBeGreaterThan(0);
-    }
-  }, 300_000);
+  it.skipIf("skip" in ollama)(
+    "puts a real Ollama (OLLAMA_HOST) behind every protocol",
+    async () => {
+      const gw = await start(["--upstream", (ollama as { url: string }).url]);
+      const probe = makeClient("http", gw.url("http"));
+      clients.push(probe);
+      const models = (await probe.list()).models.map((m) => m.name);
+      const model = models.find((m) => !/embed/i.test(m));
+      if (!model) {
+        console.log(
+          `skipping generation against the real Ollama: no completion model among ${models.join(", ") || "none"}`,
+        );
+        return;
+      }
+      for (const kind of CLIENT_KINDS) {
+        const c = makeClient(kind, gw.url(ADDRESS_OF[kind]));
+        clients.push(c);
+        const r = await runGenerate(c, { model, prompt: "Say hi.", options: { numPredict: 4 } }, [], {
+          timeoutMs: 120_000,
+        });
+        expect(r.done, kind).toBe(true);
+        expect(r.tokens.length, kind).toBeGreaterThan(0);
+      }
+    },
+    300_000,
+  );
 });

@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { createConnectClient } from "@modelwire/connect";
 import {
   type CallOptions,
   type ChatRequestInit,
@@ -8,8 +9,7 @@ import {
   type InferenceClient,
   ModelwireError,
 } from "@modelwire/core";
-import { type SyntheticEngineOptions, createStreamVerifier, createSyntheticEngine } from "@modelwire/engine";
-import { createConnectClient } from "@modelwire/connect";
+import { createStreamVerifier, createSyntheticEngine, type SyntheticEngineOptions } from "@modelwire/engine";
 import { createOllamaClient } from "@modelwire/http";
 import { createMcpClient } from "@modelwire/mcp";
 
@@ -83,7 +83,11 @@ export async function runGenerate(
 }
 
 /** Runs a chat stream to the end and checks it against `expected`. */
-export async function runChat(client: InferenceClient, request: ChatRequestInit, expected: string[]): Promise<StreamResult> {
+export async function runChat(
+  client: InferenceClient,
+  request: ChatRequestInit,
+  expected: string[],
+): Promise<StreamResult> {
   const verifier = createStreamVerifier(expected);
   const tokens: string[] = [];
   let done = false;

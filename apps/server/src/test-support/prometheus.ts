@@ -157,7 +157,10 @@ function checkHistogram(fam: Family): void {
     const { le, ...rest } = s.labels;
     const key = JSON.stringify(Object.entries(rest).sort());
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { buckets: [] }));
+    if (!g) {
+      g = { buckets: [] };
+      groups.set(key, g);
+    }
     if (s.name.endsWith("_bucket")) {
       if (le === undefined) throw new Error(`${fam.name}: bucket without le`);
       g.buckets.push([parseValue(le, fam.name), s.value]);
@@ -177,7 +180,12 @@ function checkHistogram(fam: Family): void {
 }
 
 /** Sum of the values of a family's samples named `sampleName` whose labels include `match`. */
-export function sumOf(families: Map<string, Family>, family: string, match: Record<string, string> = {}, sampleName = family): number {
+export function sumOf(
+  families: Map<string, Family>,
+  family: string,
+  match: Record<string, string> = {},
+  sampleName = family,
+): number {
   const fam = families.get(family);
   if (!fam) return 0;
   let total = 0;

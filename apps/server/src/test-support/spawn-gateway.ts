@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { GATEWAY_MAIN } from "../gateway-main.js";
-import { type ReadyLine, parseReadyLine } from "../ready-line.js";
+import { parseReadyLine, type ReadyLine } from "../ready-line.js";
 
 /** A gateway running as a child process (the real built binary). */
 export interface SpawnedGateway {
