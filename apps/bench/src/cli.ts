@@ -249,7 +249,8 @@ export async function parseBenchArgs(
     connections: intFlag(v.connections, "--connections", 1, 1024),
     workers: intFlag(v.workers, "--workers", 1, 64) ?? 1,
   };
-  if ((config.workers ?? 1) > 1 && v.jsonl) throw new UsageError("--jsonl needs the in-process generator (--workers 1)");
+  if ((config.workers ?? 1) > 1 && v.jsonl)
+    throw new UsageError("--jsonl needs the in-process generator (--workers 1)");
   if (v["server-cpus"]) {
     if (!/^[0-9,-]+$/.test(v["server-cpus"])) throw new UsageError("--server-cpus takes a CPU list like 1 or 0-1");
     config.serverCpus = v["server-cpus"];

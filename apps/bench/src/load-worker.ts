@@ -2,11 +2,12 @@
  * A load-generator worker thread: builds its own client for one transport and runs its share of each measured
  * window, so one event loop is not the bottleneck. Spawned by {@link startLoadWorkers}.
  */
-import { parentPort, workerData } from "node:worker_threads";
+
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { parentPort, workerData } from "node:worker_threads";
 import type { InferenceClient, ListenAddress } from "@modelwire/core";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
-import { type GoodputBounds, createRunRecorder } from "./recorder.js";
+import { createRunRecorder, type GoodputBounds } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
 import { TRANSPORTS } from "./transports.js";
 import { createWorkSource } from "./workload.js";

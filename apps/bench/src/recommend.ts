@@ -167,7 +167,10 @@ export function recommend(result: BenchResult): string[] {
   if (ranked.length > 0) {
     const [top, n] = ranked[0];
     const coLeaders = ranked.filter(([, k]) => k === n).map(([t]) => t);
-    const others = ranked.filter(([, k]) => k < n).map(([t, k]) => `${t} ${k}`).join(", ");
+    const others = ranked
+      .filter(([, k]) => k < n)
+      .map(([t, k]) => `${t} ${k}`)
+      .join(", ");
     lines.push(
       coLeaders.length > 1
         ? `**Overall:** ${coLeaders.join(" and ")} each led or shared the lead on ${n} of ${criteria} scenario criteria — the data does not separate them${others ? `; others: ${others}` : ""}.`

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createProgress } from "./progress.js";
 import { presetScenario } from "./presets.js";
+import { createProgress } from "./progress.js";
 import { runBench } from "./runner.js";
 import { parseSlos } from "./slo.js";
 import { selectTransports } from "./transports.js";
@@ -20,7 +20,17 @@ describe("load split across worker threads", () => {
   });
 
   it("adds parallel load figures", () => {
-    const part = { scheduled: 10, sent: 10, completed: 10, cancelledAtDrain: 0, elapsedMs: 1000, windowMs: 1000, offeredRps: 10, achievedRps: 10, peakInFlight: 2 };
+    const part = {
+      scheduled: 10,
+      sent: 10,
+      completed: 10,
+      cancelledAtDrain: 0,
+      elapsedMs: 1000,
+      windowMs: 1000,
+      offeredRps: 10,
+      achievedRps: 10,
+      peakInFlight: 2,
+    };
     const m = mergeLoadStats([part, { ...part, elapsedMs: 2000 }]);
     expect(m).toMatchObject({ completed: 20, offeredRps: 20, achievedRps: 10, elapsedMs: 2000, peakInFlight: 4 });
   });

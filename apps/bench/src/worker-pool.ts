@@ -2,7 +2,7 @@ import { Worker } from "node:worker_threads";
 import type { ListenAddress } from "@modelwire/core";
 import type { LoadStats } from "./load.js";
 import type { WorkerReply, WorkerTask } from "./load-worker.js";
-import { type GoodputBounds, type RecordedRun, createRunRecorder } from "./recorder.js";
+import { createRunRecorder, type GoodputBounds, type RecordedRun } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
 
 /** The merged outcome of one window run across worker threads. */

@@ -10,7 +10,7 @@ import {
   type InferenceClient,
   ModelwireError,
 } from "@modelwire/core";
-import { createFrameDecoder, encodeFrame, FrameType } from "./frame.js";
+import { createFrameDecoder, encodeFrame, encodeRequest, FrameType } from "./frame.js";
 
 interface PendingStream {
   push(item: GenerateResponse | ModelwireError): void;
@@ -113,7 +113,7 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
         encodeFrame(
           id,
           FrameType.Request,
-          JSON.stringify({ model: request.model ?? opts.model ?? "", prompt: request.prompt ?? "", numPredict }),
+          encodeRequest(request.model ?? opts.model ?? "", request.prompt ?? "", numPredict, request.images),
         ),
       );
       for (;;) {

@@ -2,7 +2,7 @@ import { createServer, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, GenerateRequestSchema, type ListenAddress, ModelwireError, type ServerStats } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
-import { createFrameDecoder, encodeFrame, FrameType } from "./frame.js";
+import { createFrameDecoder, decodeRequest, encodeFrame, FrameType } from "./frame.js";
 
 /** The raw TCP echo floor's server: streams the engine's tokens as bare frames, nothing else. */
 export interface EchoServer {
@@ -44,7 +44,7 @@ export function createEchoServer(opts: { engine: Engine; host?: string; port?: n
       streams.set(id, ac);
       stats.inFlight++;
       try {
-        const body = JSON.parse(payload.toString("utf8")) as { model: string; prompt: string; numPredict?: number };
+        const body = decodeRequest(payload);
         const req = create(GenerateRequestSchema, {
           model: body.model,
           prompt: body.prompt,

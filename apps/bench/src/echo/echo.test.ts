@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runStreamCall } from "../stream-call.js";
 import { createEchoClient } from "./echo-client.js";
 import { createEchoServer } from "./echo-server.js";
-import { createFrameDecoder, encodeFrame } from "./frame.js";
+import { createFrameDecoder, decodeRequest, encodeFrame, encodeRequest } from "./frame.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -36,6 +36,9 @@ describe("echo floor", () => {
       ]);
     }
     const d = createFrameDecoder();
+    const req = decodeRequest(encodeRequest("m", "hi", 3, [new Uint8Array(10), new Uint8Array(5)]));
+    expect(req).toEqual({ model: "m", prompt: "hi", numPredict: 3, imageBytes: 15 });
+    expect(() => decodeRequest(Buffer.from([0, 0, 0, 99, 1]))).toThrow(RangeError);
     const huge = Buffer.alloc(9);
     huge.writeUInt32BE(2 ** 30, 0);
     expect(() => d(huge)).toThrow(RangeError);
@@ -44,7 +47,12 @@ describe("echo floor", () => {
   it("streams exactly the synthetic engine's tokens, concurrently, and counts bytes", async () => {
     const { engine, server, client } = await start({ tokens: 8 });
     const items = Array.from({ length: 20 }, (_, i) => {
-      const request = { model: "synthetic:latest", prompt: `prompt ${i}`, options: { numPredict: 5 + i } };
+      const request = {
+        model: "synthetic:latest",
+        prompt: `prompt ${i}`,
+        options: { numPredict: 5 + i },
+        images: [new Uint8Array(1000)],
+      };
       return { request, expected: engine.expectedGenerate(create(GenerateRequestSchema, request)) };
     });
     const outs = await Promise.all(items.map((it, i) => runStreamCall(client, it, performance.now(), i)));
@@ -54,7 +62,7 @@ describe("echo floor", () => {
       expect(o.metrics.tokens).toBe(5 + i);
     }
     const s = server.stats();
-    expect(s.bytesIn).toBeGreaterThan(20 * 40);
+    expect(s.bytesIn).toBeGreaterThan(20 * 1000); // images travel raw
     expect(s.bytesOut).toBeGreaterThan(outs.reduce((n, o) => n + o.metrics.tokens, 0) * 10);
     expect(s.inFlight).toBe(0);
   });

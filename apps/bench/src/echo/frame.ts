@@ -3,7 +3,7 @@
  * counts the bytes after itself. Deliberately minimal: it is the floor no real protocol can beat.
  */
 export const FrameType = {
-  /** Client → server: JSON `{model, prompt, numPredict}`. */
+  /** Client → server: `[u32 JSON length][JSON {model, prompt, numPredict}][raw image bytes...]`. */
   Request: 1,
   /** Server → client: one token's UTF-8 text. */
   Token: 2,
@@ -58,4 +58,48 @@ export function createFrameDecoder(): (chunk: Buffer) => EchoFrame[] {
     buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
     return frames;
   };
+}
+
+/** A decoded request frame's payload. */
+export interface EchoRequest {
+  model: string;
+  prompt: string;
+  numPredict?: number;
+  /** Image bytes carried raw after the JSON header (their total length). */
+  imageBytes: number;
+}
+
+/** Encodes a request payload: a JSON header, then image bytes raw (as a binary wire carries them). */
+export function encodeRequest(
+  model: string,
+  prompt: string,
+  numPredict: number | undefined,
+  images?: readonly Uint8Array[],
+): Buffer {
+  const header = Buffer.from(
+    JSON.stringify({ model, prompt, numPredict, images: (images ?? []).map((i) => i.length) }),
+    "utf8",
+  );
+  const len = Buffer.allocUnsafe(4);
+  len.writeUInt32BE(header.length, 0);
+  return Buffer.concat([len, header, ...(images ?? [])]);
+}
+
+/** Decodes a request payload; throws RangeError on a malformed one. */
+export function decodeRequest(payload: Buffer): EchoRequest {
+  if (payload.length < 4) throw new RangeError("echo request too short");
+  const n = payload.readUInt32BE(0);
+  if (4 + n > payload.length) throw new RangeError("echo request header overruns the frame");
+  const h = JSON.parse(payload.subarray(4, 4 + n).toString("utf8")) as {
+    model?: unknown;
+    prompt?: unknown;
+    numPredict?: unknown;
+    images?: unknown;
+  };
+  if (typeof h.model !== "string" || typeof h.prompt !== "string")
+    throw new RangeError("echo request needs model and prompt");
+  const imageBytes = payload.length - 4 - n;
+  const req: EchoRequest = { model: h.model, prompt: h.prompt, imageBytes };
+  if (typeof h.numPredict === "number") req.numPredict = h.numPredict;
+  return req;
 }

@@ -83,7 +83,9 @@ describe("recommendation from data", () => {
     });
     const v = judgeScenario(clear.scenarios[0], new Set(["grpc-js", "echo"])).find((x) => x.figure === "ttftP50")!;
     expect(v.best).toBe("connect");
-    expect(v.text).toMatch(/^connect leads with 2\.00 ms; the next clearly different, \w[\w-]*, has 10\.0 ms \(5\.00× the leader.s\)/);
+    expect(v.text).toMatch(
+      /^connect leads with 2\.00 ms; the next clearly different, \w[\w-]*, has 10\.0 ms \(5\.00× the leader.s\)/,
+    );
 
     const noisy = await tweaked((r) => {
       for (const s of r.scenarios[0].summaries) s.figures.ttftP50 = spread(10, 8, 12);
