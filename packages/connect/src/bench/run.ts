@@ -6,7 +6,10 @@
  * bounded time. When `h2load` (Debian `nghttp2-client`) is installed it also drives each server, as a load
  * generator nobody here wrote.
  *
- * Usage: `npm run bench -- [--duration=3000] [--concurrency=16] [--warmup=500] [--cpu-prof=<dir>]`
+ * The cells are run in interleaved rounds (every cell once per round) and each cell reports its median over the
+ * rounds, so a burst of load from elsewhere on a shared machine hits all cells alike rather than one column.
+ *
+ * Usage: `npm run bench -- [--duration=2000] [--rounds=3] [--concurrency=16] [--warmup=500] [--cpu-prof=<dir>]`
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -21,7 +24,8 @@ const args = Object.fromEntries(
     return [k, v ?? "true"];
   }),
 );
-const durationMs = Math.min(Number(args.duration ?? 3_000), 30_000);
+const durationMs = Math.min(Number(args.duration ?? 2_000), 30_000);
+const rounds = Math.max(1, Math.min(Number(args.rounds ?? 3), 10));
 const concurrency = Math.min(Number(args.concurrency ?? 16), 256);
 const warmupMs = Math.min(Number(args.warmup ?? 500), 5_000);
 const cpuProfDir = args["cpu-prof"];
@@ -138,20 +142,43 @@ async function runH2load(url: string): Promise<Result> {
 
 const servers = ["connect", "connect-stock", "grpc-js"] as const;
 const clients = ["connect", "connect-stock", "grpc-js"] as const;
-const rows: Array<{ server: string; client: string } & Result> = [];
+const samples = new Map<string, Result[]>();
+const key = (s: string, c: string) => `${s}|${c}`;
 
 console.log(
-  `# unary Version, ${concurrency} in flight, ${durationMs} ms per cell after ${warmupMs} ms warm-up; ` +
-    `taskset: ${hasTaskset ? "server core 0, client core 1" : "unavailable"}; h2load: ${hasH2load ? "yes" : "not installed"}`,
+  `# unary Version, ${concurrency} in flight, ${durationMs} ms per cell after ${warmupMs} ms warm-up, ${rounds} interleaved rounds (median); ` +
+    `taskset: ${hasTaskset ? "servers core 0, clients core 1" : "unavailable"}; h2load: ${hasH2load ? "yes" : "not installed"}`,
 );
-for (const serverKind of servers) {
-  const { url, child } = await startServer(serverKind);
-  try {
-    if (hasH2load) rows.push({ server: serverKind, client: "h2load", ...(await runH2load(url)) });
-    for (const clientKind of clients)
-      rows.push({ server: serverKind, client: clientKind, ...(await runClient(clientKind, url, serverKind)) });
-  } finally {
-    await stopServer(child);
+const started: Array<{ kind: string; url: string; child: ChildProcess }> = [];
+try {
+  for (const kind of servers) started.push({ kind, ...(await startServer(kind)) });
+  for (let round = 0; round < rounds; round++) {
+    for (const { kind, url } of started) {
+      const cells: Array<[string, () => Promise<Result>]> = [];
+      if (hasH2load) cells.push(["h2load", () => runH2load(url)]);
+      for (const c of clients) cells.push([c, () => runClient(c, url, kind)]);
+      for (const [c, run] of cells) {
+        const list = samples.get(key(kind, c)) ?? [];
+        list.push(await run());
+        samples.set(key(kind, c), list);
+      }
+    }
+    process.stdout.write(`round ${round + 1}/${rounds} done\n`);
+  }
+} finally {
+  for (const { child } of started) await stopServer(child);
+}
+const median = (list: Result[] | undefined): Result | undefined => {
+  if (!list?.length) return undefined;
+  const sorted = [...list].sort((a, b) => a.rps - b.rps);
+  const mid = sorted[Math.floor(sorted.length / 2)];
+  return { rps: mid.rps, errors: list.reduce((n, r) => n + r.errors, 0), note: list.find((r) => r.note)?.note };
+};
+const rows: Array<{ server: string; client: string } & Result> = [];
+for (const s of servers) {
+  for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
+    const m = median(samples.get(key(s, c)));
+    if (m) rows.push({ server: s, client: c, ...m });
   }
 }
 
@@ -165,11 +192,21 @@ const label: Record<string, string> = {
 };
 const width = 28;
 console.log(
-  `\nrequests/s (rows: client, columns: server)\n${"".padEnd(width)}${servers.map((s) => label[s].padStart(width)).join("")}`,
+  `\nrequests/s, median of ${rounds} (rows: client, columns: server)\n${"".padEnd(width)}${servers.map((s) => label[s].padStart(width)).join("")}`,
 );
-for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
+const rowNames = [...(hasH2load ? ["h2load"] : []), ...clients];
+for (const c of rowNames) {
   console.log(`${label[c].padEnd(width)}${servers.map((s) => fmt(cell(s, c)).padStart(width)).join("")}`);
 }
+const spread = (s: string, c: string) => {
+  const l = samples.get(key(s, c)) ?? [];
+  return l.length
+    ? `${Math.round(Math.min(...l.map((r) => r.rps)))}-${Math.round(Math.max(...l.map((r) => r.rps)))}`
+    : "-";
+};
+console.log("range over rounds:");
+for (const c of rowNames)
+  console.log(`${label[c].padEnd(width)}${servers.map((s) => spread(s, c).padStart(width)).join("")}`);
 const ratio = (a: Result | undefined, b: Result | undefined) => ((a?.rps ?? 0) / (b?.rps ?? Number.NaN)).toFixed(2);
 console.log("\nserver vs grpc-js server, same client:");
 for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
