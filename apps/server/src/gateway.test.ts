@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code, type InferenceClient } from "@modelwire/core";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -213,6 +216,34 @@ describe("modelwire serve (the built binary)", () => {
     expect(exit).toEqual({ code: 0, signal: null });
   });
 
+  it("cuts streams that outlast --grace-ms, telling the client why, and still exits 0", async () => {
+    const gw = await start(["--tokens", "200", "--inter-token-ms", "50", "--grace-ms", "300"]);
+    const outcomes: Promise<{ code?: Code; completed: boolean }>[] = [];
+    const firsts: Promise<void>[] = [];
+    for (const kind of CLIENT_KINDS) {
+      const c = client(gw, kind);
+      let onFirst!: () => void;
+      firsts.push(new Promise<void>((r) => (onFirst = r)));
+      outcomes.push(
+        runGenerate(c, { model: "synthetic", prompt: `long ${kind}` }, [], { onFirst }).then(
+          () => ({ completed: true }),
+          (e: { code?: Code }) => ({ code: e.code, completed: false }),
+        ),
+      );
+    }
+    await Promise.all(firsts);
+    const t0 = performance.now();
+    gw.proc.kill("SIGTERM");
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    // Grace 300 ms against 10 s of tokens: the exit comes from the grace period, not from the streams ending.
+    expect(performance.now() - t0).toBeLessThan(8_000);
+    const settled = await Promise.all(outcomes);
+    for (const [i, o] of settled.entries()) {
+      expect(o.completed, CLIENT_KINDS[i]).toBe(false);
+      expect([Code.Unavailable, Code.Canceled, Code.Aborted, Code.Internal], CLIENT_KINDS[i]).toContain(o.code);
+    }
+  });
+
   it("refuses unauthenticated calls on every protocol when --auth-token is set", async () => {
     const gw = await start(["--auth-token", "s3cret"], {});
     for (const kind of CLIENT_KINDS) {
@@ -227,6 +258,22 @@ describe("modelwire serve (the built binary)", () => {
     }
     const fams = await scrape(gw);
     expect(sumOf(fams, "modelwire_engine_requests_total")).toBe(CLIENT_KINDS.length);
+  });
+
+  it("takes options from a config file and the environment, and exits 0 on SIGINT", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "modelwire-config-"));
+    try {
+      const file = join(dir, "serve.json");
+      writeFileSync(file, JSON.stringify({ tokens: 4, seed: 3, ttftMs: 1, connect: false }));
+      // env beats the file (seed), flags beat env (tokens); the file alone sets ttftMs and switches Connect off.
+      const gw = await start(["--config", file, "--tokens", "6"], { MODELWIRE_SEED: "5", MODELWIRE_TOKENS: "5" });
+      expect(gw.ready.addresses.map((a) => a.protocol)).toEqual(["http", "mcp-tcp", "admin"]);
+      expect((await controlStats(gw)).engineConfig).toEqual({ tokens: 6, seed: 5, ttftMs: 1, interTokenMs: 0, jitter: 0 });
+      gw.proc.kill("SIGINT");
+      expect(await gw.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("--help documents every option; bad options exit 2 naming the option; a taken port exits 1 naming the flag", async () => {
