@@ -1,8 +1,11 @@
-import { create } from "@bufbuild/protobuf";
-import { Code, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, DataType, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
 import { createAdmission, createStreamVerifier, createSyntheticEngine, guardEngine } from "@modelwire/engine";
+import { decodeErrorPayload, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer, type McpServerOptions } from "./index.js";
+import { encodeInferenceRequest } from "./inference-request.js";
+import { connectRaw, helloBytes } from "./test-support/raw-peer.js";
 
 const MODEL = "synthetic:latest";
 const cleanups: (() => Promise<void>)[] = [];
@@ -93,19 +96,45 @@ describe("cancel and deadlines", () => {
     expect(engine.stats().cancelled).toBe(1);
   });
 
-  it("the deadline reaches the server, which stops the engine and reports DEADLINE_EXCEEDED", async () => {
+  it("a call deadline fails the call with DEADLINE_EXCEEDED and stops the engine", async () => {
     const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
-    const observed: (ModelwireError | undefined)[] = [];
-    const observer: ServerObserver = { callStarted: () => ({ chunk() {}, end: (e) => observed.push(e) }) };
-    const { client } = await setup({ engine, observer });
+    const { client } = await setup({ engine });
     const err = await (async () => {
       for await (const _ of client.generate({ model: MODEL, prompt: "x" }, { timeoutMs: 150 })) {
         /* consume */
       }
     })().catch((e) => e);
     expect((err as ModelwireError).code).toBe(Code.DeadlineExceeded);
+    await until(() => engine.stats().inFlight === 0);
+    expect(engine.stats().cancelled).toBe(1);
+  });
+
+  it("the OPEN deadline reaches the server, which stops the engine and sends ERROR DEADLINE_EXCEEDED", async () => {
+    const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
+    const observed: (ModelwireError | undefined)[] = [];
+    const observer: ServerObserver = { callStarted: () => ({ chunk() {}, end: (e) => observed.push(e) }) };
+    const server = createMcpServer({ engine, observer, tcp: { port: 0 } });
+    const [addr] = await server.listen();
+    const peer = await connectRaw(Number(new URL(addr.url).port));
+    cleanups.push(async () => {
+      peer.socket.destroy();
+      await server.close({ graceMs: 0 });
+    });
+    // A hand-made client that never cancels: only the server's own timer can end this stream.
+    const body = encodeInferenceRequest(
+      "synthetic:latest",
+      toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: "x" })),
+      {},
+    );
+    peer.write(
+      Buffer.concat([helloBytes(), encodeOpenFrame(1, DataType.GENERATE_REQUEST, Method.Generate, 150, body)]),
+    );
+    const f = await peer.waitFor((x) => x.type === FrameType.Error && x.streamId === 1);
+    expect(decodeErrorPayload(f.payload).code).toBe(Code.DeadlineExceeded);
+    expect(peer.frames.some((x) => x.type === FrameType.Data)).toBe(true);
     await until(() => engine.stats().inFlight === 0 && observed.length === 1);
     expect(observed[0]?.code).toBe(Code.DeadlineExceeded);
+    expect(engine.stats().cancelled).toBe(1);
   });
 
   it("an already-aborted signal fails at once without opening a stream", async () => {
