@@ -172,6 +172,25 @@ describe("modelwire serve (the built binary)", () => {
     expect(sumOf(fams, "modelwire_errors_total", { code: "resource_exhausted" })).toBe(limit * 9 * CLIENT_KINDS.length);
   });
 
+  it("queues up to --max-queue calls behind --max-streams and refuses only beyond both", async () => {
+    const knobs = { seed: 42, tokens: 8, interTokenMs: 100 };
+    const gw = await start(["--max-streams", "1", "--max-queue", "2", "--tokens", "8", "--inter-token-ms", "100"]);
+    for (const kind of CLIENT_KINDS) {
+      const c = client(gw, kind);
+      const outcomes = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => {
+          const req = { model: "synthetic", prompt: `queue ${kind} ${i}` };
+          return runGenerate(c, req, expectedGenerate(knobs, req)).then(
+            (r) => r.intact,
+            (e: { code?: Code }) => e.code,
+          );
+        }),
+      );
+      expect(outcomes.filter((o) => o === true), kind).toHaveLength(3); // one running + two queued, all intact
+      expect(outcomes.filter((o) => o === Code.ResourceExhausted), kind).toHaveLength(2);
+    }
+  });
+
   it("on SIGTERM lets admitted streams finish, refuses new ones, and exits 0", async () => {
     const knobs = { seed: 42, tokens: 20, interTokenMs: 75 };
     const gw = await start(["--tokens", "20", "--inter-token-ms", "75", "--grace-ms", "15000"]);
