@@ -187,6 +187,14 @@ function figureOf(w: WindowResult, f: FigureName): number {
   }
 }
 
+/** The most streams any scenario holds in flight (closed loop: its concurrency; open loop: its cap, else 1024). */
+function maxStreams(scenarios: Scenario[]): number {
+  return Math.max(
+    1,
+    ...scenarios.map((s) => (s.load.mode === "closed" ? s.load.concurrency : (s.load.maxInFlight ?? 1024))),
+  );
+}
+
 /** Summarizes one transport's windows: merged histograms, median and spread of every figure, SLO verdicts. */
 export function summarizeWindows(transport: string, windows: WindowResult[], slos: Slo[]): TransportSummary {
   const rec = createRunRecorder();
@@ -242,7 +250,10 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       const server = servers.get(t.server);
       if (!server) continue;
       try {
-        clients.set(t.name, await t.create(server.addresses, { connections: cfg.connections }));
+        clients.set(
+          t.name,
+          await t.create(server.addresses, { connections: cfg.connections, streams: maxStreams(cfg.scenarios) }),
+        );
       } catch (e) {
         skipped.push({ transport: t.name, reason: (e as Error).message });
         p.line(`skipping ${t.name}: ${(e as Error).message}`);

@@ -22,8 +22,10 @@ export interface TransportPlugin {
 
 /** Client knobs common to every transport. */
 export interface ClientTuning {
-  /** Connections (sockets / sessions) the client may open, where the transport pools. Default 1. */
+  /** Connections (sockets / sessions) the client may open, where the transport pools. Default: the transport's. */
   connections?: number;
+  /** The most streams the run will hold in flight at once (sizes HTTP/1.1's pool: one stream per connection). */
+  streams?: number;
 }
 
 function addressOf(addresses: readonly ListenAddress[], protocol: string): string {
@@ -52,6 +54,14 @@ function connectPlugin(name: string, protocol: "grpc" | "connect" | "grpc-web", 
   };
 }
 
+/**
+ * MCP connections: one, unless the run holds more streams than a connection admits (the server announces 128 per
+ * connection and refuses beyond it; the client does not queue), then enough to stay under 100 each.
+ */
+function mcpPool(o: ClientTuning): number {
+  return o.connections ?? Math.max(1, Math.ceil((o.streams ?? 1) / 100));
+}
+
 /** Every transport the bench knows, in report order. */
 export const TRANSPORTS: readonly TransportPlugin[] = [
   {
@@ -64,7 +74,11 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
       const { createOllamaClient } = await import("@modelwire/http");
       // One connection per concurrent stream is HTTP/1.1's only way to run streams in parallel; no retries, so a
       // failure counts as one.
-      return createOllamaClient({ host: addressOf(addresses, "http"), connections: o.connections ?? 256, retries: 0 });
+      return createOllamaClient({
+        host: addressOf(addresses, "http"),
+        connections: o.connections ?? Math.max(16, o.streams ?? 256),
+        retries: 0,
+      });
     },
   },
   connectPlugin("connect-grpc", "grpc", "gRPC over HTTP/2 (connect-node client, modelwire server)"),
@@ -78,7 +92,7 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
     reference: false,
     async create(addresses, o) {
       const { createMcpClient } = await import("@modelwire/mcp");
-      return createMcpClient({ url: addressOf(addresses, "mcp-tcp"), poolSize: o.connections ?? 1, reconnect: false });
+      return createMcpClient({ url: addressOf(addresses, "mcp-tcp"), poolSize: mcpPool(o), reconnect: false });
     },
   },
   {
@@ -89,7 +103,7 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
     reference: false,
     async create(addresses, o) {
       const { createMcpClient } = await import("@modelwire/mcp");
-      return createMcpClient({ url: addressOf(addresses, "mcp-uds"), poolSize: o.connections ?? 1, reconnect: false });
+      return createMcpClient({ url: addressOf(addresses, "mcp-uds"), poolSize: mcpPool(o), reconnect: false });
     },
   },
   {
