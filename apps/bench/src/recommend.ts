@@ -124,11 +124,12 @@ export function judgeTargets(sr: ScenarioResult): TargetVerdict[] {
     const ratio = c.figures.rps.median / ref.figures.rps.median;
     const tie = withinNoise(c.figures.rps, ref.figures.rps);
     const status = ratio >= 1 ? "holds" : tie ? "tie" : "misses";
+    const r = (x: TransportSummary) => `${fmt(x.figures.rps.median, 0)} (${fmt(x.figures.rps.min, 0)}–${fmt(x.figures.rps.max, 0)})`;
     out.push({
       scenario: sr.scenario.name,
       target: `${name} ≥ grpc-js`,
       status,
-      text: `${name} runs at ${ratio.toFixed(2)}× the grpc-js pair's throughput${tie ? " (within the noise)" : ""}; TTFT p50 ${fmt(c.figures.ttftP50.median)} vs ${fmt(ref.figures.ttftP50.median)} ms`,
+      text: `${name} runs at ${ratio.toFixed(2)}× the grpc-js pair's throughput, ${r(c)} vs ${r(ref)} req/s${tie && ratio < 1 ? " — the rounds overlap, so the data cannot confirm the gap" : ""}; TTFT p50 ${fmt(c.figures.ttftP50.median)} vs ${fmt(ref.figures.ttftP50.median)} ms`,
     });
   }
   return out;

@@ -140,16 +140,27 @@ describe("HTML report", () => {
   it("draws every plot in headless Chromium", async () => {
     if (!chromiumAvailable()) return;
     const r = await readResultFile(FIXTURE);
+    const point = (rps: number, ttft: number, ok = true) => ({ offeredRps: rps, achievedRps: rps * 0.98, ttftP50: ttft / 3, ttftP99: ttft, e2eP99: ttft * 1.2, errorRate: 0, sloOk: ok });
+    r.sweep = {
+      scenario: "protocol-overhead",
+      slos: ["ttft_p99<50ms"],
+      results: [
+        { transport: "mcp-tcp", points: [point(500, 2), point(1000, 4), point(2000, 80, false)], kneeRps: 1000, stoppedBecause: "at 2000 req/s: ttft_p99<50ms" },
+        { transport: "http", points: [point(500, 9), point(1000, 120, false)], kneeRps: 500, stoppedBecause: "at 1000 req/s: ttft_p99<50ms" },
+      ],
+    };
     const d = await tmp();
     const paths = await writeReports({ ...r, recommendation: recommend(r) }, d, ser);
     const dom = await dumpDom(paths.html);
     const expected = expectedPlotCount(r, ser);
-    // 2 percentile curves + 4 cost charts per scenario, plus the serialization split (this fixture has no sweep)
-    expect(expected).toBe(r.scenarios.length * 6 + 1);
+    // 2 percentile curves + 4 cost charts per scenario, the sweep, and the serialization split
+    expect(expected).toBe(r.scenarios.length * 6 + 2);
     expect(dom).toContain(`data-plots-drawn="${expected}"`);
     expect((dom.match(/data-drawn="1"/g) ?? []).length).toBe(expected);
     const series = (dom.match(/class="series"/g) ?? []).length;
-    expect(series).toBe(r.scenarios.reduce((n, s) => n + 2 * s.summaries.length, 0));
+    expect(series).toBe(r.scenarios.reduce((n, s) => n + 2 * s.summaries.length, 0) + 2);
+    expect(dom).toMatch(/<div id="sweep" class="chart"><svg[^>]*data-drawn="1"/);
+    expect(dom).toMatch(/<div id="split" class="chart"><svg[^>]*data-drawn="1"/);
     expect((dom.match(/class="bar"/g) ?? []).length).toBeGreaterThan(0);
     expect(JSON.parse(await readFile(paths.json, "utf8")).serialization.format).toBe("modelwire.serialization/v1");
   }, 90_000);
