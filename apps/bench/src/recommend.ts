@@ -124,7 +124,8 @@ export function judgeTargets(sr: ScenarioResult): TargetVerdict[] {
     const ratio = c.figures.rps.median / ref.figures.rps.median;
     const tie = withinNoise(c.figures.rps, ref.figures.rps);
     const status = ratio >= 1 ? "holds" : tie ? "tie" : "misses";
-    const r = (x: TransportSummary) => `${fmt(x.figures.rps.median, 0)} (${fmt(x.figures.rps.min, 0)}–${fmt(x.figures.rps.max, 0)})`;
+    const r = (x: TransportSummary) =>
+      `${fmt(x.figures.rps.median, 0)} (${fmt(x.figures.rps.min, 0)}–${fmt(x.figures.rps.max, 0)})`;
     out.push({
       scenario: sr.scenario.name,
       target: `${name} ≥ grpc-js`,

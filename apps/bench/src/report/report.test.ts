@@ -140,13 +140,31 @@ describe("HTML report", () => {
   it("draws every plot in headless Chromium", async () => {
     if (!chromiumAvailable()) return;
     const r = await readResultFile(FIXTURE);
-    const point = (rps: number, ttft: number, ok = true) => ({ offeredRps: rps, achievedRps: rps * 0.98, ttftP50: ttft / 3, ttftP99: ttft, e2eP99: ttft * 1.2, errorRate: 0, sloOk: ok });
+    const point = (rps: number, ttft: number, ok = true) => ({
+      offeredRps: rps,
+      achievedRps: rps * 0.98,
+      ttftP50: ttft / 3,
+      ttftP99: ttft,
+      e2eP99: ttft * 1.2,
+      errorRate: 0,
+      sloOk: ok,
+    });
     r.sweep = {
       scenario: "protocol-overhead",
       slos: ["ttft_p99<50ms"],
       results: [
-        { transport: "mcp-tcp", points: [point(500, 2), point(1000, 4), point(2000, 80, false)], kneeRps: 1000, stoppedBecause: "at 2000 req/s: ttft_p99<50ms" },
-        { transport: "http", points: [point(500, 9), point(1000, 120, false)], kneeRps: 500, stoppedBecause: "at 1000 req/s: ttft_p99<50ms" },
+        {
+          transport: "mcp-tcp",
+          points: [point(500, 2), point(1000, 4), point(2000, 80, false)],
+          kneeRps: 1000,
+          stoppedBecause: "at 2000 req/s: ttft_p99<50ms",
+        },
+        {
+          transport: "http",
+          points: [point(500, 9), point(1000, 120, false)],
+          kneeRps: 500,
+          stoppedBecause: "at 1000 req/s: ttft_p99<50ms",
+        },
       ],
     };
     const d = await tmp();
