@@ -74,6 +74,12 @@ describe("the modelwire bin", () => {
     expect(bad.stderr).toContain("--grace-ms");
   });
 
+  it("bench --help reaches the bench app", async () => {
+    const help = await run(["bench", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: modelwire bench");
+  });
+
   it("serve runs the gateway: one ready line, then SIGTERM exits 0", async () => {
     let ready: { event?: string; addresses?: { protocol: string }[] } = {};
     const r = await run(

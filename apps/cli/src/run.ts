@@ -19,14 +19,6 @@ export function topHelp(): string {
   ].join("\n");
 }
 
-/** What `@modelwire/bench` offers the CLI (see the gateway contract). */
-interface BenchModule {
-  runBenchCli(argv: string[]): Promise<number>;
-}
-
-// A plain string, so the bench package is resolved only at run time and only for `modelwire bench`.
-const BENCH_MODULE: string = "@modelwire/bench";
-
 /**
  * Runs the `modelwire` command line and resolves to the exit code: 0 on success, 2 for usage errors, otherwise
  * what the sub-command reports. `serve` resolves after the gateway has shut down.
@@ -57,14 +49,9 @@ export async function runModelwireCli(argv: string[]): Promise<number> {
       return typeof process.exitCode === "number" ? process.exitCode : 0;
     }
     case "bench": {
-      let bench: BenchModule;
-      try {
-        bench = (await import(BENCH_MODULE)) as BenchModule;
-      } catch (e) {
-        process.stderr.write(`modelwire: cannot load ${BENCH_MODULE} (${(e as Error).message}); is it built?\n`);
-        return 1;
-      }
-      return bench.runBenchCli(rest);
+      // Imported only for `modelwire bench`: serving never loads the load generator or report code.
+      const { runBenchCli } = await import("@modelwire/bench");
+      return runBenchCli(rest);
     }
     default:
       process.stderr.write(
