@@ -24,9 +24,9 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
     );
     L.push("");
     L.push(
-      "| transport | req/s | tokens/s | TTFT p50 | TTFT p99 | E2E p50 | E2E p99 | TPOT p50 | stall p99 | errors | server CPU µs/req | µs/token | bytes/req | bytes/token |",
+      `| transport | req/s | tokens/s | TTFT p50 | TTFT p99 | E2E p50 | E2E p99 | TPOT p50 | stall p99 | errors |${r.slos.length ? " goodput |" : ""} server CPU µs/req | µs/token | generator CPU µs/req | bytes/req | bytes/token |`,
     );
-    L.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    L.push(`|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|${r.slos.length ? "--:|" : ""}--:|--:|--:|--:|--:|`);
     for (const s of sr.summaries) {
       const f = s.figures;
       const errs = s.merged.requests - s.merged.ok;
@@ -37,7 +37,7 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
             : `${errs} (${Object.entries(s.merged.errors)
                 .map(([k, v]) => `${k} ${v}`)
                 .join(", ")})`
-        } | ${fmtSpread(f.serverCpuPerRequestUs, 0)} | ${fmt(f.serverCpuPerTokenUs.median, 1)} | ${fmt(f.bytesPerRequest.median, 0)} | ${fmt(f.bytesPerToken.median, 1)} |`,
+        } |${r.slos.length ? ` ${s.merged.requests > 0 ? ((100 * s.merged.good) / s.merged.requests).toFixed(1) : "–"}% |` : ""} ${fmtSpread(f.serverCpuPerRequestUs, 0)} | ${fmt(f.serverCpuPerTokenUs.median, 1)} | ${fmt(f.generatorCpuPerRequestUs.median, 0)} | ${fmt(f.bytesPerRequest.median, 0)} | ${fmt(f.bytesPerToken.median, 1)} |`,
       );
     }
     L.push("");
