@@ -107,6 +107,21 @@ describe("connection-level protocol errors", () => {
     expect(peer.frames.some((f) => f.type === FrameType.Welcome)).toBe(false);
   });
 
+  it("closes a connection that sends no HELLO within the handshake timeout", async () => {
+    const server = createMcpServer({ engine: createSyntheticEngine(), tcp: { port: 0 }, handshakeTimeoutMs: 200 });
+    const [addr] = await server.listen();
+    cleanups.push(() => server.close({ graceMs: 0 }));
+    const peer = await connectRaw(Number(new URL(addr.url).port));
+    await peer.closed;
+    expect(peer.connectionError()).toMatchObject({
+      code: Code.FailedPrecondition,
+      metadata: { reason: "unexpected_frame" },
+    });
+    const end = Date.now() + 5000;
+    while (server.stats().connections !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(server.stats().connections).toBe(0);
+  });
+
   it("answers a client PING with an ACK carrying the same bytes", async () => {
     const { port } = await setup();
     const peer = await connectRaw(port);

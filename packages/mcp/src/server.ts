@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { rmSync } from "node:fs";
+import { lstatSync, rmSync } from "node:fs";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { toBinary } from "@bufbuild/protobuf";
@@ -510,6 +510,15 @@ class ServerConnection {
   }
 }
 
+/** Removes a leftover Unix socket file at `path`; anything that is not a socket is left alone (listen then fails). */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) rmSync(path, { force: true });
+  } catch {
+    // Nothing there.
+  }
+}
+
 class McpServer implements ProtocolServer {
   private readonly shared: ServerShared;
   private readonly listeners: { server: Server; protocol: string; cleanup?: () => void }[] = [];
@@ -594,10 +603,10 @@ class McpServer implements ProtocolServer {
     }
     if (o.unix) {
       const path = o.unix.path;
-      rmSync(path, { force: true });
+      removeStaleSocket(path);
       const server = createNetServer((s) => this.accept(s, "mcp-uds"));
       await start(server, (cb) => server.listen(path, cb));
-      this.listeners.push({ server, protocol: "mcp-uds", cleanup: () => rmSync(path, { force: true }) });
+      this.listeners.push({ server, protocol: "mcp-uds", cleanup: () => removeStaleSocket(path) });
       out.push({ protocol: "mcp-uds", url: formatEndpoint({ kind: "unix", path }) });
     }
     if (o.tls) {
