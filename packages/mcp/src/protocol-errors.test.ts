@@ -89,6 +89,8 @@ describe("connection-level protocol errors", () => {
       expect(e?.metadata.reason).toBe(c.reason);
       expect(await healthy).toBe(60);
       expect((await client.list()).models.length).toBeGreaterThan(0);
+      const end = Date.now() + 5000;
+      while (server.stats().connections !== 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       expect(server.stats().connections).toBe(1);
     });
   }
