@@ -1,5 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { type ClientStats, Code, type ListenAddress, ModelwireError, type ServerStats } from "@modelwire/core";
+import {
+  type ClientStats,
+  Code,
+  type InferenceClient,
+  type ListenAddress,
+  ModelwireError,
+  type ServerStats,
+} from "@modelwire/core";
 import {
   type Admission,
   type AdmissionStats,
@@ -92,10 +99,12 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
 
   let synthetic: SyntheticEngine | undefined;
   let upstream: UpstreamEngine | undefined;
+  let upstreamClient: InferenceClient | undefined;
   let engine: Engine;
   if (cfg.upstream !== undefined) {
     const createClient = await loadOllamaClient();
-    upstream = createUpstreamEngine(createClient(cfg.upstream, cfg.maxStreams + cfg.maxQueue));
+    upstreamClient = createClient(cfg.upstream, cfg.maxStreams + cfg.maxQueue);
+    upstream = createUpstreamEngine(upstreamClient);
     engine = upstream;
   } else {
     synthetic = createSyntheticEngine({
@@ -187,6 +196,17 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
     `modelwire: ready in ${startupMs.toFixed(1)} ms since process start (${(startupMs - startedAt).toFixed(1)} ms in startGateway); ` +
       `engine ${upstream ? `upstream ${cfg.upstream}` : "synthetic"}; ${addresses.map((a) => `${a.protocol} ${a.url}`).join(", ")}`,
   );
+
+  if (upstreamClient) {
+    // Readiness does not wait for the upstream (it may start later), but say at once when it does not answer.
+    // Asked through the client, so the engine counters only ever count callers' calls.
+    const upstreamUrl = cfg.upstream;
+    void upstreamClient.version({ timeoutMs: 3_000 }).then(
+      (v) => log(`modelwire: upstream ${upstreamUrl} answers, version ${v.version}`),
+      (e) =>
+        log(`modelwire: warning: upstream ${upstreamUrl} does not answer yet: ${ModelwireError.from(e).rawMessage}`),
+    );
+  }
 
   let closing: Promise<void> | undefined;
   const gateway: Gateway = {

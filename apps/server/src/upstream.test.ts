@@ -108,6 +108,22 @@ describe("modelwire serve --upstream", () => {
     }
   });
 
+  it("starts with an upstream that does not answer, warns, and fails calls with Unavailable on every protocol", async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const dead = await start(["--no-connect", "--no-mcp", "--no-admin"]);
+    const url = dead.url("http");
+    await dead.kill();
+    const gw = await start(["--upstream", url]);
+    for (const kind of CLIENT_KINDS) {
+      const c = makeClient(kind, gw.url(ADDRESS_OF[kind]));
+      clients.push(c);
+      const e = await failureOf(() => runGenerate(c, { model: "synthetic", prompt: "x" }, [], { timeoutMs: 15_000 }));
+      expect(e.code, kind).toBe(Code.Unavailable);
+    }
+    for (let i = 0; i < 100 && !gw.stderr().includes("does not answer"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(gw.stderr()).toContain(`upstream ${url} does not answer`);
+  });
+
   it.skipIf("skip" in ollama)(
     "puts a real Ollama (OLLAMA_HOST) behind every protocol",
     async () => {
