@@ -10,3 +10,8 @@ export { createMcpClient, type McpClientOptions, type ReconnectOptions } from ".
 export { type Endpoint, formatEndpoint, parseEndpoint, transportName } from "./endpoint.js";
 export { type DecodedRequest, decodeRequest, METHOD_NAMES } from "./rpc.js";
 export { createMcpServer, type McpServerOptions, type McpTlsListenOptions } from "./server.js";
+export {
+  encodeInferenceRequest,
+  decodeInferenceRequest,
+  type InferenceRequestView,
+} from "./inference-request.js";
