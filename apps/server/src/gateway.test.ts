@@ -186,8 +186,14 @@ describe("modelwire serve (the built binary)", () => {
           );
         }),
       );
-      expect(outcomes.filter((o) => o === true), kind).toHaveLength(3); // one running + two queued, all intact
-      expect(outcomes.filter((o) => o === Code.ResourceExhausted), kind).toHaveLength(2);
+      expect(
+        outcomes.filter((o) => o === true),
+        kind,
+      ).toHaveLength(3); // one running + two queued, all intact
+      expect(
+        outcomes.filter((o) => o === Code.ResourceExhausted),
+        kind,
+      ).toHaveLength(2);
     }
   });
 
@@ -287,7 +293,13 @@ describe("modelwire serve (the built binary)", () => {
       // env beats the file (seed), flags beat env (tokens); the file alone sets ttftMs and switches Connect off.
       const gw = await start(["--config", file, "--tokens", "6"], { MODELWIRE_SEED: "5", MODELWIRE_TOKENS: "5" });
       expect(gw.ready.addresses.map((a) => a.protocol)).toEqual(["http", "mcp-tcp", "admin"]);
-      expect((await controlStats(gw)).engineConfig).toEqual({ tokens: 6, seed: 5, ttftMs: 1, interTokenMs: 0, jitter: 0 });
+      expect((await controlStats(gw)).engineConfig).toEqual({
+        tokens: 6,
+        seed: 5,
+        ttftMs: 1,
+        interTokenMs: 0,
+        jitter: 0,
+      });
       gw.proc.kill("SIGINT");
       expect(await gw.exited).toEqual({ code: 0, signal: null });
     } finally {

@@ -120,7 +120,8 @@ describe("modelwire serve --upstream", () => {
       const e = await failureOf(() => runGenerate(c, { model: "synthetic", prompt: "x" }, [], { timeoutMs: 15_000 }));
       expect(e.code, kind).toBe(Code.Unavailable);
     }
-    for (let i = 0; i < 100 && !gw.stderr().includes("does not answer"); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !gw.stderr().includes("does not answer"); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(gw.stderr()).toContain(`upstream ${url} does not answer`);
   });
 
