@@ -8,10 +8,10 @@
 
 export { createMcpClient, type McpClientOptions, type ReconnectOptions } from "./client.js";
 export { type Endpoint, formatEndpoint, parseEndpoint, transportName } from "./endpoint.js";
-export { type DecodedRequest, decodeRequest, METHOD_NAMES } from "./rpc.js";
-export { createMcpServer, type McpServerOptions, type McpTlsListenOptions } from "./server.js";
 export {
-  encodeInferenceRequest,
   decodeInferenceRequest,
+  encodeInferenceRequest,
   type InferenceRequestView,
 } from "./inference-request.js";
+export { type DecodedRequest, decodeRequest, METHOD_NAMES } from "./rpc.js";
+export { createMcpServer, type McpServerOptions, type McpTlsListenOptions } from "./server.js";
