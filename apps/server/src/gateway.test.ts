@@ -326,5 +326,11 @@ describe("modelwire serve (the built binary)", () => {
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain("--admin-port");
     expect(clash.stdout).toBe("");
+    const noHost = await runGateway([...PORTS, "--host", "10.255.255.1"]);
+    expect(noHost.code).toBe(1);
+    expect(noHost.stderr).toContain("--host");
+    const noSocket = await runGateway([...PORTS, "--mcp-socket", "/nonexistent-dir/mcp.sock"]);
+    expect(noSocket.code).toBe(1);
+    expect(noSocket.stderr).toContain("--mcp-socket");
   });
 });

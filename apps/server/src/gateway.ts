@@ -186,7 +186,15 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
     await Promise.allSettled([...servers.map((s) => s.server.close({ graceMs: 0 })), admin?.close(), engine.close()]);
     const cause = ModelwireError.from(failed.reason, Code.Unavailable);
     const index = listening.indexOf(failed);
-    const flag = index < servers.length ? servers[index].flag : "--admin-port";
+    const hostProblem = /EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN|EAI_NONAME/.test(cause.message);
+    const socketProblem = cfg.mcpSocket !== undefined && cause.message.includes(cfg.mcpSocket);
+    const flag = hostProblem
+      ? "--host"
+      : socketProblem
+        ? "--mcp-socket"
+        : index < servers.length
+          ? servers[index].flag
+          : "--admin-port";
     throw new ModelwireError(`${flag}: cannot listen: ${cause.rawMessage}`, cause.code, { option: flag }, cause);
   }
   const addresses = listening.flatMap((r) => (r as PromiseFulfilledResult<ListenAddress[]>).value);
