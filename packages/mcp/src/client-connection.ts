@@ -314,8 +314,9 @@ export class ClientConnection {
             `stream ${f.streamId}: expected sequence ${s.expectedSeq}, got ${f.sequence}`,
             { streamId: f.streamId },
           );
-          this.cancelStream(s);
+          // Chunks that arrived in order stay readable; the error follows them.
           s.failWith(err);
+          this.cancelStream(s, false);
           return;
         }
         s.expectedSeq++;
@@ -419,8 +420,8 @@ export class ClientConnection {
   }
 
   /** Sends CANCEL for a live stream and forgets it; frames still in flight for it are dropped on arrival. */
-  cancelStream(s: ClientStream): void {
-    this.queued(-s.drop());
+  cancelStream(s: ClientStream, dropQueued = true): void {
+    if (dropQueued) this.queued(-s.drop());
     if (this.streams.get(s.id) !== s) return;
     this.streams.delete(s.id);
     if (this.state === State.Ready || this.state === State.Draining) {
