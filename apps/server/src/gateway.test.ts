@@ -216,14 +216,15 @@ describe("modelwire serve (the built binary)", () => {
     await Promise.all(firsts); // every stream is mid-flight
     gw.proc.kill("SIGTERM");
     // Wait until the gateway reports draining.
-    for (let i = 0; i < 100; i++) {
+    let draining = false;
+    for (let i = 0; i < 400 && !draining; i++) {
       const r = await fetch(`${gw.url("admin")}/healthz`).catch(() => undefined);
       if (r?.status === 503) {
         expect(await r.json()).toEqual({ status: "draining" });
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 20));
+        draining = true;
+      } else await new Promise((r) => setTimeout(r, 25));
     }
+    expect(draining).toBe(true);
     // New calls are refused on every protocol, both on a new connection and on the existing one.
     for (const kind of CLIENT_KINDS) {
       const fresh = client(gw, kind);
