@@ -8,15 +8,17 @@
 // (the Connect package's grpc-js reference pair and @grpc/proto-loader). One bundle resolves nothing at run time,
 // and tree-shaking drops the unused exports. `npm run bench` compares it with the unbundled entry.
 import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 // Modules whose unused exports may be dropped whole: our workspace packages (pure ES modules with no top-level
 // effects) and the CommonJS packages reachable only through exports the gateway does not use.
-const SIDE_EFFECT_FREE = /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/]|[\\/]node_modules[\\/](undici|@grpc|protobufjs|long)[\\/]/;
+const SIDE_EFFECT_FREE =
+  /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/]|[\\/]node_modules[\\/](undici|@grpc|protobufjs|long)[\\/]/;
 
 rmSync(new URL("../dist/chunks", import.meta.url), { recursive: true, force: true });
 const result = await build({
-  absWorkingDir: new URL("..", import.meta.url).pathname,
+  absWorkingDir: fileURLToPath(new URL("..", import.meta.url)),
   entryPoints: { main: "dist/gateway-entry.js", serve: "dist/serve-cli.js" },
   outdir: "dist",
   chunkNames: "chunks/[name]-[hash]",
@@ -29,7 +31,9 @@ const result = await build({
   logLevel: "warning",
   metafile: true,
   // CommonJS dependencies (prom-client, grpc) call require() for Node built-ins; give the ES module one.
-  banner: { js: "import { createRequire as __mwCreateRequire } from 'node:module'; const require = __mwCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __mwCreateRequire } from 'node:module'; const require = __mwCreateRequire(import.meta.url);",
+  },
   plugins: [
     {
       name: "side-effect-free",
