@@ -110,7 +110,11 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
   }
   L.push("## Recommendation");
   L.push("");
-  for (const line of r.recommendation) L.push(line);
+  // Paragraph lines get blank lines around them so they do not fold into the list before them.
+  for (const line of r.recommendation) {
+    if (line.startsWith("- ")) L.push(line);
+    else L.push("", line, "");
+  }
   L.push("");
   L.push(`Exit code ${r.exitCode}.`);
   return `${L.join("\n")}\n`;
