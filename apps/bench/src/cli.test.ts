@@ -1,3 +1,7 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { BENCH_HELP, parseBenchArgs, parseDuration, runBenchCli, UsageError } from "./cli.js";
 import { ExitCode } from "./slo.js";
@@ -82,6 +86,55 @@ describe("bench CLI parsing", () => {
     } finally {
       out.mockRestore();
       err.mockRestore();
+    }
+  });
+});
+
+describe("scenario files and re-rendering", () => {
+  it("merges a scenario file over the preset", async () => {
+    const d = await mkdtemp(join(tmpdir(), "bench-cli-"));
+    try {
+      const f = join(d, "s.json");
+      await writeFile(
+        f,
+        JSON.stringify([
+          {
+            name: "images",
+            workload: { imageBytes: 65536, engine: { ttftMs: 3 } },
+            load: { mode: "closed", concurrency: 4 },
+          },
+          { name: "plain" },
+        ]),
+      );
+      const p = await parseBenchArgs(["--scenario", f]);
+      expect(p.config.scenarios.map((s) => s.name)).toEqual(["images", "plain"]);
+      expect(p.config.scenarios[0].workload.imageBytes).toBe(65536);
+      expect(p.config.scenarios[0].workload.engine).toEqual({ ttftMs: 3, interTokenMs: 0, jitter: 0, seed: 42 });
+      expect(p.config.scenarios[0].load).toEqual({ mode: "closed", concurrency: 4 });
+      await writeFile(f, "[1, 2]");
+      await expect(parseBenchArgs(["--scenario", f])).rejects.toThrow(UsageError);
+      await writeFile(f, "{nope");
+      await expect(parseBenchArgs(["--scenario", f])).rejects.toThrow(/not JSON/);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it("re-renders reports from a recorded result file and exits with its code", async () => {
+    const d = await mkdtemp(join(tmpdir(), "bench-cli-"));
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      const fixture = join(import.meta.dirname, "test-support/fixtures/recorded-result.json");
+      const code = await runBenchCli(["--report-from", fixture, fixture, "--out", d, "--quiet"]);
+      expect(code).toBe(ExitCode.Ok);
+      for (const f of ["bench.json", "bench.md", "bench.html"]) expect(existsSync(join(d, f))).toBe(true);
+      const merged = JSON.parse(await readFile(join(d, "bench.json"), "utf8"));
+      const original = JSON.parse(await readFile(fixture, "utf8"));
+      expect(merged.scenarios[0].summaries[0].rounds).toBe(2 * original.scenarios[0].summaries[0].rounds);
+      expect(await runBenchCli(["--report-from"])).toBe(ExitCode.Usage);
+    } finally {
+      out.mockRestore();
+      await rm(d, { recursive: true, force: true });
     }
   });
 });
