@@ -1,6 +1,7 @@
 /**
  * Benchmark child: drives one client against a server with N calls in flight (tiny unary Version calls) for a
- * bounded time, after a warm-up, and prints `{"requests", "errors", "seconds", "rps"}` on stdout.
+ * bounded time, after a warm-up, and prints `{"requests", "errors", "seconds", "rps", "total", "cpuUs"}` on stdout
+ * (`total` counts the warm-up too; `cpuUs` is this process's CPU time over all of it).
  * Usage: `client-proc.ts <connect|connect-stock|grpc-js> <url> <durationMs> <concurrency> <warmupMs>`.
  */
 import type { InferenceClient } from "@modelwire/core";
@@ -23,6 +24,7 @@ else {
 }
 
 let counting = false;
+let total = 0;
 let stop = false;
 let requests = 0;
 let errors = 0;
@@ -31,6 +33,7 @@ async function worker() {
   while (!stop && requests < maxRequests) {
     try {
       await client.version();
+      total++;
       if (counting) requests++;
     } catch (e) {
       if (counting) errors++;
@@ -38,6 +41,7 @@ async function worker() {
     }
   }
 }
+const cpu0 = process.cpuUsage();
 const workers = Array.from({ length: concurrency }, worker);
 await new Promise((r) => setTimeout(r, warmupMs));
 counting = true;
@@ -47,6 +51,9 @@ counting = false;
 const seconds = (performance.now() - t0) / 1000;
 stop = true;
 await Promise.all(workers);
+const cpu = process.cpuUsage(cpu0);
 await client.close();
-process.stdout.write(`${JSON.stringify({ requests, errors, seconds, rps: requests / seconds, firstError })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ requests, errors, seconds, rps: requests / seconds, total, cpuUs: cpu.user + cpu.system, firstError })}\n`,
+);
 process.exit(0);

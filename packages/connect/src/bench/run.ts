@@ -53,7 +53,14 @@ function nodeArgs(script: string, extra: string[], prof?: string): string[] {
   return [...profArgs, "--import", "tsx", join(here, script), ...extra];
 }
 
-async function startServer(kind: string): Promise<{ url: string; child: ChildProcess }> {
+interface RunningServer {
+  url: string;
+  child: ChildProcess;
+  /** The server process's CPU time so far, in microseconds. */
+  cpu(): Promise<number>;
+}
+
+async function startServer(kind: string): Promise<RunningServer> {
   const [cmd, argv] = pinned(0, process.execPath, nodeArgs("server-proc.ts", [kind], `server-${kind}`));
   const child = spawn(cmd, argv, { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
@@ -65,7 +72,16 @@ async function startServer(kind: string): Promise<{ url: string; child: ChildPro
     });
     child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
-  return { url, child };
+  const cpu = () =>
+    new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${kind} server did not report its CPU time`)), 10_000);
+      lines.once("line", (line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line).cpuUs);
+      });
+      child.stdin!.write("cpu\n");
+    });
+  return { url, child, cpu };
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
@@ -93,6 +109,10 @@ function collect(cmd: string, argv: string[], timeoutMs: number): Promise<string
 interface Result {
   rps: number;
   errors: number;
+  /** Server CPU microseconds per request (≈ for h2load, whose warm-up requests are not counted). */
+  serverUs?: number;
+  /** Client CPU microseconds per request (our client processes only). */
+  clientUs?: number;
   note?: string;
 }
 
@@ -108,7 +128,13 @@ async function runClient(kind: string, url: string, serverKind: string): Promise
   );
   const out = await collect(cmd, argv, durationMs + warmupMs + 30_000);
   const r = JSON.parse(out.trim().split("\n").pop()!);
-  return { rps: r.rps, errors: r.errors, note: r.firstError };
+  return {
+    rps: r.rps,
+    errors: r.errors,
+    clientUs: r.cpuUs / Math.max(1, r.total),
+    note: r.firstError,
+    total: r.total,
+  } as Result;
 }
 
 /** One empty VersionRequest in a gRPC envelope: flags 0, length 0. */
@@ -137,7 +163,7 @@ async function runH2load(url: string): Promise<Result> {
   const out = await collect(cmd, argv, (seconds + warm) * 1000 + 30_000);
   const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(out)?.[1] ?? Number.NaN);
   const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0) + Number(/(\d+) errored/.exec(out)?.[1] ?? 0);
-  return { rps, errors: failed };
+  return { rps, errors: failed, total: rps * (seconds + warm) } as Result;
 }
 
 const servers = ["connect", "connect-stock", "grpc-js"] as const;
@@ -149,17 +175,20 @@ console.log(
   `# unary Version, ${concurrency} in flight, ${durationMs} ms per cell after ${warmupMs} ms warm-up, ${rounds} interleaved rounds (median); ` +
     `taskset: ${hasTaskset ? "servers core 0, clients core 1" : "unavailable"}; h2load: ${hasH2load ? "yes" : "not installed"}`,
 );
-const started: Array<{ kind: string; url: string; child: ChildProcess }> = [];
+const started: Array<{ kind: string } & RunningServer> = [];
 try {
   for (const kind of servers) started.push({ kind, ...(await startServer(kind)) });
   for (let round = 0; round < rounds; round++) {
-    for (const { kind, url } of started) {
+    for (const { kind, url, cpu } of started) {
       const cells: Array<[string, () => Promise<Result>]> = [];
       if (hasH2load) cells.push(["h2load", () => runH2load(url)]);
       for (const c of clients) cells.push([c, () => runClient(c, url, kind)]);
       for (const [c, run] of cells) {
         const list = samples.get(key(kind, c)) ?? [];
-        list.push(await run());
+        const before = await cpu();
+        const r = (await run()) as Result & { total: number };
+        r.serverUs = ((await cpu()) - before) / Math.max(1, r.total);
+        list.push(r);
         samples.set(key(kind, c), list);
       }
     }
@@ -172,7 +201,20 @@ const median = (list: Result[] | undefined): Result | undefined => {
   if (!list?.length) return undefined;
   const sorted = [...list].sort((a, b) => a.rps - b.rps);
   const mid = sorted[Math.floor(sorted.length / 2)];
-  return { rps: mid.rps, errors: list.reduce((n, r) => n + r.errors, 0), note: list.find((r) => r.note)?.note };
+  const med = (f: (r: Result) => number | undefined) => {
+    const v = list
+      .map(f)
+      .filter((x): x is number => x !== undefined)
+      .sort((a, b) => a - b);
+    return v.length ? v[Math.floor(v.length / 2)] : undefined;
+  };
+  return {
+    rps: mid.rps,
+    errors: list.reduce((n, r) => n + r.errors, 0),
+    serverUs: med((r) => r.serverUs),
+    clientUs: med((r) => r.clientUs),
+    note: list.find((r) => r.note)?.note,
+  };
 };
 const rows: Array<{ server: string; client: string } & Result> = [];
 for (const s of servers) {
@@ -207,6 +249,15 @@ const spread = (s: string, c: string) => {
 console.log("range over rounds:");
 for (const c of rowNames)
   console.log(`${label[c].padEnd(width)}${servers.map((s) => spread(s, c).padStart(width)).join("")}`);
+const us = (v: number | undefined) => (v === undefined ? "-" : `${Math.round(v)}`);
+console.log("\nserver CPU µs per request, median (independent of other load; h2load row approximate):");
+for (const c of rowNames) {
+  console.log(`${label[c].padEnd(width)}${servers.map((s) => us(cell(s, c)?.serverUs).padStart(width)).join("")}`);
+}
+console.log("client CPU µs per request, median:");
+for (const c of clients) {
+  console.log(`${label[c].padEnd(width)}${servers.map((s) => us(cell(s, c)?.clientUs).padStart(width)).join("")}`);
+}
 const ratio = (a: Result | undefined, b: Result | undefined) => ((a?.rps ?? 0) / (b?.rps ?? Number.NaN)).toFixed(2);
 console.log("\nserver vs grpc-js server, same client:");
 for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {

@@ -1,6 +1,6 @@
 /**
  * Benchmark child: starts one server over the synthetic engine, prints `{"url": ...}` on stdout, and closes on
- * SIGTERM or when stdin ends. Usage: `server-proc.ts <connect|connect-stock|grpc-js>` (`connect-stock`: every call through connect-node, no fast path).
+ * SIGTERM or when stdin ends; a line `cpu` on stdin is answered with `{"cpuUs": ...}`. Usage: `server-proc.ts <connect|connect-stock|grpc-js>` (`connect-stock`: every call through connect-node, no fast path).
  */
 
 import type { ProtocolServer } from "@modelwire/core";
@@ -31,4 +31,18 @@ const stop = async () => {
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 process.stdin.on("end", stop);
-process.stdin.resume();
+// A line "cpu" on stdin answers with the CPU time this process has used, in microseconds (user + system).
+let pending = "";
+process.stdin.on("data", (d) => {
+  pending += d;
+  let nl = pending.indexOf("\n");
+  while (nl >= 0) {
+    const line = pending.slice(0, nl).trim();
+    pending = pending.slice(nl + 1);
+    if (line === "cpu") {
+      const u = process.cpuUsage();
+      process.stdout.write(`${JSON.stringify({ cpuUs: u.user + u.system })}\n`);
+    }
+    nl = pending.indexOf("\n");
+  }
+});
