@@ -172,6 +172,28 @@ describe("modelwire serve (the built binary)", () => {
     expect(sumOf(fams, "modelwire_errors_total", { code: "resource_exhausted" })).toBe(limit * 9 * CLIENT_KINDS.length);
   });
 
+  it("answers the busy and unauthenticated cases on the HTTP wire with 503 and 401", async () => {
+    const gw = await start(["--max-streams", "1", "--tokens", "30", "--inter-token-ms", "50", "--auth-token", "t"]);
+    const c = client(gw, "mcp", "t");
+    let onFirst!: () => void;
+    const first = new Promise<void>((r) => (onFirst = r));
+    const req = { model: "synthetic", prompt: "hold the only slot" };
+    const holding = runGenerate(c, req, expectedGenerate({ tokens: 30 }, req), { onFirst });
+    await first;
+    const body = JSON.stringify({ model: "synthetic", prompt: "x" });
+    const busy = await fetch(`${gw.url("http")}/api/generate`, {
+      method: "POST",
+      body,
+      headers: { authorization: "Bearer t" },
+    });
+    expect(busy.status).toBe(503);
+    expect(((await busy.json()) as { error?: string }).error).toMatch(/busy/);
+    const anon = await fetch(`${gw.url("http")}/api/generate`, { method: "POST", body });
+    expect(anon.status).toBe(401);
+    await anon.body?.cancel();
+    expect((await holding).intact).toBe(true);
+  });
+
   it("queues up to --max-queue calls behind --max-streams and refuses only beyond both", async () => {
     const knobs = { seed: 42, tokens: 8, interTokenMs: 100 };
     const gw = await start(["--max-streams", "1", "--max-queue", "2", "--tokens", "8", "--inter-token-ms", "100"]);
