@@ -97,8 +97,8 @@ const SCRIPT = String.raw`
   function fmt(v) { return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3); }
   function svgFor(id, w, h) {
     var host = document.getElementById(id);
-    var svg = el("svg", { width: w, height: h, viewBox: "0 0 " + w + " " + h, class: "plot", role: "img" }, host);
-    return svg;
+    if (!host) return null;
+    return el("svg", { width: w, height: h, viewBox: "0 0 " + w + " " + h, class: "plot", role: "img" }, host);
   }
   function legend(svg, names, x, y) {
     names.forEach(function (n, i) {
@@ -109,10 +109,12 @@ const SCRIPT = String.raw`
   function lineChart(id, series, o) {
     var W = 640, H = 300, L = 60, R = 130, T = 20, B = 40;
     var svg = svgFor(id, W, H);
+    if (!svg) return;
     var xs = [], ys = [];
     series.forEach(function (s) { s.points.forEach(function (p) { xs.push(o.x(p[0])); if (p[1] > 0) ys.push(p[1]); }); });
     if (!xs.length || !ys.length) { text(svg, W / 2, H / 2, "no data", "middle"); return; }
     var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
+    if (o.xMin !== undefined) x0 = Math.min(x0, o.x(o.xMin));
     if (x1 === x0) x1 = x0 + 1;
     var ly0 = Math.log10(Math.min.apply(null, ys)), ly1 = Math.log10(Math.max.apply(null, ys));
     ly0 = Math.floor(ly0 * 2) / 2; ly1 = Math.ceil(ly1 * 2) / 2; if (ly1 === ly0) ly1 = ly0 + 0.5;
@@ -141,6 +143,7 @@ const SCRIPT = String.raw`
     var W = 640, rowH = 22, L = 110, R = 90, T = 10;
     var H = T + bars.length * rowH + 30;
     var svg = svgFor(id, W, H);
+    if (!svg) return;
     var max = 0;
     bars.forEach(function (b) { var v = stacked ? b.parts.reduce(function (a, p) { return a + p; }, 0) : b.value; if (v > max) max = v; });
     if (!bars.length || !(max > 0)) { text(svg, W / 2, H / 2, "no data", "middle"); return; }
@@ -168,7 +171,7 @@ const SCRIPT = String.raw`
     var maxX = 0;
     data.sweep.forEach(function (s) { s.points.forEach(function (p) { if (p[0] > maxX) maxX = p[0]; }); });
     for (var k = 0; k <= 4; k++) xsTicks.push([maxX * k / 4, (maxX * k / 4).toFixed(0)]);
-    lineChart("sweep", data.sweep, { x: function (v) { return v; }, ticks: xsTicks, xLabel: "achieved requests/s", yLabel: "TTFT p99 ms (log)" });
+    lineChart("sweep", data.sweep, { x: function (v) { return v; }, xMin: 0, ticks: xsTicks, xLabel: "achieved requests/s", yLabel: "TTFT p99 ms (log)" });
   }
   data.cost.forEach(function (c) { barChart(c.id, c.bars, c.unit, false); });
   if (data.split.length) barChart("split", data.split.map(function (s) { return { name: s.name, parts: [s.serializationUs, s.restUs] }; }), "µs", true);
