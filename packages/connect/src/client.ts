@@ -163,15 +163,15 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
           const port = Number(authority.port) || (secure ? 443 : 80);
           const host = authority.hostname.replace(/^\[|\]$/g, "");
           if (secure) {
-            return trackSocket(
-              tls.connect({
-                host,
-                port,
-                ALPNProtocols: ["h2"],
-                servername: net.isIP(host) ? undefined : host,
-                ...options.tls,
-              }),
-            );
+            const t = tls.connect({
+              host,
+              port,
+              ALPNProtocols: ["h2"],
+              servername: net.isIP(host) ? undefined : host,
+              ...options.tls,
+            });
+            t.setNoDelay(true);
+            return trackSocket(t);
           }
           const s = net.connect({ host, port, noDelay: true });
           return trackSocket(s);

@@ -48,8 +48,8 @@ function pinned(core: number, cmd: string, argv: string[]): [string, string[]] {
 }
 
 function nodeArgs(script: string, extra: string[], prof?: string): string[] {
-  const profArgs =
-    prof && cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${prof}.cpuprofile`] : [];
+  // One directory per process: tsx's loader thread writes its own profile, which a fixed file name would clobber.
+  const profArgs = prof && cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, prof)}`] : [];
   return [...profArgs, "--import", "tsx", join(here, script), ...extra];
 }
 
