@@ -77,8 +77,8 @@ export function createFastUnaryCaller(options: FastUnaryCallerOptions): FastUnar
     const headers: http2.OutgoingHttpHeaders = {
       "content-type": "application/grpc+proto",
       te: "trailers",
-      ...c.headers,
     };
+    if (c.headers) for (const [k, v] of Object.entries(c.headers)) headers[k.toLowerCase()] = v;
     if (authorization !== undefined) headers.authorization = authorization;
     if (c.timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(c.timeoutMs);
 

@@ -107,10 +107,13 @@ describe("a stock grpc-js client calls our server", () => {
 describe("our client calls a stock grpc-js server", () => {
   async function stockServer() {
     const engine = createSyntheticEngine({ tokens: 9 });
-    const seen = { cancelled: 0 };
+    const seen = { cancelled: 0, trace: [] as string[] };
     const server = new grpc.Server();
     server.addService(loadInferenceServiceDefinition(), {
-      Version: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { version: "stock-grpc-js" }),
+      Version: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        seen.trace.push(String(call.metadata.get("x-trace")[0] ?? ""));
+        cb(null, { version: "stock-grpc-js" });
+      },
       ShowModel: (call: grpc.ServerUnaryCall<{ model: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb({ code: grpc.status.NOT_FOUND, details: `model '${call.request.model}' not found` }),
       // Never answers: only a deadline or a cancel ends it.
@@ -138,7 +141,8 @@ describe("our client calls a stock grpc-js server", () => {
     const { url, engine, seen } = await stockServer();
     const c: InferenceClient = createConnectClient({ baseUrl: url, fastUnary, retry: false });
     cleanup.push(() => c.close());
-    expect((await c.version()).version).toBe("stock-grpc-js");
+    expect((await c.version({ metadata: { "X-Trace": "t-1" } })).version).toBe("stock-grpc-js");
+    expect(seen.trace).toEqual(["t-1"]);
     const verifier = createStreamVerifier(engine.expectedGenerate(create(GenerateRequestSchema, GENERATE)));
     let last: { done: boolean; metrics?: { evalCount: number } } | undefined;
     for await (const chunk of c.generate(GENERATE)) {
