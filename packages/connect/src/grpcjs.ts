@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -113,7 +112,7 @@ export function createGrpcJsServer(options: GrpcJsServerOptions): ProtocolServer
       const { ctx, done } = engineContext(call);
       try {
         for await (const chunk of open(ctx, call.request as never)) {
-          if (!call.write(chunk)) await Promise.race([once(call, "drain"), once(ctx.signal, "abort")]);
+          if (!call.write(chunk)) await drainOrAbort(call, ctx.signal);
           if (ctx.signal.aborted) throw abortReason(ctx.signal);
         }
         call.end();
@@ -163,6 +162,20 @@ export function createGrpcJsServer(options: GrpcJsServerOptions): ProtocolServer
     },
     stats: (): ServerStats => ({ connections: 0, inFlight, bytesIn: 0, bytesOut: 0 }),
   };
+}
+
+/** Resolves on the call's 'drain' or the signal's abort, whichever comes first, and removes both listeners. */
+function drainOrAbort(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    call.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** Options of {@link createGrpcJsClient}. */
