@@ -197,3 +197,26 @@ describe("the grpc-js reference pair", () => {
     expect(c.stats().transport).toBe("grpc-js");
   });
 });
+
+describe("the grpc-js reference server under backpressure", () => {
+  it("streams a long reply to a slow reader without piling up listeners", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    cleanup.push(() => void process.off("warning", onWarning));
+    const engine = createSyntheticEngine({ tokens: 3_000 });
+    const server = createGrpcJsServer({ engine });
+    cleanup.push(() => server.close({ graceMs: 100 }));
+    const c = createGrpcJsClient({ address: (await server.listen())[0].url });
+    cleanup.push(() => c.close());
+    const verifier = createStreamVerifier(engine.expectedGenerate(create(GenerateRequestSchema, GENERATE)));
+    let n = 0;
+    for await (const chunk of c.generate(GENERATE)) {
+      if (!chunk.done) verifier.push(chunk.response);
+      if (++n % 500 === 0) await new Promise((r) => setTimeout(r, 20)); // let the server hit backpressure
+    }
+    expect(verifier.report()).toMatchObject({ ok: true, received: 3_000 });
+    await new Promise((r) => setImmediate(r));
+    expect(warnings).not.toContain("MaxListenersExceededWarning");
+  });
+});
