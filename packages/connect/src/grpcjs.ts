@@ -41,6 +41,7 @@ function protobufEsDefinition(): grpc.ServiceDefinition {
 
 /** Options of {@link createGrpcJsServer}. */
 export interface GrpcJsServerOptions {
+  /** What the RPCs call. */
   engine: Engine;
   /** Default `127.0.0.1`. */
   host?: string;
