@@ -120,6 +120,8 @@ const OPTIONS = {
 
 /** What the CLI parsed: a run configuration (minus progress) and output options. */
 export interface ParsedBenchArgs {
+  /** The raw arguments, recorded in the result. */
+  argv?: string[];
   config: Omit<BenchConfig, "progress">;
   outDir: string;
   serializationPath: string;
@@ -267,7 +269,7 @@ export async function parseBenchArgs(
       slos: parseSlos(v["sweep-slo"] ?? "ttft_p99<50ms,error_rate<1%"),
     };
   }
-  return { ...base, help: v.help === true, config };
+  return { ...base, argv: [...argv], help: v.help === true, config };
 }
 
 async function defaultGatewayMain(): Promise<string | undefined> {
@@ -290,6 +292,7 @@ export async function executeBench(
     result = files.length === 1 ? { ...files[0], recommendation: recommend(files[0]) } : mergeResults(files);
   } else {
     result = await runBench({ ...parsed.config, progress });
+    if (parsed.argv) result.command = parsed.argv;
     result.recommendation = recommend(result);
   }
   const ser = await readSerializationReport(parsed.serializationPath);

@@ -144,6 +144,8 @@ export interface ProcessInfo {
 /** A complete bench result (the JSON report). */
 export interface BenchResult {
   schema: typeof RESULT_SCHEMA;
+  /** The bench arguments that produced it (for reproduction), when run from the CLI. */
+  command?: string[];
   startedAt: string;
   finishedAt: string;
   durationMs: number;
