@@ -54,6 +54,9 @@ describe("createGatewayMetrics", () => {
   it("samples server bytes, connections, engine, admission and process figures at scrape time", async () => {
     const { metrics, admission, serverStats } = setup();
     admission.tryAcquire();
+    // prom-client counts process CPU from when the metric was registered: burn some so the counter must move.
+    const until = performance.now() + 30;
+    while (performance.now() < until) Math.sqrt(Math.random());
     let fams = parsePrometheus((await metrics.render()).body);
     expect(sumOf(fams, "modelwire_received_bytes_total", { protocol: "http" })).toBe(1234);
     expect(sumOf(fams, "modelwire_sent_bytes_total", { protocol: "http" })).toBe(56789);
