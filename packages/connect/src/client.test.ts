@@ -46,11 +46,11 @@ describe("retry with backoff", () => {
     ["grpc", false],
     ["connect", true],
   ] as const)(
-    "%s (fast unary %s): repeats UNAVAILABLE until it succeeds, and gives up after maxAttempts",
+    "%s (fast paths %s): repeats UNAVAILABLE until it succeeds, and gives up after maxAttempts",
     async (protocol, fastUnary) => {
       const engine = flakyEngine(createSyntheticEngine({ tokens: 6 }), 2);
       const url = await serve(engine);
-      const c = client({ baseUrl: url, protocol, fastUnary, retry: fastRetry });
+      const c = client({ baseUrl: url, protocol, fastUnary, fastStreaming: fastUnary, retry: fastRetry });
       expect((await c.version()).version).toBeTruthy();
       expect(engine.attempts.version).toBe(3);
       const chunks: string[] = [];
@@ -63,6 +63,7 @@ describe("retry with backoff", () => {
         baseUrl: await serve(engine2),
         protocol,
         fastUnary,
+        fastStreaming: fastUnary,
         retry: { ...fastRetry, maxAttempts: 2 },
       });
       expect((await failure(c2.version())).code).toBe(Code.Unavailable);
@@ -133,10 +134,10 @@ describe("keepalive", () => {
 });
 
 describe("timing interceptor and stats", () => {
-  it.each([true, false])("reports each call's timing (fast unary %s) and session figures", async (fastUnary) => {
+  it.each([true, false])("reports each call's timing (fast paths %s) and session figures", async (fastUnary) => {
     const timings: CallTiming[] = [];
     const url = await serve(createSyntheticEngine({ tokens: 4 }));
-    const c = client({ baseUrl: url, fastUnary, onTiming: (t) => timings.push(t) });
+    const c = client({ baseUrl: url, fastUnary, fastStreaming: fastUnary, onTiming: (t) => timings.push(t) });
     expect(c.stats()).toMatchObject({ transport: "connect-grpc", open: 0, active: 0 });
     await c.version();
     for await (const _ of c.generate(GENERATE));

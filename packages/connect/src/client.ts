@@ -30,6 +30,7 @@ import {
 } from "@modelwire/core";
 import { fromConnectError } from "./errors.js";
 import { createFastUnaryCaller, type FastUnaryCaller } from "./fast-client.js";
+import { createFastStreamCaller, type FastStreamCaller } from "./fast-stream-client.js";
 import { backoffMs, isRetryable, type RetryOptions, type RetryPolicy, resolveRetryPolicy, sleep } from "./retry.js";
 import { type CallTiming, createTimingInterceptor } from "./timing.js";
 
@@ -77,9 +78,15 @@ export interface ConnectClientOptions {
   /**
    * Send unary gRPC calls (HTTP/2, no extra `interceptors`) on our own fast path over connect-node's session
    * manager instead of through connect-node's call pipeline (same behaviour, about twice the throughput; see
-   * docs/connect-perf.md). Default true; streaming calls always go through connect-node.
+   * docs/connect-perf.md). Default true.
    */
   fastUnary?: boolean;
+  /**
+   * Open server-streaming gRPC calls (Generate, Chat; HTTP/2, no extra `interceptors`) on our own fast path over
+   * connect-node's session manager instead of through connect-node's call pipeline (same behaviour: deadlines,
+   * cancel, retry before the first message, timing). Default true; false streams through connect-node.
+   */
+  fastStreaming?: boolean;
 }
 
 const transportNames: Record<ConnectProtocol, string> = {
@@ -199,20 +206,18 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
   }
 
   const client: Client<typeof InferenceService> = createClient(InferenceService, transport);
+  const fastCapable = sessionManager && protocol === "grpc" && !options.json && !options.interceptors?.length;
+  const fastOptions = sessionManager && {
+    sessionManager,
+    readMaxBytes: common.readMaxBytes,
+    writeMaxBytes: common.writeMaxBytes,
+    authorization: options.authToken === undefined ? undefined : `Bearer ${options.authToken}`,
+    onTiming: options.onTiming,
+  };
   const fast: FastUnaryCaller | undefined =
-    sessionManager &&
-    protocol === "grpc" &&
-    !options.json &&
-    options.fastUnary !== false &&
-    !options.interceptors?.length
-      ? createFastUnaryCaller({
-          sessionManager,
-          readMaxBytes: common.readMaxBytes,
-          writeMaxBytes: common.writeMaxBytes,
-          authorization: options.authToken === undefined ? undefined : `Bearer ${options.authToken}`,
-          onTiming: options.onTiming,
-        })
-      : undefined;
+    fastCapable && fastOptions && options.fastUnary !== false ? createFastUnaryCaller(fastOptions) : undefined;
+  const fastStream: FastStreamCaller | undefined =
+    fastCapable && fastOptions && options.fastStreaming !== false ? createFastStreamCaller(fastOptions) : undefined;
   const m = InferenceService.method;
   const pathOf = (name: string) => `/${InferenceService.typeName}/${name}`;
   const fastHeaders = (o: ConnectCallOptions) => ({
@@ -293,8 +298,18 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
 
   return {
     transport: transportName,
-    generate: (request, options) => stream(options, (o) => client.generate(request, o)),
-    chat: (request, options) => stream(options, (o) => client.chat(request, o)),
+    generate: (request, options) =>
+      stream(options, (o) =>
+        fastStream
+          ? fastStream(pathOf("Generate"), "Generate", m.generate.input, m.generate.output, request, fastHeaders(o))
+          : client.generate(request, o),
+      ),
+    chat: (request, options) =>
+      stream(options, (o) =>
+        fastStream
+          ? fastStream(pathOf("Chat"), "Chat", m.chat.input, m.chat.output, request, fastHeaders(o))
+          : client.chat(request, o),
+      ),
     embed: (request, options) =>
       unary(options, (o) =>
         fast

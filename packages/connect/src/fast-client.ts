@@ -184,44 +184,8 @@ function evaluate(
   rstCode: number,
   readMaxBytes: number,
 ): { error?: ModelwireError; message?: Uint8Array } {
-  if (status === undefined) {
-    if (rstCode === NGHTTP2_REFUSED_STREAM) return { error: new ModelwireError("stream refused", Code.Unavailable) };
-    if (rstCode === NGHTTP2_CANCEL)
-      return { error: new ModelwireError("stream canceled by the server", Code.Canceled) };
-    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM)
-      return { error: new ModelwireError("ENHANCE_YOUR_CALM", Code.ResourceExhausted) };
-    return { error: new ModelwireError(`stream closed without a response (rst code ${rstCode})`, Code.Unavailable) };
-  }
-  if (status !== 200) return { error: new ModelwireError(`HTTP ${status}`, grpcCodeForHttp(status)) };
-  const statusHeaders = trailers?.["grpc-status"] !== undefined ? trailers : head;
-  const grpcStatus = statusHeaders?.["grpc-status"];
-  if (grpcStatus === undefined) {
-    return {
-      error: new ModelwireError(
-        rstCode ? `stream reset (rst code ${rstCode})` : "protocol error: missing grpc-status",
-        rstCode ? Code.Unavailable : Code.Internal,
-      ),
-    };
-  }
-  const code = Number(grpcStatus);
-  if (code !== 0) {
-    const raw = String(statusHeaders?.["grpc-message"] ?? "");
-    let text = raw;
-    try {
-      text = decodeURIComponent(raw);
-    } catch {}
-    const metadata: Record<string, string> = {};
-    for (const [k, v] of Object.entries(statusHeaders ?? {})) {
-      if (!k.startsWith("mw-meta-") || typeof v !== "string") continue;
-      try {
-        metadata[k.slice(8)] = decodeURIComponent(v);
-      } catch {
-        metadata[k.slice(8)] = v;
-      }
-    }
-    const valid = Number.isInteger(code) && code > 0 && code <= 16;
-    return { error: new ModelwireError(text, valid ? (code as Code) : Code.Unknown, metadata) };
-  }
+  const error = responseStatusError(status, head, trailers, rstCode);
+  if (error) return { error };
   const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   if (body.length < 5)
     return { error: new ModelwireError("protocol error: missing output message for unary method", Code.Internal) };
@@ -238,6 +202,52 @@ function evaluate(
   if (body.length !== 5 + length)
     return { error: new ModelwireError("protocol error: malformed response envelope", Code.Internal) };
   return { message: body.subarray(5) };
+}
+
+/**
+ * The outcome of a finished gRPC response, from its HTTP status, headers, trailers (or a trailers-only HEADERS
+ * frame) and the stream's RST_STREAM code: undefined for `grpc-status: 0`, else the {@link ModelwireError} the
+ * server sent (code, percent-decoded `grpc-message`, `mw-meta-*` metadata) or one describing the transport failure.
+ */
+export function responseStatusError(
+  status: number | undefined,
+  head: http2.IncomingHttpHeaders | undefined,
+  trailers: http2.IncomingHttpHeaders | undefined,
+  rstCode: number,
+): ModelwireError | undefined {
+  if (status === undefined) {
+    if (rstCode === NGHTTP2_REFUSED_STREAM) return new ModelwireError("stream refused", Code.Unavailable);
+    if (rstCode === NGHTTP2_CANCEL) return new ModelwireError("stream canceled by the server", Code.Canceled);
+    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) return new ModelwireError("ENHANCE_YOUR_CALM", Code.ResourceExhausted);
+    return new ModelwireError(`stream closed without a response (rst code ${rstCode})`, Code.Unavailable);
+  }
+  if (status !== 200) return new ModelwireError(`HTTP ${status}`, grpcCodeForHttp(status));
+  const statusHeaders = trailers?.["grpc-status"] !== undefined ? trailers : head;
+  const grpcStatus = statusHeaders?.["grpc-status"];
+  if (grpcStatus === undefined) {
+    return new ModelwireError(
+      rstCode ? `stream reset (rst code ${rstCode})` : "protocol error: missing grpc-status",
+      rstCode ? Code.Unavailable : Code.Internal,
+    );
+  }
+  const code = Number(grpcStatus);
+  if (code === 0) return undefined;
+  const raw = String(statusHeaders?.["grpc-message"] ?? "");
+  let text = raw;
+  try {
+    text = decodeURIComponent(raw);
+  } catch {}
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(statusHeaders ?? {})) {
+    if (!k.startsWith("mw-meta-") || typeof v !== "string") continue;
+    try {
+      metadata[k.slice(8)] = decodeURIComponent(v);
+    } catch {
+      metadata[k.slice(8)] = v;
+    }
+  }
+  const valid = Number.isInteger(code) && code > 0 && code <= 16;
+  return new ModelwireError(text, valid ? (code as Code) : Code.Unknown, metadata);
 }
 
 /** The gRPC code for a non-200 HTTP status (gRPC's http-grpc-status-mapping). */

@@ -3,7 +3,7 @@ import type * as http2 from "node:http2";
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, InferenceService, ModelwireError, type ServerObserver } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
-import { encodeGrpcMessage, envelope, parseGrpcTimeout, readUnaryEnvelope } from "./grpc-wire.js";
+import { envelope, errorTrailers, parseGrpcTimeout, readUnaryEnvelope } from "./grpc-wire.js";
 import type { InFlightCounter } from "./service.js";
 
 /** What {@link createFastUnaryHandler} needs from the server. */
@@ -99,13 +99,7 @@ export function createFastUnaryHandler(
       obs.end(error);
       if (res.stream.destroyed || res.stream.closed) return;
       if (error) {
-        const trailers: http2.OutgoingHttpHeaders = {
-          "grpc-status": String(error.code),
-          "grpc-message": encodeGrpcMessage(error.rawMessage),
-        };
-        for (const [k, v] of Object.entries(error.metadata)) {
-          trailers[`mw-meta-${k.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`] = encodeURIComponent(v);
-        }
+        const trailers = errorTrailers(error);
         // Headers, then the status in trailers (the compat API cannot send a trailers-only HEADERS frame).
         res.writeHead(200, { "content-type": contentType });
         res.addTrailers(trailers);

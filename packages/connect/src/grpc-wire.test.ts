@@ -1,8 +1,15 @@
-import { Code } from "@modelwire/core";
+import { Code, ModelwireError } from "@modelwire/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { grpcTimeout } from "./fast-client.js";
-import { encodeGrpcMessage, envelope, parseGrpcTimeout, readUnaryEnvelope } from "./grpc-wire.js";
+import {
+  createEnvelopeReader,
+  encodeGrpcMessage,
+  envelope,
+  errorTrailers,
+  parseGrpcTimeout,
+  readUnaryEnvelope,
+} from "./grpc-wire.js";
 
 describe("grpc-timeout", () => {
   it("parses every unit and rejects malformed values", () => {
@@ -72,5 +79,55 @@ describe("unary envelope", () => {
         if (!r.ok) expect([Code.InvalidArgument, Code.ResourceExhausted, Code.Internal]).toContain(r.code);
       }),
     );
+  });
+});
+
+describe("streaming envelope reader", () => {
+  it("yields the same messages however the body is split", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 12 }),
+        fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 20 }),
+        (messages, cuts) => {
+          const body = Buffer.concat(messages.map((m) => envelope(m)));
+          const points = [...new Set(cuts.map((c) => c % (body.length + 1)))].sort((a, b) => a - b);
+          const reader = createEnvelopeReader(1024);
+          const out: Uint8Array[] = [];
+          let from = 0;
+          for (const p of [...points, body.length]) {
+            expect(reader.push(body.subarray(from, p), out)).toBeUndefined();
+            from = p;
+          }
+          expect(out.map((m) => Buffer.from(m).toString("hex"))).toEqual(
+            messages.map((m) => Buffer.from(m).toString("hex")),
+          );
+          expect(reader.pending()).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it("refuses an oversized message from its prefix, flagged frames, and reports a truncated tail", () => {
+    const out: Uint8Array[] = [];
+    const big = envelope(new Uint8Array(101)).subarray(0, 5); // only the prefix has arrived
+    expect(createEnvelopeReader(100).push(big, out)).toMatchObject({ code: Code.ResourceExhausted });
+    const compressed = envelope(new Uint8Array([1]));
+    compressed[0] = 1;
+    expect(createEnvelopeReader(100).push(compressed, out)).toMatchObject({ code: Code.Internal });
+    const trailerFrame = envelope(new Uint8Array([1]));
+    trailerFrame[0] = 0x80;
+    expect(createEnvelopeReader(100).push(trailerFrame, out)).toMatchObject({ code: Code.Internal });
+    const truncated = createEnvelopeReader(100);
+    expect(truncated.push(envelope(new Uint8Array([1, 2, 3])).subarray(0, 6), out)).toBeUndefined();
+    expect(truncated.pending()).toBe(6);
+    expect(out).toHaveLength(0);
+  });
+});
+
+describe("error trailers", () => {
+  it("carry the code, the spec-encoded message and the metadata; Ok becomes UNKNOWN", () => {
+    const t = errorTrailers(new ModelwireError("50% done: naïve", Code.Unavailable, { Retry: "a b" }));
+    expect(t).toEqual({ "grpc-status": "14", "grpc-message": "50%25 done: na%C3%AFve", "mw-meta-retry": "a%20b" });
+    expect(errorTrailers(new ModelwireError("odd", Code.Ok))["grpc-status"]).toBe(String(Code.Unknown));
   });
 });

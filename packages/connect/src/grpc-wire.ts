@@ -1,4 +1,5 @@
-import { Code } from "@modelwire/core";
+import type * as http2 from "node:http2";
+import { Code, type ModelwireError } from "@modelwire/core";
 
 /** gRPC `grpc-timeout` units in milliseconds. */
 const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
@@ -95,4 +96,89 @@ export function envelope(message: Uint8Array): Buffer {
   out.writeUInt32BE(message.length, 1);
   out.set(message, 5);
   return out;
+}
+
+/**
+ * The trailers that end a failed gRPC call: `grpc-status` (never 0: an error carrying `Code.Ok` is sent as UNKNOWN),
+ * `grpc-message` percent-encoded as the spec asks, and the error's metadata as `mw-meta-<key>` entries.
+ */
+export function errorTrailers(error: ModelwireError): http2.OutgoingHttpHeaders {
+  const code = error.code === Code.Ok ? Code.Unknown : error.code;
+  const trailers: http2.OutgoingHttpHeaders = {
+    "grpc-status": String(code),
+    "grpc-message": encodeGrpcMessage(error.rawMessage),
+  };
+  for (const [k, v] of Object.entries(error.metadata)) {
+    trailers[`mw-meta-${k.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`] = encodeURIComponent(v);
+  }
+  return trailers;
+}
+
+/** A coded failure of an {@link EnvelopeReader}. */
+export interface EnvelopeError {
+  code: Code;
+  message: string;
+}
+
+/**
+ * An incremental reader of a stream of gRPC length-prefixed messages (a streaming response body). Bytes may arrive
+ * split anywhere; a message is copied at most once (only when it spans chunks).
+ */
+export interface EnvelopeReader {
+  /**
+   * Feeds a chunk; appends every message it completes to `out`. Returns a coded error — a message larger than the
+   * limit (RESOURCE_EXHAUSTED, detected from the 5-byte prefix, before the payload is buffered), a compressed or
+   * otherwise flagged frame (INTERNAL) — after which the reader must not be used again.
+   */
+  push(chunk: Buffer, out: Uint8Array[]): EnvelopeError | undefined;
+  /** Bytes held that do not form a whole message yet (non-zero at the end of a body means a truncated message). */
+  pending(): number;
+}
+
+/** Creates an {@link EnvelopeReader} that refuses messages over `maxBytes`. */
+export function createEnvelopeReader(maxBytes: number): EnvelopeReader {
+  let parts: Buffer[] = [];
+  let held = 0;
+  /** Payload length of the message being assembled, once its prefix has been read; -1 before. */
+  let need = -1;
+  return {
+    push(chunk, out) {
+      if (chunk.length === 0) return undefined;
+      parts.push(chunk);
+      held += chunk.length;
+      for (;;) {
+        if (need < 0) {
+          if (held < 5) return undefined;
+          if (parts[0].length < 5) parts = [Buffer.concat(parts, held)];
+          const head = parts[0];
+          const flags = head[0];
+          const length = head.readUInt32BE(1);
+          if ((flags & 1) === 1)
+            return {
+              code: Code.Internal,
+              message: "protocol error: received compressed message without grpc-encoding",
+            };
+          if (flags !== 0)
+            return { code: Code.Internal, message: `protocol error: unexpected envelope flags ${flags}` };
+          if (length > maxBytes)
+            return {
+              code: Code.ResourceExhausted,
+              message: `message size ${length} is larger than configured readMaxBytes ${maxBytes}`,
+            };
+          need = length;
+        }
+        if (held < 5 + need) return undefined;
+        if (parts[0].length < 5 + need) parts = [Buffer.concat(parts, held)];
+        const first = parts[0];
+        out.push(first.subarray(5, 5 + need));
+        const rest = first.length - (5 + need);
+        held -= 5 + need;
+        need = -1;
+        if (rest > 0) parts[0] = first.subarray(first.length - rest);
+        else parts.shift();
+        if (held === 0) return undefined;
+      }
+    },
+    pending: () => held,
+  };
 }

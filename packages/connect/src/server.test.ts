@@ -62,20 +62,23 @@ async function until(check: () => boolean, timeoutMs = 5_000) {
 const GENERATE = { model: "synthetic", prompt: "why is the sky blue?" };
 
 describe("one server, three protocols", () => {
-  const combos: Array<[ConnectClientOptions["protocol"], "2" | "1.1", boolean]> = [
-    ["grpc", "2", true],
-    ["grpc", "2", false],
-    ["connect", "2", true],
-    ["grpc-web", "2", true],
-    ["connect", "1.1", true],
-    ["grpc-web", "1.1", true],
+  // [protocol, HTTP version, client fast paths, server fast paths]
+  const combos: Array<[ConnectClientOptions["protocol"], "2" | "1.1", boolean, boolean]> = [
+    ["grpc", "2", true, true],
+    ["grpc", "2", false, true],
+    ["grpc", "2", true, false],
+    ["grpc", "2", false, false],
+    ["connect", "2", true, true],
+    ["grpc-web", "2", true, true],
+    ["connect", "1.1", true, true],
+    ["grpc-web", "1.1", true, true],
   ];
   it.each(combos)(
-    "%s over HTTP/%s (fast unary %s): unary calls and Generate/Chat verified token by token",
-    async (protocol, httpVersion, fastUnary) => {
+    "%s over HTTP/%s (client fast paths %s, server fast paths %s): unary calls and Generate/Chat verified token by token",
+    async (protocol, httpVersion, clientFast, serverFast) => {
       const engine = createSyntheticEngine({ tokens: 24 });
-      const { url } = await start({ engine });
-      const c = client({ baseUrl: url, protocol, httpVersion, fastUnary });
+      const { url } = await start({ engine, fastUnary: serverFast, fastStreaming: serverFast });
+      const c = client({ baseUrl: url, protocol, httpVersion, fastUnary: clientFast, fastStreaming: clientFast });
       expect((await c.version()).version).toBe(engine.config.version);
       expect((await c.list()).models.map((m) => m.name)).toContain("synthetic:latest");
       expect((await c.show({ model: "synthetic" })).capabilities).toEqual(["completion"]);
@@ -136,40 +139,50 @@ describe("deadlines and cancel reach the engine", () => {
     },
   );
 
-  it("a deadline on a stream ends it with DEADLINE_EXCEEDED and stops the engine", async () => {
-    const engine = createSyntheticEngine({ tokens: 200, interTokenMs: 50 });
-    const { url, server } = await start({ engine });
-    const c = client({ baseUrl: url });
-    let received = 0;
-    const code = await codeOf(async () => {
-      for await (const chunk of c.generate(GENERATE, { timeoutMs: 400 })) if (!chunk.done) received++;
-    });
-    expect(code).toBe(Code.DeadlineExceeded);
-    expect(received).toBeGreaterThan(0);
-    expect(received).toBeLessThan(200);
-    await until(() => engine.stats().inFlight === 0 && server.stats().inFlight === 0);
-    expect(engine.stats().cancelled).toBe(1);
-  });
+  it.each([true, false])(
+    "a deadline on a stream ends it with DEADLINE_EXCEEDED and stops the engine (fast streaming %s)",
+    async (fast) => {
+      const engine = createSyntheticEngine({ tokens: 200, interTokenMs: 50 });
+      const { url, server } = await start({ engine, fastStreaming: fast });
+      const c = client({ baseUrl: url, fastStreaming: fast });
+      let received = 0;
+      const code = await codeOf(async () => {
+        for await (const chunk of c.generate(GENERATE, { timeoutMs: 400 })) if (!chunk.done) received++;
+      });
+      expect(code).toBe(Code.DeadlineExceeded);
+      expect(received).toBeGreaterThan(0);
+      expect(received).toBeLessThan(200);
+      await until(() => engine.stats().inFlight === 0 && server.stats().inFlight === 0);
+      expect(engine.stats().cancelled).toBe(1);
+    },
+  );
 
-  it("the server enforces grpc-timeout on a stream itself (no client timer)", async () => {
-    const engine = createSyntheticEngine({ tokens: 200, interTokenMs: 50 });
-    const { url } = await start({ engine });
-    const body = envelope(
-      (await import("@bufbuild/protobuf")).toBinary(GenerateRequestSchema, create(GenerateRequestSchema, GENERATE)),
-    );
-    const res = await rawH2Request(url, "/modelwire.v1.InferenceService/Generate", body, { "grpc-timeout": "300m" });
-    expect(res.grpcStatus).toBe(Code.DeadlineExceeded);
-    await until(() => engine.stats().inFlight === 0);
-    expect(engine.stats().cancelled).toBe(1);
-  });
+  it.each([true, false])(
+    "the server enforces grpc-timeout on a stream itself, no client timer (fast streaming %s)",
+    async (fast) => {
+      const engine = createSyntheticEngine({ tokens: 200, interTokenMs: 50 });
+      const { url } = await start({ engine, fastStreaming: fast });
+      const body = envelope(
+        (await import("@bufbuild/protobuf")).toBinary(GenerateRequestSchema, create(GenerateRequestSchema, GENERATE)),
+      );
+      const res = await rawH2Request(url, "/modelwire.v1.InferenceService/Generate", body, { "grpc-timeout": "300m" });
+      expect(res.grpcStatus).toBe(Code.DeadlineExceeded);
+      await until(() => engine.stats().inFlight === 0);
+      expect(engine.stats().cancelled).toBe(1);
+    },
+  );
 
-  it.each(["grpc", "connect"] as const)(
-    "a client cancel (%s) stops the engine's stream and unary call",
-    async (protocol) => {
+  it.each([
+    ["grpc", true],
+    ["grpc", false],
+    ["connect", true],
+  ] as const)(
+    "a client cancel (%s, fast paths %s) stops the engine's stream and unary call",
+    async (protocol, fast) => {
       const log: AbortLog = { reasons: [] };
       const engine = createSyntheticEngine({ tokens: 200, interTokenMs: 50 });
-      const { url } = await start({ engine: hangingUnaryEngine(engine, log) });
-      const c = client({ baseUrl: url, protocol });
+      const { url } = await start({ engine: hangingUnaryEngine(engine, log), fastUnary: fast, fastStreaming: fast });
+      const c = client({ baseUrl: url, protocol, fastUnary: fast, fastStreaming: fast });
       const ac = new AbortController();
       const code = await codeOf(async () => {
         for await (const chunk of c.generate(GENERATE, { signal: ac.signal })) if (!chunk.done) ac.abort();
@@ -188,8 +201,13 @@ describe("deadlines and cancel reach the engine", () => {
 });
 
 describe("limits and bad input", () => {
-  it.each([true, false])("an oversized request answers RESOURCE_EXHAUSTED (fast unary %s)", async (fastUnary) => {
-    const { url } = await start({ engine: createSyntheticEngine(), readMaxBytes: 1024, fastUnary });
+  it.each([true, false])("an oversized request answers RESOURCE_EXHAUSTED (fast paths %s)", async (fast) => {
+    const { url } = await start({
+      engine: createSyntheticEngine(),
+      readMaxBytes: 1024,
+      fastUnary: fast,
+      fastStreaming: fast,
+    });
     const c = client({ baseUrl: url });
     expect(await codeOf(c.show({ model: "x".repeat(5_000) }))).toBe(Code.ResourceExhausted);
     expect(await codeOf(drain(c.generate({ model: "synthetic", prompt: "y".repeat(5_000) })))).toBe(
@@ -211,11 +229,15 @@ describe("limits and bad input", () => {
     await first.return?.();
   });
 
-  it.each(["Version", "Generate"])(
-    "a malformed envelope to %s gets a coded error and the server stays up",
-    async (method) => {
+  it.each([
+    ["Version", true],
+    ["Generate", true],
+    ["Generate", false],
+  ] as const)(
+    "a malformed envelope to %s gets a coded error and the server stays up (fast paths %s)",
+    async (method, fast) => {
       const engine = createSyntheticEngine();
-      const { url } = await start({ engine });
+      const { url } = await start({ engine, fastUnary: fast, fastStreaming: fast });
       const promisesMore = Buffer.from([0, 0, 0, 0, 9, 1]);
       const r1 = await rawH2Request(url, `/modelwire.v1.InferenceService/${method}`, promisesMore);
       expect(r1.grpcStatus).toBe(Code.InvalidArgument);

@@ -16,6 +16,7 @@ import {
   type ServerStats,
 } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
+import { createFastStreamingHandler } from "./fast-streaming.js";
 import { createFastUnaryHandler } from "./fast-unary.js";
 import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 import { createPrefaceSniffer } from "./sniff.js";
@@ -53,6 +54,12 @@ export interface ConnectServerOptions {
    * connect-node (the benchmark's "stock" row).
    */
   fastUnary?: boolean;
+  /**
+   * Serve uncompressed server-streaming gRPC calls (Generate, Chat) over HTTP/2 on our own fast path instead of
+   * connect-node's pipeline (same behaviour; see docs/connect-perf.md). Default true; false streams through
+   * connect-node (the benchmark's "stock" row sets both this and `fastUnary` to false).
+   */
+  fastStreaming?: boolean;
 }
 
 const DEFAULT_READ_MAX = 4 * 1024 * 1024;
@@ -90,21 +97,21 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     connect: true,
   });
 
-  const fast =
-    options.fastUnary === false
-      ? undefined
-      : createFastUnaryHandler({
-          engine: options.engine,
-          observer: options.observer ?? noopObserver,
-          counter,
-          readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX,
-          writeMaxBytes: options.writeMaxBytes ?? DEFAULT_WRITE_MAX,
-          maxTimeoutMs: options.maxTimeoutMs,
-          authToken: options.authToken,
-          shutdownSignal: shutdown.signal,
-        });
+  const fastOptions = {
+    engine: options.engine,
+    observer: options.observer ?? noopObserver,
+    counter,
+    readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX,
+    writeMaxBytes: options.writeMaxBytes ?? DEFAULT_WRITE_MAX,
+    maxTimeoutMs: options.maxTimeoutMs,
+    authToken: options.authToken,
+    shutdownSignal: shutdown.signal,
+  };
+  const fastUnary = options.fastUnary === false ? undefined : createFastUnaryHandler(fastOptions);
+  const fastStreaming = options.fastStreaming === false ? undefined : createFastStreamingHandler(fastOptions);
   const h2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    if (!fast?.(req, res)) handler(req, res);
+    if (fastUnary?.(req, res) || fastStreaming?.(req, res)) return;
+    handler(req, res);
   };
 
   const sockets = new Set<net.Socket>();

@@ -1,0 +1,243 @@
+import * as http2 from "node:http2";
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import type { Http2SessionManager } from "@connectrpc/connect-node";
+import { abortReason, Code, ModelwireError } from "@modelwire/core";
+import { fromConnectError } from "./errors.js";
+import { type FastUnaryCall, type FastUnaryCallerOptions, grpcTimeout, responseStatusError } from "./fast-client.js";
+import { createEnvelopeReader, envelope } from "./grpc-wire.js";
+
+const { NGHTTP2_CANCEL } = http2.constants;
+
+/** Messages buffered before the HTTP/2 stream is paused (HTTP/2 flow control then holds the server back). */
+const HIGH_WATER = 32;
+
+/** Opens one server-streaming gRPC call on an HTTP/2 session of a connect-node session manager. */
+export type FastStreamCaller = <I extends DescMessage, O extends DescMessage>(
+  path: string,
+  name: string,
+  input: I,
+  output: O,
+  request: MessageInitShape<I>,
+  call: FastUnaryCall,
+) => AsyncIterable<MessageShape<O>>;
+
+/**
+ * The client's fast path for server-streaming gRPC calls: like the unary fast path, the request goes out on the
+ * keepalive-managed HTTP/2 session connect-node's transport uses (PINGs, idle timeout and reconnects stay
+ * connect-node's), but the call is one `session.request()` with one enveloped message out, and the response body is
+ * split into messages by an incremental envelope reader (size limit from the 5-byte prefix → RESOURCE_EXHAUSTED)
+ * and decoded lazily as the consumer pulls. When the consumer falls `HIGH_WATER` messages behind, the stream is
+ * paused so HTTP/2 flow control holds the server back. The status comes from the trailers (or a trailers-only
+ * response): messages received before a failure are delivered first, then the error. The deadline
+ * (DEADLINE_EXCEEDED), the signal (its reason) and a consumer that stops early all reset the stream with CANCEL,
+ * which stops the server's engine.
+ */
+export function createFastStreamCaller(options: FastUnaryCallerOptions): FastStreamCaller {
+  const { sessionManager: sm, readMaxBytes, writeMaxBytes, authorization, onTiming } = options;
+
+  return function open<I extends DescMessage, O extends DescMessage>(
+    path: string,
+    name: string,
+    input: I,
+    output: O,
+    request: MessageInitShape<I>,
+    c: FastUnaryCall,
+  ): AsyncIterable<MessageShape<O>> {
+    return { [Symbol.asyncIterator]: () => run(sm, path, name, input, output, request, c) };
+  };
+
+  async function* run<I extends DescMessage, O extends DescMessage>(
+    sm: Http2SessionManager,
+    path: string,
+    name: string,
+    input: I,
+    output: O,
+    request: MessageInitShape<I>,
+    c: FastUnaryCall,
+  ): AsyncGenerator<MessageShape<O>> {
+    const start = onTiming ? performance.now() : 0;
+    let headersMs: number | undefined;
+    let firstMessageMs: number | undefined;
+    let messages = 0;
+    let code: Code = Code.Canceled; // stays so when the consumer stops early
+
+    const message =
+      (request as { $typeName?: string }).$typeName === input.typeName
+        ? (request as MessageShape<I>)
+        : create(input, request);
+    const bytes = toBinary(input, message);
+    if (bytes.length > writeMaxBytes) {
+      throw new ModelwireError(
+        `message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`,
+        Code.ResourceExhausted,
+      );
+    }
+    const headers: http2.OutgoingHttpHeaders = { "content-type": "application/grpc+proto", te: "trailers" };
+    if (c.headers) for (const [k, v] of Object.entries(c.headers)) headers[k.toLowerCase()] = v;
+    if (authorization !== undefined) headers.authorization = authorization;
+    if (c.timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(c.timeoutMs);
+
+    const queue: Uint8Array[] = [];
+    let head = 0; // index of the next message in `queue`
+    let error: ModelwireError | undefined;
+    let ended = false;
+    let paused = false;
+    let stream: http2.ClientHttp2Stream | undefined;
+    let wake: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    /** Ends the call with `e`; `now` drops messages not yet delivered (deadline, cancel). */
+    const fail = (e: ModelwireError, now: boolean) => {
+      if (error || ended) return;
+      error = e;
+      if (now) {
+        queue.length = 0;
+        head = 0;
+      }
+      if (stream && !stream.closed) stream.close(NGHTTP2_CANCEL);
+      notify();
+    };
+    const onAbort = () => fail(abortReason(c.signal!), true);
+
+    try {
+      if (c.signal) {
+        if (c.signal.aborted) throw abortReason(c.signal);
+        c.signal.addEventListener("abort", onAbort, { once: true });
+      }
+      if (c.timeoutMs !== undefined) {
+        timer = setTimeout(
+          () => fail(new ModelwireError("the operation timed out", Code.DeadlineExceeded), true),
+          c.timeoutMs,
+        );
+      }
+
+      // Connecting may take long (a dead peer): the deadline and the signal must still end the call.
+      const opened = sm.request("POST", path, headers, {});
+      const s = await new Promise<http2.ClientHttp2Stream | undefined>((resolve, reject) => {
+        wake = () => resolve(undefined);
+        opened.then(resolve, reject);
+      }).catch((e) => {
+        throw fromConnectError(e);
+      });
+      wake = undefined;
+      if (!s) {
+        opened.then((late) => late.close(NGHTTP2_CANCEL)).catch(() => {});
+        throw error!;
+      }
+      stream = s;
+      if (error) {
+        s.close(NGHTTP2_CANCEL);
+        throw error;
+      }
+
+      let status: number | undefined;
+      let responseHeaders: http2.IncomingHttpHeaders | undefined;
+      let trailers: http2.IncomingHttpHeaders | undefined;
+      const reader = createEnvelopeReader(readMaxBytes);
+      s.once("response", (h) => {
+        responseHeaders = h;
+        status = Number(h[":status"]);
+        if (onTiming) headersMs = performance.now() - start;
+      });
+      s.on("data", (chunk: Buffer) => {
+        sm.notifyResponseByteRead(s);
+        if (error) return;
+        const before = queue.length;
+        const bad = reader.push(chunk, queue);
+        if (bad) {
+          fail(new ModelwireError(bad.message, bad.code), false);
+          return;
+        }
+        if (queue.length - head >= HIGH_WATER && !paused) {
+          paused = true;
+          s.pause();
+        }
+        if (queue.length > before) notify();
+      });
+      s.once("trailers", (t) => {
+        trailers = t;
+      });
+      s.once("error", (e) => fail(fromConnectError(e), false));
+      s.once("close", () => {
+        if (!error) {
+          const e = responseStatusError(status, responseHeaders, trailers, s.rstCode);
+          if (e) error = e;
+          else if (reader.pending() > 0)
+            error = new ModelwireError("protocol error: incomplete envelope at the end of the response", Code.Internal);
+        }
+        ended = true;
+        notify();
+      });
+      s.end(envelope(bytes));
+
+      for (;;) {
+        if (head < queue.length) {
+          const raw = queue[head];
+          queue[head++] = EMPTY;
+          if (head === queue.length) {
+            queue.length = 0;
+            head = 0;
+          }
+          if (paused && queue.length - head < HIGH_WATER / 2) {
+            paused = false;
+            s.resume();
+          }
+          let decoded: MessageShape<O>;
+          try {
+            decoded = fromBinary(output, raw);
+          } catch (e) {
+            const err = new ModelwireError(
+              `failed to decode ${output.typeName}: ${(e as Error).message}`,
+              Code.Internal,
+            );
+            fail(err, true);
+            throw err;
+          }
+          if (messages++ === 0 && onTiming) firstMessageMs = performance.now() - start;
+          yield decoded;
+          continue;
+        }
+        if (error) throw error;
+        if (ended) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+      code = Code.Ok;
+    } catch (e) {
+      const err = e instanceof ModelwireError ? e : ModelwireError.from(e, Code.Internal);
+      code = err.code;
+      throw err;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      c.signal?.removeEventListener("abort", onAbort);
+      // The consumer stopped early (break, return) or the call failed: reset the stream so the server stops.
+      if (stream && !stream.closed) stream.close(NGHTTP2_CANCEL);
+      if (onTiming) {
+        const totalMs = performance.now() - start;
+        onTiming({
+          method: name,
+          stream: true,
+          headersMs: headersMs ?? totalMs,
+          firstMessageMs,
+          totalMs,
+          messages,
+          code,
+        });
+      }
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,218 @@
+import { timingSafeEqual } from "node:crypto";
+import type * as http2 from "node:http2";
+import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { Code, InferenceService, ModelwireError } from "@modelwire/core";
+import type { Engine, EngineContext } from "@modelwire/engine";
+import type { FastUnaryOptions } from "./fast-unary.js";
+import { envelope, errorTrailers, parseGrpcTimeout, readUnaryEnvelope } from "./grpc-wire.js";
+
+interface StreamRoute {
+  method: string;
+  input: DescMessage;
+  output: DescMessage;
+  open(engine: Engine, request: never, ctx: EngineContext): AsyncIterable<{ done: boolean }>;
+}
+
+const openers: Record<string, { method: string; open: StreamRoute["open"] }> = {
+  generate: { method: "generate", open: (e, r, c) => e.generate(r, c) },
+  chat: { method: "chat", open: (e, r, c) => e.chat(r, c) },
+};
+
+const CANCELED = new ModelwireError("canceled by the client", Code.Canceled);
+const SHUTDOWN = new ModelwireError("server shutting down", Code.Unavailable);
+const DEADLINE = new ModelwireError("the operation timed out", Code.DeadlineExceeded);
+const OK_TRAILERS = { "grpc-status": "0" };
+
+/**
+ * The server's fast path for server-streaming gRPC calls (Generate, Chat) over HTTP/2 (`application/grpc` or
+ * `application/grpc+proto`, uncompressed): it reads the one enveloped request, pulls the engine's stream and writes
+ * one enveloped message per chunk, then `grpc-status` in trailers — without connect-node's per-call and per-message
+ * async-iterable pipeline. Returns a handler that answers and returns true for the requests it takes, and returns
+ * false (touching nothing) for everything else, which connect-node serves.
+ *
+ * Behaviour matches the connect-node path: request size limit and malformed envelopes (coded errors), the
+ * `grpc-timeout` deadline (enforced here: DEADLINE_EXCEEDED in trailers, the engine's signal fired; also handed to
+ * the engine as `ctx.deadline`), a client RST_STREAM or server shutdown stops the engine, `writeMaxBytes` per
+ * message, bearer auth, observer calls. Writes respect HTTP/2 flow control: when `write()` returns false the engine
+ * is not pulled again until 'drain'. An error after messages were sent travels in the trailers.
+ */
+export function createFastStreamingHandler(
+  options: FastUnaryOptions,
+): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boolean {
+  const routes = new Map<string, StreamRoute>();
+  for (const m of InferenceService.methods) {
+    const r = openers[m.localName];
+    if (m.methodKind !== "server_streaming" || !r) continue;
+    routes.set(`/${InferenceService.typeName}/${m.name}`, {
+      method: r.method,
+      input: m.input,
+      output: m.output,
+      open: r.open,
+    });
+  }
+  const expectedAuth = options.authToken === undefined ? undefined : Buffer.from(`Bearer ${options.authToken}`);
+  const { engine, observer, counter, readMaxBytes, writeMaxBytes } = options;
+
+  function authorized(header: string | undefined): boolean {
+    if (!expectedAuth) return true;
+    const got = Buffer.from(header ?? "");
+    return got.length === expectedAuth.length && timingSafeEqual(got, expectedAuth);
+  }
+
+  return function fastStreaming(req, res) {
+    if (req.method !== "POST") return false;
+    const found = routes.get(req.url);
+    if (!found) return false;
+    const route: StreamRoute = found;
+    const h = req.headers;
+    const contentType = h["content-type"];
+    if (contentType !== "application/grpc" && contentType !== "application/grpc+proto") return false;
+    const encoding = h["grpc-encoding"];
+    if (encoding !== undefined && encoding !== "identity") return false;
+
+    counter.inFlight++;
+    const obs = observer.callStarted("grpc", route.method);
+    let finished = false;
+    let headersSent = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let controller: AbortController | undefined;
+    let wakeDrain: (() => void) | undefined;
+
+    const sendHeaders = () => {
+      if (headersSent) return;
+      headersSent = true;
+      res.writeHead(200, { "content-type": contentType });
+    };
+    const finish = (error?: ModelwireError) => {
+      if (finished) return;
+      finished = true;
+      counter.inFlight--;
+      if (timer !== undefined) clearTimeout(timer);
+      options.shutdownSignal.removeEventListener("abort", onShutdown);
+      // Stops the engine when the call ends early (deadline, cancel, shutdown, a write limit).
+      if (error && controller && !controller.signal.aborted) controller.abort(error);
+      const wake = wakeDrain;
+      wakeDrain = undefined;
+      wake?.();
+      obs.end(error);
+      if (res.stream.destroyed || res.stream.closed) return;
+      sendHeaders();
+      res.addTrailers(error ? errorTrailers(error) : OK_TRAILERS);
+      res.end();
+    };
+    const onShutdown = () => finish(SHUTDOWN);
+    options.shutdownSignal.addEventListener("abort", onShutdown);
+
+    if (!authorized(h.authorization)) {
+      finish(new ModelwireError("missing or invalid bearer token", Code.Unauthenticated));
+      return true;
+    }
+    const timeoutMs = parseGrpcTimeout(h["grpc-timeout"] as string | undefined);
+    if (timeoutMs === null) {
+      finish(
+        new ModelwireError(`protocol error: invalid grpc timeout value: ${h["grpc-timeout"]}`, Code.InvalidArgument),
+      );
+      return true;
+    }
+    if (timeoutMs !== undefined && options.maxTimeoutMs !== undefined && timeoutMs > options.maxTimeoutMs) {
+      finish(new ModelwireError(`timeout ${timeoutMs}ms must be <= ${options.maxTimeoutMs}`, Code.InvalidArgument));
+      return true;
+    }
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    if (timeoutMs !== undefined) timer = setTimeout(() => finish(DEADLINE), timeoutMs);
+
+    const waitForDrain = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          res.off("drain", done);
+          wakeDrain = undefined;
+          resolve();
+        };
+        wakeDrain = done;
+        res.once("drain", done);
+      });
+
+    async function pump(request: MessageShape<DescMessage>): Promise<void> {
+      controller = new AbortController();
+      const ctx: EngineContext =
+        deadline === undefined ? { signal: controller.signal } : { signal: controller.signal, deadline };
+      let iterator: AsyncIterator<{ done: boolean }> | undefined;
+      let completed = false;
+      try {
+        iterator = route.open(engine, request as never, ctx)[Symbol.asyncIterator]();
+        for (;;) {
+          const r = await iterator.next();
+          if (r.done) {
+            completed = true;
+            break;
+          }
+          if (finished) break;
+          const bytes = toBinary(route.output, r.value as unknown as MessageShape<DescMessage>);
+          if (bytes.length > writeMaxBytes) {
+            finish(
+              new ModelwireError(
+                `message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`,
+                Code.ResourceExhausted,
+              ),
+            );
+            break;
+          }
+          if (!r.value.done) obs.chunk();
+          sendHeaders();
+          if (!res.write(envelope(bytes))) {
+            await waitForDrain();
+            if (finished) break;
+          }
+        }
+      } catch (e) {
+        completed = true; // a generator that threw is done
+        // After a deadline or cancel the engine rethrows its signal's reason; the call has ended already.
+        finish(ModelwireError.from(e, Code.Internal));
+      }
+      if (!finished) finish();
+      else if (!completed && iterator?.return) {
+        // Lets the engine's generator run its `finally` (its signal has fired already).
+        iterator.return().catch(() => {});
+      }
+    }
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (finished) return;
+      size += chunk.length;
+      if (size > readMaxBytes + 5) {
+        finish(
+          new ModelwireError(
+            `message size is larger than configured readMaxBytes ${readMaxBytes}`,
+            Code.ResourceExhausted,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    // The client reset the stream (cancel) or the connection died before the call ended: stop the engine.
+    res.once("close", () => finish(CANCELED));
+    req.once("end", () => {
+      if (finished) return;
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const env = readUnaryEnvelope(body, readMaxBytes);
+      if (!env.ok) {
+        finish(new ModelwireError(env.message.replace("unary method", "server-streaming method"), env.code));
+        return;
+      }
+      let request: MessageShape<DescMessage>;
+      try {
+        request = fromBinary(route.input, env.message);
+      } catch (e) {
+        finish(
+          new ModelwireError(`failed to decode ${route.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument),
+        );
+        return;
+      }
+      void pump(request);
+    });
+    return true;
+  };
+}
