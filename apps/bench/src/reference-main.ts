@@ -41,7 +41,7 @@ async function main() {
     stats = () => s.stats();
     closeServer = () => s.close();
   } else if (values.kind === "grpc-js") {
-    const { createGrpcJsServer } = await import("@modelwire/connect");
+    const { createGrpcJsServer } = await import("@modelwire/connect/grpc-js");
     const s = createGrpcJsServer({ engine });
     addresses = (await s.listen()).map((a) => ({ ...a, protocol: "grpc-js" }));
     stats = () => ({ ...s.stats(), ...syscallBytes() });

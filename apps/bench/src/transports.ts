@@ -113,7 +113,7 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
     statsKey: "grpc-js",
     reference: true,
     async create(addresses) {
-      const { createGrpcJsClient } = await import("@modelwire/connect");
+      const { createGrpcJsClient } = await import("@modelwire/connect/grpc-js");
       return createGrpcJsClient({ address: addressOf(addresses, "grpc-js") });
     },
   },

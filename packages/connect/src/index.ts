@@ -1,6 +1,7 @@
 /**
- * @modelwire/connect: the InferenceService over Connect, gRPC and gRPC-Web (connect-node), a client for it, and a
- * stock grpc-js server/client pair used as the interop peer and the benchmark's reference.
+ * @modelwire/connect: the InferenceService over Connect, gRPC and gRPC-Web (connect-node), and a client for it. The
+ * stock grpc-js server/client pair (interop peer, benchmark reference) is a separate entry point,
+ * `@modelwire/connect/grpc-js`, so this one never loads `@grpc/grpc-js` or `@grpc/proto-loader`.
  *
  * @packageDocumentation
  */
@@ -12,13 +13,7 @@ export {
   type KeepaliveOptions,
 } from "./client.js";
 export { fromConnectError, toConnectError } from "./errors.js";
-export {
-  createGrpcJsClient,
-  createGrpcJsServer,
-  type GrpcJsClientOptions,
-  type GrpcJsServerOptions,
-} from "./grpcjs.js";
-export { INFERENCE_SERVICE_NAME, loadInferenceServiceDefinition, protoDir } from "./proto.js";
+export { INFERENCE_SERVICE_NAME, protoDir } from "./proto.js";
 export {
   backoffMs,
   isRetryable,

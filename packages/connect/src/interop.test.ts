@@ -12,8 +12,7 @@ import {
 import { createStreamVerifier, createSyntheticEngine, type Engine } from "@modelwire/engine";
 import { afterEach, describe, expect, it } from "vitest";
 import { createConnectClient } from "./client.js";
-import { createGrpcJsClient, createGrpcJsServer } from "./grpcjs.js";
-import { loadInferenceServiceDefinition } from "./proto.js";
+import { createGrpcJsClient, createGrpcJsServer, loadInferenceServiceDefinition } from "./grpc-js/index.js";
 import { createConnectServer } from "./server.js";
 
 const cleanup: Array<() => Promise<void> | void> = [];

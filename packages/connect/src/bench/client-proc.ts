@@ -6,7 +6,7 @@
  */
 import type { InferenceClient } from "@modelwire/core";
 import { createConnectClient } from "../client.js";
-import { createGrpcJsClient } from "../grpcjs.js";
+import { createGrpcJsClient } from "../grpc-js/index.js";
 
 const [kind, url, durationArg, concurrencyArg, warmupArg] = process.argv.slice(2);
 const durationMs = Math.min(Number(durationArg) || 3_000, 60_000);

@@ -5,7 +5,7 @@
 
 import type { ProtocolServer } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
-import { createGrpcJsServer } from "../grpcjs.js";
+import { createGrpcJsServer } from "../grpc-js/index.js";
 import { createConnectServer } from "../server.js";
 
 const kind = process.argv[2];

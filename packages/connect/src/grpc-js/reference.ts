@@ -15,7 +15,7 @@ import {
   type ServerStats,
 } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
-import { loadInferenceServiceDefinition } from "./proto.js";
+import { loadInferenceServiceDefinition } from "./definition.js";
 
 /**
  * The InferenceService definition from proto-loader with its (de)serialisers replaced by protobuf-es
