@@ -1,31 +1,71 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 
-/** A raw Node TCP echo of 4-byte length-prefixed messages: the floor any framed protocol is compared with. */
+/**
+ * A raw Node TCP echo with the traffic shape of an MCP exchange, the floor any framed protocol is compared with.
+ * Messages are length-prefixed (4-byte big-endian length, then the body) and parsed one by one on both sides. For
+ * every request message the server sends `replySizes.length` reply messages whose total sizes (prefix included)
+ * are `replySizes`, their bodies copied from the request's bytes; the client sends messages of `requestSize`
+ * bytes (prefix included). With `requestSize` = the MCP OPEN frame and `replySizes` = the DATA and END frames of a
+ * one-token generate, both carry the same messages and bytes each way. Each side writes once per `data` event
+ * (all replies, or all new requests, the event produced), which is what a hand-written framed server does.
+ */
 export interface EchoServer {
   port: number;
   close(): Promise<void>;
 }
 
-/** Starts the echo server on 127.0.0.1. */
-export async function startEchoServer(): Promise<EchoServer> {
+/** Largest echo message accepted (the echo is a benchmark peer, not a general server). */
+const MAX_MESSAGE = 1 << 20;
+
+/** Starts the echo server on 127.0.0.1, answering each request message with messages of `replySizes` bytes. */
+export async function startEchoServer(replySizes: readonly number[]): Promise<EchoServer> {
+  const replyTotal = replySizes.reduce((a, b) => a + b, 0);
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
     sockets.add(s);
     s.setNoDelay(true);
-    let buf = Buffer.alloc(0);
-    s.on("data", (d) => {
-      buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+    let rest: Buffer | undefined;
+    s.on("data", (d: Buffer) => {
+      const buf = rest ? Buffer.concat([rest, d]) : d;
+      rest = undefined;
+      // First pass: count whole requests, so the reply batch is allocated once.
       let o = 0;
-      const out: Buffer[] = [];
+      let n = 0;
       while (buf.length - o >= 4) {
         const len = buf.readUInt32BE(o);
+        if (len > MAX_MESSAGE) {
+          s.destroy();
+          return;
+        }
         if (buf.length - o < 4 + len) break;
-        out.push(buf.subarray(o, o + 4 + len));
         o += 4 + len;
+        n++;
       }
-      buf = buf.subarray(o);
-      if (out.length === 1) s.write(out[0]);
-      else if (out.length > 1) s.write(Buffer.concat(out));
+      if (o < buf.length) rest = Buffer.from(buf.subarray(o));
+      if (n === 0) return;
+      const out = Buffer.allocUnsafe(n * replyTotal);
+      let w = 0;
+      let r = 0;
+      for (let i = 0; i < n; i++) {
+        const len = buf.readUInt32BE(r);
+        const body = buf.subarray(r + 4, r + 4 + len);
+        r += 4 + len;
+        for (const size of replySizes) {
+          const bodyLen = size - 4;
+          out.writeUInt32BE(bodyLen, w);
+          w += 4;
+          // Echo the request's bytes (repeated if the reply is longer).
+          let filled = 0;
+          while (filled < bodyLen) {
+            const take = Math.min(bodyLen - filled, body.length || bodyLen);
+            if (body.length === 0) out.fill(0, w, w + take);
+            else body.copy(out, w, 0, take);
+            w += take;
+            filled += take;
+          }
+        }
+      }
+      s.write(out);
     });
     s.on("error", () => {});
     s.on("close", () => sockets.delete(s));
@@ -41,66 +81,86 @@ export async function startEchoServer(): Promise<EchoServer> {
   };
 }
 
-/** A client keeping `inFlight` echo requests of `size` bytes outstanding on one connection. */
+/** A client keeping `inFlight` echo requests outstanding on one connection. */
 export interface EchoClient {
-  /** Runs for `ms` and returns completed round trips. */
+  /** Runs for `ms` (then lets outstanding requests finish) and returns completed requests. */
   run(inFlight: number, ms: number): Promise<number>;
+  /** Bytes sent and received so far. */
+  readonly bytesOut: number;
+  readonly bytesIn: number;
   close(): void;
 }
 
-/** Connects an {@link EchoClient}. */
-export async function connectEcho(port: number, size: number): Promise<EchoClient> {
+/**
+ * Connects an {@link EchoClient} sending requests of `requestSize` bytes (prefix included); a request is complete
+ * when its `repliesPerRequest`-th reply message has been parsed.
+ */
+export async function connectEcho(port: number, requestSize: number, repliesPerRequest: number): Promise<EchoClient> {
   const s = createConnection({ host: "127.0.0.1", port });
   s.setNoDelay(true);
-  await new Promise<void>((r) => s.once("connect", () => r()));
-  const msg = Buffer.alloc(4 + size, 7);
-  msg.writeUInt32BE(size, 0);
-  let onReply: (() => void) | undefined;
-  let buf = Buffer.alloc(0);
-  s.on("data", (d) => {
-    buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+  await new Promise<void>((r, j) => {
+    s.once("connect", () => r());
+    s.once("error", j);
+  });
+  const template = Buffer.alloc(requestSize, 7);
+  template.writeUInt32BE(requestSize - 4, 0);
+  let onReplies: ((completed: number) => void) | undefined;
+  let rest: Buffer | undefined;
+  let replies = 0;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  s.on("data", (d: Buffer) => {
+    bytesIn += d.length;
+    const buf = rest ? Buffer.concat([rest, d]) : d;
+    rest = undefined;
     let o = 0;
+    let completed = 0;
     while (buf.length - o >= 4) {
       const len = buf.readUInt32BE(o);
       if (buf.length - o < 4 + len) break;
       o += 4 + len;
-      onReply?.();
+      if (++replies === repliesPerRequest) {
+        replies = 0;
+        completed++;
+      }
     }
-    buf = buf.subarray(o);
+    if (o < buf.length) rest = Buffer.from(buf.subarray(o));
+    if (completed > 0) onReplies?.(completed);
   });
+  const send = (n: number) => {
+    if (n === 0) return;
+    const out = Buffer.allocUnsafe(n * requestSize);
+    for (let i = 0; i < n; i++) template.copy(out, i * requestSize);
+    bytesOut += out.length;
+    s.write(out);
+  };
   return {
     run(inFlight, ms) {
       return new Promise((resolve) => {
         let done = 0;
-        let outstanding = 0;
-        let stop = false;
+        let outstanding = inFlight;
         const end = performance.now() + ms;
-        const pending: Buffer[] = [];
-        let scheduled = false;
-        const send = () => {
-          outstanding++;
-          pending.push(msg);
-          if (!scheduled) {
-            scheduled = true;
-            process.nextTick(() => {
-              scheduled = false;
-              s.write(pending.length === 1 ? pending[0] : Buffer.concat(pending));
-              pending.length = 0;
-            });
-          }
-        };
-        onReply = () => {
-          outstanding--;
-          done++;
+        let stop = false;
+        onReplies = (completed) => {
+          outstanding -= completed;
+          done += completed;
           if (!stop && performance.now() >= end) stop = true;
-          if (!stop) send();
-          else if (outstanding === 0) {
-            onReply = undefined;
+          if (!stop) {
+            outstanding += completed;
+            send(completed);
+          } else if (outstanding === 0) {
+            onReplies = undefined;
             resolve(done);
           }
         };
-        for (let i = 0; i < inFlight; i++) send();
+        send(inFlight);
       });
+    },
+    get bytesOut() {
+      return bytesOut;
+    },
+    get bytesIn() {
+      return bytesIn;
     },
     close: () => s.destroy(),
   };
