@@ -9,7 +9,12 @@
  * The cells are run in interleaved rounds (every cell once per round) and each cell reports its median over the
  * rounds, so a burst of load from elsewhere on a shared machine hits all cells alike rather than one column.
  *
- * Usage: `npm run bench -- [--duration=2000] [--rounds=3] [--concurrency=16] [--warmup=500] [--cpu-prof=<dir>]`
+ * `--mode=stream` measures server-streaming instead: a Generate stream read to its end counts as one request, with
+ * the zero-delay synthetic engine, for each token count of `--tokens` (default `1,16`); "stock" then means both of
+ * our fast paths off, on the server and on the client.
+ *
+ * Usage: `npm run bench -- [--mode=unary|stream] [--tokens=1,16] [--duration=2000] [--rounds=3] [--concurrency=16]
+ * [--warmup=500] [--cpu-prof=<dir>]`
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -17,6 +22,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GenerateRequestSchema } from "@modelwire/core";
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -29,6 +36,23 @@ const rounds = Math.max(1, Math.min(Number(args.rounds ?? 3), 10));
 const concurrency = Math.min(Number(args.concurrency ?? 16), 256);
 const warmupMs = Math.min(Number(args.warmup ?? 500), 5_000);
 const cpuProfDir = args["cpu-prof"];
+const mode = args.mode ?? "unary";
+if (mode !== "unary" && mode !== "stream") throw new Error(`--mode must be unary or stream, got ${mode}`);
+const tokenCounts = String(args.tokens ?? "1,16")
+  .split(",")
+  .map((t) => Math.min(Math.max(0, Math.floor(Number(t))), 100_000))
+  .filter((t) => Number.isFinite(t));
+
+/** One kind of request the cells repeat. */
+interface Workload {
+  /** Printed title. */
+  title: string;
+  /** client-proc's workload argument. */
+  arg: string;
+  /** h2load's method path and request body file. */
+  path: string;
+  body: string;
+}
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const hasTaskset = probe("taskset", ["-c", "0", "true"]);
@@ -116,14 +140,14 @@ interface Result {
   note?: string;
 }
 
-async function runClient(kind: string, url: string, serverKind: string): Promise<Result> {
+async function runClient(kind: string, url: string, serverKind: string, w: Workload): Promise<Result> {
   const [cmd, argv] = pinned(
     1,
     process.execPath,
     nodeArgs(
       "client-proc.ts",
-      [kind, url, String(durationMs), String(concurrency), String(warmupMs)],
-      `client-${kind}-vs-${serverKind}`,
+      [kind, url, String(durationMs), String(concurrency), String(warmupMs), w.arg],
+      `client-${kind}-vs-${serverKind}-${w.arg.replace(":", "")}`,
     ),
   );
   const out = await collect(cmd, argv, durationMs + warmupMs + 30_000);
@@ -137,11 +161,40 @@ async function runClient(kind: string, url: string, serverKind: string): Promise
   } as Result;
 }
 
-/** One empty VersionRequest in a gRPC envelope: flags 0, length 0. */
-const requestFile = join(mkdtempSync(join(tmpdir(), "mw-bench-")), "version.grpc");
-writeFileSync(requestFile, Buffer.alloc(5));
+const bodyDir = mkdtempSync(join(tmpdir(), "mw-bench-"));
+function bodyFile(name: string, message: Uint8Array): string {
+  const file = join(bodyDir, name);
+  const env = Buffer.alloc(5 + message.length);
+  env.writeUInt32BE(message.length, 1);
+  env.set(message, 5);
+  writeFileSync(file, env);
+  return file;
+}
+const SERVICE = "/modelwire.v1.InferenceService";
+const workloads: Workload[] =
+  mode === "unary"
+    ? [
+        {
+          title: "unary Version",
+          arg: "unary",
+          path: `${SERVICE}/Version`,
+          body: bodyFile("version.grpc", new Uint8Array(0)),
+        },
+      ]
+    : tokenCounts.map((n) => ({
+        title: `server-streaming Generate, ${n} token${n === 1 ? "" : "s"} per stream (zero-delay engine)`,
+        arg: `generate:${n}`,
+        path: `${SERVICE}/Generate`,
+        body: bodyFile(
+          `generate-${n}.grpc`,
+          toBinary(
+            GenerateRequestSchema,
+            create(GenerateRequestSchema, { model: "synthetic", prompt: "bench", options: { numPredict: n } }),
+          ),
+        ),
+      }));
 
-async function runH2load(url: string): Promise<Result> {
+async function runH2load(url: string, w: Workload): Promise<Result> {
   const seconds = Math.max(1, Math.round(durationMs / 1000));
   const warm = Math.max(1, Math.round(warmupMs / 1000));
   const [cmd, argv] = pinned(1, "h2load", [
@@ -157,8 +210,8 @@ async function runH2load(url: string): Promise<Result> {
     "-H",
     "te: trailers",
     "-d",
-    requestFile,
-    `${url}/modelwire.v1.InferenceService/Version`,
+    w.body,
+    `${url}${w.path}`,
   ]);
   const out = await collect(cmd, argv, (seconds + warm) * 1000 + 30_000);
   const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(out)?.[1] ?? Number.NaN);
@@ -169,27 +222,29 @@ async function runH2load(url: string): Promise<Result> {
 const servers = ["connect", "connect-stock", "grpc-js"] as const;
 const clients = ["connect", "connect-stock", "grpc-js"] as const;
 const samples = new Map<string, Result[]>();
-const key = (s: string, c: string) => `${s}|${c}`;
+const wkey = (w: Workload, s: string, c: string) => `${w.arg}|${s}|${c}`;
 
 console.log(
-  `# unary Version, ${concurrency} in flight, ${durationMs} ms per cell after ${warmupMs} ms warm-up, ${rounds} interleaved rounds (median); ` +
+  `# ${workloads.map((w) => w.title).join("; ")}; ${concurrency} in flight, ${durationMs} ms per cell after ${warmupMs} ms warm-up, ${rounds} interleaved rounds (median); ` +
     `taskset: ${hasTaskset ? "servers core 0, clients core 1" : "unavailable"}; h2load: ${hasH2load ? "yes" : "not installed"}`,
 );
 const started: Array<{ kind: string } & RunningServer> = [];
 try {
   for (const kind of servers) started.push({ kind, ...(await startServer(kind)) });
   for (let round = 0; round < rounds; round++) {
-    for (const { kind, url, cpu } of started) {
-      const cells: Array<[string, () => Promise<Result>]> = [];
-      if (hasH2load) cells.push(["h2load", () => runH2load(url)]);
-      for (const c of clients) cells.push([c, () => runClient(c, url, kind)]);
-      for (const [c, run] of cells) {
-        const list = samples.get(key(kind, c)) ?? [];
-        const before = await cpu();
-        const r = (await run()) as Result & { total: number };
-        r.serverUs = ((await cpu()) - before) / Math.max(1, r.total);
-        list.push(r);
-        samples.set(key(kind, c), list);
+    for (const w of workloads) {
+      for (const { kind, url, cpu } of started) {
+        const cells: Array<[string, () => Promise<Result>]> = [];
+        if (hasH2load) cells.push(["h2load", () => runH2load(url, w)]);
+        for (const c of clients) cells.push([c, () => runClient(c, url, kind, w)]);
+        for (const [c, run] of cells) {
+          const list = samples.get(wkey(w, kind, c)) ?? [];
+          const before = await cpu();
+          const r = (await run()) as Result & { total: number };
+          r.serverUs = ((await cpu()) - before) / Math.max(1, r.total);
+          list.push(r);
+          samples.set(wkey(w, kind, c), list);
+        }
       }
     }
     process.stdout.write(`round ${round + 1}/${rounds} done\n`);
@@ -216,59 +271,61 @@ const median = (list: Result[] | undefined): Result | undefined => {
     note: list.find((r) => r.note)?.note,
   };
 };
-const rows: Array<{ server: string; client: string } & Result> = [];
-for (const s of servers) {
-  for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
-    const m = median(samples.get(key(s, c)));
-    if (m) rows.push({ server: s, client: c, ...m });
+for (const w of workloads) {
+  const rows: Array<{ server: string; client: string } & Result> = [];
+  for (const s of servers) {
+    for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
+      const m = median(samples.get(wkey(w, s, c)));
+      if (m) rows.push({ server: s, client: c, ...m });
+    }
   }
-}
 
-const cell = (s: string, c: string) => rows.find((r) => r.server === s && r.client === c);
-const fmt = (r: Result | undefined) => (r ? `${Math.round(r.rps)}${r.errors ? ` (${r.errors} err)` : ""}` : "-");
-const label: Record<string, string> = {
-  connect: "connect-node + fast unary",
-  "connect-stock": "connect-node stock",
-  "grpc-js": "grpc-js",
-  h2load: "h2load",
-};
-const width = 28;
-console.log(
-  `\nrequests/s, median of ${rounds} (rows: client, columns: server)\n${"".padEnd(width)}${servers.map((s) => label[s].padStart(width)).join("")}`,
-);
-const rowNames = [...(hasH2load ? ["h2load"] : []), ...clients];
-for (const c of rowNames) {
-  console.log(`${label[c].padEnd(width)}${servers.map((s) => fmt(cell(s, c)).padStart(width)).join("")}`);
-}
-const spread = (s: string, c: string) => {
-  const l = samples.get(key(s, c)) ?? [];
-  return l.length
-    ? `${Math.round(Math.min(...l.map((r) => r.rps)))}-${Math.round(Math.max(...l.map((r) => r.rps)))}`
-    : "-";
-};
-console.log("range over rounds:");
-for (const c of rowNames)
-  console.log(`${label[c].padEnd(width)}${servers.map((s) => spread(s, c).padStart(width)).join("")}`);
-const us = (v: number | undefined) => (v === undefined ? "-" : `${Math.round(v)}`);
-console.log("\nserver CPU µs per request, median (independent of other load; h2load row approximate):");
-for (const c of rowNames) {
-  console.log(`${label[c].padEnd(width)}${servers.map((s) => us(cell(s, c)?.serverUs).padStart(width)).join("")}`);
-}
-console.log("client CPU µs per request, median:");
-for (const c of clients) {
-  console.log(`${label[c].padEnd(width)}${servers.map((s) => us(cell(s, c)?.clientUs).padStart(width)).join("")}`);
-}
-const ratio = (a: Result | undefined, b: Result | undefined) => ((a?.rps ?? 0) / (b?.rps ?? Number.NaN)).toFixed(2);
-console.log("\nserver vs grpc-js server, same client:");
-for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
+  const cell = (s: string, c: string) => rows.find((r) => r.server === s && r.client === c);
+  const fmt = (r: Result | undefined) => (r ? `${Math.round(r.rps)}${r.errors ? ` (${r.errors} err)` : ""}` : "-");
+  const label: Record<string, string> = {
+    connect: "ours (fast paths)",
+    "connect-stock": "connect-node stock",
+    "grpc-js": "grpc-js",
+    h2load: "h2load",
+  };
+  const width = 28;
   console.log(
-    `  ${label[c].padEnd(width)}fast ${ratio(cell("connect", c), cell("grpc-js", c))}  stock ${ratio(cell("connect-stock", c), cell("grpc-js", c))}`,
+    `\n## ${w.title}\nrequests/s, median of ${rounds} (rows: client, columns: server)\n${"".padEnd(width)}${servers.map((s) => label[s].padStart(width)).join("")}`,
   );
+  const rowNames = [...(hasH2load ? ["h2load"] : []), ...clients];
+  for (const c of rowNames) {
+    console.log(`${label[c].padEnd(width)}${servers.map((s) => fmt(cell(s, c)).padStart(width)).join("")}`);
+  }
+  const spread = (s: string, c: string) => {
+    const l = samples.get(wkey(w, s, c)) ?? [];
+    return l.length
+      ? `${Math.round(Math.min(...l.map((r) => r.rps)))}-${Math.round(Math.max(...l.map((r) => r.rps)))}`
+      : "-";
+  };
+  console.log("range over rounds:");
+  for (const c of rowNames)
+    console.log(`${label[c].padEnd(width)}${servers.map((s) => spread(s, c).padStart(width)).join("")}`);
+  const us = (v: number | undefined) => (v === undefined ? "-" : `${Math.round(v)}`);
+  console.log("\nserver CPU µs per request, median (independent of other load; h2load row approximate):");
+  for (const c of rowNames) {
+    console.log(`${label[c].padEnd(width)}${servers.map((s) => us(cell(s, c)?.serverUs).padStart(width)).join("")}`);
+  }
+  console.log("client CPU µs per request, median:");
+  for (const c of clients) {
+    console.log(`${label[c].padEnd(width)}${servers.map((s) => us(cell(s, c)?.clientUs).padStart(width)).join("")}`);
+  }
+  const ratio = (a: Result | undefined, b: Result | undefined) => ((a?.rps ?? 0) / (b?.rps ?? Number.NaN)).toFixed(2);
+  console.log("\nserver vs grpc-js server, same client:");
+  for (const c of [...(hasH2load ? ["h2load"] : []), ...clients]) {
+    console.log(
+      `  ${label[c].padEnd(width)}fast ${ratio(cell("connect", c), cell("grpc-js", c))}  stock ${ratio(cell("connect-stock", c), cell("grpc-js", c))}`,
+    );
+  }
+  console.log("client vs grpc-js client, same server:");
+  for (const s of servers) {
+    console.log(
+      `  ${label[s].padEnd(width)}fast ${ratio(cell(s, "connect"), cell(s, "grpc-js"))}  stock ${ratio(cell(s, "connect-stock"), cell(s, "grpc-js"))}`,
+    );
+  }
+  for (const r of rows) if (r.note) console.log(`note: ${r.server} <- ${r.client}: first error ${r.note}`);
 }
-console.log("client vs grpc-js client, same server:");
-for (const s of servers) {
-  console.log(
-    `  ${label[s].padEnd(width)}fast ${ratio(cell(s, "connect"), cell(s, "grpc-js"))}  stock ${ratio(cell(s, "connect-stock"), cell(s, "grpc-js"))}`,
-  );
-}
-for (const r of rows) if (r.note) console.log(`note: ${r.server} <- ${r.client}: first error ${r.note}`);

@@ -1,6 +1,6 @@
 /**
  * Benchmark child: starts one server over the synthetic engine, prints `{"url": ...}` on stdout, and closes on
- * SIGTERM or when stdin ends; a line `cpu` on stdin is answered with `{"cpuUs": ...}`. Usage: `server-proc.ts <connect|connect-stock|grpc-js>` (`connect-stock`: every call through connect-node, no fast path).
+ * SIGTERM or when stdin ends; a line `cpu` on stdin is answered with `{"cpuUs": ...}`. Usage: `server-proc.ts <connect|connect-stock|grpc-js>` (`connect-stock`: every call through connect-node, no fast path; the engine is the zero-delay synthetic one).
  */
 
 import type { ProtocolServer } from "@modelwire/core";
@@ -12,7 +12,7 @@ const kind = process.argv[2];
 const engine = createSyntheticEngine({ tokens: 8 });
 let server: ProtocolServer;
 if (kind === "connect") server = createConnectServer({ engine });
-else if (kind === "connect-stock") server = createConnectServer({ engine, fastUnary: false });
+else if (kind === "connect-stock") server = createConnectServer({ engine, fastUnary: false, fastStreaming: false });
 else if (kind === "grpc-js") server = createGrpcJsServer({ engine });
 else {
   console.error(`unknown server kind ${kind}`);
