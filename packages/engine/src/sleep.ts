@@ -15,10 +15,17 @@ export function sleepUntil(target: number, signal: AbortSignal): Promise<void> |
       clearTimeout(timer);
       reject(abortReason(signal));
     };
-    const timer = setTimeout(() => {
+    // A timer may fire up to a millisecond early (whole-millisecond timers, cached loop time): wait out the rest.
+    const fire = () => {
+      const left = target - performance.now();
+      if (left > 0) {
+        timer = setTimeout(fire, Math.ceil(left));
+        return;
+      }
       signal.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    };
+    let timer = setTimeout(fire, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }
