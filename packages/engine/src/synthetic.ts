@@ -1,6 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type ChatRequest,
   type ChatResponse,
@@ -158,61 +158,18 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
 
   /**
    * The shared token loop: waits for the time to first token, then yields one chunk per token on an absolute
-   * schedule (no drift), then the final chunk with metrics.
+   * schedule (no drift), then the final chunk with metrics. The stream's life is counted in the stats whatever way
+   * it ends (from its first `next()` until it finishes, fails or is returned early).
    */
-  async function* run<T>(
+  function run<T>(
     tokens: string[],
     limited: boolean,
     promptText: string,
     ctx: EngineContext,
     chunk: (text: string) => T,
     final: (reason: string, metrics: MessageInitShape<typeof MetricsSchema>) => T,
-  ): AsyncGenerator<T> {
-    const cfg = config;
-    const signal = ctx.signal;
-    const start = performance.now();
-    const jitter = cfg.jitter > 0 ? createPrng(hash32(cfg.seed, promptText, "jitter")) : undefined;
-    const jittered = (d: number) => (jitter && d > 0 ? d * (1 + cfg.jitter * (2 * jitter.next() - 1)) : d);
-    const zeroDelay = cfg.ttftMs === 0 && cfg.interTokenMs === 0;
-    let target = start + jittered(cfg.ttftMs);
-    await sleepUntil(target, signal);
-    const promptDone = performance.now();
-    for (let i = 0; i < tokens.length; i++) {
-      if (i > 0) {
-        target += jittered(cfg.interTokenMs);
-        const wait = sleepUntil(target, signal);
-        if (wait) await wait;
-        else if (zeroDelay && i % ZERO_DELAY_YIELD_EVERY === 0) await yieldToEventLoop();
-      }
-      throwIfAborted(signal);
-      stats.tokens++;
-      yield chunk(tokens[i]);
-    }
-    throwIfAborted(signal);
-    const end = performance.now();
-    yield final(limited ? "length" : "stop", {
-      totalDuration: msToNs(end - start),
-      loadDuration: 0n,
-      promptEvalCount: countPromptTokens(promptText),
-      promptEvalDuration: msToNs(promptDone - start),
-      evalCount: tokens.length,
-      evalDuration: msToNs(end - promptDone),
-    });
-  }
-
-  /** Counts a stream's life in the stats, whatever way it ends. */
-  async function* counted<T>(inner: AsyncGenerator<T>, signal: AbortSignal): AsyncGenerator<T> {
-    stats.requests++;
-    stats.inFlight++;
-    try {
-      yield* inner;
-    } catch (e) {
-      if (signal.aborted) stats.cancelled++;
-      else stats.errors++;
-      throw e;
-    } finally {
-      stats.inFlight--;
-    }
+  ): AsyncIterableIterator<T> {
+    return new TokenStream(config, stats, tokens, limited, promptText, ctx.signal, chunk, final);
   }
 
   const engine: SyntheticEngine = {
@@ -231,18 +188,21 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
       const { limited } = plannedTokenCount(request.options, config);
       const tokens = expectedGenerateTokens(request, config);
       const model = m.name ?? request.model;
-      return counted(
-        run(
-          tokens,
-          limited,
-          generatePromptText(request),
-          ctx,
-          (text): GenerateResponse =>
-            create(GenerateResponseSchema, { model, createdAt: timestampNow(), response: text }),
-          (doneReason, metrics) =>
-            create(GenerateResponseSchema, { model, createdAt: timestampNow(), done: true, doneReason, metrics }),
-        ),
-        ctx.signal,
+      return run(
+        tokens,
+        limited,
+        generatePromptText(request),
+        ctx,
+        (text): GenerateResponse =>
+          create(GenerateResponseSchema, { model, createdAt: timestampFromMs(Date.now()), response: text }),
+        (doneReason, metrics) =>
+          create(GenerateResponseSchema, {
+            model,
+            createdAt: timestampFromMs(Date.now()),
+            done: true,
+            doneReason,
+            metrics,
+          }),
       );
     },
 
@@ -256,29 +216,26 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
       const { limited } = plannedTokenCount(request.options, config);
       const tokens = expectedChatTokens(request, config);
       const model = m.name ?? request.model;
-      return counted(
-        run(
-          tokens,
-          limited,
-          chatPromptText(request),
-          ctx,
-          (text): ChatResponse =>
-            create(ChatResponseSchema, {
-              model,
-              createdAt: timestampNow(),
-              message: { role: "assistant", content: text },
-            }),
-          (doneReason, metrics) =>
-            create(ChatResponseSchema, {
-              model,
-              createdAt: timestampNow(),
-              message: { role: "assistant", content: "" },
-              done: true,
-              doneReason,
-              metrics,
-            }),
-        ),
-        ctx.signal,
+      return run(
+        tokens,
+        limited,
+        chatPromptText(request),
+        ctx,
+        (text): ChatResponse =>
+          create(ChatResponseSchema, {
+            model,
+            createdAt: timestampFromMs(Date.now()),
+            message: { role: "assistant", content: text },
+          }),
+        (doneReason, metrics) =>
+          create(ChatResponseSchema, {
+            model,
+            createdAt: timestampFromMs(Date.now()),
+            message: { role: "assistant", content: "" },
+            done: true,
+            doneReason,
+            metrics,
+          }),
       );
     },
 
@@ -353,6 +310,139 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     async close() {},
   };
   return engine;
+}
+
+const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+
+const ST_NEW = 0;
+const ST_TOKENS = 1;
+const ST_FINAL_SENT = 2;
+const ST_DONE = 3;
+
+/**
+ * One synthetic stream as a hand-written async iterator (no generator layers): a step that needs no wait (the
+ * zero-delay path) resolves at once; a step that waits awaits the schedule. Steps run one at a time, as
+ * `for await` calls them.
+ */
+class TokenStream<T> implements AsyncIterableIterator<T> {
+  private state = ST_NEW;
+  private i = 0;
+  private start = 0;
+  private target = 0;
+  private promptDone = 0;
+  private readonly zeroDelay: boolean;
+  private readonly jitter: ReturnType<typeof createPrng> | undefined;
+
+  constructor(
+    private readonly cfg: SyntheticEngineConfig,
+    private readonly stats: EngineStats,
+    private readonly tokens: string[],
+    private readonly limited: boolean,
+    private readonly promptText: string,
+    private readonly signal: AbortSignal,
+    private readonly chunk: (text: string) => T,
+    private readonly final: (reason: string, metrics: MessageInitShape<typeof MetricsSchema>) => T,
+  ) {
+    this.zeroDelay = cfg.ttftMs === 0 && cfg.interTokenMs === 0;
+    this.jitter = cfg.jitter > 0 ? createPrng(hash32(cfg.seed, promptText, "jitter")) : undefined;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  private jittered(d: number): number {
+    const j = this.jitter;
+    return j && d > 0 ? d * (1 + this.cfg.jitter * (2 * j.next() - 1)) : d;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.state === ST_DONE) return Promise.resolve(DONE);
+    try {
+      if (this.state === ST_FINAL_SENT) {
+        this.finish();
+        return Promise.resolve(DONE);
+      }
+      let wait: Promise<void> | undefined;
+      if (this.state === ST_NEW) {
+        this.state = ST_TOKENS;
+        this.stats.requests++;
+        this.stats.inFlight++;
+        this.start = performance.now();
+        this.target = this.start + this.jittered(this.cfg.ttftMs);
+        wait = sleepUntil(this.target, this.signal);
+        if (wait) return wait.then(() => this.afterPrompt()).catch((e) => this.fail(e));
+        return Promise.resolve(this.afterPrompt());
+      }
+      if (this.i > 0 && this.i < this.tokens.length) {
+        this.target += this.jittered(this.cfg.interTokenMs);
+        wait = sleepUntil(this.target, this.signal);
+        if (!wait && this.zeroDelay && this.i % ZERO_DELAY_YIELD_EVERY === 0) wait = yieldToEventLoop();
+      }
+      if (wait) return wait.then(() => this.emit()).catch((e) => this.fail(e));
+      return Promise.resolve(this.emit());
+    } catch (e) {
+      return this.fail(e);
+    }
+  }
+
+  private afterPrompt(): IteratorResult<T> {
+    this.promptDone = performance.now();
+    return this.emit();
+  }
+
+  /** Produces the next token chunk or the final chunk; throws the signal's reason once it fired. */
+  private emit(): IteratorResult<T> {
+    if (this.state === ST_DONE) return DONE; // returned while a wait was pending
+    throwIfAborted(this.signal);
+    const tokens = this.tokens;
+    if (this.i < tokens.length) {
+      this.stats.tokens++;
+      return { done: false, value: this.chunk(tokens[this.i++]) };
+    }
+    const end = performance.now();
+    this.state = ST_FINAL_SENT;
+    return {
+      done: false,
+      value: this.final(this.limited ? "length" : "stop", {
+        totalDuration: msToNs(end - this.start),
+        loadDuration: 0n,
+        promptEvalCount: countPromptTokens(this.promptText),
+        promptEvalDuration: msToNs(this.promptDone - this.start),
+        evalCount: tokens.length,
+        evalDuration: msToNs(end - this.promptDone),
+      }),
+    };
+  }
+
+  private finish(): void {
+    if (this.state === ST_DONE) return;
+    const started = this.state !== ST_NEW;
+    this.state = ST_DONE;
+    if (started) this.stats.inFlight--;
+  }
+
+  private fail(e: unknown): Promise<never> {
+    if (this.state !== ST_DONE) {
+      if (this.signal.aborted) this.stats.cancelled++;
+      else this.stats.errors++;
+      this.finish();
+    }
+    return Promise.reject(e);
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(e?: unknown): Promise<IteratorResult<T>> {
+    if (this.state === ST_NEW) {
+      this.state = ST_DONE;
+      return Promise.reject(e);
+    }
+    return this.fail(e);
+  }
 }
 
 /** A deterministic unit-length vector for a text. */
