@@ -9,7 +9,8 @@
  * rounds; every window is bounded (BENCH_MS, default 2000 ms after a 300 ms warm-up; BENCH_ROUNDS, default 3).
  * Server CPU per request is the child's `process.cpuUsage()` over the window divided by the requests completed.
  *
- * Env: BENCH_MS, BENCH_ROUNDS, BENCH_LEVELS ("1,16"), BENCH_ONLY ("mcp" | "echo"), BENCH_PROF (a directory: both
+ * `npm run bench` compiles and runs dist (what production runs); `node --import tsx src/bench/run.ts` runs the
+ * sources. Env: BENCH_MS, BENCH_ROUNDS, BENCH_LEVELS ("1,16"), BENCH_ONLY ("mcp" | "echo"), BENCH_PROF (a directory: both
  * processes run with `--cpu-prof` into it).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -28,17 +29,20 @@ const ROUNDS = Math.min(Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)), 9);
 const LEVELS = (process.env.BENCH_LEVELS ?? "1,16").split(",").map(Number);
 const ONLY = process.env.BENCH_ONLY;
 const PROF = process.env.BENCH_PROF;
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const TSX = import.meta.url.endsWith(".ts");
+const EXT = TSX ? ".ts" : ".js";
+const here = (f: string) => fileURLToPath(new URL(f + EXT, import.meta.url));
 const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
+/** Node arguments for a sibling script: compiled `.js` from dist runs as is, `.ts` (run through tsx) with tsx. */
 function nodeArgs(script: string): string[] {
-  return [...(PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []), "--import", "tsx", script];
+  return [...(PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []), ...(TSX ? ["--import", "tsx"] : []), script];
 }
 
 /** Re-runs this script pinned to core 1 (the server child gets core 0). */
 function pinSelf(): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn("taskset", ["-c", "1", process.execPath, ...nodeArgs(here("./run.ts"))], {
+    const child = spawn("taskset", ["-c", "1", process.execPath, ...nodeArgs(here("./run"))], {
       stdio: "inherit",
       env: { ...process.env, BENCH_PINNED: "1" },
     });
@@ -74,7 +78,7 @@ class Server {
 }
 
 function startServer(): Server {
-  const args = nodeArgs(here("./server-proc.ts"));
+  const args = nodeArgs(here("./server-proc"));
   const child = hasTaskset
     ? spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
     : spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
