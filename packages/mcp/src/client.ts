@@ -42,6 +42,7 @@ import {
 } from "@modelwire/mcp-codec";
 import { ClientConnection, type ClientStream, type ConnectionSettings } from "./client-connection.js";
 import { parseEndpoint, transportName } from "./endpoint.js";
+import { decodeContentChunk } from "./generate-chunk.js";
 import { encodeInferenceRequest } from "./inference-request.js";
 
 /** Reconnection policy: exponential backoff with jitter between attempts. */
@@ -336,6 +337,7 @@ class McpClient implements InferenceClient {
     body: () => Uint8Array,
     schema: S,
     options: CallOptions | undefined,
+    decodeData?: (payload: Uint8Array) => MessageShape<S> | undefined,
   ): AsyncIterable<MessageShape<S>> {
     return {
       [Symbol.asyncIterator]: () => {
@@ -361,7 +363,8 @@ class McpClient implements InferenceClient {
                 call.finish(false);
                 return { done: true, value: undefined };
               }
-              const msg = fromBinary(schema, f.payload);
+              const msg =
+                (f.type === FrameType.Data ? decodeData?.(f.payload) : undefined) ?? fromBinary(schema, f.payload);
               if (f.type === FrameType.End) call.finish(false);
               return { done: false, value: msg };
             } catch (e) {
@@ -415,6 +418,7 @@ class McpClient implements InferenceClient {
       },
       GenerateResponseSchema,
       options,
+      decodeContentChunk,
     );
   }
 

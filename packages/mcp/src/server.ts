@@ -33,6 +33,7 @@ import {
   type FrameDecoder,
   FrameFlag,
   FrameType,
+  HEADER_SIZE,
   MAX_MAX_FRAME_SIZE,
   Method,
   MIN_MAX_FRAME_SIZE,
@@ -42,6 +43,7 @@ import {
 } from "@modelwire/mcp-codec";
 import { formatEndpoint } from "./endpoint.js";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
+import { encodeContentChunkFrame } from "./generate-chunk.js";
 import { decodeRequest, METHOD_NAMES } from "./rpc.js";
 
 /** TLS listener options: where to listen plus the key and certificate (any other `node:tls` server option too). */
@@ -373,6 +375,7 @@ class ServerConnection {
             engine.generate(decoded.request, ctx),
             (m) => toBinary(GenerateResponseSchema, m),
             call,
+            encodeContentChunkFrame,
           );
           break;
         case Method.Chat:
@@ -412,39 +415,50 @@ class ServerConnection {
 
   private end(id: number, entry: StreamEntry, payload: Uint8Array, sequence = 0): void {
     if (entry.cancelled || this.state === ConnState.Closed) return;
-    this.checkSize(payload);
+    this.checkSize(payload.length);
     this.send(encodeFrame({ type: FrameType.End, streamId: id, sequence, payload }));
   }
 
-  private checkSize(payload: Uint8Array): void {
-    if (payload.length > this.maxFrameSize) {
+  private checkSize(payloadLength: number): void {
+    if (payloadLength > this.maxFrameSize) {
       throw new ModelwireError(
-        `reply of ${payload.length} bytes exceeds the negotiated frame size ${this.maxFrameSize}`,
+        `reply of ${payloadLength} bytes exceeds the negotiated frame size ${this.maxFrameSize}`,
         Code.ResourceExhausted,
       );
     }
   }
 
-  /** Sends a chunk stream: content chunks as DATA, the `done` chunk as END; waits while the socket is backed up. */
+  /**
+   * Sends a chunk stream: content chunks as DATA, the `done` chunk as END; waits while the socket is backed up.
+   * `dataFrame`, when given, encodes a content chunk straight into a whole DATA frame (or declines with `undefined`).
+   */
   private async pump<T extends { done: boolean }>(
     id: number,
     entry: StreamEntry,
     stream: AsyncIterable<T>,
     encode: (m: T) => Uint8Array,
     call: { chunk(): void },
+    dataFrame?: (streamId: number, sequence: number, m: T) => Uint8Array | undefined,
   ): Promise<void> {
     let seq = 0;
     const signal = entry.controller.signal;
     for await (const chunk of stream) {
       if (signal.aborted) throw signal.reason;
       if (this.state === ConnState.Closed) throw new ModelwireError("connection closed", Code.Unavailable);
-      const payload = encode(chunk);
       if (chunk.done) {
-        this.end(id, entry, payload, seq);
+        this.end(id, entry, encode(chunk), seq);
         return;
       }
-      this.checkSize(payload);
-      this.send(encodeFrame({ type: FrameType.Data, streamId: id, sequence: seq++, payload }));
+      const frame = dataFrame?.(id, seq, chunk);
+      if (frame) {
+        this.checkSize(frame.length - HEADER_SIZE);
+        this.send(frame);
+        seq++;
+      } else {
+        const payload = encode(chunk);
+        this.checkSize(payload.length);
+        this.send(encodeFrame({ type: FrameType.Data, streamId: id, sequence: seq++, payload }));
+      }
       call.chunk();
       if (this.writer.congested) await this.writer.waitForDrain();
     }
