@@ -50,8 +50,8 @@ export interface ConnectServerOptions {
   maxTimeoutMs?: number;
   /**
    * Serve uncompressed unary gRPC calls over HTTP/2 on our own fast path instead of connect-node's pipeline
-   * (same behaviour, ~4× the throughput; see docs/connect-perf.md). Default true; false serves every call through
-   * connect-node (the benchmark's "stock" row).
+   * (same behaviour, ~4× the throughput; see docs/connect-perf.md). Default true; false serves unary calls through
+   * connect-node (the benchmark's "stock" row sets this and `fastStreaming` to false).
    */
   fastUnary?: boolean;
   /**
