@@ -66,6 +66,11 @@ describe("encodeContentChunkFrame", () => {
   });
 });
 
+/** Mostly well-formed content fields with a random (often invalid) byte inside a string. */
+const utf8ish = fc
+  .tuple(fc.constantFrom(0x0a, 0x1a, 0x22), fc.uint8Array({ minLength: 1, maxLength: 8 }))
+  .map(([tag, body]) => new Uint8Array([tag, body.length, ...body]));
+
 describe("decodeContentChunk", () => {
   it("returns what protobuf-es fromBinary returns, for random content chunks", () => {
     fc.assert(
@@ -87,8 +92,9 @@ describe("decodeContentChunk", () => {
     expect(decodeContentChunk(final)).toBeUndefined();
     expect(decodeContentChunk(new Uint8Array([0x0a, 0x01, 0x61, 0x0a, 0x01, 0x62]))).toBeUndefined();
     expect(decodeContentChunk(new Uint8Array([0x0a, 0x05, 0x61]))).toBeUndefined(); // truncated
+    expect(decodeContentChunk(new Uint8Array([0x1a, 0x01, 0x80]))).toBeUndefined(); // invalid UTF-8: fromBinary reports it
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 60 }), (bytes) => {
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 60 }), utf8ish), (bytes) => {
         const mine = decodeContentChunk(bytes);
         if (mine === undefined) return;
         expect(mine).toEqual(fromBinary(GenerateResponseSchema, bytes));

@@ -13,7 +13,16 @@ import { type GenerateResponse, GenerateResponseSchema } from "@modelwire/core";
 import { FrameType, HEADER_SIZE, writeHeader } from "@modelwire/mcp-codec";
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
+/** Fatal, as protobuf-es decodes strings: invalid UTF-8 is declined here and reported by fromBinary. */
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+function decodeUtf8(b: Uint8Array): string | undefined {
+  try {
+    return utf8Decoder.decode(b);
+  } catch {
+    return undefined;
+  }
+}
 
 /** UTF-8 length of a string as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
 function utf8Length(s: string): number {
@@ -141,12 +150,12 @@ function readString(b: Uint8Array, p: { o: number }): string | undefined {
     let s = "";
     for (let i = start; i < start + n; i++) {
       const c = b[i];
-      if (c >= 0x80) return utf8Decoder.decode(b.subarray(start, start + n));
+      if (c >= 0x80) return decodeUtf8(b.subarray(start, start + n));
       s += String.fromCharCode(c);
     }
     return s;
   }
-  return utf8Decoder.decode(b.subarray(start, start + n));
+  return decodeUtf8(b.subarray(start, start + n));
 }
 
 /**
