@@ -48,6 +48,16 @@ describe("decodeInferenceRequest", () => {
     );
   });
 
+  it("keeps a metadata key named __proto__ as a key (fast-check found it dropped)", () => {
+    const metadata: Record<string, string> = { a: "1" };
+    Object.defineProperty(metadata, "__proto__", { value: "x", enumerable: true, writable: true, configurable: true });
+    const bytes = toBinary(InferenceRequestSchema, create(InferenceRequestSchema, { modelVersion: "m", metadata }));
+    const got = decodeInferenceRequest(bytes);
+    expect(Object.keys(got.metadata).sort()).toEqual(["__proto__", "a"]);
+    expect(got.metadata).toEqual(metadata);
+    expect(Object.getPrototypeOf(got.metadata)).toBe(Object.prototype);
+  });
+
   it("random bytes either decode or throw, never hang or overrun", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {

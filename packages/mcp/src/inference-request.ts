@@ -146,7 +146,10 @@ export function decodeInferenceRequest(b: Uint8Array): InferenceRequestView {
         else if (t === 0x12) v = utf8Strict.decode(readLen(entry, q));
         else skip(entry, q, t & 7);
       }
-      metadata[k] = v;
+      // A plain assignment to "__proto__" would set the prototype (and drop the entry): define it as a key.
+      if (k === "__proto__")
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else metadata[k] = v;
     } else if (field === 0) throw new Truncated("field number 0");
     else skip(b, p, wire);
   }
