@@ -79,7 +79,7 @@ export function plotModel(r: BenchResult, ser?: SerializationCases): PlotModel {
 }
 
 // The page's drawing code: plain DOM + SVG, no network, no libraries. Each chart marks itself drawn.
-const SCRIPT = String.raw`
+const SCRIPT = `
 (function () {
   var NS = "http://www.w3.org/2000/svg";
   var COLORS = ["#1f77b4","#d62728","#2ca02c","#9467bd","#ff7f0e","#17becf","#8c564b","#e377c2","#7f7f7f","#bcbd22"];
