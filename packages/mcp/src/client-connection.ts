@@ -139,6 +139,8 @@ export class ClientConnection {
   private onGone: ((c: ClientConnection, err: ModelwireError) => void) | undefined;
   private onDrain: ((c: ClientConnection) => void) | undefined;
   closeError: ModelwireError | undefined;
+  /** Called whenever a stream stops occupying one of the connection's `maxStreams` slots. */
+  onSlotFree: ((c: ClientConnection) => void) | undefined;
 
   constructor(private readonly settings: ConnectionSettings) {}
 
@@ -160,6 +162,15 @@ export class ClientConnection {
 
   get maxStreams(): number {
     return this.welcome?.maxStreams ?? 1;
+  }
+
+  /** True when the connection is ready and has a free stream slot under the server's `maxStreams`. */
+  get hasSlot(): boolean {
+    return this.ready && this.streams.size < (this.welcome?.maxStreams || Number.POSITIVE_INFINITY);
+  }
+
+  private freed(): void {
+    this.onSlotFree?.(this);
   }
 
   get bytesOut(): number {
@@ -320,7 +331,12 @@ export class ClientConnection {
           return;
         }
         s.expectedSeq++;
-        if (f.type === FrameType.End) this.streams.delete(f.streamId);
+        if (f.type === FrameType.End) {
+          this.streams.delete(f.streamId);
+          s.deliver(f);
+          this.freed();
+          return;
+        }
         s.deliver(f);
         return;
       }
@@ -340,6 +356,7 @@ export class ClientConnection {
           this.streams.delete(f.streamId);
           s.failWith(err);
           this.maybeDrained();
+          this.freed();
         } else if (f.streamId > this.highestOpened) {
           throw protocolError(ProtocolErrorReason.UnexpectedFrame, `ERROR for stream ${f.streamId}, never opened`);
         }
@@ -428,6 +445,7 @@ export class ClientConnection {
       this.writer.write(encodeFrame({ type: FrameType.Cancel, streamId: s.id }));
     }
     this.maybeDrained();
+    this.freed();
   }
 
   /** Client-side backpressure: pause reading while too many chunks wait for the application. */

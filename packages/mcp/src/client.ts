@@ -77,6 +77,20 @@ export interface McpClientOptions {
   maxQueuedChunks?: number;
   /** Name sent in HELLO metadata. Default `"modelwire-mcp-client"`. */
   clientName?: string;
+  /**
+   * Calls waiting locally for a stream slot, client-wide. The server announces its per-connection stream limit in
+   * WELCOME (`maxStreams`); the client never opens more streams than that on a connection, and queues the excess
+   * (FIFO) until a stream ends. A call beyond this bound fails at once with `ResourceExhausted`. Default 10 000.
+   */
+  maxQueuedStreams?: number;
+}
+
+/** A call waiting for a stream slot; `open` starts it on a connection with a free slot. */
+interface QueuedCall {
+  open(conn: ClientConnection): void;
+  fail(err: ModelwireError): void;
+  /** Set once the call left the queue (started, aborted or failed). */
+  gone: boolean;
 }
 
 interface Slot {
@@ -168,6 +182,15 @@ class McpClient implements InferenceClient {
   private readonly reconnect: Required<ReconnectOptions> | false;
   private closed = false;
   private waiting = 0;
+  private readonly maxQueuedStreams: number;
+  /** Calls waiting for a stream slot, FIFO; entries with `gone` set are skipped (abort removes lazily). */
+  private queue: QueuedCall[] = [];
+  private queueHead = 0;
+  /** Live entries of `queue`. */
+  private queuedCalls = 0;
+  private readonly onSlotFree = () => {
+    if (this.queuedCalls > 0) this.pump();
+  };
   private reconnects = 0;
   private connectsDone = 0;
 
@@ -198,6 +221,13 @@ class McpClient implements InferenceClient {
       maxQueuedChunks: options.maxQueuedChunks ?? 1024,
       clientName: options.clientName ?? "modelwire-mcp-client",
     };
+    const maxQueuedStreams = options.maxQueuedStreams ?? 10_000;
+    if (!Number.isInteger(maxQueuedStreams) || maxQueuedStreams < 0) {
+      throw new ModelwireError("maxQueuedStreams must be an integer >= 0", Code.InvalidArgument, {
+        field: "maxQueuedStreams",
+      });
+    }
+    this.maxQueuedStreams = maxQueuedStreams;
     const poolSize = options.poolSize ?? 1;
     if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 64) {
       throw new ModelwireError("poolSize must be an integer in [1, 64]", Code.InvalidArgument, { field: "poolSize" });
@@ -229,11 +259,13 @@ class McpClient implements InferenceClient {
       if (delay > 0) await sleep(delay);
       if (this.closed) throw new ModelwireError("MCP client closed", Code.Canceled);
       const conn = new ClientConnection(this.settings);
+      conn.onSlotFree = this.onSlotFree;
       this.all.add(conn);
       await conn.open(
-        (c) => this.onGone(slot, c),
+        (c, err) => this.onGone(slot, c, err),
         (c) => {
           if (slot.conn === c) slot.conn = undefined;
+          if (this.queuedCalls > 0) this.pump();
         },
       );
       if (this.closed) {
@@ -243,6 +275,7 @@ class McpClient implements InferenceClient {
       if (this.connectsDone++ > 0) this.reconnects++;
       slot.conn = conn;
       slot.failures = 0;
+      if (this.queuedCalls > 0) queueMicrotask(() => this.pump());
       return conn;
     })();
     slot.connecting = attempt;
@@ -258,11 +291,13 @@ class McpClient implements InferenceClient {
     return attempt;
   }
 
-  private onGone(slot: Slot, c: ClientConnection): void {
+  private onGone(slot: Slot, c: ClientConnection, err: ModelwireError): void {
     this.all.delete(c);
-    if (slot.conn !== c) return;
-    slot.conn = undefined;
-    this.backgroundReconnect(slot);
+    if (slot.conn === c) {
+      slot.conn = undefined;
+      this.backgroundReconnect(slot);
+    }
+    if (this.queuedCalls > 0) this.pump(err);
   }
 
   private backgroundReconnect(slot: Slot): void {
@@ -302,6 +337,143 @@ class McpClient implements InferenceClient {
 
   private rr = 0;
 
+  // ---- the stream-slot queue ----
+
+  /** A ready connection with a free stream slot (least streams first), if any. */
+  private connectionWithSlot(): ClientConnection | undefined {
+    let best: ClientConnection | undefined;
+    for (const slot of this.slots) {
+      const c = slot.conn;
+      if (c?.hasSlot && (!best || c.active < best.active)) best = c;
+    }
+    return best;
+  }
+
+  /** Queues a call until a connection has a free stream slot; fails fast when the queue is full. */
+  private enqueue(call: Call, method: Method, dataType: DataType, body: Uint8Array): Promise<ClientStream> {
+    if (this.queuedCalls >= this.maxQueuedStreams) {
+      throw new ModelwireError(
+        `MCP client stream queue is full (maxQueuedStreams ${this.maxQueuedStreams}; every connection is at the server's stream limit)`,
+        Code.ResourceExhausted,
+        { limit: String(this.maxQueuedStreams), option: "maxQueuedStreams" },
+      );
+    }
+    const signal = call.signal;
+    return new Promise<ClientStream>((resolve, reject) => {
+      const onAbort = () => {
+        if (entry.gone) return;
+        entry.gone = true;
+        this.queuedCalls--;
+        reject(abortReason(signal));
+      };
+      const entry: QueuedCall = {
+        gone: false,
+        open: (conn) => {
+          entry.gone = true;
+          this.queuedCalls--;
+          if (signal !== NEVER) signal.removeEventListener("abort", onAbort);
+          try {
+            resolve(this.open(call, conn, method, dataType, body));
+          } catch (e) {
+            reject(e);
+          }
+        },
+        fail: (err) => {
+          entry.gone = true;
+          this.queuedCalls--;
+          if (signal !== NEVER) signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      };
+      if (signal !== NEVER) signal.addEventListener("abort", onAbort, { once: true });
+      this.queue.push(entry);
+      this.queuedCalls++;
+      this.pump();
+    });
+  }
+
+  private nextQueued(): QueuedCall | undefined {
+    while (this.queueHead < this.queue.length) {
+      const e = this.queue[this.queueHead++];
+      if (!e.gone) return e;
+    }
+    return undefined;
+  }
+
+  private peekQueued(): QueuedCall | undefined {
+    while (this.queueHead < this.queue.length && this.queue[this.queueHead].gone) this.queueHead++;
+    return this.queue[this.queueHead];
+  }
+
+  private compactQueue(): void {
+    if (this.queueHead >= this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /**
+   * Starts queued calls while some connection has a free slot. When none is ready or connecting, connects one
+   * (a closed client, or a connection attempt that fails, fails every queued call with `Unavailable`).
+   */
+  private pump(cause?: ModelwireError): void {
+    if (this.closed) {
+      this.failQueued(new ModelwireError("MCP client closed", Code.Canceled));
+      return;
+    }
+    for (let conn = this.connectionWithSlot(); conn && this.peekQueued(); conn = this.connectionWithSlot()) {
+      this.nextQueued()?.open(conn);
+    }
+    this.compactQueue();
+    if (this.queuedCalls === 0) return;
+    // Still waiting: make sure a connection is on its way (a dead or draining one is replaced; in a pool, idle
+    // slots connect), else the queue would wait forever.
+    let ready = false;
+    let connecting: Promise<ClientConnection> | undefined;
+    let idle: Slot | undefined;
+    for (const slot of this.slots) {
+      if (slot.conn?.ready) ready = true;
+      else if (slot.connecting) connecting ??= slot.connecting;
+      else if (!idle && !slot.conn) idle = slot;
+    }
+    if (idle && (!(ready || connecting) || this.slots.length > 1)) connecting ??= this.ensureConnecting(idle);
+    if (ready) {
+      connecting?.catch(() => {});
+      return;
+    }
+    if (!connecting) {
+      // Every slot holds a draining connection: nothing can start these calls.
+      this.failQueued(cause ?? new ModelwireError("no MCP connection can take the queued calls", Code.Unavailable));
+      return;
+    }
+    if (this.watched.has(connecting)) return;
+    this.watched.add(connecting);
+    connecting.catch((e) => {
+      // The connection died and reconnecting did not succeed: queued calls never reached a server, fail them.
+      if (this.slots.some((s) => s.conn?.ready)) return;
+      const err = ModelwireError.from(e, Code.Unavailable);
+      this.failQueued(
+        new ModelwireError(
+          `MCP connection unavailable and reconnecting failed: ${err.rawMessage}`,
+          Code.Unavailable,
+          err.metadata,
+          cause ?? err,
+        ),
+      );
+    });
+  }
+
+  /** Connection attempts the queue already watches for failure. */
+  private readonly watched = new WeakSet<Promise<ClientConnection>>();
+
+  private failQueued(err: ModelwireError): void {
+    for (let e = this.nextQueued(); e; e = this.nextQueued()) e.fail(err);
+    this.compactQueue();
+  }
+
   private wait(p: Promise<ClientConnection>, signal: AbortSignal): Promise<ClientConnection> {
     this.waiting++;
     return raceSignal(p, signal).finally(() => {
@@ -321,8 +493,17 @@ class McpClient implements InferenceClient {
   }
 
   private async start(call: Call, method: Method, dataType: DataType, body: Uint8Array): Promise<ClientStream> {
-    const got = this.acquire(call.signal);
-    const conn = got instanceof ClientConnection ? got : await got;
+    if (this.queuedCalls === 0) {
+      const got = this.acquire(call.signal);
+      const conn = got instanceof ClientConnection ? got : await got;
+      // The server's per-connection limit (WELCOME maxStreams) is respected: a full connection queues the call.
+      if (this.queuedCalls === 0 && conn.hasSlot) return this.open(call, conn, method, dataType, body);
+      if (!conn.ready) return this.open(call, conn, method, dataType, body); // fails with Unavailable
+    }
+    return this.enqueue(call, method, dataType, body);
+  }
+
+  private open(call: Call, conn: ClientConnection, method: Method, dataType: DataType, body: Uint8Array): ClientStream {
     let timeoutMs = 0;
     const deadline = call.deadline;
     if (deadline !== undefined) timeoutMs = Math.min(0xffffffff, Math.max(1, Math.ceil(deadline - Date.now())));
@@ -527,11 +708,12 @@ class McpClient implements InferenceClient {
             : "idle";
     const extra: Record<string, number | string> = { state, reconnects: this.reconnects, bytesIn, bytesOut };
     if (rtt !== undefined) extra.rttMs = Math.round(rtt * 1000) / 1000;
-    return { transport: this.transport, open, active, idle, queued: this.waiting, extra };
+    return { transport: this.transport, open, active, idle, queued: this.waiting + this.queuedCalls, extra };
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.failQueued(new ModelwireError("MCP client closed", Code.Canceled));
     for (const c of [...this.all]) c.close();
     this.all.clear();
     for (const s of this.slots) s.conn = undefined;

@@ -95,6 +95,12 @@ interface StreamEntry {
   controller: AbortController;
   /** Set when the client cancelled: nothing more is sent for the stream. */
   cancelled: boolean;
+  /**
+   * Set once the stream stopped counting against the limits: when END or ERROR is queued or CANCEL read, i.e. the
+   * moment the client sees the stream as over (its engine call may still be unwinding). A client that opens a new
+   * stream as soon as one ends is therefore never refused for a slot it already freed.
+   */
+  released: boolean;
 }
 
 /** Shared figures and settings of one server, seen by its connections. */
@@ -191,6 +197,7 @@ class ServerConnection {
         const s = this.streams.get(f.streamId);
         if (s && !s.cancelled) {
           s.cancelled = true;
+          this.release(s);
           s.controller.abort(canceledError());
         }
         return;
@@ -263,6 +270,8 @@ class ServerConnection {
   }
 
   private maxStreams = 0;
+  /** Streams counted against `maxStreams` (see {@link StreamEntry.released}). */
+  private counted = 0;
   private maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
 
   private armIdleTimer(): void {
@@ -318,7 +327,7 @@ class ServerConnection {
       this.streamError(id, new ModelwireError("server is shutting down; retry on a new connection", Code.Unavailable));
       return;
     }
-    if (this.streams.size >= this.maxStreams) {
+    if (this.counted >= this.maxStreams) {
       this.streamError(
         id,
         new ModelwireError(`too many streams on this connection (limit ${this.maxStreams})`, Code.ResourceExhausted, {
@@ -336,8 +345,9 @@ class ServerConnection {
       );
       return;
     }
-    const entry: StreamEntry = { controller: new AbortController(), cancelled: false };
+    const entry: StreamEntry = { controller: new AbortController(), cancelled: false, released: false };
     this.streams.set(id, entry);
+    this.counted++;
     this.shared.inFlight++;
     void this.runStream(id, entry, open.method, f.dataType, open.timeoutMs, open.body);
   }
@@ -403,19 +413,31 @@ class ServerConnection {
         signal.aborted && signal.reason instanceof ModelwireError
           ? signal.reason
           : ModelwireError.from(e, Code.Internal);
-      if (!entry.cancelled && this.state !== ConnState.Closed) this.streamError(id, err);
+      if (!entry.cancelled && this.state !== ConnState.Closed) {
+        this.release(entry);
+        this.streamError(id, err);
+      }
       call.end(err);
     } finally {
       if (timer) clearTimeout(timer);
       this.streams.delete(id);
-      this.shared.inFlight--;
+      this.release(entry);
       if (this.state === ConnState.Draining && this.streams.size === 0) this.close(false);
     }
+  }
+
+  /** Stops counting a stream against the per-connection and server limits (idempotent). */
+  private release(entry: StreamEntry): void {
+    if (entry.released) return;
+    entry.released = true;
+    this.counted--;
+    this.shared.inFlight--;
   }
 
   private end(id: number, entry: StreamEntry, payload: Uint8Array, sequence = 0): void {
     if (entry.cancelled || this.state === ConnState.Closed) return;
     this.checkSize(payload.length);
+    this.release(entry);
     this.send(encodeFrame({ type: FrameType.End, streamId: id, sequence, payload }));
   }
 

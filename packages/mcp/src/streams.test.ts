@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, DataType, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
 import { createAdmission, createStreamVerifier, createSyntheticEngine, guardEngine } from "@modelwire/engine";
-import { decodeErrorPayload, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
+import { decodeErrorPayload, encodeFrame, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer, type McpServerOptions } from "./index.js";
 import { encodeInferenceRequest } from "./inference-request.js";
@@ -166,14 +166,43 @@ describe("limits", () => {
     expect((await client.version()).version).toBeTruthy();
   });
 
-  it("enforces the per-connection stream limit announced in WELCOME", async () => {
+  it("the server refuses streams beyond the per-connection limit; CANCEL frees a slot at once", async () => {
+    const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
+    const server = createMcpServer({ tcp: { port: 0 }, engine, maxStreamsPerConnection: 2 });
+    const [addr] = await server.listen();
+    const peer = await connectRaw(Number(new URL(addr.url).port));
+    cleanups.push(async () => {
+      peer.socket.destroy();
+      await server.close({ graceMs: 0 });
+    });
+    const body = encodeInferenceRequest(
+      MODEL,
+      toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: "x" })),
+      {},
+    );
+    const open = (id: number) => encodeOpenFrame(id, DataType.GENERATE_REQUEST, Method.Generate, 0, body);
+    // A raw peer ignores the limit: OPEN 1, 3, 5 in one write; the third is refused, the connection lives on.
+    peer.write(Buffer.concat([helloBytes(), open(1), open(3), open(5)]));
+    const refused = await peer.waitFor((f) => f.type === FrameType.Error && f.streamId === 5);
+    const e = decodeErrorPayload(refused.payload);
+    expect(e.code).toBe(Code.ResourceExhausted);
+    expect(e.message).toContain("limit 2");
+    // CANCEL 1 and OPEN 7 in the same write: the cancelled stream's slot is free before OPEN 7 is read.
+    peer.write(Buffer.concat([encodeFrame({ type: FrameType.Cancel, streamId: 1 }), open(7)]));
+    await peer.waitFor((f) => f.type === FrameType.Data && f.streamId === 7);
+    expect(peer.frames.some((f) => f.type === FrameType.Error && f.streamId === 7)).toBe(false);
+    expect(peer.connectionError()).toBeUndefined();
+  });
+
+  it("the client never opens more streams than WELCOME allows: the excess waits and then runs", async () => {
     const engine = createSyntheticEngine({ tokens: 20, interTokenMs: 10 });
     const { client } = await setup({ engine, maxStreamsPerConnection: 3 });
+    let peak = 0;
     const codes = await Promise.all(
       Array.from({ length: 6 }, async () => {
         try {
           for await (const _ of client.generate({ model: MODEL, prompt: "x" })) {
-            /* consume */
+            peak = Math.max(peak, client.stats().active);
           }
           return Code.Ok;
         } catch (e) {
@@ -181,8 +210,8 @@ describe("limits", () => {
         }
       }),
     );
-    expect(codes.filter((c) => c === Code.Ok).length).toBe(3);
-    expect(codes.filter((c) => c === Code.ResourceExhausted).length).toBe(3);
+    expect(codes).toEqual(Array(6).fill(Code.Ok));
+    expect(peak).toBe(3);
   });
 
   it("a reader that stops reading bounds the server's memory: the engine is paused, not buffered", async () => {
