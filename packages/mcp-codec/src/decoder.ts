@@ -27,7 +27,11 @@ export interface FrameDecoder {
   next(): Frame | undefined;
   /** Drains every complete frame (same as calling `next()` until `undefined`). */
   [Symbol.iterator](): Iterator<Frame>;
-  /** Bytes pushed but not yet returned as frames. */
+  /**
+   * Every byte pushed and not yet returned as part of a complete frame, including the 20 header bytes of a frame
+   * whose header is parsed but whose payload is still incomplete. So `buffered === 0` at the end of the input
+   * means it ended cleanly on a frame boundary; anything else is a truncated frame.
+   */
   readonly buffered: number;
   /** The error the decoder failed with, if it failed. */
   readonly error: ModelwireError | undefined;
@@ -64,7 +68,8 @@ class Decoder implements FrameDecoder {
   }
 
   get buffered(): number {
-    return this.queued + this.hdrFilled + this.pfilled;
+    // In ST_PAYLOAD the header has left `queued` (it was parsed) but its frame is not returned yet.
+    return this.queued + this.hdrFilled + (this.state === ST_PAYLOAD ? HEADER_SIZE + this.pfilled : 0);
   }
 
   setMaxFrameSize(bytes: number): void {
@@ -222,6 +227,7 @@ class Decoder implements FrameDecoder {
     this.hdrFilled = 0;
     this.pbuf = EMPTY;
     this.pfilled = 0;
+    this.state = ST_HEADER;
     throw err;
   }
 }
