@@ -10,7 +10,6 @@ import {
   encodeErrorPayload,
   encodeFrame,
   encodeHello,
-  encodeOpenFrame,
   encodePing,
   type Frame,
   type FrameDecoder,
@@ -25,6 +24,14 @@ import {
 } from "@modelwire/mcp-codec";
 import type { Endpoint } from "./endpoint.js";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
+import { encodeRequestOpenFrame, encodeRequestOpenFrameParts, LARGE_INPUT_BYTES } from "./request-frame.js";
+
+/** What an OPEN carries in its InferenceRequest body. */
+export interface RequestBody {
+  modelVersion: string;
+  input: Uint8Array;
+  metadata: Record<string, string> | undefined;
+}
 
 /** Settings one client connection uses. */
 export interface ConnectionSettings {
@@ -423,7 +430,7 @@ export class ClientConnection {
   }
 
   /** Opens a stream: writes OPEN (coalesced with others of this tick) and returns its receiver. */
-  openStream(method: Method, dataType: number, timeoutMs: number, body: Uint8Array): ClientStream {
+  openStream(method: Method, dataType: number, timeoutMs: number, body: RequestBody): ClientStream {
     if (this.state !== State.Ready) {
       throw new ModelwireError("MCP connection is not ready", Code.Unavailable);
     }
@@ -432,7 +439,16 @@ export class ClientConnection {
     this.highestOpened = id;
     const s = new ClientStream(id, this);
     this.streams.set(id, s);
-    this.writer.write(encodeOpenFrame(id, dataType, method, timeoutMs, body));
+    // The InferenceRequest is written straight into the frame; a large input is not copied at all (writev).
+    if (body.input.length >= LARGE_INPUT_BYTES) {
+      this.writer.writeParts(
+        encodeRequestOpenFrameParts(id, dataType, method, timeoutMs, body.modelVersion, body.input, body.metadata),
+      );
+    } else {
+      this.writer.write(
+        encodeRequestOpenFrame(id, dataType, method, timeoutMs, body.modelVersion, body.input, body.metadata),
+      );
+    }
     return s;
   }
 

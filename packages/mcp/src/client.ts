@@ -40,10 +40,9 @@ import {
   Method,
   MIN_MAX_FRAME_SIZE,
 } from "@modelwire/mcp-codec";
-import { ClientConnection, type ClientStream, type ConnectionSettings } from "./client-connection.js";
+import { ClientConnection, type ClientStream, type ConnectionSettings, type RequestBody } from "./client-connection.js";
 import { parseEndpoint, transportName } from "./endpoint.js";
 import { decodeContentChunk } from "./generate-chunk.js";
-import { encodeInferenceRequest } from "./inference-request.js";
 
 /** Reconnection policy: exponential backoff with jitter between attempts. */
 export interface ReconnectOptions {
@@ -350,7 +349,7 @@ class McpClient implements InferenceClient {
   }
 
   /** Queues a call until a connection has a free stream slot; fails fast when the queue is full. */
-  private enqueue(call: Call, method: Method, dataType: DataType, body: Uint8Array): Promise<ClientStream> {
+  private enqueue(call: Call, method: Method, dataType: DataType, body: RequestBody): Promise<ClientStream> {
     if (this.queuedCalls >= this.maxQueuedStreams) {
       throw new ModelwireError(
         `MCP client stream queue is full (maxQueuedStreams ${this.maxQueuedStreams}; every connection is at the server's stream limit)`,
@@ -488,11 +487,11 @@ class McpClient implements InferenceClient {
     _dataType: DataType,
     input: Uint8Array,
     options: CallOptions | undefined,
-  ): Uint8Array {
-    return encodeInferenceRequest(modelVersion, input, options?.metadata);
+  ): RequestBody {
+    return { modelVersion, input, metadata: options?.metadata };
   }
 
-  private async start(call: Call, method: Method, dataType: DataType, body: Uint8Array): Promise<ClientStream> {
+  private async start(call: Call, method: Method, dataType: DataType, body: RequestBody): Promise<ClientStream> {
     if (this.queuedCalls === 0) {
       const got = this.acquire(call.signal);
       const conn = got instanceof ClientConnection ? got : await got;
@@ -503,7 +502,13 @@ class McpClient implements InferenceClient {
     return this.enqueue(call, method, dataType, body);
   }
 
-  private open(call: Call, conn: ClientConnection, method: Method, dataType: DataType, body: Uint8Array): ClientStream {
+  private open(
+    call: Call,
+    conn: ClientConnection,
+    method: Method,
+    dataType: DataType,
+    body: RequestBody,
+  ): ClientStream {
     let timeoutMs = 0;
     const deadline = call.deadline;
     if (deadline !== undefined) timeoutMs = Math.min(0xffffffff, Math.max(1, Math.ceil(deadline - Date.now())));
@@ -515,7 +520,7 @@ class McpClient implements InferenceClient {
   private streaming<S extends DescMessage>(
     method: Method,
     dataType: DataType,
-    body: () => Uint8Array,
+    body: () => RequestBody,
     schema: S,
     options: CallOptions | undefined,
     decodeData?: (payload: Uint8Array) => MessageShape<S> | undefined,
@@ -565,7 +570,7 @@ class McpClient implements InferenceClient {
   private async unary<S extends DescMessage>(
     method: Method,
     dataType: DataType,
-    body: Uint8Array,
+    body: RequestBody,
     schema: S,
     options: CallOptions | undefined,
   ): Promise<MessageShape<S>> {

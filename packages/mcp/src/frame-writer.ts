@@ -6,10 +6,16 @@ import type { Socket } from "node:net";
  * at once instead of at the end of the tick: with many streams in flight the peer starts on the first part of a
  * burst while this side still produces the rest, so the two processes work in parallel instead of taking turns.
  * A lone frame still goes out at the end of its tick, so one stream in flight sees no extra latency.
+ *
+ * Large buffers (≥ `largeBytes`, default 64 KiB: a big request input, say) are never concatenated: a batch holding
+ * one is written with the socket corked, small neighbours joined and each large buffer passed as it is, so Node
+ * hands the batch to the kernel in one `writev` without copying the large buffer.
  */
 export interface FrameWriter {
   /** Queues encoded bytes; they go out at the end of the current tick. */
   write(bytes: Uint8Array): void;
+  /** Queues one frame given as consecutive parts (e.g. header and fields, then a large input not copied). */
+  writeParts(parts: readonly Uint8Array[]): void;
   /** Writes everything queued now. */
   flush(): void;
   /** Bytes queued here or in the socket but not yet handed to the kernel. */
@@ -25,6 +31,10 @@ export interface FrameWriter {
 class Writer implements FrameWriter {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** Frames queued (a frame given as parts counts once). */
+  private pendingFrames = 0;
+  /** Some queued buffer is at least `largeBytes` long. */
+  private pendingLarge = false;
   private scheduled = false;
   bytesOut = 0;
   private waiters: (() => void)[] = [];
@@ -37,6 +47,7 @@ class Writer implements FrameWriter {
     private readonly socket: Socket,
     private readonly highWaterMark: number,
     private readonly maxBatchFrames: number,
+    private readonly largeBytes: number,
   ) {
     socket.on("drain", () => this.wake());
     socket.on("close", () => this.wake());
@@ -53,7 +64,22 @@ class Writer implements FrameWriter {
   write(bytes: Uint8Array): void {
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
-    if (this.pending.length >= this.maxBatchFrames) this.flush();
+    if (bytes.length >= this.largeBytes) this.pendingLarge = true;
+    this.queued();
+  }
+
+  writeParts(parts: readonly Uint8Array[]): void {
+    for (const p of parts) {
+      if (p.length === 0) continue;
+      this.pending.push(p);
+      this.pendingBytes += p.length;
+      if (p.length >= this.largeBytes) this.pendingLarge = true;
+    }
+    this.queued();
+  }
+
+  private queued(): void {
+    if (++this.pendingFrames >= this.maxBatchFrames) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.onTick);
@@ -61,14 +87,38 @@ class Writer implements FrameWriter {
   }
 
   flush(): void {
-    const n = this.pending.length;
+    const pending = this.pending;
+    const n = pending.length;
     if (n === 0) return;
-    const data = n === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-    this.bytesOut += this.pendingBytes;
+    const total = this.pendingBytes;
+    const large = this.pendingLarge;
+    this.bytesOut += total;
     this.pending = [];
     this.pendingBytes = 0;
-    if (this.socket.destroyed || !this.socket.writable) return;
-    this.socket.write(data);
+    this.pendingFrames = 0;
+    this.pendingLarge = false;
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return;
+    if (!large) {
+      socket.write(n === 1 ? pending[0] : Buffer.concat(pending, total));
+      return;
+    }
+    // Large buffers go as they are; runs of small ones between them are joined. Corked: one writev.
+    socket.cork();
+    let from = 0;
+    let runBytes = 0;
+    for (let i = 0; i <= n; i++) {
+      const b = i < n ? pending[i] : undefined;
+      if (b !== undefined && b.length < this.largeBytes) {
+        runBytes += b.length;
+        continue;
+      }
+      if (i > from) socket.write(i - from === 1 ? pending[from] : Buffer.concat(pending.slice(from, i), runBytes));
+      if (b !== undefined) socket.write(b);
+      from = i + 1;
+      runBytes = 0;
+    }
+    socket.uncork();
   }
 
   waitForDrain(): Promise<void> {
@@ -90,11 +140,18 @@ class Writer implements FrameWriter {
  */
 export const DEFAULT_MAX_BATCH_FRAMES = 8;
 
-/** Creates a {@link FrameWriter} over a socket with the given high water mark (bytes) and batch size (frames). */
+/** Buffers at least this long are written as they are, never concatenated (see {@link FrameWriter}). */
+export const DEFAULT_LARGE_WRITE_BYTES = 64 * 1024;
+
+/**
+ * Creates a {@link FrameWriter} over a socket with the given high water mark (bytes), batch size (frames) and
+ * size from which a buffer is written without concatenation (bytes).
+ */
 export function createFrameWriter(
   socket: Socket,
   highWaterMark = 256 * 1024,
   maxBatchFrames = DEFAULT_MAX_BATCH_FRAMES,
+  largeBytes = DEFAULT_LARGE_WRITE_BYTES,
 ): FrameWriter {
-  return new Writer(socket, highWaterMark, Math.max(1, maxBatchFrames));
+  return new Writer(socket, highWaterMark, Math.max(1, maxBatchFrames), Math.max(1, largeBytes));
 }

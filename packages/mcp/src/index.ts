@@ -13,5 +13,11 @@ export {
   encodeInferenceRequest,
   type InferenceRequestView,
 } from "./inference-request.js";
+export {
+  encodeGenerateOpenFrame,
+  encodeRequestOpenFrame,
+  encodeRequestOpenFrameParts,
+  LARGE_INPUT_BYTES,
+} from "./request-frame.js";
 export { type DecodedRequest, decodeRequest, METHOD_NAMES } from "./rpc.js";
 export { createMcpServer, type McpServerOptions, type McpTlsListenOptions } from "./server.js";

@@ -26,16 +26,37 @@ function putVarint(b: Uint8Array, o: number, n: number): number {
   return o;
 }
 
-/** Encodes an InferenceRequest; empty fields are omitted as proto3 does. */
-export function encodeInferenceRequest(
+/**
+ * The sizes and UTF-8 bytes of an InferenceRequest, computed once so it can be written into any buffer (a whole
+ * OPEN frame, say) with one copy of the input. Fields are laid out as protobuf-es writes them: `model_version`,
+ * then `input_data`, then the metadata entries in insertion order; empty fields are omitted as proto3 does.
+ */
+export interface InferenceRequestPlan {
+  /** UTF-8 model version, or `undefined` when empty (omitted). */
+  readonly modelVersion: Uint8Array | undefined;
+  /** Length of the input (the `input_data` field is omitted when 0). */
+  readonly inputLength: number;
+  /** Metadata entries: UTF-8 key, UTF-8 value, size of the entry message. */
+  readonly entries: readonly (readonly [Uint8Array, Uint8Array, number])[] | undefined;
+  /** Bytes before the input's first byte: model_version field, input_data tag and length. */
+  readonly headSize: number;
+  /** Bytes after the input: the metadata entries. */
+  readonly tailSize: number;
+  /** Total encoded size: `headSize + inputLength + tailSize`. */
+  readonly size: number;
+}
+
+/** Plans the encoding of an InferenceRequest (see {@link InferenceRequestPlan}). */
+export function planInferenceRequest(
   modelVersion: string,
-  input: Uint8Array,
+  inputLength: number,
   metadata: Record<string, string> | undefined,
-): Uint8Array {
+): InferenceRequestPlan {
   const mv = modelVersion.length > 0 ? utf8.encode(modelVersion) : undefined;
-  let size = 0;
-  if (mv) size += 1 + varintSize(mv.length) + mv.length;
-  if (input.length > 0) size += 1 + varintSize(input.length) + input.length;
+  let headSize = 0;
+  if (mv) headSize += 1 + varintSize(mv.length) + mv.length;
+  if (inputLength > 0) headSize += 1 + varintSize(inputLength);
+  let tailSize = 0;
   let entries: [Uint8Array, Uint8Array, number][] | undefined;
   if (metadata) {
     for (const k in metadata) {
@@ -45,25 +66,32 @@ export function encodeInferenceRequest(
       const inner = 1 + varintSize(kb.length) + kb.length + 1 + varintSize(vb.length) + vb.length;
       if (!entries) entries = [];
       entries.push([kb, vb, inner]);
-      size += 1 + varintSize(inner) + inner;
+      tailSize += 1 + varintSize(inner) + inner;
     }
   }
-  const out = new Uint8Array(size);
-  let o = 0;
+  return { modelVersion: mv, inputLength, entries, headSize, tailSize, size: headSize + inputLength + tailSize };
+}
+
+/** Writes the part of a planned InferenceRequest before the input at `o`; returns the offset after it. */
+export function writeInferenceRequestHead(out: Uint8Array, o: number, plan: InferenceRequestPlan): number {
+  const mv = plan.modelVersion;
   if (mv) {
     out[o++] = 0x0a;
     o = putVarint(out, o, mv.length);
     out.set(mv, o);
     o += mv.length;
   }
-  if (input.length > 0) {
+  if (plan.inputLength > 0) {
     out[o++] = 0x12;
-    o = putVarint(out, o, input.length);
-    out.set(input, o);
-    o += input.length;
+    o = putVarint(out, o, plan.inputLength);
   }
-  if (entries) {
-    for (const [kb, vb, inner] of entries) {
+  return o;
+}
+
+/** Writes the part of a planned InferenceRequest after the input (metadata) at `o`; returns the offset after it. */
+export function writeInferenceRequestTail(out: Uint8Array, o: number, plan: InferenceRequestPlan): number {
+  if (plan.entries) {
+    for (const [kb, vb, inner] of plan.entries) {
       out[o++] = 0x1a;
       o = putVarint(out, o, inner);
       out[o++] = 0x0a;
@@ -76,6 +104,33 @@ export function encodeInferenceRequest(
       o += vb.length;
     }
   }
+  return o;
+}
+
+/** Writes a whole planned InferenceRequest at `o` (one copy of `input`); returns the offset after it. */
+export function writeInferenceRequest(
+  out: Uint8Array,
+  o: number,
+  plan: InferenceRequestPlan,
+  input: Uint8Array,
+): number {
+  o = writeInferenceRequestHead(out, o, plan);
+  if (input.length > 0) {
+    out.set(input, o);
+    o += input.length;
+  }
+  return writeInferenceRequestTail(out, o, plan);
+}
+
+/** Encodes an InferenceRequest into its own buffer; empty fields are omitted as proto3 does. */
+export function encodeInferenceRequest(
+  modelVersion: string,
+  input: Uint8Array,
+  metadata: Record<string, string> | undefined,
+): Uint8Array {
+  const plan = planInferenceRequest(modelVersion, input.length, metadata);
+  const out = new Uint8Array(plan.size);
+  writeInferenceRequest(out, 0, plan, input);
   return out;
 }
 
