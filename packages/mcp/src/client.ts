@@ -42,7 +42,7 @@ import {
 } from "@modelwire/mcp-codec";
 import { ClientConnection, type ClientStream, type ConnectionSettings, type RequestBody } from "./client-connection.js";
 import { parseEndpoint, transportName } from "./endpoint.js";
-import { decodeContentChunk } from "./generate-chunk.js";
+import { decodeContentChunk, decodeFinalChunk } from "./generate-chunk.js";
 
 /** Reconnection policy: exponential backoff with jitter between attempts. */
 export interface ReconnectOptions {
@@ -524,6 +524,7 @@ class McpClient implements InferenceClient {
     schema: S,
     options: CallOptions | undefined,
     decodeData?: (payload: Uint8Array) => MessageShape<S> | undefined,
+    decodeEnd?: (payload: Uint8Array) => MessageShape<S> | undefined,
   ): AsyncIterable<MessageShape<S>> {
     return {
       [Symbol.asyncIterator]: () => {
@@ -550,7 +551,8 @@ class McpClient implements InferenceClient {
                 return { done: true, value: undefined };
               }
               const msg =
-                (f.type === FrameType.Data ? decodeData?.(f.payload) : undefined) ?? fromBinary(schema, f.payload);
+                (f.type === FrameType.Data ? decodeData?.(f.payload) : decodeEnd?.(f.payload)) ??
+                fromBinary(schema, f.payload);
               if (f.type === FrameType.End) call.finish(false);
               return { done: false, value: msg };
             } catch (e) {
@@ -605,6 +607,7 @@ class McpClient implements InferenceClient {
       GenerateResponseSchema,
       options,
       decodeContentChunk,
+      decodeFinalChunk,
     );
   }
 

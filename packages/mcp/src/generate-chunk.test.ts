@@ -4,7 +4,12 @@ import { type GenerateResponse, GenerateResponseSchema } from "@modelwire/core";
 import { createFrameDecoder, FrameType, HEADER_SIZE } from "@modelwire/mcp-codec";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeContentChunk, encodeContentChunkFrame } from "./generate-chunk.js";
+import {
+  decodeContentChunk,
+  decodeFinalChunk,
+  encodeContentChunkFrame,
+  encodeFinalChunkFrame,
+} from "./generate-chunk.js";
 
 const text = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -100,6 +105,152 @@ describe("decodeContentChunk", () => {
         expect(mine).toEqual(fromBinary(GenerateResponseSchema, bytes));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+const safeInt64 = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: BigInt(Number.MAX_SAFE_INTEGER) }));
+const int32 = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0x7fffffff }));
+const metrics = fc.option(
+  fc.record({
+    totalDuration: safeInt64,
+    loadDuration: safeInt64,
+    promptEvalCount: int32,
+    promptEvalDuration: safeInt64,
+    evalCount: int32,
+    evalDuration: safeInt64,
+  }),
+  { nil: undefined },
+);
+
+const finalChunk = fc
+  .record({
+    model: text,
+    response: text,
+    thinking: text,
+    ts: timestamp,
+    done: fc.boolean(),
+    doneReason: fc.oneof(fc.constantFrom("", "stop", "length"), text),
+    metrics,
+  })
+  .map(({ ts, metrics: m, ...rest }) =>
+    create(GenerateResponseSchema, {
+      ...rest,
+      createdAt: ts ? create(TimestampSchema, ts) : undefined,
+      metrics: m,
+    }),
+  );
+
+describe("encodeFinalChunkFrame", () => {
+  it("writes an END frame whose payload is byte-identical to protobuf-es toBinary", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(finalChunk, contentChunk),
+        fc.integer({ min: 1, max: 0x7fffffff }),
+        fc.nat(),
+        (m, id, seq) => {
+          const frame = encodeFinalChunkFrame(id, seq, m);
+          expect(frame).toBeDefined();
+          const theirs = toBinary(GenerateResponseSchema, m);
+          expect(Buffer.from(frame!.subarray(HEADER_SIZE)).equals(Buffer.from(theirs))).toBe(true);
+          const d = createFrameDecoder();
+          d.push(frame!);
+          expect(d.next()).toMatchObject({ type: FrameType.End, streamId: id, sequence: seq });
+          expect(d.next()).toBeUndefined();
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("the synthetic engine's real final chunk: same bytes as toBinary", () => {
+    const m = create(GenerateResponseSchema, {
+      model: "synthetic:latest",
+      createdAt: { seconds: 1_764_000_000n, nanos: 123_000_000 },
+      done: true,
+      doneReason: "stop",
+      metrics: {
+        totalDuration: 1_234_567n,
+        loadDuration: 0n,
+        promptEvalCount: 7,
+        promptEvalDuration: 345n,
+        evalCount: 1,
+        evalDuration: 999n,
+      },
+    });
+    const frame = encodeFinalChunkFrame(3, 1, m);
+    expect(Buffer.from(frame!.subarray(HEADER_SIZE)).equals(Buffer.from(toBinary(GenerateResponseSchema, m)))).toBe(
+      true,
+    );
+  });
+
+  it("declines context, unknown fields and negative numbers", () => {
+    const base = { model: "m", done: true, doneReason: "stop" };
+    const declined: GenerateResponse[] = [
+      create(GenerateResponseSchema, { ...base, context: [1, 2] }),
+      create(GenerateResponseSchema, { ...base, metrics: { evalCount: -1 } }),
+      create(GenerateResponseSchema, { ...base, metrics: { totalDuration: -5n } }),
+      create(GenerateResponseSchema, { ...base, metrics: { evalDuration: BigInt(Number.MAX_SAFE_INTEGER) + 1n } }),
+      create(GenerateResponseSchema, { ...base, createdAt: { seconds: -1n } }),
+    ];
+    for (const m of declined) expect(encodeFinalChunkFrame(1, 0, m)).toBeUndefined();
+    const withUnknown = fromBinary(GenerateResponseSchema, new Uint8Array([0x28, 0x01, 0xf8, 0x3e, 0x01]));
+    expect(encodeFinalChunkFrame(1, 0, withUnknown)).toBeUndefined();
+    const unknownInMetrics = fromBinary(GenerateResponseSchema, new Uint8Array([0x42, 0x03, 0xf8, 0x3e, 0x01]));
+    expect(unknownInMetrics.metrics?.$unknown).toBeDefined();
+    expect(encodeFinalChunkFrame(1, 0, unknownInMetrics)).toBeUndefined();
+  });
+});
+
+/** A metrics field tag: usually one of the six, sometimes anything. */
+const metricTag = fc.oneof(fc.constantFrom(0x08, 0x10, 0x18, 0x20, 0x28, 0x30), fc.integer({ min: 0, max: 0x3f }));
+/** A varint of 1..10 bytes (values up to 2^70, so beyond the safe range too), sometimes truncated. */
+const varintish = fc
+  .tuple(fc.array(fc.integer({ min: 0x80, max: 0xff }), { maxLength: 9 }), fc.option(fc.integer({ min: 0, max: 0x7f })))
+  .map(([more, last]) => (last === null ? more : [...more, last]));
+
+/** Mostly well-formed final-chunk fields, some broken: random varints, strings and metrics bodies. */
+const finalish = fc
+  .array(
+    fc.oneof(
+      fc.tuple(fc.constantFrom(0x28), fc.uint8Array({ minLength: 1, maxLength: 2 })).map(([t, b]) => [t, ...b]),
+      fc.tuple(fc.constantFrom(0x32, 0x0a), fc.uint8Array({ maxLength: 6 })).map(([t, b]) => [t, b.length, ...b]),
+      fc.array(fc.tuple(metricTag, varintish), { maxLength: 6 }).map((fields) => {
+        const body = fields.flatMap(([t, v]) => [t, ...v]);
+        return [0x42, body.length, ...body];
+      }),
+    ),
+    { maxLength: 5 },
+  )
+  .map((parts) => new Uint8Array(parts.flat()));
+
+describe("decodeFinalChunk", () => {
+  it("returns what protobuf-es fromBinary returns, for random final and content chunks", () => {
+    fc.assert(
+      fc.property(fc.oneof(finalChunk, contentChunk), (m) => {
+        const bytes = toBinary(GenerateResponseSchema, m);
+        const mine = decodeFinalChunk(bytes);
+        expect(mine).toBeDefined();
+        expect(mine).toEqual(fromBinary(GenerateResponseSchema, bytes));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("declines context, unknown and repeated fields, and never disagrees with protobuf-es on random bytes", () => {
+    const withContext = toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { done: true, context: [1] }));
+    expect(decodeFinalChunk(withContext)).toBeUndefined();
+    expect(decodeFinalChunk(new Uint8Array([0x28, 0x01, 0x28, 0x01]))).toBeUndefined(); // repeated
+    expect(decodeFinalChunk(new Uint8Array([0x42, 0x02, 0x28, 0x01, 0x42, 0x00]))).toBeUndefined(); // repeated
+    expect(decodeFinalChunk(new Uint8Array([0x42, 0x02, 0x38, 0x01]))).toBeUndefined(); // unknown metrics field
+    expect(decodeFinalChunk(new Uint8Array([0x42, 0x05, 0x28, 0x01]))).toBeUndefined(); // truncated
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 60 }), finalish), (bytes) => {
+        const mine = decodeFinalChunk(bytes);
+        if (mine === undefined) return;
+        expect(mine).toEqual(fromBinary(GenerateResponseSchema, bytes));
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -43,7 +43,7 @@ import {
 } from "@modelwire/mcp-codec";
 import { formatEndpoint } from "./endpoint.js";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
-import { encodeContentChunkFrame } from "./generate-chunk.js";
+import { encodeContentChunkFrame, encodeFinalChunkFrame } from "./generate-chunk.js";
 import { decodeRequest, METHOD_NAMES } from "./rpc.js";
 
 /** TLS listener options: where to listen plus the key and certificate (any other `node:tls` server option too). */
@@ -386,6 +386,7 @@ class ServerConnection {
             (m) => toBinary(GenerateResponseSchema, m),
             call,
             encodeContentChunkFrame,
+            encodeFinalChunkFrame,
           );
           break;
         case Method.Chat:
@@ -441,6 +442,14 @@ class ServerConnection {
     this.send(encodeFrame({ type: FrameType.End, streamId: id, sequence, payload }));
   }
 
+  /** Sends an already encoded END frame (see {@link ServerConnection.end}). */
+  private endWith(entry: StreamEntry, frame: Uint8Array): void {
+    if (entry.cancelled || this.state === ConnState.Closed) return;
+    this.checkSize(frame.length - HEADER_SIZE);
+    this.release(entry);
+    this.send(frame);
+  }
+
   private checkSize(payloadLength: number): void {
     if (payloadLength > this.maxFrameSize) {
       throw new ModelwireError(
@@ -461,6 +470,7 @@ class ServerConnection {
     encode: (m: T) => Uint8Array,
     call: { chunk(): void },
     dataFrame?: (streamId: number, sequence: number, m: T) => Uint8Array | undefined,
+    endFrame?: (streamId: number, sequence: number, m: T) => Uint8Array | undefined,
   ): Promise<void> {
     let seq = 0;
     const signal = entry.controller.signal;
@@ -468,7 +478,9 @@ class ServerConnection {
       if (signal.aborted) throw signal.reason;
       if (this.state === ConnState.Closed) throw new ModelwireError("connection closed", Code.Unavailable);
       if (chunk.done) {
-        this.end(id, entry, encode(chunk), seq);
+        const frame = endFrame?.(id, seq, chunk);
+        if (frame) this.endWith(entry, frame);
+        else this.end(id, entry, encode(chunk), seq);
         return;
       }
       const frame = dataFrame?.(id, seq, chunk);
