@@ -436,7 +436,7 @@ class McpClient implements InferenceClient {
     for (const slot of this.slots) {
       if (slot.conn?.ready) ready = true;
       else if (slot.connecting) connecting ??= slot.connecting;
-      else if (!idle && !slot.conn) idle = slot;
+      else if (!idle) idle = slot; // no connection, or one that can take no more streams (ids used up, closed)
     }
     if (idle && (!(ready || connecting) || this.slots.length > 1)) connecting ??= this.ensureConnecting(idle);
     if (ready) {
@@ -444,7 +444,7 @@ class McpClient implements InferenceClient {
       return;
     }
     if (!connecting) {
-      // Every slot holds a draining connection: nothing can start these calls.
+      // Defensive: nothing is ready or on its way, so nothing could ever start these calls.
       this.failQueued(cause ?? new ModelwireError("no MCP connection can take the queued calls", Code.Unavailable));
       return;
     }

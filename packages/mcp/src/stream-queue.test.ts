@@ -99,6 +99,27 @@ describe("client queueing at the server's stream limit", () => {
     expect(rec.peak()).toBeLessThanOrEqual(32);
   }, 60_000);
 
+  it("with a pool, queued calls spread over the connections it opens, each at the limit", async () => {
+    const engine = createSyntheticEngine({ tokens: 6, interTokenMs: 2 });
+    const { client, server } = await setup({ engine, maxStreamsPerConnection: 4 }, { poolSize: 2 });
+    let peak = 0;
+    const done = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const req = create(GenerateRequestSchema, { model: MODEL, prompt: `pool ${i}` });
+        const verifier = createStreamVerifier(engine.expectedGenerate(req));
+        for await (const c of client.generate(req)) {
+          peak = Math.max(peak, client.stats().active);
+          if (!c.done) verifier.push(c.response);
+        }
+        return verifier.report().ok;
+      }),
+    );
+    expect(done.every(Boolean)).toBe(true);
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(peak).toBeGreaterThan(4); // the second connection carried streams too
+    expect(server.stats().connections).toBe(2);
+  }, 30_000);
+
   it("a call aborted while queued fails with its reason and never reaches the server", async () => {
     const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
     const { client } = await setup({ engine, maxStreamsPerConnection: 1 });
