@@ -3,6 +3,7 @@ import * as https from "node:https";
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
+import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import {
   type Client,
   type CallOptions as ConnectCallOptions,
@@ -33,6 +34,14 @@ import { createFastUnaryCaller, type FastUnaryCaller } from "./fast-client.js";
 import { createFastStreamCaller, type FastStreamCaller } from "./fast-stream-client.js";
 import { backoffMs, isRetryable, type RetryOptions, type RetryPolicy, resolveRetryPolicy, sleep } from "./retry.js";
 import { type CallTiming, createTimingInterceptor } from "./timing.js";
+
+/** The parts of an InferenceService method descriptor a call needs. */
+interface MethodDesc<I extends DescMessage, O extends DescMessage> {
+  name: string;
+  localName: string;
+  input: I;
+  output: O;
+}
 
 /** The wire protocol a {@link createConnectClient} client speaks. */
 export type ConnectProtocol = "grpc" | "connect" | "grpc-web";
@@ -219,6 +228,8 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
   const fastStream: FastStreamCaller | undefined =
     fastCapable && fastOptions && options.fastStreaming !== false ? createFastStreamCaller(fastOptions) : undefined;
   const m = InferenceService.method;
+  /** connect-node's client methods by local name (what {@link unaryMethod} and {@link streamMethod} fall back to). */
+  const stock = client as unknown as Record<string, (request: unknown, o: ConnectCallOptions) => unknown>;
   const pathOf = (name: string) => `/${InferenceService.typeName}/${name}`;
   const fastHeaders = (o: ConnectCallOptions) => ({
     signal: o.signal,
@@ -296,50 +307,41 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     }
   }
 
+  /** A unary method, with retries: the fast path when it is on, else connect-node's client. */
+  function unaryMethod<I extends DescMessage, O extends DescMessage>(
+    desc: MethodDesc<I, O>,
+    request: MessageInitShape<I>,
+    options: CallOptions | undefined,
+  ): Promise<MessageShape<O>> {
+    return unary(options, (o) =>
+      fast
+        ? fast(pathOf(desc.name), desc.name, desc.input, desc.output, request, fastHeaders(o))
+        : (stock[desc.localName](request, o) as Promise<MessageShape<O>>),
+    );
+  }
+
+  /** A server-streaming method, with retries: the fast path when it is on, else connect-node's client. */
+  function streamMethod<I extends DescMessage, O extends DescMessage>(
+    desc: MethodDesc<I, O>,
+    request: MessageInitShape<I>,
+    options: CallOptions | undefined,
+  ): AsyncIterable<MessageShape<O>> {
+    return stream(options, (o) =>
+      fastStream
+        ? fastStream(pathOf(desc.name), desc.name, desc.input, desc.output, request, fastHeaders(o))
+        : (stock[desc.localName](request, o) as AsyncIterable<MessageShape<O>>),
+    );
+  }
+
   return {
     transport: transportName,
-    generate: (request, options) =>
-      stream(options, (o) =>
-        fastStream
-          ? fastStream(pathOf("Generate"), "Generate", m.generate.input, m.generate.output, request, fastHeaders(o))
-          : client.generate(request, o),
-      ),
-    chat: (request, options) =>
-      stream(options, (o) =>
-        fastStream
-          ? fastStream(pathOf("Chat"), "Chat", m.chat.input, m.chat.output, request, fastHeaders(o))
-          : client.chat(request, o),
-      ),
-    embed: (request, options) =>
-      unary(options, (o) =>
-        fast
-          ? fast(pathOf("Embed"), "Embed", m.embed.input, m.embed.output, request, fastHeaders(o))
-          : client.embed(request, o),
-      ),
-    list: (options) =>
-      unary(options, (o) =>
-        fast
-          ? fast(pathOf("ListModels"), "ListModels", m.listModels.input, m.listModels.output, {}, fastHeaders(o))
-          : client.listModels({}, o),
-      ),
-    running: (options) =>
-      unary(options, (o) =>
-        fast
-          ? fast(pathOf("ListRunning"), "ListRunning", m.listRunning.input, m.listRunning.output, {}, fastHeaders(o))
-          : client.listRunning({}, o),
-      ),
-    show: (request, options) =>
-      unary(options, (o) =>
-        fast
-          ? fast(pathOf("ShowModel"), "ShowModel", m.showModel.input, m.showModel.output, request, fastHeaders(o))
-          : client.showModel(request, o),
-      ),
-    version: (options) =>
-      unary(options, (o) =>
-        fast
-          ? fast(pathOf("Version"), "Version", m.version.input, m.version.output, {}, fastHeaders(o))
-          : client.version({}, o),
-      ),
+    generate: (request, options) => streamMethod(m.generate, request, options),
+    chat: (request, options) => streamMethod(m.chat, request, options),
+    embed: (request, options) => unaryMethod(m.embed, request, options),
+    list: (options) => unaryMethod(m.listModels, {}, options),
+    running: (options) => unaryMethod(m.listRunning, {}, options),
+    show: (request, options) => unaryMethod(m.showModel, request, options),
+    version: (options) => unaryMethod(m.version, {}, options),
     stats(): ClientStats {
       let bytesIn = conn.bytesIn;
       let bytesOut = conn.bytesOut;

@@ -1,17 +1,15 @@
 import * as http2 from "node:http2";
-import {
-  create,
-  type DescMessage,
-  fromBinary,
-  type MessageInitShape,
-  type MessageShape,
-  toBinary,
-} from "@bufbuild/protobuf";
-import type { Http2SessionManager } from "@connectrpc/connect-node";
+import { type DescMessage, fromBinary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { abortReason, Code, ModelwireError } from "@modelwire/core";
 import { fromConnectError } from "./errors.js";
-import { type FastUnaryCall, type FastUnaryCallerOptions, grpcTimeout, responseStatusError } from "./fast-client.js";
-import { createEnvelopeReader, envelope } from "./grpc-wire.js";
+import {
+  encodeRequest,
+  type FastCall,
+  type FastCallerOptions,
+  requestHeaders,
+  responseStatusError,
+} from "./fast-client-common.js";
+import { createEnvelopeReader, decodeError, envelope } from "./grpc-wire.js";
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -25,7 +23,7 @@ export type FastStreamCaller = <I extends DescMessage, O extends DescMessage>(
   input: I,
   output: O,
   request: MessageInitShape<I>,
-  call: FastUnaryCall,
+  call: FastCall,
 ) => AsyncIterable<MessageShape<O>>;
 
 /**
@@ -39,28 +37,21 @@ export type FastStreamCaller = <I extends DescMessage, O extends DescMessage>(
  * (DEADLINE_EXCEEDED), the signal (its reason) and a consumer that stops early all reset the stream with CANCEL,
  * which stops the server's engine.
  */
-export function createFastStreamCaller(options: FastUnaryCallerOptions): FastStreamCaller {
+export function createFastStreamCaller(options: FastCallerOptions): FastStreamCaller {
   const { sessionManager: sm, readMaxBytes, writeMaxBytes, authorization, onTiming } = options;
 
-  return function open<I extends DescMessage, O extends DescMessage>(
-    path: string,
-    name: string,
-    input: I,
-    output: O,
-    request: MessageInitShape<I>,
-    c: FastUnaryCall,
-  ): AsyncIterable<MessageShape<O>> {
-    return { [Symbol.asyncIterator]: () => run(sm, path, name, input, output, request, c) };
-  };
+  const open: FastStreamCaller = (path, name, input, output, request, c) => ({
+    [Symbol.asyncIterator]: () => run(path, name, input, output, request, c),
+  });
+  return open;
 
   async function* run<I extends DescMessage, O extends DescMessage>(
-    sm: Http2SessionManager,
     path: string,
     name: string,
     input: I,
     output: O,
     request: MessageInitShape<I>,
-    c: FastUnaryCall,
+    c: FastCall,
   ): AsyncGenerator<MessageShape<O>> {
     const start = onTiming ? performance.now() : 0;
     let headersMs: number | undefined;
@@ -68,21 +59,9 @@ export function createFastStreamCaller(options: FastUnaryCallerOptions): FastStr
     let messages = 0;
     let code: Code = Code.Canceled; // stays so when the consumer stops early
 
-    const message =
-      (request as { $typeName?: string }).$typeName === input.typeName
-        ? (request as MessageShape<I>)
-        : create(input, request);
-    const bytes = toBinary(input, message);
-    if (bytes.length > writeMaxBytes) {
-      throw new ModelwireError(
-        `message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`,
-        Code.ResourceExhausted,
-      );
-    }
-    const headers: http2.OutgoingHttpHeaders = { "content-type": "application/grpc+proto", te: "trailers" };
-    if (c.headers) for (const [k, v] of Object.entries(c.headers)) headers[k.toLowerCase()] = v;
-    if (authorization !== undefined) headers.authorization = authorization;
-    if (c.timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(c.timeoutMs);
+    const bytes = encodeRequest(input, request, writeMaxBytes);
+    if (bytes instanceof ModelwireError) throw bytes;
+    const headers = requestHeaders(c, authorization);
 
     const queue: Uint8Array[] = [];
     let head = 0; // index of the next message in `queue`
@@ -197,10 +176,7 @@ export function createFastStreamCaller(options: FastUnaryCallerOptions): FastStr
           try {
             decoded = fromBinary(output, raw);
           } catch (e) {
-            const err = new ModelwireError(
-              `failed to decode ${output.typeName}: ${(e as Error).message}`,
-              Code.Internal,
-            );
+            const err = decodeError(output.typeName, e, Code.Internal);
             fail(err, true);
             throw err;
           }

@@ -1,27 +1,29 @@
-import { timingSafeEqual } from "node:crypto";
 import type * as http2 from "node:http2";
-import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import { Code, InferenceService, ModelwireError } from "@modelwire/core";
+import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { Code, ModelwireError } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
-import type { FastUnaryOptions } from "./fast-unary.js";
-import { envelope, errorTrailers, parseGrpcTimeout, readUnaryEnvelope } from "./grpc-wire.js";
+import {
+  buildRoutes,
+  CANCELED,
+  checkCallHeaders,
+  createBearerCheck,
+  decodeRequest,
+  type FastHandlerOptions,
+  type FastRoute,
+  fastGrpcContentType,
+  OK_TRAILERS,
+  SHUTDOWN,
+} from "./fast-server-common.js";
+import { envelope, errorTrailers, readLimitError, writeLimitError } from "./grpc-wire.js";
 
-interface StreamRoute {
-  method: string;
-  input: DescMessage;
-  output: DescMessage;
-  open(engine: Engine, request: never, ctx: EngineContext): AsyncIterable<{ done: boolean }>;
-}
+type OpenStream = (engine: Engine, request: never, ctx: EngineContext) => AsyncIterable<{ done: boolean }>;
 
-const openers: Record<string, { method: string; open: StreamRoute["open"] }> = {
-  generate: { method: "generate", open: (e, r, c) => e.generate(r, c) },
-  chat: { method: "chat", open: (e, r, c) => e.chat(r, c) },
+const openers: Record<string, { method: string; call: OpenStream }> = {
+  generate: { method: "generate", call: (e, r, c) => e.generate(r, c) },
+  chat: { method: "chat", call: (e, r, c) => e.chat(r, c) },
 };
 
-const CANCELED = new ModelwireError("canceled by the client", Code.Canceled);
-const SHUTDOWN = new ModelwireError("server shutting down", Code.Unavailable);
 const DEADLINE = new ModelwireError("the operation timed out", Code.DeadlineExceeded);
-const OK_TRAILERS = { "grpc-status": "0" };
 
 /**
  * The server's fast path for server-streaming gRPC calls (Generate, Chat) over HTTP/2 (`application/grpc` or
@@ -37,38 +39,20 @@ const OK_TRAILERS = { "grpc-status": "0" };
  * is not pulled again until 'drain'. An error after messages were sent travels in the trailers.
  */
 export function createFastStreamingHandler(
-  options: FastUnaryOptions,
+  options: FastHandlerOptions,
 ): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boolean {
-  const routes = new Map<string, StreamRoute>();
-  for (const m of InferenceService.methods) {
-    const r = openers[m.localName];
-    if (m.methodKind !== "server_streaming" || !r) continue;
-    routes.set(`/${InferenceService.typeName}/${m.name}`, {
-      method: r.method,
-      input: m.input,
-      output: m.output,
-      open: r.open,
-    });
-  }
-  const expectedAuth = options.authToken === undefined ? undefined : Buffer.from(`Bearer ${options.authToken}`);
+  const routes = buildRoutes("server_streaming", openers);
+  const authorized = createBearerCheck(options.authToken);
   const { engine, observer, counter, readMaxBytes, writeMaxBytes } = options;
-
-  function authorized(header: string | undefined): boolean {
-    if (!expectedAuth) return true;
-    const got = Buffer.from(header ?? "");
-    return got.length === expectedAuth.length && timingSafeEqual(got, expectedAuth);
-  }
 
   return function fastStreaming(req, res) {
     if (req.method !== "POST") return false;
     const found = routes.get(req.url);
     if (!found) return false;
-    const route: StreamRoute = found;
+    const route: FastRoute<OpenStream> = found;
     const h = req.headers;
-    const contentType = h["content-type"];
-    if (contentType !== "application/grpc" && contentType !== "application/grpc+proto") return false;
-    const encoding = h["grpc-encoding"];
-    if (encoding !== undefined && encoding !== "identity") return false;
+    const contentType = fastGrpcContentType(h);
+    if (contentType === undefined) return false;
 
     counter.inFlight++;
     const obs = observer.callStarted("grpc", route.method);
@@ -103,19 +87,9 @@ export function createFastStreamingHandler(
     const onShutdown = () => finish(SHUTDOWN);
     options.shutdownSignal.addEventListener("abort", onShutdown);
 
-    if (!authorized(h.authorization)) {
-      finish(new ModelwireError("missing or invalid bearer token", Code.Unauthenticated));
-      return true;
-    }
-    const timeoutMs = parseGrpcTimeout(h["grpc-timeout"] as string | undefined);
-    if (timeoutMs === null) {
-      finish(
-        new ModelwireError(`protocol error: invalid grpc timeout value: ${h["grpc-timeout"]}`, Code.InvalidArgument),
-      );
-      return true;
-    }
-    if (timeoutMs !== undefined && options.maxTimeoutMs !== undefined && timeoutMs > options.maxTimeoutMs) {
-      finish(new ModelwireError(`timeout ${timeoutMs}ms must be <= ${options.maxTimeoutMs}`, Code.InvalidArgument));
+    const timeoutMs = checkCallHeaders(h, authorized, options.maxTimeoutMs);
+    if (timeoutMs instanceof ModelwireError) {
+      finish(timeoutMs);
       return true;
     }
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
@@ -145,7 +119,7 @@ export function createFastStreamingHandler(
       let iterator: AsyncIterator<{ done: boolean }> | undefined;
       let completed = false;
       try {
-        iterator = route.open(engine, request as never, ctx)[Symbol.asyncIterator]();
+        iterator = route.call(engine, request as never, ctx)[Symbol.asyncIterator]();
         for (;;) {
           const r = await iterator.next();
           if (r.done) {
@@ -155,12 +129,7 @@ export function createFastStreamingHandler(
           if (finished) break;
           const bytes = toBinary(route.output, r.value as unknown as MessageShape<DescMessage>);
           if (bytes.length > writeMaxBytes) {
-            finish(
-              new ModelwireError(
-                `message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`,
-                Code.ResourceExhausted,
-              ),
-            );
+            finish(writeLimitError(bytes.length, writeMaxBytes));
             break;
           }
           if (!r.value.done) obs.chunk();
@@ -196,12 +165,7 @@ export function createFastStreamingHandler(
       if (finished) return;
       size += chunk.length;
       if (size > readMaxBytes + 5) {
-        finish(
-          new ModelwireError(
-            `message size is larger than configured readMaxBytes ${readMaxBytes}`,
-            Code.ResourceExhausted,
-          ),
-        );
+        finish(readLimitError(readMaxBytes));
         return;
       }
       chunks.push(chunk);
@@ -210,19 +174,9 @@ export function createFastStreamingHandler(
     res.once("close", () => finish(CANCELED));
     req.once("end", () => {
       if (finished) return;
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      const env = readUnaryEnvelope(body, readMaxBytes);
-      if (!env.ok) {
-        finish(new ModelwireError(env.message.replace("unary method", "server-streaming method"), env.code));
-        return;
-      }
-      let request: MessageShape<DescMessage>;
-      try {
-        request = fromBinary(route.input, env.message);
-      } catch (e) {
-        finish(
-          new ModelwireError(`failed to decode ${route.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument),
-        );
+      const request = decodeRequest(route.input, chunks, readMaxBytes, true);
+      if (request instanceof ModelwireError) {
+        finish(request);
         return;
       }
       void pump(request);

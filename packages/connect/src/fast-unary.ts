@@ -1,42 +1,29 @@
-import { timingSafeEqual } from "node:crypto";
 import type * as http2 from "node:http2";
-import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import { Code, InferenceService, ModelwireError, type ServerObserver } from "@modelwire/core";
+import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { Code, ModelwireError } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
-import { envelope, errorTrailers, parseGrpcTimeout, readUnaryEnvelope } from "./grpc-wire.js";
-import type { InFlightCounter } from "./service.js";
+import {
+  buildRoutes,
+  CANCELED,
+  checkCallHeaders,
+  createBearerCheck,
+  decodeRequest,
+  type FastHandlerOptions,
+  fastGrpcContentType,
+  OK_TRAILERS,
+  SHUTDOWN,
+} from "./fast-server-common.js";
+import { envelope, errorTrailers, readLimitError, writeLimitError } from "./grpc-wire.js";
 
-/** What {@link createFastUnaryHandler} needs from the server. */
-export interface FastUnaryOptions {
-  engine: Engine;
-  observer: ServerObserver;
-  counter: InFlightCounter;
-  readMaxBytes: number;
-  writeMaxBytes: number;
-  maxTimeoutMs?: number;
-  authToken?: string;
-  /** Fires when the server gives up on calls in flight (after the close grace period). */
-  shutdownSignal: AbortSignal;
-}
+type RunUnary = (engine: Engine, request: never, ctx: EngineContext) => Promise<unknown>;
 
-interface UnaryRoute {
-  method: string;
-  input: DescMessage;
-  output: DescMessage;
-  run(engine: Engine, request: never, ctx: EngineContext): Promise<unknown>;
-}
-
-const runners: Record<string, { method: string; run: UnaryRoute["run"] }> = {
-  embed: { method: "embed", run: (e, r, c) => e.embed(r, c) },
-  listModels: { method: "list", run: (e, _r, c) => e.list(c) },
-  listRunning: { method: "running", run: (e, _r, c) => e.running(c) },
-  showModel: { method: "show", run: (e, r, c) => e.show(r, c) },
-  version: { method: "version", run: (e, _r, c) => e.version(c) },
+const runners: Record<string, { method: string; call: RunUnary }> = {
+  embed: { method: "embed", call: (e, r, c) => e.embed(r, c) },
+  listModels: { method: "list", call: (e, _r, c) => e.list(c) },
+  listRunning: { method: "running", call: (e, _r, c) => e.running(c) },
+  showModel: { method: "show", call: (e, r, c) => e.show(r, c) },
+  version: { method: "version", call: (e, _r, c) => e.version(c) },
 };
-
-const CANCELED = new ModelwireError("canceled by the client", Code.Canceled);
-const OK_TRAILERS = { "grpc-status": "0" };
-const SHUTDOWN = new ModelwireError("server shutting down", Code.Unavailable);
 
 /**
  * The server's fast path for unary gRPC calls over HTTP/2 (`application/grpc` or `application/grpc+proto`,
@@ -51,37 +38,19 @@ const SHUTDOWN = new ModelwireError("server shutting down", Code.Unavailable);
  * error codes and messages, and the observer calls.
  */
 export function createFastUnaryHandler(
-  options: FastUnaryOptions,
+  options: FastHandlerOptions,
 ): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boolean {
-  const routes = new Map<string, UnaryRoute>();
-  for (const m of InferenceService.methods) {
-    const r = runners[m.localName];
-    if (m.methodKind !== "unary" || !r) continue;
-    routes.set(`/${InferenceService.typeName}/${m.name}`, {
-      method: r.method,
-      input: m.input,
-      output: m.output,
-      run: r.run,
-    });
-  }
-  const expectedAuth = options.authToken === undefined ? undefined : Buffer.from(`Bearer ${options.authToken}`);
+  const routes = buildRoutes("unary", runners);
+  const authorized = createBearerCheck(options.authToken);
   const { engine, observer, counter, readMaxBytes, writeMaxBytes } = options;
-
-  function authorized(header: string | undefined): boolean {
-    if (!expectedAuth) return true;
-    const got = Buffer.from(header ?? "");
-    return got.length === expectedAuth.length && timingSafeEqual(got, expectedAuth);
-  }
 
   return function fastUnary(req, res) {
     if (req.method !== "POST") return false;
     const route = routes.get(req.url);
     if (!route) return false;
     const h = req.headers;
-    const contentType = h["content-type"];
-    if (contentType !== "application/grpc" && contentType !== "application/grpc+proto") return false;
-    const encoding = h["grpc-encoding"];
-    if (encoding !== undefined && encoding !== "identity") return false;
+    const contentType = fastGrpcContentType(h);
+    if (contentType === undefined) return false;
 
     counter.inFlight++;
     const obs = observer.callStarted("grpc", route.method);
@@ -113,19 +82,9 @@ export function createFastUnaryHandler(
     const onShutdown = () => finish(SHUTDOWN);
     options.shutdownSignal.addEventListener("abort", onShutdown);
 
-    if (!authorized(h.authorization)) {
-      finish(new ModelwireError("missing or invalid bearer token", Code.Unauthenticated));
-      return true;
-    }
-    const timeoutMs = parseGrpcTimeout(h["grpc-timeout"] as string | undefined);
-    if (timeoutMs === null) {
-      finish(
-        new ModelwireError(`protocol error: invalid grpc timeout value: ${h["grpc-timeout"]}`, Code.InvalidArgument),
-      );
-      return true;
-    }
-    if (timeoutMs !== undefined && options.maxTimeoutMs !== undefined && timeoutMs > options.maxTimeoutMs) {
-      finish(new ModelwireError(`timeout ${timeoutMs}ms must be <= ${options.maxTimeoutMs}`, Code.InvalidArgument));
+    const timeoutMs = checkCallHeaders(h, authorized, options.maxTimeoutMs);
+    if (timeoutMs instanceof ModelwireError) {
+      finish(timeoutMs);
       return true;
     }
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
@@ -139,12 +98,7 @@ export function createFastUnaryHandler(
       if (finished) return;
       size += chunk.length;
       if (size > readMaxBytes + 5) {
-        finish(
-          new ModelwireError(
-            `message size is larger than configured readMaxBytes ${readMaxBytes}`,
-            Code.ResourceExhausted,
-          ),
-        );
+        finish(readLimitError(readMaxBytes));
         return;
       }
       chunks.push(chunk);
@@ -153,19 +107,9 @@ export function createFastUnaryHandler(
     res.once("close", () => finish(CANCELED));
     req.once("end", () => {
       if (finished) return;
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      const env = readUnaryEnvelope(body, readMaxBytes);
-      if (!env.ok) {
-        finish(new ModelwireError(env.message, env.code));
-        return;
-      }
-      let request: MessageShape<DescMessage>;
-      try {
-        request = fromBinary(route.input, env.message);
-      } catch (e) {
-        finish(
-          new ModelwireError(`failed to decode ${route.input.typeName}: ${(e as Error).message}`, Code.InvalidArgument),
-        );
+      const request = decodeRequest(route.input, chunks, readMaxBytes, false);
+      if (request instanceof ModelwireError) {
+        finish(request);
         return;
       }
       controller = new AbortController();
@@ -173,7 +117,7 @@ export function createFastUnaryHandler(
         deadline === undefined ? { signal: controller.signal } : { signal: controller.signal, deadline };
       let pending: Promise<unknown>;
       try {
-        pending = route.run(engine, request as never, ctx);
+        pending = route.call(engine, request as never, ctx);
       } catch (e) {
         finish(ModelwireError.from(e, Code.Internal));
         return;
@@ -183,12 +127,7 @@ export function createFastUnaryHandler(
           if (finished) return;
           const bytes = toBinary(route.output, result as MessageShape<DescMessage>);
           if (bytes.length > writeMaxBytes) {
-            finish(
-              new ModelwireError(
-                `message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`,
-                Code.ResourceExhausted,
-              ),
-            );
+            finish(writeLimitError(bytes.length, writeMaxBytes));
             return;
           }
           finish(undefined, envelope(bytes));

@@ -1,12 +1,12 @@
 import { Code, ModelwireError } from "@modelwire/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { grpcTimeout } from "./fast-client.js";
 import {
   createEnvelopeReader,
   encodeGrpcMessage,
   envelope,
   errorTrailers,
+  grpcTimeout,
   parseGrpcTimeout,
   readUnaryEnvelope,
 } from "./grpc-wire.js";

@@ -1,5 +1,5 @@
 import type * as http2 from "node:http2";
-import { Code, type ModelwireError } from "@modelwire/core";
+import { Code, ModelwireError } from "@modelwire/core";
 
 /** gRPC `grpc-timeout` units in milliseconds. */
 const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
@@ -13,6 +13,15 @@ export function parseGrpcTimeout(value: string | undefined): number | undefined 
   const m = /^(\d{1,8})([HMSmun])$/.exec(value);
   if (!m) return null;
   return Number(m[1]) * TIMEOUT_UNITS[m[2]];
+}
+
+/** A `grpc-timeout` value (at most 8 digits) for `ms` milliseconds, rounded up. */
+export function grpcTimeout(ms: number): string {
+  const m = Math.max(0, Math.ceil(ms));
+  if (m < 1e8) return `${m}m`;
+  const s = Math.ceil(m / 1000);
+  if (s < 1e8) return `${s}S`;
+  return `${Math.min(99_999_999, Math.ceil(s / 3600))}H`;
 }
 
 /**
@@ -112,6 +121,27 @@ export function errorTrailers(error: ModelwireError): http2.OutgoingHttpHeaders 
     trailers[`mw-meta-${k.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`] = encodeURIComponent(v);
   }
   return trailers;
+}
+
+/** RESOURCE_EXHAUSTED for a body that grew past `readMaxBytes` (plus the 5-byte envelope prefix) while read. */
+export function readLimitError(readMaxBytes: number): ModelwireError {
+  return new ModelwireError(
+    `message size is larger than configured readMaxBytes ${readMaxBytes}`,
+    Code.ResourceExhausted,
+  );
+}
+
+/** RESOURCE_EXHAUSTED for an encoded message of `size` bytes over `writeMaxBytes`. */
+export function writeLimitError(size: number, writeMaxBytes: number): ModelwireError {
+  return new ModelwireError(
+    `message size ${size} is larger than configured writeMaxBytes ${writeMaxBytes}`,
+    Code.ResourceExhausted,
+  );
+}
+
+/** The error for a message of type `typeName` that protobuf-es failed to decode (`cause` is what it threw). */
+export function decodeError(typeName: string, cause: unknown, code: Code): ModelwireError {
+  return new ModelwireError(`failed to decode ${typeName}: ${(cause as Error).message}`, code);
 }
 
 /** A coded failure of an {@link EnvelopeReader}. */

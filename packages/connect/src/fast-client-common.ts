@@ -1,0 +1,120 @@
+import * as http2 from "node:http2";
+import { create, type DescMessage, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import type { Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, ModelwireError } from "@modelwire/core";
+import { grpcTimeout, writeLimitError } from "./grpc-wire.js";
+import type { CallTiming } from "./timing.js";
+
+/** Per-call inputs of the client's fast paths ({@link FastUnaryCaller}, {@link FastStreamCaller}). */
+export interface FastCall {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+/** Options of the client's fast paths ({@link createFastUnaryCaller}, {@link createFastStreamCaller}). */
+export interface FastCallerOptions {
+  sessionManager: Http2SessionManager;
+  readMaxBytes: number;
+  writeMaxBytes: number;
+  authorization?: string;
+  onTiming?: (timing: CallTiming) => void;
+}
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+
+/**
+ * The request message's bytes (`request` is used as is when it already is a message of `input`, else created from
+ * its init shape), or RESOURCE_EXHAUSTED when they exceed `writeMaxBytes`.
+ */
+export function encodeRequest<I extends DescMessage>(
+  input: I,
+  request: MessageInitShape<I>,
+  writeMaxBytes: number,
+): Uint8Array | ModelwireError {
+  const message =
+    (request as { $typeName?: string }).$typeName === input.typeName
+      ? (request as MessageShape<I>)
+      : create(input, request);
+  const bytes = toBinary(input, message);
+  return bytes.length > writeMaxBytes ? writeLimitError(bytes.length, writeMaxBytes) : bytes;
+}
+
+/**
+ * The HTTP/2 request headers of a gRPC call: content type and `te`, the call's own headers (lower-cased), then
+ * `authorization` and `grpc-timeout` when set.
+ */
+export function requestHeaders(c: FastCall, authorization: string | undefined): http2.OutgoingHttpHeaders {
+  const headers: http2.OutgoingHttpHeaders = { "content-type": "application/grpc+proto", te: "trailers" };
+  if (c.headers) for (const [k, v] of Object.entries(c.headers)) headers[k.toLowerCase()] = v;
+  if (authorization !== undefined) headers.authorization = authorization;
+  if (c.timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(c.timeoutMs);
+  return headers;
+}
+
+/**
+ * The outcome of a finished gRPC response, from its HTTP status, headers, trailers (or a trailers-only HEADERS
+ * frame) and the stream's RST_STREAM code: undefined for `grpc-status: 0`, else the {@link ModelwireError} the
+ * server sent (code, percent-decoded `grpc-message`, `mw-meta-*` metadata) or one describing the transport failure.
+ */
+export function responseStatusError(
+  status: number | undefined,
+  head: http2.IncomingHttpHeaders | undefined,
+  trailers: http2.IncomingHttpHeaders | undefined,
+  rstCode: number,
+): ModelwireError | undefined {
+  if (status === undefined) {
+    if (rstCode === NGHTTP2_REFUSED_STREAM) return new ModelwireError("stream refused", Code.Unavailable);
+    if (rstCode === NGHTTP2_CANCEL) return new ModelwireError("stream canceled by the server", Code.Canceled);
+    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) return new ModelwireError("ENHANCE_YOUR_CALM", Code.ResourceExhausted);
+    return new ModelwireError(`stream closed without a response (rst code ${rstCode})`, Code.Unavailable);
+  }
+  if (status !== 200) return new ModelwireError(`HTTP ${status}`, grpcCodeForHttp(status));
+  const statusHeaders = trailers?.["grpc-status"] !== undefined ? trailers : head;
+  const grpcStatus = statusHeaders?.["grpc-status"];
+  if (grpcStatus === undefined) {
+    return new ModelwireError(
+      rstCode ? `stream reset (rst code ${rstCode})` : "protocol error: missing grpc-status",
+      rstCode ? Code.Unavailable : Code.Internal,
+    );
+  }
+  const code = Number(grpcStatus);
+  if (code === 0) return undefined;
+  const raw = String(statusHeaders?.["grpc-message"] ?? "");
+  let text = raw;
+  try {
+    text = decodeURIComponent(raw);
+  } catch {}
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(statusHeaders ?? {})) {
+    if (!k.startsWith("mw-meta-") || typeof v !== "string") continue;
+    try {
+      metadata[k.slice(8)] = decodeURIComponent(v);
+    } catch {
+      metadata[k.slice(8)] = v;
+    }
+  }
+  const valid = Number.isInteger(code) && code > 0 && code <= 16;
+  return new ModelwireError(text, valid ? (code as Code) : Code.Unknown, metadata);
+}
+
+/** The gRPC code for a non-200 HTTP status (gRPC's http-grpc-status-mapping). */
+function grpcCodeForHttp(status: number): Code {
+  switch (status) {
+    case 400:
+      return Code.Internal;
+    case 401:
+      return Code.Unauthenticated;
+    case 403:
+      return Code.PermissionDenied;
+    case 404:
+      return Code.Unimplemented;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return Code.Unavailable;
+    default:
+      return Code.Unknown;
+  }
+}
