@@ -7,17 +7,15 @@ import {
   type ProtocolServer,
 } from "@modelwire/core";
 import { createSyntheticEngine, type Engine } from "@modelwire/engine";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ConnectClientOptions, createConnectClient } from "./client.js";
 import { createConnectServer } from "./server.js";
 import { flakyEngine, waitForAbort } from "./test-support/engines.js";
+import { cleanupAfterEach, failure } from "./test-support/harness.js";
 import { startTcpProxy, type TcpProxy } from "./test-support/tcp-proxy.js";
 import type { CallTiming } from "./timing.js";
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 async function serve(engine: Engine) {
   const server: ProtocolServer = createConnectServer({ engine });
   cleanup.push(() => server.close({ graceMs: 100 }));
@@ -27,15 +25,6 @@ function client(options: ConnectClientOptions): InferenceClient {
   const c = createConnectClient(options);
   cleanup.push(() => c.close());
   return c;
-}
-async function failure(p: Promise<unknown> | (() => Promise<unknown>)): Promise<ModelwireError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelwireError);
-    return e as ModelwireError;
-  }
-  throw new Error("expected the call to fail");
 }
 const GENERATE = { model: "synthetic", prompt: "retry me" };
 const fastRetry = { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 50 };

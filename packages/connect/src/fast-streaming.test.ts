@@ -6,19 +6,17 @@ import {
   type InferenceClient,
   ModelwireError,
   type ProtocolServer,
-  type ServerObserver,
 } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine, type Engine } from "@modelwire/engine";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ConnectClientOptions, createConnectClient } from "./client.js";
 import { envelope } from "./grpc-wire.js";
 import { type ConnectServerOptions, createConnectServer } from "./server.js";
+import { cleanupAfterEach, failure, until } from "./test-support/harness.js";
+import { recordingObserver } from "./test-support/observer.js";
 import { rawH2Request } from "./test-support/raw-h2.js";
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 async function serve(options: ConnectServerOptions) {
   const server: ProtocolServer = createConnectServer(options);
   cleanup.push(() => server.close({ graceMs: 200 }));
@@ -28,22 +26,6 @@ function client(options: ConnectClientOptions): InferenceClient {
   const c = createConnectClient({ retry: false, ...options });
   cleanup.push(() => c.close());
   return c;
-}
-async function failure(p: () => Promise<unknown>): Promise<ModelwireError> {
-  try {
-    await p();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelwireError);
-    return e as ModelwireError;
-  }
-  throw new Error("expected the call to fail");
-}
-async function until(check: () => boolean, timeoutMs = 5_000) {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 const GENERATE = { model: "synthetic", prompt: "fast streaming" };
 const LOST = "lost: 50% of 'a:b'";
@@ -153,14 +135,7 @@ describe("server-streaming fast path", () => {
   });
 
   it("reports streams to the observer like the connect-node path", async () => {
-    const calls: Array<{ protocol: string; method: string; chunks: number; error?: Code }> = [];
-    const observer: ServerObserver = {
-      callStarted(protocol, method) {
-        const rec: (typeof calls)[number] = { protocol, method, chunks: 0 };
-        calls.push(rec);
-        return { chunk: () => rec.chunks++, end: (e) => (rec.error = e?.code) };
-      },
-    };
+    const { observer, calls } = recordingObserver();
     for (const fast of [true, false]) {
       const { url, server } = await serve({
         engine: createSyntheticEngine({ tokens: 5 }),

@@ -10,31 +10,13 @@ import {
   type ProtocolServer,
 } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine, type Engine } from "@modelwire/engine";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createConnectClient } from "./client.js";
 import { createGrpcJsClient, createGrpcJsServer, loadInferenceServiceDefinition } from "./grpc-js/index.js";
 import { createConnectServer } from "./server.js";
+import { cleanupAfterEach, failure, until } from "./test-support/harness.js";
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-async function until(check: () => boolean, timeoutMs = 5_000) {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-async function failure(p: Promise<unknown> | (() => Promise<unknown>)): Promise<ModelwireError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelwireError);
-    return e as ModelwireError;
-  }
-  throw new Error("expected the call to fail");
-}
+const cleanup = cleanupAfterEach();
 const GENERATE = { model: "synthetic", prompt: "interop" };
 
 /** A dynamic stub: grpc-js builds its methods at run time, so it has no static type. */

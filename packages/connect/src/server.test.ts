@@ -6,7 +6,6 @@ import {
   type InferenceClient,
   type ModelwireError,
   type ProtocolServer,
-  type ServerObserver,
 } from "@modelwire/core";
 import {
   createAdmission,
@@ -20,6 +19,8 @@ import { type ConnectClientOptions, createConnectClient } from "./client.js";
 import { envelope } from "./grpc-wire.js";
 import { type ConnectServerOptions, createConnectServer } from "./server.js";
 import { type AbortLog, hangingUnaryEngine } from "./test-support/engines.js";
+import { until } from "./test-support/harness.js";
+import { recordingObserver } from "./test-support/observer.js";
 import { rawH2Request } from "./test-support/raw-h2.js";
 import { selfSignedCert } from "./test-support/tls.js";
 
@@ -51,13 +52,6 @@ async function codeOf(p: Promise<unknown> | (() => Promise<unknown>)): Promise<C
 }
 async function drain(it: AsyncIterable<unknown>) {
   for await (const _ of it);
-}
-async function until(check: () => boolean, timeoutMs = 5_000) {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 const GENERATE = { model: "synthetic", prompt: "why is the sky blue?" };
 
@@ -299,14 +293,7 @@ describe("lifecycle, stats and observer", () => {
   });
 
   it("reports calls to the observer and counts socket bytes", async () => {
-    const calls: Array<{ protocol: string; method: string; chunks: number; error?: Code }> = [];
-    const observer: ServerObserver = {
-      callStarted(protocol, method) {
-        const rec: (typeof calls)[number] = { protocol, method, chunks: 0 };
-        calls.push(rec);
-        return { chunk: () => rec.chunks++, end: (e) => (rec.error = e?.code) };
-      },
-    };
+    const { observer, calls } = recordingObserver();
     const engine: Engine = createSyntheticEngine({ tokens: 5 });
     const { url, server } = await start({ engine, observer });
     await client({ baseUrl: url }).version();
