@@ -9,6 +9,12 @@
 export { createMcpClient, type McpClientOptions, type ReconnectOptions } from "./client.js";
 export { type Endpoint, formatEndpoint, parseEndpoint, transportName } from "./endpoint.js";
 export {
+  decodeContentChunk,
+  decodeFinalChunk,
+  encodeContentChunkFrame,
+  encodeFinalChunkFrame,
+} from "./generate-chunk.js";
+export {
   decodeInferenceRequest,
   encodeInferenceRequest,
   type InferenceRequestView,
