@@ -1,16 +1,30 @@
-import { create, equals, toBinary } from "@bufbuild/protobuf";
+import { clone, create, equals, toBinary } from "@bufbuild/protobuf";
 import {
-  Code,
+  DataType,
+  type GenerateRequest,
   GenerateRequestSchema,
+  type GenerateResponse,
   GenerateResponseSchema,
   InferenceRequestSchema,
-  ModelwireError,
 } from "@modelwire/core";
+import { encodeFrame, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
 import { describe, expect, it } from "vitest";
-import { buildCases, ENCODINGS, MCP_PART_PREFIX, mcpPartCases, responseEncodings, STREAM_CLASS } from "./cases.js";
-import { decodeInferenceRequest, encodeInferenceRequest } from "./codecs/inference-request.js";
-import { mcpRequestCodec } from "./codecs/mcp-frame.js";
-import { mcpFusedRequestCodec } from "./codecs/mcp-fused.js";
+import {
+  buildCases,
+  ENCODINGS,
+  MCP_PART_PREFIX,
+  MCP_PARTS,
+  mcpPartCases,
+  responseEncodings,
+  STREAM_CLASS,
+} from "./cases.js";
+import {
+  BENCH_STREAM_ID,
+  encodeResponseFrame,
+  mcpRequestCodec,
+  mcpRequestPartsCodec,
+  mcpResponseCodec,
+} from "./codecs/mcp-frame.js";
 import { createFixtures } from "./fixtures.js";
 import { verifyRoundTrip } from "./round-trip.js";
 
@@ -60,15 +74,16 @@ describe("buildCases", () => {
 describe("mcpPartCases", () => {
   const parts = mcpPartCases(fixtures, probes);
 
-  it("splits every request class into wrap + open-frame (+ the fused proposal), every chunk class into data-frame", () => {
+  it("splits every request class into wrap + open-frame, every chunk class into data-frame; parts for >= 64 KiB", () => {
     expect(parts.map((p) => p.name).sort()).toEqual(
       [
         ...["req-small", "req-4k", "req-64k", "req-image-256k"].flatMap((c) => [
           `${c}/mcp.wrap`,
           `${c}/mcp.open-frame`,
-          `${c}/mcp.fused`,
           `${c}/mcp.wrap-reflective`,
         ]),
+        `req-64k/${MCP_PARTS}`,
+        `req-image-256k/${MCP_PARTS}`,
         "chunk-token/mcp.data-frame",
         "chunk-final/mcp.data-frame",
       ].sort(),
@@ -80,64 +95,85 @@ describe("mcpPartCases", () => {
     expect(verifyRoundTrip(c).bytes).toBeGreaterThan(0);
   });
 
-  it("layers add up to the whole MCP wire size", () => {
-    const whole = cases.find((c) => c.name === "req-small/mcp") as (typeof cases)[number];
-    const frame = parts.find((c) => c.name === "req-small/mcp.open-frame") as (typeof parts)[number];
-    expect(verifyRoundTrip(frame).bytes).toBe(verifyRoundTrip(whole).bytes);
+  it("layers and the parts path add up to the whole MCP wire size", () => {
+    const bytes = (list: typeof cases, name: string) =>
+      verifyRoundTrip(list.find((c) => c.name === name) as (typeof cases)[number]).bytes;
+    expect(bytes(parts, "req-small/mcp.open-frame")).toBe(bytes(cases, "req-small/mcp"));
+    expect(bytes(parts, `req-image-256k/${MCP_PARTS}`)).toBe(bytes(cases, "req-image-256k/mcp"));
   });
 });
 
-describe("mcp.fused", () => {
-  it.each(["req-small", "req-image-256k"] as const)(
-    "writes exactly the bytes of the real MCP request path (%s)",
+/** The OPEN frame built from protobuf-es reflection and the generic frame encoder: the reference bytes. */
+function referenceOpenFrame(req: GenerateRequest): Uint8Array {
+  const inner = toBinary(GenerateRequestSchema, { ...clone(GenerateRequestSchema, req), model: "" });
+  const body = toBinary(
+    InferenceRequestSchema,
+    create(InferenceRequestSchema, { modelVersion: req.model, inputData: inner }),
+  );
+  return encodeOpenFrame(BENCH_STREAM_ID, DataType.GENERATE_REQUEST, Method.Generate, 0, body);
+}
+
+const concat = (parts: readonly Uint8Array[]) => Buffer.concat(parts.map((p) => Buffer.from(p)));
+
+describe("mcp request: the real @modelwire/mcp path", () => {
+  it.each(["req-small", "req-4k", "req-64k", "req-image-256k"] as const)(
+    "one buffer and parts both write the reference OPEN bytes, and the server reads them back (%s)",
     (cls) => {
-      const real = mcpRequestCodec().encode(fixtures.requests[cls]);
-      const fused = mcpFusedRequestCodec().encode(fixtures.requests[cls]);
-      expect(Buffer.from(fused).equals(Buffer.from(real))).toBe(true);
-      // and each reads the other's frames
-      expect(equals(GenerateRequestSchema, mcpRequestCodec().decode(fused), fixtures.requests[cls])).toBe(true);
-      expect(equals(GenerateRequestSchema, mcpFusedRequestCodec().decode(real), fixtures.requests[cls])).toBe(true);
+      const req = fixtures.requests[cls];
+      const reference = Buffer.from(referenceOpenFrame(req));
+      const whole = mcpRequestCodec().encode(req);
+      const parts = mcpRequestPartsCodec().encode(req);
+      expect(Buffer.from(whole).equals(reference)).toBe(true);
+      expect(concat(parts).equals(reference)).toBe(true);
+      expect(parts.length).toBeGreaterThan(1);
+      // the request is left as it was (the encoder moves the model only for the time of serialization)
+      expect(req.model).toBe(fixtures.requests[cls].model);
+      expect(req.model).not.toBe("");
+      for (const decoded of [mcpRequestCodec().decode(reference), mcpRequestPartsCodec().decode(parts)])
+        expect(equals(GenerateRequestSchema, decoded, req)).toBe(true);
     },
   );
+
+  it("refuses a reply frame, a truncated frame and trailing bytes with InvalidArgument", () => {
+    const codec = mcpRequestCodec();
+    const frame = codec.encode(fixtures.requests["req-small"]);
+    const reply = encodeResponseFrame(fixtures.tokenChunk, 0);
+    expect(() => codec.decode(reply)).toThrow(/expected an OPEN frame/);
+    expect(() => codec.decode(frame.subarray(0, frame.length - 1))).toThrow(/exactly one whole MCP frame/);
+    expect(() => codec.decode(Buffer.concat([frame, reply]))).toThrow(/exactly one whole MCP frame/);
+    // and a fresh frame decodes again afterwards
+    expect(equals(GenerateRequestSchema, codec.decode(frame), fixtures.requests["req-small"])).toBe(true);
+  });
 });
 
-describe("hand-written InferenceRequest", () => {
-  it.each([
-    ["llama3.2:1b", 3],
-    ["", 3],
-    ["m", 0],
-    ["ünïcode-模型", 300],
-  ] as const)("writes the bytes protobuf-es writes (model %j, %i input bytes)", (model, n) => {
-    const input = new Uint8Array(n).map((_, i) => i & 0xff);
-    const mine = encodeInferenceRequest(model, input);
-    const reference = toBinary(
-      InferenceRequestSchema,
-      create(InferenceRequestSchema, { modelVersion: model, inputData: input }),
+describe("mcp reply: the server's chunk encoders and the client's chunk decoders", () => {
+  const reference = (m: GenerateResponse, sequence: number) =>
+    Buffer.from(
+      encodeFrame({
+        type: m.done ? FrameType.End : FrameType.Data,
+        streamId: BENCH_STREAM_ID,
+        sequence,
+        payload: toBinary(GenerateResponseSchema, m),
+      }),
     );
-    expect(Array.from(mine)).toEqual(Array.from(reference));
-    const back = decodeInferenceRequest(mine);
-    expect(back.modelVersion).toBe(model);
-    expect(Array.from(back.inputData)).toEqual(Array.from(input));
+
+  it("writes the bytes of toBinary + encodeFrame for content (DATA) and final (END) chunks, and reads them back", () => {
+    const codec = mcpResponseCodec();
+    for (const [i, m] of fixtures.stream.entries()) {
+      const frame = codec.encodeFrame(m, i);
+      expect(Buffer.from(frame).equals(reference(m, i))).toBe(true);
+      expect(equals(GenerateResponseSchema, codec.decode(frame), m)).toBe(true);
+    }
+    expect(fixtures.stream.at(-1)?.done).toBe(true);
   });
 
-  it("skips metadata and unknown fields, refuses malformed input with InvalidArgument", () => {
-    const withMetadata = toBinary(
-      InferenceRequestSchema,
-      create(InferenceRequestSchema, { modelVersion: "m", inputData: Uint8Array.of(1, 2), metadata: { trace: "x" } }),
-    );
-    expect(Array.from(decodeInferenceRequest(withMetadata).inputData)).toEqual([1, 2]);
-    const codeOf = (b: Uint8Array) => {
-      try {
-        decodeInferenceRequest(b);
-      } catch (e) {
-        return e instanceof ModelwireError ? e.code : "other";
-      }
-      return "ok";
-    };
-    expect(codeOf(Uint8Array.of(0x12, 0x09, 1, 2))).toBe(Code.InvalidArgument);
-    expect(codeOf(Uint8Array.of(0x12))).toBe(Code.InvalidArgument);
-    expect(codeOf(Uint8Array.of(0x0b))).toBe(Code.InvalidArgument);
-    expect(codeOf(Uint8Array.of(0x02, 0x00))).toBe(Code.InvalidArgument);
+  it("falls back to protobuf-es for what the hand-written codecs decline (context), with the same bytes", () => {
+    const withContext = create(GenerateResponseSchema, { ...clone(GenerateResponseSchema, fixtures.finalChunk) });
+    withContext.context = [1, 2, 300];
+    const codec = mcpResponseCodec();
+    const frame = codec.encode(withContext);
+    expect(Buffer.from(frame).equals(reference(withContext, 0))).toBe(true);
+    expect(equals(GenerateResponseSchema, codec.decode(frame), withContext)).toBe(true);
   });
 });
 

@@ -8,11 +8,11 @@ import {
   GenerateResponseSchema,
   ModelwireError,
 } from "@modelwire/core";
+import { LARGE_INPUT_BYTES } from "@modelwire/mcp";
 import { avroRequestCodec, avroResponseCodec } from "./codecs/avro.js";
 import type { Codec, StreamCodec } from "./codecs/codec.js";
 import { grpcCodec } from "./codecs/grpc-envelope.js";
-import { mcpRequestCodec, mcpResponseCodec } from "./codecs/mcp-frame.js";
-import { mcpFusedRequestCodec } from "./codecs/mcp-fused.js";
+import { mcpRequestCodec, mcpRequestPartsCodec, mcpResponseCodec } from "./codecs/mcp-frame.js";
 import { dataFrameCodec, openFrameCodec, reflectiveWrapCodec, wrapCodec } from "./codecs/mcp-parts.js";
 import { msgpackRequestCodec, msgpackResponseCodec } from "./codecs/msgpack.js";
 import { ollamaJsonRequestCodec, ollamaJsonResponseCodec, ollamaNdjsonResponseCodec } from "./codecs/ollama-json.js";
@@ -180,15 +180,20 @@ export const MCP_PART_PREFIX = "mcp.";
 /** The InferenceRequest wrap through protobuf-es reflection: a comparison, not a layer of today's path. */
 export const MCP_REFLECTIVE_WRAP = "mcp.wrap-reflective";
 
-/** The proposed request path: the same OPEN frame bytes as `mcp` with the InferenceRequest written by hand. */
-export const MCP_FUSED = "mcp.fused";
+/**
+ * The request OPEN frame as parts without a copy of the serialized request (`encodeRequestOpenFrameParts`), what
+ * the MCP client writes (one `writev`) when the serialized request is at least `LARGE_INPUT_BYTES`; same bytes as
+ * `mcp`, counted over all parts.
+ */
+export const MCP_PARTS = "mcp.parts";
 
 const bytesEqual = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * The MCP layers as their own cases, per class: `mcp.wrap` and `mcp.open-frame` for requests, `mcp.data-frame`
- * for reply chunks. With the `protobuf` case they add up to the `mcp` case, which shows what each layer costs.
- * Request classes also get `mcp.fused`, the proposal that produces the same bytes in one Protobuf pass.
+ * for reply chunks; with the `protobuf` case they make the unfused composition of the `mcp` case, which shows what
+ * each step costs and what the real (fused) path saves. Request classes whose serialized request the client sends
+ * as parts (at least `LARGE_INPUT_BYTES`) also get `mcp.parts`, that path timed as a whole.
  */
 export function mcpPartCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] {
   const cases: BenchCase[] = [];
@@ -196,9 +201,11 @@ export function mcpPartCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] 
     cases.push(
       singleCase(payload, { name: `${MCP_PART_PREFIX}${name}`, codec }, input, probe, bytesEqual) as BenchCase,
     );
+  const reqEq = messageEquals(GenerateRequestSchema);
   for (const cls of Object.keys(fixtures.requests) as RequestClass[]) {
-    const inner = toBinary(GenerateRequestSchema, fixtures.requests[cls]);
-    const innerProbe = toBinary(GenerateRequestSchema, probes.requests[cls]);
+    // As the client sends it: the model moves to the InferenceRequest's model_version.
+    const inner = toBinary(GenerateRequestSchema, { ...fixtures.requests[cls], model: "" });
+    const innerProbe = toBinary(GenerateRequestSchema, { ...probes.requests[cls], model: "" });
     const wrap = wrapCodec(fixtures.requests[cls].model);
     part(cls, "wrap", wrap, inner, innerProbe);
     part(
@@ -209,15 +216,21 @@ export function mcpPartCases(fixtures: Fixtures, probes: Fixtures): BenchCase[] 
       innerProbe,
     );
     part(cls, "open-frame", openFrameCodec(), wrap.encode(inner), wrap.encode(innerProbe));
-    cases.push(
-      singleCase(
-        cls,
-        { name: MCP_FUSED, codec: mcpFusedRequestCodec() },
-        fixtures.requests[cls],
-        probes.requests[cls],
-        messageEquals(GenerateRequestSchema),
-      ) as BenchCase,
-    );
+    if (inner.length >= LARGE_INPUT_BYTES) {
+      const codec = mcpRequestPartsCodec();
+      const c: BenchCase<GenerateRequest, Uint8Array[]> = {
+        name: `${cls}/${MCP_PARTS}`,
+        payload: cls,
+        encoding: MCP_PARTS,
+        input: fixtures.requests[cls],
+        probe: probes.requests[cls],
+        equals: reqEq,
+        wireBytes: (w) => w.reduce((n, p) => n + p.length, 0),
+        encode: (v) => codec.encode(v),
+        decode: (w) => codec.decode(w),
+      };
+      cases.push(c as BenchCase);
+    }
   }
   const res = (m: GenerateResponse) => toBinary(GenerateResponseSchema, m);
   part("chunk-token", "data-frame", dataFrameCodec(), res(fixtures.tokenChunk), res(probes.tokenChunk));

@@ -79,7 +79,7 @@ export function protobufVsJsonTable(rows: readonly ProtobufVsJson[]): string {
 /** MCP full frame against bare Protobuf. */
 export function mcpTable(rows: readonly McpVsProtobuf[]): string {
   return table(
-    ["payload", "mcp enc+dec (p50)", "protobuf enc+dec (p50)", "ratio", "<= 1.15x?", "frame bytes", "fused ratio"],
+    ["payload", "mcp enc+dec (p50)", "protobuf enc+dec (p50)", "ratio", "<= 1.15x?", "frame bytes", "parts ratio"],
     rows.map((r) => [
       r.payload,
       fmtNs(r.mcpNs),
@@ -87,7 +87,7 @@ export function mcpTable(rows: readonly McpVsProtobuf[]): string {
       `${r.ratio.toFixed(3)}x`,
       r.withinTarget ? "yes" : "NO",
       `+${r.overheadBytes}`,
-      r.fusedRatio === null ? "-" : `${r.fusedRatio.toFixed(3)}x`,
+      r.partsRatio === null ? "-" : `${r.partsRatio.toFixed(3)}x`,
     ]),
   );
 }

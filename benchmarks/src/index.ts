@@ -24,7 +24,15 @@ export {
   encodeEnvelope,
   grpcCodec,
 } from "./codecs/grpc-envelope.js";
-export { encodeRequestFrame, encodeResponseFrame, mcpRequestCodec, mcpResponseCodec } from "./codecs/mcp-frame.js";
+export {
+  encodeRequestFrame,
+  encodeRequestFrameParts,
+  encodeResponseFrame,
+  mcpRequestCodec,
+  mcpRequestPartsCodec,
+  mcpResponseCodec,
+  type PartsCodec,
+} from "./codecs/mcp-frame.js";
 export { msgpackRequestCodec, msgpackResponseCodec } from "./codecs/msgpack.js";
 export { createLineReader, encodeLine } from "./codecs/ndjson.js";
 export { ollamaJsonRequestCodec, ollamaJsonResponseCodec, ollamaNdjsonResponseCodec } from "./codecs/ollama-json.js";

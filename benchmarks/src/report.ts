@@ -35,8 +35,9 @@ export interface CaseResult {
   readonly payload: string;
   /**
    * Encoding: `ollama-json`, `ollama-ndjson`, `protobuf`, `protobuf-json`, `grpc`, `mcp`, `avro`, `msgpack`; or,
-   * for `kind: "mcp-part"`, one layer of the MCP path (`mcp.wrap`, `mcp.open-frame`, `mcp.data-frame`) or the
-   * proposed one-pass request path `mcp.fused` (a GenerateRequest codec with the same bytes as `mcp`).
+   * for `kind: "mcp-part"`, one layer of the unfused MCP path (`mcp.wrap`, `mcp.open-frame`, `mcp.data-frame`),
+   * the reflective wrap (`mcp.wrap-reflective`), or `mcp.parts` (the request OPEN frame as no-copy parts, bytes
+   * summed over the parts; a GenerateRequest codec with the same bytes as `mcp`).
    */
   readonly encoding: string;
   /** `encoding`: a whole encoding of the payload; `mcp-part`: one MCP layer, bytes in and bytes out. */
@@ -88,15 +89,22 @@ export interface McpVsProtobuf {
   /** Wire bytes added by the frame: MCP bytes − Protobuf bytes. */
   readonly overheadBytes: number;
   /**
-   * The MCP path by layer (medians, encode+decode): `protobuf` then each timed `mcp.*` part. Their sum comes
-   * close to `mcpNs`; the rest is glue (message dispatch, checks). Empty when the parts were not timed.
+   * The unfused MCP path by layer (medians, encode+decode): `protobuf` then each timed `mcp.*` layer. The real
+   * path fuses them (the InferenceRequest written into the frame; chunks coded by hand), so the sum exceeds
+   * `mcpNs` by what fusing saves. Empty when the layers were not timed.
    */
   readonly layers: readonly { readonly layer: string; readonly ns: number }[];
   /**
-   * Requests only: encode+decode of `mcp.fused` (same OPEN frame bytes, InferenceRequest written and read by hand,
-   * one Protobuf pass) ÷ bare Protobuf; null when not timed.
+   * Requests only: the fused request path (OPEN frame with the InferenceRequest written in place, one buffer) ÷
+   * bare Protobuf. Since the suite times @modelwire/mcp's real path, that is the `mcp` case itself, so this equals
+   * `ratio` for requests; null for replies. (It used to time the suite's own `mcp.fused` proposal, now shipped.)
    */
   readonly fusedRatio: number | null;
+  /**
+   * Requests sent as parts only (serialized request ≥ 64 KiB): encode+decode of `mcp.parts` (the same OPEN frame as
+   * header/input/tail parts, the input not copied) ÷ bare Protobuf; null when not timed or not applicable.
+   */
+  readonly partsRatio: number | null;
   /** Requests only: encode+decode ns of the InferenceRequest wrap through protobuf-es reflection (for comparison with the `mcp.wrap` layer); null when not timed. */
   readonly reflectiveWrapNs: number | null;
 }

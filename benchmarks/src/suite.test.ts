@@ -92,6 +92,7 @@ describe("comparisons", () => {
     expect(mcpVsProtobuf(results, 1.1)[0].withinTarget).toBe(false);
     expect(r.layers).toEqual([]);
     expect(r.fusedRatio).toBeNull();
+    expect(r.partsRatio).toBeNull();
     expect(r.reflectiveWrapNs).toBeNull();
     const part: CaseResult = { ...row("p", "mcp.data-frame", 370, 15, 15), kind: "mcp-part" };
     expect(mcpVsProtobuf([...results, part])[0].layers).toEqual([
@@ -99,6 +100,15 @@ describe("comparisons", () => {
       { layer: "mcp.data-frame", ns: 30 },
     ]);
     expect(sizeTable([...results, part]).length).toBe(3);
+  });
+
+  it("reports a request's fused ratio (the mcp case itself) and its parts path, which is not a layer", () => {
+    const req = [row("req-x", "protobuf", 350, 100, 100), row("req-x", "mcp", 378, 110, 120)];
+    const parts: CaseResult = { ...row("req-x", "mcp.parts", 378, 105, 125), kind: "mcp-part" };
+    const [r] = mcpVsProtobuf([...req, parts]);
+    expect(r.fusedRatio).toBeCloseTo(r.ratio, 9);
+    expect(r.partsRatio).toBeCloseTo(1.15, 6);
+    expect(r.layers).toEqual([]);
   });
 
   it("sizes every encoding relative to Ollama JSON", () => {

@@ -1,6 +1,6 @@
 /** Runs the cases under tinybench and derives the comparison tables. */
 import { Bench, type Task } from "tinybench";
-import { MCP_FUSED, MCP_PART_PREFIX, MCP_REFLECTIVE_WRAP } from "./cases.js";
+import { MCP_PART_PREFIX, MCP_PARTS, MCP_REFLECTIVE_WRAP } from "./cases.js";
 import type { CaseResult, McpVsProtobuf, ProtobufVsJson, SizeRow, TaskTiming } from "./report.js";
 import { type BenchCase, verifyRoundTrip } from "./round-trip.js";
 
@@ -171,13 +171,14 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
     const mcpNs = roundTripNs(mcp);
     const pbNs = roundTripNs(pb);
     if (!mcp || !pb || mcpNs === null || pbNs === null) continue;
-    const fusedNs = roundTripNs(find(results, payload, MCP_FUSED));
+    const partsNs = roundTripNs(find(results, payload, MCP_PARTS));
+    const isRequest = payload.startsWith("req-");
     const layers = [{ layer: "protobuf", ns: pbNs }];
     for (const part of results.filter(
       (r) =>
         r.payload === payload &&
         r.kind === "mcp-part" &&
-        r.encoding !== MCP_FUSED &&
+        r.encoding !== MCP_PARTS &&
         r.encoding !== MCP_REFLECTIVE_WRAP,
     )) {
       const ns = roundTripNs(part);
@@ -191,7 +192,9 @@ export function mcpVsProtobuf(results: readonly CaseResult[], target = 1.15): Mc
       withinTarget: mcpNs / pbNs <= target,
       overheadBytes: mcp.bytes - pb.bytes,
       layers: layers.length > 1 ? layers : [],
-      fusedRatio: fusedNs === null ? null : fusedNs / pbNs,
+      // The `mcp` request case is the fused path itself (InferenceRequest written in place).
+      fusedRatio: isRequest ? mcpNs / pbNs : null,
+      partsRatio: partsNs === null ? null : partsNs / pbNs,
       reflectiveWrapNs: roundTripNs(find(results, payload, MCP_REFLECTIVE_WRAP)),
     });
   }

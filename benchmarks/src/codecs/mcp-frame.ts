@@ -1,10 +1,14 @@
 /**
- * MCP (Model Communication Protocol, modelwire's binary framed protocol) frames through @modelwire/mcp-codec:
- * a request is an OPEN frame (20-byte header, 8-byte method/timeout prefix, then an InferenceRequest whose
- * `input_data` holds the serialized GenerateRequest; the InferenceRequest is written and read by hand, as
- * packages/mcp does since its commits c9537f1 and 296cb5b); a reply chunk is a DATA frame (the last one an END frame)
- * whose payload is the serialized GenerateResponse. Decoding runs the incremental frame decoder: one long-lived
- * decoder for single frames (as a connection keeps one), a fresh one per stream.
+ * MCP (Model Communication Protocol, modelwire's binary framed protocol) frames through the real hot path of
+ * @modelwire/mcp, not a copy of it:
+ * - a request is the OPEN frame the client sends for `generate` (`encodeGenerateOpenFrame`: the model name moves to
+ *   `InferenceRequest.model_version`, the InferenceRequest is written in place, one buffer), read as the server
+ *   reads it (frame decoder, `decodeOpenPayload`, `decodeRequest`);
+ * - a reply chunk is the DATA frame (the final one the END frame) the server writes with its hand-written chunk
+ *   encoders (`encodeContentChunkFrame` / `encodeFinalChunkFrame`, protobuf-es when they decline), read as the
+ *   client reads it (`decodeContentChunk` / `decodeFinalChunk`, `fromBinary` when they decline).
+ * Decoding runs the incremental frame decoder: one long-lived decoder for single frames (as a connection keeps
+ * one), a fresh one per stream.
  */
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
@@ -17,17 +21,24 @@ import {
   ModelwireError,
 } from "@modelwire/core";
 import {
+  decodeContentChunk,
+  decodeFinalChunk,
+  decodeRequest,
+  encodeContentChunkFrame,
+  encodeFinalChunkFrame,
+  encodeGenerateOpenFrame,
+  encodeRequestOpenFrameParts,
+} from "@modelwire/mcp";
+import {
   createFrameDecoder,
   decodeOpenPayload,
   encodeFrame,
-  encodeOpenFrame,
   type Frame,
   type FrameDecoder,
   FrameType,
   Method,
 } from "@modelwire/mcp-codec";
 import type { Codec, FrameReader, StreamCodec } from "./codec.js";
-import { decodeInferenceRequest, encodeInferenceRequest } from "./inference-request.js";
 import { MAX_MESSAGE_BYTES } from "./protobuf.js";
 
 /** The stream id the bench frames carry. */
@@ -52,15 +63,25 @@ function newDecoder(): FrameDecoder {
 }
 
 /**
- * Decodes one whole frame the way a connection does: with its long-lived decoder (one per connection, not per
- * frame). A decoder that failed is replaced, as a new connection would be.
+ * Decodes the frame carried by `parts` (one buffer, or the parts of one frame as a socket would deliver them) the
+ * way a connection does: with its long-lived decoder (one per connection, not per frame). A decoder that failed is
+ * replaced, as a new connection would be.
  */
-function singleFrameReader<T>(accept: (f: Frame) => T): (bytes: Uint8Array) => T {
+function singleFrameReader<T>(accept: (f: Frame) => T): (parts: Uint8Array | readonly Uint8Array[]) => T {
   let decoder = newDecoder();
-  return (bytes) => {
+  return (parts) => {
     if (decoder.error) decoder = newDecoder();
-    decoder.push(bytes);
-    const f = decoder.next();
+    let f: Frame | undefined;
+    if (parts instanceof Uint8Array) {
+      decoder.push(parts);
+      f = decoder.next();
+    } else {
+      for (const p of parts) {
+        if (f !== undefined) break;
+        decoder.push(p);
+        f = decoder.next();
+      }
+    }
     if (f === undefined || decoder.buffered !== 0) {
       decoder = newDecoder();
       throw new ModelwireError("expected exactly one whole MCP frame", Code.InvalidArgument);
@@ -73,43 +94,64 @@ function wrongFrame(f: Frame, want: string): ModelwireError {
   return new ModelwireError(`expected ${want}, got frame type ${f.type} on stream ${f.streamId}`, Code.InvalidArgument);
 }
 
-/**
- * Encodes a GenerateRequest as the OPEN frame a client sends, as packages/mcp does: serialize the request,
- * wrap it in an InferenceRequest written by hand (its own buffer), then `encodeOpenFrame` (a second copy).
- */
+/** The OPEN frame the MCP client sends for `generate` (one buffer): `encodeGenerateOpenFrame`. */
 export function encodeRequestFrame(req: GenerateRequest): Uint8Array {
-  const body = encodeInferenceRequest(req.model, toBinary(GenerateRequestSchema, req));
-  return encodeOpenFrame(BENCH_STREAM_ID, DataType.GENERATE_REQUEST, Method.Generate, 0, body);
+  return encodeGenerateOpenFrame(BENCH_STREAM_ID, req);
 }
 
-/** What a server does with an OPEN frame: read the InferenceRequest without reflection, decode its GenerateRequest. */
-export function acceptRequestFrame(f: Frame): GenerateRequest {
-  if (f.type !== FrameType.Open || f.dataType !== DataType.GENERATE_REQUEST) {
-    throw wrongFrame(f, "an OPEN frame of a GenerateRequest");
+/**
+ * The same OPEN frame as parts, without copying the serialized request (what the client writes, with one
+ * `writev`, when that is at least `LARGE_INPUT_BYTES`): the GenerateRequest is serialized with its model moved to
+ * `model_version`, as `encodeGenerateOpenFrame` does.
+ */
+export function encodeRequestFrameParts(req: GenerateRequest): Uint8Array[] {
+  const model = req.model;
+  req.model = "";
+  let inner: Uint8Array;
+  try {
+    inner = toBinary(GenerateRequestSchema, req);
+  } finally {
+    req.model = model;
   }
-  const inference = decodeInferenceRequest(decodeOpenPayload(f.payload).body);
-  const req = fromBinary(GenerateRequestSchema, inference.inputData);
-  if (!req.model) req.model = inference.modelVersion;
-  return req;
+  return encodeRequestOpenFrameParts(BENCH_STREAM_ID, DataType.GENERATE_REQUEST, Method.Generate, 0, model, inner);
 }
 
-/** Encodes one reply chunk as a DATA frame, or the final chunk (`done`) as the END frame. */
+/** What the MCP server does with an OPEN frame: `decodeOpenPayload`, then `decodeRequest` (the real one). */
+export function acceptRequestFrame(f: Frame): GenerateRequest {
+  if (f.type !== FrameType.Open) throw wrongFrame(f, "an OPEN frame");
+  const open = decodeOpenPayload(f.payload);
+  const decoded = decodeRequest(open.method, f.dataType, open.body);
+  if (decoded.method !== Method.Generate) throw wrongFrame(f, "an OPEN frame of a generate call");
+  return decoded.request;
+}
+
+/**
+ * Encodes one reply chunk as the MCP server does: a content chunk as a DATA frame, the final chunk (`done`) as the
+ * END frame, through the hand-written chunk encoders, or protobuf-es + `encodeFrame` when they decline.
+ */
 export function encodeResponseFrame(res: GenerateResponse, sequence: number): Uint8Array {
-  return encodeFrame({
-    type: res.done ? FrameType.End : FrameType.Data,
-    streamId: BENCH_STREAM_ID,
-    sequence,
-    payload: toBinary(GenerateResponseSchema, res),
-  });
+  const frame = res.done
+    ? encodeFinalChunkFrame(BENCH_STREAM_ID, sequence, res)
+    : encodeContentChunkFrame(BENCH_STREAM_ID, sequence, res);
+  return (
+    frame ??
+    encodeFrame({
+      type: res.done ? FrameType.End : FrameType.Data,
+      streamId: BENCH_STREAM_ID,
+      sequence,
+      payload: toBinary(GenerateResponseSchema, res),
+    })
+  );
 }
 
-/** What a client does with a DATA or END frame. */
+/** What the MCP client does with a DATA or END frame: the hand-written chunk decoders, else `fromBinary`. */
 export function acceptResponseFrame(f: Frame): GenerateResponse {
-  if (f.type !== FrameType.Data && f.type !== FrameType.End) throw wrongFrame(f, "a DATA or END frame");
-  return fromBinary(GenerateResponseSchema, f.payload);
+  if (f.type === FrameType.Data) return decodeContentChunk(f.payload) ?? fromBinary(GenerateResponseSchema, f.payload);
+  if (f.type === FrameType.End) return decodeFinalChunk(f.payload) ?? fromBinary(GenerateResponseSchema, f.payload);
+  throw wrongFrame(f, "a DATA or END frame");
 }
 
-/** Full MCP request frames. */
+/** Full MCP request frames, one buffer each (`encodeGenerateOpenFrame`). */
 export function mcpRequestCodec(): Codec<GenerateRequest> & StreamCodec<GenerateRequest> {
   return {
     encode: encodeRequestFrame,
@@ -119,7 +161,20 @@ export function mcpRequestCodec(): Codec<GenerateRequest> & StreamCodec<Generate
   };
 }
 
-/** Full MCP reply frames. */
+/** A codec whose wire form is several buffers that together make one frame. */
+export interface PartsCodec<T> {
+  /** Encodes a value to the consecutive parts of one frame. */
+  encode(value: T): Uint8Array[];
+  /** Decodes the parts of one frame, fed to the decoder one by one. */
+  decode(parts: readonly Uint8Array[]): T;
+}
+
+/** Full MCP request frames as parts (`encodeRequestOpenFrameParts`: the serialized request is not copied). */
+export function mcpRequestPartsCodec(): PartsCodec<GenerateRequest> {
+  return { encode: encodeRequestFrameParts, decode: singleFrameReader(acceptRequestFrame) };
+}
+
+/** Full MCP reply frames (the server's chunk encoders, the client's chunk decoders). */
 export function mcpResponseCodec(): Codec<GenerateResponse> & StreamCodec<GenerateResponse> {
   return {
     encode: (value) => encodeResponseFrame(value, 0),

@@ -1,13 +1,19 @@
 /**
- * The MCP path split into its layers, each a byte-to-byte codec that can be checked and timed on its own, so the
- * report can say which layer costs what on top of bare Protobuf:
- * - `wrap`: GenerateRequest bytes ↔ InferenceRequest bytes (`model_version` + `input_data`), written and read by
- *   hand as packages/mcp does (`wrap-reflective`: the same through protobuf-es reflection, for comparison);
- * - `open-frame`: InferenceRequest bytes ↔ OPEN frame (header, 8-byte prefix, body) through the frame decoder;
- * - `data-frame`: GenerateResponse bytes ↔ DATA frame through the frame decoder.
+ * The MCP path split into layers, each a byte-to-byte codec that can be checked and timed on its own, so the
+ * report can say what each step costs on top of bare Protobuf:
+ * - `wrap`: GenerateRequest bytes ↔ InferenceRequest bytes (`model_version` + `input_data`) through
+ *   @modelwire/mcp's hand-written `encodeInferenceRequest` / `decodeInferenceRequest` (`wrap-reflective`: the same
+ *   through protobuf-es reflection, for comparison);
+ * - `open-frame`: InferenceRequest bytes ↔ OPEN frame (header, 8-byte prefix, body) through `encodeOpenFrame` and
+ *   the frame decoder;
+ * - `data-frame`: GenerateResponse bytes ↔ DATA frame through `encodeFrame` and the frame decoder.
+ * The real client writes the InferenceRequest straight into the OPEN frame, and the real server and client code
+ * content and final chunks by hand, so these layers are the *unfused* composition: their sum shows what the
+ * fused hot path (the `mcp` case) saves.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, DataType, InferenceRequestSchema, ModelwireError } from "@modelwire/core";
+import { decodeInferenceRequest, encodeInferenceRequest } from "@modelwire/mcp";
 import {
   createFrameDecoder,
   decodeOpenPayload,
@@ -17,14 +23,13 @@ import {
   Method,
 } from "@modelwire/mcp-codec";
 import type { Codec } from "./codec.js";
-import { decodeInferenceRequest, encodeInferenceRequest } from "./inference-request.js";
 import { BENCH_STREAM_ID } from "./mcp-frame.js";
 import { MAX_MESSAGE_BYTES } from "./protobuf.js";
 
-/** GenerateRequest bytes in and out of an InferenceRequest, by hand (what packages/mcp does). */
+/** GenerateRequest bytes in and out of an InferenceRequest with @modelwire/mcp's hand-written codec. */
 export function wrapCodec(modelVersion: string): Codec<Uint8Array> {
   return {
-    encode: (inner) => encodeInferenceRequest(modelVersion, inner),
+    encode: (inner) => encodeInferenceRequest(modelVersion, inner, undefined),
     decode: (bytes) => decodeInferenceRequest(bytes).inputData,
   };
 }
