@@ -115,6 +115,19 @@ describe("recommendation from data", () => {
       "connect ≥ grpc-js": "holds",
     });
   });
+
+  it("says the engine set the pace of a tie with the echo only when the engine delays", async () => {
+    const tie = (engine: { ttftMs: number; interTokenMs: number }) =>
+      tweaked((x) => {
+        const sr = x.scenarios[0];
+        sr.scenario.workload.engine = { ...sr.scenario.workload.engine, ...engine };
+        for (const n of ["echo", "mcp-tcp"]) sr.summaries.find((s) => s.transport === n)!.figures.rps = spread(1000);
+      });
+    const text = async (engine: { ttftMs: number; interTokenMs: number }) =>
+      judgeTargets((await tie(engine)).scenarios[0]).find((t) => t.target === "mcp-tcp ≥ 0.75× echo")!.text;
+    expect(await text({ ttftMs: 25, interTokenMs: 8 })).toContain("the engine, not the wire, sets the pace");
+    expect(await text({ ttftMs: 0, interTokenMs: 0 })).not.toContain("the engine");
+  });
 });
 
 describe("HTML report", () => {
