@@ -3,7 +3,7 @@
  * medians, the time from process start to the ready line (as the gateway reports it, and as the launcher sees
  * it) and the idle resident set size a moment after ready. Targets: ready within 300 ms, idle RSS under 80 MB.
  *
- * `npm run bench` in apps/server (`node dist/bench-startup.js [--runs N] [--idle-ms MS]`).
+ * `npm run perf` in apps/server (`node dist/bench-startup.js [--runs N] [--idle-ms MS]`).
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";

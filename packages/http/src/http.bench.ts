@@ -2,7 +2,7 @@
  * HTTP baseline micro- and loopback benchmarks: the cost of Ollama's JSON mapping per chunk, the NDJSON decoder,
  * and a whole streamed generate over loopback with our client and with the official ollama client, side by side.
  *
- * Run: `npm run bench -w @modelwire/http` (about 10 s). Each task runs for a bounded time (1 s) on 127.0.0.1.
+ * Run: `npm run perf -w @modelwire/http` (about 10 s). Each task runs for a bounded time (1 s) on 127.0.0.1.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";

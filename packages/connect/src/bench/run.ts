@@ -13,7 +13,7 @@
  * the zero-delay synthetic engine, for each token count of `--tokens` (default `1,16`); "stock" then means both of
  * our fast paths off, on the server and on the client.
  *
- * Usage: `npm run bench -- [--mode=unary|stream] [--tokens=1,16] [--duration=2000] [--rounds=3] [--concurrency=16]
+ * Usage: `npm run perf -- [--mode=unary|stream] [--tokens=1,16] [--duration=2000] [--rounds=3] [--concurrency=16]
  * [--warmup=500] [--cpu-prof=<dir>]`
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";

@@ -1,5 +1,5 @@
 /**
- * OPEN-frame encode + decode for a large request (`npm run bench:open`): a GenerateRequest carrying one image
+ * OPEN-frame encode + decode for a large request (`npm run perf:open`): a GenerateRequest carrying one image
  * (default 256 KiB; BENCH_IMAGE_KIB), measured side by side in one run with tinybench:
  *
  * - `protobuf-es`: bare `toBinary` + `fromBinary` of the GenerateRequest (the floor);

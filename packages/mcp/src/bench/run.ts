@@ -1,5 +1,5 @@
 /**
- * MCP benchmark (`npm run bench`): requests/s of a one-token generate at 1 and 16 in flight on one connection,
+ * MCP benchmark (`npm run perf`): requests/s of a one-token generate at 1 and 16 in flight on one connection,
  * beside a raw Node TCP length-prefixed echo with the same traffic shape (one request message of the OPEN frame's
  * size, two reply messages of the DATA and END frames' sizes, each parsed on both sides), measured in the same run.
  *
@@ -9,7 +9,7 @@
  * rounds; every window is bounded (BENCH_MS, default 2000 ms after a 300 ms warm-up; BENCH_ROUNDS, default 3).
  * Server CPU per request is the child's `process.cpuUsage()` over the window divided by the requests completed.
  *
- * `npm run bench` compiles and runs dist (what production runs); `node --import tsx src/bench/run.ts` runs the
+ * `npm run perf` compiles and runs dist (what production runs); `node --import tsx src/bench/run.ts` runs the
  * sources. Env: BENCH_MS, BENCH_ROUNDS, BENCH_LEVELS ("1,16"), BENCH_ONLY ("mcp" | "echo"), BENCH_PROF (a directory: both
  * processes run with `--cpu-prof` into it).
  */
