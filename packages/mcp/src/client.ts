@@ -491,6 +491,23 @@ class McpClient implements InferenceClient {
     return { modelVersion, input, metadata: options?.metadata };
   }
 
+  /**
+   * The body of a call whose message names a model: the model travels in the request envelope, the message is
+   * encoded without it (cleared on `req` for the encoding and put back, so `req` is not copied).
+   */
+  private modelBody<S extends DescMessage>(
+    schema: S,
+    req: MessageShape<S> & { model: string },
+    dataType: DataType,
+    options: CallOptions | undefined,
+  ): RequestBody {
+    const model = req.model;
+    req.model = "";
+    const inner = toBinary(schema, req);
+    req.model = model;
+    return this.encodeBody(model, dataType, inner, options);
+  }
+
   private async start(call: Call, method: Method, dataType: DataType, body: RequestBody): Promise<ClientStream> {
     if (this.queuedCalls === 0) {
       const got = this.acquire(call.signal);
@@ -592,18 +609,32 @@ class McpClient implements InferenceClient {
     }
   }
 
+  /** A unary call that carries no model and no message (list, running, version). */
+  private unaryNoBody<S extends DescMessage>(
+    method: Method,
+    schema: S,
+    options: CallOptions | undefined,
+  ): Promise<MessageShape<S>> {
+    return this.unary(
+      method,
+      DataType.UNSPECIFIED,
+      this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options),
+      schema,
+      options,
+    );
+  }
+
   generate(request: GenerateRequestInit, options?: CallOptions): AsyncIterable<GenerateResponse> {
     return this.streaming(
       Method.Generate,
       DataType.GENERATE_REQUEST,
-      () => {
-        const req = isMessage(request, GenerateRequestSchema) ? request : create(GenerateRequestSchema, request);
-        const model = req.model;
-        req.model = "";
-        const inner = toBinary(GenerateRequestSchema, req);
-        req.model = model;
-        return this.encodeBody(model, DataType.GENERATE_REQUEST, inner, options);
-      },
+      () =>
+        this.modelBody(
+          GenerateRequestSchema,
+          isMessage(request, GenerateRequestSchema) ? request : create(GenerateRequestSchema, request),
+          DataType.GENERATE_REQUEST,
+          options,
+        ),
       GenerateResponseSchema,
       options,
       decodeContentChunk,
@@ -615,77 +646,48 @@ class McpClient implements InferenceClient {
     return this.streaming(
       Method.Chat,
       DataType.CHAT_REQUEST,
-      () => {
-        const req = isMessage(request, ChatRequestSchema) ? request : create(ChatRequestSchema, request);
-        const model = req.model;
-        req.model = "";
-        const inner = toBinary(ChatRequestSchema, req);
-        req.model = model;
-        return this.encodeBody(model, DataType.CHAT_REQUEST, inner, options);
-      },
+      () =>
+        this.modelBody(
+          ChatRequestSchema,
+          isMessage(request, ChatRequestSchema) ? request : create(ChatRequestSchema, request),
+          DataType.CHAT_REQUEST,
+          options,
+        ),
       ChatResponseSchema,
       options,
     );
   }
 
   embed(request: EmbedRequestInit, options?: CallOptions): Promise<EmbedResponse> {
-    const req = create(EmbedRequestSchema, request);
-    const model = req.model;
-    req.model = "";
-    const inner = toBinary(EmbedRequestSchema, req);
-    req.model = model;
     return this.unary(
       Method.Embed,
       DataType.EMBED_REQUEST,
-      this.encodeBody(model, DataType.EMBED_REQUEST, inner, options),
+      this.modelBody(EmbedRequestSchema, create(EmbedRequestSchema, request), DataType.EMBED_REQUEST, options),
       EmbedResponseSchema,
       options,
     );
   }
 
   list(options?: CallOptions): Promise<ListModelsResponse> {
-    return this.unary(
-      Method.List,
-      DataType.UNSPECIFIED,
-      this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options),
-      ListModelsResponseSchema,
-      options,
-    );
+    return this.unaryNoBody(Method.List, ListModelsResponseSchema, options);
   }
 
   running(options?: CallOptions): Promise<ListRunningResponse> {
-    return this.unary(
-      Method.Running,
-      DataType.UNSPECIFIED,
-      this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options),
-      ListRunningResponseSchema,
-      options,
-    );
+    return this.unaryNoBody(Method.Running, ListRunningResponseSchema, options);
   }
 
   show(request: ShowModelRequestInit, options?: CallOptions): Promise<ShowModelResponse> {
-    const req = create(ShowModelRequestSchema, request);
-    const model = req.model;
-    req.model = "";
-    const inner = toBinary(ShowModelRequestSchema, req);
-    req.model = model;
     return this.unary(
       Method.Show,
       DataType.UNSPECIFIED,
-      this.encodeBody(model, DataType.UNSPECIFIED, inner, options),
+      this.modelBody(ShowModelRequestSchema, create(ShowModelRequestSchema, request), DataType.UNSPECIFIED, options),
       ShowModelResponseSchema,
       options,
     );
   }
 
   version(options?: CallOptions): Promise<VersionResponse> {
-    return this.unary(
-      Method.Version,
-      DataType.UNSPECIFIED,
-      this.encodeBody("", DataType.UNSPECIFIED, EMPTY, options),
-      VersionResponseSchema,
-      options,
-    );
+    return this.unaryNoBody(Method.Version, VersionResponseSchema, options);
   }
 
   stats(): ClientStats {
