@@ -3,13 +3,11 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, GenerateResponseSchema, ModelwireError } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
 import { createFrameDecoder, encodeFrame, encodeGoaway, encodeWelcome, FrameType } from "@modelwire/mcp-codec";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer } from "./index.js";
+import { cleanupAfterEach } from "./test-support/harness.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /**
  * A scripted fake server: answers HELLO with WELCOME, then calls `onOpen(streamId, socket)` for every OPEN.

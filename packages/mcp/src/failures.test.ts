@@ -4,15 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ModelwireError } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer } from "./index.js";
 import { startFreezeProxy } from "./test-support/freeze-proxy.js";
+import { cleanupAfterEach } from "./test-support/harness.js";
 
 const MODEL = "synthetic:latest";
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 function startChildServer(path: string): Promise<ChildProcess> {
   const child = spawn(

@@ -1,16 +1,14 @@
 import { Code } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
 import { encodeFrame, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import sessionVectors from "../../mcp-codec/vectors/session.json" with { type: "json" };
 import { createMcpClient, createMcpServer } from "./index.js";
+import { cleanupAfterEach } from "./test-support/harness.js";
 import { connectRaw, helloBytes } from "./test-support/raw-peer.js";
 
 const MODEL = "synthetic:latest";
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(authToken?: string) {
   const engine = createSyntheticEngine({ tokens: 60, interTokenMs: 10 });

@@ -12,7 +12,7 @@ import {
   Method,
 } from "@modelwire/mcp-codec";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createFrameWriter } from "./frame-writer.js";
 import { createMcpClient, createMcpServer } from "./index.js";
 import { decodeInferenceRequest, encodeInferenceRequest } from "./inference-request.js";
@@ -22,11 +22,9 @@ import {
   encodeRequestOpenFrameParts,
   LARGE_INPUT_BYTES,
 } from "./request-frame.js";
+import { cleanupAfterEach } from "./test-support/harness.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const concat = (parts: Uint8Array[]) => Buffer.concat(parts);
 

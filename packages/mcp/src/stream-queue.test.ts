@@ -1,36 +1,20 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine } from "@modelwire/engine";
-import { afterEach, describe, expect, it } from "vitest";
-import { createMcpClient, createMcpServer, type McpClientOptions, type McpServerOptions } from "./index.js";
+import { describe, expect, it } from "vitest";
+import { createMcpClient, createMcpServer, type McpClientOptions } from "./index.js";
+import {
+  cleanupAfterEach,
+  startClientServer,
+  type TestServerOptions,
+  until as untilHolds,
+} from "./test-support/harness.js";
 
 const MODEL = "synthetic:latest";
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function setup(
-  opts: Partial<McpServerOptions> & { engine: McpServerOptions["engine"] },
-  clientOpts: Partial<McpClientOptions> = {},
-) {
-  const server = createMcpServer({ tcp: { port: 0 }, ...opts });
-  const [addr] = await server.listen();
-  const client = createMcpClient({ url: addr.url, ...clientOpts });
-  cleanups.push(async () => {
-    await client.close();
-    await server.close({ graceMs: 0 });
-  });
-  return { server, client, url: addr.url };
-}
-
-const until = async (pred: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+const cleanups = cleanupAfterEach();
+const setup = (opts: TestServerOptions, clientOpts: Partial<McpClientOptions> = {}) =>
+  startClientServer(cleanups, opts, clientOpts, 0);
+const until = (pred: () => boolean) => untilHolds(pred, 10_000, 5);
 
 /** Observer recording every call's outcome on the server. */
 function recorder() {

@@ -2,38 +2,22 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, DataType, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
 import { createAdmission, createStreamVerifier, createSyntheticEngine, guardEngine } from "@modelwire/engine";
 import { decodeErrorPayload, encodeFrame, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
-import { afterEach, describe, expect, it } from "vitest";
-import { createMcpClient, createMcpServer, type McpServerOptions } from "./index.js";
+import { describe, expect, it } from "vitest";
+import { createMcpClient, createMcpServer } from "./index.js";
 import { encodeInferenceRequest } from "./inference-request.js";
-import { connectRaw, helloBytes } from "./test-support/raw-peer.js";
+import {
+  cleanupAfterEach,
+  startClientServer,
+  startRawPeerServer,
+  type TestServerOptions,
+  until,
+} from "./test-support/harness.js";
+import { helloBytes } from "./test-support/raw-peer.js";
 
 const MODEL = "synthetic:latest";
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function setup(
-  opts: Partial<McpServerOptions> & { engine: McpServerOptions["engine"] },
-  clientOpts: { heartbeatMs?: number } = {},
-) {
-  const server = createMcpServer({ tcp: { port: 0 }, ...opts });
-  const [addr] = await server.listen();
-  const client = createMcpClient({ url: addr.url, ...clientOpts });
-  cleanups.push(async () => {
-    await client.close();
-    await server.close({ graceMs: 200 });
-  });
-  return { server, client, url: addr.url };
-}
-
-const until = async (pred: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const cleanups = cleanupAfterEach();
+const setup = (opts: TestServerOptions, clientOpts: { heartbeatMs?: number } = {}) =>
+  startClientServer(cleanups, opts, clientOpts, 200);
 
 describe("multiplexing", () => {
   it("runs 100 concurrent streams on one connection, each reassembled exactly", async () => {
@@ -113,13 +97,7 @@ describe("cancel and deadlines", () => {
     const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
     const observed: (ModelwireError | undefined)[] = [];
     const observer: ServerObserver = { callStarted: () => ({ chunk() {}, end: (e) => observed.push(e) }) };
-    const server = createMcpServer({ engine, observer, tcp: { port: 0 } });
-    const [addr] = await server.listen();
-    const peer = await connectRaw(Number(new URL(addr.url).port));
-    cleanups.push(async () => {
-      peer.socket.destroy();
-      await server.close({ graceMs: 0 });
-    });
+    const { peer } = await startRawPeerServer(cleanups, { engine, observer });
     // A hand-made client that never cancels: only the server's own timer can end this stream.
     const body = encodeInferenceRequest(
       "synthetic:latest",
@@ -168,13 +146,7 @@ describe("limits", () => {
 
   it("the server refuses streams beyond the per-connection limit; CANCEL frees a slot at once", async () => {
     const engine = createSyntheticEngine({ tokens: 100_000, interTokenMs: 5 });
-    const server = createMcpServer({ tcp: { port: 0 }, engine, maxStreamsPerConnection: 2 });
-    const [addr] = await server.listen();
-    const peer = await connectRaw(Number(new URL(addr.url).port));
-    cleanups.push(async () => {
-      peer.socket.destroy();
-      await server.close({ graceMs: 0 });
-    });
+    const { peer } = await startRawPeerServer(cleanups, { engine, maxStreamsPerConnection: 2 });
     const body = encodeInferenceRequest(
       MODEL,
       toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: "x" })),

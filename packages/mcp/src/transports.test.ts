@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ChatRequestSchema, Code, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine, type SyntheticEngine } from "@modelwire/engine";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer } from "./index.js";
+import { cleanupAfterEach } from "./test-support/harness.js";
 import { makeSelfSignedCert, type TestCert } from "./test-support/tls-cert.js";
 
 const MODEL = "synthetic:latest";
@@ -32,10 +33,7 @@ async function start(kind: Kind, engine: SyntheticEngine, extra: { authToken?: s
   return { server, url: addr.url, protocol: addr.protocol };
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(kind: Kind, opts: { authToken?: string; clientToken?: string } = {}) {
   const engine = createSyntheticEngine({ tokens: 12 });
