@@ -161,15 +161,15 @@ function sendError(res: ServerResponse, err: ModelwireError): void {
 /** Reads a request body up to `max` bytes; larger → `ResourceExhausted` (413). */
 function drain(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () =>
+      new ModelwireError(`body larger than ${max} bytes`, Code.ResourceExhausted, {
+        limit: String(max),
+        status: "413",
+      });
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > max) {
       req.resume();
-      reject(
-        new ModelwireError(`body larger than ${max} bytes`, Code.ResourceExhausted, {
-          limit: String(max),
-          status: "413",
-        }),
-      );
+      reject(tooLarge());
       return;
     }
     const chunks: Buffer[] = [];
@@ -180,12 +180,7 @@ function drain(req: IncomingMessage, max: number): Promise<string> {
         // Stop buffering, discard the rest, and answer 413 on a connection that then closes.
         req.off("data", onData);
         req.resume();
-        reject(
-          new ModelwireError(`body larger than ${max} bytes`, Code.ResourceExhausted, {
-            limit: String(max),
-            status: "413",
-          }),
-        );
+        reject(tooLarge());
         return;
       }
       chunks.push(c);

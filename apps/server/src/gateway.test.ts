@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, type InferenceClient } from "@modelwire/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ADDRESS_OF,
   CLIENT_KINDS,
@@ -13,23 +13,11 @@ import {
   runChat,
   runGenerate,
 } from "./test-support/clients.js";
+import { FREE_PORTS, gatewaysAfterEach } from "./test-support/gateways.js";
 import { parsePrometheus, sumOf } from "./test-support/prometheus.js";
-import { runGateway, type SpawnedGateway, spawnGateway } from "./test-support/spawn-gateway.js";
+import { runGateway, type SpawnedGateway } from "./test-support/spawn-gateway.js";
 
-const running: SpawnedGateway[] = [];
-const clients: InferenceClient[] = [];
-afterEach(async () => {
-  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-  await Promise.allSettled(running.splice(0).map((g) => g.kill()));
-});
-
-const PORTS = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"];
-
-async function start(args: string[], env?: Record<string, string>) {
-  const gw = await spawnGateway([...PORTS, ...args], { env });
-  running.push(gw);
-  return gw;
-}
+const { clients, start } = gatewaysAfterEach();
 
 function client(gw: SpawnedGateway, kind: (typeof CLIENT_KINDS)[number], authToken?: string) {
   const c = makeClient(kind, gw.url(ADDRESS_OF[kind]), authToken);
@@ -345,14 +333,14 @@ describe("modelwire serve (the built binary)", () => {
 
     const gw = await start([]);
     const taken = new URL(gw.url("admin")).port;
-    const clash = await runGateway([...PORTS, "--admin-port", taken]);
+    const clash = await runGateway([...FREE_PORTS, "--admin-port", taken]);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain("--admin-port");
     expect(clash.stdout).toBe("");
-    const noHost = await runGateway([...PORTS, "--host", "10.255.255.1"]);
+    const noHost = await runGateway([...FREE_PORTS, "--host", "10.255.255.1"]);
     expect(noHost.code).toBe(1);
     expect(noHost.stderr).toContain("--host");
-    const noSocket = await runGateway([...PORTS, "--mcp-socket", "/nonexistent-dir/mcp.sock"]);
+    const noSocket = await runGateway([...FREE_PORTS, "--mcp-socket", "/nonexistent-dir/mcp.sock"]);
     expect(noSocket.code).toBe(1);
     expect(noSocket.stderr).toContain("--mcp-socket");
   });

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConnectClient } from "@modelwire/connect";
-import { Code, type InferenceClient } from "@modelwire/core";
+import { Code } from "@modelwire/core";
 import { createMcpClient } from "@modelwire/mcp";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { expectedGenerate, failureOf, runGenerate } from "./test-support/clients.js";
-import { type SpawnedGateway, spawnGateway } from "./test-support/spawn-gateway.js";
+import { gatewaysAfterEach } from "./test-support/gateways.js";
 
 const dir = mkdtempSync(join(tmpdir(), "modelwire-serve-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,12 +45,7 @@ function makeCert(): { cert: string; key: string } | string {
 const certs = makeCert();
 if (typeof certs === "string") console.log(`skipping the TLS test: ${certs}`);
 
-const running: SpawnedGateway[] = [];
-const clients: InferenceClient[] = [];
-afterEach(async () => {
-  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-  await Promise.allSettled(running.splice(0).map((g) => g.kill()));
-});
+const { clients, start } = gatewaysAfterEach();
 
 describe("modelwire serve over TLS and a Unix socket", () => {
   it.skipIf(typeof certs === "string")(
@@ -58,23 +53,7 @@ describe("modelwire serve over TLS and a Unix socket", () => {
     async () => {
       const { cert, key } = certs as { cert: string; key: string };
       const ca = readFileSync(cert);
-      const gw = await spawnGateway([
-        "--http-port",
-        "0",
-        "--connect-port",
-        "0",
-        "--mcp-port",
-        "0",
-        "--admin-port",
-        "0",
-        "--tls-cert",
-        cert,
-        "--tls-key",
-        key,
-        "--auth-token",
-        "tok",
-      ]);
-      running.push(gw);
+      const gw = await start(["--tls-cert", cert, "--tls-key", key, "--auth-token", "tok"]);
       expect(gw.url("connect")).toMatch(/^https:\/\//);
       expect(gw.url("mcp-tls")).toMatch(/^tls:\/\//);
       expect(gw.ready.addresses.some((a) => a.protocol === "mcp-tcp")).toBe(false);
@@ -92,19 +71,7 @@ describe("modelwire serve over TLS and a Unix socket", () => {
 
   it("serves MCP on --mcp-socket alongside TCP", async () => {
     const path = join(dir, "mcp.sock");
-    const gw = await spawnGateway([
-      "--http-port",
-      "0",
-      "--connect-port",
-      "0",
-      "--mcp-port",
-      "0",
-      "--admin-port",
-      "0",
-      "--mcp-socket",
-      path,
-    ]);
-    running.push(gw);
+    const gw = await start(["--mcp-socket", path]);
     expect(gw.url("mcp-uds")).toBe(`unix:${path}`);
     const c = createMcpClient({ url: gw.url("mcp-uds"), reconnect: false });
     clients.push(c);

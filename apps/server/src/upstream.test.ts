@@ -1,6 +1,6 @@
-import { Code, type InferenceClient } from "@modelwire/core";
+import { Code } from "@modelwire/core";
 import { resolveOllamaHost } from "@modelwire/http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ADDRESS_OF,
   CLIENT_KINDS,
@@ -11,22 +11,10 @@ import {
   runChat,
   runGenerate,
 } from "./test-support/clients.js";
-import { type SpawnedGateway, spawnGateway } from "./test-support/spawn-gateway.js";
+import { gatewaysAfterEach } from "./test-support/gateways.js";
+import type { SpawnedGateway } from "./test-support/spawn-gateway.js";
 
-const running: SpawnedGateway[] = [];
-const clients: InferenceClient[] = [];
-afterEach(async () => {
-  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-  await Promise.allSettled(running.splice(0).map((g) => g.kill()));
-});
-
-const PORTS = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"];
-
-async function start(args: string[]) {
-  const gw = await spawnGateway([...PORTS, ...args]);
-  running.push(gw);
-  return gw;
-}
+const { clients, start } = gatewaysAfterEach();
 
 async function stats(gw: SpawnedGateway) {
   return (await (await fetch(`${gw.url("admin")}/control/stats`)).json()) as Record<string, any>;
