@@ -13,6 +13,7 @@ import { create } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { type GenerateResponse, GenerateResponseSchema, type Metrics, MetricsSchema } from "@modelwire/core";
 import { FrameType, HEADER_SIZE, writeHeader } from "@modelwire/mcp-codec";
+import { putVarint, varintSize } from "./varint.js";
 
 const utf8 = new TextEncoder();
 /** Fatal, as protobuf-es decodes strings: invalid UTF-8 is declined here and reported by fromBinary. */
@@ -42,24 +43,6 @@ function utf8Length(s: string): number {
     } else n += 3;
   }
   return n;
-}
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function putVarint(b: Uint8Array, o: number, n: number): number {
-  while (n >= 0x80) {
-    b[o++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  b[o++] = n;
-  return o;
 }
 
 function putString(b: Uint8Array, o: number, tag: number, s: string, len: number): number {

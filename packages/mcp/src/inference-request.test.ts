@@ -4,23 +4,25 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeInferenceRequest, encodeInferenceRequest } from "./inference-request.js";
 
+/** Random model versions, inputs and metadata maps (the three InferenceRequest fields). */
+const requestParts = [
+  fc.string({ unit: "grapheme", maxLength: 40 }),
+  fc.uint8Array({ maxLength: 400 }),
+  fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ unit: "grapheme", maxLength: 200 }), { maxKeys: 5 }),
+] as const;
+
 describe("encodeInferenceRequest", () => {
   it("decodes to the same message protobuf-es encodes, for random inputs", () => {
     fc.assert(
-      fc.property(
-        fc.string({ unit: "grapheme", maxLength: 40 }),
-        fc.uint8Array({ maxLength: 400 }),
-        fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ unit: "grapheme", maxLength: 200 }), { maxKeys: 5 }),
-        (mv, input, metadata) => {
-          const mine = encodeInferenceRequest(mv, input, metadata);
-          const theirs = toBinary(
-            InferenceRequestSchema,
-            create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }),
-          );
-          expect(fromBinary(InferenceRequestSchema, mine)).toEqual(fromBinary(InferenceRequestSchema, theirs));
-          if (Object.keys(metadata).length <= 1) expect(Buffer.from(mine).equals(Buffer.from(theirs))).toBe(true);
-        },
-      ),
+      fc.property(...requestParts, (mv, input, metadata) => {
+        const mine = encodeInferenceRequest(mv, input, metadata);
+        const theirs = toBinary(
+          InferenceRequestSchema,
+          create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }),
+        );
+        expect(fromBinary(InferenceRequestSchema, mine)).toEqual(fromBinary(InferenceRequestSchema, theirs));
+        if (Object.keys(metadata).length <= 1) expect(Buffer.from(mine).equals(Buffer.from(theirs))).toBe(true);
+      }),
       { numRuns: 300 },
     );
   });
@@ -29,21 +31,16 @@ describe("encodeInferenceRequest", () => {
 describe("decodeInferenceRequest", () => {
   it("reads what protobuf-es writes, for random inputs", () => {
     fc.assert(
-      fc.property(
-        fc.string({ unit: "grapheme", maxLength: 40 }),
-        fc.uint8Array({ maxLength: 400 }),
-        fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ unit: "grapheme", maxLength: 200 }), { maxKeys: 5 }),
-        (mv, input, metadata) => {
-          const bytes = toBinary(
-            InferenceRequestSchema,
-            create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }),
-          );
-          const got = decodeInferenceRequest(bytes);
-          expect(got.modelVersion).toBe(mv);
-          expect([...got.inputData]).toEqual([...input]);
-          expect(got.metadata).toEqual(metadata);
-        },
-      ),
+      fc.property(...requestParts, (mv, input, metadata) => {
+        const bytes = toBinary(
+          InferenceRequestSchema,
+          create(InferenceRequestSchema, { modelVersion: mv, inputData: input, metadata }),
+        );
+        const got = decodeInferenceRequest(bytes);
+        expect(got.modelVersion).toBe(mv);
+        expect([...got.inputData]).toEqual([...input]);
+        expect(got.metadata).toEqual(metadata);
+      }),
       { numRuns: 300 },
     );
   });

@@ -6,25 +6,9 @@
  * Wire: field 1 `model_version` (string, tag 0x0A), field 2 `input_data` (bytes, tag 0x12), field 3 `metadata`
  * (map<string,string>: repeated entry messages, tag 0x1A, each with key tag 0x0A and value tag 0x12).
  */
+import { putVarint, varintSize } from "./varint.js";
+
 const utf8 = new TextEncoder();
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function putVarint(b: Uint8Array, o: number, n: number): number {
-  while (n >= 0x80) {
-    b[o++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  b[o++] = n;
-  return o;
-}
 
 /**
  * The sizes and UTF-8 bytes of an InferenceRequest, computed once so it can be written into any buffer (a whole
