@@ -10,7 +10,7 @@ import {
   type InferenceClient,
   ModelwireError,
 } from "@modelwire/core";
-import { createFrameDecoder, encodeFrame, encodeRequest, FrameType } from "./frame.js";
+import { createFrameDecoder, createTickWriter, encodeFrame, encodeRequest, FrameType } from "./frame.js";
 
 interface PendingStream {
   push(item: GenerateResponse | ModelwireError): void;
@@ -24,7 +24,12 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
   const m = /^tcp:\/\/([^:/]+):(\d+)$/.exec(opts.url);
   if (!m) throw new ModelwireError(`echo url must be tcp://host:port, got ${opts.url}`, Code.InvalidArgument);
   const [, host, port] = m;
-  const conns: Array<{ socket: Socket; ready: Promise<void>; streams: Map<number, PendingStream> }> = [];
+  const conns: Array<{
+    socket: Socket;
+    write: (b: Buffer) => void;
+    ready: Promise<void>;
+    streams: Map<number, PendingStream>;
+  }> = [];
   let nextId = 1;
   let rr = 0;
   let active = 0;
@@ -68,7 +73,7 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
     };
     socket.on("error", (e) => fail(`echo connection failed: ${e.message}`));
     socket.on("close", () => fail("echo connection closed"));
-    const c = { socket, ready, streams };
+    const c = { socket, write: createTickWriter(socket), ready, streams };
     conns.push(c);
     return c;
   };
@@ -98,7 +103,7 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
     };
     conn.streams.set(id, { push });
     const onAbort = () => {
-      if (conn.streams.delete(id) && !conn.socket.destroyed) conn.socket.write(encodeFrame(id, FrameType.Cancel));
+      if (conn.streams.delete(id) && !conn.socket.destroyed) conn.write(encodeFrame(id, FrameType.Cancel));
       push(call.signal.reason as ModelwireError);
     };
     call.signal.addEventListener("abort", onAbort, { once: true });
@@ -109,7 +114,7 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
         throw new ModelwireError(`cannot connect to ${opts.url}: ${e.message}`, Code.Unavailable);
       });
       const numPredict = request.options?.numPredict;
-      conn.socket.write(
+      conn.write(
         encodeFrame(
           id,
           FrameType.Request,
@@ -130,8 +135,7 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
       active--;
       call.signal.removeEventListener("abort", onAbort);
       call.dispose();
-      if (!finished && conn.streams.delete(id) && !conn.socket.destroyed)
-        conn.socket.write(encodeFrame(id, FrameType.Cancel));
+      if (!finished && conn.streams.delete(id) && !conn.socket.destroyed) conn.write(encodeFrame(id, FrameType.Cancel));
     }
   }
 

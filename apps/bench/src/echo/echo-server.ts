@@ -2,7 +2,7 @@ import { createServer, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, GenerateRequestSchema, type ListenAddress, ModelwireError, type ServerStats } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
-import { createFrameDecoder, decodeRequest, encodeFrame, FrameType } from "./frame.js";
+import { createFrameDecoder, createTickWriter, decodeRequest, encodeFrame, FrameType } from "./frame.js";
 
 /** The raw TCP echo floor's server: streams the engine's tokens as bare frames, nothing else. */
 export interface EchoServer {
@@ -21,10 +21,9 @@ export function createEchoServer(opts: { engine: Engine; host?: string; port?: n
     stats.connections++;
     const decode = createFrameDecoder();
     const streams = new Map<number, AbortController>();
-    const write = (b: Buffer) => {
-      stats.bytesOut += b.length;
-      socket.write(b);
-    };
+    const write = createTickWriter(socket, (n) => {
+      stats.bytesOut += n;
+    });
     socket.on("data", (chunk: Buffer) => {
       stats.bytesIn += chunk.length;
       let frames: ReturnType<typeof decode>;

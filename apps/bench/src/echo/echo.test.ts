@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { GenerateRequestSchema } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
@@ -5,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runStreamCall } from "../stream-call.js";
 import { createEchoClient } from "./echo-client.js";
 import { createEchoServer } from "./echo-server.js";
-import { createFrameDecoder, decodeRequest, encodeFrame, encodeRequest } from "./frame.js";
+import { createFrameDecoder, createTickWriter, decodeRequest, encodeFrame, encodeRequest } from "./frame.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -85,5 +86,28 @@ describe("echo floor", () => {
     expect(o.metrics.tokens).toBeLessThan(100);
     await new Promise((r) => setTimeout(r, 100));
     expect(engine.stats().inFlight).toBe(0);
+  });
+});
+
+describe("the floor's tick writer", () => {
+  it("corks once per tick, so every frame of a tick leaves in one writev, and counts the bytes", async () => {
+    const calls: string[] = [];
+    const fake = {
+      cork: () => calls.push("cork"),
+      uncork: () => calls.push("uncork"),
+      write: (b: Buffer) => calls.push(`write ${b.length}`),
+    };
+    let bytes = 0;
+    const write = createTickWriter(fake as unknown as Socket, (n) => {
+      bytes += n;
+    });
+    write(Buffer.alloc(3));
+    write(Buffer.alloc(4));
+    expect(calls).toEqual(["cork", "write 3", "write 4"]);
+    await new Promise((r) => process.nextTick(r));
+    write(Buffer.alloc(5));
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(["cork", "write 3", "write 4", "uncork", "cork", "write 5", "uncork"]);
+    expect(bytes).toBe(12);
   });
 });

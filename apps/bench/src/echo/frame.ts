@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 /**
  * The raw TCP echo floor's wire format: `[u32 length][u32 stream id][u8 type][payload]`, big-endian, where length
  * counts the bytes after itself. Deliberately minimal: it is the floor no real protocol can beat.
@@ -102,4 +103,26 @@ export function decodeRequest(payload: Buffer): EchoRequest {
   const req: EchoRequest = { model: h.model, prompt: h.prompt, imageBytes };
   if (typeof h.numPredict === "number") req.numPredict = h.numPredict;
   return req;
+}
+
+/**
+ * Writes frames to a socket, corked for the rest of the current tick: every frame written in one tick leaves in one
+ * `writev`, as the protocols under test coalesce theirs. Without it the floor pays one syscall per token and stops
+ * being a floor.
+ */
+export function createTickWriter(socket: Socket, count?: (bytes: number) => void) {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  return (b: Buffer): void => {
+    count?.(b.length);
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    socket.write(b);
+  };
 }
