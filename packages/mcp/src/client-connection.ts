@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import type { GenerateRequest } from "@modelwire/core";
 import { Code, ModelwireError } from "@modelwire/core";
 import {
   createFrameDecoder,
@@ -24,13 +25,23 @@ import {
 } from "@modelwire/mcp-codec";
 import type { Endpoint } from "./endpoint.js";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
-import { encodeRequestOpenFrame, encodeRequestOpenFrameParts, LARGE_INPUT_BYTES } from "./request-frame.js";
+import {
+  encodeGenerateOpenFrame,
+  encodeRequestOpenFrame,
+  encodeRequestOpenFrameParts,
+  LARGE_INPUT_BYTES,
+} from "./request-frame.js";
 
 /** What an OPEN carries in its InferenceRequest body. */
 export interface RequestBody {
   modelVersion: string;
   input: Uint8Array;
   metadata: Record<string, string> | undefined;
+  /**
+   * A generate call's request, serialized straight into the OPEN frame when the stream opens (its model as
+   * `modelVersion`; `modelVersion` and `input` are then unused): one allocation, images copied once.
+   */
+  generate?: GenerateRequest;
 }
 
 /** Settings one client connection uses. */
@@ -440,7 +451,9 @@ export class ClientConnection {
     const s = new ClientStream(id, this);
     this.streams.set(id, s);
     // The InferenceRequest is written straight into the frame; a large input is not copied at all (writev).
-    if (body.input.length >= LARGE_INPUT_BYTES) {
+    if (body.generate !== undefined) {
+      this.writer.write(encodeGenerateOpenFrame(id, body.generate, timeoutMs, body.metadata));
+    } else if (body.input.length >= LARGE_INPUT_BYTES) {
       this.writer.writeParts(
         encodeRequestOpenFrameParts(id, dataType, method, timeoutMs, body.modelVersion, body.input, body.metadata),
       );

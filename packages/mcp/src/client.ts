@@ -628,13 +628,13 @@ class McpClient implements InferenceClient {
     return this.streaming(
       Method.Generate,
       DataType.GENERATE_REQUEST,
-      () =>
-        this.modelBody(
-          GenerateRequestSchema,
-          isMessage(request, GenerateRequestSchema) ? request : create(GenerateRequestSchema, request),
-          DataType.GENERATE_REQUEST,
-          options,
-        ),
+      // Serialized by hand straight into the OPEN frame when the stream opens (see encodeGenerateOpenFrame).
+      () => ({
+        modelVersion: "",
+        input: EMPTY,
+        metadata: options?.metadata,
+        generate: isMessage(request, GenerateRequestSchema) ? request : create(GenerateRequestSchema, request),
+      }),
       GenerateResponseSchema,
       options,
       decodeContentChunk,

@@ -13,9 +13,9 @@ import { create } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { type GenerateResponse, GenerateResponseSchema, type Metrics, MetricsSchema } from "@modelwire/core";
 import { FrameType, HEADER_SIZE, writeHeader } from "@modelwire/mcp-codec";
+import { putUtf8, utf8Length } from "./proto-write.js";
 import { putVarint, varintSize } from "./varint.js";
 
-const utf8 = new TextEncoder();
 /** Fatal, as protobuf-es decodes strings: invalid UTF-8 is declined here and reported by fromBinary. */
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -27,31 +27,9 @@ function decodeUtf8(b: Uint8Array): string | undefined {
   }
 }
 
-/** UTF-8 length of a string as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
-
 function putString(b: Uint8Array, o: number, tag: number, s: string, len: number): number {
   b[o++] = tag;
-  o = putVarint(b, o, len);
-  if (len === s.length) {
-    for (let i = 0; i < len; i++) b[o + i] = s.charCodeAt(i);
-  } else utf8.encodeInto(s, b.subarray(o, o + len));
-  return o + len;
+  return putUtf8(b, putVarint(b, o, len), s, len);
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

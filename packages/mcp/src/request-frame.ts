@@ -11,6 +11,7 @@
 import { create, isMessage, toBinary } from "@bufbuild/protobuf";
 import { DataType, type GenerateRequest, type GenerateRequestInit, GenerateRequestSchema } from "@modelwire/core";
 import { FrameType, HEADER_SIZE, Method, writeHeader } from "@modelwire/mcp-codec";
+import { planGenerateRequest, writeGenerateRequest } from "./generate-request.js";
 import {
   type InferenceRequestPlan,
   planInferenceRequest,
@@ -93,7 +94,9 @@ export function encodeRequestOpenFrameParts(
 /**
  * Encodes the OPEN frame the MCP client sends for `generate`: the model name moves to
  * `InferenceRequest.model_version` (the inner GenerateRequest is serialized with an empty `model`), data type
- * `GENERATE_REQUEST`, one buffer, one copy of the serialized GenerateRequest. The request is not modified.
+ * `GENERATE_REQUEST`. The GenerateRequest is written by hand straight into the frame (one allocation, images copied
+ * once; see generate-request.ts); a request that encoder declines goes through {@link encodeGenerateOpenFrameSlow}.
+ * Either way the bytes are the same. The request is not modified.
  */
 export function encodeGenerateOpenFrame(
   streamId: number,
@@ -102,13 +105,36 @@ export function encodeGenerateOpenFrame(
   metadata?: Record<string, string>,
 ): Uint8Array {
   const req = isMessage(request, GenerateRequestSchema) ? request : create(GenerateRequestSchema, request);
-  const model = req.model;
-  req.model = "";
+  const inner = planGenerateRequest(req, true);
+  if (inner === undefined) return encodeGenerateOpenFrameSlow(streamId, req, timeoutMs, metadata);
+  const plan = planInferenceRequest(req.model, inner.size, metadata);
+  const size = HEADER_SIZE + OPEN_PREFIX + plan.size;
+  const out = size >= LARGE_INPUT_BYTES ? Buffer.allocUnsafeSlow(size) : new Uint8Array(size);
+  let o = writeOpenHead(out, streamId, DataType.GENERATE_REQUEST, Method.Generate, timeoutMs, plan);
+  o = writeInferenceRequestHead(out, o, plan);
+  o = writeGenerateRequest(out, o, inner);
+  writeInferenceRequestTail(out, o, plan);
+  return out;
+}
+
+/**
+ * The same frame as {@link encodeGenerateOpenFrame} through protobuf-es: `toBinary` of the request with an empty
+ * `model` into its own buffer, then copied into the frame. The fallback for requests the hand-written encoder
+ * declines (`$unknown` fields, values protobuf-es rejects: it throws for those).
+ */
+export function encodeGenerateOpenFrameSlow(
+  streamId: number,
+  request: GenerateRequest,
+  timeoutMs = 0,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const model = request.model;
+  request.model = "";
   let inner: Uint8Array;
   try {
-    inner = toBinary(GenerateRequestSchema, req);
+    inner = toBinary(GenerateRequestSchema, request);
   } finally {
-    req.model = model;
+    request.model = model;
   }
   return encodeRequestOpenFrame(
     streamId,

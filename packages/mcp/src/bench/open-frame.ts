@@ -5,7 +5,10 @@
  * - `protobuf-es`: bare `toBinary` + `fromBinary` of the GenerateRequest (the floor);
  * - `mcp two-step`: the client's former path (InferenceRequest in its own buffer, then `encodeOpenFrame` copies it),
  *   decoded as the server does (frame decoder, OPEN prefix, InferenceRequest view, `fromBinary`);
- * - `mcp fused`: `encodeGenerateOpenFrame` (InferenceRequest written into the frame buffer, one copy), same decode;
+ * - `mcp toBinary`: `encodeGenerateOpenFrameSlow` (toBinary, then the InferenceRequest written into the frame buffer:
+ *   the image copied twice), same decode;
+ * - `mcp fused`: `encodeGenerateOpenFrame` (GenerateRequest written by hand straight into the frame buffer: one
+ *   allocation, the image copied once), same decode;
  * - `mcp parts`: `encodeRequestOpenFrameParts` (what the client writes for inputs ≥ 64 KiB: no copy, writev); the
  *   decode side gets the parts as the kernel would deliver them (one contiguous buffer, built outside the timing).
  *
@@ -16,7 +19,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { DataType, GenerateRequestSchema } from "@modelwire/core";
 import { createFrameDecoder, decodeOpenPayload, encodeOpenFrame, Method } from "@modelwire/mcp-codec";
 import { decodeInferenceRequest, encodeInferenceRequest } from "../inference-request.js";
-import { encodeGenerateOpenFrame, encodeRequestOpenFrameParts } from "../request-frame.js";
+import { encodeGenerateOpenFrame, encodeGenerateOpenFrameSlow, encodeRequestOpenFrameParts } from "../request-frame.js";
 
 const KIB = Math.min(Math.max(1, Number(process.env.BENCH_IMAGE_KIB ?? 256)), 16 * 1024);
 const image = new Uint8Array(KIB * 1024);
@@ -67,6 +70,12 @@ const cases: [string, () => void][] = [
     "mcp two-step",
     () => {
       sink += decodeOpen(twoStep()).images.length;
+    },
+  ],
+  [
+    "mcp toBinary",
+    () => {
+      sink += decodeOpen(encodeGenerateOpenFrameSlow(1, req)).images.length;
     },
   ],
   [

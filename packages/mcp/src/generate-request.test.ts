@@ -1,0 +1,283 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { DurationSchema } from "@bufbuild/protobuf/wkt";
+import { DataType, type GenerateRequest, GenerateRequestSchema, OptionsSchema, ThinkSchema } from "@modelwire/core";
+import { createSyntheticEngine } from "@modelwire/engine";
+import { createFrameDecoder, decodeOpenPayload, Method } from "@modelwire/mcp-codec";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { encodeGenerateRequest, planGenerateRequest } from "./generate-request.js";
+import { createMcpClient, createMcpServer } from "./index.js";
+import { decodeInferenceRequest } from "./inference-request.js";
+import { encodeGenerateOpenFrame, encodeGenerateOpenFrameSlow, encodeRequestOpenFrame } from "./request-frame.js";
+import { cleanupAfterEach } from "./test-support/harness.js";
+
+const cleanups = cleanupAfterEach();
+
+const text = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.string({ unit: "grapheme", maxLength: 30 }),
+  // Any UTF-16 code units, lone surrogates included.
+  fc.string({ unit: "binary", maxLength: 30 }),
+);
+const int32 = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(0, -1, 127, 128)); // -0: see the edge-value test
+const int64 = fc.oneof(
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  fc.constantFrom(0n, -1n, 2n ** 53n, 2n ** 56n - 1n, 2n ** 56n, 2n ** 63n - 1n, -(2n ** 63n)),
+);
+/** float32-representable doubles plus the specials: NaN, ±0, ±Infinity. */
+const float = fc.oneof(
+  fc.float(),
+  fc.constantFrom(Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3.4028234663852886e38),
+  fc.double({ min: -3.4e38, max: 3.4e38, noNaN: true }).map(Math.fround),
+);
+const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });
+const bytes = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constant(new Uint8Array(0)));
+
+const options = fc.record({
+  numKeep: opt(int32),
+  seed: opt(int64),
+  numPredict: opt(int32),
+  topK: opt(int32),
+  topP: opt(float),
+  minP: opt(float),
+  typicalP: opt(float),
+  repeatLastN: opt(int32),
+  temperature: opt(float),
+  repeatPenalty: opt(float),
+  presencePenalty: opt(float),
+  frequencyPenalty: opt(float),
+  stop: fc.array(text, { maxLength: 4 }),
+  numCtx: opt(int32),
+  numBatch: opt(int32),
+  numGpu: opt(int32),
+  mainGpu: opt(int32),
+  useMmap: opt(fc.boolean()),
+  numThread: opt(int32),
+});
+
+const think = fc.oneof(
+  fc.constant({ value: { case: undefined } }),
+  fc.boolean().map((value) => ({ value: { case: "enabled" as const, value } })),
+  text.map((value) => ({ value: { case: "level" as const, value } })),
+);
+
+const request = fc
+  .record({
+    model: text,
+    prompt: text,
+    suffix: text,
+    system: text,
+    template: text,
+    context: fc.array(int32, { maxLength: 8 }),
+    stream: opt(fc.boolean()),
+    raw: fc.boolean(),
+    format: text,
+    keepAlive: opt(fc.record({ seconds: int64, nanos: int32 })),
+    images: fc.array(bytes, { maxLength: 3 }),
+    options: opt(options),
+    think: opt(think),
+  })
+  .map((r) =>
+    create(GenerateRequestSchema, {
+      ...r,
+      keepAlive: r.keepAlive && create(DurationSchema, r.keepAlive),
+      options: r.options && create(OptionsSchema, r.options),
+      think: r.think && create(ThinkSchema, r.think),
+    }),
+  );
+
+/** What a string reads back as: TextEncoder writes a lone surrogate as U+FFFD. */
+const wellFormed = (s: string) => new TextDecoder().decode(new TextEncoder().encode(s));
+
+/** `r` as it must read back from its encoding: strings well-formed (the rest is exact, floats are float32 here). */
+function readBack(r: GenerateRequest): GenerateRequest {
+  const t = r.think?.value;
+  return create(GenerateRequestSchema, {
+    ...r,
+    model: wellFormed(r.model),
+    prompt: wellFormed(r.prompt),
+    suffix: wellFormed(r.suffix),
+    system: wellFormed(r.system),
+    template: wellFormed(r.template),
+    format: wellFormed(r.format),
+    options: r.options && create(OptionsSchema, { ...r.options, stop: r.options.stop.map(wellFormed) }),
+    think:
+      t?.case === "level" ? create(ThinkSchema, { value: { case: "level", value: wellFormed(t.value) } }) : r.think,
+  });
+}
+
+const withoutModel = (r: GenerateRequest) => create(GenerateRequestSchema, { ...r, model: "" });
+const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+function openPayload(frame: Uint8Array) {
+  const d = createFrameDecoder({ maxFrameSize: 64 * 1024 * 1024 });
+  d.push(frame);
+  const f = d.next();
+  if (!f || d.buffered !== 0) throw new Error("expected one whole frame");
+  return decodeInferenceRequest(decodeOpenPayload(f.payload).body);
+}
+
+describe("encodeGenerateRequest", () => {
+  it("is byte-identical to toBinary for arbitrary requests, and fromBinary gives the request back", () => {
+    fc.assert(
+      fc.property(request, (req) => {
+        const got = encodeGenerateRequest(req);
+        expect(got).toBeDefined();
+        expect(buf(got as Uint8Array).equals(buf(toBinary(GenerateRequestSchema, req)))).toBe(true);
+        // toEqual: NaN equals NaN, -0 differs from 0.
+        expect(fromBinary(GenerateRequestSchema, got as Uint8Array)).toEqual(readBack(req));
+        // omitModel writes the request as if its model were empty.
+        const inner = encodeGenerateRequest(req, true) as Uint8Array;
+        expect(buf(inner).equals(buf(toBinary(GenerateRequestSchema, withoutModel(req))))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("rounds any double to float32 as protobuf-es does (same bytes)", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -3.4e38, max: 3.4e38 }), (v) => {
+        const req = create(GenerateRequestSchema, { options: create(OptionsSchema, { temperature: v, topP: v }) });
+        const got = encodeGenerateRequest(req) as Uint8Array;
+        expect(buf(got).equals(buf(toBinary(GenerateRequestSchema, req)))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("writes the edge values as protobuf-es does: negative varints, -0/NaN floats, empty oneof and repeated members", () => {
+    const req = create(GenerateRequestSchema, {
+      prompt: "\ud800 lone",
+      context: [-1, 0, -0, 2 ** 31 - 1, -(2 ** 31)],
+      stream: false,
+      keepAlive: create(DurationSchema, { seconds: -1n, nanos: -5 }),
+      images: [new Uint8Array(0), new Uint8Array([1, 2])],
+      options: create(OptionsSchema, {
+        seed: -(2n ** 63n),
+        numKeep: 0,
+        numCtx: -0,
+        topP: -0,
+        minP: Number.NaN,
+        stop: [""],
+      }),
+      think: create(ThinkSchema, { value: { case: "level", value: "" } }),
+    });
+    const got = encodeGenerateRequest(req) as Uint8Array;
+    expect(buf(got).equals(buf(toBinary(GenerateRequestSchema, req)))).toBe(true);
+    const back = fromBinary(GenerateRequestSchema, got);
+    expect(back.stream).toBe(false);
+    expect(back.options?.numKeep).toBe(0);
+    expect(Object.is(back.options?.topP, -0)).toBe(true);
+    expect(back.options?.seed).toBe(-(2n ** 63n));
+    expect(back.think?.value).toEqual({ case: "level", value: "" });
+  });
+
+  it("declines what it does not write or protobuf-es rejects", () => {
+    const unknown = create(GenerateRequestSchema, { prompt: "p" });
+    unknown.$unknown = [{ no: 99, wireType: 0, data: new Uint8Array([1]) }];
+    const unknownOptions = create(GenerateRequestSchema, { options: create(OptionsSchema, { topK: 1 }) });
+    (unknownOptions.options as { $unknown?: unknown }).$unknown = [{ no: 99, wireType: 0, data: new Uint8Array([1]) }];
+    const bad = [
+      unknown,
+      unknownOptions,
+      create(GenerateRequestSchema, { context: [1.5] }),
+      create(GenerateRequestSchema, { context: [2 ** 31] }),
+      create(GenerateRequestSchema, { options: create(OptionsSchema, { temperature: 1e39 }) }),
+      create(GenerateRequestSchema, { options: create(OptionsSchema, { seed: 2n ** 63n }) }),
+    ];
+    for (const req of bad) {
+      expect(planGenerateRequest(req)).toBeUndefined();
+      expect(encodeGenerateRequest(req)).toBeUndefined();
+    }
+    // The fallback keeps protobuf-es's behaviour: unknown fields are carried, invalid values are reported.
+    const frame = encodeGenerateOpenFrame(1, unknown);
+    expect(buf(frame).equals(buf(encodeGenerateOpenFrameSlow(1, unknown)))).toBe(true);
+    expect(fromBinary(GenerateRequestSchema, openPayload(frame).inputData).$unknown).toHaveLength(1);
+    expect(() => encodeGenerateOpenFrame(1, bad[4])).toThrow(/float32/);
+  });
+});
+
+describe("encodeGenerateOpenFrame", () => {
+  it("gives the old path's bytes (toBinary, then the frame encoder) for arbitrary requests", () => {
+    const md = fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), {
+      nil: undefined,
+    });
+    fc.assert(
+      fc.property(request, fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.nat(), md, (req, id, timeout, metadata) => {
+        const want = encodeRequestOpenFrame(
+          id,
+          DataType.GENERATE_REQUEST,
+          Method.Generate,
+          timeout,
+          req.model,
+          toBinary(GenerateRequestSchema, withoutModel(req)),
+          metadata,
+        );
+        const model = req.model;
+        const got = encodeGenerateOpenFrame(id, req, timeout, metadata);
+        expect(req.model).toBe(model); // not modified
+        expect(buf(got).equals(buf(want))).toBe(true);
+        expect(buf(got).equals(buf(encodeGenerateOpenFrameSlow(id, req, timeout, metadata)))).toBe(true);
+        const ir = openPayload(got);
+        expect(ir.modelVersion).toBe(new TextDecoder().decode(new TextEncoder().encode(model)));
+        expect(fromBinary(GenerateRequestSchema, ir.inputData)).toEqual(readBack(withoutModel(req)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("large images: same bytes as the old path, one buffer of the frame's size", () => {
+    for (const size of [64 * 1024 - 50, 256 * 1024, 3 * 1024 * 1024 + 7]) {
+      const a = new Uint8Array(size);
+      for (let i = 0; i < a.length; i++) a[i] = (i * 131 + 17) & 0xff;
+      const req = create(GenerateRequestSchema, {
+        model: "llava:7b",
+        prompt: "what?",
+        images: [a, a.subarray(5, 999)],
+      });
+      const got = encodeGenerateOpenFrame(7, req, 1000, { k: "v" });
+      const want = encodeGenerateOpenFrameSlow(7, req, 1000, { k: "v" });
+      expect(buf(got).equals(buf(want))).toBe(true);
+      expect(got.byteOffset).toBe(0);
+      expect(got.buffer.byteLength).toBe(got.length);
+    }
+  });
+});
+
+describe("client generate with a 1 MiB image", () => {
+  it("goes end to end through client and server and verifies token by token", async () => {
+    const engine = createSyntheticEngine({ seed: 11, tokens: 12, ttftMs: 0, interTokenMs: 0 });
+    let seen: GenerateRequest | undefined;
+    const server = createMcpServer({
+      engine: {
+        ...engine,
+        generate(req, ctx) {
+          seen = req;
+          return engine.generate(req, ctx);
+        },
+      },
+      tcp: { port: 0 },
+    });
+    const [addr] = await server.listen();
+    const client = createMcpClient({ url: addr.url });
+    cleanups.push(async () => {
+      await client.close();
+      await server.close({ graceMs: 0 });
+    });
+    const image = new Uint8Array(1024 * 1024);
+    for (let i = 0; i < image.length; i++) image[i] = (i * 7 + 3) & 0xff;
+    const req = create(GenerateRequestSchema, {
+      model: "synthetic:latest",
+      prompt: "describe the picture",
+      images: [image],
+      options: create(OptionsSchema, { seed: 42n, temperature: 0.5 }),
+    });
+    const expected = engine.expectedGenerate(req);
+    const tokens: string[] = [];
+    for await (const chunk of client.generate(req)) if (!chunk.done) tokens.push(chunk.response);
+    expect(tokens).toEqual(expected);
+    expect(seen?.model).toBe("synthetic:latest");
+    expect(seen && buf(seen.images[0]).equals(buf(image))).toBe(true);
+    expect(req.model).toBe("synthetic:latest");
+  }, 60_000);
+});
