@@ -134,6 +134,18 @@ describe("encodeGenerateRequest", () => {
     );
   });
 
+  it("writes long strings (native path) byte-identical to toBinary, lone surrogates and multi-byte included", () => {
+    const long = fc
+      .array(fc.constantFrom("a", "é", "日", "🙂", "\ud800", "\udc00", " ", "z"), { minLength: 65, maxLength: 400 })
+      .map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(long, long, (prompt, system) => {
+        const req = create(GenerateRequestSchema, { model: "m", prompt, system, options: { stop: [prompt] } });
+        expect(encodeGenerateRequest(req)).toEqual(toBinary(GenerateRequestSchema, req));
+      }),
+    );
+  });
+
   it("rounds any double to float32 as protobuf-es does (same bytes)", () => {
     fc.assert(
       fc.property(fc.double({ min: -3.4e38, max: 3.4e38 }), (v) => {
