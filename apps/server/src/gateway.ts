@@ -288,7 +288,10 @@ async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffe
       throw badOption(flag, `cannot read ${path}: ${(e as Error).message}`);
     }
   };
-  const [cert, key] = await Promise.all([read(certPath, "--tls-cert"), read(keyPath, "--tls-key")]);
+  // One after the other, so that when both fail the error always names --tls-cert (in parallel, the first
+  // rejection to settle won, and which one that was varied from run to run).
+  const cert = await read(certPath, "--tls-cert");
+  const key = await read(keyPath, "--tls-key");
   return { cert, key };
 }
 
