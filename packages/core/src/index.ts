@@ -25,6 +25,15 @@ export * from "./gen/modelwire/v1/options_pb.js";
 export * from "./gen/modelwire/v1/service_pb.js";
 export { codeToHttpStatus, httpStatusToCode } from "./http-status.js";
 export {
+  type ChatResponseFields,
+  type GenerateResponseFields,
+  newChatResponse,
+  newGenerateResponse,
+  newMetrics,
+  newTimestamp,
+  timestampOfMs,
+} from "./messages.js";
+export {
   type CallObserver,
   type ListenAddress,
   noopObserver,

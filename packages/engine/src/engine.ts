@@ -21,6 +21,19 @@ export interface EngineContext {
   signal: AbortSignal;
   /** The call's deadline as epoch milliseconds, if it has one (informational: `signal` enforces it). */
   deadline?: number;
+  /**
+   * Optional: `true` once `signal` has fired. A server that creates `signal` only when an engine first reads it
+   * ({@link createEngineContext}; an AbortController costs about a microsecond, a tenth of the MCP server's CPU
+   * per one-token request) provides it, so an engine that only polls never forces the signal into existence.
+   * Engines read it through {@link isAborted}.
+   */
+  readonly aborted?: boolean;
+}
+
+/** Whether the call behind `ctx` was cancelled or timed out, without creating a lazily made signal. */
+export function isAborted(ctx: EngineContext): boolean {
+  const a = ctx.aborted;
+  return a === undefined ? ctx.signal.aborted : a;
 }
 
 /**

@@ -8,8 +8,9 @@
 
 export { type Admission, type AdmissionOptions, type AdmissionStats, createAdmission } from "./admission.js";
 export { createUpstreamEngine, type UpstreamEngine } from "./client-engine.js";
+export { createEngineContext, type EngineCallContext } from "./context.js";
 export type { Engine, EngineContext, EngineStats } from "./engine.js";
-export { backgroundContext } from "./engine.js";
+export { backgroundContext, isAborted } from "./engine.js";
 export { guardEngine } from "./guarded-engine.js";
 export { DEFAULT_MODELS, findModel, type SyntheticModel } from "./models.js";
 export { createPrng, hash32, type Prng } from "./prng.js";

@@ -1,30 +1,31 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  abortReason,
   type ChatRequest,
   type ChatResponse,
-  ChatResponseSchema,
   Code,
   type EmbedRequest,
   type EmbedResponse,
   EmbedResponseSchema,
   type GenerateRequest,
   type GenerateResponse,
-  GenerateResponseSchema,
   invalidArgument,
   ListModelsResponseSchema,
   ListRunningResponseSchema,
-  type MetricsSchema,
+  type Metrics,
   ModelwireError,
   modelNotFound,
+  newChatResponse,
+  newGenerateResponse,
+  newMetrics,
   type Options,
   type ShowModelRequest,
   ShowModelResponseSchema,
-  throwIfAborted,
+  timestampOfMs,
   VersionResponseSchema,
 } from "@modelwire/core";
-import type { Engine, EngineContext, EngineStats } from "./engine.js";
+import { type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
 import { DEFAULT_MODELS, findModel, modelInfo, type SyntheticModel } from "./models.js";
 import { createPrng, hash32 } from "./prng.js";
 import { chatPromptText, countPromptTokens, generatePromptText, syntheticTokens } from "./script.js";
@@ -167,9 +168,9 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     promptText: string,
     ctx: EngineContext,
     chunk: (text: string) => T,
-    final: (reason: string, metrics: MessageInitShape<typeof MetricsSchema>) => T,
+    final: (reason: string, metrics: Metrics) => T,
   ): AsyncIterableIterator<T> {
-    return new TokenStream(config, stats, tokens, limited, promptText, ctx.signal, chunk, final);
+    return new TokenStream(config, stats, tokens, limited, promptText, ctx, chunk, final);
   }
 
   const engine: SyntheticEngine = {
@@ -194,15 +195,9 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
         generatePromptText(request),
         ctx,
         (text): GenerateResponse =>
-          create(GenerateResponseSchema, { model, createdAt: timestampFromMs(Date.now()), response: text }),
+          newGenerateResponse({ model, createdAt: timestampOfMs(Date.now()), response: text }),
         (doneReason, metrics) =>
-          create(GenerateResponseSchema, {
-            model,
-            createdAt: timestampFromMs(Date.now()),
-            done: true,
-            doneReason,
-            metrics,
-          }),
+          newGenerateResponse({ model, createdAt: timestampOfMs(Date.now()), done: true, doneReason, metrics }),
       );
     },
 
@@ -222,16 +217,12 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
         chatPromptText(request),
         ctx,
         (text): ChatResponse =>
-          create(ChatResponseSchema, {
-            model,
-            createdAt: timestampFromMs(Date.now()),
-            message: { role: "assistant", content: text },
-          }),
+          newChatResponse({ model, createdAt: timestampOfMs(Date.now()), role: "assistant", content: text }),
         (doneReason, metrics) =>
-          create(ChatResponseSchema, {
+          newChatResponse({
             model,
-            createdAt: timestampFromMs(Date.now()),
-            message: { role: "assistant", content: "" },
+            createdAt: timestampOfMs(Date.now()),
+            role: "assistant",
             done: true,
             doneReason,
             metrics,
@@ -245,7 +236,7 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
         const m = requireModel(request.model, "embedding");
         validateOptions(request.options);
         if (request.dimensions < 0) throw invalidArgument("dimensions", "dimensions must be >= 0");
-        throwIfAborted(ctx.signal);
+        if (isAborted(ctx)) throw abortReason(ctx.signal);
         const start = performance.now();
         const dims = request.dimensions > 0 ? request.dimensions : config.embedDimensions;
         const embeddings = request.input.map((text) => ({ values: embedVector(config.seed, m.name!, text, dims) }));
@@ -339,9 +330,9 @@ class TokenStream<T> implements AsyncIterableIterator<T> {
     private readonly tokens: string[],
     private readonly limited: boolean,
     private readonly promptText: string,
-    private readonly signal: AbortSignal,
+    private readonly ctx: EngineContext,
     private readonly chunk: (text: string) => T,
-    private readonly final: (reason: string, metrics: MessageInitShape<typeof MetricsSchema>) => T,
+    private readonly final: (reason: string, metrics: Metrics) => T,
   ) {
     this.zeroDelay = cfg.ttftMs === 0 && cfg.interTokenMs === 0;
     this.jitter = cfg.jitter > 0 ? createPrng(hash32(cfg.seed, promptText, "jitter")) : undefined;
@@ -370,13 +361,13 @@ class TokenStream<T> implements AsyncIterableIterator<T> {
         this.stats.inFlight++;
         this.start = performance.now();
         this.target = this.start + this.jittered(this.cfg.ttftMs);
-        wait = sleepUntil(this.target, this.signal);
+        wait = this.waitUntil(this.target);
         if (wait) return wait.then(() => this.afterPrompt()).catch((e) => this.fail(e));
         return Promise.resolve(this.afterPrompt());
       }
       if (this.i > 0 && this.i < this.tokens.length) {
         this.target += this.jittered(this.cfg.interTokenMs);
-        wait = sleepUntil(this.target, this.signal);
+        wait = this.waitUntil(this.target);
         if (!wait && this.zeroDelay && this.i % ZERO_DELAY_YIELD_EVERY === 0) wait = yieldToEventLoop();
       }
       if (wait) return wait.then(() => this.emit()).catch((e) => this.fail(e));
@@ -384,6 +375,11 @@ class TokenStream<T> implements AsyncIterableIterator<T> {
     } catch (e) {
       return this.fail(e);
     }
+  }
+
+  /** A wait until `target` (ms), or `undefined` when it has passed: the signal is only touched to wait. */
+  private waitUntil(target: number): Promise<void> | undefined {
+    return target > performance.now() ? sleepUntil(target, this.ctx.signal) : undefined;
   }
 
   private afterPrompt(): IteratorResult<T> {
@@ -394,7 +390,7 @@ class TokenStream<T> implements AsyncIterableIterator<T> {
   /** Produces the next token chunk or the final chunk; throws the signal's reason once it fired. */
   private emit(): IteratorResult<T> {
     if (this.state === ST_DONE) return DONE; // returned while a wait was pending
-    throwIfAborted(this.signal);
+    if (isAborted(this.ctx)) throw abortReason(this.ctx.signal);
     const tokens = this.tokens;
     if (this.i < tokens.length) {
       this.stats.tokens++;
@@ -404,14 +400,17 @@ class TokenStream<T> implements AsyncIterableIterator<T> {
     this.state = ST_FINAL_SENT;
     return {
       done: false,
-      value: this.final(this.limited ? "length" : "stop", {
-        totalDuration: msToNs(end - this.start),
-        loadDuration: 0n,
-        promptEvalCount: countPromptTokens(this.promptText),
-        promptEvalDuration: msToNs(this.promptDone - this.start),
-        evalCount: tokens.length,
-        evalDuration: msToNs(end - this.promptDone),
-      }),
+      value: this.final(
+        this.limited ? "length" : "stop",
+        newMetrics(
+          msToNs(end - this.start),
+          0n,
+          countPromptTokens(this.promptText),
+          msToNs(this.promptDone - this.start),
+          tokens.length,
+          msToNs(end - this.promptDone),
+        ),
+      ),
     };
   }
 
@@ -424,7 +423,7 @@ class TokenStream<T> implements AsyncIterableIterator<T> {
 
   private fail(e: unknown): Promise<never> {
     if (this.state !== ST_DONE) {
-      if (this.signal.aborted) this.stats.cancelled++;
+      if (isAborted(this.ctx)) this.stats.cancelled++;
       else this.stats.errors++;
       this.finish();
     }

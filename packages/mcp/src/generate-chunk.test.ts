@@ -83,7 +83,7 @@ describe("decodeContentChunk", () => {
         const bytes = toBinary(GenerateResponseSchema, chunk);
         const mine = decodeContentChunk(bytes);
         expect(mine).toBeDefined();
-        expect(mine).toEqual(fromBinary(GenerateResponseSchema, bytes));
+        expect(mine).toStrictEqual(fromBinary(GenerateResponseSchema, bytes));
       }),
       { numRuns: 500 },
     );
@@ -102,7 +102,7 @@ describe("decodeContentChunk", () => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 60 }), utf8ish), (bytes) => {
         const mine = decodeContentChunk(bytes);
         if (mine === undefined) return;
-        expect(mine).toEqual(fromBinary(GenerateResponseSchema, bytes));
+        expect(mine).toStrictEqual(fromBinary(GenerateResponseSchema, bytes));
       }),
       { numRuns: 2000 },
     );
@@ -231,7 +231,7 @@ describe("decodeFinalChunk", () => {
         const bytes = toBinary(GenerateResponseSchema, m);
         const mine = decodeFinalChunk(bytes);
         expect(mine).toBeDefined();
-        expect(mine).toEqual(fromBinary(GenerateResponseSchema, bytes));
+        expect(mine).toStrictEqual(fromBinary(GenerateResponseSchema, bytes));
       }),
       { numRuns: 500 },
     );
@@ -248,7 +248,7 @@ describe("decodeFinalChunk", () => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 60 }), finalish), (bytes) => {
         const mine = decodeFinalChunk(bytes);
         if (mine === undefined) return;
-        expect(mine).toEqual(fromBinary(GenerateResponseSchema, bytes));
+        expect(mine).toStrictEqual(fromBinary(GenerateResponseSchema, bytes));
       }),
       { numRuns: 3000 },
     );

@@ -9,9 +9,7 @@
  * negative numbers, repeated fields) returns `undefined` and the caller falls back to protobuf-es. Output and
  * results are identical to protobuf-es (tests compare them on random messages).
  */
-import { create } from "@bufbuild/protobuf";
-import { TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { type GenerateResponse, GenerateResponseSchema, type Metrics, MetricsSchema } from "@modelwire/core";
+import { type GenerateResponse, type Metrics, newGenerateResponse, newMetrics, newTimestamp } from "@modelwire/core";
 import { FrameType, HEADER_SIZE, writeHeader } from "@modelwire/mcp-codec";
 import { putUtf8, utf8Length } from "./proto-write.js";
 import { putVarint, varintSize } from "./varint.js";
@@ -211,14 +209,7 @@ function readMetrics(b: Uint8Array, p: { o: number }, n: number): Metrics | unde
     if ((i === 2 || i === 4) && x > 0x7fffffff) return undefined;
     v[i] = x;
   }
-  return create(MetricsSchema, {
-    totalDuration: BigInt(v[0] ?? 0),
-    loadDuration: BigInt(v[1] ?? 0),
-    promptEvalCount: v[2] ?? 0,
-    promptEvalDuration: BigInt(v[3] ?? 0),
-    evalCount: v[4] ?? 0,
-    evalDuration: BigInt(v[5] ?? 0),
-  });
+  return newMetrics(BigInt(v[0] ?? 0), BigInt(v[1] ?? 0), v[2] ?? 0, BigInt(v[3] ?? 0), v[4] ?? 0, BigInt(v[5] ?? 0));
 }
 
 function decodeGenerateResponse(b: Uint8Array, final: boolean): GenerateResponse | undefined {
@@ -273,13 +264,13 @@ function decodeGenerateResponse(b: Uint8Array, final: boolean): GenerateResponse
     } else return undefined;
     if (p.o > b.length) return undefined;
   }
-  return create(GenerateResponseSchema, {
-    model: model ?? "",
-    response: response ?? "",
-    thinking: thinking ?? "",
-    createdAt: hasTs ? create(TimestampSchema, { seconds: BigInt(seconds ?? 0), nanos: nanos ?? 0 }) : undefined,
-    done: done ?? false,
-    doneReason: doneReason ?? "",
+  return newGenerateResponse({
+    model,
+    response,
+    thinking,
+    createdAt: hasTs ? newTimestamp(BigInt(seconds ?? 0), nanos ?? 0) : undefined,
+    done,
+    doneReason,
     metrics,
   });
 }

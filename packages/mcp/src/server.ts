@@ -19,7 +19,7 @@ import {
   ShowModelResponseSchema,
   VersionResponseSchema,
 } from "@modelwire/core";
-import type { Engine, EngineContext } from "@modelwire/engine";
+import { createEngineContext, type Engine, type EngineCallContext } from "@modelwire/engine";
 import {
   createFrameDecoder,
   DEFAULT_MAX_FRAME_SIZE,
@@ -92,7 +92,8 @@ enum ConnState {
 }
 
 interface StreamEntry {
-  controller: AbortController;
+  /** The engine's context; its signal is created only if the engine reads it. */
+  ctx: EngineCallContext;
   /** Set when the client cancelled: nothing more is sent for the stream. */
   cancelled: boolean;
   /**
@@ -198,7 +199,7 @@ class ServerConnection {
         if (s && !s.cancelled) {
           s.cancelled = true;
           this.release(s);
-          s.controller.abort(canceledError());
+          s.ctx.abort(canceledError());
         }
         return;
       }
@@ -215,7 +216,7 @@ class ServerConnection {
         const s = this.streams.get(f.streamId);
         if (s && !s.cancelled) {
           s.cancelled = true;
-          s.controller.abort(canceledError());
+          s.ctx.abort(canceledError());
         }
         return;
       }
@@ -345,7 +346,11 @@ class ServerConnection {
       );
       return;
     }
-    const entry: StreamEntry = { controller: new AbortController(), cancelled: false, released: false };
+    const entry: StreamEntry = {
+      ctx: createEngineContext(open.timeoutMs > 0 ? Date.now() + open.timeoutMs : undefined),
+      cancelled: false,
+      released: false,
+    };
     this.streams.set(id, entry);
     this.counted++;
     this.shared.inFlight++;
@@ -361,16 +366,12 @@ class ServerConnection {
     body: Uint8Array,
   ): Promise<void> {
     const call = this.shared.observer.callStarted(this.protocol, METHOD_NAMES[method] ?? "unknown");
-    const signal = entry.controller.signal;
+    const ctx = entry.ctx;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const ctx: EngineContext = { signal };
     if (timeoutMs > 0) {
-      ctx.deadline = Date.now() + timeoutMs;
       timer = setTimeout(
         () =>
-          entry.controller.abort(
-            new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { timeoutMs: String(timeoutMs) }),
-          ),
+          ctx.abort(new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { timeoutMs: String(timeoutMs) })),
         timeoutMs,
       );
     }
@@ -410,10 +411,7 @@ class ServerConnection {
       }
       call.end();
     } catch (e) {
-      const err =
-        signal.aborted && signal.reason instanceof ModelwireError
-          ? signal.reason
-          : ModelwireError.from(e, Code.Internal);
+      const err = ctx.reason !== undefined ? ctx.reason : ModelwireError.from(e, Code.Internal);
       if (!entry.cancelled && this.state !== ConnState.Closed) {
         this.release(entry);
         this.streamError(id, err);
@@ -473,9 +471,9 @@ class ServerConnection {
     endFrame?: (streamId: number, sequence: number, m: T) => Uint8Array | undefined,
   ): Promise<void> {
     let seq = 0;
-    const signal = entry.controller.signal;
+    const ctx = entry.ctx;
     for await (const chunk of stream) {
-      if (signal.aborted) throw signal.reason;
+      if (ctx.aborted) throw ctx.reason;
       if (this.state === ConnState.Closed) throw new ModelwireError("connection closed", Code.Unavailable);
       if (chunk.done) {
         const frame = endFrame?.(id, seq, chunk);
@@ -541,7 +539,7 @@ class ServerConnection {
     this.timer = undefined;
     for (const s of this.streams.values()) {
       s.cancelled = true;
-      s.controller.abort(new ModelwireError("connection closed", Code.Unavailable));
+      s.ctx.abort(new ModelwireError("connection closed", Code.Unavailable));
     }
     this.writer.flush();
     if (hard) this.socket.destroy();
