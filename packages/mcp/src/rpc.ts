@@ -9,6 +9,7 @@ import {
   ShowModelRequestSchema,
 } from "@modelwire/core";
 import { Method } from "@modelwire/mcp-codec";
+import { decodeGenerateRequest } from "./generate-request-decode.js";
 import { decodeInferenceRequest, type InferenceRequestView } from "./inference-request.js";
 
 /** The method names used in observer calls and errors, by {@link Method}. */
@@ -85,7 +86,7 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
         return {
           method,
           request: withModel(
-            parse(() => fromBinary(GenerateRequestSchema, inf.inputData), "GenerateRequest"),
+            parse(() => decodeGenerateRequest(inf.inputData), "GenerateRequest"),
             inf,
           ),
         };
