@@ -30,13 +30,28 @@ export interface InferenceRequestPlan {
   readonly size: number;
 }
 
+let lastModel = "";
+let lastModelBytes = new Uint8Array(0);
+
+/**
+ * The UTF-8 bytes of a model name, remembered for the last name seen (a client calls one model over and over;
+ * encoding it each time was an allocation per request). The bytes are only ever read.
+ */
+function modelBytes(model: string): Uint8Array {
+  if (model !== lastModel) {
+    lastModelBytes = utf8.encode(model);
+    lastModel = model;
+  }
+  return lastModelBytes;
+}
+
 /** Plans the encoding of an InferenceRequest (see {@link InferenceRequestPlan}). */
 export function planInferenceRequest(
   modelVersion: string,
   inputLength: number,
   metadata: Record<string, string> | undefined,
 ): InferenceRequestPlan {
-  const mv = modelVersion.length > 0 ? utf8.encode(modelVersion) : undefined;
+  const mv = modelVersion.length > 0 ? modelBytes(modelVersion) : undefined;
   let headSize = 0;
   if (mv) headSize += 1 + varintSize(mv.length) + mv.length;
   if (inputLength > 0) headSize += 1 + varintSize(inputLength);
@@ -142,6 +157,14 @@ function readVarint(b: Uint8Array, p: { o: number }): number {
   throw new Truncated("varint too long");
 }
 
+/** A field tag: a varint that fits 32 bits, as protobuf-es requires ("varint overflows uint32" otherwise). */
+function readTag(b: Uint8Array, p: { o: number }): number {
+  const start = p.o;
+  const t = readVarint(b, p);
+  if (p.o - start > 5 || t > 0xffffffff) throw new Truncated("illegal tag: varint overflows uint32");
+  return t;
+}
+
 function readLen(b: Uint8Array, p: { o: number }): Uint8Array {
   const n = readVarint(b, p);
   if (n > b.length - p.o) throw new Truncated("length-delimited field overruns the message");
@@ -164,12 +187,14 @@ function skip(b: Uint8Array, p: { o: number }, wire: number): void {
  * requires; throws an `Error` describing the defect for malformed input (the caller maps it to InvalidArgument).
  */
 export function decodeInferenceRequest(b: Uint8Array): InferenceRequestView {
+  const fast = decodeCommon(b);
+  if (fast !== undefined) return fast;
   const p = { o: 0 };
   let modelVersion = "";
   let inputData: Uint8Array = new Uint8Array(0);
   const metadata: Record<string, string> = {};
   while (p.o < b.length) {
-    const tag = readVarint(b, p);
+    const tag = readTag(b, p);
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     if (field === 1 && wire === 2) modelVersion = utf8Strict.decode(readLen(b, p));
@@ -180,17 +205,61 @@ export function decodeInferenceRequest(b: Uint8Array): InferenceRequestView {
       let k = "";
       let v = "";
       while (q.o < entry.length) {
-        const t = readVarint(entry, q);
+        const t = readTag(entry, q);
         if (t === 0x0a) k = utf8Strict.decode(readLen(entry, q));
         else if (t === 0x12) v = utf8Strict.decode(readLen(entry, q));
-        else skip(entry, q, t & 7);
+        // A map entry holds a key and a value only; protobuf-es mis-reads anything else (it skips the tag but
+        // not the value), so no reading of it can agree with the sender: reject it.
+        else throw new Truncated(`tag ${t} in a metadata entry`);
       }
       // A plain assignment to "__proto__" would set the prototype (and drop the entry): define it as a key.
       if (k === "__proto__")
         Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       else metadata[k] = v;
     } else if (field === 0) throw new Truncated("field number 0");
+    else if (field <= 3) throw new Truncated(`field ${field} has wire type ${wire}, not length-delimited`);
     else skip(b, p, wire);
   }
   return { modelVersion, inputData, metadata };
+}
+
+const NO_INPUT: Uint8Array = new Uint8Array(0);
+
+/**
+ * The common request, decoded without cursor objects or the UTF-8 decoder call: an ASCII `model_version` (field 1)
+ * of fewer than 128 bytes, then at most an `input_data` (field 2) and nothing else. `undefined` for anything else
+ * (metadata, non-ASCII, other field order, malformed input): the general decoder handles it, errors included.
+ */
+function decodeCommon(b: Uint8Array): InferenceRequestView | undefined {
+  const len = b.length;
+  let o = 0;
+  let modelVersion = "";
+  if (len >= 2 && b[0] === 0x0a) {
+    const n = b[1];
+    if (n >= 0x80 || n > len - 2) return undefined;
+    o = 2 + n;
+    for (let i = 2; i < o; i++) {
+      const c = b[i];
+      if (c >= 0x80) return undefined;
+      modelVersion += String.fromCharCode(c);
+    }
+  }
+  let inputData = NO_INPUT;
+  if (o < len) {
+    if (b[o] !== 0x12) return undefined;
+    let n = 0;
+    let shift = 1;
+    let i = o + 1;
+    for (; ; i++) {
+      if (i >= len || i > o + 5) return undefined;
+      const x = b[i];
+      n += (x & 0x7f) * shift;
+      shift *= 128;
+      if (x < 0x80) break;
+    }
+    const start = i + 1;
+    if (n !== len - start) return undefined; // more fields follow (or it overruns): the general decoder decides
+    inputData = b.subarray(start, len);
+  }
+  return { modelVersion, inputData, metadata: {} };
 }
