@@ -100,7 +100,7 @@ class Writer implements FrameWriter {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return;
     if (!large) {
-      socket.write(n === 1 ? pending[0] : Buffer.concat(pending, total));
+      socket.write(n === 1 ? pending[0] : (adjacent(pending) ?? Buffer.concat(pending, total)));
       return;
     }
     // Large buffers go as they are; runs of small ones between them are joined. Corked: one writev.
@@ -132,6 +132,22 @@ class Writer implements FrameWriter {
     this.waiters = [];
     for (const f of w) f();
   }
+}
+
+/**
+ * One view over `parts` when they lie back to back in one buffer (frames cut in a row from a slab, see slab.ts), so
+ * a batch goes out without a copy; `undefined` otherwise.
+ */
+function adjacent(parts: readonly Uint8Array[]): Uint8Array | undefined {
+  const first = parts[0];
+  const buffer = first.buffer;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i];
+    if (p.buffer !== buffer || p.byteOffset !== end) return undefined;
+    end += p.byteLength;
+  }
+  return new Uint8Array(buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /**

@@ -12,6 +12,7 @@
 import { type GenerateResponse, type Metrics, newGenerateResponse, newMetrics, newTimestamp } from "@modelwire/core";
 import { FrameType, HEADER_SIZE, writeHeader } from "@modelwire/mcp-codec";
 import { putUtf8, utf8Length } from "./proto-write.js";
+import { allocFrame } from "./slab.js";
 import { putVarint, varintSize } from "./varint.js";
 
 /** Fatal, as protobuf-es decodes strings: invalid UTF-8 is declined here and reported by fromBinary. */
@@ -99,7 +100,7 @@ function encodeGenerateResponseFrame(
   if (chunk.done) size += 2;
   if (chunk.doneReason !== "") size += 1 + varintSize(dLen) + dLen;
   if (metrics) size += 1 + varintSize(metricsLen) + metricsLen;
-  const out = new Uint8Array(HEADER_SIZE + size);
+  const out = allocFrame(HEADER_SIZE + size);
   writeHeader(out, 0, type, 0, 0, streamId, sequence, size);
   let o = HEADER_SIZE;
   if (chunk.model !== "") o = putString(out, o, 0x0a, chunk.model, mLen);

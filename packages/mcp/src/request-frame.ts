@@ -19,6 +19,7 @@ import {
   writeInferenceRequestHead,
   writeInferenceRequestTail,
 } from "./inference-request.js";
+import { allocFrame } from "./slab.js";
 
 /** The OPEN payload's fixed prefix: method, 3 reserved bytes, timeoutMs. */
 const OPEN_PREFIX = 8;
@@ -63,7 +64,7 @@ export function encodeRequestOpenFrame(
   const plan = planInferenceRequest(modelVersion, input.length, metadata);
   const size = HEADER_SIZE + OPEN_PREFIX + plan.size;
   // Every byte is written below, so a large frame skips the zero-fill (one pass over the input, not two).
-  const out = size >= LARGE_INPUT_BYTES ? Buffer.allocUnsafeSlow(size) : new Uint8Array(size);
+  const out = size >= LARGE_INPUT_BYTES ? Buffer.allocUnsafeSlow(size) : allocFrame(size);
   writeInferenceRequest(out, writeOpenHead(out, streamId, dataType, method, timeoutMs, plan), plan, input);
   return out;
 }
@@ -83,7 +84,7 @@ export function encodeRequestOpenFrameParts(
   metadata?: Record<string, string>,
 ): Uint8Array[] {
   const plan = planInferenceRequest(modelVersion, input.length, metadata);
-  const head = new Uint8Array(HEADER_SIZE + OPEN_PREFIX + plan.headSize);
+  const head = allocFrame(HEADER_SIZE + OPEN_PREFIX + plan.headSize);
   writeInferenceRequestHead(head, writeOpenHead(head, streamId, dataType, method, timeoutMs, plan), plan);
   if (plan.tailSize === 0) return input.length > 0 ? [head, input] : [head];
   const tail = new Uint8Array(plan.tailSize);
@@ -109,7 +110,7 @@ export function encodeGenerateOpenFrame(
   if (inner === undefined) return encodeGenerateOpenFrameSlow(streamId, req, timeoutMs, metadata);
   const plan = planInferenceRequest(req.model, inner.size, metadata);
   const size = HEADER_SIZE + OPEN_PREFIX + plan.size;
-  const out = size >= LARGE_INPUT_BYTES ? Buffer.allocUnsafeSlow(size) : new Uint8Array(size);
+  const out = size >= LARGE_INPUT_BYTES ? Buffer.allocUnsafeSlow(size) : allocFrame(size);
   let o = writeOpenHead(out, streamId, DataType.GENERATE_REQUEST, Method.Generate, timeoutMs, plan);
   o = writeInferenceRequestHead(out, o, plan);
   o = writeGenerateRequest(out, o, inner);
