@@ -32,8 +32,8 @@ describe("allocFrame", () => {
           expect(b.every((x) => x === 0)).toBe(true);
         });
         // Fill each with its index: a region shared by two frames would show the later index in the earlier one.
-        bufs.forEach((b, i) => b.fill(i % 251));
-        bufs.forEach((b, i) => expect(b.every((x) => x === i % 251)).toBe(true));
+        for (const [i, b] of bufs.entries()) b.fill(i % 251);
+        for (const [i, b] of bufs.entries()) expect(b.every((x) => x === i % 251)).toBe(true);
       }),
       { numRuns: 50 },
     );
