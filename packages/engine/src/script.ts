@@ -40,8 +40,34 @@ export function generatePromptText(request: Pick<GenerateRequest, "system" | "pr
   return `${request.system}\n${request.prompt}\n${request.suffix}`;
 }
 
-/** A rough token count of a text, as the synthetic engine reports `prompt_eval_count`: its words, at least 1. */
+/** Whether a UTF-16 code unit is whitespace as the RegExp class `\s` defines it. */
+function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * A rough token count of a text, as the synthetic engine reports `prompt_eval_count`: its words (runs of non-`\s`
+ * characters), at least 1. Counted in one pass: splitting on a RegExp allocated an array per request.
+ */
 export function countPromptTokens(text: string): number {
-  const n = text.split(/\s+/).filter((w) => w.length > 0).length;
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = isSpace(text.charCodeAt(i));
+    if (!space && !inWord) n++;
+    inWord = !space;
+  }
   return Math.max(1, n);
 }

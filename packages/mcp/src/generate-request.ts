@@ -76,28 +76,31 @@ function putFloat(b: Uint8Array, o: number, v: number): number {
   return o + 4;
 }
 
-/** Options fields in wire order: property, tag bytes, kind. */
+/**
+ * Options fields in wire order: getter, tag bytes, kind. A getter per field (not a table of keys): `opts[name]` was a
+ * megamorphic keyed load per field, the encoder's largest cost for a request with options.
+ */
 type OptKind = "int32" | "int64" | "float" | "bool";
-const OPTION_FIELDS: readonly (readonly [keyof Options & string, readonly number[], OptKind])[] = [
-  ["numKeep", [0x08], "int32"],
-  ["seed", [0x10], "int64"],
-  ["numPredict", [0x18], "int32"],
-  ["topK", [0x20], "int32"],
-  ["topP", [0x2d], "float"],
-  ["minP", [0x35], "float"],
-  ["typicalP", [0x3d], "float"],
-  ["repeatLastN", [0x40], "int32"],
-  ["temperature", [0x4d], "float"],
-  ["repeatPenalty", [0x55], "float"],
-  ["presencePenalty", [0x5d], "float"],
-  ["frequencyPenalty", [0x65], "float"],
+const OPTION_FIELDS: readonly (readonly [(o: Options) => unknown, readonly number[], OptKind])[] = [
+  [(o) => o.numKeep, [0x08], "int32"],
+  [(o) => o.seed, [0x10], "int64"],
+  [(o) => o.numPredict, [0x18], "int32"],
+  [(o) => o.topK, [0x20], "int32"],
+  [(o) => o.topP, [0x2d], "float"],
+  [(o) => o.minP, [0x35], "float"],
+  [(o) => o.typicalP, [0x3d], "float"],
+  [(o) => o.repeatLastN, [0x40], "int32"],
+  [(o) => o.temperature, [0x4d], "float"],
+  [(o) => o.repeatPenalty, [0x55], "float"],
+  [(o) => o.presencePenalty, [0x5d], "float"],
+  [(o) => o.frequencyPenalty, [0x65], "float"],
   // stop = 13 (repeated string, tag 0x6a) sits here in wire order: written between these and the runner options.
-  ["numCtx", [0xa0, 0x01], "int32"],
-  ["numBatch", [0xa8, 0x01], "int32"],
-  ["numGpu", [0xb0, 0x01], "int32"],
-  ["mainGpu", [0xb8, 0x01], "int32"],
-  ["useMmap", [0xc0, 0x01], "bool"],
-  ["numThread", [0xc8, 0x01], "int32"],
+  [(o) => o.numCtx, [0xa0, 0x01], "int32"],
+  [(o) => o.numBatch, [0xa8, 0x01], "int32"],
+  [(o) => o.numGpu, [0xb0, 0x01], "int32"],
+  [(o) => o.mainGpu, [0xb8, 0x01], "int32"],
+  [(o) => o.useMmap, [0xc0, 0x01], "bool"],
+  [(o) => o.numThread, [0xc8, 0x01], "int32"],
 ];
 /** Index in OPTION_FIELDS before which `stop` is written. */
 const STOP_BEFORE = 12;
@@ -117,8 +120,8 @@ function optionsSize(opts: Options, lens: number[]): number {
         size += 1 + varintSize(n) + n;
       }
     }
-    const [name, tag, kind] = OPTION_FIELDS[i];
-    const v = opts[name];
+    const [get, tag, kind] = OPTION_FIELDS[i];
+    const v = get(opts);
     if (v === undefined) continue;
     size += tag.length;
     if (kind === "int32") {
@@ -147,8 +150,8 @@ function writeOptions(b: Uint8Array, o: number, opts: Options, lens: number[], l
         o = putUtf8(b, putVarint(b, o, n), s, n);
       }
     }
-    const [name, tag, kind] = OPTION_FIELDS[i];
-    const v = opts[name];
+    const [get, tag, kind] = OPTION_FIELDS[i];
+    const v = get(opts);
     if (v === undefined) continue;
     b[o++] = tag[0];
     if (tag.length > 1) b[o++] = tag[1];
