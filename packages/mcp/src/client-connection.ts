@@ -24,7 +24,7 @@ import {
   type Welcome,
 } from "@modelwire/mcp-codec";
 import type { Endpoint } from "./endpoint.js";
-import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
+import { createFrameWriter, DEFAULT_CLIENT_MAX_BATCH_FRAMES, type FrameWriter } from "./frame-writer.js";
 import {
   encodeGenerateOpenFrame,
   encodeRequestOpenFrame,
@@ -250,7 +250,7 @@ export class ClientConnection {
         );
       this.socket = socket;
       this.decoder = createFrameDecoder({ maxFrameSize: s.maxFrameSize });
-      this.writer = createFrameWriter(socket);
+      this.writer = createFrameWriter(socket, 256 * 1024, DEFAULT_CLIENT_MAX_BATCH_FRAMES);
       this.handshakeDone = () => settle();
       this.handshakeFailed = (err) => settle(err);
       socket.on("data", (chunk: Buffer) => this.onData(chunk));
