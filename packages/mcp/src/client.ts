@@ -508,14 +508,32 @@ class McpClient implements InferenceClient {
     return this.encodeBody(model, dataType, inner, options);
   }
 
-  private async start(call: Call, method: Method, dataType: DataType, body: RequestBody): Promise<ClientStream> {
-    if (this.queuedCalls === 0) {
-      const got = this.acquire(call.signal);
-      const conn = got instanceof ClientConnection ? got : await got;
-      // The server's per-connection limit (WELCOME maxStreams) is respected: a full connection queues the call.
-      if (this.queuedCalls === 0 && conn.hasSlot) return this.open(call, conn, method, dataType, body);
-      if (!conn.ready) return this.open(call, conn, method, dataType, body); // fails with Unavailable
-    }
+  /**
+   * Opens the call's stream: at once (no promise) on a ready connection with a free slot, the common case;
+   * otherwise once a connection is up or a slot frees. Throws or rejects with the reason it cannot.
+   */
+  private start(
+    call: Call,
+    method: Method,
+    dataType: DataType,
+    body: RequestBody,
+  ): ClientStream | Promise<ClientStream> {
+    if (this.queuedCalls !== 0) return this.enqueue(call, method, dataType, body);
+    const got = this.acquire(call.signal);
+    if (got instanceof ClientConnection) return this.openOrQueue(call, got, method, dataType, body);
+    return got.then((conn) => this.openOrQueue(call, conn, method, dataType, body));
+  }
+
+  private openOrQueue(
+    call: Call,
+    conn: ClientConnection,
+    method: Method,
+    dataType: DataType,
+    body: RequestBody,
+  ): ClientStream | Promise<ClientStream> {
+    // The server's per-connection limit (WELCOME maxStreams) is respected: a full connection queues the call.
+    if (this.queuedCalls === 0 && conn.hasSlot) return this.open(call, conn, method, dataType, body);
+    if (!conn.ready) return this.open(call, conn, method, dataType, body); // fails with Unavailable
     return this.enqueue(call, method, dataType, body);
   }
 
@@ -559,7 +577,8 @@ class McpClient implements InferenceClient {
               if (!call) {
                 call = new Call(options);
                 if (call.signal.aborted) throw abortReason(call.signal);
-                await this.start(call, method, dataType, body());
+                const started = this.start(call, method, dataType, body());
+                if (started instanceof Promise) await started;
               }
               const f = await (call.stream as ClientStream).next();
               if (f === undefined) {
