@@ -100,7 +100,10 @@ class Writer implements FrameWriter {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return;
     if (!large) {
-      socket.write(n === 1 ? pending[0] : (adjacent(pending) ?? Buffer.concat(pending, total)));
+      // A socket that is backed up keeps what it is given until the peer reads: give it a compact copy then, not a
+      // view that would pin a whole 64 KiB slab (slab.ts) per stalled connection.
+      if (socket.writableLength > 0) socket.write(Buffer.concat(pending, total));
+      else socket.write(n === 1 ? pending[0] : (adjacent(pending) ?? Buffer.concat(pending, total)));
       return;
     }
     // Large buffers go as they are; runs of small ones between them are joined. Corked: one writev.

@@ -60,6 +60,19 @@ describe("frame writer batches", () => {
     expect(w.bytesOut).toBe(175);
   });
 
+  it("gives a backed-up socket a compact copy, so a stalled peer cannot pin a slab", async () => {
+    const { socket, writes } = fakeSocket();
+    (socket as unknown as { writableLength: number }).writableLength = 1000;
+    const w = createFrameWriter(socket, 1 << 20, 100);
+    const frames = [58, 80].map((n, i) => allocFrame(n).fill(i + 1));
+    for (const f of frames) w.write(f);
+    await new Promise((r) => process.nextTick(r));
+    expect(writes).toHaveLength(1);
+    expect([...writes[0]]).toEqual(frames.flatMap((f) => [...f]));
+    expect(writes[0].buffer).not.toBe(frames[0].buffer);
+    expect(writes[0].buffer.byteLength).toBeLessThan(64 * 1024);
+  });
+
   it("copies frames that are not adjacent, keeping their order", async () => {
     const { socket, writes } = fakeSocket();
     const w = createFrameWriter(socket, 1 << 20, 100);
