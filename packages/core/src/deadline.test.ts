@@ -49,3 +49,44 @@ describe("createCallSignal", () => {
     expect(createCallSignal({ signal: AbortSignal.abort() }).signal.aborted).toBe(true);
   });
 });
+
+describe("createCallSignal with one caller signal shared by many calls", () => {
+  it("registers one listener on the caller's signal, fans out its abort, and detaches when the calls end", async () => {
+    const { getEventListeners } = await import("node:events");
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const parent = new AbortController();
+      const calls = Array.from({ length: 100 }, () => createCallSignal({ signal: parent.signal }));
+      expect(getEventListeners(parent.signal, "abort")).toHaveLength(1);
+      // Calls that ended before the abort are not told.
+      for (const c of calls.slice(0, 40)) c.dispose();
+      expect(getEventListeners(parent.signal, "abort")).toHaveLength(1);
+      parent.abort(new Error("shutting down"));
+      for (const [i, c] of calls.entries()) {
+        expect(c.signal.aborted).toBe(i >= 40);
+        if (i >= 40) {
+          expect(c.signal.reason).toBeInstanceOf(ModelwireError);
+          expect((c.signal.reason as ModelwireError).code).toBe(Code.Canceled);
+          expect((c.signal.reason as ModelwireError).message).toContain("shutting down");
+        }
+      }
+      for (const c of calls) c.dispose();
+      expect(getEventListeners(parent.signal, "abort")).toHaveLength(0);
+
+      const again = new AbortController();
+      const more = Array.from({ length: 30 }, () => createCallSignal({ signal: again.signal }));
+      for (const c of more) c.dispose();
+      expect(getEventListeners(again.signal, "abort")).toHaveLength(0);
+      // A new call after every earlier one ended registers afresh and still fires.
+      const late = createCallSignal({ signal: again.signal });
+      again.abort();
+      expect(late.signal.aborted).toBe(true);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});

@@ -37,7 +37,7 @@ export function createCallSignal(options: CallOptions | undefined): CallSignal {
   const onAbort = () => controller.abort(cancelReason(parent?.reason));
   if (parent) {
     if (parent.aborted) onAbort();
-    else parent.addEventListener("abort", onAbort, { once: true });
+    else subscribe(parent, onAbort);
   }
   if (deadline !== undefined && !controller.signal.aborted) {
     const ms = deadline - Date.now();
@@ -55,9 +55,42 @@ export function createCallSignal(options: CallOptions | undefined): CallSignal {
     dispose() {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
-      parent?.removeEventListener("abort", onAbort);
+      if (parent) unsubscribe(parent, onAbort);
     },
   };
+}
+
+/**
+ * The calls waiting on one caller signal. A signal shared by many concurrent calls (one per request handler, say)
+ * gets one "abort" listener that fans out, not one per call: 11 or more listeners on one signal make Node print
+ * MaxListenersExceededWarning, and each listener costs the signal's dispatch.
+ */
+class FanOut {
+  readonly calls = new Set<() => void>();
+  constructor(private readonly parent: AbortSignal) {}
+  readonly dispatch = () => {
+    fanOuts.delete(this.parent);
+    for (const f of this.calls) f();
+  };
+}
+
+const fanOuts = new WeakMap<AbortSignal, FanOut>();
+
+function subscribe(parent: AbortSignal, cb: () => void): void {
+  let f = fanOuts.get(parent);
+  if (!f) {
+    f = new FanOut(parent);
+    fanOuts.set(parent, f);
+    parent.addEventListener("abort", f.dispatch, { once: true });
+  }
+  f.calls.add(cb);
+}
+
+function unsubscribe(parent: AbortSignal, cb: () => void): void {
+  const f = fanOuts.get(parent);
+  if (!f?.calls.delete(cb) || f.calls.size > 0) return;
+  fanOuts.delete(parent);
+  parent.removeEventListener("abort", f.dispatch);
 }
 
 function cancelReason(reason: unknown): ModelwireError {
