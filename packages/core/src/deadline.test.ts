@@ -52,7 +52,8 @@ describe("createCallSignal", () => {
 
 describe("createCallSignal with one caller signal shared by many calls", () => {
   it("registers one listener on the caller's signal, fans out its abort, and detaches when the calls end", async () => {
-    const { getEventListeners } = await import("node:events");
+    const { EventEmitter } = await import("node:events");
+    const getEventListeners = (s: AbortSignal, e: string) => EventEmitter.getEventListeners(s, e);
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
     process.on("warning", onWarning);
