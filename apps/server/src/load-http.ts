@@ -1,5 +1,5 @@
 /**
- * The HTTP package's server, imported only when the HTTP listener is on. A named re-export (not the whole
- * package namespace) so a bundler keeps only the server, not the undici client.
+ * The HTTP package's server, imported only when the HTTP listener is on, from its server-only entry (the main
+ * entry also loads the undici client).
  */
-export { createOllamaServer } from "@modelwire/http";
+export { createOllamaServer } from "@modelwire/http/server";
