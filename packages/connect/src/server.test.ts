@@ -278,17 +278,19 @@ describe("lifecycle, stats and observer", () => {
     expect(await codeOf(client({ baseUrl: url }).version())).toBe(Code.Unavailable);
   });
 
-  it("close() ends stuck calls after the grace period", async () => {
+  it("close() ends stuck calls after the grace period with UNAVAILABLE, on every protocol", async () => {
     const engine = createSyntheticEngine({ tokens: 10, interTokenMs: 60_000 });
     const { url, server } = await start({ engine });
-    const c = client({ baseUrl: url });
-    const it = c.generate(GENERATE)[Symbol.asyncIterator]();
-    expect((await it.next()).done).toBe(false);
-    const failed = codeOf(it.next());
+    const failed: Promise<Code | undefined>[] = [];
+    for (const protocol of ["grpc", "connect", "grpc-web"] as const) {
+      const it = client({ baseUrl: url, protocol }).generate(GENERATE)[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      failed.push(codeOf(it.next()));
+    }
     const t0 = Date.now();
     await server.close({ graceMs: 150 });
     expect(Date.now() - t0).toBeLessThan(5_000);
-    expect(await failed).not.toBe(Code.Ok);
+    expect(await Promise.all(failed)).toEqual([Code.Unavailable, Code.Unavailable, Code.Unavailable]);
     await until(() => engine.stats().inFlight === 0);
   });
 

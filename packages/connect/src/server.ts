@@ -63,6 +63,8 @@ export interface ConnectServerOptions {
 }
 
 const DEFAULT_READ_MAX = 4 * 1024 * 1024;
+/** After the grace period: how long calls get to send their UNAVAILABLE before the sockets are destroyed. */
+const SHUTDOWN_FLUSH_MS = 100;
 const DEFAULT_WRITE_MAX = 16 * 1024 * 1024;
 
 /**
@@ -195,9 +197,11 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
       closing = true;
       closePromise = new Promise<void>((resolve) => {
         let listenerClosed = !front.listening;
+        let cut: ReturnType<typeof setTimeout> | undefined;
         const maybeDone = () => {
           if (listenerClosed && sockets.size === 0) {
             clearTimeout(timer);
+            clearTimeout(cut);
             resolve();
           }
         };
@@ -211,9 +215,14 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
         h1?.closeIdleConnections();
         for (const s of sockets) s.once("close", maybeDone);
         const timer = setTimeout(() => {
+          // Calls in flight answer the abort with UNAVAILABLE (trailers, an end-stream message): give those a
+          // moment to reach the clients before the sockets go, or gRPC clients see a reset stream (CANCELLED).
           shutdown.abort(new ConnectError("server shutting down", ConnectCode.Unavailable));
-          for (const session of sessions) session.destroy();
-          for (const s of sockets) s.destroy();
+          cut = setTimeout(() => {
+            for (const session of sessions) session.destroy();
+            for (const s of sockets) s.destroy();
+          }, SHUTDOWN_FLUSH_MS);
+          cut.unref();
         }, graceMs);
         timer.unref();
         maybeDone();
