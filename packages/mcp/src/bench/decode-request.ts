@@ -115,8 +115,10 @@ const ns = (ms: number) => (ms * 1e6) / BATCH;
 const stats = new Map<string, { mean: number; p99: number; samples: number }>();
 for (const t of bench.tasks) {
   const r = t.result;
-  if (!r || r.error) throw new Error(`${t.name}: ${String(r?.error ?? "no result")}`);
-  stats.set(t.name, { mean: ns(r.mean), p99: ns(r.p99), samples: r.samples.length });
+  if (r.state !== "completed") {
+    throw new Error(`${t.name}: ${r.state === "errored" ? String(r.error) : `not completed (${r.state})`}`);
+  }
+  stats.set(t.name, { mean: ns(r.latency.mean), p99: ns(r.latency.p99), samples: r.latency.samples?.length ?? t.runs });
 }
 console.log(`GenerateRequest decode, ns/op (tinybench, samples of ${BATCH} decodes; shared machine)`);
 for (const [name, b] of cases) {
