@@ -40,6 +40,7 @@ import {
   Method,
   MIN_MAX_FRAME_SIZE,
 } from "@modelwire/mcp-codec";
+import { decodeChatContentChunk, decodeChatFinalChunk } from "./chat-chunk.js";
 import { ClientConnection, type ClientStream, type ConnectionSettings, type RequestBody } from "./client-connection.js";
 import { parseEndpoint, transportName } from "./endpoint.js";
 import { decodeContentChunk, decodeFinalChunk } from "./generate-chunk.js";
@@ -674,6 +675,8 @@ class McpClient implements InferenceClient {
         ),
       ChatResponseSchema,
       options,
+      decodeChatContentChunk,
+      decodeChatFinalChunk,
     );
   }
 

@@ -1,7 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { type GenerateResponse, GenerateResponseSchema } from "@modelwire/core";
-import { createFrameDecoder, FrameType, HEADER_SIZE } from "@modelwire/mcp-codec";
+import { FrameType } from "@modelwire/mcp-codec";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,46 +9,25 @@ import {
   encodeContentChunkFrame,
   encodeFinalChunkFrame,
 } from "./generate-chunk.js";
-
-const text = fc.oneof(
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: "grapheme", maxLength: 40 }),
-  // Any UTF-16 code units, lone surrogates included.
-  fc.string({ unit: "binary", maxLength: 40 }),
-);
-
-const timestamp = fc.option(
-  fc.record({
-    seconds: fc.bigInt({ min: 0n, max: BigInt(Number.MAX_SAFE_INTEGER) }),
-    nanos: fc.integer({ min: 0, max: 999_999_999 }),
-  }),
-  { nil: undefined },
-);
+import {
+  badMetrics,
+  expectFrame,
+  metrics,
+  replyChunkBytes,
+  text,
+  timestamp,
+} from "./test-support/chunk-arbitraries.js";
 
 const contentChunk = fc
-  .record({ model: text, response: text, thinking: text, ts: timestamp })
-  .map(({ model, response, thinking, ts }) =>
-    create(GenerateResponseSchema, {
-      model,
-      response,
-      thinking,
-      createdAt: ts ? create(TimestampSchema, ts) : undefined,
-    }),
-  );
+  .record({ model: text, response: text, thinking: text, createdAt: timestamp })
+  .map((init) => create(GenerateResponseSchema, init));
 
 describe("encodeContentChunkFrame", () => {
   it("writes a DATA frame whose payload is byte-identical to protobuf-es toBinary", () => {
     fc.assert(
       fc.property(contentChunk, fc.integer({ min: 1, max: 0x7fffffff }), fc.nat(), (chunk, id, seq) => {
-        const frame = encodeContentChunkFrame(id, seq, chunk);
-        expect(frame).toBeDefined();
         const theirs = toBinary(GenerateResponseSchema, chunk);
-        expect(Buffer.from(frame!.subarray(HEADER_SIZE)).equals(Buffer.from(theirs))).toBe(true);
-        const d = createFrameDecoder();
-        d.push(frame!);
-        const f = d.next();
-        expect(f).toMatchObject({ type: FrameType.Data, streamId: id, sequence: seq });
-        expect(d.next()).toBeUndefined();
+        expectFrame(encodeContentChunkFrame(id, seq, chunk), theirs, FrameType.Data, id, seq);
       }),
       { numRuns: 500 },
     );
@@ -109,37 +87,17 @@ describe("decodeContentChunk", () => {
   });
 });
 
-const safeInt64 = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: BigInt(Number.MAX_SAFE_INTEGER) }));
-const int32 = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0x7fffffff }));
-const metrics = fc.option(
-  fc.record({
-    totalDuration: safeInt64,
-    loadDuration: safeInt64,
-    promptEvalCount: int32,
-    promptEvalDuration: safeInt64,
-    evalCount: int32,
-    evalDuration: safeInt64,
-  }),
-  { nil: undefined },
-);
-
 const finalChunk = fc
   .record({
     model: text,
     response: text,
     thinking: text,
-    ts: timestamp,
+    createdAt: timestamp,
     done: fc.boolean(),
     doneReason: fc.oneof(fc.constantFrom("", "stop", "length"), text),
     metrics,
   })
-  .map(({ ts, metrics: m, ...rest }) =>
-    create(GenerateResponseSchema, {
-      ...rest,
-      createdAt: ts ? create(TimestampSchema, ts) : undefined,
-      metrics: m,
-    }),
-  );
+  .map((init) => create(GenerateResponseSchema, init));
 
 describe("encodeFinalChunkFrame", () => {
   it("writes an END frame whose payload is byte-identical to protobuf-es toBinary", () => {
@@ -149,14 +107,7 @@ describe("encodeFinalChunkFrame", () => {
         fc.integer({ min: 1, max: 0x7fffffff }),
         fc.nat(),
         (m, id, seq) => {
-          const frame = encodeFinalChunkFrame(id, seq, m);
-          expect(frame).toBeDefined();
-          const theirs = toBinary(GenerateResponseSchema, m);
-          expect(Buffer.from(frame!.subarray(HEADER_SIZE)).equals(Buffer.from(theirs))).toBe(true);
-          const d = createFrameDecoder();
-          d.push(frame!);
-          expect(d.next()).toMatchObject({ type: FrameType.End, streamId: id, sequence: seq });
-          expect(d.next()).toBeUndefined();
+          expectFrame(encodeFinalChunkFrame(id, seq, m), toBinary(GenerateResponseSchema, m), FrameType.End, id, seq);
         },
       ),
       { numRuns: 500 },
@@ -178,19 +129,14 @@ describe("encodeFinalChunkFrame", () => {
         evalDuration: 999n,
       },
     });
-    const frame = encodeFinalChunkFrame(3, 1, m);
-    expect(Buffer.from(frame!.subarray(HEADER_SIZE)).equals(Buffer.from(toBinary(GenerateResponseSchema, m)))).toBe(
-      true,
-    );
+    expectFrame(encodeFinalChunkFrame(3, 1, m), toBinary(GenerateResponseSchema, m), FrameType.End, 3, 1);
   });
 
   it("declines context, unknown fields and negative numbers", () => {
     const base = { model: "m", done: true, doneReason: "stop" };
     const declined: GenerateResponse[] = [
       create(GenerateResponseSchema, { ...base, context: [1, 2] }),
-      create(GenerateResponseSchema, { ...base, metrics: { evalCount: -1 } }),
-      create(GenerateResponseSchema, { ...base, metrics: { totalDuration: -5n } }),
-      create(GenerateResponseSchema, { ...base, metrics: { evalDuration: BigInt(Number.MAX_SAFE_INTEGER) + 1n } }),
+      ...badMetrics.map((m) => create(GenerateResponseSchema, { ...base, metrics: m })),
       create(GenerateResponseSchema, { ...base, createdAt: { seconds: -1n } }),
     ];
     for (const m of declined) expect(encodeFinalChunkFrame(1, 0, m)).toBeUndefined();
@@ -202,27 +148,8 @@ describe("encodeFinalChunkFrame", () => {
   });
 });
 
-/** A metrics field tag: usually one of the six, sometimes anything. */
-const metricTag = fc.oneof(fc.constantFrom(0x08, 0x10, 0x18, 0x20, 0x28, 0x30), fc.integer({ min: 0, max: 0x3f }));
-/** A varint of 1..10 bytes (values up to 2^70, so beyond the safe range too), sometimes truncated. */
-const varintish = fc
-  .tuple(fc.array(fc.integer({ min: 0x80, max: 0xff }), { maxLength: 9 }), fc.option(fc.integer({ min: 0, max: 0x7f })))
-  .map(([more, last]) => (last === null ? more : [...more, last]));
-
 /** Mostly well-formed final-chunk fields, some broken: random varints, strings and metrics bodies. */
-const finalish = fc
-  .array(
-    fc.oneof(
-      fc.tuple(fc.constantFrom(0x28), fc.uint8Array({ minLength: 1, maxLength: 2 })).map(([t, b]) => [t, ...b]),
-      fc.tuple(fc.constantFrom(0x32, 0x0a), fc.uint8Array({ maxLength: 6 })).map(([t, b]) => [t, b.length, ...b]),
-      fc.array(fc.tuple(metricTag, varintish), { maxLength: 6 }).map((fields) => {
-        const body = fields.flatMap(([t, v]) => [t, ...v]);
-        return [0x42, body.length, ...body];
-      }),
-    ),
-    { maxLength: 5 },
-  )
-  .map((parts) => new Uint8Array(parts.flat()));
+const finalish = replyChunkBytes({ strings: [0x32, 0x0a], done: 0x28, metrics: 0x42 });
 
 describe("decodeFinalChunk", () => {
   it("returns what protobuf-es fromBinary returns, for random final and content chunks", () => {

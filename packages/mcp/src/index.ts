@@ -6,6 +6,12 @@
  * @packageDocumentation
  */
 
+export {
+  decodeChatContentChunk,
+  decodeChatFinalChunk,
+  encodeChatContentFrame,
+  encodeChatFinalFrame,
+} from "./chat-chunk.js";
 export { createMcpClient, type McpClientOptions, type ReconnectOptions } from "./client.js";
 export { type Endpoint, formatEndpoint, parseEndpoint, transportName } from "./endpoint.js";
 export {

@@ -4,9 +4,11 @@ import { createServer as createNetServer, type Server, type Socket } from "node:
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { toBinary } from "@bufbuild/protobuf";
 import {
+  type ChatResponse,
   ChatResponseSchema,
   Code,
   EmbedResponseSchema,
+  type GenerateResponse,
   GenerateResponseSchema,
   type ListenAddress,
   ListModelsResponseSchema,
@@ -41,10 +43,33 @@ import {
   ProtocolErrorReason,
   protocolError,
 } from "@modelwire/mcp-codec";
+import { encodeChatContentFrame, encodeChatFinalFrame } from "./chat-chunk.js";
 import { formatEndpoint } from "./endpoint.js";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
 import { encodeContentChunkFrame, encodeFinalChunkFrame } from "./generate-chunk.js";
 import { decodeRequest, METHOD_NAMES } from "./rpc.js";
+
+/** How a stream's chunks go on the wire: whole frames written by hand, or protobuf-es where those decline. */
+interface ChunkCodec<T> {
+  /** The chunk's payload by protobuf-es. */
+  encode(chunk: T): Uint8Array;
+  /** A content chunk as a whole DATA frame, or `undefined` (use `encode`). */
+  dataFrame(streamId: number, sequence: number, chunk: T): Uint8Array | undefined;
+  /** The final chunk as a whole END frame, or `undefined` (use `encode`). */
+  endFrame(streamId: number, sequence: number, chunk: T): Uint8Array | undefined;
+}
+
+const GENERATE_CHUNKS: ChunkCodec<GenerateResponse> = {
+  encode: (m) => toBinary(GenerateResponseSchema, m),
+  dataFrame: encodeContentChunkFrame,
+  endFrame: encodeFinalChunkFrame,
+};
+
+const CHAT_CHUNKS: ChunkCodec<ChatResponse> = {
+  encode: (m) => toBinary(ChatResponseSchema, m),
+  dataFrame: encodeChatContentFrame,
+  endFrame: encodeChatFinalFrame,
+};
 
 /** TLS listener options: where to listen plus the key and certificate (any other `node:tls` server option too). */
 export interface McpTlsListenOptions extends TlsOptions {
@@ -380,18 +405,10 @@ class ServerConnection {
       const decoded = decodeRequest(method, dataType, body);
       switch (decoded.method) {
         case Method.Generate:
-          await this.pump(
-            id,
-            entry,
-            engine.generate(decoded.request, ctx),
-            (m) => toBinary(GenerateResponseSchema, m),
-            call,
-            encodeContentChunkFrame,
-            encodeFinalChunkFrame,
-          );
+          await this.pump(id, entry, engine.generate(decoded.request, ctx), GENERATE_CHUNKS, call);
           break;
         case Method.Chat:
-          await this.pump(id, entry, engine.chat(decoded.request, ctx), (m) => toBinary(ChatResponseSchema, m), call);
+          await this.pump(id, entry, engine.chat(decoded.request, ctx), CHAT_CHUNKS, call);
           break;
         case Method.Embed:
           this.end(id, entry, toBinary(EmbedResponseSchema, await engine.embed(decoded.request, ctx)));
@@ -458,17 +475,15 @@ class ServerConnection {
   }
 
   /**
-   * Sends a chunk stream: content chunks as DATA, the `done` chunk as END; waits while the socket is backed up.
-   * `dataFrame`, when given, encodes a content chunk straight into a whole DATA frame (or declines with `undefined`).
+   * Sends a chunk stream: content chunks as DATA, the `done` chunk as END, each as a whole frame from `codec`'s
+   * hand-written encoders or else from its protobuf-es `encode`; waits while the socket is backed up.
    */
   private async pump<T extends { done: boolean }>(
     id: number,
     entry: StreamEntry,
     stream: AsyncIterable<T>,
-    encode: (m: T) => Uint8Array,
+    codec: ChunkCodec<T>,
     call: { chunk(): void },
-    dataFrame?: (streamId: number, sequence: number, m: T) => Uint8Array | undefined,
-    endFrame?: (streamId: number, sequence: number, m: T) => Uint8Array | undefined,
   ): Promise<void> {
     let seq = 0;
     const ctx = entry.ctx;
@@ -476,18 +491,18 @@ class ServerConnection {
       if (ctx.aborted) throw ctx.reason;
       if (this.state === ConnState.Closed) throw new ModelwireError("connection closed", Code.Unavailable);
       if (chunk.done) {
-        const frame = endFrame?.(id, seq, chunk);
+        const frame = codec.endFrame(id, seq, chunk);
         if (frame) this.endWith(entry, frame);
-        else this.end(id, entry, encode(chunk), seq);
+        else this.end(id, entry, codec.encode(chunk), seq);
         return;
       }
-      const frame = dataFrame?.(id, seq, chunk);
+      const frame = codec.dataFrame(id, seq, chunk);
       if (frame) {
         this.checkSize(frame.length - HEADER_SIZE);
         this.send(frame);
         seq++;
       } else {
-        const payload = encode(chunk);
+        const payload = codec.encode(chunk);
         this.checkSize(payload.length);
         this.send(encodeFrame({ type: FrameType.Data, streamId: id, sequence: seq++, payload }));
       }
