@@ -1,4 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { attachEchoResponder } from "./duplex-echo.js";
 
 /**
  * A raw Node TCP echo with the traffic shape of an MCP exchange, the floor any framed protocol is compared with.
@@ -14,59 +15,13 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-/** Largest echo message accepted (the echo is a benchmark peer, not a general server). */
-const MAX_MESSAGE = 1 << 20;
-
 /** Starts the echo server on 127.0.0.1, answering each request message with messages of `replySizes` bytes. */
 export async function startEchoServer(replySizes: readonly number[]): Promise<EchoServer> {
-  const replyTotal = replySizes.reduce((a, b) => a + b, 0);
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
     sockets.add(s);
     s.setNoDelay(true);
-    let rest: Buffer | undefined;
-    s.on("data", (d: Buffer) => {
-      const buf = rest ? Buffer.concat([rest, d]) : d;
-      rest = undefined;
-      // First pass: count whole requests, so the reply batch is allocated once.
-      let o = 0;
-      let n = 0;
-      while (buf.length - o >= 4) {
-        const len = buf.readUInt32BE(o);
-        if (len > MAX_MESSAGE) {
-          s.destroy();
-          return;
-        }
-        if (buf.length - o < 4 + len) break;
-        o += 4 + len;
-        n++;
-      }
-      if (o < buf.length) rest = Buffer.from(buf.subarray(o));
-      if (n === 0) return;
-      const out = Buffer.allocUnsafe(n * replyTotal);
-      let w = 0;
-      let r = 0;
-      for (let i = 0; i < n; i++) {
-        const len = buf.readUInt32BE(r);
-        const body = buf.subarray(r + 4, r + 4 + len);
-        r += 4 + len;
-        for (const size of replySizes) {
-          const bodyLen = size - 4;
-          out.writeUInt32BE(bodyLen, w);
-          w += 4;
-          // Echo the request's bytes (repeated if the reply is longer).
-          let filled = 0;
-          while (filled < bodyLen) {
-            const take = Math.min(bodyLen - filled, body.length || bodyLen);
-            if (body.length === 0) out.fill(0, w, w + take);
-            else body.copy(out, w, 0, take);
-            w += take;
-            filled += take;
-          }
-        }
-      }
-      s.write(out);
-    });
+    attachEchoResponder(s, replySizes);
     s.on("error", () => {});
     s.on("close", () => sockets.delete(s));
   });

@@ -7,8 +7,9 @@
  * window and raises its connection window to it.
  */
 import { createServer as createH2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
-import { createServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { attachEchoResponder } from "./duplex-echo.js";
+import { startEchoServer } from "./echo.js";
 
 type Command = { cmd: "start"; replySizes: number[]; window?: number } | { cmd: "cpu"; id: number } | { cmd: "stop" };
 
@@ -17,14 +18,7 @@ const listen = (s: { listen(port: number, host: string, cb: () => void): unknown
   new Promise<number>((r) => s.listen(0, "127.0.0.1", () => r((s.address() as { port: number }).port)));
 
 async function start(replySizes: number[], window: number | undefined) {
-  const sockets = new Set<Socket>();
-  const tcp = createServer((s) => {
-    sockets.add(s);
-    s.setNoDelay(true);
-    s.on("error", () => {});
-    s.on("close", () => sockets.delete(s));
-    attachEchoResponder(s, replySizes);
-  });
+  const tcp = await startEchoServer(replySizes);
   const sessions = new Set<Http2Session>();
   const h2 = createH2Server(window ? { settings: { initialWindowSize: window } } : {});
   h2.on("connection", (s: Socket) => s.setNoDelay(true));
@@ -51,15 +45,13 @@ async function start(replySizes: number[], window: number | undefined) {
       stream.end();
     });
   });
-  const tcpPort = await listen(tcp);
   const h2Port = await listen(h2);
   return {
-    tcpPort,
+    tcpPort: tcp.port,
     h2Port,
     async close() {
-      for (const s of sockets) s.destroy();
       for (const s of sessions) s.destroy();
-      await Promise.all([new Promise((r) => tcp.close(r)), new Promise((r) => h2.close(r))]);
+      await Promise.all([tcp.close(), new Promise((r) => h2.close(r))]);
     },
   };
 }

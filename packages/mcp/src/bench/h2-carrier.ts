@@ -20,11 +20,19 @@
  * advertise, and their connection window; default: Node's 65535), BENCH_CARRIERS ("h2-stream,h2-per-req"; tcp
  * always runs), BENCH_PROF (a directory: both processes run with `--cpu-prof` into it).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { type ClientHttp2Session, type ClientHttp2Stream, connect as h2connect } from "node:http2";
 import { connect, type Socket } from "node:net";
-import { fileURLToPath } from "node:url";
 import { createPerRequestEchoDriver, createStreamEchoDriver, type EchoDriver } from "./duplex-echo.js";
+import {
+  type Figure,
+  hasTaskset,
+  measureWindow,
+  median,
+  pinSelf,
+  type ServerChild,
+  shouldPinSelf,
+  startServerChild,
+} from "./harness.js";
 
 const MS = Math.min(Math.max(100, Number(process.env.BENCH_MS ?? 2000)), 20_000);
 const WARM_MS = 300;
@@ -35,69 +43,10 @@ const WINDOW = process.env.BENCH_H2_WINDOW ? Number(process.env.BENCH_H2_WINDOW)
 /** The one-token MCP generate exchange: OPEN frame out, DATA and END frames back (headers included). */
 const REQUEST_SIZE = 56;
 const REPLY_SIZES = [58, 80];
-const TSX = import.meta.url.endsWith(".ts");
-const EXT = TSX ? ".ts" : ".js";
-const here = (f: string) => fileURLToPath(new URL(f + EXT, import.meta.url));
-const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
 if (LEVELS.some((l) => !Number.isInteger(l) || l < 1 || l > 1024)) throw new RangeError("BENCH_LEVELS: 1..1024");
 if (WINDOW !== undefined && !(Number.isInteger(WINDOW) && WINDOW >= 65535 && WINDOW <= 2 ** 31 - 1)) {
   throw new RangeError("BENCH_H2_WINDOW: an integer in 65535..2^31-1");
-}
-
-const PROF = process.env.BENCH_PROF;
-const nodeArgs = (script: string) => [
-  ...(PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []),
-  ...(TSX ? ["--import", "tsx"] : []),
-  script,
-];
-
-/** Re-runs this script pinned to core 1 (the server child gets core 0). */
-function pinSelf(): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn("taskset", ["-c", "1", process.execPath, ...nodeArgs(here("./h2-carrier"))], {
-      stdio: "inherit",
-      env: { ...process.env, BENCH_PINNED: "1" },
-    });
-    child.on("exit", (code) => resolve(code ?? 1));
-  });
-}
-
-/** The server child and its IPC request/answer channel. */
-class Server {
-  private waiters = new Map<string, (m: Record<string, unknown>) => void>();
-  private seq = 0;
-  constructor(readonly child: ChildProcess) {
-    child.on("message", (m: Record<string, unknown>) => {
-      const key = m.cmd === "cpu" ? `cpu:${m.id}` : String(m.cmd);
-      const w = this.waiters.get(key);
-      this.waiters.delete(key);
-      w?.(m);
-    });
-  }
-  request(msg: Record<string, unknown>, key = String(msg.cmd)): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server child did not answer ${key}`)), 30_000);
-      this.waiters.set(key, (m) => {
-        clearTimeout(timer);
-        resolve(m);
-      });
-      if (msg.cmd !== "ready") this.child.send(msg);
-    });
-  }
-  async cpuUs(): Promise<number> {
-    const id = ++this.seq;
-    return (await this.request({ cmd: "cpu", id }, `cpu:${id}`)).us as number;
-  }
-}
-
-function startServer(): Server {
-  const args = nodeArgs(here("./h2-carrier-server"));
-  const stdio: ["ignore", "inherit", "inherit", "ipc"] = ["ignore", "inherit", "inherit", "ipc"];
-  const child = hasTaskset
-    ? spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio })
-    : spawn(process.execPath, args, { stdio });
-  return new Server(child);
 }
 
 async function tcpSocket(port: number): Promise<Socket> {
@@ -177,43 +126,21 @@ async function carriers(tcpPort: number, h2Port: number): Promise<Carrier[]> {
   return all.filter((c) => c.name === "tcp" || !ONLY || ONLY.includes(c.name));
 }
 
-interface Figure {
-  rps: number;
-  serverUs: number;
-  clientUs: number;
-  bytesOut: number;
-  bytesIn: number;
+async function measure(server: ServerChild, c: Carrier, inFlight: number): Promise<Figure> {
+  const fig = await measureWindow(
+    server,
+    (ms) => c.driver.run(inFlight, ms),
+    () => [c.socket.bytesWritten, c.socket.bytesRead],
+    MS,
+    WARM_MS,
+  );
+  if (!(fig.rps > 0)) throw new Error(`${c.name}: no request completed`);
+  return fig;
 }
 
-async function measure(server: Server, c: Carrier, inFlight: number): Promise<Figure> {
-  await c.driver.run(inFlight, WARM_MS);
-  const s0 = await server.cpuUs();
-  const b0 = [c.socket.bytesWritten, c.socket.bytesRead];
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const n = await c.driver.run(inFlight, MS);
-  const secs = (performance.now() - t0) / 1000;
-  const c1 = process.cpuUsage(c0);
-  const b1 = [c.socket.bytesWritten, c.socket.bytesRead];
-  const s1 = await server.cpuUs();
-  if (n <= 0) throw new Error(`${c.name}: no request completed`);
-  return {
-    rps: n / secs,
-    serverUs: (s1 - s0) / n,
-    clientUs: (c1.user + c1.system) / n,
-    bytesOut: (b1[0] - b0[0]) / n,
-    bytesIn: (b1[1] - b0[1]) / n,
-  };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const f = (x: number, w: number, d = 0) => x.toFixed(d).padStart(w);
 
-async function main(server: Server) {
+async function main(server: ServerChild) {
   await server.request({ cmd: "ready" });
   const ports = await server.request({ cmd: "start", replySizes: REPLY_SIZES, window: WINDOW });
   const cs = await carriers(ports.tcpPort as number, ports.h2Port as number);
@@ -272,7 +199,7 @@ async function main(server: Server) {
 }
 
 async function runClient(): Promise<number> {
-  const server = startServer();
+  const server = startServerChild("h2-carrier-server");
   const exited = new Promise<number>((r) => server.child.once("exit", (code) => r(code ?? 1)));
   server.child.on("error", (e) => console.error("server child:", e.message));
   let failed = false;
@@ -289,8 +216,8 @@ async function runClient(): Promise<number> {
   return failed || process.exitCode ? 1 : 0;
 }
 
-if (hasTaskset && !process.env.BENCH_PINNED) {
-  process.exitCode = await pinSelf();
+if (shouldPinSelf) {
+  process.exitCode = await pinSelf("h2-carrier");
 } else {
   process.exitCode = await runClient();
 }

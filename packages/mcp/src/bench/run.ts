@@ -13,8 +13,6 @@
  * sources. Env: BENCH_MS, BENCH_ROUNDS, BENCH_LEVELS ("1,16"), BENCH_ONLY ("mcp" | "echo"), BENCH_PROF (a directory: both
  * processes run with `--cpu-prof` into it).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { clone, create, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, GenerateResponseSchema, type InferenceClient } from "@modelwire/core";
 import { backgroundContext, createSyntheticEngine } from "@modelwire/engine";
@@ -22,69 +20,22 @@ import { HEADER_SIZE } from "@modelwire/mcp-codec";
 import { createMcpClient } from "../index.js";
 import { encodeInferenceRequest } from "../inference-request.js";
 import { connectEcho } from "./echo.js";
+import {
+  type Figure,
+  hasTaskset,
+  measureWindow,
+  median,
+  pinSelf,
+  type ServerChild,
+  shouldPinSelf,
+  startServerChild,
+} from "./harness.js";
 
 const MS = Math.min(Number(process.env.BENCH_MS ?? 2000), 20_000);
 const WARM_MS = 300;
 const ROUNDS = Math.min(Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)), 9);
 const LEVELS = (process.env.BENCH_LEVELS ?? "1,16").split(",").map(Number);
 const ONLY = process.env.BENCH_ONLY;
-const PROF = process.env.BENCH_PROF;
-const TSX = import.meta.url.endsWith(".ts");
-const EXT = TSX ? ".ts" : ".js";
-const here = (f: string) => fileURLToPath(new URL(f + EXT, import.meta.url));
-const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
-
-/** Node arguments for a sibling script: compiled `.js` from dist runs as is, `.ts` (run through tsx) with tsx. */
-function nodeArgs(script: string): string[] {
-  return [...(PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []), ...(TSX ? ["--import", "tsx"] : []), script];
-}
-
-/** Re-runs this script pinned to core 1 (the server child gets core 0). */
-function pinSelf(): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn("taskset", ["-c", "1", process.execPath, ...nodeArgs(here("./run"))], {
-      stdio: "inherit",
-      env: { ...process.env, BENCH_PINNED: "1" },
-    });
-    child.on("exit", (code) => resolve(code ?? 1));
-  });
-}
-
-class Server {
-  private waiters = new Map<string, (m: Record<string, unknown>) => void>();
-  private seq = 0;
-  constructor(readonly child: ChildProcess) {
-    child.on("message", (m: Record<string, unknown>) => {
-      const key = m.cmd === "cpu" ? `cpu:${m.id}` : String(m.cmd);
-      const w = this.waiters.get(key);
-      this.waiters.delete(key);
-      w?.(m);
-    });
-  }
-  request(msg: Record<string, unknown>, key = String(msg.cmd)): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server child did not answer ${key}`)), 30_000);
-      this.waiters.set(key, (m) => {
-        clearTimeout(timer);
-        resolve(m);
-      });
-      if (msg.cmd !== "ready") this.child.send(msg);
-    });
-  }
-  async cpuUs(): Promise<number> {
-    const id = ++this.seq;
-    return (await this.request({ cmd: "cpu", id }, `cpu:${id}`)).us as number;
-  }
-}
-
-function startServer(): Server {
-  const args = nodeArgs(here("./server-proc"));
-  const child = hasTaskset
-    ? spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
-    : spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  return new Server(child);
-}
-
 const REQ = create(GenerateRequestSchema, { model: "synthetic:latest", prompt: "hi", options: { numPredict: 1 } });
 
 async function mcpRun(client: InferenceClient, inFlight: number, ms: number): Promise<number> {
@@ -114,47 +65,11 @@ async function exchangeSizes(): Promise<{ open: number; data: number; end: numbe
   return { open: HEADER_SIZE + 8 + body.length, data, end };
 }
 
-interface Figure {
-  rps: number;
-  serverUs: number;
-  clientUs: number;
-  /** Bytes per request sent and received by the client in the window. */
-  bytesOut: number;
-  bytesIn: number;
-}
-
-async function measure(
-  server: Server,
-  run: (ms: number) => Promise<number>,
-  bytes: () => [number, number],
-): Promise<Figure> {
-  await run(WARM_MS);
-  const s0 = await server.cpuUs();
-  const b0 = bytes();
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const n = await run(MS);
-  const secs = (performance.now() - t0) / 1000;
-  const c1 = process.cpuUsage(c0);
-  const b1 = bytes();
-  const s1 = await server.cpuUs();
-  return {
-    rps: n / secs,
-    serverUs: (s1 - s0) / n,
-    clientUs: (c1.user + c1.system) / n,
-    bytesOut: (b1[0] - b0[0]) / n,
-    bytesIn: (b1[1] - b0[1]) / n,
-  };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+const measure = (server: ServerChild, run: (ms: number) => Promise<number>, bytes: () => [number, number]) =>
+  measureWindow(server, run, bytes, MS, WARM_MS);
 
 async function main() {
-  const server = startServer();
+  const server = startServerChild("server-proc");
   const ready = await server.request({ cmd: "ready" });
   const sizes = await exchangeSizes();
   const echoPort = (await server.request({ cmd: "echo", replySizes: [sizes.data, sizes.end] })).port as number;
@@ -225,8 +140,8 @@ async function main() {
   clearTimeout(kill);
 }
 
-if (hasTaskset && !process.env.BENCH_PINNED) {
-  process.exitCode = await pinSelf();
+if (shouldPinSelf) {
+  process.exitCode = await pinSelf("run");
 } else {
   await main();
 }
