@@ -10,81 +10,11 @@ import { createMcpClient, createMcpServer } from "./index.js";
 import { decodeInferenceRequest } from "./inference-request.js";
 import { encodeGenerateOpenFrame, encodeGenerateOpenFrameSlow, encodeRequestOpenFrame } from "./request-frame.js";
 import { cleanupAfterEach } from "./test-support/harness.js";
+import { generateRequests } from "./test-support/request-arbitraries.js";
 
 const cleanups = cleanupAfterEach();
 
-const text = fc.oneof(
-  fc.string({ maxLength: 30 }),
-  fc.string({ unit: "grapheme", maxLength: 30 }),
-  // Any UTF-16 code units, lone surrogates included.
-  fc.string({ unit: "binary", maxLength: 30 }),
-);
-const int32 = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(0, -1, 127, 128)); // -0: see the edge-value test
-const int64 = fc.oneof(
-  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
-  fc.constantFrom(0n, -1n, 2n ** 53n, 2n ** 56n - 1n, 2n ** 56n, 2n ** 63n - 1n, -(2n ** 63n)),
-);
-/** float32-representable doubles plus the specials: NaN, ±0, ±Infinity. */
-const float = fc.oneof(
-  fc.float(),
-  fc.constantFrom(Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3.4028234663852886e38),
-  fc.double({ min: -3.4e38, max: 3.4e38, noNaN: true }).map(Math.fround),
-);
-const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });
-const bytes = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constant(new Uint8Array(0)));
-
-const options = fc.record({
-  numKeep: opt(int32),
-  seed: opt(int64),
-  numPredict: opt(int32),
-  topK: opt(int32),
-  topP: opt(float),
-  minP: opt(float),
-  typicalP: opt(float),
-  repeatLastN: opt(int32),
-  temperature: opt(float),
-  repeatPenalty: opt(float),
-  presencePenalty: opt(float),
-  frequencyPenalty: opt(float),
-  stop: fc.array(text, { maxLength: 4 }),
-  numCtx: opt(int32),
-  numBatch: opt(int32),
-  numGpu: opt(int32),
-  mainGpu: opt(int32),
-  useMmap: opt(fc.boolean()),
-  numThread: opt(int32),
-});
-
-const think = fc.oneof(
-  fc.constant({ value: { case: undefined } }),
-  fc.boolean().map((value) => ({ value: { case: "enabled" as const, value } })),
-  text.map((value) => ({ value: { case: "level" as const, value } })),
-);
-
-const request = fc
-  .record({
-    model: text,
-    prompt: text,
-    suffix: text,
-    system: text,
-    template: text,
-    context: fc.array(int32, { maxLength: 8 }),
-    stream: opt(fc.boolean()),
-    raw: fc.boolean(),
-    format: text,
-    keepAlive: opt(fc.record({ seconds: int64, nanos: int32 })),
-    images: fc.array(bytes, { maxLength: 3 }),
-    options: opt(options),
-    think: opt(think),
-  })
-  .map((r) =>
-    create(GenerateRequestSchema, {
-      ...r,
-      keepAlive: r.keepAlive && create(DurationSchema, r.keepAlive),
-      options: r.options && create(OptionsSchema, r.options),
-      think: r.think && create(ThinkSchema, r.think),
-    }),
-  );
+const request = generateRequests();
 
 /** What a string reads back as: TextEncoder writes a lone surrogate as U+FFFD. */
 const wellFormed = (s: string) => new TextDecoder().decode(new TextEncoder().encode(s));
