@@ -23,15 +23,9 @@ export {
   readOllamaStream,
 } from "./ndjson.js";
 export { createOllamaClient, type OllamaClient, type OllamaClientOptions } from "./ollama-client.js";
-export { errorFromJson, errorHttpStatus, errorToJson, type OllamaErrorJson } from "./ollama-error.js";
 export { DEFAULT_OLLAMA_HOST, type OllamaHost, resolveOllamaHost } from "./ollama-host.js";
 export * from "./ollama-json.js";
 export { OLLAMA_OPTION_KEYS, optionsFromJson, optionsToJson } from "./ollama-options.js";
-export {
-  createOllamaServer,
-  type OllamaServer,
-  type OllamaServerOptions,
-  type OllamaServerStats,
-  TIMEOUT_HEADER,
-} from "./ollama-server.js";
 export { formatRfc3339, parseRfc3339 } from "./rfc3339.js";
+// The server and its error mapping, also published alone as `@modelwire/http/server`.
+export * from "./server-entry.js";
