@@ -1,15 +1,23 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+/** The committed bin npm links as `modelwire`; it loads the built dist/cli.js. */
+const BIN = fileURLToPath(new URL("../bin/modelwire.js", import.meta.url));
+const BUILT = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
-/** Runs the built `modelwire` bin; `onReady` may signal it once its first stdout line arrives. */
-function run(args: string[], onFirstLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void) {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npx turbo run build first`);
+/** Runs a `modelwire` bin (the committed one by default); `onFirstLine` may signal it once stdout has a line. */
+function run(
+  args: string[],
+  onFirstLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void,
+  bin = BIN,
+) {
+  if (bin === BIN && !existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npx turbo run build first`);
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let told = false;
@@ -33,9 +41,27 @@ function run(args: string[], onFirstLine?: (line: string, kill: (s: NodeJS.Signa
 }
 
 describe("the modelwire bin", () => {
-  it("starts with a node shebang", async () => {
-    const { readFileSync } = await import("node:fs");
-    expect(readFileSync(CLI, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  it("is a committed, executable file with a node shebang, named as the package's bin", () => {
+    expect(readFileSync(BIN, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(statSync(BIN).mode & 0o111).not.toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    expect(pkg.bin).toEqual({ modelwire: "./bin/modelwire.js" });
+    expect(pkg.files).toContain("bin");
+  });
+
+  it("before the build, says which command builds it and exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "modelwire-unbuilt-"));
+    try {
+      mkdirSync(join(dir, "bin"));
+      copyFileSync(BIN, join(dir, "bin", "modelwire.js"));
+      const r = await run(["--help"], undefined, join(dir, "bin", "modelwire.js"));
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain("not built yet");
+      expect(r.stderr).toContain("npm run build");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("--help lists both commands; no command is a usage error", async () => {

@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 /**
- * The `modelwire` command. `modelwire serve ...` runs the gateway, `modelwire bench ...` the benchmark; each
+ * The `modelwire` command, loaded by the committed bin `bin/modelwire.js`. `modelwire serve ...` runs the gateway, `modelwire bench ...` the benchmark; each
  * sub-command's package is imported only when it runs, so `serve` never loads bench code and vice versa.
  */
 import { runModelwireCli } from "./run.js";

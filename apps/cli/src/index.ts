@@ -1,5 +1,5 @@
 /**
- * modelwire: the `modelwire` command (bin `dist/cli.js`) with `serve` and `bench` sub-commands.
+ * modelwire: the `modelwire` command (bin `bin/modelwire.js`, which loads `dist/cli.js`) with `serve` and `bench` sub-commands.
  *
  * @packageDocumentation
  */
