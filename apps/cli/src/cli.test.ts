@@ -10,11 +10,7 @@ const BIN = fileURLToPath(new URL("../bin/modelwire.js", import.meta.url));
 const BUILT = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
 /** Runs a `modelwire` bin (the committed one by default); `onFirstLine` may signal it once stdout has a line. */
-function run(
-  args: string[],
-  onFirstLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void,
-  bin = BIN,
-) {
+function run(args: string[], onFirstLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void, bin = BIN) {
   if (bin === BIN && !existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npx turbo run build first`);
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const proc = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
