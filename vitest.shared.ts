@@ -12,6 +12,8 @@ export const sourceAliases = [
     replacement: resolve(root, "packages/$1/src/index.ts"),
   },
   { find: /^@modelwire\/(server|bench)$/, replacement: resolve(root, "apps/$1/src/index.ts") },
+  { find: /^@modelwire\/test-kit$/, replacement: resolve(root, "packages/test-kit/src/index.ts") },
+  { find: /^@modelwire\/test-kit\/arbitraries$/, replacement: resolve(root, "packages/test-kit/src/arbitraries.ts") },
 ];
 
 /** The vitest project config every package uses. */

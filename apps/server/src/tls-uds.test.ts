@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createConnectClient } from "@modelwire/connect";
 import { Code } from "@modelwire/core";
 import { createMcpClient } from "@modelwire/mcp";
+import { testTls } from "@modelwire/test-kit";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectedGenerate, failureOf, runGenerate } from "./test-support/clients.js";
 import { gatewaysAfterEach } from "./test-support/gateways.js";
@@ -12,62 +12,25 @@ import { gatewaysAfterEach } from "./test-support/gateways.js";
 const dir = mkdtempSync(join(tmpdir(), "modelwire-serve-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function makeCert(): { cert: string; key: string } | string {
-  try {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore", timeout: 15_000 },
-    );
-    return { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
-  } catch (e) {
-    return `openssl could not make a test certificate: ${(e as Error).message}`;
-  }
-}
-const certs = makeCert();
-if (typeof certs === "string") console.log(`skipping the TLS test: ${certs}`);
-
 const { clients, start } = gatewaysAfterEach();
 
 describe("modelwire serve over TLS and a Unix socket", () => {
-  it.skipIf(typeof certs === "string")(
-    "serves Connect/gRPC (h2) and MCP (tls://) with --tls-cert/--tls-key, with auth",
-    async () => {
-      const { cert, key } = certs as { cert: string; key: string };
-      const ca = readFileSync(cert);
-      const gw = await start(["--tls-cert", cert, "--tls-key", key, "--auth-token", "tok"]);
-      expect(gw.url("connect")).toMatch(/^https:\/\//);
-      expect(gw.url("mcp-tls")).toMatch(/^tls:\/\//);
-      expect(gw.ready.addresses.some((a) => a.protocol === "mcp-tcp")).toBe(false);
-      const grpc = createConnectClient({ baseUrl: gw.url("connect"), retry: false, tls: { ca }, authToken: "tok" });
-      const mcp = createMcpClient({ url: gw.url("mcp-tls"), tls: { ca }, authToken: "tok", reconnect: false });
-      const anon = createMcpClient({ url: gw.url("mcp-tls"), tls: { ca }, reconnect: false });
-      clients.push(grpc, mcp, anon);
-      for (const c of [grpc, mcp]) {
-        const req = { model: "synthetic", prompt: `tls ${c.transport}` };
-        expect((await runGenerate(c, req, expectedGenerate({}, req))).intact, c.transport).toBe(true);
-      }
-      expect((await failureOf(() => anon.list())).code).toBe(Code.Unauthenticated);
-    },
-  );
+  it("serves Connect/gRPC (h2) and MCP (tls://) with --tls-cert/--tls-key, with auth", async () => {
+    const { ca, files } = testTls;
+    const gw = await start(["--tls-cert", files.cert, "--tls-key", files.key, "--auth-token", "tok"]);
+    expect(gw.url("connect")).toMatch(/^https:\/\//);
+    expect(gw.url("mcp-tls")).toMatch(/^tls:\/\//);
+    expect(gw.ready.addresses.some((a) => a.protocol === "mcp-tcp")).toBe(false);
+    const grpc = createConnectClient({ baseUrl: gw.url("connect"), retry: false, tls: { ca }, authToken: "tok" });
+    const mcp = createMcpClient({ url: gw.url("mcp-tls"), tls: { ca }, authToken: "tok", reconnect: false });
+    const anon = createMcpClient({ url: gw.url("mcp-tls"), tls: { ca }, reconnect: false });
+    clients.push(grpc, mcp, anon);
+    for (const c of [grpc, mcp]) {
+      const req = { model: "synthetic", prompt: `tls ${c.transport}` };
+      expect((await runGenerate(c, req, expectedGenerate({}, req))).intact, c.transport).toBe(true);
+    }
+    expect((await failureOf(() => anon.list())).code).toBe(Code.Unauthenticated);
+  });
 
   it("serves MCP on --mcp-socket alongside TCP", async () => {
     const path = join(dir, "mcp.sock");

@@ -8,11 +8,12 @@ import {
   type ProtocolServer,
 } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine, type Engine } from "@modelwire/engine";
+import { until } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import { type ConnectClientOptions, createConnectClient } from "./client.js";
 import { envelope } from "./grpc-wire.js";
 import { type ConnectServerOptions, createConnectServer } from "./server.js";
-import { cleanupAfterEach, failure, until } from "./test-support/harness.js";
+import { cleanupAfterEach, failure } from "./test-support/harness.js";
 import { recordingObserver } from "./test-support/observer.js";
 import { rawH2Request } from "./test-support/raw-h2.js";
 

@@ -10,11 +10,12 @@ import {
   type ProtocolServer,
 } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine, type Engine } from "@modelwire/engine";
+import { until } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import { createConnectClient } from "./client.js";
 import { createGrpcJsClient, createGrpcJsServer, loadInferenceServiceDefinition } from "./grpc-js/index.js";
 import { createConnectServer } from "./server.js";
-import { cleanupAfterEach, failure, until } from "./test-support/harness.js";
+import { cleanupAfterEach, failure } from "./test-support/harness.js";
 
 const cleanup = cleanupAfterEach();
 const GENERATE = { model: "synthetic", prompt: "interop" };

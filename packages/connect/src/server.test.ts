@@ -14,15 +14,14 @@ import {
   type Engine,
   guardEngine,
 } from "@modelwire/engine";
+import { testTls, until } from "@modelwire/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConnectClientOptions, createConnectClient } from "./client.js";
 import { envelope } from "./grpc-wire.js";
 import { type ConnectServerOptions, createConnectServer } from "./server.js";
 import { type AbortLog, hangingUnaryEngine } from "./test-support/engines.js";
-import { until } from "./test-support/harness.js";
 import { recordingObserver } from "./test-support/observer.js";
 import { rawH2Request } from "./test-support/raw-h2.js";
-import { selfSignedCert } from "./test-support/tls.js";
 
 const servers: ProtocolServer[] = [];
 const clients: InferenceClient[] = [];
@@ -103,11 +102,10 @@ describe("one server, three protocols", () => {
   );
 
   it("serves TLS with HTTP/2 (gRPC) and HTTP/1.1 (Connect) negotiated by ALPN", async () => {
-    const pair = selfSignedCert();
     const engine = createSyntheticEngine();
-    const { url } = await start({ engine, tls: pair });
+    const { url } = await start({ engine, tls: { key: testTls.key, cert: testTls.cert } });
     expect(url.startsWith("https://")).toBe(true);
-    const tls = { ca: pair.cert };
+    const tls = { ca: testTls.ca };
     expect((await client({ baseUrl: url, tls }).version()).version).toBe(engine.config.version);
     const h1 = client({ baseUrl: url, tls, protocol: "connect", httpVersion: "1.1" });
     expect((await h1.version()).version).toBe(engine.config.version);

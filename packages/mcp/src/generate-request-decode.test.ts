@@ -1,11 +1,11 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { type GenerateRequest, GenerateRequestSchema, OptionsSchema } from "@modelwire/core";
+import { text as baseText, generateRequests, longText } from "@modelwire/test-kit/arbitraries";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeGenerateRequest } from "./generate-request.js";
 import { decodeGenerateRequest, tryDecodeGenerateRequest } from "./generate-request-decode.js";
-import { text as baseText, generateRequests, longText } from "./test-support/request-arbitraries.js";
 
 // ---- Requests ----
 

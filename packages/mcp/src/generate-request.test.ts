@@ -3,6 +3,7 @@ import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { DataType, type GenerateRequest, GenerateRequestSchema, OptionsSchema, ThinkSchema } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
 import { createFrameDecoder, decodeOpenPayload, Method } from "@modelwire/mcp-codec";
+import { generateRequests } from "@modelwire/test-kit/arbitraries";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeGenerateRequest, planGenerateRequest } from "./generate-request.js";
@@ -10,7 +11,6 @@ import { createMcpClient, createMcpServer } from "./index.js";
 import { decodeInferenceRequest } from "./inference-request.js";
 import { encodeGenerateOpenFrame, encodeGenerateOpenFrameSlow, encodeRequestOpenFrame } from "./request-frame.js";
 import { cleanupAfterEach } from "./test-support/harness.js";
-import { generateRequests } from "./test-support/request-arbitraries.js";
 
 const cleanups = cleanupAfterEach();
 

@@ -1,20 +1,16 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine } from "@modelwire/engine";
+import { until as untilHolds } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer, type McpClientOptions } from "./index.js";
-import {
-  cleanupAfterEach,
-  startClientServer,
-  type TestServerOptions,
-  until as untilHolds,
-} from "./test-support/harness.js";
+import { cleanupAfterEach, startClientServer, type TestServerOptions } from "./test-support/harness.js";
 
 const MODEL = "synthetic:latest";
 const cleanups = cleanupAfterEach();
 const setup = (opts: TestServerOptions, clientOpts: Partial<McpClientOptions> = {}) =>
   startClientServer(cleanups, opts, clientOpts, 0);
-const until = (pred: () => boolean) => untilHolds(pred, 10_000, 5);
+const until = (pred: () => boolean) => untilHolds(pred, { everyMs: 5 });
 
 /** Observer recording every call's outcome on the server. */
 function recorder() {

@@ -2,6 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, DataType, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
 import { createAdmission, createStreamVerifier, createSyntheticEngine, guardEngine } from "@modelwire/engine";
 import { decodeErrorPayload, encodeFrame, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
+import { plateau, until } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer } from "./index.js";
 import { encodeInferenceRequest } from "./inference-request.js";
@@ -10,7 +11,6 @@ import {
   startClientServer,
   startRawPeerServer,
   type TestServerOptions,
-  until,
 } from "./test-support/harness.js";
 import { helloBytes } from "./test-support/raw-peer.js";
 
@@ -192,18 +192,9 @@ describe("limits", () => {
     const it = client.generate({ model: MODEL, prompt: "flood" })[Symbol.asyncIterator]();
     await it.next(); // the stream is open; now the application stops reading
     // Wait until production stalls: the client stops reading its socket, TCP buffers fill, the server stops pulling.
-    let prev = -1;
-    let stable = 0;
-    const deadline = Date.now() + 15_000;
-    while (stable < 3 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      const t = engine.stats().tokens;
-      stable = t - prev < 50 ? stable + 1 : 0;
-      prev = t;
-    }
-    expect(stable).toBe(3);
+    const held = await plateau(() => engine.stats().tokens, { tolerance: 49 });
     // Bounded by socket buffers + the high water mark + the client's queue, far below the five million planned.
-    expect(engine.stats().tokens).toBeLessThan(1_000_000);
+    expect(held).toBeLessThan(1_000_000);
     expect(server.stats().bytesOut).toBeLessThan(64 * 1024 * 1024);
     expect(engine.stats().inFlight).toBe(1);
     await it.return?.();

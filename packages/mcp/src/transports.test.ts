@@ -4,17 +4,15 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ChatRequestSchema, Code, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine, type SyntheticEngine } from "@modelwire/engine";
+import { testTls } from "@modelwire/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer } from "./index.js";
 import { cleanupAfterEach } from "./test-support/harness.js";
-import { makeSelfSignedCert, type TestCert } from "./test-support/tls-cert.js";
 
 const MODEL = "synthetic:latest";
-let cert: TestCert;
 let dir: string;
 
 beforeAll(() => {
-  cert = makeSelfSignedCert();
   dir = mkdtempSync(join(tmpdir(), "mcp-uds-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +25,7 @@ async function start(kind: Kind, engine: SyntheticEngine, extra: { authToken?: s
     ...extra,
     ...(kind === "tcp" ? { tcp: { port: 0 } } : {}),
     ...(kind === "uds" ? { unix: { path: join(dir, `s-${Math.random().toString(36).slice(2)}.sock`) } } : {}),
-    ...(kind === "tls" ? { tls: { port: 0, key: cert.key, cert: cert.cert } } : {}),
+    ...(kind === "tls" ? { tls: { port: 0, key: testTls.key, cert: testTls.cert } } : {}),
   });
   const [addr] = await server.listen();
   return { server, url: addr.url, protocol: addr.protocol };
@@ -40,7 +38,7 @@ async function setup(kind: Kind, opts: { authToken?: string; clientToken?: strin
   const { server, url, protocol } = await start(kind, engine, { authToken: opts.authToken });
   const client = createMcpClient({
     url,
-    tls: kind === "tls" ? { ca: cert.cert } : undefined,
+    tls: kind === "tls" ? { ca: testTls.ca } : undefined,
     authToken: opts.clientToken,
   });
   cleanups.push(async () => {
@@ -114,7 +112,7 @@ describe.each<Kind>(["tcp", "uds", "tls"])("MCP over %s", (kind) => {
     expect((await good.client.version()).version).toBeTruthy();
     const bad = createMcpClient({
       url: good.url,
-      tls: kind === "tls" ? { ca: cert.cert } : undefined,
+      tls: kind === "tls" ? { ca: testTls.ca } : undefined,
       authToken: "wrong",
       reconnect: false,
     });
@@ -122,7 +120,7 @@ describe.each<Kind>(["tcp", "uds", "tls"])("MCP over %s", (kind) => {
     await expect(bad.version()).rejects.toMatchObject({ code: Code.Unauthenticated });
     const none = createMcpClient({
       url: good.url,
-      tls: kind === "tls" ? { ca: cert.cert } : undefined,
+      tls: kind === "tls" ? { ca: testTls.ca } : undefined,
       reconnect: false,
     });
     cleanups.push(() => none.close());

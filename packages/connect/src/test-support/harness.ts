@@ -12,15 +12,6 @@ export async function failure(p: Promise<unknown> | (() => Promise<unknown>)): P
   throw new Error("expected the call to fail");
 }
 
-/** Polls `check` every 10 ms until it holds; throws after `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /**
  * A list of clean-up steps (closing servers and clients) that runs after each test of the calling file, last added
  * first; steps may be taken off it to run them earlier.

@@ -18,15 +18,6 @@ export function cleanupAfterEach(): Cleanups {
   return cleanups;
 }
 
-/** Polls `pred` every `everyMs` until it holds; throws after `ms`. */
-export async function until(pred: () => boolean, ms = 10_000, everyMs = 10): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Server options for a test: an engine is required, the TCP listener defaults to port 0. */
 export type TestServerOptions = Partial<McpServerOptions> & { engine: McpServerOptions["engine"] };
 
