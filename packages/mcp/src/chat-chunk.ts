@@ -15,8 +15,9 @@ import { decodeReplyChunk, encodeReplyChunkFrame, hasUnknown, type ReplyChunkLay
  * ChatResponse: the texts inside `message` (tag 0x1a) as `role` = 1, `content` = 2, `thinking` = 3; `done` = 4,
  * `done_reason` = 5, `metrics` = 6. A payload without `message` is declined: protobuf-es leaves it unset there,
  * newChatResponse always sets it.
+ * @internal Exported for the drift test, which checks these tags against the generated schema.
  */
-const CHAT_LAYOUT: ReplyChunkLayout<ChatResponse> = {
+export const CHAT_LAYOUT: ReplyChunkLayout<ChatResponse> = {
   wrapTag: 0x1a,
   textTag: 0x0a,
   textCount: 3,

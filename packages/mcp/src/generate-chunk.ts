@@ -343,8 +343,11 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
   return layout.build({ model, createdAt, wrapped, text0, text1, text2, done, doneReason, metrics });
 }
 
-/** GenerateResponse: `response` = 3, `thinking` = 4, `done` = 5, `done_reason` = 6, `metrics` = 8. */
-const GENERATE_LAYOUT: ReplyChunkLayout<GenerateResponse> = {
+/**
+ * GenerateResponse: `response` = 3, `thinking` = 4, `done` = 5, `done_reason` = 6, `metrics` = 8.
+ * @internal Exported for the drift test, which checks these tags against the generated schema.
+ */
+export const GENERATE_LAYOUT: ReplyChunkLayout<GenerateResponse> = {
   wrapTag: -1,
   textTag: 0x1a,
   textCount: 2,
