@@ -24,6 +24,7 @@ import {
   type CallOptions,
   type ClientStats,
   Code,
+  createSocketTally,
   effectiveDeadline,
   type InferenceClient,
   InferenceService,
@@ -139,18 +140,12 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
   }
 
   // Socket accounting: every connection the transport opens goes through here.
-  const conn = { opened: 0, bytesIn: 0, bytesOut: 0, live: new Set<net.Socket>() };
+  const sockets = createSocketTally<net.Socket>();
   const trackSocket = <S extends net.Socket>(s: S): S => {
-    conn.opened++;
     // The HTTP/2 session reports socket failures to its calls; a socket error after the session is gone (e.g. the
     // session was destroyed by a PING timeout) must not become an uncaught exception.
     s.on("error", () => {});
-    conn.live.add(s);
-    s.once("close", () => {
-      conn.live.delete(s);
-      conn.bytesIn += s.bytesRead;
-      conn.bytesOut += s.bytesWritten;
-    });
+    sockets.add(s);
     return s;
   };
 
@@ -343,18 +338,11 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     show: (request, options) => unaryMethod(m.showModel, request, options),
     version: (options) => unaryMethod(m.version, {}, options),
     stats(): ClientStats {
-      let bytesIn = conn.bytesIn;
-      let bytesOut = conn.bytesOut;
-      for (const s of conn.live) {
-        bytesIn += s.bytesRead;
-        bytesOut += s.bytesWritten;
-      }
       const extra: Record<string, number | string> = {
         protocol,
         httpVersion,
-        connectionsOpened: conn.opened,
-        bytesIn,
-        bytesOut,
+        connectionsOpened: sockets.added,
+        ...sockets.bytes(),
       };
       if (sessionManager) {
         const state = sessionManager.state();
@@ -362,7 +350,7 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
         const open = state === "open" || state === "idle" || state === "verifying" ? 1 : 0;
         return { transport: transportName, open, active, idle: state === "idle" ? 1 : 0, queued: 0, extra };
       }
-      const open = conn.live.size;
+      const open = sockets.open.size;
       const free = Object.values(agent?.freeSockets ?? {}).reduce((n, l) => n + (l?.length ?? 0), 0);
       return { transport: transportName, open, active, idle: free, queued: 0, extra };
     },
@@ -371,7 +359,7 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
       closed = true;
       sessionManager?.abort(new ConnectError("client closed", ConnectCode.Canceled));
       agent?.destroy();
-      for (const s of conn.live) s.destroy();
+      for (const s of sockets.open) s.destroy();
     },
   };
 }

@@ -7,6 +7,7 @@ import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   Code,
+  createSocketTally,
   InferenceService,
   type ListenAddress,
   ModelwireError,
@@ -116,20 +117,13 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     handler(req, res);
   };
 
-  const sockets = new Set<net.Socket>();
+  const sockets = createSocketTally<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
-  let closedBytesIn = 0;
-  let closedBytesOut = 0;
   let closing = false;
 
   const track = (socket: net.Socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      closedBytesIn += socket.bytesRead;
-      closedBytesOut += socket.bytesWritten;
-    });
   };
 
   // HTTP/1.1 handler: while draining, answer with `connection: close` and drop idle keep-alive sockets.
@@ -199,7 +193,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
         let listenerClosed = !front.listening;
         let cut: ReturnType<typeof setTimeout> | undefined;
         const maybeDone = () => {
-          if (listenerClosed && sockets.size === 0) {
+          if (listenerClosed && sockets.open.size === 0) {
             clearTimeout(timer);
             clearTimeout(cut);
             resolve();
@@ -213,14 +207,14 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
         }
         for (const session of sessions) session.close(); // GOAWAY; streams in flight finish
         h1?.closeIdleConnections();
-        for (const s of sockets) s.once("close", maybeDone);
+        for (const s of sockets.open) s.once("close", maybeDone);
         const timer = setTimeout(() => {
           // Calls in flight answer the abort with UNAVAILABLE (trailers, an end-stream message): give those a
           // moment to reach the clients before the sockets go, or gRPC clients see a reset stream (CANCELLED).
           shutdown.abort(new ConnectError("server shutting down", ConnectCode.Unavailable));
           cut = setTimeout(() => {
             for (const session of sessions) session.destroy();
-            for (const s of sockets) s.destroy();
+            for (const s of sockets.open) s.destroy();
           }, SHUTDOWN_FLUSH_MS);
           cut.unref();
         }, graceMs);
@@ -231,13 +225,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     },
 
     stats(): ServerStats {
-      let bytesIn = closedBytesIn;
-      let bytesOut = closedBytesOut;
-      for (const s of sockets) {
-        bytesIn += s.bytesRead;
-        bytesOut += s.bytesWritten;
-      }
-      return { connections: sockets.size, inFlight: counter.inFlight, bytesIn, bytesOut };
+      return { connections: sockets.open.size, inFlight: counter.inFlight, ...sockets.bytes() };
     },
   };
 }

@@ -41,3 +41,4 @@ export {
   type ServerObserver,
   type ServerStats,
 } from "./server.js";
+export { createSocketTally, type SocketBytes, type SocketTally, type TalliedSocket } from "./socket-tally.js";

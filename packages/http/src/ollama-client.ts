@@ -36,7 +36,7 @@ import {
   showResponseFromJson,
   versionResponseFromJson,
 } from "./ollama-json.js";
-import { TIMEOUT_HEADER } from "./ollama-server.js";
+import { TIMEOUT_HEADER } from "./server-call.js";
 
 /** Options of {@link createOllamaClient}. */
 export interface OllamaClientOptions {

@@ -117,3 +117,8 @@ function checkDepth(root: unknown, max: number): void {
     }
   }
 }
+
+/** Discards a request body the server will not read, so a keep-alive connection stays usable. */
+export function drainBody(req: IncomingMessage): void {
+  if (!req.complete) req.resume();
+}

@@ -1,0 +1,114 @@
+import type { ServerResponse } from "node:http";
+import { create } from "@bufbuild/protobuf";
+import {
+  type ChatResponse,
+  ChatResponseSchema,
+  Code,
+  type GenerateResponse,
+  GenerateResponseSchema,
+  MessageSchema,
+  ModelwireError,
+  type ToolCall,
+} from "@modelwire/core";
+import { errorToJson } from "./ollama-error.js";
+import type { CallContext } from "./route-table.js";
+import { NDJSON_TYPE, NdjsonWriter, sendJson } from "./server-response.js";
+
+/** How one streaming call's chunks become Ollama's reply. */
+export interface StreamReply<T extends { done: boolean }> {
+  /** A chunk as Ollama's JSON. */
+  toJson(chunk: T): unknown;
+  /** Joins every chunk into the one reply of `stream: false`. */
+  join(chunks: T[]): T;
+  /** Whether a chunk carries content (reported to the observer as a chunk). */
+  isContent(chunk: T): boolean;
+}
+
+/**
+ * Answers a streaming call Ollama's way: NDJSON, one chunk per line, or with `stream: false` one joined object.
+ * The first chunk is pulled before the status is committed, so an unknown model is a real 404 and a refused call
+ * a real 503. An error after streaming began is a last `{"error": ...}` line (and rethrown, so the call fails); a
+ * stream that ends without a final `done` chunk is an INTERNAL error, never a reply that looks complete.
+ */
+export async function sendStream<T extends { done: boolean }>(
+  res: ServerResponse,
+  call: CallContext,
+  stream: boolean,
+  source: AsyncIterable<T>,
+  reply: StreamReply<T>,
+): Promise<void> {
+  const it = source[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    let next = await it.next();
+    if (!stream) {
+      const chunks: T[] = [];
+      while (!next.done) {
+        if (reply.isContent(next.value)) call.observer.chunk();
+        chunks.push(next.value);
+        if (next.value.done) break;
+        next = await it.next();
+      }
+      finished = true;
+      if (chunks.length === 0 || !chunks[chunks.length - 1].done) throw endedWithoutFinal();
+      sendJson(res, 200, reply.toJson(reply.join(chunks)));
+      return;
+    }
+    res.writeHead(200, { "Content-Type": NDJSON_TYPE });
+    const writer = new NdjsonWriter(res);
+    try {
+      let sawDone = false;
+      while (!next.done) {
+        const chunk = next.value;
+        if (reply.isContent(chunk)) call.observer.chunk();
+        const wait = writer.write(reply.toJson(chunk));
+        if (wait) await wait;
+        if (res.destroyed) throw new ModelwireError("client disconnected", Code.Canceled);
+        if (chunk.done) {
+          sawDone = true;
+          break;
+        }
+        next = await it.next();
+      }
+      finished = true;
+      if (!sawDone) throw endedWithoutFinal();
+      writer.end();
+    } catch (e) {
+      const err = ModelwireError.from(e, Code.Internal);
+      if (!res.destroyed && !res.writableEnded) writer.end(errorToJson(err));
+      throw err;
+    }
+  } finally {
+    if (!finished) await it.return?.(undefined)?.catch(() => {});
+    else void it.return?.(undefined)?.catch(() => {});
+  }
+}
+
+function endedWithoutFinal(): ModelwireError {
+  return new ModelwireError("engine stream ended without a final chunk", Code.Internal);
+}
+
+/** Joins streamed generate chunks into the one reply of `stream: false`. */
+export function joinGenerate(chunks: GenerateResponse[]): GenerateResponse {
+  const last = chunks[chunks.length - 1];
+  return create(GenerateResponseSchema, {
+    ...last,
+    response: chunks.map((c) => c.response).join(""),
+    thinking: chunks.map((c) => c.thinking).join(""),
+  });
+}
+
+/** Joins streamed chat chunks into the one reply of `stream: false`. */
+export function joinChat(chunks: ChatResponse[]): ChatResponse {
+  const last = chunks[chunks.length - 1];
+  const toolCalls: ToolCall[] = chunks.flatMap((c) => c.message?.toolCalls ?? []);
+  return create(ChatResponseSchema, {
+    ...last,
+    message: create(MessageSchema, {
+      role: last.message?.role || "assistant",
+      content: chunks.map((c) => c.message?.content ?? "").join(""),
+      thinking: chunks.map((c) => c.message?.thinking ?? "").join(""),
+      toolCalls,
+    }),
+  });
+}

@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Code, createCallSignal, ModelwireError, type ServerObserver } from "@modelwire/core";
+import type { CallContext, CallRoute, ErrorWriter } from "./route-table.js";
+import { BodyError, drainBody, parseJsonBody, readBody } from "./server-body.js";
+import type { ServerLifecycle } from "./server-lifecycle.js";
+
+/** The request header carrying a call's remaining time in milliseconds (set by modelwire's client). */
+export const TIMEOUT_HEADER = "x-modelwire-timeout-ms";
+
+/** What {@link createCallRunner} needs. */
+export interface CallRunnerOptions {
+  observer: ServerObserver;
+  lifecycle: ServerLifecycle;
+  /** Largest request body accepted (413 beyond). */
+  maxBodyBytes: number;
+  /** Time allowed to receive the body once headers are in (408 after). */
+  bodyTimeoutMs: number;
+}
+
+/** Serves one request on a call route, with the route's path parameters and its group's error writer. */
+export type CallRunner = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: CallRoute,
+  params: Readonly<Record<string, string>>,
+  sendError: ErrorWriter,
+) => Promise<void>;
+
+/**
+ * Runs call routes. Each call is observed (protocol `"http"`), counted in flight, and gets an engine context whose
+ * signal aborts when the client disconnects, when the {@link TIMEOUT_HEADER} deadline passes, or at shutdown.
+ * A handler's error is answered with `sendError` before the reply began (a body error with its own status and
+ * `Connection: close`, or a dropped socket when the client is gone); after it began the reply is ended.
+ */
+export function createCallRunner(options: CallRunnerOptions): CallRunner {
+  const { observer, lifecycle, maxBodyBytes, bodyTimeoutMs } = options;
+
+  return async function runCall(req, res, route, params, sendError) {
+    const call = observer.callStarted("http", route.name);
+    const controller = new AbortController();
+    const callSignal = createCallSignal({
+      signal: controller.signal,
+      timeoutMs: parseTimeout(req.headers[TIMEOUT_HEADER]),
+    });
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort(new ModelwireError("client disconnected", Code.Canceled));
+    };
+    res.on("close", onClose);
+    lifecycle.callStarted(controller);
+    let failure: ModelwireError | undefined;
+    try {
+      const context: CallContext = {
+        ctx: { signal: callSignal.signal, deadline: callSignal.deadline },
+        observer: call,
+        json: async () => parseJsonBody(await readBody(req, maxBodyBytes, bodyTimeoutMs)),
+        params,
+      };
+      if (route.method === "GET") drainBody(req);
+      await route.handler(req, res, context);
+    } catch (e) {
+      failure = e instanceof BodyError ? e : ModelwireError.from(e, Code.Internal);
+      if (e instanceof BodyError) {
+        if (e.status === 0) res.destroy();
+        else sendError(res, e, e.status, { Connection: "close" });
+      } else if (!res.headersSent) {
+        sendError(res, failure);
+      } else if (!res.writableEnded) {
+        res.end();
+      }
+    } finally {
+      callSignal.dispose();
+      res.off("close", onClose);
+      lifecycle.callEnded(controller, res);
+      call.end(failure);
+    }
+  };
+}
+
+/** Reads the remaining-time header; a malformed value is ignored (no deadline). */
+function parseTimeout(v: string | string[] | undefined): number | undefined {
+  if (typeof v !== "string" || !/^\d{1,12}$/.test(v)) return undefined;
+  return Number(v);
+}
