@@ -1,4 +1,5 @@
 import { Code, ModelwireError } from "@modelwire/core";
+import { SYNTHETIC_LIMITS } from "@modelwire/engine";
 import { describe, expect, it } from "vitest";
 import { resolveServeConfig, type ServeConfig } from "./config.js";
 import { defaultServeConfig } from "./defaults.js";
@@ -118,6 +119,8 @@ describe("resolveServeConfig", () => {
                 : "0";
       const env: Record<string, string> = { [o.env]: raw };
       if (o.key === "maxStreams") env[o.env] = "3";
+      if (o.kind === "choice") env[o.env] = "open";
+      if (o.key === "adminOrigins") env[o.env] = "http://a.example:1";
       if (o.key === "tlsCert" || o.key === "tlsKey")
         Object.assign(env, { MODELWIRE_TLS_CERT: "c", MODELWIRE_TLS_KEY: "k" });
       if (["http", "connect", "mcp"].includes(o.key)) continue; // switching one off alone is fine but covered below
@@ -170,6 +173,16 @@ describe("resolveServeConfig", () => {
     [["--http-port", "9000", "--admin-port", "9000"], "--admin-port"],
     [["--no-http", "--no-connect", "--no-mcp"], "--no-http"],
     [["--auth-token", "two words"], "--auth-token"],
+    [["--admin-token", "two words"], "--admin-token"],
+    [["--admin-host", "a b"], "--admin-host"],
+    [["--metrics-auth", "sometimes"], "--metrics-auth"],
+    [["--metrics-auth", "token"], "--metrics-auth"],
+    [["--admin-origins", "evil.example"], "--admin-origins"],
+    [["--admin-origins", "http://a.example/path"], "--admin-origins"],
+    [["--admin-origins", "http://a.example:1,"], "--admin-origins"],
+    [["--ttft-ms", "3600001"], "--ttft-ms"],
+    [["--inter-token-ms", "1e308"], "--inter-token-ms"],
+    [["--tokens", "1000001"], "--tokens"],
     [["--config"], "--config"],
   ])("refuses %j naming %s", (argv, option) => {
     const e = failure(() => resolve(argv));
@@ -217,6 +230,10 @@ describe("resolveServeConfig", () => {
       mcpSocket: "/tmp/s",
       admin: true,
       adminPort: 4,
+      adminHost: "::1",
+      adminToken: "a",
+      metricsAuth: "token",
+      adminOrigins: "http://127.0.0.1:8080,https://ops.example",
       upstream: "https://ollama.example:443",
       seed: 1,
       ttftMs: 1,
@@ -233,6 +250,26 @@ describe("resolveServeConfig", () => {
     };
     expect(Object.keys(file).sort()).toEqual(SERVE_OPTIONS.map((o) => o.key).sort());
     expect(resolve(["--config", "/c.json"], {}, { "/c.json": JSON.stringify(file) })).toEqual(file);
+  });
+});
+
+describe("admin options", () => {
+  it("bind the admin listener to loopback whatever --host says", () => {
+    expect(resolve(["--host", "0.0.0.0"])).toMatchObject({ host: "0.0.0.0", adminHost: "127.0.0.1" });
+    expect(resolve(["--admin-host", "0.0.0.0"])).toMatchObject({ host: "127.0.0.1", adminHost: "0.0.0.0" });
+    expect(resolve([], { MODELWIRE_METRICS_AUTH: "open" }).metricsAuth).toBe("open");
+    expect(resolve(["--metrics-auth", "token", "--auth-token", "t"]).metricsAuth).toBe("token");
+    expect(resolve(["--metrics-auth", "token", "--admin-token", "a"]).metricsAuth).toBe("token");
+    expect(resolve([]).metricsAuth).toBe("auto");
+  });
+
+  it("carry the engine's own knob bounds, so a flag and POST /control/engine refuse the same values", () => {
+    for (const [key, max] of Object.entries(SYNTHETIC_LIMITS)) {
+      const o = SERVE_OPTIONS.find((x) => x.key === key);
+      if (!o) continue; // maxTokens and embedDimensions are not serve options
+      expect(o.max, key).toBe(max);
+      expect(o.exclusiveMax ?? false, key).toBe(key === "jitter");
+    }
   });
 });
 

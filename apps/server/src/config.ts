@@ -20,6 +20,8 @@ export interface ServeConfig {
   /** Serve the admin listener (health, metrics, control). */
   admin: boolean;
   adminPort: number;
+  /** Address the admin listener binds; `127.0.0.1` whatever `host` says. */
+  adminHost: string;
   /** Forward to this Ollama instead of the synthetic model. */
   upstream?: string;
   seed: number;
@@ -31,8 +33,14 @@ export interface ServeConfig {
   maxStreams: number;
   /** Calls waiting for a slot. */
   maxQueue: number;
-  /** Bearer token every protocol requires. */
+  /** Bearer token every protocol requires (and `/control/*`, unless `adminToken` is set). */
   authToken?: string;
+  /** Bearer token `/control/*` requires instead of `authToken`. */
+  adminToken?: string;
+  /** `/metrics`: `auto` (open on a loopback admin address, token otherwise), `token`, or `open`. */
+  metricsAuth: MetricsAuth;
+  /** Comma-separated origins whose pages may send mutating admin requests; default none. */
+  adminOrigins?: string;
   /** PEM certificate and key files for Connect/gRPC and MCP TCP. */
   tlsCert?: string;
   tlsKey?: string;
@@ -41,6 +49,9 @@ export interface ServeConfig {
   /** Log only errors to stderr. */
   quiet: boolean;
 }
+
+/** Whether `/metrics` requires the admin token. */
+export type MetricsAuth = "auto" | "token" | "open";
 
 /** What {@link resolveServeConfig} reads. Everything but `argv` defaults to the real process. */
 export interface ConfigSources {
@@ -171,9 +182,17 @@ function parseText(spec: OptionSpec, raw: string, source: string): unknown {
       const n = t === "" ? Number.NaN : Number(t);
       return checkNumber(spec, n, source, `"${clip(raw)}"`);
     }
+    case "choice":
+      return checkChoice(spec, raw.trim(), source);
     default:
       return checkString(spec, raw, source);
   }
+}
+
+function checkChoice(spec: OptionSpec, value: string, source: string): string {
+  const choices = spec.choices ?? [];
+  if (!choices.includes(value)) throw badOption(source, `expected one of ${choices.join(", ")}, got "${clip(value)}"`);
+  return value;
 }
 
 function checkNumber(spec: OptionSpec, n: number, source: string, shown: string): number {
@@ -239,6 +258,9 @@ function readConfigFile(path: string, read: (path: string) => string): Map<strin
     } else if (spec.kind === "port" || spec.kind === "int" || spec.kind === "number") {
       if (typeof value !== "number") throw badOption(source, `expected a number, got ${clip(JSON.stringify(value))}`);
       out.set(key, checkNumber(spec, value, source, String(value)));
+    } else if (spec.kind === "choice") {
+      if (typeof value !== "string") throw badOption(source, `expected a string, got ${clip(JSON.stringify(value))}`);
+      out.set(key, checkChoice(spec, value, source));
     } else {
       if (typeof value !== "string") throw badOption(source, `expected a string, got ${clip(JSON.stringify(value))}`);
       if (value.length > MAX_STRING) throw badOption(source, `value longer than ${MAX_STRING} characters`);
@@ -274,10 +296,47 @@ function checkConsistency(c: ServeConfig): void {
   if (!c.http && !c.connect && !c.mcp && c.mcpSocket === undefined) {
     throw badOption("--no-http", "every protocol listener is switched off; nothing to serve");
   }
-  if (/\s/.test(c.host)) throw badOption("--host", `"${clip(c.host)}" is not a host address`);
-  if (c.authToken !== undefined && !/^[\x21-\x7e]+$/.test(c.authToken)) {
-    throw badOption("--auth-token", "must be printable ASCII without spaces (it travels in an HTTP header)");
+  for (const [value, flag] of [
+    [c.host, "--host"],
+    [c.adminHost, "--admin-host"],
+  ] as const) {
+    if (/\s/.test(value)) throw badOption(flag, `"${clip(value)}" is not a host address`);
   }
+  for (const [value, flag] of [
+    [c.authToken, "--auth-token"],
+    [c.adminToken, "--admin-token"],
+  ] as const) {
+    if (value !== undefined && !/^[\x21-\x7e]+$/.test(value)) {
+      throw badOption(flag, "must be printable ASCII without spaces (it travels in an HTTP header)");
+    }
+  }
+  if (c.metricsAuth === "token" && c.adminToken === undefined && c.authToken === undefined) {
+    throw badOption("--metrics-auth", "token needs --admin-token or --auth-token");
+  }
+  if (c.adminOrigins !== undefined) parseOrigins(c.adminOrigins);
+}
+
+/**
+ * Parses `--admin-origins`: comma-separated origins, each `http(s)://host[:port]` exactly as a browser sends it in
+ * `Origin` (no path, no trailing slash). Throws `InvalidArgument` naming `--admin-origins`.
+ */
+export function parseOrigins(list: string): string[] {
+  const out: string[] = [];
+  for (const raw of list.split(",")) {
+    const item = raw.trim();
+    let origin: string | undefined;
+    try {
+      const u = new URL(item);
+      if (u.protocol === "http:" || u.protocol === "https:") origin = u.origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin !== item) {
+      throw badOption("--admin-origins", `"${clip(item)}" is not an origin like http://127.0.0.1:8080`);
+    }
+    out.push(origin);
+  }
+  return out;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

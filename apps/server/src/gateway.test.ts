@@ -98,7 +98,13 @@ describe("modelwire serve (the built binary)", () => {
   it("reconfigures and resets the synthetic engine through the control endpoint", async () => {
     const gw = await start(["--tokens", "5"]);
     const admin = gw.url("admin");
-    let r = await fetch(`${admin}/control/engine`, { method: "POST", body: JSON.stringify({ tokens: 3, seed: 9 }) });
+    const post = (path: string, body?: unknown) =>
+      fetch(`${admin}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    let r = await post("/control/engine", { tokens: 3, seed: 9 });
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ tokens: 3, seed: 9, ttftMs: 0 });
     const c = client(gw, CLIENT_KINDS[0]);
@@ -106,13 +112,13 @@ describe("modelwire serve (the built binary)", () => {
     const g = await runGenerate(c, req, expectedGenerate({ tokens: 3, seed: 9 }, req));
     expect(g.intact).toBe(true);
     expect((await controlStats(gw)).engine.tokens).toBe(3);
-    r = await fetch(`${admin}/control/reset`, { method: "POST" });
+    r = await post("/control/reset");
     expect(r.status).toBe(204);
     expect((await controlStats(gw)).engine).toMatchObject({ tokens: 0, requests: 0 });
-    r = await fetch(`${admin}/control/engine`, { method: "POST", body: JSON.stringify({ jitter: 5 }) });
+    r = await post("/control/engine", { jitter: 5 });
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ field: "jitter" });
-    r = await fetch(`${admin}/control/engine`, { method: "POST", body: JSON.stringify({ tokenz: 5 }) });
+    r = await post("/control/engine", { tokenz: 5 });
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ field: "tokenz" });
   });

@@ -21,9 +21,10 @@ import {
   type UpstreamEngine,
 } from "@modelwire/engine";
 import { type AdminServer, createAdminServer } from "./admin.js";
-import { badOption, type ServeConfig } from "./config.js";
+import { badOption, parseOrigins, type ServeConfig } from "./config.js";
 import { defaultServeConfig } from "./defaults.js";
 import { drainingEngine } from "./draining-engine.js";
+import { exposureWarnings } from "./exposure.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { createProtocolServers, loadOllamaClient, type ProtocolName } from "./protocols.js";
 
@@ -34,7 +35,10 @@ export interface ControlStats {
   cpu: { userMicros: number; systemMicros: number };
   rssBytes: number;
   maxRssBytes: number;
+  /** The engine's counters since the stats window began (start, or the last `POST /control/reset`). */
   engine: EngineStats;
+  /** Milliseconds since the stats window began (additive to the contract). */
+  windowMs: number;
   admission: AdmissionStats;
   servers: Record<ProtocolName, ServerStats>;
   /** `"synthetic"` or `"upstream"` (additive to the contract). */
@@ -88,12 +92,20 @@ export interface Gateway {
 /** Logs a line to stderr (never stdout: stdout carries only the ready line). */
 export type Logger = (line: string) => void;
 
+const stderrLine: Logger = (line) => process.stderr.write(`${line}\n`);
+
 /**
  * Starts the gateway: the engine (synthetic, or upstream through the HTTP client), the shared admission, every
  * enabled protocol listener and the admin listener. Resolves when all are bound. Fails with a coded
  * ModelwireError (InvalidArgument naming an option, Unavailable for a port in use), closing what it opened.
+ * `log` gets the informational lines (default: none); `warn` the warnings, such as a listener reachable from other
+ * machines without a token (default: stderr).
  */
-export async function startGateway(config: Partial<ServeConfig> = {}, log: Logger = () => {}): Promise<Gateway> {
+export async function startGateway(
+  config: Partial<ServeConfig> = {},
+  log: Logger = () => {},
+  warn: Logger = stderrLine,
+): Promise<Gateway> {
   const cfg: ServeConfig = { ...defaultServeConfig(), ...stripUndefined(config) };
   const startedAt = performance.now();
 
@@ -133,6 +145,20 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
   for (const s of servers) metrics.addServer(s.name, s.server);
 
   const started = performance.now();
+  // The stats window: /control/stats counts engine calls from its start; Prometheus reads the engine's own
+  // counters, which never go back (a counter that drops reads as a process restart to Prometheus).
+  let windowStart = started;
+  let windowBase: EngineStats = { requests: 0, inFlight: 0, tokens: 0, cancelled: 0, errors: 0 };
+  const windowedEngineStats = (): EngineStats => {
+    const now = engine.stats();
+    return {
+      requests: now.requests - windowBase.requests,
+      inFlight: now.inFlight,
+      tokens: now.tokens - windowBase.tokens,
+      cancelled: now.cancelled - windowBase.cancelled,
+      errors: now.errors - windowBase.errors,
+    };
+  };
   let admin: AdminServer | undefined;
   const gatewayStats = (): ControlStats => {
     const cpu = process.cpuUsage();
@@ -145,7 +171,8 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
       cpu: { userMicros: cpu.user, systemMicros: cpu.system },
       rssBytes: process.memoryUsage.rss(),
       maxRssBytes: usage.maxRSS * 1024,
-      engine: engine.stats(),
+      engine: windowedEngineStats(),
+      windowMs: performance.now() - windowStart,
       admission: admission.stats(),
       servers: { http: byName.http ?? zero, connect: byName.connect ?? zero, mcp: byName.mcp ?? zero },
       mode: upstream ? "upstream" : "synthetic",
@@ -155,13 +182,19 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
   };
   if (cfg.admin) {
     admin = createAdminServer({
-      host: cfg.host,
+      host: cfg.adminHost,
       port: cfg.adminPort,
+      token: cfg.adminToken ?? cfg.authToken,
+      metricsAuth: cfg.metricsAuth,
+      allowedOrigins: cfg.adminOrigins === undefined ? [] : parseOrigins(cfg.adminOrigins),
       handlers: {
         healthy: () => !draining,
         metrics: () => metrics.render(),
         stats: gatewayStats,
-        reset: () => engine.resetStats(),
+        reset: () => {
+          windowBase = { ...engine.stats(), inFlight: 0 };
+          windowStart = performance.now();
+        },
         configureEngine: (body) => {
           if (!synthetic) {
             throw new ModelwireError(
@@ -188,16 +221,22 @@ export async function startGateway(config: Partial<ServeConfig> = {}, log: Logge
     const index = listening.indexOf(failed);
     const hostProblem = /EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN|EAI_NONAME/.test(cause.message);
     const socketProblem = cfg.mcpSocket !== undefined && cause.message.includes(cfg.mcpSocket);
+    const isAdmin = index >= servers.length;
     const flag = hostProblem
-      ? "--host"
+      ? isAdmin
+        ? "--admin-host"
+        : "--host"
       : socketProblem
         ? "--mcp-socket"
-        : index < servers.length
-          ? servers[index].flag
-          : "--admin-port";
+        : isAdmin
+          ? "--admin-port"
+          : servers[index].flag;
     throw new ModelwireError(`${flag}: cannot listen: ${cause.rawMessage}`, cause.code, { option: flag }, cause);
   }
   const addresses = listening.flatMap((r) => (r as PromiseFulfilledResult<ListenAddress[]>).value);
+  for (const line of exposureWarnings(addresses, { authToken: cfg.authToken, adminToken: cfg.adminToken })) {
+    warn(line);
+  }
   const startupMs = performance.now();
   metrics.setStartupSeconds(startupMs / 1000);
   log(

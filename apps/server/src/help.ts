@@ -23,7 +23,8 @@ export function serveHelp(): string {
       o.defaultValue === undefined
         ? ""
         : `default ${o.kind === "switch" ? (o.defaultValue ? "on" : "off") : o.defaultValue}, `;
-    lines.push(row(flag, o.help), `${" ".repeat(30)}${dflt}env ${o.env}`);
+    const bound = o.max === undefined ? "" : `${o.exclusiveMax ? "below" : "at most"} ${o.max}, `;
+    lines.push(row(flag, o.help), `${" ".repeat(30)}${dflt}${bound}env ${o.env}`);
   }
   lines.push(
     "",
@@ -34,6 +35,7 @@ export function serveHelp(): string {
     "",
     "Admin listener (plain HTTP): GET /healthz, GET /metrics (Prometheus), GET /control/stats,",
     "POST /control/reset, POST /control/engine {ttftMs, interTokenMs, tokens, jitter, seed}.",
+    "With a token, /control/* requires it; POSTs take only application/json and no foreign Origin.",
     "SIGTERM/SIGINT: stop accepting, let streams in flight finish within --grace-ms, exit 0.",
     "Invalid options exit with code 2 and a message naming the option.",
   );

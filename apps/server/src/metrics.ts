@@ -179,24 +179,20 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
     () => sources.admission().rejected,
   );
   gauge("modelwire_engine_in_flight", "Engine calls in progress now.", () => sources.engine().inFlight);
-  total(
-    "modelwire_engine_requests_total",
-    "Engine calls since start or the last reset.",
-    () => sources.engine().requests,
-  );
+  total("modelwire_engine_requests_total", "Engine calls since start (never reset).", () => sources.engine().requests);
   total(
     "modelwire_engine_tokens_total",
-    "Tokens the engine produced since start or the last reset.",
+    "Tokens the engine produced since start (never reset).",
     () => sources.engine().tokens,
   );
   total(
     "modelwire_engine_cancelled_total",
-    "Engine calls cancelled since start or the last reset.",
+    "Engine calls cancelled since start (never reset).",
     () => sources.engine().cancelled,
   );
   total(
     "modelwire_engine_errors_total",
-    "Engine calls failed since start or the last reset.",
+    "Engine calls failed since start (never reset).",
     () => sources.engine().errors,
   );
   const upstream = sources.upstream;

@@ -4,7 +4,7 @@
  */
 
 /** How an option's value is read and checked. */
-export type OptionKind = "switch" | "port" | "int" | "number" | "string" | "path" | "url";
+export type OptionKind = "switch" | "port" | "int" | "number" | "string" | "path" | "url" | "choice";
 
 /** One `modelwire serve` option. */
 export interface OptionSpec {
@@ -24,6 +24,8 @@ export interface OptionSpec {
   /** Largest allowed value (numbers); `exclusiveMax` makes it exclusive. */
   max?: number;
   exclusiveMax?: boolean;
+  /** The allowed values (kind `choice`). */
+  choices?: readonly string[];
   /** Help section. */
   group: "Listeners" | "Engine" | "Limits" | "Security" | "Process";
   /** One-line description. */
@@ -40,7 +42,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     defaultValue: "127.0.0.1",
     placeholder: "ADDR",
     group: "Listeners",
-    help: "address every listener binds",
+    help: "address the protocol listeners bind (the admin listener binds --admin-host)",
   },
   {
     key: "http",
@@ -127,6 +129,16 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     placeholder: "PORT",
     group: "Listeners",
     help: "admin port (plain HTTP/1.1)",
+  },
+  {
+    key: "adminHost",
+    flag: "admin-host",
+    env: "MODELWIRE_ADMIN_HOST",
+    kind: "string",
+    defaultValue: "127.0.0.1",
+    placeholder: "ADDR",
+    group: "Listeners",
+    help: "address the admin listener binds (loopback whatever --host says)",
   },
   {
     key: "upstream",
@@ -231,7 +243,38 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     defaultValue: undefined,
     placeholder: "TOKEN",
     group: "Security",
-    help: "require `Authorization: Bearer TOKEN` on every protocol (the admin listener stays open)",
+    help: "require `Authorization: Bearer TOKEN` on every protocol and on /control/* (unless --admin-token)",
+  },
+  {
+    key: "adminToken",
+    flag: "admin-token",
+    env: "MODELWIRE_ADMIN_TOKEN",
+    kind: "string",
+    defaultValue: undefined,
+    placeholder: "TOKEN",
+    group: "Security",
+    help: "the bearer token /control/* (and /metrics, see --metrics-auth) require instead of --auth-token",
+  },
+  {
+    key: "metricsAuth",
+    flag: "metrics-auth",
+    env: "MODELWIRE_METRICS_AUTH",
+    kind: "choice",
+    choices: ["auto", "token", "open"],
+    defaultValue: "auto",
+    placeholder: "MODE",
+    group: "Security",
+    help: "/metrics: auto = open on a loopback admin address, token otherwise; token = always; open = never",
+  },
+  {
+    key: "adminOrigins",
+    flag: "admin-origins",
+    env: "MODELWIRE_ADMIN_ORIGINS",
+    kind: "string",
+    defaultValue: undefined,
+    placeholder: "LIST",
+    group: "Security",
+    help: "comma-separated origins (http://host:port) whose pages may POST /control/*; default none",
   },
   {
     key: "tlsCert",

@@ -37,7 +37,8 @@ export async function runServeCli(argv: string[]): Promise<void> {
   const { startGateway } = await import("./gateway.js");
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gateway = await startGateway(config, log);
+    // Warnings (a listener reachable from other machines without a token) are printed even with --quiet.
+    gateway = await startGateway(config, log, (line) => process.stderr.write(`${line}\n`));
   } catch (e) {
     const err = ModelwireError.from(e);
     process.stderr.write(`modelwire serve: ${err.rawMessage}\n`);

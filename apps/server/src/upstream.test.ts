@@ -66,7 +66,11 @@ describe("modelwire serve --upstream", () => {
     expect(s.engine.tokens).toBe(2 * 9 * CLIENT_KINDS.length);
     // Every call went through the origin.
     expect((await stats(origin)).engine.tokens).toBe(2 * 9 * CLIENT_KINDS.length);
-    const r = await fetch(`${gw.url("admin")}/control/engine`, { method: "POST", body: JSON.stringify({ tokens: 1 }) });
+    const r = await fetch(`${gw.url("admin")}/control/engine`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tokens: 1 }),
+    });
     expect(r.status).toBe(409);
   });
 

@@ -12,6 +12,7 @@ export { createEngineContext, type EngineCallContext } from "./context.js";
 export type { Engine, EngineContext, EngineStats } from "./engine.js";
 export { backgroundContext, isAborted } from "./engine.js";
 export { guardEngine } from "./guarded-engine.js";
+export { MAX_TIMER_MS, SYNTHETIC_LIMITS } from "./limits.js";
 export { DEFAULT_MODELS, findModel, type SyntheticModel } from "./models.js";
 export { createPrng, hash32, type Prng } from "./prng.js";
 export { chatPromptText, countPromptTokens, generatePromptText, syntheticTokens } from "./script.js";

@@ -1,4 +1,5 @@
 import { abortReason } from "@modelwire/core";
+import { MAX_TIMER_MS } from "./limits.js";
 
 /**
  * Waits until `performance.now()` reaches `target` (milliseconds), or throws the signal's reason (a
@@ -16,16 +17,17 @@ export function sleepUntil(target: number, signal: AbortSignal): Promise<void> |
       reject(abortReason(signal));
     };
     // A timer may fire up to a millisecond early (whole-millisecond timers, cached loop time): wait out the rest.
+    // A wait longer than Node's timer limit is chained in steps of at most MAX_TIMER_MS, never overflowing.
     const fire = () => {
       const left = target - performance.now();
       if (left > 0) {
-        timer = setTimeout(fire, Math.ceil(left));
+        timer = setTimeout(fire, Math.min(Math.ceil(left), MAX_TIMER_MS));
         return;
       }
       signal.removeEventListener("abort", onAbort);
       resolve();
     };
-    let timer = setTimeout(fire, ms);
+    let timer = setTimeout(fire, Math.min(ms, MAX_TIMER_MS));
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -26,6 +26,7 @@ import {
   VersionResponseSchema,
 } from "@modelwire/core";
 import { type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
+import { SYNTHETIC_LIMITS } from "./limits.js";
 import { DEFAULT_MODELS, findModel, modelInfo, type SyntheticModel } from "./models.js";
 import { createPrng, hash32 } from "./prng.js";
 import { chatPromptText, countPromptTokens, generatePromptText, syntheticTokens } from "./script.js";
@@ -36,9 +37,9 @@ import { validateModelField, validateOptions } from "./validate.js";
 export interface SyntheticEngineOptions {
   /** Server-wide seed; output is a pure function of (seed, model, prompt, options.seed). Default 42. */
   seed?: number;
-  /** Prompt-evaluation delay before the first token (time to first token). Default 0. */
+  /** Prompt-evaluation delay before the first token (time to first token). Default 0, at most one hour. */
   ttftMs?: number;
-  /** Delay between consecutive tokens. Default 0. */
+  /** Delay between consecutive tokens. Default 0, at most one hour. The bounds are {@link SYNTHETIC_LIMITS}. */
   interTokenMs?: number;
   /** Tokens produced when the request sets no positive `num_predict`. Default 16. */
   tokens?: number;
@@ -89,20 +90,23 @@ export function resolveSyntheticConfig(
     ...base,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   };
-  const nonNeg = (field: keyof SyntheticEngineConfig, integer = false) => {
+  const bounded = (field: keyof typeof SYNTHETIC_LIMITS, integer = false) => {
     const v = c[field] as number;
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
       throw invalidArgument(field, `${field} must be a non-negative ${integer ? "integer" : "number"}, got ${v}`);
     }
+    const max = SYNTHETIC_LIMITS[field];
+    if (field === "jitter" ? v >= max : v > max) {
+      throw invalidArgument(field, `${field} must be ${field === "jitter" ? "below" : "at most"} ${max}, got ${v}`);
+    }
   };
-  nonNeg("ttftMs");
-  nonNeg("interTokenMs");
-  nonNeg("tokens", true);
-  nonNeg("maxTokens", true);
-  nonNeg("seed", true);
-  nonNeg("jitter");
-  if (c.jitter >= 1) throw invalidArgument("jitter", `jitter must be in [0, 1), got ${c.jitter}`);
-  nonNeg("embedDimensions", true);
+  bounded("ttftMs");
+  bounded("interTokenMs");
+  bounded("tokens", true);
+  bounded("maxTokens", true);
+  bounded("seed", true);
+  bounded("jitter");
+  bounded("embedDimensions", true);
   if (c.embedDimensions < 1) throw invalidArgument("embedDimensions", "embedDimensions must be at least 1");
   return c;
 }
