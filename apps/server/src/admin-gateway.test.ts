@@ -19,6 +19,8 @@ async function stderrOnce(gw: SpawnedGateway, pattern: RegExp): Promise<string> 
 const json = { "content-type": "application/json" };
 const auth = (t: string) => ({ authorization: `Bearer ${t}` });
 
+const body = async (r: Response) => (await r.json()) as Record<string, any>;
+
 function admin(gw: SpawnedGateway, headers: Record<string, string> = {}) {
   const base = gw.url("admin");
   return {
@@ -45,7 +47,7 @@ describe("modelwire serve: the admin listener", () => {
     const ok = admin(gw, auth("t"));
     expect((await ok.get("/control/stats")).status).toBe(200);
     expect((await ok.post("/control/engine", { tokens: 2 })).status).toBe(200);
-    expect((await (await ok.get("/control/stats")).json()).engineConfig.tokens).toBe(2);
+    expect((await body(await ok.get("/control/stats"))).engineConfig.tokens).toBe(2);
 
     const split = await start(["--auth-token", "t", "--admin-token", "a", "--metrics-auth", "token"]);
     expect((await admin(split, auth("t")).get("/control/stats")).status).toBe(401);
@@ -73,7 +75,7 @@ describe("modelwire serve: the admin listener", () => {
     expect(r.status).toBe(403);
     r = await a.post("/control/engine", { tokens: 99 }, { "content-type": "text/plain" });
     expect(r.status).toBe(415);
-    expect((await (await a.get("/control/stats")).json()).engineConfig.tokens).toBe(4);
+    expect((await body(await a.get("/control/stats"))).engineConfig.tokens).toBe(4);
     const allowed = await start(["--admin-origins", "http://127.0.0.1:8080"]);
     r = await admin(allowed).post("/control/engine", { tokens: 5 }, { ...json, origin: "http://127.0.0.1:8080" });
     expect(r.status).toBe(200);
@@ -111,16 +113,16 @@ describe("modelwire serve: the admin listener", () => {
     const req = { model: "synthetic", prompt: "count me" };
     const scrape = async () => parsePrometheus(await (await a.get("/metrics")).text());
     await runGenerate(c, req, expectedGenerate({ tokens: 5 }, req));
-    expect((await (await a.get("/control/stats")).json()).engine).toMatchObject({ requests: 1, tokens: 5 });
+    expect((await body(await a.get("/control/stats"))).engine).toMatchObject({ requests: 1, tokens: 5 });
     expect((await a.post("/control/reset")).status).toBe(204);
-    const after = await (await a.get("/control/stats")).json();
+    const after = await body(await a.get("/control/stats"));
     expect(after.engine).toMatchObject({ requests: 0, tokens: 0, cancelled: 0, errors: 0 });
     expect(after.windowMs).toBeGreaterThanOrEqual(0);
     let fams = await scrape();
     expect(sumOf(fams, "modelwire_engine_requests_total")).toBe(1);
     expect(sumOf(fams, "modelwire_engine_tokens_total")).toBe(5);
     await runGenerate(c, req, expectedGenerate({ tokens: 5 }, req));
-    expect((await (await a.get("/control/stats")).json()).engine).toMatchObject({ requests: 1, tokens: 5 });
+    expect((await body(await a.get("/control/stats"))).engine).toMatchObject({ requests: 1, tokens: 5 });
     fams = await scrape();
     expect(sumOf(fams, "modelwire_engine_requests_total")).toBe(2);
     expect(sumOf(fams, "modelwire_engine_tokens_total")).toBe(10);

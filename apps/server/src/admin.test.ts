@@ -114,7 +114,7 @@ describe("admin listener lock-down", () => {
       { authorization: "Bearer nope" },
       { authorization: "adm1n" },
       { authorization: "Basic adm1n" },
-    ]) {
+    ] as Record<string, string>[]) {
       let r = await fetch(`${base}/control/stats`, { headers });
       expect(r.status).toBe(401);
       expect(r.headers.get("www-authenticate")).toBe("Bearer");
