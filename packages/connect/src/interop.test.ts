@@ -10,7 +10,7 @@ import {
   type ProtocolServer,
 } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine, type Engine } from "@modelwire/engine";
-import { until } from "@modelwire/test-kit";
+import { plateau, until } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import { createConnectClient } from "./client.js";
 import { createGrpcJsClient, createGrpcJsServer, loadInferenceServiceDefinition } from "./grpc-js/index.js";
@@ -135,8 +135,9 @@ describe("a stock grpc-js client streams through our server's fast path", () => 
       call.on("end", resolve);
     });
     call.pause();
-    await new Promise((r) => setTimeout(r, 400));
-    expect(big.stats().tokens).toBeLessThan(30_000);
+    // The paused stock client holds our server back: production stops well short of the 30,000 tokens.
+    expect(await plateau(() => big.stats().tokens)).toBeLessThan(30_000);
+    expect(big.stats().inFlight).toBe(1);
     call.resume();
     await done;
     expect(verifier.report()).toMatchObject({ ok: true, received: 30_000 });
@@ -164,7 +165,7 @@ describe("a stock grpc-js client streams through our server's fast path", () => 
 describe("our client calls a stock grpc-js server", () => {
   async function stockServer() {
     const engine = createSyntheticEngine({ tokens: 9 });
-    const seen = { cancelled: 0, trace: [] as string[], manyWritten: false };
+    const seen = { cancelled: 0, trace: [] as string[], manyWrites: 0, manyWritten: false };
     const server = new grpc.Server();
     server.addService(loadInferenceServiceDefinition(), {
       Version: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
@@ -188,6 +189,7 @@ describe("our client calls a stock grpc-js server", () => {
           let i = 0;
           const pump = () => {
             while (i < tokens.length) {
+              seen.manyWrites++;
               if (!call.write({ model: "synthetic", response: tokens[i++] })) return void call.once("drain", pump);
             }
             seen.manyWritten = true;
@@ -282,8 +284,9 @@ describe("our client calls a stock grpc-js server", () => {
     const it = c.generate(manyReq)[Symbol.asyncIterator]();
     const first = await it.next();
     verifier.push(first.value.response);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(seen.manyWritten).toBe(false); // our paused reader held the stock server back
+    // Our paused reader holds the stock server back: its writes stop before the last token.
+    expect(await plateau(() => seen.manyWrites)).toBeLessThan(20_000);
+    expect(seen.manyWritten).toBe(false);
     for (let r = await it.next(); !r.done; r = await it.next()) if (!r.value.done) verifier.push(r.value.response);
     expect(verifier.report()).toMatchObject({ ok: true, received: 20_000 });
   });

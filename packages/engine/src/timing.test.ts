@@ -1,12 +1,39 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createSyntheticEngine } from "./synthetic.js";
 
 const req = create(GenerateRequestSchema, { model: "synthetic", prompt: "timing" });
+/** What the fake clock replaces: the engine schedules with `performance.now()` and `setTimeout`. */
+const FAKE = ["setTimeout", "clearTimeout", "setImmediate", "clearImmediate", "performance", "Date"] as const;
+
+/** Consumes a stream in the background, recording `performance.now()` at each token. */
+function collect(stream: AsyncIterable<{ done: boolean }>) {
+  const at: number[] = [];
+  const done = (async () => {
+    for await (const c of stream) if (!c.done) at.push(performance.now());
+  })();
+  return { at, done };
+}
 
 describe("synthetic engine: timing knobs", () => {
-  it("waits the time to first token, then spaces tokens by the inter-token delay (generous bounds)", async () => {
+  it("waits the time to first token, then spaces tokens by the inter-token delay: exactly, on a fake clock", async () => {
+    vi.useFakeTimers({ toFake: FAKE });
+    try {
+      const e = createSyntheticEngine({ ttftMs: 60, interTokenMs: 20, tokens: 6 });
+      const { at, done } = collect(e.generate(req, { signal: new AbortController().signal }));
+      await vi.advanceTimersByTimeAsync(59);
+      expect(at).toEqual([]);
+      await vi.advanceTimersByTimeAsync(200);
+      await done;
+      // Token i is due at ttft + i × delay and comes exactly then: not before, and not one timer slop later.
+      expect(at).toEqual([60, 80, 100, 120, 140, 160]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a token never comes before its slot on the real clock (timers may fire early; the sleep waits out the rest)", async () => {
     const e = createSyntheticEngine({ ttftMs: 60, interTokenMs: 20, tokens: 6 });
     const start = performance.now();
     const at: number[] = [];
@@ -14,23 +41,35 @@ describe("synthetic engine: timing knobs", () => {
       if (!c.done) at.push(performance.now() - start);
     }
     expect(at).toHaveLength(6);
-    expect(at[0]).toBeGreaterThanOrEqual(59);
-    // Each token is scheduled at ttft + i × delay; a token never comes before its slot.
-    for (let i = 1; i < at.length; i++) expect(at[i]).toBeGreaterThanOrEqual(60 + 20 * i - 1);
-    // Order and a loose upper bound: the whole stream is not wildly late (the machine may be loaded).
-    expect(at[5]).toBeLessThan(60 + 20 * 5 + 1000);
+    // Lower bounds only: a loaded machine makes tokens late, never early. How late is the fake-clock test's job.
+    for (let i = 0; i < at.length; i++) expect(at[i]).toBeGreaterThanOrEqual(60 + 20 * i - 1);
   });
 
-  it("does not drift: many short delays add up to about their sum, not sum × timer slop", async () => {
-    const e = createSyntheticEngine({ interTokenMs: 1, tokens: 256 });
-    const start = performance.now();
-    let n = 0;
-    for await (const c of e.generate(req, { signal: new AbortController().signal })) if (!c.done) n++;
-    const elapsed = performance.now() - start;
-    expect(n).toBe(256);
-    expect(elapsed).toBeGreaterThanOrEqual(254);
-    // setTimeout(1) alone costs ≥ 1.1 ms per call; an absolute schedule catches up instead of accumulating it.
-    expect(elapsed).toBeLessThan(256 * 2);
+  it("does not drift: a late pull makes the next waits shorter instead of pushing every later token back", async () => {
+    vi.useFakeTimers({ toFake: FAKE });
+    try {
+      const e = createSyntheticEngine({ interTokenMs: 1, tokens: 20 });
+      const at: number[] = [];
+      const done = (async () => {
+        for await (const c of e.generate(req, { signal: new AbortController().signal })) {
+          if (c.done) continue;
+          at.push(performance.now());
+          // The consumer (or a busy event loop) is 5 ms late once, after the third token.
+          if (at.length === 3) await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      await vi.advanceTimersByTimeAsync(100);
+      await done;
+      expect(at).toHaveLength(20);
+      // Token i is due at i ms. Tokens 3-7 fell due during the stall (2-7 ms) and come at once when it ends; from
+      // token 8 on, each is on its slot again. A relative schedule (sleep `interTokenMs` after each token) would
+      // end at 24 ms, not 19.
+      expect(at.slice(0, 3)).toEqual([0, 1, 2]);
+      expect(at.slice(3, 8)).toEqual([7, 7, 7, 7, 7]);
+      expect(at.slice(8)).toEqual([8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("reports the time to first token as prompt_eval_duration", async () => {
@@ -64,34 +103,41 @@ describe("synthetic engine: timing knobs", () => {
 });
 
 describe("synthetic engine: cancellation", () => {
-  it("stops within one inter-token interval and sends no token after the abort", async () => {
-    const e = createSyntheticEngine({ interTokenMs: 50, tokens: 100 });
-    const ac = new AbortController();
-    const got: number[] = [];
-    let abortedAt = 0;
-    let err: unknown;
-    const start = performance.now();
+  it("stops at the abort itself, not at the next tick, and sends no token after it (fake clock)", async () => {
+    vi.useFakeTimers({ toFake: FAKE });
     try {
-      for await (const _chunk of e.generate(req, { signal: ac.signal })) {
-        got.push(performance.now() - start);
-        if (got.length === 3) {
-          setTimeout(() => {
-            abortedAt = performance.now() - start;
-            ac.abort();
-          }, 10);
-        }
+      const e = createSyntheticEngine({ interTokenMs: 50, tokens: 100 });
+      const ac = new AbortController();
+      const it = e.generate(req, { signal: ac.signal })[Symbol.asyncIterator]();
+      const got: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const next = it.next(); // token i is due at i × 50 ms
+        if (i > 0) await vi.advanceTimersByTimeAsync(50);
+        const r = await next;
+        if (!r.done) got.push(r.value.response);
       }
-    } catch (e) {
-      err = e;
+      expect(got).toHaveLength(3);
+      const pending = it.next(); // the fourth token is due at 150 ms
+      await vi.advanceTimersByTimeAsync(10);
+      let outcome: unknown = "pending";
+      pending.then(
+        () => {
+          outcome = "resolved";
+        },
+        (err) => {
+          outcome = err;
+        },
+      );
+      ac.abort();
+      // Microtasks only: the clock does not move, so a sleep that ignored the signal would still be pending.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(outcome).toBeInstanceOf(ModelwireError);
+      expect((outcome as ModelwireError).code).toBe(Code.Canceled);
+      expect(await it.next()).toMatchObject({ done: true });
+      expect(e.stats()).toMatchObject({ inFlight: 0, cancelled: 1, tokens: 3 });
+    } finally {
+      vi.useRealTimers();
     }
-    const endedAt = performance.now() - start;
-    expect(err).toBeInstanceOf(ModelwireError);
-    expect((err as ModelwireError).code).toBe(Code.Canceled);
-    expect(got.every((t) => t <= abortedAt)).toBe(true);
-    expect(got.length).toBeLessThan(6);
-    // A pending sleep is interrupted by the abort itself, not by the next tick.
-    expect(endedAt - abortedAt).toBeLessThan(50);
-    expect(e.stats()).toMatchObject({ inFlight: 0, cancelled: 1 });
   });
 
   it("a deadline reason surfaces as DeadlineExceeded", async () => {

@@ -15,6 +15,7 @@ import {
   type Engine,
   guardEngine,
 } from "@modelwire/engine";
+import { until } from "@modelwire/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaClient, type OllamaClient } from "./ollama-client.js";
 import { createOllamaServer } from "./ollama-server.js";
@@ -270,7 +271,8 @@ describe("transport failures", () => {
     await new Promise((r) => probe.close(r));
     client = createOllamaClient({ host: `127.0.0.1:${port}`, retries: 12, retryBaseMs: 100, retryMaxMs: 400 });
     const pending = client.version();
-    await new Promise((r) => setTimeout(r, 150));
+    // Start the server once an attempt has failed (a fixed sleep may end before the first attempt on a busy machine).
+    await until(() => Number(client!.stats().extra?.retries) > 0);
     h = await startHarness({ version: "late" }, { port });
     expect((await pending).version).toBe("late");
     expect(Number(client.stats().extra?.retries)).toBeGreaterThan(0);

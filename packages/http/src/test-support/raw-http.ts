@@ -9,6 +9,8 @@ export interface RawResponse {
   closedByServer: boolean;
   /** Milliseconds from the first byte sent to the end of the exchange. */
   elapsedMs: number;
+  /** How many of the parts had been written when the exchange ended. */
+  partsSent: number;
   /** Everything the server sent. */
   raw: string;
 }
@@ -32,6 +34,7 @@ export async function rawExchange(
   const start = Date.now();
   let data = Buffer.alloc(0);
   let closedByServer = false;
+  let partsSent = 0;
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, waitMs);
     socket.on("data", (d: Buffer) => {
@@ -51,6 +54,7 @@ export async function rawExchange(
     for (const p of parts) {
       if (socket.destroyed) return;
       socket.write(p);
+      partsSent++;
       if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
     }
   })().catch(() => {});
@@ -58,6 +62,7 @@ export async function rawExchange(
   // Give a server that answers-and-closes a moment to close.
   if (!closedByServer && !stopAfterResponse) socket.destroy();
   const elapsedMs = Date.now() - start;
+  const sent = partsSent;
   const parsed = parse(data);
   if (stopAfterResponse && parsed?.complete && !closedByServer) {
     await new Promise<void>((resolve) => {
@@ -71,13 +76,22 @@ export async function rawExchange(
   }
   socket.destroy();
   if (!parsed)
-    return { status: 0, headers: {}, body: data.toString(), closedByServer, elapsedMs, raw: data.toString() };
+    return {
+      status: 0,
+      headers: {},
+      body: data.toString(),
+      closedByServer,
+      elapsedMs,
+      partsSent: sent,
+      raw: data.toString(),
+    };
   return {
     status: parsed.status,
     headers: parsed.headers,
     body: parsed.body,
     closedByServer,
     elapsedMs,
+    partsSent: sent,
     raw: data.toString(),
   };
 }
