@@ -5,7 +5,14 @@ import { createSyntheticEngine } from "./synthetic.js";
 
 const req = create(GenerateRequestSchema, { model: "synthetic", prompt: "timing" });
 /** What the fake clock replaces: the engine schedules with `performance.now()` and `setTimeout`. */
-const FAKE = ["setTimeout", "clearTimeout", "setImmediate", "clearImmediate", "performance", "Date"] as const;
+const FAKE: NonNullable<Parameters<typeof vi.useFakeTimers>[0]>["toFake"] = [
+  "setTimeout",
+  "clearTimeout",
+  "setImmediate",
+  "clearImmediate",
+  "performance",
+  "Date",
+];
 
 /** Consumes a stream in the background, recording `performance.now()` at each token. */
 function collect(stream: AsyncIterable<{ done: boolean }>) {
