@@ -10,12 +10,13 @@ import {
 } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
 import { ollamaRoutes } from "./ollama-routes.js";
+import { openaiRoutes } from "./openai/routes.js";
 import { allowedMethods, createRouteTable, type RouteGroup } from "./route-table.js";
 import { drainBody } from "./server-body.js";
 import { createCallRunner } from "./server-call.js";
 import { createServerLifecycle, formatHost } from "./server-lifecycle.js";
 import { createHttpListener } from "./server-listener.js";
-import { sendError, sendJson } from "./server-response.js";
+import { sendError } from "./server-response.js";
 
 export { TIMEOUT_HEADER } from "./server-call.js";
 
@@ -72,7 +73,8 @@ export interface OllamaServer extends ProtocolServer {
 
 /**
  * Creates an Ollama-compatible HTTP server over any {@link Engine}: `GET|HEAD /`, `POST /api/generate`,
- * `/api/chat`, `/api/embed`, `/api/embeddings`, `/api/show`, `GET|HEAD /api/tags`, `/api/ps`, `/api/version`.
+ * `/api/chat`, `/api/embed`, `/api/embeddings`, `/api/show`, `GET|HEAD /api/tags`, `/api/ps`, `/api/version`, and
+ * beside it the OpenAI-compatible API under `/v1/` ({@link openaiRoutes}: Server-Sent Events, OpenAI's error shape).
  *
  * Streams are `application/x-ndjson`, one chunk per line; `stream: false` joins them into one object. Errors are
  * `{"error": "..."}` with 400 (bad body, JSON or option), 401 (auth), 404 (unknown model or route), 405 (method),
@@ -81,7 +83,7 @@ export interface OllamaServer extends ProtocolServer {
  * aborts the engine call. Each error body also carries modelwire's `code` key (see `errorToJson`).
  *
  * The pieces: {@link createHttpListener} (Node's server, timeouts, parser errors), {@link createServerLifecycle}
- * (listen, sockets, graceful close), a {@link createRouteTable} of route groups ({@link ollamaRoutes}), and
+ * (listen, sockets, graceful close), a {@link createRouteTable} of route groups ({@link ollamaRoutes}, {@link openaiRoutes}), and
  * {@link createCallRunner} (one call's context and error answer). Requests pass, in order: the shutdown check
  * (503), the bearer check (401), `extraRoutes`, then the route table (404, 405).
  */
@@ -100,7 +102,7 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     maxBodyBytes: positive("maxBodyBytes", options.maxBodyBytes ?? 32 * 1024 * 1024),
     bodyTimeoutMs: positive("bodyTimeoutMs", options.bodyTimeoutMs ?? 30_000),
   });
-  const groups: RouteGroup[] = [ollamaRoutes(options.engine)];
+  const groups: RouteGroup[] = [ollamaRoutes(options.engine), openaiRoutes(options.engine)];
   const routes = createRouteTable(groups, sendError);
   const authorized = bearerCheck(options.authToken);
   const publicPaths = new Set(options.publicPaths ?? []);
@@ -122,12 +124,14 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
 
     if (lifecycle.closing) {
       drainBody(req);
-      sendError(res, new ModelwireError("server shutting down", Code.Unavailable), 503, { Connection: "close" });
+      const err = new ModelwireError("server shutting down", Code.Unavailable);
+      routes.errorWriterFor(path)(res, err, 503, { Connection: "close" });
       return;
     }
     if (authorized && !publicPaths.has(path) && !authorized(req.headers.authorization)) {
       drainBody(req);
-      sendJson(res, 401, { error: "unauthorized", code: "unauthenticated" }, { "WWW-Authenticate": "Bearer" });
+      const err = new ModelwireError("unauthorized", Code.Unauthenticated);
+      routes.errorWriterFor(path)(res, err, 401, { "WWW-Authenticate": "Bearer" });
       return;
     }
     if (options.extraRoutes?.(req, res)) return;
@@ -135,17 +139,18 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     const match = routes.match(path);
     if (!match) {
       drainBody(req);
-      sendJson(res, 404, { error: "404 page not found", code: "not_found" });
+      routes.errorWriterFor(path)(res, new ModelwireError("404 page not found", Code.NotFound), 404);
       return;
     }
     const allowed = allowedMethods(match.route);
     if (!allowed.includes(req.method ?? "GET")) {
       drainBody(req);
-      sendJson(res, 405, { error: "405 method not allowed", code: "unimplemented" }, { Allow: allowed.join(", ") });
+      const err = new ModelwireError("405 method not allowed", Code.Unimplemented);
+      match.sendError(res, err, 405, { Allow: allowed.join(", ") });
       return;
     }
     if ("respond" in match.route) match.route.respond(req, res);
-    else await runCall(req, res, match.route, match.params, match.sendError);
+    else await runCall(req, res, match.route, match.params, match.sendError, match.protocol);
   }
 
   return {

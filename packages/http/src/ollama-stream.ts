@@ -12,23 +12,48 @@ import {
 } from "@modelwire/core";
 import { errorToJson } from "./ollama-error.js";
 import type { CallContext } from "./route-table.js";
-import { NDJSON_TYPE, NdjsonWriter, sendJson } from "./server-response.js";
+import { NDJSON_TYPE, StreamTextWriter, sendJson } from "./server-response.js";
 
-/** How one streaming call's chunks become Ollama's reply. */
+/** How a streamed reply's chunks are framed on the body. */
+export interface StreamFraming<T> {
+  /** The headers of the streamed reply (its content type). */
+  headers: Readonly<Record<string, string>>;
+  /** The text of one chunk (possibly several events). */
+  encode(chunk: T): string;
+  /** The text that ends a complete stream (`""` for none). */
+  end: string;
+  /** The text of a failure after the reply began (the last thing sent). */
+  error(err: ModelwireError): string;
+}
+
+/** How one streaming call's chunks become its reply. */
 export interface StreamReply<T extends { done: boolean }> {
-  /** A chunk as Ollama's JSON. */
+  /** A chunk, or the joined reply of `stream: false`, as JSON (Ollama's shape unless `framing` says otherwise). */
   toJson(chunk: T): unknown;
   /** Joins every chunk into the one reply of `stream: false`. */
   join(chunks: T[]): T;
   /** Whether a chunk carries content (reported to the observer as a chunk). */
   isContent(chunk: T): boolean;
+  /** How streamed chunks are framed. Default: Ollama's NDJSON, one `toJson` object per line. */
+  framing?: StreamFraming<T>;
+}
+
+/** Ollama's framing: NDJSON, one object per line, and a last `{"error": ...}` line on failure. */
+export function ndjsonFraming<T>(toJson: (chunk: T) => unknown): StreamFraming<T> {
+  return {
+    headers: { "Content-Type": NDJSON_TYPE },
+    encode: (chunk) => `${JSON.stringify(toJson(chunk))}\n`,
+    end: "",
+    error: (err) => `${JSON.stringify(errorToJson(err))}\n`,
+  };
 }
 
 /**
- * Answers a streaming call Ollama's way: NDJSON, one chunk per line, or with `stream: false` one joined object.
- * The first chunk is pulled before the status is committed, so an unknown model is a real 404 and a refused call
- * a real 503. An error after streaming began is a last `{"error": ...}` line (and rethrown, so the call fails); a
- * stream that ends without a final `done` chunk is an INTERNAL error, never a reply that looks complete.
+ * Answers a streaming call: streamed chunks (Ollama's NDJSON, one chunk per line, unless `reply.framing` says
+ * otherwise), or with `stream: false` one joined object. The first chunk is pulled before the status is committed,
+ * so an unknown model is a real 404 and a refused call a real 503. Chunks written in one event-loop turn share a
+ * socket write. An error after streaming began is the framing's last error text (and rethrown, so the call
+ * fails); a stream that ends without a final `done` chunk is an INTERNAL error, never a reply that looks complete.
  */
 export async function sendStream<T extends { done: boolean }>(
   res: ServerResponse,
@@ -54,14 +79,15 @@ export async function sendStream<T extends { done: boolean }>(
       sendJson(res, 200, reply.toJson(reply.join(chunks)));
       return;
     }
-    res.writeHead(200, { "Content-Type": NDJSON_TYPE });
-    const writer = new NdjsonWriter(res);
+    const framing = reply.framing ?? ndjsonFraming(reply.toJson);
+    res.writeHead(200, framing.headers);
+    const writer = new StreamTextWriter(res);
     try {
       let sawDone = false;
       while (!next.done) {
         const chunk = next.value;
         if (reply.isContent(chunk)) call.observer.chunk();
-        const wait = writer.write(reply.toJson(chunk));
+        const wait = writer.writeText(framing.encode(chunk));
         if (wait) await wait;
         if (res.destroyed) throw new ModelwireError("client disconnected", Code.Canceled);
         if (chunk.done) {
@@ -72,10 +98,10 @@ export async function sendStream<T extends { done: boolean }>(
       }
       finished = true;
       if (!sawDone) throw endedWithoutFinal();
-      writer.end();
+      writer.endText(framing.end || undefined);
     } catch (e) {
       const err = ModelwireError.from(e, Code.Internal);
-      if (!res.destroyed && !res.writableEnded) writer.end(errorToJson(err));
+      if (!res.destroyed && !res.writableEnded) writer.endText(framing.error(err));
       throw err;
     }
   } finally {

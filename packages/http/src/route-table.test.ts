@@ -38,6 +38,17 @@ describe("createRouteTable", () => {
     }
   });
 
+  it("carries each group's protocol label, and answers paths under a group's prefix with its error writer", () => {
+    const owned: RouteGroup = { ...v1, protocol: "openai", prefix: "/v1/" };
+    const table = createRouteTable([ollama, owned], defaultError);
+    expect(table.match("/api/chat")?.protocol).toBe("http");
+    expect(table.match("/v1/models")?.protocol).toBe("openai");
+    expect(table.errorWriterFor("/v1/nope")).toBe(otherError);
+    expect(table.errorWriterFor("/v1/models/a/b")).toBe(otherError);
+    expect(table.errorWriterFor("/api/nope")).toBe(defaultError);
+    expect(table.errorWriterFor("/v1")).toBe(defaultError);
+  });
+
   it("refuses a path defined twice, also as the same pattern under another name", () => {
     expect(() => createRouteTable([ollama, ollama], defaultError)).toThrow(/defined twice/);
     const clash: RouteGroup = { routes: { "/v1/models/:id": { method: "GET", name: "x", handler } } };

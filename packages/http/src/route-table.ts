@@ -53,6 +53,13 @@ export interface RouteGroup {
   routes: Readonly<Record<string, Route>>;
   /** Answers this group's failed calls before their reply began. Default: the table's default writer. */
   sendError?: ErrorWriter;
+  /** The protocol label its calls are observed under (metrics). Default `"http"`. */
+  protocol?: string;
+  /**
+   * A path prefix (`/v1/`) the group owns: a path under it that matches no route, and the server's refusals of
+   * such a path before routing (401, 503), are answered with this group's `sendError`.
+   */
+  prefix?: string;
 }
 
 /** A path resolved by a {@link RouteTable}. */
@@ -60,11 +67,15 @@ export interface RouteMatch {
   route: Route;
   params: Readonly<Record<string, string>>;
   sendError: ErrorWriter;
+  /** The group's protocol label. */
+  protocol: string;
 }
 
 /** Resolves a request path (without its query) to a route. */
 export interface RouteTable {
   match(path: string): RouteMatch | undefined;
+  /** The error writer for a path: its group's when a group's `prefix` covers it, else the default one. */
+  errorWriterFor(path: string): ErrorWriter;
 }
 
 /** The methods a route answers, as an `Allow` header lists them. */
@@ -90,17 +101,20 @@ export function createRouteTable(groups: readonly RouteGroup[], defaultError: Er
   const exact = new Map<string, RouteMatch>();
   const patterns: Pattern[] = [];
   const seen = new Set<string>();
+  const prefixed: Array<[prefix: string, writer: ErrorWriter]> = [];
   for (const group of groups) {
     const sendError = group.sendError ?? defaultError;
+    const protocol = group.protocol ?? "http";
+    if (group.prefix !== undefined) prefixed.push([group.prefix, sendError]);
     for (const [path, route] of Object.entries(group.routes)) {
       if (!path.startsWith("/")) throw new ModelwireError(`route path must start with /: ${path}`, Code.Internal);
       const shape = path.replace(/:[^/]+/g, ":");
       if (seen.has(shape)) throw new ModelwireError(`route ${path} is defined twice`, Code.Internal);
       seen.add(shape);
       if (path.includes("/:")) {
-        patterns.push({ segments: path.split("/"), match: { route, params: NO_PARAMS, sendError } });
+        patterns.push({ segments: path.split("/"), match: { route, params: NO_PARAMS, sendError, protocol } });
       } else {
-        exact.set(path, { route, params: NO_PARAMS, sendError });
+        exact.set(path, { route, params: NO_PARAMS, sendError, protocol });
       }
     }
   }
@@ -114,6 +128,10 @@ export function createRouteTable(groups: readonly RouteGroup[], defaultError: Er
         if (params) return { ...p.match, params };
       }
       return undefined;
+    },
+    errorWriterFor(path) {
+      for (const [prefix, writer] of prefixed) if (path.startsWith(prefix)) return writer;
+      return defaultError;
     },
   };
 }

@@ -24,10 +24,11 @@ export type CallRunner = (
   route: CallRoute,
   params: Readonly<Record<string, string>>,
   sendError: ErrorWriter,
+  protocol?: string,
 ) => Promise<void>;
 
 /**
- * Runs call routes. Each call is observed (protocol `"http"`), counted in flight, and gets an engine context whose
+ * Runs call routes. Each call is observed (under its group's protocol label, `"http"` by default), counted in flight, and gets an engine context whose
  * signal aborts when the client disconnects, when the {@link TIMEOUT_HEADER} deadline passes, or at shutdown.
  * A handler's error is answered with `sendError` before the reply began (a body error with its own status and
  * `Connection: close`, or a dropped socket when the client is gone); after it began the reply is ended.
@@ -35,8 +36,8 @@ export type CallRunner = (
 export function createCallRunner(options: CallRunnerOptions): CallRunner {
   const { observer, lifecycle, maxBodyBytes, bodyTimeoutMs } = options;
 
-  return async function runCall(req, res, route, params, sendError) {
-    const call = observer.callStarted("http", route.name);
+  return async function runCall(req, res, route, params, sendError, protocol = "http") {
+    const call = observer.callStarted(protocol, route.name);
     const controller = new AbortController();
     const callSignal = createCallSignal({
       signal: controller.signal,

@@ -38,17 +38,17 @@ export function sendError(
 export const NDJSON_TYPE = "application/x-ndjson";
 
 /**
- * Writes NDJSON lines to a response with backpressure. Lines written in the same turn of the event loop share
- * one socket write (the response is corked until `setImmediate`), which costs no latency: a token is flushed as
- * soon as the engine yields to I/O.
+ * Writes a streamed text body with backpressure. Texts written in the same turn of the event loop share one socket
+ * write (the response is corked until `setImmediate`), which costs no latency: a token is flushed as soon as the
+ * engine yields to I/O. Streamed replies (NDJSON, Server-Sent Events) are written with it.
  */
-export class NdjsonWriter {
+export class StreamTextWriter {
   private corked = false;
   private generation = 0;
   constructor(private readonly res: ServerResponse) {}
 
-  /** Writes one value as a line. Returns a promise when the caller should wait for the socket to drain. */
-  write(value: unknown): Promise<void> | undefined {
+  /** Writes one text. Returns a promise when the caller should wait for the socket to drain. */
+  writeText(text: string): Promise<void> | undefined {
     const res = this.res;
     if (!this.corked) {
       this.corked = true;
@@ -58,7 +58,7 @@ export class NdjsonWriter {
         if (this.corked && this.generation === gen) this.uncork();
       });
     }
-    if (res.write(`${JSON.stringify(value)}\n`)) return undefined;
+    if (res.write(text)) return undefined;
     return new Promise<void>((resolve) => {
       const done = () => {
         res.off("drain", done);
@@ -72,11 +72,11 @@ export class NdjsonWriter {
     });
   }
 
-  /** Writes an optional last line and ends the response. */
-  end(value?: unknown): void {
+  /** Writes an optional last text and ends the response. */
+  endText(text?: string): void {
     this.uncork();
-    if (value === undefined) this.res.end();
-    else this.res.end(`${JSON.stringify(value)}\n`);
+    if (text === undefined) this.res.end();
+    else this.res.end(text);
   }
 
   private uncork(): void {

@@ -1,0 +1,111 @@
+/**
+ * The OpenAI-compatible routes (`/v1/models`, `/v1/models/{model}`, `/v1/chat/completions`, `/v1/completions`,
+ * `/v1/embeddings`) over any {@link Engine}, as a route group of the HTTP server: each maps the OpenAI body onto
+ * the contract, calls the engine, and writes OpenAI's reply shapes; streams are Server-Sent Events; every failure,
+ * including the server's own refusals of a `/v1/` path (401, 404, 405, 503), is answered in OpenAI's error shape.
+ *
+ * @module
+ */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { create } from "@bufbuild/protobuf";
+import { type ChatResponse, type GenerateResponse, ShowModelRequestSchema } from "@modelwire/core";
+import type { Engine } from "@modelwire/engine";
+import { joinChat, joinGenerate, type StreamFraming, sendStream } from "../ollama-stream.js";
+import type { CallContext, ErrorWriter, RouteGroup } from "../route-table.js";
+import { sendJson } from "../server-response.js";
+import { openaiErrorBody, openaiErrorStatus } from "./errors.js";
+import {
+  chatCompletionToJson,
+  completionToJson,
+  createChatChunkEncoder,
+  createCompletionChunkEncoder,
+  embeddingListToJson,
+  modelListToJson,
+  modelToJson,
+  newReplyId,
+} from "./reply.js";
+import { chatCompletionRequestFromJson, completionRequestFromJson, embeddingsRequestFromJson } from "./request.js";
+import { SSE_DONE, SSE_HEADERS, sseData, sseEvents } from "./sse.js";
+
+/** The metrics label of every call on these routes. */
+export const OPENAI_PROTOCOL = "openai";
+
+/** Sends an error in OpenAI's shape with its status (or `status` when given). */
+export const sendOpenAIError: ErrorWriter = (res, err, status = openaiErrorStatus(err), headers = {}) => {
+  sendJson(res, status, openaiErrorBody(err, status), headers);
+};
+
+/**
+ * OpenAI's stream framing: each engine chunk becomes zero or more `data: {json}` events, a complete stream ends
+ * with `data: [DONE]`, and a failure after the reply began is a last `data: {"error": ...}` event without
+ * `[DONE]`, so the stream never looks complete (the openai clients throw it).
+ */
+export function sseFraming<T>(encode: (chunk: T) => string[]): StreamFraming<T> {
+  return {
+    headers: SSE_HEADERS,
+    encode: (chunk) => sseEvents(encode(chunk)),
+    end: SSE_DONE,
+    error: (err) => sseData(JSON.stringify(openaiErrorBody(err))),
+  };
+}
+
+const chatIsContent = (c: ChatResponse) =>
+  !c.done && ((c.message?.content.length ?? 0) > 0 || (c.message?.thinking.length ?? 0) > 0);
+const generateIsContent = (c: GenerateResponse) => !c.done && (c.response.length > 0 || c.thinking.length > 0);
+
+/** The OpenAI-compatible API over `engine`, owning the `/v1/` prefix. */
+export function openaiRoutes(engine: Engine): RouteGroup {
+  return {
+    protocol: OPENAI_PROTOCOL,
+    prefix: "/v1/",
+    sendError: sendOpenAIError,
+    routes: {
+      "/v1/chat/completions": { method: "POST", name: "chat", handler: chat },
+      "/v1/completions": { method: "POST", name: "generate", handler: completions },
+      "/v1/embeddings": { method: "POST", name: "embed", handler: embeddings },
+      "/v1/models": {
+        method: "GET",
+        name: "list",
+        handler: async (_q, res, call) => sendJson(res, 200, modelListToJson(await engine.list(call.ctx))),
+      },
+      "/v1/models/:model": { method: "GET", name: "show", handler: model },
+    },
+  };
+
+  async function chat(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
+    const { request, stream, includeUsage } = chatCompletionRequestFromJson(await call.json());
+    const id = newReplyId("chatcmpl-");
+    const encoder = createChatChunkEncoder(id, includeUsage);
+    await sendStream(res, call, stream, engine.chat(request, call.ctx), {
+      toJson: (joined) => chatCompletionToJson(id, joined),
+      join: joinChat,
+      isContent: chatIsContent,
+      framing: sseFraming((c) => encoder.encode(c)),
+    });
+  }
+
+  async function completions(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
+    const { request, stream, includeUsage } = completionRequestFromJson(await call.json());
+    const id = newReplyId("cmpl-");
+    const encoder = createCompletionChunkEncoder(id, includeUsage);
+    await sendStream(res, call, stream, engine.generate(request, call.ctx), {
+      toJson: (joined) => completionToJson(id, joined),
+      join: joinGenerate,
+      isContent: generateIsContent,
+      framing: sseFraming((c) => encoder.encode(c)),
+    });
+  }
+
+  async function embeddings(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
+    const { request, base64 } = embeddingsRequestFromJson(await call.json());
+    const reply = await engine.embed(request, call.ctx);
+    sendJson(res, 200, embeddingListToJson(request.model, reply, base64));
+  }
+
+  async function model(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
+    const id = call.params.model;
+    const show = await engine.show(create(ShowModelRequestSchema, { model: id }), call.ctx);
+    sendJson(res, 200, modelToJson(id, show));
+  }
+}
