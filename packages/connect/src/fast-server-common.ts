@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import type * as http2 from "node:http2";
 import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { Code, InferenceService, ModelwireError, type ServerObserver } from "@modelwire/core";
@@ -68,18 +67,8 @@ export function fastGrpcContentType(headers: http2.IncomingHttpHeaders): string 
   return contentType;
 }
 
-/**
- * Checks an `authorization` header against `Bearer <authToken>` in constant time; without a token every request
- * passes. Built once per handler.
- */
-export function createBearerCheck(authToken: string | undefined): (header: string | undefined) => boolean {
-  const expected = authToken === undefined ? undefined : Buffer.from(`Bearer ${authToken}`);
-  return function authorized(header) {
-    if (!expected) return true;
-    const got = Buffer.from(header ?? "");
-    return got.length === expected.length && timingSafeEqual(got, expected);
-  };
-}
+/** The constant-time `authorization: Bearer <token>` check (SHA-256 digests compared), built once per handler. */
+export { createBearerCheck } from "@modelwire/core/token";
 
 /**
  * Checks a call's headers before it starts: bearer auth (UNAUTHENTICATED), then `grpc-timeout` (malformed, or over

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
@@ -16,6 +15,7 @@ import {
   type ServerObserver,
   type ServerStats,
 } from "@modelwire/core";
+import { createBearerCheck } from "@modelwire/core/token";
 import type { Engine } from "@modelwire/engine";
 import { createFastStreamingHandler } from "./fast-streaming.js";
 import { createFastUnaryHandler } from "./fast-unary.js";
@@ -230,12 +230,11 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   };
 }
 
-/** A server interceptor that requires `authorization: Bearer <token>` (compared in constant time). */
+/** A server interceptor that requires `authorization: Bearer <token>` (digests compared in constant time). */
 function bearerAuth(token: string): Interceptor {
-  const expected = Buffer.from(`Bearer ${token}`);
+  const authorized = createBearerCheck(token);
   return (next) => async (req) => {
-    const got = Buffer.from(req.header.get("authorization") ?? "");
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+    if (!authorized(req.header.get("authorization") ?? undefined)) {
       throw new ConnectError("missing or invalid bearer token", ConnectCode.Unauthenticated);
     }
     return next(req);

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   Code,
@@ -8,6 +7,7 @@ import {
   type ServerObserver,
   type ServerStats,
 } from "@modelwire/core";
+import { createBearerCheck } from "@modelwire/core/token";
 import type { Engine } from "@modelwire/engine";
 import { ollamaRoutes } from "./ollama-routes.js";
 import { openaiRoutes } from "./openai/routes.js";
@@ -165,15 +165,9 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
   };
 }
 
-/** A constant-time check of `Authorization: Bearer <token>`; undefined when no token is set. */
+/** A constant-time check of `Authorization: Bearer <token>` (digests compared); undefined when no token is set. */
 function bearerCheck(token: string | undefined): ((header: string | undefined) => boolean) | undefined {
-  if (token === undefined) return undefined;
-  const expected = Buffer.from(`Bearer ${token}`);
-  return (header) => {
-    if (header === undefined) return false;
-    const got = Buffer.from(header);
-    return got.length === expected.length && timingSafeEqual(got, expected);
-  };
+  return token === undefined ? undefined : createBearerCheck(token);
 }
 
 function positive(field: string, v: number): number {
