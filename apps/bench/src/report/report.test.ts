@@ -6,7 +6,7 @@ import { decodeLatencyHistogram } from "../histogram.js";
 import { mergeResults, readResultFile } from "../merge.js";
 import { judgeScenario, judgeTargets, recommend } from "../recommend.js";
 import type { BenchResult, Spread } from "../result.js";
-import { chromiumAvailable, dumpDom } from "../test-support/chromium.js";
+import { dumpDom, requireChromium } from "../test-support/chromium.js";
 import { expectedPlotCount, renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import type { SerializationCases } from "./serialization.js";
@@ -150,8 +150,8 @@ describe("HTML report", () => {
     expect(html).toContain('id="split"');
   });
 
-  it("draws every plot in headless Chromium", async () => {
-    if (!chromiumAvailable()) return;
+  it("draws every plot in headless Chromium", async (ctx) => {
+    requireChromium(ctx);
     const r = await readResultFile(FIXTURE);
     const point = (rps: number, ttft: number, ok = true) => ({
       offeredRps: rps,
