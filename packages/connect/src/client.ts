@@ -32,6 +32,7 @@ import {
 } from "@modelwire/core";
 import { fromConnectError } from "./errors.js";
 import { createFastUnaryCaller, type FastUnaryCaller } from "./fast-client.js";
+import type { FastMethod } from "./fast-client-common.js";
 import { createFastStreamCaller, type FastStreamCaller } from "./fast-stream-client.js";
 import { backoffMs, isRetryable, type RetryOptions, type RetryPolicy, resolveRetryPolicy, sleep } from "./retry.js";
 import { type CallTiming, createTimingInterceptor } from "./timing.js";
@@ -225,7 +226,21 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
   const m = InferenceService.method;
   /** connect-node's client methods by local name (what {@link unaryMethod} and {@link streamMethod} fall back to). */
   const stock = client as unknown as Record<string, (request: unknown, o: ConnectCallOptions) => unknown>;
-  const pathOf = (name: string) => `/${InferenceService.typeName}/${name}`;
+  const fastMethods = new Map<object, FastMethod<DescMessage, DescMessage>>();
+  /** The fast paths' view of a method (built once per method). */
+  const fastMethod = <I extends DescMessage, O extends DescMessage>(desc: MethodDesc<I, O>): FastMethod<I, O> => {
+    let f = fastMethods.get(desc);
+    if (!f) {
+      f = {
+        path: `/${InferenceService.typeName}/${desc.name}`,
+        name: desc.name,
+        input: desc.input,
+        output: desc.output,
+      };
+      fastMethods.set(desc, f);
+    }
+    return f as FastMethod<I, O>;
+  };
   const fastHeaders = (o: ConnectCallOptions) => ({
     signal: o.signal,
     timeoutMs: o.timeoutMs,
@@ -260,45 +275,61 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     return fromConnectError(e);
   }
 
-  async function unary<T>(options: CallOptions | undefined, call: (o: ConnectCallOptions) => Promise<T>): Promise<T> {
-    const deadline = effectiveDeadline(options);
-    for (let attempt = 1; ; attempt++) {
-      const o = attemptOptions(options, deadline, true);
+  /**
+   * The one retry loop of every call: runs `attempt` with fresh per-attempt options until it succeeds, or fails
+   * with an error the policy does not repeat (attempts used up, neither UNAVAILABLE nor DEADLINE_EXCEEDED with time
+   * left). Between attempts it sleeps the backoff, never past the deadline.
+   */
+  async function withRetries<T>(
+    options: CallOptions | undefined,
+    deadline: number | undefined,
+    unary: boolean,
+    attempt: (o: ConnectCallOptions) => Promise<T>,
+  ): Promise<T> {
+    for (let n = 1; ; n++) {
+      const o = attemptOptions(options, deadline, unary);
       active++;
       try {
-        return await call(o);
+        return await attempt(o);
       } catch (e) {
         const err = mapError(e, options);
-        if (attempt >= policy.maxAttempts || !isRetryable(err, false, deadline)) throw err;
+        if (n >= policy.maxAttempts || !isRetryable(err, false, deadline)) throw err;
       } finally {
         active--;
       }
-      await sleep(boundedBackoff(policy, attempt, deadline), options?.signal);
+      await sleep(boundedBackoff(policy, n, deadline), options?.signal);
     }
   }
 
+  /**
+   * A stream with retries until its first message: attempts open the stream and wait for that message; once one
+   * has arrived the stream is never repeated, and a later failure is the caller's. A consumer that stops early
+   * closes the underlying stream.
+   */
   async function* stream<T>(
     options: CallOptions | undefined,
     open: (o: ConnectCallOptions) => AsyncIterable<T>,
   ): AsyncGenerator<T> {
-    const deadline = effectiveDeadline(options);
-    for (let attempt = 1; ; attempt++) {
-      const o = attemptOptions(options, deadline, false);
-      let received = false;
-      active++;
-      try {
-        for await (const m of open(o)) {
-          received = true;
-          yield m;
-        }
-        return;
-      } catch (e) {
-        const err = mapError(e, options);
-        if (attempt >= policy.maxAttempts || !isRetryable(err, received, deadline)) throw err;
-      } finally {
-        active--;
+    let messages: AsyncIterator<T> | undefined;
+    let next = await withRetries(options, effectiveDeadline(options), false, (o) => {
+      messages = open(o)[Symbol.asyncIterator]();
+      return messages.next();
+    });
+    const it = messages!;
+    let finished = false;
+    active++;
+    try {
+      while (!next.done) {
+        yield next.value;
+        next = await it.next();
       }
-      await sleep(boundedBackoff(policy, attempt, deadline), options?.signal);
+      finished = true;
+    } catch (e) {
+      finished = true; // an iterator that threw is done
+      throw mapError(e, options);
+    } finally {
+      active--;
+      if (!finished) await it.return?.();
     }
   }
 
@@ -308,9 +339,9 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     request: MessageInitShape<I>,
     options: CallOptions | undefined,
   ): Promise<MessageShape<O>> {
-    return unary(options, (o) =>
+    return withRetries(options, effectiveDeadline(options), true, (o) =>
       fast
-        ? fast(pathOf(desc.name), desc.name, desc.input, desc.output, request, fastHeaders(o))
+        ? fast(fastMethod(desc), request, fastHeaders(o))
         : (stock[desc.localName](request, o) as Promise<MessageShape<O>>),
     );
   }
@@ -323,7 +354,7 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
   ): AsyncIterable<MessageShape<O>> {
     return stream(options, (o) =>
       fastStream
-        ? fastStream(pathOf(desc.name), desc.name, desc.input, desc.output, request, fastHeaders(o))
+        ? fastStream(fastMethod(desc), request, fastHeaders(o))
         : (stock[desc.localName](request, o) as AsyncIterable<MessageShape<O>>),
     );
   }

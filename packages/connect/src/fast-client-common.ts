@@ -1,9 +1,19 @@
 import * as http2 from "node:http2";
 import { create, type DescMessage, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
-import { Code, ModelwireError } from "@modelwire/core";
-import { grpcTimeout, writeLimitError } from "./grpc-wire.js";
+import { abortReason, Code, ModelwireError } from "@modelwire/core";
+import { envelope, grpcTimeout, writeLimitError } from "./grpc-wire.js";
 import type { CallTiming } from "./timing.js";
+
+/** The gRPC method a fast-path call goes to. */
+export interface FastMethod<I extends DescMessage, O extends DescMessage> {
+  /** `/<service>/<Method>`. */
+  path: string;
+  /** The method's name, as timings report it. */
+  name: string;
+  input: I;
+  output: O;
+}
 
 /** Per-call inputs of the client's fast paths ({@link FastUnaryCaller}, {@link FastStreamCaller}). */
 export interface FastCall {
@@ -22,6 +32,50 @@ export interface FastCallerOptions {
 }
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+
+/** A call ready to go out: the enveloped request, its HTTP/2 headers and its start time (for timings). */
+export interface PreparedCall {
+  body: Buffer;
+  headers: http2.OutgoingHttpHeaders;
+  /** `performance.now()` when the call began, when timings are on; else 0. */
+  start: number;
+}
+
+/**
+ * The prologue of every fast-path call: the start time, the request encoded and enveloped (RESOURCE_EXHAUSTED over
+ * `writeMaxBytes`), and the request headers.
+ */
+export function prepareCall<I extends DescMessage>(
+  method: FastMethod<I, DescMessage>,
+  request: MessageInitShape<I>,
+  c: FastCall,
+  options: FastCallerOptions,
+): PreparedCall | ModelwireError {
+  const start = options.onTiming ? performance.now() : 0;
+  const bytes = encodeRequest(method.input, request, options.writeMaxBytes);
+  if (bytes instanceof ModelwireError) return bytes;
+  return { body: envelope(bytes), headers: requestHeaders(c, options.authorization), start };
+}
+
+/**
+ * Arms a call's deadline and abort signal: `end` runs with DEADLINE_EXCEEDED once `c.timeoutMs` has passed, or
+ * with the signal's reason when it fires. Returns the function that disarms both, or — when the signal has fired
+ * already — its reason (nothing is armed then).
+ */
+export function armCall(c: FastCall, end: (error: ModelwireError) => void): (() => void) | ModelwireError {
+  const signal = c.signal;
+  if (signal?.aborted) return abortReason(signal);
+  const onAbort = signal && (() => end(abortReason(signal)));
+  if (onAbort) signal.addEventListener("abort", onAbort, { once: true });
+  const timer =
+    c.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => end(new ModelwireError("the operation timed out", Code.DeadlineExceeded)), c.timeoutMs);
+  return () => {
+    if (timer !== undefined) clearTimeout(timer);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  };
+}
 
 /**
  * The request message's bytes (`request` is used as is when it already is a message of `input`, else created from

@@ -1,22 +1,20 @@
 import * as http2 from "node:http2";
 import { type DescMessage, fromBinary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { abortReason, Code, ModelwireError } from "@modelwire/core";
+import { Code, ModelwireError } from "@modelwire/core";
 import { fromConnectError } from "./errors.js";
 import {
-  encodeRequest,
+  armCall,
   type FastCall,
   type FastCallerOptions,
-  requestHeaders,
+  type FastMethod,
+  prepareCall,
   responseStatusError,
 } from "./fast-client-common.js";
-import { decodeError, envelope, readLimitError } from "./grpc-wire.js";
+import { decodeError, readLimitError } from "./grpc-wire.js";
 
 /** Calls one unary gRPC method on an HTTP/2 session of a connect-node session manager. */
 export type FastUnaryCaller = <I extends DescMessage, O extends DescMessage>(
-  path: string,
-  name: string,
-  input: I,
-  output: O,
+  method: FastMethod<I, O>,
   request: MessageInitShape<I>,
   call: FastCall,
 ) => Promise<MessageShape<O>>;
@@ -32,36 +30,32 @@ const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
  * server sent, DEADLINE_EXCEEDED at the deadline, CANCELED on the signal.
  */
 export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCaller {
-  const { sessionManager: sm, readMaxBytes, writeMaxBytes, authorization, onTiming } = options;
+  const { sessionManager: sm, readMaxBytes, onTiming } = options;
 
   return function call<I extends DescMessage, O extends DescMessage>(
-    path: string,
-    name: string,
-    input: I,
-    output: O,
+    method: FastMethod<I, O>,
     request: MessageInitShape<I>,
     c: FastCall,
   ): Promise<MessageShape<O>> {
-    const start = onTiming ? performance.now() : 0;
-    const bytes = encodeRequest(input, request, writeMaxBytes);
-    if (bytes instanceof ModelwireError) return Promise.reject(bytes);
-    const headers = requestHeaders(c, authorization);
+    const prepared = prepareCall(method, request, c, options);
+    if (prepared instanceof ModelwireError) return Promise.reject(prepared);
+    const { start } = prepared;
+    const { output } = method;
 
     return new Promise<MessageShape<O>>((resolve, reject) => {
       let settled = false;
       let stream: http2.ClientHttp2Stream | undefined;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let disarm: (() => void) | undefined;
       const settle = (error: ModelwireError | undefined, value?: MessageShape<O>) => {
         if (settled) return;
         settled = true;
-        if (timer !== undefined) clearTimeout(timer);
-        c.signal?.removeEventListener("abort", onAbort);
+        disarm?.();
         if (error && stream && !stream.closed)
           stream.close(
             error.code === Code.Canceled || error.code === Code.DeadlineExceeded ? NGHTTP2_CANCEL : NGHTTP2_NO_ERROR,
           );
         onTiming?.({
-          method: name,
+          method: method.name,
           stream: false,
           headersMs: performance.now() - start,
           firstMessageMs: error ? undefined : performance.now() - start,
@@ -72,19 +66,11 @@ export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCall
         if (error) reject(error);
         else resolve(value!);
       };
-      const onAbort = () => settle(abortReason(c.signal!));
-      if (c.signal) {
-        if (c.signal.aborted) return onAbort();
-        c.signal.addEventListener("abort", onAbort, { once: true });
-      }
-      if (c.timeoutMs !== undefined) {
-        timer = setTimeout(
-          () => settle(new ModelwireError("the operation timed out", Code.DeadlineExceeded)),
-          c.timeoutMs,
-        );
-      }
+      const armed = armCall(c, settle);
+      if (armed instanceof ModelwireError) return settle(armed);
+      disarm = armed;
 
-      sm.request("POST", path, headers, {}).then(
+      sm.request("POST", method.path, prepared.headers, {}).then(
         (s) => {
           stream = s;
           if (settled) {
@@ -125,7 +111,7 @@ export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCall
               }
             }
           });
-          s.end(envelope(bytes));
+          s.end(prepared.body);
         },
         (e) => settle(fromConnectError(e)),
       );

@@ -1,15 +1,16 @@
 import * as http2 from "node:http2";
 import { type DescMessage, fromBinary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { abortReason, Code, ModelwireError } from "@modelwire/core";
+import { Code, ModelwireError } from "@modelwire/core";
 import { fromConnectError } from "./errors.js";
 import {
-  encodeRequest,
+  armCall,
   type FastCall,
   type FastCallerOptions,
-  requestHeaders,
+  type FastMethod,
+  prepareCall,
   responseStatusError,
 } from "./fast-client-common.js";
-import { createEnvelopeReader, decodeError, envelope } from "./grpc-wire.js";
+import { createEnvelopeReader, decodeError } from "./grpc-wire.js";
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -18,10 +19,7 @@ const HIGH_WATER = 32;
 
 /** Opens one server-streaming gRPC call on an HTTP/2 session of a connect-node session manager. */
 export type FastStreamCaller = <I extends DescMessage, O extends DescMessage>(
-  path: string,
-  name: string,
-  input: I,
-  output: O,
+  method: FastMethod<I, O>,
   request: MessageInitShape<I>,
   call: FastCall,
 ) => AsyncIterable<MessageShape<O>>;
@@ -38,30 +36,26 @@ export type FastStreamCaller = <I extends DescMessage, O extends DescMessage>(
  * which stops the server's engine.
  */
 export function createFastStreamCaller(options: FastCallerOptions): FastStreamCaller {
-  const { sessionManager: sm, readMaxBytes, writeMaxBytes, authorization, onTiming } = options;
+  const { sessionManager: sm, readMaxBytes, onTiming } = options;
 
-  const open: FastStreamCaller = (path, name, input, output, request, c) => ({
-    [Symbol.asyncIterator]: () => run(path, name, input, output, request, c),
+  const open: FastStreamCaller = (method, request, c) => ({
+    [Symbol.asyncIterator]: () => run(method, request, c),
   });
   return open;
 
   async function* run<I extends DescMessage, O extends DescMessage>(
-    path: string,
-    name: string,
-    input: I,
-    output: O,
+    method: FastMethod<I, O>,
     request: MessageInitShape<I>,
     c: FastCall,
   ): AsyncGenerator<MessageShape<O>> {
-    const start = onTiming ? performance.now() : 0;
+    const prepared = prepareCall(method, request, c, options);
+    if (prepared instanceof ModelwireError) throw prepared;
+    const { start } = prepared;
+    const { output } = method;
     let headersMs: number | undefined;
     let firstMessageMs: number | undefined;
     let messages = 0;
     let code: Code = Code.Canceled; // stays so when the consumer stops early
-
-    const bytes = encodeRequest(input, request, writeMaxBytes);
-    if (bytes instanceof ModelwireError) throw bytes;
-    const headers = requestHeaders(c, authorization);
 
     const queue: Uint8Array[] = [];
     let head = 0; // index of the next message in `queue`
@@ -70,7 +64,7 @@ export function createFastStreamCaller(options: FastCallerOptions): FastStreamCa
     let paused = false;
     let stream: http2.ClientHttp2Stream | undefined;
     let wake: (() => void) | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let disarm: (() => void) | undefined;
     const notify = () => {
       const w = wake;
       wake = undefined;
@@ -87,22 +81,14 @@ export function createFastStreamCaller(options: FastCallerOptions): FastStreamCa
       if (stream && !stream.closed) stream.close(NGHTTP2_CANCEL);
       notify();
     };
-    const onAbort = () => fail(abortReason(c.signal!), true);
 
     try {
-      if (c.signal) {
-        if (c.signal.aborted) throw abortReason(c.signal);
-        c.signal.addEventListener("abort", onAbort, { once: true });
-      }
-      if (c.timeoutMs !== undefined) {
-        timer = setTimeout(
-          () => fail(new ModelwireError("the operation timed out", Code.DeadlineExceeded), true),
-          c.timeoutMs,
-        );
-      }
+      const armed = armCall(c, (e) => fail(e, true));
+      if (armed instanceof ModelwireError) throw armed;
+      disarm = armed;
 
       // Connecting may take long (a dead peer): the deadline and the signal must still end the call.
-      const opened = sm.request("POST", path, headers, {});
+      const opened = sm.request("POST", method.path, prepared.headers, {});
       const s = await new Promise<http2.ClientHttp2Stream | undefined>((resolve, reject) => {
         wake = () => resolve(undefined);
         opened.then(resolve, reject);
@@ -158,7 +144,7 @@ export function createFastStreamCaller(options: FastCallerOptions): FastStreamCa
         ended = true;
         notify();
       });
-      s.end(envelope(bytes));
+      s.end(prepared.body);
 
       for (;;) {
         if (head < queue.length) {
@@ -196,14 +182,13 @@ export function createFastStreamCaller(options: FastCallerOptions): FastStreamCa
       code = err.code;
       throw err;
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      c.signal?.removeEventListener("abort", onAbort);
+      disarm?.();
       // The consumer stopped early (break, return) or the call failed: reset the stream so the server stops.
       if (stream && !stream.closed) stream.close(NGHTTP2_CANCEL);
       if (onTiming) {
         const totalMs = performance.now() - start;
         onTiming({
-          method: name,
+          method: method.name,
           stream: true,
           headersMs: headersMs ?? totalMs,
           firstMessageMs,

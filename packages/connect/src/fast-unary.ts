@@ -2,18 +2,9 @@ import type * as http2 from "node:http2";
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ModelwireError } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
-import {
-  buildRoutes,
-  CANCELED,
-  checkCallHeaders,
-  createBearerCheck,
-  decodeRequest,
-  type FastHandlerOptions,
-  fastGrpcContentType,
-  OK_TRAILERS,
-  SHUTDOWN,
-} from "./fast-server-common.js";
-import { envelope, errorTrailers, readLimitError, writeLimitError } from "./grpc-wire.js";
+import { createFastHandler } from "./fast-server-call.js";
+import type { FastHandlerOptions } from "./fast-server-common.js";
+import { envelope, writeLimitError } from "./grpc-wire.js";
 
 type RunUnary = (engine: Engine, request: never, ctx: EngineContext) => Promise<unknown>;
 
@@ -40,101 +31,23 @@ const runners: Record<string, { method: string; call: RunUnary }> = {
 export function createFastUnaryHandler(
   options: FastHandlerOptions,
 ): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boolean {
-  const routes = buildRoutes("unary", runners);
-  const authorized = createBearerCheck(options.authToken);
-  const { engine, observer, counter, readMaxBytes, writeMaxBytes } = options;
-
-  return function fastUnary(req, res) {
-    if (req.method !== "POST") return false;
-    const route = routes.get(req.url);
-    if (!route) return false;
-    const h = req.headers;
-    const contentType = fastGrpcContentType(h);
-    if (contentType === undefined) return false;
-
-    counter.inFlight++;
-    const obs = observer.callStarted("grpc", route.method);
-    let finished = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let controller: AbortController | undefined;
-
-    const finish = (error?: ModelwireError, body?: Uint8Array) => {
-      if (finished) return;
-      finished = true;
-      counter.inFlight--;
-      if (timer !== undefined) clearTimeout(timer);
-      options.shutdownSignal.removeEventListener("abort", onShutdown);
-      if (error && controller && !controller.signal.aborted) controller.abort(error);
-      obs.end(error);
-      if (res.stream.destroyed || res.stream.closed) return;
-      if (error) {
-        const trailers = errorTrailers(error);
-        // Headers, then the status in trailers (the compat API cannot send a trailers-only HEADERS frame).
-        res.writeHead(200, { "content-type": contentType });
-        res.addTrailers(trailers);
-        res.end();
-        return;
-      }
-      res.writeHead(200, { "content-type": contentType });
-      res.addTrailers(OK_TRAILERS);
-      res.end(body!);
-    };
-    const onShutdown = () => finish(SHUTDOWN);
-    options.shutdownSignal.addEventListener("abort", onShutdown);
-
-    const timeoutMs = checkCallHeaders(h, authorized, options.maxTimeoutMs);
-    if (timeoutMs instanceof ModelwireError) {
-      finish(timeoutMs);
-      return true;
+  const { engine, writeMaxBytes } = options;
+  return createFastHandler(options, "unary", runners, (call, request) => {
+    let pending: Promise<unknown>;
+    try {
+      pending = call.route.call(engine, request as never, call.engineContext());
+    } catch (e) {
+      call.finish(ModelwireError.from(e, Code.Internal));
+      return;
     }
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => finish(new ModelwireError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
-    }
-
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      if (finished) return;
-      size += chunk.length;
-      if (size > readMaxBytes + 5) {
-        finish(readLimitError(readMaxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    // The client reset the stream (cancel) before we answered: stop the engine.
-    res.once("close", () => finish(CANCELED));
-    req.once("end", () => {
-      if (finished) return;
-      const request = decodeRequest(route.input, chunks, readMaxBytes, false);
-      if (request instanceof ModelwireError) {
-        finish(request);
-        return;
-      }
-      controller = new AbortController();
-      const ctx: EngineContext =
-        deadline === undefined ? { signal: controller.signal } : { signal: controller.signal, deadline };
-      let pending: Promise<unknown>;
-      try {
-        pending = route.call(engine, request as never, ctx);
-      } catch (e) {
-        finish(ModelwireError.from(e, Code.Internal));
-        return;
-      }
-      pending.then(
-        (result) => {
-          if (finished) return;
-          const bytes = toBinary(route.output, result as MessageShape<DescMessage>);
-          if (bytes.length > writeMaxBytes) {
-            finish(writeLimitError(bytes.length, writeMaxBytes));
-            return;
-          }
-          finish(undefined, envelope(bytes));
-        },
-        (e) => finish(ModelwireError.from(e, Code.Internal)),
-      );
-    });
-    return true;
-  };
+    pending.then(
+      (result) => {
+        if (call.finished) return;
+        const bytes = toBinary(call.route.output, result as MessageShape<DescMessage>);
+        if (bytes.length > writeMaxBytes) call.finish(writeLimitError(bytes.length, writeMaxBytes));
+        else call.finish(undefined, envelope(bytes));
+      },
+      (e) => call.finish(ModelwireError.from(e, Code.Internal)),
+    );
+  });
 }
