@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { recommend } from "./recommend.js";
 import { type BenchResult, RESULT_SCHEMA, type ScenarioResult } from "./result.js";
-import { summarizeWindows } from "./runner.js";
-import { ExitCode, parseSlos } from "./slo.js";
+import { parseSlos } from "./slo.js";
+import { summarizeScenario } from "./summarize.js";
+import { runVerdict } from "./verdict.js";
 
 const MAX_RESULT_FILE = 256 * 1024 * 1024;
 
@@ -23,70 +24,36 @@ export async function readResultFile(path: string): Promise<BenchResult> {
 
 /**
  * Merges result files of the same configuration into one: each scenario's windows are pooled (rounds renumbered),
- * then medians, spreads, merged histograms, SLO verdicts and the recommendation are recomputed.
+ * then medians, spreads, merged histograms, SLO verdicts and the recommendation are recomputed, with the same
+ * summaries and verdict (exit code rule included) as a fresh run.
  */
 export function mergeResults(results: readonly BenchResult[]): BenchResult {
   if (results.length === 0) throw new Error("nothing to merge");
   const first = results[0];
   const slos = parseSlos(first.slos.join(","));
-  const byName = new Map<string, ScenarioResult>();
+  const byName = new Map<string, Pick<ScenarioResult, "scenario" | "windows">>();
   for (const r of results) {
     for (const sr of r.scenarios) {
       const cur = byName.get(sr.scenario.name);
       if (!cur) {
-        byName.set(sr.scenario.name, {
-          scenario: sr.scenario,
-          windows: sr.windows.map((w) => ({ ...w })),
-          summaries: [],
-        });
+        byName.set(sr.scenario.name, { scenario: sr.scenario, windows: sr.windows.map((w) => ({ ...w })) });
         continue;
       }
       const offset = Math.max(0, ...cur.windows.map((w) => w.round));
       for (const w of sr.windows) cur.windows.push({ ...w, round: w.round + offset });
     }
   }
-  const scenarios = [...byName.values()].map((sr) => {
-    const names = [...new Set(sr.windows.map((w) => w.transport))];
-    return {
-      ...sr,
-      summaries: names.map((n) =>
-        summarizeWindows(
-          n,
-          sr.windows.filter((w) => w.transport === n),
-          slos,
-        ),
-      ),
-    };
-  });
-  const verification = { streams: 0, failedStreams: 0, lost: 0, duplicated: 0, outOfOrder: 0, mismatched: 0 };
-  const sloBreaches: BenchResult["sloBreaches"] = [];
-  for (const sr of scenarios) {
-    for (const s of sr.summaries) {
-      for (const k of Object.keys(verification) as Array<keyof typeof verification>)
-        verification[k] += s.merged.verify[k];
-      for (const v of s.slo)
-        if (!v.ok)
-          sloBreaches.push({ scenario: sr.scenario.name, transport: s.transport, slo: v.slo.source, actual: v.actual });
-    }
-  }
+  const scenarios = [...byName.values()].map((sr) => summarizeScenario(sr.scenario, sr.windows, slos));
   const merged: BenchResult = {
     ...first,
     finishedAt: results[results.length - 1].finishedAt,
     durationMs: results.reduce((a, r) => a + r.durationMs, 0),
     repeats: Math.max(...scenarios.flatMap((s) => s.summaries.map((x) => x.rounds)), 0),
     scenarios,
-    sloBreaches,
-    verification,
-    generatorWarnings: [...new Set(results.flatMap((r) => r.generatorWarnings))],
+    ...runVerdict(scenarios),
     processes: results.flatMap((r) => r.processes),
     skipped: results.flatMap((r) => r.skipped),
   };
-  merged.exitCode =
-    verification.failedStreams + verification.duplicated + verification.outOfOrder + verification.mismatched > 0
-      ? ExitCode.VerificationFailed
-      : sloBreaches.length > 0
-        ? ExitCode.SloBreached
-        : ExitCode.Ok;
   merged.recommendation = recommend(merged);
   return merged;
 }

@@ -1,0 +1,71 @@
+import type { Fleet, Target } from "./fleet.js";
+import type { GeneratorMonitor } from "./generator-monitor.js";
+import type { OutcomeLog } from "./outcome-log.js";
+import type { Progress } from "./progress.js";
+import type { Scenario, ScenarioResult, WindowResult } from "./result.js";
+import { goodputBoundsFromSlos, type Slo } from "./slo.js";
+import { summarizeScenario } from "./summarize.js";
+import { measureWindow, windowLine } from "./window.js";
+import { createWorkSource } from "./workload.js";
+
+/** How one scenario is repeated and judged. */
+export interface RoundsConfig {
+  repeats: number;
+  slos: readonly Slo[];
+  /** Worker threads per transport (1: the main thread drives the load). */
+  workers: number;
+  /** One JSON line per request, when given (in-process generator only). */
+  log?: OutcomeLog;
+}
+
+/**
+ * The order of round `round` (1-based): every target once, the order rotated so none always runs first or last.
+ */
+export function roundOrder<T>(targets: readonly T[], round: number): T[] {
+  return targets.map((_, i) => targets[(i + round - 1) % targets.length]);
+}
+
+/**
+ * Runs a scenario: `repeats` rounds, each measuring every active transport once (interleaved), then one summary
+ * per transport over its rounds.
+ */
+export async function runScenario(
+  fleet: Fleet,
+  scenario: Scenario,
+  cfg: RoundsConfig,
+  monitor: GeneratorMonitor,
+  progress: Progress,
+): Promise<ScenarioResult> {
+  await fleet.configureEngine(scenario.workload.engine);
+  const work = createWorkSource(scenario.workload);
+  const goodput = goodputBoundsFromSlos(cfg.slos);
+  const windows: WindowResult[] = [];
+  progress.line(`scenario ${scenario.name}: ${scenario.description}`);
+  for (let round = 1; round <= cfg.repeats; round++) {
+    for (const [order, target] of roundOrder<Target>(fleet.active, round).entries()) {
+      const log = cfg.log;
+      const at = { scenario: scenario.name, transport: target.transport.name, round };
+      const win = await measureWindow({
+        target,
+        scenario,
+        work,
+        goodput,
+        round,
+        rounds: cfg.repeats,
+        order,
+        monitor,
+        workers: cfg.workers,
+        progress,
+        onOutcome: log && ((o) => log.write(at, o)),
+      });
+      windows.push(win);
+      progress.line(windowLine(win));
+    }
+  }
+  return summarizeScenario(
+    scenario,
+    windows,
+    cfg.slos,
+    fleet.active.map((t) => t.transport.name),
+  );
+}

@@ -1,0 +1,149 @@
+import type { InferenceClient } from "@modelwire/core";
+import type { Fleet } from "./fleet.js";
+import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
+import type { Progress } from "./progress.js";
+import { createRunRecorder, type RecordedRun } from "./recorder.js";
+import type { BenchResult, Scenario, SweepPoint, SweepResult } from "./result.js";
+import { evaluateSlos, type Slo, type SloResult } from "./slo.js";
+import type { WorkItem } from "./stream-call.js";
+import { createWorkSource } from "./workload.js";
+
+/** The sweep: open-loop rates rising by `factor` until an SLO breaks. */
+export interface SweepConfig {
+  /** Scenario whose workload is swept (its load spec is replaced by open-loop rates). */
+  scenario: Scenario;
+  startRps: number;
+  factor: number;
+  maxSteps: number;
+  stepMs: number;
+  /** SLOs that define the knee. */
+  slos: Slo[];
+}
+
+/** One open-loop step at a fixed rate, judged against the SLOs. */
+export interface RateStep {
+  point: SweepPoint;
+  /** What broke, when the step missed (SLOs with their measured value, or the rate not kept up). */
+  broken: string[];
+}
+
+/** The share of the offered rate a step must achieve to count as kept up. */
+const KEPT_UP = 0.9;
+
+/**
+ * Runs one step: a short closed-loop warm-up, then `stepMs` of constant-rate open-loop load at `rate`, judged
+ * against `slos` (and against achieving 90% of the offered rate).
+ */
+export async function runRateStep(
+  client: InferenceClient,
+  work: (seq: number) => WorkItem,
+  rate: number,
+  stepMs: number,
+  slos: readonly Slo[],
+): Promise<RateStep> {
+  const rec = createRunRecorder();
+  await runClosedLoop({
+    client,
+    work,
+    onOutcome: () => {},
+    concurrency: 8,
+    durationMs: Math.min(300, stepMs),
+    maxRequests: Number.MAX_SAFE_INTEGER,
+  });
+  const load = await runOpenLoop({
+    client,
+    work,
+    onOutcome: rec.record,
+    ratePerSec: rate,
+    arrival: "constant",
+    durationMs: stepMs,
+    maxRequests: Number.MAX_SAFE_INTEGER,
+    drainMs: 5000,
+    callTimeoutMs: 10_000,
+  });
+  return judgeStep(rec.toJSON(), load, slos);
+}
+
+/** Judges a measured step: SLO verdicts plus the kept-up rule. */
+export function judgeStep(run: RecordedRun, load: LoadStats, slos: readonly Slo[]): RateStep {
+  const errorRate = run.requests > 0 ? (run.requests - run.ok) / run.requests : 1;
+  const verdict: SloResult[] = evaluateSlos(slos, {
+    latency: run.summaries,
+    errorRate,
+    rps: load.achievedRps,
+    tokensPerSec: run.tokens / (load.elapsedMs / 1000),
+    goodputRatio: run.requests > 0 ? run.good / run.requests : 0,
+  });
+  const keptUp = load.achievedRps >= KEPT_UP * load.offeredRps;
+  const broken = verdict.filter((v) => !v.ok).map((v) => `${v.slo.source} (measured ${v.actual.toFixed(3)})`);
+  if (!keptUp)
+    broken.push(
+      `achieved ${load.achievedRps.toFixed(0)} < ${KEPT_UP * 100}% of offered ${load.offeredRps.toFixed(0)} req/s`,
+    );
+  const point: SweepPoint = {
+    offeredRps: load.offeredRps,
+    achievedRps: load.achievedRps,
+    ttftP50: run.summaries.ttft.p50,
+    ttftP99: run.summaries.ttft.p99,
+    e2eP99: run.summaries.e2e.p99,
+    errorRate,
+    sloOk: broken.length === 0,
+  };
+  return { point, broken };
+}
+
+/**
+ * Sweeps one transport: rates from `startRps` rising by `factor` until a step misses twice in a row (one
+ * scheduling hiccup on a shared machine must not end the sweep) or `maxSteps` is reached. `step` measures one rate
+ * ({@link runRateStep} against a client, or anything else that judges a rate).
+ */
+export async function sweepTransport(
+  name: string,
+  step: (rate: number) => Promise<RateStep>,
+  sw: Pick<SweepConfig, "startRps" | "factor" | "maxSteps">,
+  progress: Progress,
+): Promise<SweepResult> {
+  const points: SweepPoint[] = [];
+  let rate = sw.startRps;
+  let kneeRps: number | undefined;
+  let stoppedBecause = `reached ${sw.maxSteps} steps`;
+  for (let i = 0; i < sw.maxSteps; i++) {
+    progress.status(`sweep · ${name}: ${rate} req/s`);
+    let last = await step(rate);
+    progress.line(sweepLine(name, last.point, last.point.sloOk ? "ok" : "breach, repeating the step"));
+    if (!last.point.sloOk) {
+      last = await step(rate);
+      progress.line(sweepLine(name, last.point, last.point.sloOk ? "ok" : "BREACH"));
+    }
+    points.push(last.point);
+    if (!last.point.sloOk) {
+      stoppedBecause = `at ${rate} req/s (twice): ${last.broken.join("; ")}`;
+      break;
+    }
+    kneeRps = rate;
+    rate = Math.round(rate * sw.factor);
+  }
+  const r: SweepResult = { transport: name, points, stoppedBecause };
+  if (kneeRps !== undefined) r.kneeRps = kneeRps;
+  return r;
+}
+
+/** The progress line for one sweep step. */
+export function sweepLine(name: string, point: SweepPoint, verdict: string): string {
+  return `  sweep ${name.padEnd(12)} offered ${point.offeredRps.toFixed(0).padStart(6)} achieved ${point.achievedRps.toFixed(0).padStart(6)} req/s  ttft p99 ${point.ttftP99.toFixed(2)} ms  ${verdict}`;
+}
+
+/** Runs the sweep for every active transport of the fleet, one after the other. */
+export async function runSweep(fleet: Fleet, sw: SweepConfig, progress: Progress): Promise<BenchResult["sweep"]> {
+  await fleet.configureEngine(sw.scenario.workload.engine);
+  const work = createWorkSource(sw.scenario.workload);
+  progress.line(
+    `sweep: ${sw.scenario.name} workload, open loop from ${sw.startRps} req/s ×${sw.factor} until ${sw.slos.map((x) => x.source).join(", ")} breaks`,
+  );
+  const results: SweepResult[] = [];
+  for (const t of fleet.active) {
+    const step = (rate: number) => runRateStep(t.client, work, rate, sw.stepMs, sw.slos);
+    results.push(await sweepTransport(t.transport.name, step, sw, progress));
+  }
+  return { scenario: sw.scenario.name, slos: sw.slos.map((s) => s.source), results };
+}

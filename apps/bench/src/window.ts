@@ -1,0 +1,197 @@
+import type { InferenceClient } from "@modelwire/core";
+import type { Target } from "./fleet.js";
+import { type GeneratorMonitor, generatorWarning } from "./generator-monitor.js";
+import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
+import type { Progress } from "./progress.js";
+import { createRunRecorder, type GoodputBounds, type RecordedRun } from "./recorder.js";
+import type { CostFigures, Scenario, WindowResult } from "./result.js";
+import type { ProcessStats } from "./server-process.js";
+import type { StreamOutcome, WorkItem } from "./stream-call.js";
+
+/** One measured window: a transport, a scenario and where the window sits in the run. */
+export interface WindowSpec {
+  target: Target;
+  scenario: Scenario;
+  /** The requests to send, by sequence number. */
+  work: (seq: number) => WorkItem;
+  /** Which requests count as good (goodput). */
+  goodput: GoodputBounds;
+  /** The round (1-based) of `rounds`, and the position within it (transports are interleaved). */
+  round: number;
+  rounds: number;
+  order: number;
+  /** Measures the load generator itself over the window. */
+  monitor: GeneratorMonitor;
+  /** Worker threads per transport (a pooled window's CPU is divided by it to get per-core use). */
+  workers: number;
+  progress: Progress;
+  /** Sees every outcome of the measured part (in-process generator only; not with worker threads). */
+  onOutcome?: (o: StreamOutcome) => void;
+}
+
+/** Drives `scenario`'s load (closed or open loop) from this thread for `durationMs`. */
+export function driveLoad(
+  client: InferenceClient,
+  scenario: Scenario,
+  work: (seq: number) => WorkItem,
+  onOutcome: (o: StreamOutcome) => void,
+  durationMs: number,
+  maxRequests: number,
+): Promise<LoadStats> {
+  const base = { client, work, onOutcome, durationMs, maxRequests, callTimeoutMs: 30_000, drainMs: 10_000 };
+  return scenario.load.mode === "closed"
+    ? runClosedLoop({ ...base, concurrency: scenario.load.concurrency })
+    : runOpenLoop({
+        ...base,
+        ratePerSec: scenario.load.ratePerSec,
+        arrival: scenario.load.arrival,
+        maxInFlight: scenario.load.maxInFlight,
+      });
+}
+
+/** Server and generator cost between two reads of the server's figures. */
+export function costBetween(
+  before: ProcessStats,
+  after: ProcessStats,
+  statsKey: string,
+  requests: number,
+  tokens: number,
+  generatorCpuMicros: number,
+): CostFigures {
+  const cpu = after.cpu.userMicros + after.cpu.systemMicros - (before.cpu.userMicros + before.cpu.systemMicros);
+  const b0 = before.servers[statsKey] ?? { bytesIn: 0, bytesOut: 0 };
+  const b1 = after.servers[statsKey] ?? { bytesIn: 0, bytesOut: 0 };
+  const bytesIn = b1.bytesIn - b0.bytesIn;
+  const bytesOut = b1.bytesOut - b0.bytesOut;
+  const per = (x: number, n: number) => (n > 0 ? x / n : Number.NaN);
+  return {
+    serverCpuMicros: cpu,
+    serverCpuPerRequestUs: per(cpu, requests),
+    serverCpuPerTokenUs: per(cpu, tokens),
+    bytesIn,
+    bytesOut,
+    bytesPerRequest: per(bytesIn + bytesOut, requests),
+    bytesPerToken: per(bytesIn + bytesOut, tokens),
+    serverRssBytes: after.rssBytes,
+    serverMaxRssBytes: after.maxRssBytes,
+    generatorCpuPerRequestUs: per(generatorCpuMicros, requests),
+  };
+}
+
+/** What the measured part of a window produced, from this thread or from worker threads. */
+interface Measured {
+  run: RecordedRun;
+  load: LoadStats;
+  workerLag?: { p99: number; max: number };
+}
+
+async function measure(spec: WindowSpec, tick: () => void): Promise<Measured> {
+  const { target, scenario, goodput } = spec;
+  if (target.pool) {
+    const pooled = await target.pool.run(scenario, {
+      durationMs: scenario.durationMs,
+      maxRequests: scenario.maxRequests,
+      goodput,
+      warmup: false,
+    });
+    const rec = createRunRecorder(goodput);
+    rec.merge(pooled.run);
+    return {
+      run: rec.toJSON(),
+      load: pooled.load,
+      workerLag: { p99: pooled.eventLoopLagP99Ms, max: pooled.eventLoopLagMaxMs },
+    };
+  }
+  const rec = createRunRecorder(goodput);
+  const load = await driveLoad(
+    target.client,
+    scenario,
+    spec.work,
+    (o) => {
+      tick();
+      rec.record(o);
+      spec.onOutcome?.(o);
+    },
+    scenario.durationMs,
+    scenario.maxRequests,
+  );
+  return { run: rec.toJSON(), load };
+}
+
+/**
+ * Runs one window: warm-up (excluded from every figure), then the measured part with the server's figures read
+ * before and after it and the generator monitored, and returns its result with a warning when the generator was
+ * the bottleneck.
+ */
+export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
+  const { target, scenario, progress: p } = spec;
+  const name = target.transport.name;
+  const label = `${scenario.name} round ${spec.round}/${spec.rounds} · ${name}`;
+  p.status(`${label}: warming up`);
+  if (target.pool)
+    await target.pool.run(scenario, {
+      durationMs: scenario.warmupMs,
+      maxRequests: Number.MAX_SAFE_INTEGER,
+      goodput: spec.goodput,
+      warmup: true,
+    });
+  else await driveLoad(target.client, scenario, spec.work, () => {}, scenario.warmupMs, Number.MAX_SAFE_INTEGER);
+
+  const before = await target.stats();
+  let done = 0;
+  const status = setInterval(() => p.status(`${label}: ${target.pool ? "running" : `${done} streams`}`), 500);
+  spec.monitor.start();
+  let measured: Measured;
+  try {
+    measured = await measure(spec, () => done++);
+  } finally {
+    clearInterval(status);
+  }
+  const gen = spec.monitor.stop();
+  const { run, load, workerLag } = measured;
+  if (workerLag) {
+    gen.eventLoopLagP99Ms = Math.max(gen.eventLoopLagP99Ms, workerLag.p99);
+    gen.eventLoopLagMaxMs = Math.max(gen.eventLoopLagMaxMs, workerLag.max);
+    // CPU is process-wide (every thread); per-core utilization is what matters for a bottleneck.
+    gen.cpuUtilization /= spec.workers;
+  }
+  const after = await target.stats();
+  const secs = load.elapsedMs / 1000;
+  const win: WindowResult = {
+    transport: name,
+    round: spec.round,
+    order: spec.order,
+    load,
+    run,
+    cost: costBetween(before, after, target.transport.statsKey, run.requests, run.tokens, gen.cpuMicros),
+    generator: gen,
+    rps: run.ok / secs,
+    tokensPerSec: run.tokens / secs,
+    errorRate: run.requests > 0 ? (run.requests - run.ok) / run.requests : 0,
+    goodputRatio: run.requests > 0 ? run.good / run.requests : 0,
+  };
+  const warning = generatorWarning(
+    gen,
+    scenario.load.mode === "open"
+      ? { offeredRps: load.offeredRps, achievedRps: load.achievedRps, sendLagP99Ms: run.summaries.sendLag.p99 }
+      : undefined,
+  );
+  if (warning) win.warning = warning;
+  return win;
+}
+
+/** The progress line for a finished window. */
+export function windowLine(win: WindowResult): string {
+  const { run, cost } = win;
+  const s = run.summaries;
+  const errs = Object.entries(run.errors)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  return (
+    `  r${win.round} ${win.transport.padEnd(12)} ${win.rps.toFixed(0).padStart(6)} req/s` +
+    `  ttft p50 ${s.ttft.p50.toFixed(2)} p99 ${s.ttft.p99.toFixed(2)} ms  e2e p99 ${s.e2e.p99.toFixed(2)} ms` +
+    `  srv ${cost.serverCpuPerRequestUs.toFixed(0)} µs/req  ${cost.bytesPerRequest.toFixed(0)} B/req` +
+    `${errs ? `  errors ${errs}` : ""}${run.verify.failedStreams ? `  VERIFY-FAILED ${run.verify.failedStreams}` : ""}` +
+    `${win.warning ? "  (generator-bound)" : ""}`
+  );
+}
