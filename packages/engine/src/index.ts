@@ -14,13 +14,17 @@ export { backgroundContext, isAborted } from "./engine.js";
 export { guardEngine } from "./guarded-engine.js";
 export { MAX_TIMER_MS, SYNTHETIC_LIMITS } from "./limits.js";
 export { DEFAULT_MODELS, findModel, type SyntheticModel } from "./models.js";
+export { contentOf, type ReplyPlan } from "./plan.js";
 export { createPrng, hash32, type Prng } from "./prng.js";
 export { chatPromptText, countPromptTokens, generatePromptText, syntheticTokens } from "./script.js";
 export { sleepUntil } from "./sleep.js";
+export { applyStops, MAX_STOP_LENGTH, MAX_STOP_SEQUENCES, type StoppedText } from "./stop.js";
 export {
   createSyntheticEngine,
   expectedChatTokens,
   expectedGenerateTokens,
+  planChat,
+  planGenerate,
   plannedTokenCount,
   resolveSyntheticConfig,
   type SyntheticEngine,

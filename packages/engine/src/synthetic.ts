@@ -18,7 +18,6 @@ import {
   modelNotFound,
   newChatResponse,
   newGenerateResponse,
-  newMetrics,
   type Options,
   type ShowModelRequest,
   ShowModelResponseSchema,
@@ -28,10 +27,15 @@ import {
 import { type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
 import { SYNTHETIC_LIMITS } from "./limits.js";
 import { DEFAULT_MODELS, findModel, modelInfo, type SyntheticModel } from "./models.js";
+import { contentOf, planReply, type ReplyPlan, stopsOf } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
-import { chatPromptText, countPromptTokens, generatePromptText, syntheticTokens } from "./script.js";
-import { sleepUntil, yieldToEventLoop } from "./sleep.js";
+import { chatPromptText, countPromptTokens, generatePromptText } from "./script.js";
+import { validateStops } from "./stop.js";
+import { msToNs, type StreamModel, TokenStream } from "./token-stream.js";
 import { validateModelField, validateOptions } from "./validate.js";
+
+/** Until residency is tracked: every model is always loaded. */
+const RESIDENT: StreamModel = { acquire: () => 0, release() {} };
 
 /** The synthetic engine's knobs. All delays are milliseconds. */
 export interface SyntheticEngineOptions {
@@ -69,8 +73,6 @@ export interface SyntheticEngine extends Engine {
   /** The content tokens a chat request will produce. */
   expectedChat(request: ChatRequest): string[];
 }
-
-const ZERO_DELAY_YIELD_EVERY = 64;
 
 /** Resolves and validates knobs; throws `InvalidArgument` naming the field. */
 export function resolveSyntheticConfig(
@@ -118,26 +120,47 @@ export function plannedTokenCount(options: Options | undefined, config: Syntheti
   return { count: Math.min(config.tokens, config.maxTokens), limited: false };
 }
 
-/** The tokens a generate request produces under `config` (pure; what a verifying client compares against). */
-export function expectedGenerateTokens(request: GenerateRequest, config: SyntheticEngineConfig): string[] {
-  return syntheticTokens({
-    seed: config.seed,
-    model: request.model,
-    prompt: generatePromptText(request),
-    requestSeed: request.options?.seed,
-    count: plannedTokenCount(request.options, config).count,
-  });
+/** The model name a request's output is keyed on: the canonical name when the model is known. */
+function canonicalModel(name: string, config: SyntheticEngineConfig): string {
+  return findModel(config.models, name)?.name ?? name;
 }
 
-/** The tokens a chat request produces under `config`. */
+/** What a generate request streams under `config` (pure). */
+export function planGenerate(request: GenerateRequest, config: SyntheticEngineConfig): ReplyPlan {
+  const { count, limited } = plannedTokenCount(request.options, config);
+  return planReply(
+    {
+      seed: config.seed,
+      model: canonicalModel(request.model, config),
+      prompt: generatePromptText(request),
+      requestSeed: request.options?.seed,
+    },
+    { count, limited, think: false, stops: stopsOf(request.options) },
+  );
+}
+
+/** What a chat request streams under `config` (pure). */
+export function planChat(request: ChatRequest, config: SyntheticEngineConfig): ReplyPlan {
+  const { count, limited } = plannedTokenCount(request.options, config);
+  return planReply(
+    {
+      seed: config.seed,
+      model: canonicalModel(request.model, config),
+      prompt: chatPromptText(request),
+      requestSeed: request.options?.seed,
+    },
+    { count, limited, think: false, stops: stopsOf(request.options) },
+  );
+}
+
+/** The content chunks a generate request produces under `config` (pure; what a verifying client compares against). */
+export function expectedGenerateTokens(request: GenerateRequest, config: SyntheticEngineConfig): string[] {
+  return contentOf(planGenerate(request, config));
+}
+
+/** The content chunks a chat request produces under `config`. */
 export function expectedChatTokens(request: ChatRequest, config: SyntheticEngineConfig): string[] {
-  return syntheticTokens({
-    seed: config.seed,
-    model: request.model,
-    prompt: chatPromptText(request),
-    requestSeed: request.options?.seed,
-    count: plannedTokenCount(request.options, config).count,
-  });
+  return contentOf(planChat(request, config));
 }
 
 /**
@@ -161,20 +184,15 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     return m;
   }
 
-  /**
-   * The shared token loop: waits for the time to first token, then yields one chunk per token on an absolute
-   * schedule (no drift), then the final chunk with metrics. The stream's life is counted in the stats whatever way
-   * it ends (from its first `next()` until it finishes, fails or is returned early).
-   */
+  /** Streams a plan (see {@link TokenStream}). */
   function run<T>(
-    tokens: string[],
-    limited: boolean,
+    plan: ReplyPlan,
     promptText: string,
     ctx: EngineContext,
-    chunk: (text: string) => T,
-    final: (reason: string, metrics: Metrics) => T,
+    chunk: (text: string, thinking: boolean) => T,
+    final: (reason: string, metrics: Metrics | undefined) => T,
   ): AsyncIterableIterator<T> {
-    return new TokenStream(config, stats, tokens, limited, promptText, ctx, chunk, final);
+    return new TokenStream(config, stats, plan, promptText, countPromptTokens(promptText), ctx, RESIDENT, chunk, final);
   }
 
   const engine: SyntheticEngine = {
@@ -188,40 +206,46 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     expectedChat: (r) => expectedChatTokens(r, config),
 
     generate(request, ctx) {
-      const m = requireModel(request.model, "completion");
+      requireModel(request.model, "completion");
       validateOptions(request.options);
-      const { limited } = plannedTokenCount(request.options, config);
-      const tokens = expectedGenerateTokens(request, config);
-      const model = m.name ?? request.model;
+      validateStops(stopsOf(request.options));
+      const plan = planGenerate(request, config);
+      const model = request.model;
       return run(
-        tokens,
-        limited,
+        plan,
         generatePromptText(request),
         ctx,
-        (text): GenerateResponse =>
-          newGenerateResponse({ model, createdAt: timestampOfMs(Date.now()), response: text }),
+        (text, thinking): GenerateResponse =>
+          newGenerateResponse(
+            thinking
+              ? { model, createdAt: timestampOfMs(Date.now()), thinking: text }
+              : { model, createdAt: timestampOfMs(Date.now()), response: text },
+          ),
         (doneReason, metrics) =>
           newGenerateResponse({ model, createdAt: timestampOfMs(Date.now()), done: true, doneReason, metrics }),
       );
     },
 
     chat(request, ctx) {
-      const m = requireModel(request.model, "completion");
+      requireModel(request.model, "completion");
       validateOptions(request.options);
+      validateStops(stopsOf(request.options));
       if (request.messages.length === 0) {
         // Ollama answers an empty conversation with a "load" reply; a synthetic model has nothing to load.
         throw invalidArgument("messages", "messages must not be empty");
       }
-      const { limited } = plannedTokenCount(request.options, config);
-      const tokens = expectedChatTokens(request, config);
-      const model = m.name ?? request.model;
+      const plan = planChat(request, config);
+      const model = request.model;
       return run(
-        tokens,
-        limited,
+        plan,
         chatPromptText(request),
         ctx,
-        (text): ChatResponse =>
-          newChatResponse({ model, createdAt: timestampOfMs(Date.now()), role: "assistant", content: text }),
+        (text, thinking): ChatResponse =>
+          newChatResponse(
+            thinking
+              ? { model, createdAt: timestampOfMs(Date.now()), role: "assistant", thinking: text }
+              : { model, createdAt: timestampOfMs(Date.now()), role: "assistant", content: text },
+          ),
         (doneReason, metrics) =>
           newChatResponse({
             model,
@@ -307,147 +331,6 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
   return engine;
 }
 
-const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
-
-const ST_NEW = 0;
-const ST_TOKENS = 1;
-const ST_FINAL_SENT = 2;
-const ST_DONE = 3;
-
-/**
- * One synthetic stream as a hand-written async iterator (no generator layers): a step that needs no wait (the
- * zero-delay path) resolves at once; a step that waits awaits the schedule. Steps run one at a time, as
- * `for await` calls them.
- */
-class TokenStream<T> implements AsyncIterableIterator<T> {
-  private state = ST_NEW;
-  private i = 0;
-  private start = 0;
-  private target = 0;
-  private promptDone = 0;
-  private readonly zeroDelay: boolean;
-  private readonly jitter: ReturnType<typeof createPrng> | undefined;
-
-  constructor(
-    private readonly cfg: SyntheticEngineConfig,
-    private readonly stats: EngineStats,
-    private readonly tokens: string[],
-    private readonly limited: boolean,
-    private readonly promptText: string,
-    private readonly ctx: EngineContext,
-    private readonly chunk: (text: string) => T,
-    private readonly final: (reason: string, metrics: Metrics) => T,
-  ) {
-    this.zeroDelay = cfg.ttftMs === 0 && cfg.interTokenMs === 0;
-    this.jitter = cfg.jitter > 0 ? createPrng(hash32(cfg.seed, promptText, "jitter")) : undefined;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return this;
-  }
-
-  private jittered(d: number): number {
-    const j = this.jitter;
-    return j && d > 0 ? d * (1 + this.cfg.jitter * (2 * j.next() - 1)) : d;
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.state === ST_DONE) return Promise.resolve(DONE);
-    try {
-      if (this.state === ST_FINAL_SENT) {
-        this.finish();
-        return Promise.resolve(DONE);
-      }
-      let wait: Promise<void> | undefined;
-      if (this.state === ST_NEW) {
-        this.state = ST_TOKENS;
-        this.stats.requests++;
-        this.stats.inFlight++;
-        this.start = performance.now();
-        this.target = this.start + this.jittered(this.cfg.ttftMs);
-        wait = this.waitUntil(this.target);
-        if (wait) return wait.then(() => this.afterPrompt()).catch((e) => this.fail(e));
-        return Promise.resolve(this.afterPrompt());
-      }
-      if (this.i > 0 && this.i < this.tokens.length) {
-        this.target += this.jittered(this.cfg.interTokenMs);
-        wait = this.waitUntil(this.target);
-        if (!wait && this.zeroDelay && this.i % ZERO_DELAY_YIELD_EVERY === 0) wait = yieldToEventLoop();
-      }
-      if (wait) return wait.then(() => this.emit()).catch((e) => this.fail(e));
-      return Promise.resolve(this.emit());
-    } catch (e) {
-      return this.fail(e);
-    }
-  }
-
-  /** A wait until `target` (ms), or `undefined` when it has passed: the signal is only touched to wait. */
-  private waitUntil(target: number): Promise<void> | undefined {
-    return target > performance.now() ? sleepUntil(target, this.ctx.signal) : undefined;
-  }
-
-  private afterPrompt(): IteratorResult<T> {
-    this.promptDone = performance.now();
-    return this.emit();
-  }
-
-  /** Produces the next token chunk or the final chunk; throws the signal's reason once it fired. */
-  private emit(): IteratorResult<T> {
-    if (this.state === ST_DONE) return DONE; // returned while a wait was pending
-    if (isAborted(this.ctx)) throw abortReason(this.ctx.signal);
-    const tokens = this.tokens;
-    if (this.i < tokens.length) {
-      this.stats.tokens++;
-      return { done: false, value: this.chunk(tokens[this.i++]) };
-    }
-    const end = performance.now();
-    this.state = ST_FINAL_SENT;
-    return {
-      done: false,
-      value: this.final(
-        this.limited ? "length" : "stop",
-        newMetrics(
-          msToNs(end - this.start),
-          0n,
-          countPromptTokens(this.promptText),
-          msToNs(this.promptDone - this.start),
-          tokens.length,
-          msToNs(end - this.promptDone),
-        ),
-      ),
-    };
-  }
-
-  private finish(): void {
-    if (this.state === ST_DONE) return;
-    const started = this.state !== ST_NEW;
-    this.state = ST_DONE;
-    if (started) this.stats.inFlight--;
-  }
-
-  private fail(e: unknown): Promise<never> {
-    if (this.state !== ST_DONE) {
-      if (isAborted(this.ctx)) this.stats.cancelled++;
-      else this.stats.errors++;
-      this.finish();
-    }
-    return Promise.reject(e);
-  }
-
-  return(): Promise<IteratorResult<T>> {
-    this.finish();
-    return Promise.resolve(DONE);
-  }
-
-  throw(e?: unknown): Promise<IteratorResult<T>> {
-    if (this.state === ST_NEW) {
-      this.state = ST_DONE;
-      return Promise.reject(e);
-    }
-    return this.fail(e);
-  }
-}
-
 /** A deterministic unit-length vector for a text. */
 function embedVector(seed: number, model: string, text: string, dims: number): number[] {
   const prng = createPrng(hash32(seed, model, text, "embed"));
@@ -460,8 +343,4 @@ function embedVector(seed: number, model: string, text: string, dims: number): n
   norm = Math.sqrt(norm) || 1;
   for (let i = 0; i < dims; i++) v[i] = Math.fround(v[i] / norm);
   return v;
-}
-
-function msToNs(ms: number): bigint {
-  return BigInt(Math.max(0, Math.round(ms * 1e6)));
 }

@@ -1,0 +1,222 @@
+import { abortReason, type Metrics, newMetrics } from "@modelwire/core";
+import type { EngineContext, EngineStats } from "./engine.js";
+import { isAborted } from "./engine.js";
+import type { ReplyPlan } from "./plan.js";
+import { createPrng, hash32 } from "./prng.js";
+import { sleepUntil, yieldToEventLoop } from "./sleep.js";
+
+/** The delays a stream follows (milliseconds), from the synthetic engine's knobs. */
+export interface StreamTiming {
+  ttftMs: number;
+  interTokenMs: number;
+  jitter: number;
+  seed: number;
+}
+
+/** How a stream takes and gives back its model (the engine's residency bookkeeping). */
+export interface StreamModel {
+  /**
+   * Called once, when the stream starts: marks the model in use and returns the `performance.now()` time at which
+   * it is loaded (in the past when it already is).
+   */
+  acquire(): number;
+  /** Called once, when the stream ends in any way after {@link StreamModel.acquire}. */
+  release(): void;
+}
+
+const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+const ZERO_DELAY_YIELD_EVERY = 64;
+
+const ST_NEW = 0;
+const ST_TOKENS = 1;
+const ST_FINAL_SENT = 2;
+const ST_DONE = 3;
+
+/**
+ * One synthetic stream as a hand-written async iterator (no generator layers): a step that needs no wait (the
+ * zero-delay path) resolves at once; a step that waits awaits the schedule. Steps run one at a time, as
+ * `for await` calls them.
+ *
+ * The schedule is absolute: the model is loaded (if it was not), then generated token `k` is due at
+ * `ttft + k × interToken` after that (each delay jittered), and a chunk is sent when the token it belongs to is
+ * due (see {@link ReplyPlan.at}); the final chunk comes with the last generated token. Every duration the final
+ * chunk reports is measured on `performance.now()`.
+ */
+export class TokenStream<T> implements AsyncIterableIterator<T> {
+  private state = ST_NEW;
+  private i = 0;
+  private step = 0;
+  private start = 0;
+  private target = 0;
+  private loadDone = 0;
+  private promptDone = 0;
+  private readonly zeroDelay: boolean;
+  private readonly jitter: ReturnType<typeof createPrng> | undefined;
+
+  constructor(
+    private readonly timing: StreamTiming,
+    private readonly stats: EngineStats,
+    private readonly plan: ReplyPlan,
+    promptText: string,
+    private readonly promptTokens: number,
+    private readonly ctx: EngineContext,
+    private readonly model: StreamModel,
+    private readonly chunk: (text: string, thinking: boolean) => T,
+    private readonly final: (reason: string, metrics: Metrics | undefined) => T,
+  ) {
+    this.zeroDelay = timing.ttftMs === 0 && timing.interTokenMs === 0;
+    this.jitter = timing.jitter > 0 ? createPrng(hash32(timing.seed, promptText, "jitter")) : undefined;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  private jittered(d: number): number {
+    const j = this.jitter;
+    return j && d > 0 ? d * (1 + this.timing.jitter * (2 * j.next() - 1)) : d;
+  }
+
+  /** The generated token after which item `i` is sent (`i` = texts.length is the final chunk). */
+  private stepOf(i: number): number {
+    const p = this.plan;
+    if (i >= p.texts.length) return Math.max(0, p.evalCount - 1);
+    return p.at === undefined ? i : p.at[i];
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.state === ST_DONE) return Promise.resolve(DONE);
+    try {
+      if (this.state === ST_FINAL_SENT) {
+        this.finish();
+        return Promise.resolve(DONE);
+      }
+      if (this.state === ST_NEW) return this.begin();
+      return this.advance();
+    } catch (e) {
+      return this.fail(e);
+    }
+  }
+
+  /** Waits until the next item's token is due, then emits it. */
+  private advance(): Promise<IteratorResult<T>> {
+    let wait: Promise<void> | undefined;
+    const due = this.stepOf(this.i);
+    if (due > this.step) {
+      const d = this.timing.interTokenMs;
+      while (this.step < due) {
+        this.target += this.jittered(d);
+        this.step++;
+      }
+      wait = this.waitUntil(this.target);
+      if (!wait && this.zeroDelay && this.i % ZERO_DELAY_YIELD_EVERY === 0) wait = yieldToEventLoop();
+    }
+    if (wait) return wait.then(() => this.emit()).catch((e) => this.fail(e));
+    return Promise.resolve(this.emit());
+  }
+
+  private begin(): Promise<IteratorResult<T>> {
+    this.state = ST_TOKENS;
+    this.stats.requests++;
+    this.stats.inFlight++;
+    this.start = performance.now();
+    const loaded = this.model.acquire();
+    const load = this.waitUntil(loaded);
+    if (load) {
+      return load
+        .then(() => {
+          this.loadDone = performance.now();
+          return this.evaluatePrompt();
+        })
+        .catch((e) => this.fail(e));
+    }
+    this.loadDone = this.start;
+    return this.evaluatePrompt();
+  }
+
+  private evaluatePrompt(): Promise<IteratorResult<T>> {
+    if (this.plan.kind !== "reply") return Promise.resolve(this.emit());
+    this.target = this.loadDone + this.jittered(this.timing.ttftMs);
+    const wait = this.waitUntil(this.target);
+    if (wait) return wait.then(() => this.afterPrompt()).catch((e) => this.fail(e));
+    return Promise.resolve(this.afterPrompt());
+  }
+
+  /** A wait until `target` (ms), or `undefined` when it has passed: the signal is only touched to wait. */
+  private waitUntil(target: number): Promise<void> | undefined {
+    return target > performance.now() ? sleepUntil(target, this.ctx.signal) : undefined;
+  }
+
+  private afterPrompt(): Promise<IteratorResult<T>> {
+    this.promptDone = performance.now();
+    return this.advance();
+  }
+
+  /** Produces the next chunk or the final chunk; throws the signal's reason once it fired. */
+  private emit(): IteratorResult<T> {
+    if (this.state === ST_DONE) return DONE; // returned while a wait was pending
+    if (isAborted(this.ctx)) throw abortReason(this.ctx.signal);
+    const plan = this.plan;
+    const texts = plan.texts;
+    if (this.i < texts.length) {
+      const i = this.i++;
+      const thinking = i < plan.thinking;
+      if (!thinking) this.stats.tokens++;
+      return { done: false, value: this.chunk(texts[i], thinking) };
+    }
+    this.state = ST_FINAL_SENT;
+    if (plan.kind !== "reply") return { done: false, value: this.final(plan.kind, undefined) };
+    const end = performance.now();
+    return {
+      done: false,
+      value: this.final(
+        plan.doneReason,
+        newMetrics(
+          msToNs(end - this.start),
+          msToNs(this.loadDone - this.start),
+          this.promptTokens,
+          msToNs(this.promptDone - this.loadDone),
+          plan.evalCount,
+          msToNs(end - this.promptDone),
+        ),
+      ),
+    };
+  }
+
+  private finish(): void {
+    if (this.state === ST_DONE) return;
+    const started = this.state !== ST_NEW;
+    this.state = ST_DONE;
+    if (started) {
+      this.stats.inFlight--;
+      this.model.release();
+    }
+  }
+
+  private fail(e: unknown): Promise<never> {
+    if (this.state !== ST_DONE) {
+      if (isAborted(this.ctx)) this.stats.cancelled++;
+      else this.stats.errors++;
+      this.finish();
+    }
+    return Promise.reject(e);
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(e?: unknown): Promise<IteratorResult<T>> {
+    if (this.state === ST_NEW) {
+      this.state = ST_DONE;
+      return Promise.reject(e);
+    }
+    return this.fail(e);
+  }
+}
+
+/** Milliseconds to whole nanoseconds (never negative). */
+export function msToNs(ms: number): bigint {
+  return BigInt(Math.max(0, Math.round(ms * 1e6)));
+}
