@@ -48,7 +48,7 @@ describe("stop sequences on every wire", () => {
     const parts: string[] = [];
     let reason: string | undefined;
     for await (const c of await ollama.generate({ model: "synthetic", prompt, options: { stop: [stop] }, stream: true })) {
-      parts.push(c.response);
+      parts.push(String(c.response));
       if (c.done) reason = c.done_reason;
     }
     expect(parts.join("")).toBe(before);
