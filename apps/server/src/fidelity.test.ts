@@ -47,7 +47,12 @@ describe("stop sequences on every wire", () => {
     const ollama = new Ollama({ host: gw.url("http") });
     const parts: string[] = [];
     let reason: string | undefined;
-    for await (const c of await ollama.generate({ model: "synthetic", prompt, options: { stop: [stop] }, stream: true })) {
+    for await (const c of await ollama.generate({
+      model: "synthetic",
+      prompt,
+      options: { stop: [stop] },
+      stream: true,
+    })) {
       parts.push(String(c.response));
       if (c.done) reason = c.done_reason;
     }

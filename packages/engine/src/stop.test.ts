@@ -85,7 +85,10 @@ describe("applyStops (property tests)", () => {
 
   it("is linear in long stop sequences (KMP), not quadratic", () => {
     const long = "a".repeat(MAX_STOP_LENGTH - 1);
-    const r = applyStops(Array.from({ length: 2000 }, () => "aaaa"), [`${long}b`]);
+    const r = applyStops(
+      Array.from({ length: 2000 }, () => "aaaa"),
+      [`${long}b`],
+    );
     expect(r.stopped).toBe(false);
     expect(join(r.chunks)).toHaveLength(8000);
   });
