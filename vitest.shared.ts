@@ -8,6 +8,7 @@ export const sourceAliases = [
   { find: /^@modelwire\/connect\/grpc-js$/, replacement: resolve(root, "packages/connect/src/grpc-js/index.ts") },
   { find: /^@modelwire\/core\/token$/, replacement: resolve(root, "packages/core/src/token.ts") },
   { find: /^@modelwire\/http\/server$/, replacement: resolve(root, "packages/http/src/server-entry.ts") },
+  { find: /^@modelwire\/http\/openai$/, replacement: resolve(root, "packages/http/src/openai/index.ts") },
   {
     find: /^@modelwire\/(core|engine|mcp-codec|mcp|connect|http)$/,
     replacement: resolve(root, "packages/$1/src/index.ts"),
@@ -15,6 +16,7 @@ export const sourceAliases = [
   { find: /^@modelwire\/(server|bench)$/, replacement: resolve(root, "apps/$1/src/index.ts") },
   { find: /^@modelwire\/test-kit$/, replacement: resolve(root, "packages/test-kit/src/index.ts") },
   { find: /^@modelwire\/test-kit\/arbitraries$/, replacement: resolve(root, "packages/test-kit/src/arbitraries.ts") },
+  { find: /^@modelwire\/test-kit\/standin$/, replacement: resolve(root, "packages/test-kit/src/standin.ts") },
 ];
 
 /** The vitest project config every package uses. */

@@ -19,7 +19,7 @@ import { until } from "@modelwire/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaClient, type OllamaClient } from "./ollama-client.js";
 import { createOllamaServer } from "./ollama-server.js";
-import { eventually, type Harness, startHarness } from "./test-support/harness.js";
+import { drain, eventually, failure, type Harness, startHarness } from "./test-support/harness.js";
 
 let h: Harness | undefined;
 let client: OllamaClient | undefined;
@@ -31,22 +31,6 @@ afterEach(async () => {
   h = undefined;
   for (const s of extra.splice(0)) await s.close();
 });
-
-async function failure(p: Promise<unknown> | (() => Promise<unknown>)): Promise<ModelwireError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelwireError);
-    return e as ModelwireError;
-  }
-  throw new Error("expected the call to fail");
-}
-
-async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const c of it) out.push(c);
-  return out;
-}
 
 /** A plain node:http server for replies our server would never send. */
 async function rawServer(handler: Parameters<typeof createServer>[1]): Promise<string> {

@@ -4,7 +4,10 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const pkg = fileURLToPath(new URL("..", import.meta.url));
-const built = existsSync(`${pkg}dist/server-entry.js`) && existsSync(`${pkg}dist/index.js`);
+const built =
+  existsSync(`${pkg}dist/server-entry.js`) &&
+  existsSync(`${pkg}dist/index.js`) &&
+  existsSync(`${pkg}dist/openai/index.js`);
 
 /** Bare specifiers a fresh Node process resolves while importing `entry` (a resolve hook records them). */
 function loadedPackages(entry: string): string[] {
@@ -16,10 +19,13 @@ function loadedPackages(entry: string): string[] {
 }
 
 describe.skipIf(!built)("@modelwire/http/server entry (built dist)", () => {
-  it("loads the server without undici; the main entry loads undici", () => {
+  it("loads the server (Ollama and OpenAI routes) without undici or the SSE parser; the clients' entries load them", () => {
     const server = loadedPackages("@modelwire/http/server");
     expect(server).toContain("@modelwire/core");
-    expect(server.filter((s) => s.startsWith("undici"))).toEqual([]);
+    expect(server.filter((s) => s.startsWith("undici") || s.startsWith("eventsource-parser"))).toEqual([]);
     expect(loadedPackages("@modelwire/http")).toContain("undici");
+    const openai = loadedPackages("@modelwire/http/openai");
+    expect(openai).toContain("undici");
+    expect(openai).toContain("eventsource-parser");
   });
 });

@@ -1,3 +1,4 @@
+import { ModelwireError } from "@modelwire/core";
 import {
   createSyntheticEngine,
   type Engine,
@@ -34,4 +35,22 @@ export async function eventually(check: () => boolean, timeoutMs = 10_000): Prom
     await new Promise((r) => setTimeout(r, 20));
   }
   return check();
+}
+
+/** Awaits a call that must fail and returns its ModelwireError (fails the test when it succeeds or throws another). */
+export async function failure(p: Promise<unknown> | (() => Promise<unknown>)): Promise<ModelwireError> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    if (!(e instanceof ModelwireError)) throw new Error(`expected a ModelwireError, got ${String(e)}`);
+    return e;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** Reads a stream to its end. */
+export async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const c of it) out.push(c);
+  return out;
 }
