@@ -1,11 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  ChatRequestSchema,
-  Code,
-  type GenerateRequestInit,
-  GenerateRequestSchema,
-  ModelwireError,
-} from "@modelwire/core";
+import { ChatRequestSchema, Code, type GenerateRequestInit, GenerateRequestSchema } from "@modelwire/core";
 import { createAdmission, guardEngine } from "@modelwire/engine";
 import { type StandIn, startStandIn } from "@modelwire/test-kit/standin";
 import { afterEach, describe, expect, it } from "vitest";
@@ -31,7 +25,7 @@ describe("the OpenAI client against modelwire's server", () => {
     const chunks = await drain(c.generate(req));
     const content = chunks.filter((x) => !x.done);
     expect(content.map((x) => x.response)).toEqual(expected);
-    expect(content[0].model).toBe("synthetic:latest");
+    expect(content[0].model).toMatch(/^synthetic/);
     expect(content[0].createdAt).toBeDefined();
     const done = chunks.at(-1)!;
     expect(done.done).toBe(true);
