@@ -12,6 +12,7 @@ describe("bench CLI parsing", () => {
     expect(p.config.scenarios.map((s) => s.name)).toEqual(["protocol-overhead", "low"]);
     expect(p.config.transports.map((t) => t.name)).toEqual([
       "http",
+      "openai",
       "connect-grpc",
       "connect",
       "grpc-web",

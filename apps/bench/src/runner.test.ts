@@ -90,10 +90,10 @@ describe("runner against the echo reference process", () => {
 });
 
 describe.runIf(existsSync(GATEWAY_MAIN))("runner against the gateway process", () => {
-  it("drives MCP and HTTP through the gateway and attributes bytes per protocol", async () => {
+  it("drives MCP, HTTP and the OpenAI API through the gateway, verified token by token, bytes per protocol", async () => {
     const r = await runBench({
       scenarios: [presetScenario("protocol-overhead", quick)],
-      transports: selectTransports("mcp-tcp,http"),
+      transports: selectTransports("mcp-tcp,http,openai"),
       repeats: 1,
       slos: [],
       gatewayMain: GATEWAY_MAIN,
@@ -102,7 +102,7 @@ describe.runIf(existsSync(GATEWAY_MAIN))("runner against the gateway process", (
     expect(r.skipped).toEqual([]);
     expect(r.verification.failedStreams).toBe(0);
     const by = Object.fromEntries(r.scenarios[0].summaries.map((s) => [s.transport, s]));
-    for (const t of ["mcp-tcp", "http"]) {
+    for (const t of ["mcp-tcp", "http", "openai"]) {
       expect(by[t].merged.ok).toBeGreaterThan(5);
       expect(by[t].figures.bytesPerToken.median).toBeGreaterThan(1);
       expect(by[t].figures.serverCpuPerRequestUs.median).toBeGreaterThan(0);

@@ -81,6 +81,23 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
       });
     },
   },
+  {
+    name: "openai",
+    description: "OpenAI-compatible API: Server-Sent Events over HTTP/1.1, /v1/completions (undici pool)",
+    server: "gateway",
+    statsKey: "http",
+    reference: false,
+    async create(addresses, o) {
+      const { createOpenAIClient } = await import("@modelwire/http/openai");
+      // The same pool sizing and no-retry rule as the Ollama HTTP client: both are HTTP/1.1, one stream per
+      // connection. The gateway's HTTP listener serves both APIs.
+      return createOpenAIClient({
+        baseUrl: `${addressOf(addresses, "http")}/v1`,
+        connections: o.connections ?? Math.max(16, o.streams ?? 256),
+        retries: 0,
+      });
+    },
+  },
   connectPlugin("connect-grpc", "grpc", "gRPC over HTTP/2 (connect-node client, modelwire server)"),
   connectPlugin("connect", "connect", "Connect protocol over HTTP/2 (binary Protobuf)"),
   connectPlugin("grpc-web", "grpc-web", "gRPC-Web over HTTP/2"),
