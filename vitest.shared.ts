@@ -9,6 +9,7 @@ export const sourceAliases = [
   { find: /^@modelwire\/core\/token$/, replacement: resolve(root, "packages/core/src/token.ts") },
   { find: /^@modelwire\/http\/server$/, replacement: resolve(root, "packages/http/src/server-entry.ts") },
   { find: /^@modelwire\/http\/openai$/, replacement: resolve(root, "packages/http/src/openai/index.ts") },
+  { find: /^@modelwire\/mcp-codec\/internal$/, replacement: resolve(root, "packages/mcp-codec/src/internal/index.ts") },
   {
     find: /^@modelwire\/(core|engine|mcp-codec|mcp|connect|http)$/,
     replacement: resolve(root, "packages/$1/src/index.ts"),

@@ -8,7 +8,7 @@ import {
   GenerateResponseSchema,
   ModelwireError,
 } from "@modelwire/core";
-import { LARGE_INPUT_BYTES } from "@modelwire/mcp";
+import { LARGE_INPUT_BYTES } from "@modelwire/mcp-codec/internal";
 import { avroRequestCodec, avroResponseCodec } from "./codecs/avro.js";
 import type { Codec, StreamCodec } from "./codecs/codec.js";
 import { grpcCodec } from "./codecs/grpc-envelope.js";

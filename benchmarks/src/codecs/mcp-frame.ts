@@ -1,6 +1,6 @@
 /**
  * MCP (Model Communication Protocol, modelwire's binary framed protocol) frames through the real hot path of
- * @modelwire/mcp, not a copy of it:
+ * @modelwire/mcp (its codecs, in @modelwire/mcp-codec/internal), not a copy of it:
  * - a request is the OPEN frame the client sends for `generate` (`encodeGenerateOpenFrame`: the model name moves to
  *   `InferenceRequest.model_version`, the InferenceRequest is written in place, one buffer), read as the server
  *   reads it (frame decoder, `decodeOpenPayload`, `decodeRequest`);
@@ -21,15 +21,6 @@ import {
   ModelwireError,
 } from "@modelwire/core";
 import {
-  decodeContentChunk,
-  decodeFinalChunk,
-  decodeRequest,
-  encodeContentChunkFrame,
-  encodeFinalChunkFrame,
-  encodeGenerateOpenFrame,
-  encodeRequestOpenFrameParts,
-} from "@modelwire/mcp";
-import {
   createFrameDecoder,
   decodeOpenPayload,
   encodeFrame,
@@ -38,6 +29,15 @@ import {
   FrameType,
   Method,
 } from "@modelwire/mcp-codec";
+import {
+  decodeContentChunk,
+  decodeFinalChunk,
+  decodeRequest,
+  encodeContentChunkFrame,
+  encodeFinalChunkFrame,
+  encodeGenerateOpenFrame,
+  encodeRequestOpenFrameParts,
+} from "@modelwire/mcp-codec/internal";
 import type { Codec, FrameReader, StreamCodec } from "./codec.js";
 import { MAX_MESSAGE_BYTES } from "./protobuf.js";
 

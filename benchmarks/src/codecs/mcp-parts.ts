@@ -1,9 +1,9 @@
 /**
  * The MCP path split into layers, each a byte-to-byte codec that can be checked and timed on its own, so the
  * report can say what each step costs on top of bare Protobuf:
- * - `wrap`: GenerateRequest bytes ↔ InferenceRequest bytes (`model_version` + `input_data`) through
- *   @modelwire/mcp's hand-written `encodeInferenceRequest` / `decodeInferenceRequest` (`wrap-reflective`: the same
- *   through protobuf-es reflection, for comparison);
+ * - `wrap`: GenerateRequest bytes ↔ InferenceRequest bytes (`model_version` + `input_data`) through the
+ *   hand-written `encodeInferenceRequest` / `decodeInferenceRequest` of @modelwire/mcp's hot path
+ *   (`wrap-reflective`: the same through protobuf-es reflection, for comparison);
  * - `open-frame`: InferenceRequest bytes ↔ OPEN frame (header, 8-byte prefix, body) through `encodeOpenFrame` and
  *   the frame decoder;
  * - `data-frame`: GenerateResponse bytes ↔ DATA frame through `encodeFrame` and the frame decoder.
@@ -13,7 +13,6 @@
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, DataType, InferenceRequestSchema, ModelwireError } from "@modelwire/core";
-import { decodeInferenceRequest, encodeInferenceRequest } from "@modelwire/mcp";
 import {
   createFrameDecoder,
   decodeOpenPayload,
@@ -22,11 +21,12 @@ import {
   FrameType,
   Method,
 } from "@modelwire/mcp-codec";
+import { decodeInferenceRequest, encodeInferenceRequest } from "@modelwire/mcp-codec/internal";
 import type { Codec } from "./codec.js";
 import { BENCH_STREAM_ID } from "./mcp-frame.js";
 import { MAX_MESSAGE_BYTES } from "./protobuf.js";
 
-/** GenerateRequest bytes in and out of an InferenceRequest with @modelwire/mcp's hand-written codec. */
+/** GenerateRequest bytes in and out of an InferenceRequest with the hand-written codec @modelwire/mcp runs. */
 export function wrapCodec(modelVersion: string): Codec<Uint8Array> {
   return {
     encode: (inner) => encodeInferenceRequest(modelVersion, inner, undefined),

@@ -23,14 +23,14 @@ import {
   protocolError,
   type Welcome,
 } from "@modelwire/mcp-codec";
-import type { Endpoint } from "./endpoint.js";
-import { createFrameWriter, DEFAULT_CLIENT_MAX_BATCH_FRAMES, type FrameWriter } from "./frame-writer.js";
 import {
   encodeGenerateOpenFrame,
   encodeRequestOpenFrame,
   encodeRequestOpenFrameParts,
   LARGE_INPUT_BYTES,
-} from "./request-frame.js";
+} from "@modelwire/mcp-codec/internal";
+import type { Endpoint } from "./endpoint.js";
+import { createFrameWriter, DEFAULT_CLIENT_MAX_BATCH_FRAMES, type FrameWriter } from "./frame-writer.js";
 
 /** What an OPEN carries in its InferenceRequest body. */
 export interface RequestBody {

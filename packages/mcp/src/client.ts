@@ -40,10 +40,14 @@ import {
   Method,
   MIN_MAX_FRAME_SIZE,
 } from "@modelwire/mcp-codec";
-import { decodeChatContentChunk, decodeChatFinalChunk } from "./chat-chunk.js";
+import {
+  decodeChatContentChunk,
+  decodeChatFinalChunk,
+  decodeContentChunk,
+  decodeFinalChunk,
+} from "@modelwire/mcp-codec/internal";
 import { ClientConnection, type ClientStream, type ConnectionSettings, type RequestBody } from "./client-connection.js";
 import { parseEndpoint, transportName } from "./endpoint.js";
-import { decodeContentChunk, decodeFinalChunk } from "./generate-chunk.js";
 
 /** Reconnection policy: exponential backoff with jitter between attempts. */
 export interface ReconnectOptions {

@@ -43,11 +43,16 @@ import {
   ProtocolErrorReason,
   protocolError,
 } from "@modelwire/mcp-codec";
-import { encodeChatContentFrame, encodeChatFinalFrame } from "./chat-chunk.js";
+import {
+  decodeRequest,
+  encodeChatContentFrame,
+  encodeChatFinalFrame,
+  encodeContentChunkFrame,
+  encodeFinalChunkFrame,
+  METHOD_NAMES,
+} from "@modelwire/mcp-codec/internal";
 import { formatEndpoint } from "./endpoint.js";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
-import { encodeContentChunkFrame, encodeFinalChunkFrame } from "./generate-chunk.js";
-import { decodeRequest, METHOD_NAMES } from "./rpc.js";
 
 /** How a stream's chunks go on the wire: whole frames written by hand, or protobuf-es where those decline. */
 interface ChunkCodec<T> {

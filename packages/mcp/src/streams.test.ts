@@ -2,10 +2,10 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, DataType, GenerateRequestSchema, ModelwireError, type ServerObserver } from "@modelwire/core";
 import { createAdmission, createStreamVerifier, createSyntheticEngine, guardEngine } from "@modelwire/engine";
 import { decodeErrorPayload, encodeFrame, encodeOpenFrame, FrameType, Method } from "@modelwire/mcp-codec";
+import { encodeInferenceRequest } from "@modelwire/mcp-codec/internal";
 import { plateau, until } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer } from "./index.js";
-import { encodeInferenceRequest } from "./inference-request.js";
 import {
   cleanupAfterEach,
   startClientServer,

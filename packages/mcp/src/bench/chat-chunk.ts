@@ -18,13 +18,13 @@ import { isDeepStrictEqual } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type ChatResponse, ChatResponseSchema } from "@modelwire/core";
 import { encodeFrame, FrameType, HEADER_SIZE } from "@modelwire/mcp-codec";
-import { Bench } from "tinybench";
 import {
   decodeChatContentChunk,
   decodeChatFinalChunk,
   encodeChatContentFrame,
   encodeChatFinalFrame,
-} from "../chat-chunk.js";
+} from "@modelwire/mcp-codec/internal";
+import { Bench } from "tinybench";
 
 interface Case {
   name: string;

@@ -15,8 +15,8 @@
 import { isDeepStrictEqual } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type GenerateRequest, GenerateRequestSchema } from "@modelwire/core";
+import { decodeGenerateRequest } from "@modelwire/mcp-codec/internal";
 import { Bench } from "tinybench";
-import { decodeGenerateRequest } from "../generate-request-decode.js";
 
 const cases: [string, Uint8Array][] = [
   [

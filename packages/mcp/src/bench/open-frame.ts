@@ -18,8 +18,13 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { DataType, GenerateRequestSchema } from "@modelwire/core";
 import { createFrameDecoder, decodeOpenPayload, encodeOpenFrame, Method } from "@modelwire/mcp-codec";
-import { decodeInferenceRequest, encodeInferenceRequest } from "../inference-request.js";
-import { encodeGenerateOpenFrame, encodeGenerateOpenFrameSlow, encodeRequestOpenFrameParts } from "../request-frame.js";
+import {
+  decodeInferenceRequest,
+  encodeGenerateOpenFrame,
+  encodeGenerateOpenFrameSlow,
+  encodeInferenceRequest,
+  encodeRequestOpenFrameParts,
+} from "@modelwire/mcp-codec/internal";
 
 const KIB = Math.min(Math.max(1, Number(process.env.BENCH_IMAGE_KIB ?? 256)), 16 * 1024);
 const image = new Uint8Array(KIB * 1024);

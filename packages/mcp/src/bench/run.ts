@@ -17,8 +17,8 @@ import { clone, create, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, GenerateResponseSchema, type InferenceClient } from "@modelwire/core";
 import { backgroundContext, createSyntheticEngine } from "@modelwire/engine";
 import { HEADER_SIZE } from "@modelwire/mcp-codec";
+import { encodeInferenceRequest } from "@modelwire/mcp-codec/internal";
 import { createMcpClient } from "../index.js";
-import { encodeInferenceRequest } from "../inference-request.js";
 import { connectEcho } from "./echo.js";
 import {
   type Figure,

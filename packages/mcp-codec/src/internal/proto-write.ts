@@ -1,22 +1,43 @@
 /**
- * Low-level Protobuf writers shared by the hand-written encoders (GenerateResponse chunks, GenerateRequest):
- * UTF-8 strings measured and written as protobuf-es writes them (TextEncoder: a lone surrogate becomes U+FFFD),
- * and 64-bit varints for negative numbers (two's complement, always 10 bytes).
+ * Low-level Protobuf writers shared by the hand-written encoders (the OPEN frame, GenerateRequest, the reply
+ * chunks): base-128 varints of non-negative numbers up to 2^53 − 1 (arithmetic on numbers, so values above 2^32 are
+ * written exactly), 64-bit varints from 32-bit halves (negative numbers: two's complement, always 10 bytes), and
+ * UTF-8 strings measured and written as protobuf-es writes them (TextEncoder: a lone surrogate becomes U+FFFD).
  */
-
-import { Buffer } from "node:buffer";
+import { nativeUtf8Length } from "./native.js";
 
 const utf8 = new TextEncoder();
 
 /**
- * Strings longer than this are measured and written by native code (`Buffer.byteLength`, `encodeInto`): a JS loop
- * wins for the short strings of the hot path and loses badly for long prompts (64 KiB: ~1.5x slower than toBinary).
+ * Strings longer than this are measured and written by native code (`Buffer.byteLength` where the runtime has it,
+ * `encodeInto`): a JS loop wins for the short strings of the hot path and loses badly for long prompts (64 KiB:
+ * ~1.5x slower than toBinary).
  */
 const NATIVE_FROM = 64;
 
+/** The number of bytes the varint of `n` takes. */
+export function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Writes the varint of `n` into `b` at `o`; returns the offset after it. */
+export function putVarint(b: Uint8Array, o: number, n: number): number {
+  while (n >= 0x80) {
+    b[o++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  b[o++] = n;
+  return o;
+}
+
 /** UTF-8 length of a string as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
 export function utf8Length(s: string): number {
-  if (s.length > NATIVE_FROM) return Buffer.byteLength(s, "utf8");
+  if (s.length > NATIVE_FROM && nativeUtf8Length !== undefined) return nativeUtf8Length(s);
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -6,9 +6,12 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { type Metrics, MetricsSchema } from "@modelwire/core";
-import { createFrameDecoder, type FrameType, HEADER_SIZE } from "@modelwire/mcp-codec";
 import fc from "fast-check";
 import { expect } from "vitest";
+import type { FrameType } from "../constants.js";
+import { HEADER_SIZE } from "../constants.js";
+import { createFrameDecoder } from "../decoder.js";
+import { sameBytes } from "./bytes.js";
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -130,7 +133,7 @@ export function expectFrame(
   sequence: number,
 ): void {
   expect(frame).toBeDefined();
-  expect(Buffer.from(frame!.subarray(HEADER_SIZE)).equals(Buffer.from(payload))).toBe(true);
+  expect(sameBytes(frame!.subarray(HEADER_SIZE), payload)).toBe(true);
   const d = createFrameDecoder();
   d.push(frame!);
   expect(d.next()).toMatchObject({ type, streamId, sequence });

@@ -1,25 +1,22 @@
 /**
- * A direct Protobuf codec for the hot GenerateResponse *content* chunk (fields `model` = 1, `created_at` = 2,
- * `response` = 3, `thinking` = 4; nothing else set), written by hand because protobuf-es reflection was measured as
- * the largest single cost of a one-token generate: toBinary of a content chunk 1.85 µs and fromBinary 1.5 µs, of
- * ~35 µs CPU per request (server + client) in the package benchmark at 16 in flight (all protobuf-es work together:
- * ~12 µs). The *final* chunk (`done`, `done_reason`, `metrics` besides the content fields) has its own entry points,
- * {@link encodeFinalChunkFrame} / {@link decodeFinalChunk}, for the same reason: the profile put its toBinary at
- * ~2.6 µs on the server and its fromBinary at ~2.4 µs on the client. Anything else (`context`, unknown fields,
- * negative numbers, repeated fields) returns `undefined` and the caller falls back to protobuf-es. Output and
- * results are identical to protobuf-es (tests compare them on random messages).
+ * The direct Protobuf codec shared by the reply chunk messages, GenerateResponse (generate-chunk.ts) and
+ * ChatResponse (chat-chunk.ts), written by hand because protobuf-es reflection was measured as the largest single
+ * cost of a one-token generate: toBinary of a content chunk 1.85 µs and fromBinary 1.5 µs, of ~35 µs CPU per
+ * request (server + client) in the package benchmark at 16 in flight (all protobuf-es work together: ~12 µs); for
+ * the final chunk the profile put toBinary at ~2.6 µs on the server and fromBinary at ~2.4 µs on the client.
  *
- * The codec itself ({@link encodeReplyChunkFrame}, {@link decodeReplyChunk}) serves every reply chunk message
- * shaped like GenerateResponse: `model` = 1, `created_at` = 2, up to three text fields (top-level or inside one
- * sub-message), `done`, `done_reason` and `metrics`, with the tags given by a {@link ReplyChunkLayout}; the
- * ChatResponse codec (chat-chunk.ts) is the other user.
+ * It serves every message shaped like a reply chunk: `model` = 1, `created_at` = 2, up to three text fields
+ * (top-level or inside one sub-message), `done`, `done_reason` and `metrics`, with the tags given by a
+ * {@link ReplyChunkLayout}. Anything else (unknown fields, negative or huge numbers, repeated fields) returns
+ * `undefined` and the caller falls back to protobuf-es. Output and results are identical to protobuf-es (the
+ * tests of both messages compare them on random messages).
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { type GenerateResponse, type Metrics, newGenerateResponse, newMetrics, newTimestamp } from "@modelwire/core";
-import { FrameType, HEADER_SIZE, writeHeader } from "@modelwire/mcp-codec";
-import { putUtf8, utf8Length } from "./proto-write.js";
+import { type Metrics, newMetrics, newTimestamp } from "@modelwire/core";
+import { FrameType, HEADER_SIZE } from "../constants.js";
+import { writeHeader } from "../frame.js";
+import { putUtf8, putVarint, utf8Length, varintSize } from "./proto-write.js";
 import { allocFrame } from "./slab.js";
-import { putVarint, varintSize } from "./varint.js";
 
 /** Fatal, as protobuf-es decodes strings: invalid UTF-8 is declined here and reported by fromBinary. */
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
@@ -341,90 +338,4 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
   }
   const createdAt = hasTs ? newTimestamp(BigInt(seconds ?? 0), nanos ?? 0) : undefined;
   return layout.build({ model, createdAt, wrapped, text0, text1, text2, done, doneReason, metrics });
-}
-
-/**
- * GenerateResponse: `response` = 3, `thinking` = 4, `done` = 5, `done_reason` = 6, `metrics` = 8.
- * @internal Exported for the drift test, which checks these tags against the generated schema.
- */
-export const GENERATE_LAYOUT: ReplyChunkLayout<GenerateResponse> = {
-  wrapTag: -1,
-  textTag: 0x1a,
-  textCount: 2,
-  doneTag: 0x28,
-  doneReasonTag: 0x32,
-  metricsTag: 0x42,
-  build: (f) =>
-    newGenerateResponse({
-      model: f.model,
-      response: f.text0,
-      thinking: f.text1,
-      createdAt: f.createdAt,
-      done: f.done,
-      doneReason: f.doneReason,
-      metrics: f.metrics,
-    }),
-};
-
-function encodeGenerateResponseFrame(
-  type: FrameType,
-  streamId: number,
-  sequence: number,
-  chunk: GenerateResponse,
-): Uint8Array | undefined {
-  if (chunk.context.length !== 0) return undefined;
-  return encodeReplyChunkFrame(
-    type,
-    streamId,
-    sequence,
-    GENERATE_LAYOUT,
-    chunk,
-    false,
-    chunk.response,
-    chunk.thinking,
-    "",
-  );
-}
-
-/**
- * Encodes `chunk` as a whole DATA frame (header and payload in one buffer) when it is a plain content chunk;
- * otherwise returns `undefined` (use protobuf-es). The payload is byte-identical to `toBinary(GenerateResponseSchema)`.
- */
-export function encodeContentChunkFrame(
-  streamId: number,
-  sequence: number,
-  chunk: GenerateResponse,
-): Uint8Array | undefined {
-  return encodeGenerateResponseFrame(FrameType.Data, streamId, sequence, chunk);
-}
-
-/**
- * Encodes the final GenerateResponse (`done`, `done_reason`, `metrics` and the content fields) as a whole END
- * frame, or returns `undefined` when it holds anything else (`context`, unknown fields, negative numbers): use
- * protobuf-es then. The payload is byte-identical to `toBinary(GenerateResponseSchema)`.
- */
-export function encodeFinalChunkFrame(
-  streamId: number,
-  sequence: number,
-  chunk: GenerateResponse,
-): Uint8Array | undefined {
-  return encodeGenerateResponseFrame(FrameType.End, streamId, sequence, chunk);
-}
-
-/**
- * Decodes a GenerateResponse payload that holds only content-chunk fields (model, created_at, response,
- * thinking, each at most once); returns `undefined` for anything else (use protobuf-es `fromBinary`, which also
- * reports malformed input). The result equals what `fromBinary(GenerateResponseSchema)` returns.
- */
-export function decodeContentChunk(b: Uint8Array): GenerateResponse | undefined {
-  return decodeReplyChunk(b, false, GENERATE_LAYOUT);
-}
-
-/**
- * Decodes a final GenerateResponse payload: the content fields plus `done`, `done_reason` and `metrics`, each at
- * most once; returns `undefined` for anything else (`context`, unknown or repeated fields, malformed input: use
- * protobuf-es `fromBinary`). The result equals what `fromBinary(GenerateResponseSchema)` returns.
- */
-export function decodeFinalChunk(b: Uint8Array): GenerateResponse | undefined {
-  return decodeReplyChunk(b, true, GENERATE_LAYOUT);
 }

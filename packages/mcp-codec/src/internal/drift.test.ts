@@ -18,12 +18,13 @@ import {
   ThinkSchema,
 } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
+import { type MessagePin, nestedOf, pinDiff } from "../test-support/field-pins.js";
 import { CHAT_LAYOUT } from "./chat-chunk.js";
-import { GENERATE_LAYOUT, type ReplyChunkLayout } from "./generate-chunk.js";
-import { type MessagePin, nestedOf, pinDiff } from "./test-support/field-pins.js";
+import { GENERATE_LAYOUT } from "./generate-chunk.js";
+import type { ReplyChunkLayout } from "./reply-chunk.js";
 
 /** Where the codecs live, relative to the repository root. */
-const SRC = "packages/mcp/src";
+const SRC = "packages/mcp-codec/src/internal";
 
 /** Every message type a pin may name. */
 const SCHEMAS: readonly DescMessage[] = [
@@ -120,7 +121,11 @@ const CODECS: readonly CodecPins[] = [
   },
   {
     codec: "GenerateResponse chunk codec",
-    files: [`${SRC}/generate-chunk.ts`, "packages/core/src/messages.ts (newGenerateResponse, newMetrics)"],
+    files: [
+      `${SRC}/generate-chunk.ts`,
+      `${SRC}/reply-chunk.ts`,
+      "packages/core/src/messages.ts (newGenerateResponse, newMetrics)",
+    ],
     root: GenerateResponseSchema,
     pins: {
       "modelwire.v1.GenerateResponse": {
@@ -141,7 +146,7 @@ const CODECS: readonly CodecPins[] = [
   },
   {
     codec: "ChatResponse chunk codec",
-    files: [`${SRC}/chat-chunk.ts`, `${SRC}/generate-chunk.ts`, "packages/core/src/messages.ts (newChatResponse)"],
+    files: [`${SRC}/chat-chunk.ts`, `${SRC}/reply-chunk.ts`, "packages/core/src/messages.ts (newChatResponse)"],
     root: ChatResponseSchema,
     pins: {
       "modelwire.v1.ChatResponse": {
@@ -164,7 +169,7 @@ const CODECS: readonly CodecPins[] = [
   },
   {
     codec: "InferenceRequest encoder (the OPEN body)",
-    files: [`${SRC}/inference-request.ts`, `${SRC}/request-frame.ts`],
+    files: [`${SRC}/open-frame.ts`],
     root: InferenceRequestSchema,
     pins: {
       "modelwire.v1.InferenceRequest": {
@@ -174,7 +179,7 @@ const CODECS: readonly CodecPins[] = [
   },
   {
     codec: "InferenceRequest decoder",
-    files: [`${SRC}/inference-request.ts`],
+    files: [`${SRC}/inference-request-decode.ts`],
     root: InferenceRequestSchema,
     pins: {
       "modelwire.v1.InferenceRequest": {

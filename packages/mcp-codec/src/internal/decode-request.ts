@@ -1,3 +1,8 @@
+/**
+ * The server's reading of an OPEN body: the InferenceRequest envelope and, by the header's data type, the request
+ * message the engine gets (the table in docs/mcp-wire.md §4.3), with the hand-written decoders on the hot path
+ * (inference-request-decode.ts, generate-request-decode.ts) and protobuf-es `fromBinary` for the rest.
+ */
 import { create, fromBinary } from "@bufbuild/protobuf";
 import {
   ChatRequestSchema,
@@ -8,9 +13,9 @@ import {
   ModelwireError,
   ShowModelRequestSchema,
 } from "@modelwire/core";
-import { Method } from "@modelwire/mcp-codec";
+import { Method } from "../constants.js";
 import { decodeGenerateRequest } from "./generate-request-decode.js";
-import { decodeInferenceRequest, type InferenceRequestView } from "./inference-request.js";
+import { decodeInferenceRequest, type InferenceRequestView } from "./inference-request-decode.js";
 
 /** The method names used in observer calls and errors, by {@link Method}. */
 export const METHOD_NAMES: Readonly<Record<Method, string>> = {

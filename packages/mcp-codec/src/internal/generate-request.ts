@@ -14,8 +14,7 @@
  */
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { GenerateRequest, Options, Think } from "@modelwire/core";
-import { putUtf8, putVarint64, utf8Length } from "./proto-write.js";
-import { putVarint, varintSize } from "./varint.js";
+import { putUtf8, putVarint, putVarint64, utf8Length, varintSize } from "./proto-write.js";
 
 /** A GenerateRequest measured for {@link writeGenerateRequest}: its encoded size and the lengths found on the way. */
 export interface GenerateRequestPlan {

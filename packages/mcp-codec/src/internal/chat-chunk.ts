@@ -1,5 +1,5 @@
 /**
- * The direct Protobuf codec of generate-chunk.ts for `modelwire.v1.ChatResponse` chunks: `model` = 1,
+ * The reply chunk codec (reply-chunk.ts) for `modelwire.v1.ChatResponse` chunks: `model` = 1,
  * `created_at` = 2, `message` = 3 (of which only `role` = 1, `content` = 2 and `thinking` = 3), `done` = 4,
  * `done_reason` = 5, `metrics` = 6. A chat stream sends one ChatResponse per token, so protobuf-es `toBinary` on the
  * server and `fromBinary` on the client cost as much per chat token as they did per generate token. Anything else
@@ -8,8 +8,8 @@
  * are identical to protobuf-es (tests compare them on random messages).
  */
 import { type ChatResponse, newChatResponse } from "@modelwire/core";
-import { FrameType } from "@modelwire/mcp-codec";
-import { decodeReplyChunk, encodeReplyChunkFrame, hasUnknown, type ReplyChunkLayout } from "./generate-chunk.js";
+import { FrameType } from "../constants.js";
+import { decodeReplyChunk, encodeReplyChunkFrame, hasUnknown, type ReplyChunkLayout } from "./reply-chunk.js";
 
 /**
  * ChatResponse: the texts inside `message` (tag 0x1a) as `role` = 1, `content` = 2, `thinking` = 3; `done` = 4,

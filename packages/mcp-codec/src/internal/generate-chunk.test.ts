@@ -1,14 +1,8 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type GenerateResponse, GenerateResponseSchema } from "@modelwire/core";
-import { FrameType } from "@modelwire/mcp-codec";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  decodeContentChunk,
-  decodeFinalChunk,
-  encodeContentChunkFrame,
-  encodeFinalChunkFrame,
-} from "./generate-chunk.js";
+import { FrameType } from "../constants.js";
 import {
   badMetrics,
   expectFrame,
@@ -16,7 +10,13 @@ import {
   replyChunkBytes,
   text,
   timestamp,
-} from "./test-support/chunk-arbitraries.js";
+} from "../test-support/chunk-arbitraries.js";
+import {
+  decodeContentChunk,
+  decodeFinalChunk,
+  encodeContentChunkFrame,
+  encodeFinalChunkFrame,
+} from "./generate-chunk.js";
 
 const contentChunk = fc
   .record({ model: text, response: text, thinking: text, createdAt: timestamp })

@@ -4,7 +4,7 @@
  * CPU (every DATA and END frame of a one-token generate is 58–80 bytes). Frames are instead cut from 64 KiB slabs,
  * zero-filled like `new Uint8Array`, each region handed out once and never reused; a slab is freed by GC when the
  * last frame cut from it is gone. Frames cut one after another are adjacent, which lets the frame writer send a
- * batch as one view without copying (see frame-writer.ts).
+ * batch as one view without copying (see the frame writer of @modelwire/mcp, frame-writer.ts).
  */
 
 /** Slab size; requests larger than {@link SLAB_MAX_ALLOC} get their own buffer. */

@@ -4,6 +4,7 @@ import { type GenerateRequest, GenerateRequestSchema, OptionsSchema } from "@mod
 import { text as baseText, generateRequests, longText } from "@modelwire/test-kit/arbitraries";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { sameBytes } from "../test-support/bytes.js";
 import { encodeGenerateRequest } from "./generate-request.js";
 import { decodeGenerateRequest, tryDecodeGenerateRequest } from "./generate-request-decode.js";
 
@@ -316,7 +317,7 @@ describe("decodeGenerateRequest", () => {
     expect(got).toStrictEqual(want);
     expect(got.images[0].buffer).toBe(b.buffer);
     expect(got.images[0].byteOffset).toBe(want.images[0].byteOffset);
-    expect(Buffer.from(got.images[0]).equals(Buffer.from(image))).toBe(true);
+    expect(sameBytes(got.images[0], image)).toBe(true);
     expect(got.images[1].length).toBe(0);
   });
 

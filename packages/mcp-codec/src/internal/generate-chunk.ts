@@ -1,0 +1,96 @@
+/**
+ * The hand-written codec of the hot GenerateResponse chunks on top of the reply chunk codec (reply-chunk.ts): the
+ * *content* chunk (fields `model` = 1, `created_at` = 2, `response` = 3, `thinking` = 4; nothing else set) and the
+ * *final* chunk (`done`, `done_reason`, `metrics` besides the content fields). Anything else (`context`, unknown
+ * fields, negative numbers, repeated fields) returns `undefined` and the caller falls back to protobuf-es. Output
+ * and results are identical to protobuf-es (tests compare them on random messages).
+ */
+import { type GenerateResponse, newGenerateResponse } from "@modelwire/core";
+import { FrameType } from "../constants.js";
+import { decodeReplyChunk, encodeReplyChunkFrame, type ReplyChunkLayout } from "./reply-chunk.js";
+
+/**
+ * GenerateResponse: `response` = 3, `thinking` = 4, `done` = 5, `done_reason` = 6, `metrics` = 8.
+ * @internal Exported for the drift test, which checks these tags against the generated schema.
+ */
+export const GENERATE_LAYOUT: ReplyChunkLayout<GenerateResponse> = {
+  wrapTag: -1,
+  textTag: 0x1a,
+  textCount: 2,
+  doneTag: 0x28,
+  doneReasonTag: 0x32,
+  metricsTag: 0x42,
+  build: (f) =>
+    newGenerateResponse({
+      model: f.model,
+      response: f.text0,
+      thinking: f.text1,
+      createdAt: f.createdAt,
+      done: f.done,
+      doneReason: f.doneReason,
+      metrics: f.metrics,
+    }),
+};
+
+function encodeGenerateResponseFrame(
+  type: FrameType,
+  streamId: number,
+  sequence: number,
+  chunk: GenerateResponse,
+): Uint8Array | undefined {
+  if (chunk.context.length !== 0) return undefined;
+  return encodeReplyChunkFrame(
+    type,
+    streamId,
+    sequence,
+    GENERATE_LAYOUT,
+    chunk,
+    false,
+    chunk.response,
+    chunk.thinking,
+    "",
+  );
+}
+
+/**
+ * Encodes `chunk` as a whole DATA frame (header and payload in one buffer) when it is a plain content chunk;
+ * otherwise returns `undefined` (use protobuf-es). The payload is byte-identical to `toBinary(GenerateResponseSchema)`.
+ */
+export function encodeContentChunkFrame(
+  streamId: number,
+  sequence: number,
+  chunk: GenerateResponse,
+): Uint8Array | undefined {
+  return encodeGenerateResponseFrame(FrameType.Data, streamId, sequence, chunk);
+}
+
+/**
+ * Encodes the final GenerateResponse (`done`, `done_reason`, `metrics` and the content fields) as a whole END
+ * frame, or returns `undefined` when it holds anything else (`context`, unknown fields, negative numbers): use
+ * protobuf-es then. The payload is byte-identical to `toBinary(GenerateResponseSchema)`.
+ */
+export function encodeFinalChunkFrame(
+  streamId: number,
+  sequence: number,
+  chunk: GenerateResponse,
+): Uint8Array | undefined {
+  return encodeGenerateResponseFrame(FrameType.End, streamId, sequence, chunk);
+}
+
+/**
+ * Decodes a GenerateResponse payload that holds only content-chunk fields (model, created_at, response,
+ * thinking, each at most once); returns `undefined` for anything else (use protobuf-es `fromBinary`, which also
+ * reports malformed input). The result equals what `fromBinary(GenerateResponseSchema)` returns.
+ */
+export function decodeContentChunk(b: Uint8Array): GenerateResponse | undefined {
+  return decodeReplyChunk(b, false, GENERATE_LAYOUT);
+}
+
+/**
+ * Decodes a final GenerateResponse payload: the content fields plus `done`, `done_reason` and `metrics`, each at
+ * most once; returns `undefined` for anything else (`context`, unknown or repeated fields, malformed input: use
+ * protobuf-es `fromBinary`). The result equals what `fromBinary(GenerateResponseSchema)` returns.
+ */
+export function decodeFinalChunk(b: Uint8Array): GenerateResponse | undefined {
+  return decodeReplyChunk(b, true, GENERATE_LAYOUT);
+}
