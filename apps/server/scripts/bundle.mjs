@@ -30,6 +30,9 @@ const result = await build({
   sourcemap: true,
   logLevel: "warning",
   metafile: true,
+  // The Redis client is loaded only with --cache-redis; left to node_modules, it costs the bundle nothing (and its
+  // optional native digest helper need not resolve at build time).
+  external: ["redis"],
   // CommonJS dependencies (prom-client, grpc) call require() for Node built-ins; give the ES module one.
   banner: {
     js: "import { createRequire as __mwCreateRequire } from 'node:module'; const require = __mwCreateRequire(import.meta.url);",

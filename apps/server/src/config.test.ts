@@ -121,6 +121,7 @@ describe("resolveServeConfig", () => {
       if (o.key === "maxStreams") env[o.env] = "3";
       if (o.kind === "choice") env[o.env] = "open";
       if (o.key === "adminOrigins") env[o.env] = "http://a.example:1";
+      if (o.key === "cacheRedis") env[o.env] = "redis://h:1";
       if (o.key === "tlsCert" || o.key === "tlsKey")
         Object.assign(env, { MODELWIRE_TLS_CERT: "c", MODELWIRE_TLS_KEY: "k" });
       if (["http", "connect", "mcp"].includes(o.key)) continue; // switching one off alone is fine but covered below
@@ -242,6 +243,9 @@ describe("resolveServeConfig", () => {
       jitter: 0.5,
       maxStreams: 2,
       maxQueue: 3,
+      cacheMb: 8,
+      cacheTtl: 60,
+      cacheRedis: "unix:///tmp/redis.sock",
       authToken: "t",
       tlsCert: "c",
       tlsKey: "k",

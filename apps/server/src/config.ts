@@ -33,6 +33,12 @@ export interface ServeConfig {
   maxStreams: number;
   /** Calls waiting for a slot. */
   maxQueue: number;
+  /** Response cache bound in MiB (0 = off unless `cacheRedis`); also the largest reply stored. */
+  cacheMb: number;
+  /** Seconds a cached reply may be served (0 = until evicted). */
+  cacheTtl: number;
+  /** Redis URL holding the shared response cache. */
+  cacheRedis?: string;
   /** Bearer token every protocol requires (and `/control/*`, unless `adminToken` is set). */
   authToken?: string;
   /** Bearer token `/control/*` requires instead of `authToken`. */
@@ -296,6 +302,7 @@ function checkConsistency(c: ServeConfig): void {
   if (!c.http && !c.connect && !c.mcp && c.mcpSocket === undefined) {
     throw badOption("--no-http", "every protocol listener is switched off; nothing to serve");
   }
+  if (c.cacheRedis !== undefined) checkRedisUrl(c.cacheRedis);
   for (const [value, flag] of [
     [c.host, "--host"],
     [c.adminHost, "--admin-host"],
@@ -337,6 +344,22 @@ export function parseOrigins(list: string): string[] {
     out.push(origin);
   }
   return out;
+}
+
+/** `--cache-redis` takes `redis://`, `rediss://` or `unix:///absolute/path` (a Unix socket). */
+function checkRedisUrl(raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw badOption("--cache-redis", `expected a redis://, rediss:// or unix:// URL, got "${clip(raw)}"`);
+  }
+  if (!["redis:", "rediss:", "unix:"].includes(url.protocol)) {
+    throw badOption("--cache-redis", `expected a redis://, rediss:// or unix:// URL, got "${clip(raw)}"`);
+  }
+  if (url.protocol === "unix:" && !url.pathname.startsWith("/")) {
+    throw badOption("--cache-redis", `a unix:// URL needs an absolute socket path, got "${clip(raw)}"`);
+  }
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

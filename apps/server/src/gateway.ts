@@ -21,6 +21,8 @@ import {
   type UpstreamEngine,
 } from "@modelwire/engine";
 import { type AdminServer, createAdminServer } from "./admin.js";
+import type { CachedEngine, CacheStats } from "./cache/cached-engine.js";
+import { cacheEnabled, setupCache } from "./cache/setup.js";
 import { badOption, parseOrigins, type ServeConfig } from "./config.js";
 import { defaultServeConfig } from "./defaults.js";
 import { drainingEngine } from "./draining-engine.js";
@@ -47,6 +49,8 @@ export interface ControlStats {
   engineConfig?: SyntheticKnobs;
   /** The upstream client's pool figures (upstream mode; additive). */
   upstream?: ClientStats;
+  /** The response cache's counters (when `--cache-mb` or `--cache-redis` turns it on; additive). */
+  cache?: CacheStats;
 }
 
 /** The synthetic engine knobs the control endpoint reads and changes. */
@@ -72,6 +76,8 @@ export interface Gateway {
   readonly synthetic?: SyntheticEngine;
   /** The shared overload guard. */
   readonly admission: Admission;
+  /** The response cache in front of the engine, when on. */
+  readonly cache?: CachedEngine;
   readonly metrics: GatewayMetrics;
   /** True once shutdown began. */
   readonly draining: boolean;
@@ -131,11 +137,27 @@ export async function startGateway(
 
   const admission = createAdmission({ maxInFlight: cfg.maxStreams, maxQueue: cfg.maxQueue });
   let draining = false;
-  const served = drainingEngine(guardEngine(engine, admission), () => draining);
+  // The cache sits outside the admission guard: a hit takes no engine slot.
+  const guarded = guardEngine(engine, admission);
+  const syntheticEngine = synthetic;
+  const namespace = () =>
+    syntheticEngine ? `synthetic-${syntheticEngine.config.seed}-${syntheticEngine.config.tokens}` : "upstream";
+  let cache: CachedEngine | undefined;
+  if (cacheEnabled(cfg)) {
+    try {
+      cache = await setupCache(cfg, guarded, namespace, log);
+    } catch (e) {
+      await engine.close();
+      throw e;
+    }
+  }
+  const served = drainingEngine(cache ?? guarded, () => draining);
+  const cacheRef = cache;
   const metrics = createGatewayMetrics({
     engine: () => engine.stats(),
     admission: () => admission.stats(),
     upstream: upstream ? () => upstream.upstreamStats() : undefined,
+    cache: cacheRef ? () => cacheRef.cacheStats() : undefined,
   });
 
   const tls =
@@ -178,6 +200,7 @@ export async function startGateway(
       mode: upstream ? "upstream" : "synthetic",
       engineConfig: synthetic ? knobs(synthetic) : undefined,
       upstream: upstream?.upstreamStats(),
+      cache: cache?.cacheStats(),
     };
   };
   if (cfg.admin) {
@@ -203,6 +226,8 @@ export async function startGateway(
             );
           }
           synthetic.configure(parseKnobs(body));
+          // Keys carry the seed and token count, so no stale reply can be served; free the bytes all the same.
+          if (cache?.cacheStats().store.kind === "memory") void cache.clearCache();
           return knobs(synthetic);
         },
       },
@@ -216,7 +241,11 @@ export async function startGateway(
   ]);
   const failed = listening.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
-    await Promise.allSettled([...servers.map((s) => s.server.close({ graceMs: 0 })), admin?.close(), engine.close()]);
+    await Promise.allSettled([
+      ...servers.map((s) => s.server.close({ graceMs: 0 })),
+      admin?.close(),
+      cache ? cache.close() : engine.close(),
+    ]);
     const cause = ModelwireError.from(failed.reason, Code.Unavailable);
     const index = listening.indexOf(failed);
     const hostProblem = /EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN|EAI_NONAME/.test(cause.message);
@@ -263,6 +292,7 @@ export async function startGateway(
     engine,
     synthetic,
     admission,
+    cache,
     metrics,
     get draining() {
       return draining;
@@ -278,7 +308,7 @@ export async function startGateway(
       closing = (async () => {
         const t0 = performance.now();
         await Promise.allSettled(servers.map((s) => s.server.close({ graceMs })));
-        await Promise.allSettled([engine.close()]);
+        await Promise.allSettled([cache ? cache.close() : engine.close()]);
         await admin?.close();
         log(`modelwire: closed in ${(performance.now() - t0).toFixed(0)} ms`);
       })();

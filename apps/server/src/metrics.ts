@@ -8,6 +8,9 @@ import {
 } from "@modelwire/core";
 import type { AdmissionStats, EngineStats } from "@modelwire/engine";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { registerCacheMetrics } from "./cache/cache-metrics.js";
+import type { CacheStats } from "./cache/cached-engine.js";
+import { sampledCounter, sampledGauge } from "./sampled-metrics.js";
 
 /** Where the metrics read figures that live elsewhere, sampled at scrape time. */
 export interface MetricsSources {
@@ -17,6 +20,8 @@ export interface MetricsSources {
   admission: () => AdmissionStats;
   /** The upstream client's pool figures (upstream mode only). */
   upstream?: () => ClientStats;
+  /** The response cache's counters (when it is on). */
+  cache?: () => CacheStats;
 }
 
 /** The gateway's Prometheus metrics and the observer every protocol server reports to. */
@@ -147,31 +152,14 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
   perServer("modelwire_connections", "Client connections open now, per protocol.", (s) => s.connections, false);
   perServer("modelwire_server_in_flight", "Calls in flight as each server counts them.", (s) => s.inFlight, false);
 
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = (name: string, help: string, read: () => number) => sampledGauge(registry, name, help, read);
   gauge(
     "modelwire_admission_in_flight",
     "Streams holding an admission slot now (all protocols).",
     () => sources.admission().inFlight,
   );
   gauge("modelwire_admission_queued", "Calls waiting for an admission slot now.", () => sources.admission().queued);
-  const total = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
+  const total = (name: string, help: string, read: () => number) => sampledCounter(registry, name, help, read);
   total("modelwire_admission_admitted_total", "Calls admitted since start.", () => sources.admission().admitted);
   total(
     "modelwire_admission_rejected_total",
@@ -206,6 +194,7 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
     gauge("modelwire_upstream_connections_idle", "Upstream connections idle now.", () => upstream().idle);
     gauge("modelwire_upstream_queued", "Calls waiting for an upstream connection.", () => upstream().queued);
   }
+  if (sources.cache) registerCacheMetrics(registry, sources.cache);
   const startup = new Gauge({
     name: "modelwire_startup_seconds",
     help: "Time from process start to every listener bound.",

@@ -11,6 +11,7 @@ import {
   type FastHandlerOptions,
   type FastRoute,
   fastGrpcContentType,
+  headerText,
   OK_TRAILERS,
   SHUTDOWN,
 } from "./fast-server-common.js";
@@ -61,9 +62,11 @@ export class FastServerCall<F> {
   engineContext(): EngineContext {
     const controller = new AbortController();
     this.controller = controller;
+    const headers = this.res.req.headers;
+    const requestMetadata = (k: string) => headerText(headers[k]);
     return this.deadline === undefined
-      ? { signal: controller.signal }
-      : { signal: controller.signal, deadline: this.deadline };
+      ? { signal: controller.signal, requestMetadata }
+      : { signal: controller.signal, deadline: this.deadline, requestMetadata };
   }
 
   /** Reports a content chunk to the observer. */

@@ -119,3 +119,8 @@ export function decodeRequest(
     return decodeError(input.typeName, e, Code.InvalidArgument);
   }
 }
+
+/** One request header as the engine's request metadata (a repeated header reads as its first value). */
+export function headerText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -36,8 +36,12 @@ class Call {
     this.obs = observer.callStarted(protocolNames[ctx.protocolName] ?? ctx.protocolName, method);
     const remaining = ctx.timeoutMs();
     const deadline = remaining === undefined ? undefined : Date.now() + remaining;
-    this.engineCtx =
-      deadline === undefined ? { signal: this.controller.signal } : { signal: this.controller.signal, deadline };
+    const headers = ctx.requestHeader;
+    this.engineCtx = {
+      signal: this.controller.signal,
+      deadline,
+      requestMetadata: (k) => headers.get(k) ?? undefined,
+    };
     this.onAbort = () => this.controller.abort(abortToModelwire(ctx.signal.reason));
     if (ctx.signal.aborted) this.onAbort();
     else ctx.signal.addEventListener("abort", this.onAbort, { once: true });

@@ -1,6 +1,6 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { ChatResponse } from "./gen/modelwire/v1/chat_pb.js";
-import type { GenerateResponse, Metrics } from "./gen/modelwire/v1/generate_pb.js";
+import type { CacheHit, GenerateResponse, Metrics } from "./gen/modelwire/v1/generate_pb.js";
 
 /**
  * Object-literal constructors for the messages every streamed token creates: the reply chunks, their metrics and
@@ -23,6 +23,7 @@ export interface GenerateResponseFields {
   doneReason?: string;
   context?: number[];
   metrics?: Metrics;
+  cacheHit?: CacheHit;
 }
 
 /** A `modelwire.v1.GenerateResponse`, equal to `create(GenerateResponseSchema, f)`. */
@@ -38,6 +39,7 @@ export function newGenerateResponse(f: GenerateResponseFields): GenerateResponse
   } as GenerateResponse;
   if (f.createdAt !== undefined) m.createdAt = f.createdAt;
   if (f.metrics !== undefined) m.metrics = f.metrics;
+  if (f.cacheHit !== undefined) m.cacheHit = f.cacheHit;
   return m;
 }
 
@@ -51,6 +53,7 @@ export interface ChatResponseFields {
   done?: boolean;
   doneReason?: string;
   metrics?: Metrics;
+  cacheHit?: CacheHit;
 }
 
 /**
@@ -75,6 +78,7 @@ export function newChatResponse(f: ChatResponseFields): ChatResponse {
     toolName: "",
   };
   if (f.metrics !== undefined) m.metrics = f.metrics;
+  if (f.cacheHit !== undefined) m.cacheHit = f.cacheHit;
   return m;
 }
 

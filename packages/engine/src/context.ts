@@ -7,6 +7,8 @@ export interface EngineCallContext extends EngineContext {
   abort(reason: ModelwireError): void;
   /** The reason given to {@link EngineCallContext.abort}, once aborted. */
   readonly reason: ModelwireError | undefined;
+  /** The request metadata {@link EngineContext.requestMetadata} reads (set once the server has decoded it). */
+  metadata: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -22,7 +24,13 @@ class LazyContext implements EngineCallContext {
   private controller: AbortController | undefined;
   reason: ModelwireError | undefined;
   aborted = false;
+  metadata: Readonly<Record<string, string>> | undefined = undefined;
   constructor(readonly deadline: number | undefined) {}
+
+  requestMetadata(key: string): string | undefined {
+    const m = this.metadata;
+    return m !== undefined && Object.hasOwn(m, key) ? m[key] : undefined;
+  }
 
   get signal(): AbortSignal {
     let c = this.controller;

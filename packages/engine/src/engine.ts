@@ -28,6 +28,12 @@ export interface EngineContext {
    * Engines read it through {@link isAborted}.
    */
   readonly aborted?: boolean;
+  /**
+   * Optional: one entry of the metadata the caller sent with the request (an HTTP header, gRPC/Connect metadata,
+   * an MCP OPEN metadata entry) by lower-case key, or `undefined` when absent. Servers that carry request metadata
+   * provide it; the gateway's response cache reads `x-modelwire-cache` through it.
+   */
+  requestMetadata?(key: string): string | undefined;
 }
 
 /** Whether the call behind `ctx` was cancelled or timed out, without creating a lazily made signal. */

@@ -8,6 +8,8 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import {
+  type CacheHit,
+  CacheHitSchema,
   type ChatRequest,
   ChatRequestSchema,
   type ChatResponse,
@@ -111,6 +113,17 @@ export interface OllamaGenerateResponseJson extends OllamaMetricsJson {
   done: boolean;
   done_reason?: string;
   context?: number[];
+  modelwire_cache?: OllamaCacheHitJson;
+}
+
+/**
+ * modelwire's own field on the final chunk of a reply its gateway served from the response cache (Ollama has no
+ * such field; its clients ignore unknown fields). `original` holds the metrics of the stored reply.
+ */
+export interface OllamaCacheHitJson {
+  hit: true;
+  stored_at?: string;
+  original?: OllamaMetricsJson;
 }
 
 /** A tool call inside a chat message. */
@@ -153,6 +166,7 @@ export interface OllamaChatResponseJson extends OllamaMetricsJson {
   message: OllamaMessageJson;
   done: boolean;
   done_reason?: string;
+  modelwire_cache?: OllamaCacheHitJson;
 }
 
 /** The body of `POST /api/embed`. */
@@ -352,6 +366,27 @@ function metricsToJson(m: Metrics | undefined, out: OllamaMetricsJson): void {
   out.eval_duration = Number(m.evalDuration);
 }
 
+function cacheHitToJson(h: CacheHit | undefined): OllamaCacheHitJson | undefined {
+  if (!h) return undefined;
+  const out: OllamaCacheHitJson = { hit: true };
+  if (h.storedAt) out.stored_at = formatRfc3339(h.storedAt);
+  if (h.originalMetrics) {
+    out.original = {};
+    metricsToJson(h.originalMetrics, out.original);
+  }
+  return out;
+}
+
+function cacheHitFromJson(o: JsonRecord): CacheHit | undefined {
+  const c = readOptionalRecord(o, "modelwire_cache");
+  if (!c) return undefined;
+  const original = readOptionalRecord(c, "original", "modelwire_cache");
+  return create(CacheHitSchema, {
+    storedAt: timestamp(c, "stored_at", "modelwire_cache"),
+    originalMetrics: original ? metricsFromJson(original) : undefined,
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // generate
 
@@ -403,6 +438,8 @@ export function generateResponseToJson(msg: GenerateResponse): OllamaGenerateRes
   if (msg.doneReason) out.done_reason = msg.doneReason;
   if (msg.context.length > 0) out.context = [...msg.context];
   metricsToJson(msg.metrics, out);
+  const cache = cacheHitToJson(msg.cacheHit);
+  if (cache) out.modelwire_cache = cache;
   return out;
 }
 
@@ -418,6 +455,7 @@ export function generateResponseFromJson(obj: unknown): GenerateResponse {
     doneReason: readString(o, "done_reason"),
     context: readArray(o, "context", "", int32Item),
     metrics: metricsFromJson(o),
+    cacheHit: cacheHitFromJson(o),
   });
 }
 
@@ -524,6 +562,8 @@ export function chatResponseToJson(msg: ChatResponse): OllamaChatResponseJson {
   if (msg.createdAt) out.created_at = formatRfc3339(msg.createdAt);
   if (msg.doneReason) out.done_reason = msg.doneReason;
   metricsToJson(msg.metrics, out);
+  const cache = cacheHitToJson(msg.cacheHit);
+  if (cache) out.modelwire_cache = cache;
   return out;
 }
 
@@ -538,6 +578,7 @@ export function chatResponseFromJson(obj: unknown): ChatResponse {
     done: readBool(o, "done"),
     doneReason: readString(o, "done_reason"),
     metrics: metricsFromJson(o),
+    cacheHit: cacheHitFromJson(o),
   });
 }
 

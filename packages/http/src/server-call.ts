@@ -51,7 +51,7 @@ export function createCallRunner(options: CallRunnerOptions): CallRunner {
     let failure: ModelwireError | undefined;
     try {
       const context: CallContext = {
-        ctx: { signal: callSignal.signal, deadline: callSignal.deadline },
+        ctx: { signal: callSignal.signal, deadline: callSignal.deadline, requestMetadata: (k) => headerValue(req, k) },
         observer: call,
         json: async () => parseJsonBody(await readBody(req, maxBodyBytes, bodyTimeoutMs)),
         params,
@@ -81,4 +81,10 @@ export function createCallRunner(options: CallRunnerOptions): CallRunner {
 function parseTimeout(v: string | string[] | undefined): number | undefined {
   if (typeof v !== "string" || !/^\d{1,12}$/.test(v)) return undefined;
   return Number(v);
+}
+
+/** One request header as the engine's request metadata (a repeated header reads as its first value). */
+function headerValue(req: IncomingMessage, key: string): string | undefined {
+  const v = req.headers[key];
+  return Array.isArray(v) ? v[0] : v;
 }

@@ -408,6 +408,7 @@ class ServerConnection {
     const engine = this.shared.engine;
     try {
       const decoded = decodeRequest(method, dataType, body);
+      ctx.metadata = decoded.metadata;
       switch (decoded.method) {
         case Method.Generate:
           await this.pump(id, entry, engine.generate(decoded.request, ctx), GENERATE_CHUNKS, call);

@@ -28,13 +28,14 @@ export const METHOD_NAMES: Readonly<Record<Method, string>> = {
   [Method.Version]: "version",
 };
 
-/** A decoded OPEN request, ready for the engine. */
-export type DecodedRequest =
+/** A decoded OPEN request, ready for the engine, with the InferenceRequest's metadata. */
+export type DecodedRequest = (
   | { method: Method.Generate; request: ReturnType<typeof create<typeof GenerateRequestSchema>> }
   | { method: Method.Chat; request: ReturnType<typeof create<typeof ChatRequestSchema>> }
   | { method: Method.Embed; request: ReturnType<typeof create<typeof EmbedRequestSchema>> }
   | { method: Method.Show; request: ReturnType<typeof create<typeof ShowModelRequestSchema>> }
-  | { method: Method.List | Method.Running | Method.Version; request: undefined };
+  | { method: Method.List | Method.Running | Method.Version; request: undefined }
+) & { metadata: Readonly<Record<string, string>> };
 
 const text = new TextDecoder("utf-8", { fatal: true });
 
@@ -89,6 +90,7 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
     case Method.Generate: {
       if (dataType === DataType.GENERATE_REQUEST) {
         return {
+          metadata: inf.metadata,
           method,
           request: withModel(
             parse(() => decodeGenerateRequest(inf.inputData), "GenerateRequest"),
@@ -98,6 +100,7 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
       }
       if (dataType === DataType.TEXT) {
         return {
+          metadata: inf.metadata,
           method,
           request: create(GenerateRequestSchema, { model: inf.modelVersion, prompt: utf8(inf.inputData) }),
         };
@@ -107,6 +110,7 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
     case Method.Chat:
       if (dataType !== DataType.CHAT_REQUEST) throw mismatch();
       return {
+        metadata: inf.metadata,
         method,
         request: withModel(
           parse(() => fromBinary(ChatRequestSchema, inf.inputData), "ChatRequest"),
@@ -116,6 +120,7 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
     case Method.Embed: {
       if (dataType === DataType.EMBED_REQUEST) {
         return {
+          metadata: inf.metadata,
           method,
           request: withModel(
             parse(() => fromBinary(EmbedRequestSchema, inf.inputData), "EmbedRequest"),
@@ -125,6 +130,7 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
       }
       if (dataType === DataType.TEXT) {
         return {
+          metadata: inf.metadata,
           method,
           request: create(EmbedRequestSchema, { model: inf.modelVersion, input: [utf8(inf.inputData)] }),
         };
@@ -134,6 +140,7 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
     case Method.Show:
       if (dataType !== DataType.UNSPECIFIED) throw mismatch();
       return {
+        metadata: inf.metadata,
         method,
         request: withModel(
           parse(() => fromBinary(ShowModelRequestSchema, inf.inputData), "ShowModelRequest"),
@@ -143,6 +150,6 @@ export function decodeRequest(method: Method, dataType: number, body: Uint8Array
     default:
       if (dataType !== DataType.UNSPECIFIED) throw mismatch();
       if (inf.inputData.length !== 0) throw invalid(`${METHOD_NAMES[method]} takes no input`);
-      return { method: method as Method.List, request: undefined };
+      return { method: method as Method.List, request: undefined, metadata: inf.metadata };
   }
 }

@@ -82,6 +82,8 @@ export interface ReplyChunk {
   done: boolean;
   doneReason: string;
   metrics?: Metrics;
+  /** The gateway's cache-hit marker (final chunks served from its response cache): outside this codec. */
+  cacheHit?: unknown;
 }
 
 /** A reply chunk as read off the wire by {@link decodeReplyChunk} (`undefined`: the field was absent). */
@@ -120,9 +122,9 @@ export interface ReplyChunkLayout<T> {
 /**
  * Encodes a reply chunk as a whole frame of `type` (header and payload in one buffer): `chunk`'s common fields
  * plus the texts `t0`..`t2` (inside the layout's sub-message when `wrapped`; unused ones empty), or returns
- * `undefined` when something is outside this codec (unknown fields, negative or huge numbers, and for a DATA frame
- * `done`, `done_reason` or `metrics`). Callers check their message's other fields. Sizes and fields are written
- * in this one function, not helpers, for the same inlining reason as {@link decodeReplyChunk}.
+ * `undefined` when something is outside this codec (unknown fields, a cache-hit marker, negative or huge numbers,
+ * and for a DATA frame `done`, `done_reason` or `metrics`). Callers check their message's other fields. Sizes and
+ * fields are written in this one function, not helpers, for the same inlining reason as {@link decodeReplyChunk}.
  */
 export function encodeReplyChunkFrame(
   type: FrameType,
@@ -135,7 +137,7 @@ export function encodeReplyChunkFrame(
   t1: string,
   t2: string,
 ): Uint8Array | undefined {
-  if (hasUnknown(chunk)) return undefined;
+  if (hasUnknown(chunk) || chunk.cacheHit !== undefined) return undefined;
   if (type === FrameType.Data && (chunk.done || chunk.doneReason !== "" || chunk.metrics !== undefined)) {
     return undefined;
   }

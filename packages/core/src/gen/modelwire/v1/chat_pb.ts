@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Metrics, Think } from "./generate_pb.js";
+import type { CacheHit, Metrics, Think } from "./generate_pb.js";
 import { file_modelwire_v1_generate } from "./generate_pb.js";
 import type { Options } from "./options_pb.js";
 import { file_modelwire_v1_options } from "./options_pb.js";
@@ -16,7 +16,7 @@ import type { JsonObject, Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file modelwire/v1/chat.proto.
  */
 export const file_modelwire_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("Chdtb2RlbHdpcmUvdjEvY2hhdC5wcm90bxIMbW9kZWx3aXJlLnYxIlsKEFRvb2xDYWxsRnVuY3Rpb24SDQoFaW5kZXgYASABKAUSDAoEbmFtZRgCIAEoCRIqCglhcmd1bWVudHMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IjwKCFRvb2xDYWxsEjAKCGZ1bmN0aW9uGAEgASgLMh4ubW9kZWx3aXJlLnYxLlRvb2xDYWxsRnVuY3Rpb24iiQEKB01lc3NhZ2USDAoEcm9sZRgBIAEoCRIPCgdjb250ZW50GAIgASgJEhAKCHRoaW5raW5nGAMgASgJEg4KBmltYWdlcxgEIAMoDBIqCgp0b29sX2NhbGxzGAUgAygLMhYubW9kZWx3aXJlLnYxLlRvb2xDYWxsEhEKCXRvb2xfbmFtZRgGIAEoCSJeCgxUb29sRnVuY3Rpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIrCgpwYXJhbWV0ZXJzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJCCgRUb29sEgwKBHR5cGUYASABKAkSLAoIZnVuY3Rpb24YAiABKAsyGi5tb2RlbHdpcmUudjEuVG9vbEZ1bmN0aW9uIpMCCgtDaGF0UmVxdWVzdBINCgVtb2RlbBgBIAEoCRInCghtZXNzYWdlcxgCIAMoCzIVLm1vZGVsd2lyZS52MS5NZXNzYWdlEhMKBnN0cmVhbRgDIAEoCEgAiAEBEg4KBmZvcm1hdBgEIAEoCRItCgprZWVwX2FsaXZlGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiEKBXRvb2xzGAYgAygLMhIubW9kZWx3aXJlLnYxLlRvb2wSJgoHb3B0aW9ucxgHIAEoCzIVLm1vZGVsd2lyZS52MS5PcHRpb25zEiIKBXRoaW5rGAggASgLMhMubW9kZWx3aXJlLnYxLlRoaW5rQgkKB19zdHJlYW0iwAEKDENoYXRSZXNwb25zZRINCgVtb2RlbBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgdtZXNzYWdlGAMgASgLMhUubW9kZWx3aXJlLnYxLk1lc3NhZ2USDAoEZG9uZRgEIAEoCBITCgtkb25lX3JlYXNvbhgFIAEoCRImCgdtZXRyaWNzGAYgASgLMhUubW9kZWx3aXJlLnYxLk1ldHJpY3NiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_modelwire_v1_generate, file_modelwire_v1_options]);
+  fileDesc("Chdtb2RlbHdpcmUvdjEvY2hhdC5wcm90bxIMbW9kZWx3aXJlLnYxIlsKEFRvb2xDYWxsRnVuY3Rpb24SDQoFaW5kZXgYASABKAUSDAoEbmFtZRgCIAEoCRIqCglhcmd1bWVudHMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IjwKCFRvb2xDYWxsEjAKCGZ1bmN0aW9uGAEgASgLMh4ubW9kZWx3aXJlLnYxLlRvb2xDYWxsRnVuY3Rpb24iiQEKB01lc3NhZ2USDAoEcm9sZRgBIAEoCRIPCgdjb250ZW50GAIgASgJEhAKCHRoaW5raW5nGAMgASgJEg4KBmltYWdlcxgEIAMoDBIqCgp0b29sX2NhbGxzGAUgAygLMhYubW9kZWx3aXJlLnYxLlRvb2xDYWxsEhEKCXRvb2xfbmFtZRgGIAEoCSJeCgxUb29sRnVuY3Rpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIrCgpwYXJhbWV0ZXJzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJCCgRUb29sEgwKBHR5cGUYASABKAkSLAoIZnVuY3Rpb24YAiABKAsyGi5tb2RlbHdpcmUudjEuVG9vbEZ1bmN0aW9uIpMCCgtDaGF0UmVxdWVzdBINCgVtb2RlbBgBIAEoCRInCghtZXNzYWdlcxgCIAMoCzIVLm1vZGVsd2lyZS52MS5NZXNzYWdlEhMKBnN0cmVhbRgDIAEoCEgAiAEBEg4KBmZvcm1hdBgEIAEoCRItCgprZWVwX2FsaXZlGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiEKBXRvb2xzGAYgAygLMhIubW9kZWx3aXJlLnYxLlRvb2wSJgoHb3B0aW9ucxgHIAEoCzIVLm1vZGVsd2lyZS52MS5PcHRpb25zEiIKBXRoaW5rGAggASgLMhMubW9kZWx3aXJlLnYxLlRoaW5rQgkKB19zdHJlYW0i6wEKDENoYXRSZXNwb25zZRINCgVtb2RlbBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgdtZXNzYWdlGAMgASgLMhUubW9kZWx3aXJlLnYxLk1lc3NhZ2USDAoEZG9uZRgEIAEoCBITCgtkb25lX3JlYXNvbhgFIAEoCRImCgdtZXRyaWNzGAYgASgLMhUubW9kZWx3aXJlLnYxLk1ldHJpY3MSKQoJY2FjaGVfaGl0GAcgASgLMhYubW9kZWx3aXJlLnYxLkNhY2hlSGl0YgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_modelwire_v1_generate, file_modelwire_v1_options]);
 
 /**
  * ToolCallFunction is the function a model asks to call ("function" inside a tool call).
@@ -310,6 +310,13 @@ export type ChatResponse = Message$1<"modelwire.v1.ChatResponse"> & {
    * @generated from field: modelwire.v1.Metrics metrics = 6;
    */
   metrics?: Metrics | undefined;
+
+  /**
+   * Set on the final chunk of a reply served from the gateway's response cache (see CacheHit).
+   *
+   * @generated from field: modelwire.v1.CacheHit cache_hit = 7;
+   */
+  cacheHit?: CacheHit | undefined;
 };
 
 /**

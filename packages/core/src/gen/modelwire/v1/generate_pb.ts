@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file modelwire/v1/generate.proto.
  */
 export const file_modelwire_v1_generate: GenFile = /*@__PURE__*/
-  fileDesc("Chttb2RlbHdpcmUvdjEvZ2VuZXJhdGUucHJvdG8SDG1vZGVsd2lyZS52MSI0CgVUaGluaxIRCgdlbmFibGVkGAEgASgISAASDwoFbGV2ZWwYAiABKAlIAEIHCgV2YWx1ZSKcAQoHTWV0cmljcxIWCg50b3RhbF9kdXJhdGlvbhgBIAEoAxIVCg1sb2FkX2R1cmF0aW9uGAIgASgDEhkKEXByb21wdF9ldmFsX2NvdW50GAMgASgFEhwKFHByb21wdF9ldmFsX2R1cmF0aW9uGAQgASgDEhIKCmV2YWxfY291bnQYBSABKAUSFQoNZXZhbF9kdXJhdGlvbhgGIAEoAyK7AgoPR2VuZXJhdGVSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBnByb21wdBgCIAEoCRIOCgZzdWZmaXgYAyABKAkSDgoGc3lzdGVtGAQgASgJEhAKCHRlbXBsYXRlGAUgASgJEg8KB2NvbnRleHQYBiADKAUSEwoGc3RyZWFtGAcgASgISACIAQESCwoDcmF3GAggASgIEg4KBmZvcm1hdBgJIAEoCRItCgprZWVwX2FsaXZlGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmltYWdlcxgLIAMoDBImCgdvcHRpb25zGAwgASgLMhUubW9kZWx3aXJlLnYxLk9wdGlvbnMSIgoFdGhpbmsYDSABKAsyEy5tb2RlbHdpcmUudjEuVGhpbmtCCQoHX3N0cmVhbSLRAQoQR2VuZXJhdGVSZXNwb25zZRINCgVtb2RlbBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXNwb25zZRgDIAEoCRIQCgh0aGlua2luZxgEIAEoCRIMCgRkb25lGAUgASgIEhMKC2RvbmVfcmVhc29uGAYgASgJEg8KB2NvbnRleHQYByADKAUSJgoHbWV0cmljcxgIIAEoCzIVLm1vZGVsd2lyZS52MS5NZXRyaWNzYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_modelwire_v1_options]);
+  fileDesc("Chttb2RlbHdpcmUvdjEvZ2VuZXJhdGUucHJvdG8SDG1vZGVsd2lyZS52MSI0CgVUaGluaxIRCgdlbmFibGVkGAEgASgISAASDwoFbGV2ZWwYAiABKAlIAEIHCgV2YWx1ZSKcAQoHTWV0cmljcxIWCg50b3RhbF9kdXJhdGlvbhgBIAEoAxIVCg1sb2FkX2R1cmF0aW9uGAIgASgDEhkKEXByb21wdF9ldmFsX2NvdW50GAMgASgFEhwKFHByb21wdF9ldmFsX2R1cmF0aW9uGAQgASgDEhIKCmV2YWxfY291bnQYBSABKAUSFQoNZXZhbF9kdXJhdGlvbhgGIAEoAyJqCghDYWNoZUhpdBIvChBvcmlnaW5hbF9tZXRyaWNzGAEgASgLMhUubW9kZWx3aXJlLnYxLk1ldHJpY3MSLQoJc3RvcmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK7AgoPR2VuZXJhdGVSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBnByb21wdBgCIAEoCRIOCgZzdWZmaXgYAyABKAkSDgoGc3lzdGVtGAQgASgJEhAKCHRlbXBsYXRlGAUgASgJEg8KB2NvbnRleHQYBiADKAUSEwoGc3RyZWFtGAcgASgISACIAQESCwoDcmF3GAggASgIEg4KBmZvcm1hdBgJIAEoCRItCgprZWVwX2FsaXZlGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmltYWdlcxgLIAMoDBImCgdvcHRpb25zGAwgASgLMhUubW9kZWx3aXJlLnYxLk9wdGlvbnMSIgoFdGhpbmsYDSABKAsyEy5tb2RlbHdpcmUudjEuVGhpbmtCCQoHX3N0cmVhbSL8AQoQR2VuZXJhdGVSZXNwb25zZRINCgVtb2RlbBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXNwb25zZRgDIAEoCRIQCgh0aGlua2luZxgEIAEoCRIMCgRkb25lGAUgASgIEhMKC2RvbmVfcmVhc29uGAYgASgJEg8KB2NvbnRleHQYByADKAUSJgoHbWV0cmljcxgIIAEoCzIVLm1vZGVsd2lyZS52MS5NZXRyaWNzEikKCWNhY2hlX2hpdBgJIAEoCzIWLm1vZGVsd2lyZS52MS5DYWNoZUhpdGIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_modelwire_v1_options]);
 
 /**
  * Think mirrors Ollama's "think" field, which is either a boolean or a level string.
@@ -107,6 +107,36 @@ export type Metrics = Message<"modelwire.v1.Metrics"> & {
  */
 export const MetricsSchema: GenMessage<Metrics> = /*@__PURE__*/
   messageDesc(file_modelwire_v1_generate, 1);
+
+/**
+ * CacheHit says that a reply was served from the gateway's response cache (docs/serve.md, "Response cache").
+ * The reply's own metrics then time the replay (load_duration 0, prompt_eval_duration the lookup, eval_duration
+ * the streaming of the stored chunks, total_duration both); the counts are the stored reply's.
+ *
+ * @generated from message modelwire.v1.CacheHit
+ */
+export type CacheHit = Message<"modelwire.v1.CacheHit"> & {
+  /**
+   * The metrics the engine reported when it produced the stored reply.
+   *
+   * @generated from field: modelwire.v1.Metrics original_metrics = 1;
+   */
+  originalMetrics?: Metrics | undefined;
+
+  /**
+   * When the reply was stored.
+   *
+   * @generated from field: google.protobuf.Timestamp stored_at = 2;
+   */
+  storedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message modelwire.v1.CacheHit.
+ * Use `create(CacheHitSchema)` to create a new message.
+ */
+export const CacheHitSchema: GenMessage<CacheHit> = /*@__PURE__*/
+  messageDesc(file_modelwire_v1_generate, 2);
 
 /**
  * GenerateRequest mirrors Ollama's POST /api/generate body (api/types.go `GenerateRequest`).
@@ -211,7 +241,7 @@ export type GenerateRequest = Message<"modelwire.v1.GenerateRequest"> & {
  * Use `create(GenerateRequestSchema)` to create a new message.
  */
 export const GenerateRequestSchema: GenMessage<GenerateRequest> = /*@__PURE__*/
-  messageDesc(file_modelwire_v1_generate, 2);
+  messageDesc(file_modelwire_v1_generate, 3);
 
 /**
  * GenerateResponse mirrors one chunk of Ollama's /api/generate reply (api/types.go `GenerateResponse`).
@@ -274,6 +304,14 @@ export type GenerateResponse = Message<"modelwire.v1.GenerateResponse"> & {
    * @generated from field: modelwire.v1.Metrics metrics = 8;
    */
   metrics?: Metrics | undefined;
+
+  /**
+   * Set on the final chunk of a reply the gateway served from its response cache ("modelwire_cache" in the
+   * Ollama JSON, a field Ollama's clients ignore); absent otherwise.
+   *
+   * @generated from field: modelwire.v1.CacheHit cache_hit = 9;
+   */
+  cacheHit?: CacheHit | undefined;
 };
 
 /**
@@ -281,5 +319,5 @@ export type GenerateResponse = Message<"modelwire.v1.GenerateResponse"> & {
  * Use `create(GenerateResponseSchema)` to create a new message.
  */
 export const GenerateResponseSchema: GenMessage<GenerateResponse> = /*@__PURE__*/
-  messageDesc(file_modelwire_v1_generate, 3);
+  messageDesc(file_modelwire_v1_generate, 4);
 
