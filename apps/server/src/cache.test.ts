@@ -1,5 +1,6 @@
 import { createConnectClient } from "@modelwire/connect";
 import type { GenerateRequestInit, GenerateResponse, InferenceClient } from "@modelwire/core";
+import { until } from "@modelwire/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveServeConfig } from "./config.js";
 import { type Gateway, startGateway } from "./index.js";
@@ -37,10 +38,10 @@ describe("the response cache in the gateway", () => {
     for (const [, c] of kinds) clients.push(c);
     for (const [kind, client] of kinds) {
       const request = { model: "synthetic", prompt: `about ${kind}`, options: { temperature: 0, seed: 11n } };
+      const stores = gw.cache?.cacheStats().stores ?? 0;
       const miss = await run(client, request);
       expect(miss.final.cacheHit, kind).toBeUndefined();
-      const stores = gw.cache?.cacheStats().stores ?? 0;
-      await until(() => (gw?.cache?.cacheStats().stores ?? 0) >= stores);
+      await until(() => (gw?.cache?.cacheStats().stores ?? 0) === stores + 1);
       const hit = await run(client, request);
       expect(hit.text, kind).toBe(miss.text);
       expect(hit.final.cacheHit?.originalMetrics, kind).toEqual(miss.final.metrics);
@@ -138,11 +139,3 @@ describe("cache options", () => {
     expect(t.stderr).toContain("MODELWIRE_CACHE_TTL");
   });
 });
-
-async function until(check: () => boolean): Promise<void> {
-  const end = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not reached in 5 s");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -8,6 +8,7 @@ import {
   ModelwireError,
 } from "@modelwire/core";
 import { createEngineContext, createSyntheticEngine, type Engine, type EngineContext } from "@modelwire/engine";
+import { until } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import { CACHE_METADATA_KEY } from "./cache-key.js";
 import { type CachedEngine, cacheEngine } from "./cached-engine.js";
@@ -32,15 +33,6 @@ async function collect(it: AsyncIterable<GenerateResponse>): Promise<GenerateRes
 }
 
 const text = (chunks: GenerateResponse[]) => chunks.map((c) => c.response).join("");
-
-/** Polls until `check` holds (the store is filled asynchronously); fails after 5 s. */
-async function until(check: () => boolean): Promise<void> {
-  const end = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not reached in 5 s");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function cached(engine: Engine, maxBytes = 1 << 20, ttlMs = 0): CachedEngine {
   return cacheEngine(engine, {

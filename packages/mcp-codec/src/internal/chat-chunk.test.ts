@@ -119,6 +119,17 @@ describe("encodeChatFinalFrame", () => {
     expect(declined.at(-1)?.metrics?.$unknown).toBeDefined();
     for (const m of declined) expect(encodeChatFinalFrame(1, 0, m)).toBeUndefined();
   });
+
+  it("leaves a cache hit's final chunk to protobuf-es both ways", () => {
+    const hit = create(ChatResponseSchema, {
+      model: MODEL,
+      done: true,
+      metrics: { evalCount: 1 },
+      cacheHit: { originalMetrics: { evalCount: 1 } },
+    });
+    expect(encodeChatFinalFrame(1, 0, hit)).toBeUndefined();
+    expect(decodeChatFinalChunk(toBinary(ChatResponseSchema, hit))).toBeUndefined();
+  });
 });
 
 /** Asserts that `decode` either declines `bytes` or returns what protobuf-es does; true when it decoded them. */

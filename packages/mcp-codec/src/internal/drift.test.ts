@@ -138,7 +138,7 @@ const CODECS: readonly CodecPins[] = [
           "6 done_reason string",
           "8 metrics modelwire.v1.Metrics",
         ],
-        declined: ["7 context repeated int32 packed"],
+        declined: ["7 context repeated int32 packed", "9 cache_hit modelwire.v1.CacheHit"],
       },
       "modelwire.v1.Metrics": METRICS,
       "google.protobuf.Timestamp": TIMESTAMP,
@@ -158,6 +158,7 @@ const CODECS: readonly CodecPins[] = [
           "5 done_reason string",
           "6 metrics modelwire.v1.Metrics",
         ],
+        declined: ["7 cache_hit modelwire.v1.CacheHit"],
       },
       "modelwire.v1.Message": {
         handled: ["1 role string", "2 content string", "3 thinking string"],

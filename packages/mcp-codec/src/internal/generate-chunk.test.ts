@@ -146,6 +146,18 @@ describe("encodeFinalChunkFrame", () => {
     expect(unknownInMetrics.metrics?.$unknown).toBeDefined();
     expect(encodeFinalChunkFrame(1, 0, unknownInMetrics)).toBeUndefined();
   });
+
+  it("leaves a cache hit's final chunk to protobuf-es both ways", () => {
+    const hit = create(GenerateResponseSchema, {
+      model: "m",
+      done: true,
+      doneReason: "stop",
+      metrics: { evalCount: 2 },
+      cacheHit: { originalMetrics: { evalCount: 2, totalDuration: 9n }, storedAt: { seconds: 5n } },
+    });
+    expect(encodeFinalChunkFrame(1, 0, hit)).toBeUndefined();
+    expect(decodeFinalChunk(toBinary(GenerateResponseSchema, hit))).toBeUndefined();
+  });
 });
 
 /** Mostly well-formed final-chunk fields, some broken: random varints, strings and metrics bodies. */
