@@ -190,7 +190,10 @@ describe("cacheEngine", () => {
     await collect(c.generate(req({ model: "synthetic" }), ctx()));
     await collect(c.generate(req({ model: "synthetic:7b" }), ctx()));
     await until(() => c.cacheStats().stores === 2);
-    await collect(c.generate(req({ model: "synthetic:latest", keepAlive: { seconds: 0n, nanos: 0 } }), ctx()));
+    // A server stops pulling once it has the final chunk: the drop must not wait for the stream's end.
+    for await (const chunk of c.generate(req({ model: "synthetic:latest", keepAlive: { seconds: 0n } }), ctx())) {
+      if (chunk.done) break;
+    }
     expect(c.cacheStats().dropped).toBe(1);
     expect(c.cacheStats().store.entries).toBe(1);
     const other = await collect(c.generate(req({ model: "synthetic:7b" }), ctx()));

@@ -116,12 +116,11 @@ export function cacheEngine(engine: Engine, options: CacheEngineOptions): Cached
     const decision: CacheDecision = decide(kind, request, ctx, options.namespace());
     if (!decision.cacheable) {
       skipped[decision.reason]++;
-      let sawDone = false;
       for await (const chunk of open()) {
-        if (chunk.done) sawDone = true;
+        // Before handing over the final chunk: a server may stop pulling once it has it.
+        if (chunk.done && decision.unload) await dropModel(decision.model);
         yield chunk;
       }
-      if (decision.unload && sawDone) await dropModel(decision.model);
       return;
     }
 
