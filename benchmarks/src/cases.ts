@@ -16,6 +16,7 @@ import { mcpRequestCodec, mcpRequestPartsCodec, mcpResponseCodec } from "./codec
 import { dataFrameCodec, openFrameCodec, reflectiveWrapCodec, wrapCodec } from "./codecs/mcp-parts.js";
 import { msgpackRequestCodec, msgpackResponseCodec } from "./codecs/msgpack.js";
 import { ollamaJsonRequestCodec, ollamaJsonResponseCodec, ollamaNdjsonResponseCodec } from "./codecs/ollama-json.js";
+import { openaiChunkEquals, openaiSseResponseCodec, openaiStreamEquals } from "./codecs/openai-sse.js";
 import { protobufBinaryCodec, protobufJsonCodec } from "./codecs/protobuf.js";
 import { type Fixtures, type RequestClass, STREAM_TOKENS } from "./fixtures.js";
 import type { BenchCase } from "./round-trip.js";
@@ -28,12 +29,17 @@ export interface Encoding<T> {
   readonly codec?: Codec<T>;
   /** Frames values on a byte stream (used for streams; for single values when there is no `codec`). */
   readonly framing?: StreamCodec<T>;
+  /** What a round trip must keep, when the encoding carries less than the message (default: every field). */
+  readonly equals?: (a: T, b: T) => boolean;
+  /** The same for a whole stream. */
+  readonly streamEquals?: (a: readonly T[], b: readonly T[]) => boolean;
 }
 
 /** Every encoding name, in table order. */
 export const ENCODINGS = [
   "ollama-json",
   "ollama-ndjson",
+  "openai-sse",
   "protobuf",
   "protobuf-json",
   "grpc",
@@ -60,6 +66,12 @@ export function responseEncodings(): Encoding<GenerateResponse>[] {
   return [
     { name: "ollama-json", codec: ollamaJsonResponseCodec() },
     { name: "ollama-ndjson", framing: ollamaNdjsonResponseCodec() },
+    {
+      name: "openai-sse",
+      framing: openaiSseResponseCodec(),
+      equals: openaiChunkEquals,
+      streamEquals: openaiStreamEquals,
+    },
     { name: "protobuf", codec: protobufBinaryCodec(GenerateResponseSchema) },
     { name: "protobuf-json", codec: protobufJsonCodec(GenerateResponseSchema) },
     { name: "grpc", ...both(grpcCodec(GenerateResponseSchema)) },
@@ -102,7 +114,7 @@ export function singleCase<T>(
     encoding: enc.name,
     input,
     probe,
-    equals: eq,
+    equals: enc.equals ?? eq,
     wireBytes: (w: Uint8Array) => w.length,
   };
   if (enc.codec) {
@@ -136,7 +148,9 @@ export function streamCase<T>(
     encoding: enc.name,
     input,
     probe,
-    equals: (a: readonly T[], b: readonly T[]) => a.length === b.length && a.every((x, i) => eq(x, b[i])),
+    equals:
+      enc.streamEquals ??
+      ((a: readonly T[], b: readonly T[]) => a.length === b.length && a.every((x, i) => eq(x, b[i]))),
     wireBytes: (w: Uint8Array[]) => w.reduce((n, f) => n + f.length, 0),
   };
   const framing = enc.framing;

@@ -34,7 +34,7 @@ export interface CaseResult {
   /** Payload class: `req-small`, `req-4k`, `req-64k`, `req-image-256k`, `chunk-token`, `chunk-final`, `stream-64`. */
   readonly payload: string;
   /**
-   * Encoding: `ollama-json`, `ollama-ndjson`, `protobuf`, `protobuf-json`, `grpc`, `mcp`, `avro`, `msgpack`; or,
+   * Encoding: `ollama-json`, `ollama-ndjson`, `openai-sse` (reply chunks only), `protobuf`, `protobuf-json`, `grpc`, `mcp`, `avro`, `msgpack`; or,
    * for `kind: "mcp-part"`, one layer of the unfused MCP path (`mcp.wrap`, `mcp.open-frame`, `mcp.data-frame`),
    * the reflective wrap (`mcp.wrap-reflective`), or `mcp.parts` (the request OPEN frame as no-copy parts, bytes
    * summed over the parts; a GenerateRequest codec with the same bytes as `mcp`).

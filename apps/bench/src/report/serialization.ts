@@ -37,6 +37,8 @@ export async function readSerializationReport(path: string): Promise<Serializati
 /** Which serialization-suite encodings each transport uses for its request and its stream chunks. */
 const ENCODINGS: Record<string, { request: string; stream: string }> = {
   http: { request: "ollama-json", stream: "ollama-ndjson" },
+  // The suite has no OpenAI request codec: a completions body is a JSON document of the same size class as Ollama's.
+  openai: { request: "ollama-json", stream: "openai-sse" },
   "connect-grpc": { request: "grpc", stream: "grpc" },
   connect: { request: "grpc", stream: "grpc" },
   "grpc-web": { request: "grpc", stream: "grpc" },
