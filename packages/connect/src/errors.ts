@@ -1,5 +1,6 @@
 import { type Code as ConnectCode, ConnectError } from "@connectrpc/connect";
 import { Code, isCode, ModelwireError } from "@modelwire/core";
+import { resetCodeOf, resetStreamError } from "./h2-reset.js";
 
 /**
  * Turns anything a handler threw into the ConnectError connect-node serialises. A {@link ModelwireError} keeps its
@@ -37,6 +38,9 @@ export function fromConnectError(reason: unknown): ModelwireError {
         }
       }
     });
+    // connect-node reports a peer's RST_STREAM as INTERNAL whatever its code: map the code as gRPC's spec says.
+    const rst = resetCodeOf(reason.cause);
+    if (rst !== undefined) return resetStreamError(rst, false);
     const code =
       isCode(reason.code as number) && (reason.code as number) !== 0 ? (reason.code as number as Code) : Code.Unknown;
     return new ModelwireError(reason.rawMessage, code, metadata, reason);

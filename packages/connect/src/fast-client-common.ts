@@ -1,8 +1,10 @@
-import * as http2 from "node:http2";
+import type * as http2 from "node:http2";
 import { create, type DescMessage, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { abortReason, Code, ModelwireError } from "@modelwire/core";
+import { fromConnectError } from "./errors.js";
 import { envelope, grpcTimeout, writeLimitError } from "./grpc-wire.js";
+import { resetStreamError } from "./h2-reset.js";
 import type { CallTiming } from "./timing.js";
 
 /** The gRPC method a fast-path call goes to. */
@@ -31,14 +33,14 @@ export interface FastCallerOptions {
   onTiming?: (timing: CallTiming) => void;
 }
 
-const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
-
 /** A call ready to go out: the enveloped request, its HTTP/2 headers and its start time (for timings). */
 export interface PreparedCall {
   body: Buffer;
   headers: http2.OutgoingHttpHeaders;
   /** `performance.now()` when the call began, when timings are on; else 0. */
   start: number;
+  /** The call's deadline (epoch ms) from `timeoutMs`, if it has one. */
+  deadline: number | undefined;
 }
 
 /**
@@ -52,9 +54,10 @@ export function prepareCall<I extends DescMessage>(
   options: FastCallerOptions,
 ): PreparedCall | ModelwireError {
   const start = options.onTiming ? performance.now() : 0;
+  const deadline = c.timeoutMs === undefined ? undefined : Date.now() + c.timeoutMs;
   const bytes = encodeRequest(method.input, request, options.writeMaxBytes);
   if (bytes instanceof ModelwireError) return bytes;
-  return { body: envelope(bytes), headers: requestHeaders(c, options.authorization), start };
+  return { body: envelope(bytes), headers: requestHeaders(c, options.authorization), start, deadline };
 }
 
 /**
@@ -106,31 +109,46 @@ export function requestHeaders(c: FastCall, authorization: string | undefined): 
   return headers;
 }
 
-/**
- * The outcome of a finished gRPC response, from its HTTP status, headers, trailers (or a trailers-only HEADERS
- * frame) and the stream's RST_STREAM code: undefined for `grpc-status: 0`, else the {@link ModelwireError} the
- * server sent (code, percent-decoded `grpc-message`, `mw-meta-*` metadata) or one describing the transport failure.
- */
-export function responseStatusError(
+/** How a fast-path call's HTTP/2 stream ended: what was received, and its RST_STREAM code. */
+export interface StreamEnd {
+  /** The `:status` of the response headers; undefined when none came. */
+  status: number | undefined;
+  head: http2.IncomingHttpHeaders | undefined;
+  trailers: http2.IncomingHttpHeaders | undefined;
+  rstCode: number;
+  /** The stream closed because its session (the connection) was destroyed. */
+  connectionLost: boolean;
+  /** The call's deadline (epoch ms), if it has one. */
+  deadline: number | undefined;
+}
+
+/** How `stream` ended, read when it has closed (`session` is the one it was opened on). */
+export function streamEnd(
+  stream: http2.ClientHttp2Stream,
+  session: http2.Http2Session | undefined,
   status: number | undefined,
   head: http2.IncomingHttpHeaders | undefined,
   trailers: http2.IncomingHttpHeaders | undefined,
-  rstCode: number,
-): ModelwireError | undefined {
-  if (status === undefined) {
-    if (rstCode === NGHTTP2_REFUSED_STREAM) return new ModelwireError("stream refused", Code.Unavailable);
-    if (rstCode === NGHTTP2_CANCEL) return new ModelwireError("stream canceled by the server", Code.Canceled);
-    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) return new ModelwireError("ENHANCE_YOUR_CALM", Code.ResourceExhausted);
-    return new ModelwireError(`stream closed without a response (rst code ${rstCode})`, Code.Unavailable);
-  }
+  deadline: number | undefined,
+): StreamEnd {
+  return { status, head, trailers, rstCode: stream.rstCode, connectionLost: session?.destroyed ?? false, deadline };
+}
+
+/**
+ * The outcome of a finished gRPC response, from its HTTP status, headers, trailers (or a trailers-only HEADERS
+ * frame) and the stream's RST_STREAM code: undefined for `grpc-status: 0`, else the {@link ModelwireError} the
+ * server sent (code, percent-decoded `grpc-message`, `mw-meta-*` metadata) or one describing the transport failure
+ * (a stream reset without a status is mapped by {@link resetStreamError}).
+ */
+export function responseStatusError(end: StreamEnd): ModelwireError | undefined {
+  const { status, head, trailers, rstCode } = end;
+  if (status === undefined) return resetStreamError(rstCode, end.connectionLost, end.deadline);
   if (status !== 200) return new ModelwireError(`HTTP ${status}`, grpcCodeForHttp(status));
   const statusHeaders = trailers?.["grpc-status"] !== undefined ? trailers : head;
   const grpcStatus = statusHeaders?.["grpc-status"];
   if (grpcStatus === undefined) {
-    return new ModelwireError(
-      rstCode ? `stream reset (rst code ${rstCode})` : "protocol error: missing grpc-status",
-      rstCode ? Code.Unavailable : Code.Internal,
-    );
+    if (rstCode || end.connectionLost) return resetStreamError(rstCode, end.connectionLost, end.deadline);
+    return new ModelwireError("protocol error: missing grpc-status", Code.Internal);
   }
   const code = Number(grpcStatus);
   if (code === 0) return undefined;
@@ -171,4 +189,19 @@ function grpcCodeForHttp(status: number): Code {
     default:
       return Code.Unknown;
   }
+}
+
+/**
+ * The error an HTTP/2 client stream's 'error' event stands for, or undefined when the event only announces a
+ * peer's RST_STREAM (`ERR_HTTP2_STREAM_ERROR`): the 'close' that follows maps its code with
+ * `resetStreamError`. A failed session (`ERR_HTTP2_SESSION_ERROR`, e.g. a GOAWAY with an error code) is
+ * UNAVAILABLE; the rest goes through `fromConnectError` (socket errors are UNAVAILABLE there too).
+ */
+export function streamErrorEvent(e: unknown): ModelwireError | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "ERR_HTTP2_STREAM_ERROR") return undefined;
+  if (code === "ERR_HTTP2_SESSION_ERROR" || code === "ERR_HTTP2_GOAWAY_SESSION") {
+    return new ModelwireError(`connection failed: ${(e as Error).message}`, Code.Unavailable, {}, e);
+  }
+  return fromConnectError(e);
 }

@@ -9,6 +9,9 @@ import {
   type FastMethod,
   prepareCall,
   responseStatusError,
+  type StreamEnd,
+  streamEnd,
+  streamErrorEvent,
 } from "./fast-client-common.js";
 import { decodeError, readLimitError } from "./grpc-wire.js";
 
@@ -98,10 +101,15 @@ export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCall
           s.once("trailers", (t) => {
             trailers = t;
           });
-          s.once("error", (e) => settle(fromConnectError(e)));
+          const session = s.session;
+          s.once("error", (e) => {
+            const err = streamErrorEvent(e);
+            if (err) settle(err);
+          });
           s.once("close", () => {
             if (settled) return;
-            const r = evaluate(status, head, trailers, chunks, s.rstCode, readMaxBytes);
+            const end = streamEnd(s, session, status, head, trailers, prepared.deadline);
+            const r = evaluate(end, chunks, readMaxBytes);
             if (r.error) settle(r.error);
             else {
               try {
@@ -121,14 +129,11 @@ export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCall
 
 /** Reads a finished unary gRPC response: the status from trailers (or a trailers-only HEADERS), then the message. */
 function evaluate(
-  status: number | undefined,
-  head: http2.IncomingHttpHeaders | undefined,
-  trailers: http2.IncomingHttpHeaders | undefined,
+  end: StreamEnd,
   chunks: Buffer[],
-  rstCode: number,
   readMaxBytes: number,
 ): { error?: ModelwireError; message?: Uint8Array } {
-  const error = responseStatusError(status, head, trailers, rstCode);
+  const error = responseStatusError(end);
   if (error) return { error };
   const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   if (body.length < 5)

@@ -9,6 +9,8 @@ import {
   type FastMethod,
   prepareCall,
   responseStatusError,
+  streamEnd,
+  streamErrorEvent,
 } from "./fast-client-common.js";
 import { createEnvelopeReader, decodeError } from "./grpc-wire.js";
 
@@ -133,10 +135,14 @@ export function createFastStreamCaller(options: FastCallerOptions): FastStreamCa
       s.once("trailers", (t) => {
         trailers = t;
       });
-      s.once("error", (e) => fail(fromConnectError(e), false));
+      const session = s.session;
+      s.once("error", (e) => {
+        const err = streamErrorEvent(e);
+        if (err) fail(err, false);
+      });
       s.once("close", () => {
         if (!error) {
-          const e = responseStatusError(status, responseHeaders, trailers, s.rstCode);
+          const e = responseStatusError(streamEnd(s, session, status, responseHeaders, trailers, prepared.deadline));
           if (e) error = e;
           else if (reader.pending() > 0)
             error = new ModelwireError("protocol error: incomplete envelope at the end of the response", Code.Internal);
