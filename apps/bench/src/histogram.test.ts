@@ -1,5 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createLatencyHistogram, decodeLatencyHistogram, mergeLatencyHistograms } from "./histogram.js";
+import {
+  createLatencyHistogram,
+  decodeLatencyHistogram,
+  type LatencyHistogram,
+  mergeLatencyHistograms,
+} from "./histogram.js";
 
 describe("latency histogram", () => {
   it("reports percentiles in ms with microsecond resolution", () => {
@@ -49,5 +55,62 @@ describe("latency histogram", () => {
   it("rejects a malformed encoding", () => {
     expect(() => decodeLatencyHistogram("")).toThrow();
     expect(() => decodeLatencyHistogram("not-a-histogram!!")).toThrow();
+  });
+});
+
+describe("histogram merge (property)", () => {
+  /** Latencies as runs record them: sub-millisecond to minutes, with exact repeats and the clamped extremes. */
+  const latency = fc.oneof(
+    fc.double({ min: 0, max: 2, noNaN: true }),
+    fc.double({ min: 0, max: 120_000, noNaN: true }),
+    fc.constantFrom(0, 0.001, 1, 50, 3_600_000, 10 * 3_600_000),
+  );
+  const values = fc.array(latency, { maxLength: 60 });
+  const of = (xs: number[]) => {
+    const h = createLatencyHistogram();
+    for (const x of xs) h.recordMs(x);
+    return h;
+  };
+  /** Everything a report reads from a histogram. (Each histogram allocates its whole bucket array: runs are few.) */
+  const view = (h: LatencyHistogram) => ({ count: h.count, summary: h.summary(), curve: h.curve() });
+
+  it("counts add, and a merge equals recording every value into one histogram", () => {
+    fc.assert(
+      fc.property(values, values, (a, b) => {
+        const merged = mergeLatencyHistograms([of(a), of(b)]);
+        expect(merged.count).toBe(a.length + b.length);
+        const all = view(of([...a, ...b]));
+        const m = view(merged);
+        expect(m.count).toBe(all.count);
+        expect(m.curve).toEqual(all.curve);
+        expect(m.summary.max).toBe(all.summary.max);
+        expect(m.summary.mean).toBeCloseTo(all.summary.mean, 6);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("is associative and commutative, for live and encoded histograms alike", () => {
+    fc.assert(
+      fc.property(values, values, values, (a, b, c) => {
+        const [ha, hb, hc] = [of(a), of(b), of(c)];
+        const left = mergeLatencyHistograms([mergeLatencyHistograms([ha, hb]), hc]);
+        const right = mergeLatencyHistograms([ha.encode(), mergeLatencyHistograms([hb, hc]).encode()]);
+        const swapped = mergeLatencyHistograms([hc, hb.encode(), ha]);
+        expect(view(right)).toEqual(view(left));
+        expect(view(swapped)).toEqual(view(left));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it("survives the encoding: decode(encode(h)) reads the same", () => {
+    fc.assert(
+      fc.property(values, (a) => {
+        const h = of(a);
+        expect(view(decodeLatencyHistogram(h.encode()))).toEqual(view(h));
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -2,46 +2,109 @@ import { create } from "@bufbuild/protobuf";
 import { type Duration, DurationSchema } from "@bufbuild/protobuf/wkt";
 import { invalidArgument } from "@modelwire/core";
 
-const NS: Record<string, bigint> = {
-  ns: 1n,
-  us: 1_000n,
-  "\u00b5s": 1_000n,
-  "\u03bcs": 1_000n,
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-};
-const MAX_INT64 = (1n << 63n) - 1n;
-const COMPONENT = /^(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
+const NS = new Map<string, bigint>([
+  ["ns", 1n],
+  ["us", 1_000n],
+  ["\u00b5s", 1_000n],
+  ["\u03bcs", 1_000n],
+  ["ms", 1_000_000n],
+  ["s", 1_000_000_000n],
+  ["m", 60_000_000_000n],
+  ["h", 3_600_000_000_000n],
+]);
+const TWO_63 = 1n << 63n;
+const UNIT_END = /[.0-9]/;
+
+/** Go's leadingInt: the leading decimal digits as an integer, or `undefined` past 2^63 (Go's overflow). */
+function leadingInt(s: string): { x: bigint; rest: string } | undefined {
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+  if (i === 0) return { x: 0n, rest: s };
+  const digits = s.slice(0, i).replace(/^0+/, "");
+  if (digits.length > 19) return undefined; // 2^63 has 19 digits: no need to build a huge integer to know
+  const x = BigInt(digits || "0");
+  return x > TWO_63 ? undefined : { x, rest: s.slice(i) };
+}
 
 /**
- * Parses a Go `time.ParseDuration` string ("300ms", "1.5h", "2h45m", "-1m") to nanoseconds. Returns `undefined`
- * for text Go would reject.
+ * Go's leadingFraction: the digits after the point as an integer `x` and its `scale` (10^digits), digits beyond
+ * what fits in 2^63 ignored, exactly as Go reads them (so a long fraction rounds the way Go's does).
+ */
+function leadingFraction(s: string): { x: bigint; scale: number; rest: string } {
+  let i = 0;
+  let x = 0n;
+  let scale = 1;
+  let overflow = false;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    if (overflow) continue;
+    if (x > (TWO_63 - 1n) / 10n) {
+      overflow = true;
+      continue;
+    }
+    const y = x * 10n + BigInt(c - 48);
+    if (y > TWO_63) {
+      overflow = true;
+      continue;
+    }
+    x = y;
+    scale *= 10;
+  }
+  return { x, scale, rest: s.slice(i) };
+}
+
+/**
+ * Parses a Go `time.ParseDuration` string ("300ms", "1.5h", "2h45m", "-1m") to nanoseconds, with Go's rules: a
+ * sign, then one or more decimal numbers each with a unit (ns, us, µs, μs, ms, s, m, h); "0" alone needs no unit;
+ * fractions are scaled in float64 as Go does; the result must fit in int64 (-2^63 included). Returns `undefined`
+ * for text Go would reject. Linear in the input's length; callers bound that (e.g. the request body limit).
  */
 export function parseGoDuration(text: string): bigint | undefined {
   let s = text;
   let neg = false;
-  if (s.startsWith("-") || s.startsWith("+")) {
+  if (s !== "" && (s[0] === "-" || s[0] === "+")) {
     neg = s[0] === "-";
     s = s.slice(1);
   }
   if (s === "0") return 0n;
   if (s === "") return undefined;
-  let total = 0n;
-  while (s.length > 0) {
-    const m = COMPONENT.exec(s);
-    if (!m) return undefined;
-    const [all, whole, frac = "", unit] = m;
-    if (whole === "" && frac === "") return undefined;
-    const scale = NS[unit];
-    let v = BigInt(whole || "0") * scale;
-    if (frac !== "") v += (BigInt(frac) * scale) / 10n ** BigInt(frac.length);
-    total += v;
-    if (total > MAX_INT64 + (neg ? 1n : 0n)) return undefined;
-    s = s.slice(all.length);
+  let d = 0n;
+  while (s !== "") {
+    if (s[0] !== "." && !(s[0] >= "0" && s[0] <= "9")) return undefined;
+    const before = s.length;
+    const int = leadingInt(s);
+    if (!int) return undefined;
+    let v = int.x;
+    s = int.rest;
+    const pre = s.length !== before;
+    let f = 0n;
+    let scale = 1;
+    let post = false;
+    if (s[0] === ".") {
+      s = s.slice(1);
+      const len = s.length;
+      ({ x: f, scale, rest: s } = leadingFraction(s));
+      post = s.length !== len;
+    }
+    if (!pre && !post) return undefined;
+    let i = 0;
+    while (i < s.length && !UNIT_END.test(s[i])) i++;
+    const unit = NS.get(s.slice(0, i));
+    if (unit === undefined) return undefined;
+    s = s.slice(i);
+    if (v > TWO_63 / unit) return undefined;
+    v *= unit;
+    if (f > 0n) {
+      // float64, as Go: nanosecond-accurate for fractions of any unit up to hours.
+      v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+      if (v > TWO_63) return undefined;
+    }
+    d += v;
+    if (d > TWO_63) return undefined;
   }
-  return neg ? -total : total;
+  if (neg) return -d;
+  return d > TWO_63 - 1n ? undefined : d;
 }
 
 function frac(value: bigint, digits: number): string {
