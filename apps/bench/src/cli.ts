@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import type { LadderConfig } from "./ladder/ladder.js";
+import { runLadderCli } from "./ladder/ladder-cli.js";
 import { mergeResults, readResultFile } from "./merge.js";
 import { PRESET_NAMES, type PresetName, presetScenario } from "./presets.js";
 import { createProgress } from "./progress.js";
@@ -41,8 +43,16 @@ Thresholds and sweep
   --sweep                after the scenarios, raise an open-loop rate until --sweep-slo breaks; report the knee
   --sweep-slo LIST       default 'ttft_p99<50ms,error_rate<1%'
   --sweep-start R, --sweep-factor F, --sweep-steps N, --sweep-step T   (defaults 250, 2, 6, 1s)
+The ladder (the article's optimisation path, measured per wire; docs/bench.md)
+  --ladder               instead of the comparison: (1) one call at a time, new connection each; (2) one at a
+                         time, pooled; (3) --concurrency N (default 16); (4) N with the gateway's response cache;
+                         (5) preloaded vs cold model. Writes DIR/ladder.{json,md,html}. --duration is per step
+                         (default 2s), --warmup before each (default 500ms)
+  --repeat-share F       ladder step 4: share of requests repeating a hot prompt, in [0, 1] (default 0.5)
+  --cold-pairs N         ladder step 5: cold/preloaded call pairs (default 5)
 Processes
   --gateway PATH         gateway entry (default: @modelwire/server's GATEWAY_MAIN)
+  --gateway-arg ARG      extra gateway flag, repeatable (e.g. --gateway-arg=--load-ms --gateway-arg=500)
   --server-cpus LIST     pin server processes with taskset -c LIST (e.g. 1)
   --connections N        client connections per transport where it pools
   --workers N            load-generator worker threads per transport (default 1; use when the generator is the
@@ -116,12 +126,18 @@ const OPTIONS = {
   quiet: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   "report-from": { type: "boolean" },
+  ladder: { type: "boolean" },
+  "repeat-share": { type: "string" },
+  "cold-pairs": { type: "string" },
+  "gateway-arg": { type: "string", multiple: true },
 } as const;
 
 /** What the CLI parsed: a run configuration (minus progress) and output options. */
 export interface ParsedBenchArgs {
   /** The raw arguments, recorded in the result. */
   argv?: string[];
+  /** `--ladder`: the ladder's configuration instead of the comparison's. */
+  ladder?: Omit<LadderConfig, "progress">;
   config: Omit<BenchConfig, "progress">;
   outDir: string;
   serializationPath: string;
@@ -259,6 +275,38 @@ export async function parseBenchArgs(
   }
   if (v.jsonl) config.jsonlPath = resolve(v.jsonl);
   config.gatewayMain = v.gateway ? resolve(v.gateway) : await defaultGatewayMain();
+  if (v["gateway-arg"]) config.gatewayArgs = [...v["gateway-arg"]];
+  if (v.ladder) {
+    if (!config.gatewayMain)
+      throw new UsageError("--ladder needs the gateway (build @modelwire/server or pass --gateway)");
+    const eng0 = scenarios[0]?.workload.engine;
+    return {
+      ...base,
+      argv: [...argv],
+      help: v.help === true,
+      config,
+      ladder: {
+        transports,
+        gatewayMain: config.gatewayMain,
+        gatewayArgs: config.gatewayArgs,
+        workload: {
+          model: "synthetic:latest",
+          promptBytes: promptBytes ?? 64,
+          outputTokens: tokens ?? 16,
+          repeatShare: intFlag(v["repeat-share"], "--repeat-share", 0, 1) ?? 0.5,
+          hotPrompts: 8,
+          seed: eng.seed ?? eng0?.seed ?? 42,
+        },
+        ttftMs: eng.ttftMs ?? 0,
+        interTokenMs: eng.interTokenMs ?? 0,
+        concurrency: concurrency ?? 16,
+        stepMs: v.duration ? timing.durationMs : 2000,
+        warmupMs: v.warmup ? timing.warmupMs : 500,
+        maxRequests: timing.maxRequests,
+        coldPairs: intFlag(v["cold-pairs"], "--cold-pairs", 1, 1000) ?? 5,
+      },
+    };
+  }
   if (v.sweep) {
     config.sweep = {
       scenario: scenarios.find((s) => s.name === "protocol-overhead") ?? scenarios[0],
@@ -319,6 +367,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     process.stdout.write(BENCH_HELP);
     return ExitCode.Ok;
   }
+  if (parsed.ladder) return runLadderCli(parsed.ladder, parsed);
   try {
     const { result, paths } = await executeBench(parsed);
     if (!parsed.quiet) {

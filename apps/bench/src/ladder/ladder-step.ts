@@ -1,0 +1,116 @@
+import type { CallOptions, InferenceClient, ListenAddress } from "@modelwire/core";
+import { createLatencyHistogram, type LatencyHistogram } from "../histogram.js";
+import { runStreamCall, type StreamOutcome, type WorkItem } from "../stream-call.js";
+import type { TransportPlugin } from "../transports.js";
+
+/** How one rung of the ladder calls the gateway. */
+export interface StepMode {
+  /** Calls in flight at once (closed loop). */
+  concurrency: number;
+  /** A new client (so a new connection) for every call, closed after it. */
+  freshConnection: boolean;
+  /** The gateway's response cache for these calls (`x-modelwire-cache`). */
+  cache: "on" | "off";
+}
+
+/** What one measured step delivered. */
+export interface StepMeasure {
+  requests: number;
+  errors: number;
+  /** Streams whose tokens did not match the synthetic engine's (must be 0). */
+  verifyFailures: number;
+  elapsedMs: number;
+  ttft: LatencyHistogram;
+  e2e: LatencyHistogram;
+  /** The first failure's message, if any. */
+  firstError?: string;
+}
+
+/** Where a step sends its calls. */
+export interface StepTarget {
+  plugin: TransportPlugin;
+  addresses: readonly ListenAddress[];
+  /** The kept-alive client (pooled steps). */
+  pooled: InferenceClient;
+}
+
+/** Bounds of one step. */
+export interface StepBounds {
+  durationMs: number;
+  maxRequests: number;
+  /** First sequence number (each step continues the wire's sequence, so its unique prompts stay unique). */
+  firstSeq: number;
+}
+
+function failed(o: StreamOutcome): boolean {
+  return o.code !== "ok";
+}
+
+/**
+ * Runs one step: `mode.concurrency` loops, each sending its next call when the previous one ends, until the
+ * duration or the request cap. With `freshConnection` each call creates its client and closes it afterwards, and
+ * its latency counts from before the client was created (the connection set-up is what that step pays).
+ */
+export async function runStep(
+  target: StepTarget,
+  mode: StepMode,
+  work: (seq: number) => WorkItem,
+  bounds: StepBounds,
+): Promise<StepMeasure> {
+  const ttft = createLatencyHistogram();
+  const e2e = createLatencyHistogram();
+  const options: CallOptions = { timeoutMs: 30_000, metadata: { "x-modelwire-cache": mode.cache } };
+  let next = bounds.firstSeq;
+  const last = bounds.firstSeq + bounds.maxRequests;
+  let requests = 0;
+  let errors = 0;
+  let verifyFailures = 0;
+  let firstError: string | undefined;
+  const start = performance.now();
+  const end = start + bounds.durationMs;
+  const loop = async () => {
+    while (performance.now() < end && next < last) {
+      const seq = next++;
+      const item = work(seq);
+      const t0 = performance.now();
+      let client = target.pooled;
+      let outcome: StreamOutcome;
+      if (mode.freshConnection) {
+        try {
+          client = await target.plugin.create(target.addresses, { connections: 1, streams: 1 });
+        } catch (e) {
+          errors++;
+          requests++;
+          firstError ??= (e as Error).message;
+          continue;
+        }
+      }
+      try {
+        outcome = await runStreamCall(client, item, t0, seq, options);
+      } finally {
+        if (mode.freshConnection) await client.close();
+      }
+      requests++;
+      if (failed(outcome)) {
+        errors++;
+        firstError ??= outcome.error;
+        continue;
+      }
+      const v = outcome.verify;
+      if (v && !v.ok) verifyFailures++;
+      if (outcome.metrics.ttftMs !== undefined) ttft.recordMs(outcome.metrics.ttftMs);
+      e2e.recordMs(outcome.metrics.e2eMs);
+    }
+  };
+  await Promise.all(Array.from({ length: mode.concurrency }, loop));
+  const out: StepMeasure = {
+    requests,
+    errors,
+    verifyFailures,
+    elapsedMs: performance.now() - start,
+    ttft,
+    e2e,
+  };
+  if (firstError !== undefined) out.firstError = firstError;
+  return out;
+}
