@@ -6,6 +6,7 @@ const root = import.meta.dirname;
 /** Workspace packages resolve to their TypeScript sources in tests, so no build is needed to test a library. */
 export const sourceAliases = [
   { find: /^@modelwire\/connect\/grpc-js$/, replacement: resolve(root, "packages/connect/src/grpc-js/index.ts") },
+  { find: /^@modelwire\/core\/grpc$/, replacement: resolve(root, "packages/core/src/grpc.ts") },
   { find: /^@modelwire\/core\/token$/, replacement: resolve(root, "packages/core/src/token.ts") },
   { find: /^@modelwire\/http\/server$/, replacement: resolve(root, "packages/http/src/server-entry.ts") },
   { find: /^@modelwire\/http\/openai$/, replacement: resolve(root, "packages/http/src/openai/index.ts") },

@@ -120,6 +120,7 @@ describe("resolveServeConfig", () => {
       const env: Record<string, string> = { [o.env]: raw };
       if (o.key === "maxStreams") env[o.env] = "3";
       if (o.kind === "choice") env[o.env] = "open";
+      if (o.key === "upstreamProbeMs") env[o.env] = "100";
       if (o.key === "adminOrigins") env[o.env] = "http://a.example:1";
       if (o.key === "cacheRedis") env[o.env] = "redis://h:1";
       if (o.key === "tlsCert" || o.key === "tlsKey")
@@ -250,6 +251,8 @@ describe("resolveServeConfig", () => {
       tlsCert: "c",
       tlsKey: "k",
       graceMs: 10,
+      drainDelayMs: 20,
+      upstreamProbeMs: 1000,
       quiet: true,
     };
     expect(Object.keys(file).sort()).toEqual(SERVE_OPTIONS.map((o) => o.key).sort());

@@ -24,6 +24,8 @@ export interface ServeConfig {
   adminHost: string;
   /** Forward to this Ollama instead of the synthetic model. */
   upstream?: string;
+  /** How often the upstream is probed (`/api/version`) for gRPC health. */
+  upstreamProbeMs: number;
   seed: number;
   ttftMs: number;
   interTokenMs: number;
@@ -52,6 +54,8 @@ export interface ServeConfig {
   tlsKey?: string;
   /** Grace period for streams in flight on shutdown. */
   graceMs: number;
+  /** On shutdown, how long health says NOT_SERVING, with calls still served, before the drain begins. */
+  drainDelayMs: number;
   /** Log only errors to stderr. */
   quiet: boolean;
 }

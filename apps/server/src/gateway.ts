@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import {
   type ClientStats,
   Code,
+  createServingState,
   type InferenceClient,
   type ListenAddress,
   ModelwireError,
@@ -29,6 +30,7 @@ import { drainingEngine } from "./draining-engine.js";
 import { exposureWarnings } from "./exposure.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { createProtocolServers, loadOllamaClient, type ProtocolName } from "./protocols.js";
+import { startUpstreamProbe } from "./upstream-probe.js";
 
 /** The `/control/stats` document (see the gateway contract). */
 export interface ControlStats {
@@ -79,7 +81,7 @@ export interface Gateway {
   /** The response cache in front of the engine, when on. */
   readonly cache?: CachedEngine;
   readonly metrics: GatewayMetrics;
-  /** True once shutdown began. */
+  /** True once shutdown began (health checks say NOT_SERVING from then on). */
   readonly draining: boolean;
   /** The URL bound for a protocol (`http`, `connect`, `mcp-tcp`, `mcp-uds`, `admin`). */
   url(protocol: string): string | undefined;
@@ -88,11 +90,12 @@ export interface Gateway {
   /** The `/control/stats` document now. */
   stats(): ControlStats;
   /**
-   * Drains: new streams are refused (`Unavailable`), listeners stop accepting, streams in flight may finish within
-   * `graceMs` (default: the config's), then connections are cut and the engine and admin listener close.
-   * Idempotent.
+   * Shuts down: health checks (gRPC health, `/healthz`) say not serving at once; after `drainDelayMs` (default: the
+   * config's), during which calls are still served, it drains: new streams are refused (`Unavailable`), listeners
+   * stop accepting, streams in flight may finish within `graceMs` (default: the config's), then connections are cut
+   * and the engine and admin listener close. Idempotent.
    */
-  close(options?: { graceMs?: number }): Promise<void>;
+  close(options?: { graceMs?: number; drainDelayMs?: number }): Promise<void>;
 }
 
 /** Logs a line to stderr (never stdout: stdout carries only the ready line). */
@@ -136,6 +139,9 @@ export async function startGateway(
   }
 
   const admission = createAdmission({ maxInFlight: cfg.maxStreams, maxQueue: cfg.maxQueue });
+  // Shutdown has two steps: `stopping` (health checks say NOT_SERVING; with --drain-delay-ms calls are still served
+  // for that long), then `draining` (new streams refused, listeners closed, grace period).
+  let stopping = false;
   let draining = false;
   // The cache sits outside the admission guard: a hit takes no engine slot.
   const guarded = guardEngine(engine, admission);
@@ -153,6 +159,9 @@ export async function startGateway(
   }
   const served = drainingEngine(cache ?? guarded, () => draining);
   const cacheRef = cache;
+  // What gRPC health reports: serving unless stopping, or (upstream mode) while the upstream does not answer. In
+  // upstream mode it starts not serving, until the first probe answers.
+  const serving = createServingState(upstream === undefined);
   const metrics = createGatewayMetrics({
     engine: () => engine.stats(),
     admission: () => admission.stats(),
@@ -163,7 +172,7 @@ export async function startGateway(
   const tls =
     cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? await readTls(cfg.tlsCert, cfg.tlsKey) : undefined;
 
-  const servers = await createProtocolServers(cfg, { engine: served, observer: metrics.observer, tls });
+  const servers = await createProtocolServers(cfg, { engine: served, observer: metrics.observer, tls, serving });
   for (const s of servers) metrics.addServer(s.name, s.server);
 
   const started = performance.now();
@@ -211,7 +220,7 @@ export async function startGateway(
       metricsAuth: cfg.metricsAuth,
       allowedOrigins: cfg.adminOrigins === undefined ? [] : parseOrigins(cfg.adminOrigins),
       handlers: {
-        healthy: () => !draining,
+        healthy: () => !stopping,
         metrics: () => metrics.render(),
         stats: gatewayStats,
         reset: () => {
@@ -273,16 +282,20 @@ export async function startGateway(
       `engine ${upstream ? `upstream ${cfg.upstream}` : "synthetic"}; ${addresses.map((a) => `${a.protocol} ${a.url}`).join(", ")}`,
   );
 
-  if (upstreamClient) {
-    // Readiness does not wait for the upstream (it may start later), but say at once when it does not answer.
-    // Asked through the client, so the engine counters only ever count callers' calls.
-    const upstreamUrl = cfg.upstream;
-    void upstreamClient.version({ timeoutMs: 3_000 }).then(
-      (v) => log(`modelwire: upstream ${upstreamUrl} answers, version ${v.version}`),
-      (e) =>
-        log(`modelwire: warning: upstream ${upstreamUrl} does not answer yet: ${ModelwireError.from(e).rawMessage}`),
-    );
-  }
+  // Readiness does not wait for the upstream (it may start later); the probe says at once when it does not answer,
+  // and keeps gRPC health in step with it.
+  const stopProbe =
+    upstreamClient && cfg.upstream !== undefined
+      ? startUpstreamProbe({
+          client: upstreamClient,
+          url: cfg.upstream,
+          everyMs: cfg.upstreamProbeMs,
+          log,
+          onResult(up) {
+            serving.set(up && !stopping);
+          },
+        })
+      : () => {};
 
   let closing: Promise<void> | undefined;
   const gateway: Gateway = {
@@ -295,7 +308,7 @@ export async function startGateway(
     cache,
     metrics,
     get draining() {
-      return draining;
+      return stopping;
     },
     url: (protocol) => addresses.find((a) => a.protocol === protocol)?.url,
     readyLine: () =>
@@ -303,9 +316,14 @@ export async function startGateway(
     stats: gatewayStats,
     close(options = {}) {
       if (closing) return closing;
-      draining = true;
+      stopping = true;
+      stopProbe();
+      serving.set(false);
       const graceMs = options.graceMs ?? cfg.graceMs;
+      const drainDelayMs = options.drainDelayMs ?? cfg.drainDelayMs;
       closing = (async () => {
+        if (drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
+        draining = true;
         const t0 = performance.now();
         await Promise.allSettled(servers.map((s) => s.server.close({ graceMs })));
         await Promise.allSettled([cache ? cache.close() : engine.close()]);

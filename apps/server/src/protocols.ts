@@ -1,4 +1,4 @@
-import type { InferenceClient, ProtocolServer, ServerObserver } from "@modelwire/core";
+import type { InferenceClient, ProtocolServer, ServerObserver, ServingState } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
 import type { ServeConfig } from "./config.js";
 
@@ -20,6 +20,8 @@ export interface SharedServerOptions {
   observer: ServerObserver;
   /** PEM certificate and key (Connect/gRPC and MCP TCP). */
   tls?: { cert: Buffer; key: Buffer };
+  /** What gRPC health checks report. */
+  serving: ServingState;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface SharedServerOptions {
  * listener is on, and the imports run in parallel, so a gateway with fewer protocols starts faster and smaller.
  */
 export async function createProtocolServers(cfg: ServeConfig, shared: SharedServerOptions): Promise<NamedServer[]> {
-  const { engine, observer, tls } = shared;
+  const { engine, observer, tls, serving } = shared;
   const authToken = cfg.authToken;
   const jobs: Promise<NamedServer>[] = [];
   if (cfg.http) {
@@ -44,7 +46,15 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
       import("./load-connect.js").then(({ createConnectServer }) => ({
         name: "connect",
         flag: "--connect-port",
-        server: createConnectServer({ engine, host: cfg.host, port: cfg.connectPort, authToken, observer, tls }),
+        server: createConnectServer({
+          engine,
+          host: cfg.host,
+          port: cfg.connectPort,
+          authToken,
+          observer,
+          tls,
+          serving,
+        }),
       })),
     );
   }

@@ -51,7 +51,7 @@ export async function runServeCli(argv: string[]): Promise<void> {
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals === 1) {
-        log(`modelwire: ${signal}: draining (grace ${config.graceMs} ms)`);
+        log(`modelwire: ${signal}: draining (delay ${config.drainDelayMs} ms, grace ${config.graceMs} ms)`);
         gateway.close().then(() => {
           process.off("SIGTERM", onSignal);
           process.off("SIGINT", onSignal);
@@ -59,10 +59,13 @@ export async function runServeCli(argv: string[]): Promise<void> {
           resolve();
         });
         // Safety net: servers cut connections after the grace period; if one still hangs, do not hang with it.
-        setTimeout(() => {
-          process.stderr.write("modelwire: shutdown did not finish after the grace period; exiting\n");
-          process.exit(EXIT_START_FAILED);
-        }, config.graceMs + 5_000).unref();
+        setTimeout(
+          () => {
+            process.stderr.write("modelwire: shutdown did not finish after the grace period; exiting\n");
+            process.exit(EXIT_START_FAILED);
+          },
+          config.drainDelayMs + config.graceMs + 5_000,
+        ).unref();
       } else {
         process.stderr.write(`modelwire: ${signal} again: exiting without waiting for streams in flight\n`);
         process.exit(EXIT_START_FAILED);

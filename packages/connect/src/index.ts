@@ -13,7 +13,10 @@ export {
   type KeepaliveOptions,
 } from "./client.js";
 export { fromConnectError, toConnectError } from "./errors.js";
+export { createGrpcFallback } from "./grpc-fallback.js";
+export { createHealthServiceImpl } from "./health.js";
 export { INFERENCE_SERVICE_NAME, protoDir } from "./proto.js";
+export { createReflectionServiceImpls } from "./reflection.js";
 export {
   backoffMs,
   isRetryable,
@@ -21,7 +24,7 @@ export {
   type RetryPolicy,
   resolveRetryPolicy,
 } from "./retry.js";
-export { type ConnectServerOptions, createConnectServer } from "./server.js";
+export { type ConnectServerOptions, createConnectServer, SERVED_SERVICES } from "./server.js";
 export { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 export { createPrefaceSniffer, type PrefaceRoutes } from "./sniff.js";
 export { type CallTiming, createTimingInterceptor } from "./timing.js";

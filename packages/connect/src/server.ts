@@ -6,6 +6,7 @@ import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   Code,
+  createServingState,
   createSocketTally,
   InferenceService,
   type ListenAddress,
@@ -14,11 +15,16 @@ import {
   type ProtocolServer,
   type ServerObserver,
   type ServerStats,
+  type ServingState,
 } from "@modelwire/core";
+import { healthV1, reflectionV1, reflectionV1alpha } from "@modelwire/core/grpc";
 import { createBearerCheck } from "@modelwire/core/token";
 import type { Engine } from "@modelwire/engine";
 import { createFastStreamingHandler } from "./fast-streaming.js";
 import { createFastUnaryHandler } from "./fast-unary.js";
+import { createGrpcFallback } from "./grpc-fallback.js";
+import { createHealthServiceImpl } from "./health.js";
+import { createReflectionServiceImpls } from "./reflection.js";
 import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 import { createPrefaceSniffer } from "./sniff.js";
 
@@ -61,7 +67,21 @@ export interface ConnectServerOptions {
    * connect-node (the benchmark's "stock" row sets both this and `fastUnary` to false).
    */
   fastStreaming?: boolean;
+  /**
+   * What `grpc.health.v1.Health` reports for `""` and `modelwire.v1.InferenceService`: SERVING while it serves.
+   * Default: a state of the server's own, serving until `close()`. The server sets it to not serving when it
+   * closes.
+   */
+  serving?: ServingState;
 }
+
+/** Every service the port serves, as server reflection lists them. */
+export const SERVED_SERVICES = [
+  InferenceService,
+  healthV1.Health,
+  reflectionV1.ServerReflection,
+  reflectionV1alpha.ServerReflection,
+] as const;
 
 const DEFAULT_READ_MAX = 4 * 1024 * 1024;
 /** After the grace period: how long calls get to send their UNAVAILABLE before the sockets are destroyed. */
@@ -71,7 +91,9 @@ const DEFAULT_WRITE_MAX = 16 * 1024 * 1024;
 /**
  * Creates the Connect/gRPC/gRPC-Web server for the InferenceService: one connect-node handler on HTTP/2 cleartext
  * (h2c), HTTP/1.1 on the same port, or TLS. Deadlines reach the engine, a client cancel stops it, message size
- * limits answer RESOURCE_EXHAUSTED, and `close()` drains with HTTP/2 GOAWAY.
+ * limits answer RESOURCE_EXHAUSTED, and `close()` drains with HTTP/2 GOAWAY. The port also serves the standard
+ * gRPC health service (open without the bearer token, as probes send none) and server reflection, v1 and v1alpha;
+ * a gRPC call to an unknown service or method answers HTTP 200 with `grpc-status: 12`.
  */
 export function createConnectServer(options: ConnectServerOptions): ProtocolServer {
   const host = options.host ?? "127.0.0.1";
@@ -81,15 +103,25 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   const shutdown = new AbortController();
   // Every call in flight listens on it; the default limit of 10 listeners would warn under load.
   setMaxListeners(0, shutdown.signal);
+  // Fires when close() begins: health Watch streams send NOT_SERVING and end.
+  const closingCalls = new AbortController();
+  setMaxListeners(0, closingCalls.signal);
+  const serving = options.serving ?? createServingState();
+  const reflection = createReflectionServiceImpls(SERVED_SERVICES);
   const interceptors: Interceptor[] = [];
   if (options.authToken !== undefined) interceptors.push(bearerAuth(options.authToken));
 
   const handler = connectNodeAdapter({
     routes: (router) =>
-      router.service(
-        InferenceService,
-        createInferenceServiceImpl(options.engine, options.observer ?? noopObserver, counter),
-      ),
+      router
+        .service(
+          InferenceService,
+          createInferenceServiceImpl(options.engine, options.observer ?? noopObserver, counter),
+        )
+        .service(healthV1.Health, createHealthServiceImpl(serving, [InferenceService.typeName], closingCalls.signal))
+        .service(reflectionV1.ServerReflection, reflection.v1)
+        .service(reflectionV1alpha.ServerReflection, reflection.v1alpha),
+    fallback: createGrpcFallback(SERVED_SERVICES),
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX,
     writeMaxBytes: options.writeMaxBytes ?? DEFAULT_WRITE_MAX,
     maxTimeoutMs: options.maxTimeoutMs,
@@ -189,6 +221,8 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     close({ graceMs = 5_000 } = {}) {
       if (closePromise) return closePromise;
       closing = true;
+      serving.set(false);
+      closingCalls.abort();
       closePromise = new Promise<void>((resolve) => {
         let listenerClosed = !front.listening;
         let cut: ReturnType<typeof setTimeout> | undefined;
@@ -230,10 +264,14 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   };
 }
 
-/** A server interceptor that requires `authorization: Bearer <token>` (digests compared in constant time). */
+/**
+ * A server interceptor that requires `authorization: Bearer <token>` (digests compared in constant time), except on
+ * the health service: probes (Kubernetes, load balancers) send no credentials, as `/healthz` needs none.
+ */
 function bearerAuth(token: string): Interceptor {
   const authorized = createBearerCheck(token);
   return (next) => async (req) => {
+    if (req.service.typeName === healthV1.Health.typeName) return next(req);
     if (!authorized(req.header.get("authorization") ?? undefined)) {
       throw new ConnectError("missing or invalid bearer token", ConnectCode.Unauthenticated);
     }

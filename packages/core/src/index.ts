@@ -35,10 +35,12 @@ export {
 } from "./messages.js";
 export {
   type CallObserver,
+  createServingState,
   type ListenAddress,
   noopObserver,
   type ProtocolServer,
   type ServerObserver,
   type ServerStats,
+  type ServingState,
 } from "./server.js";
 export { createSocketTally, type SocketBytes, type SocketTally, type TalliedSocket } from "./socket-tally.js";

@@ -54,3 +54,36 @@ export interface ServerObserver {
 export const noopObserver: ServerObserver = {
   callStarted: () => ({ chunk() {}, end() {} }),
 };
+
+/**
+ * Whether a server is ready for calls, as health checks report it (gRPC `grpc.health.v1`, the admin `/healthz`).
+ * The gateway owns one: not serving while it drains, or while its upstream does not answer.
+ */
+export interface ServingState {
+  /** True while the server takes calls. */
+  readonly serving: boolean;
+  /** Changes the state; listeners hear only real changes. */
+  set(serving: boolean): void;
+  /** Calls `listener` after every change; returns the function that stops it. */
+  subscribe(listener: (serving: boolean) => void): () => void;
+}
+
+/** Creates a {@link ServingState}, serving unless `serving` is false. */
+export function createServingState(serving = true): ServingState {
+  let now = serving;
+  const listeners = new Set<(serving: boolean) => void>();
+  return {
+    get serving() {
+      return now;
+    },
+    set(next) {
+      if (next === now) return;
+      now = next;
+      for (const l of [...listeners]) l(next);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
