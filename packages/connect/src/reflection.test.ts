@@ -129,14 +129,17 @@ describe("server reflection answers", () => {
       { case: "allExtensionNumbersOfType", value: "no.Such" },
       {
         case: "fileContainingExtension",
-        value: { containingType: "modelwire.v1.GenerateRequest", extensionNumber: 100 },
+        value: create(reflectionV1.ExtensionRequestSchema, {
+          containingType: "modelwire.v1.GenerateRequest",
+          extensionNumber: 100,
+        }),
       },
       { case: undefined },
     ];
     async function* requests() {
       for (const q of questions) yield { host: "h", messageRequest: q };
     }
-    const answers = [];
+    const answers: reflectionV1.ServerReflectionResponse[] = [];
     for await (const a of client.serverReflectionInfo(requests())) answers.push(a);
     expect(answers).toHaveLength(questions.length);
     const files = (i: number) => {
