@@ -7,7 +7,6 @@ import {
   type GenerateRequestInit,
   GenerateRequestSchema,
   type InferenceClient,
-  ModelwireError,
 } from "@modelwire/core";
 import { createStreamVerifier, createSyntheticEngine, type SyntheticEngineOptions } from "@modelwire/engine";
 import { createOllamaClient } from "@modelwire/http";
@@ -106,13 +105,5 @@ export async function runChat(
   return { tokens, done, doneReason, intact: done && verifier.report().ok };
 }
 
-/** Runs `fn` and returns the ModelwireError it fails with (throws if it succeeds or fails otherwise). */
-export async function failureOf(fn: () => Promise<unknown>): Promise<ModelwireError> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof ModelwireError) return e;
-    throw new Error(`expected a ModelwireError, got ${String(e)}`, { cause: e });
-  }
-  throw new Error("expected the call to fail");
-}
+/** Runs `fn` and returns the ModelwireError it fails with (the test kit's check). */
+export { failure as failureOf } from "@modelwire/test-kit";

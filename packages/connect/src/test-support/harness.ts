@@ -1,16 +1,7 @@
-import { ModelwireError } from "@modelwire/core";
-import { afterEach, expect } from "vitest";
+import { afterEach } from "vitest";
 
-/** Awaits a call (or a function starting one) that must fail; asserts it failed with a ModelwireError, returns it. */
-export async function failure(p: Promise<unknown> | (() => Promise<unknown>)): Promise<ModelwireError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelwireError);
-    return e as ModelwireError;
-  }
-  throw new Error("expected the call to fail");
-}
+/** Awaits a call that must fail and returns its ModelwireError (the test kit's check). */
+export { failure } from "@modelwire/test-kit";
 
 /**
  * A list of clean-up steps (closing servers and clients) that runs after each test of the calling file, last added

@@ -1,4 +1,3 @@
-import { ModelwireError } from "@modelwire/core";
 import {
   createSyntheticEngine,
   type Engine,
@@ -37,16 +36,8 @@ export async function eventually(check: () => boolean, timeoutMs = 10_000): Prom
   return check();
 }
 
-/** Awaits a call that must fail and returns its ModelwireError (fails the test when it succeeds or throws another). */
-export async function failure(p: Promise<unknown> | (() => Promise<unknown>)): Promise<ModelwireError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    if (!(e instanceof ModelwireError)) throw new Error(`expected a ModelwireError, got ${String(e)}`);
-    return e;
-  }
-  throw new Error("expected the call to fail");
-}
+/** Awaits a call that must fail and returns its ModelwireError (the test kit's check). */
+export { failure } from "@modelwire/test-kit";
 
 /** Reads a stream to its end. */
 export async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
