@@ -29,6 +29,7 @@ import {
   encodeRequestOpenFrameParts,
   LARGE_INPUT_BYTES,
 } from "@modelwire/mcp-codec/internal";
+import { ClientStream } from "./client-stream.js";
 import type { Endpoint } from "./endpoint.js";
 import { createFrameWriter, DEFAULT_CLIENT_MAX_BATCH_FRAMES, type FrameWriter } from "./frame-writer.js";
 
@@ -54,77 +55,6 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   maxQueuedChunks: number;
   clientName: string;
-}
-
-/** The receiving side of one stream: frames are queued until the caller takes them. */
-export class ClientStream {
-  private queue: Frame[] = [];
-  private head = 0;
-  private waiter: { resolve: (f: Frame | undefined) => void; reject: (e: unknown) => void } | undefined;
-  error: ModelwireError | undefined;
-  ended = false;
-  /** Next DATA/END sequence number expected. */
-  expectedSeq = 0;
-
-  constructor(
-    readonly id: number,
-    private readonly conn: ClientConnection,
-  ) {}
-
-  /** Delivers a DATA or END frame. */
-  deliver(f: Frame): void {
-    if (f.type === FrameType.End) this.ended = true;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w.resolve(f);
-      return;
-    }
-    this.queue.push(f);
-    this.conn.queued(1);
-  }
-
-  /** Ends the stream with an error (an ERROR frame, a dead connection, a sequence gap). */
-  failWith(err: ModelwireError): void {
-    if (this.error || this.ended) return;
-    this.error = err;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w.reject(err);
-    }
-  }
-
-  /** The next DATA/END frame (queued ones first), or a rejection with the stream's error. */
-  next(): Promise<Frame | undefined> {
-    if (this.head < this.queue.length) {
-      const f = this.queue[this.head++];
-      if (this.head === this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-      }
-      this.conn.queued(-1);
-      return Promise.resolve(f);
-    }
-    if (this.error) return Promise.reject(this.error);
-    if (this.ended) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
-  }
-
-  /** Tells the server to stop (unless the stream already ended) and forgets the stream. */
-  cancel(): void {
-    this.conn.cancelStream(this);
-  }
-
-  /** Unread queued frames (dropped on cancel). */
-  drop(): number {
-    const n = this.queue.length - this.head;
-    this.queue = [];
-    this.head = 0;
-    return n;
-  }
 }
 
 enum State {

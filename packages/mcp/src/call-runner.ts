@@ -1,0 +1,102 @@
+import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
+import { abortReason, type CallOptions, Code, type DataType, ModelwireError } from "@modelwire/core";
+import { FrameType, Method } from "@modelwire/mcp-codec";
+import { Call } from "./call.js";
+import type { RequestBody } from "./client-connection.js";
+import type { ClientStream } from "./client-stream.js";
+
+/**
+ * Opens a call's stream: at once on a ready connection with a free slot, else once a connection is up or a slot
+ * frees (a promise); throws or rejects with the reason it cannot.
+ */
+export type StartCall = (
+  call: Call,
+  method: Method,
+  dataType: DataType,
+  body: RequestBody,
+) => ClientStream | Promise<ClientStream>;
+
+/**
+ * A streaming call (generate, chat) as the caller iterates it: the stream opens on the first `next()`, DATA frames
+ * become chunks through `decodeData` (the hand-written codec; protobuf-es `fromBinary` where it declines) and the
+ * END frame the final chunk through `decodeEnd`. A failure ends the iteration with a ModelwireError and cancels the
+ * stream, as does `return()` (a `break` out of `for await`).
+ */
+export function streamingCall<S extends DescMessage>(
+  start: StartCall,
+  method: Method,
+  dataType: DataType,
+  body: () => RequestBody,
+  schema: S,
+  options: CallOptions | undefined,
+  decodeData?: (payload: Uint8Array) => MessageShape<S> | undefined,
+  decodeEnd?: (payload: Uint8Array) => MessageShape<S> | undefined,
+): AsyncIterable<MessageShape<S>> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      let call: Call | undefined;
+      let ended = false;
+      const fail = (e: unknown): never => {
+        call?.finish(true);
+        ended = true;
+        throw ModelwireError.from(e, Code.Unknown);
+      };
+      return {
+        next: async (): Promise<IteratorResult<MessageShape<S>>> => {
+          if (ended) return { done: true, value: undefined };
+          try {
+            if (!call) {
+              call = new Call(options);
+              if (call.signal.aborted) throw abortReason(call.signal);
+              const started = start(call, method, dataType, body());
+              if (started instanceof Promise) await started;
+            }
+            const f = await (call.stream as ClientStream).next();
+            if (f === undefined) {
+              ended = true;
+              call.finish(false);
+              return { done: true, value: undefined };
+            }
+            const msg =
+              (f.type === FrameType.Data ? decodeData?.(f.payload) : decodeEnd?.(f.payload)) ??
+              fromBinary(schema, f.payload);
+            if (f.type === FrameType.End) call.finish(false);
+            return { done: false, value: msg };
+          } catch (e) {
+            return fail(e);
+          }
+        },
+        return: async (): Promise<IteratorResult<MessageShape<S>>> => {
+          ended = true;
+          call?.finish(true);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+/** A unary call: one END frame is the reply; anything else is `Internal`, a failure a ModelwireError. */
+export async function unaryCall<S extends DescMessage>(
+  start: StartCall,
+  method: Method,
+  dataType: DataType,
+  body: RequestBody,
+  schema: S,
+  options: CallOptions | undefined,
+): Promise<MessageShape<S>> {
+  const call = new Call(options);
+  try {
+    if (call.signal.aborted) throw abortReason(call.signal);
+    const stream = await start(call, method, dataType, body);
+    const f = await stream.next();
+    if (!f || f.type !== FrameType.End) {
+      throw new ModelwireError(`unexpected ${f ? "DATA" : "end"} on a unary ${Method[method]} stream`, Code.Internal);
+    }
+    call.finish(false);
+    return fromBinary(schema, f.payload);
+  } catch (e) {
+    call.finish(true);
+    throw ModelwireError.from(e, Code.Unknown);
+  }
+}

@@ -1,0 +1,360 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { Socket } from "node:net";
+import { Code, ModelwireError } from "@modelwire/core";
+import { createEngineContext } from "@modelwire/engine";
+import {
+  createFrameDecoder,
+  DEFAULT_MAX_FRAME_SIZE,
+  decodeHello,
+  decodeOpenPayload,
+  encodeErrorPayload,
+  encodeFrame,
+  encodeGoaway,
+  encodeWelcome,
+  type Frame,
+  type FrameDecoder,
+  FrameFlag,
+  FrameType,
+  MIN_MAX_FRAME_SIZE,
+  PROTOCOL_VERSION,
+  ProtocolErrorReason,
+  protocolError,
+} from "@modelwire/mcp-codec";
+import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
+import type { ServerShared } from "./server-options.js";
+import { runStream, type StreamConnection, type StreamEntry } from "./server-stream.js";
+
+/**
+ * One accepted connection of the MCP server, a state machine (AwaitHello → Ready → Draining → Closed, see
+ * docs/mcp-wire.md §5): the handshake, the frames a client may send, the stream table and its limits, the idle
+ * timer, GOAWAY and close. Each OPEN becomes a stream run by server-stream.ts.
+ */
+
+enum ConnState {
+  AwaitHello,
+  Ready,
+  Draining,
+  Closed,
+}
+
+function canceledError(): ModelwireError {
+  return new ModelwireError("stream cancelled by the client", Code.Canceled);
+}
+
+export class ServerConnection implements StreamConnection {
+  state = ConnState.AwaitHello;
+  private readonly decoder: FrameDecoder;
+  private readonly writer: FrameWriter;
+  private readonly streams = new Map<number, StreamEntry>();
+  private lastStreamId = 0;
+  private lastRx = Date.now();
+  private heartbeatMs = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly shared: ServerShared,
+    readonly protocol: string,
+    private readonly onClosed: (c: ServerConnection) => void,
+  ) {
+    this.decoder = createFrameDecoder({ maxFrameSize: Math.min(shared.maxFrameSize, DEFAULT_MAX_FRAME_SIZE) });
+    this.writer = createFrameWriter(socket, shared.writeHighWaterMark);
+    if ("setNoDelay" in socket) socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => {});
+    socket.on("close", () => this.onSocketClose());
+    this.timer = setTimeout(() => this.onHandshakeTimeout(), shared.handshakeTimeoutMs);
+    this.timer.unref();
+  }
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  send(bytes: Uint8Array): void {
+    this.writer.write(bytes);
+  }
+
+  get isClosed(): boolean {
+    return this.state === ConnState.Closed;
+  }
+
+  get congested(): boolean {
+    return this.writer.congested;
+  }
+
+  waitForDrain(): Promise<void> {
+    return this.writer.waitForDrain();
+  }
+
+  /** Bytes handed to this connection's socket so far. */
+  get bytesOut(): number {
+    return this.writer.bytesOut;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.shared.bytesIn += chunk.length;
+    if (this.state === ConnState.Closed) return;
+    this.lastRx = Date.now();
+    try {
+      this.decoder.push(chunk);
+      for (let f = this.decoder.next(); f !== undefined; f = this.decoder.next()) {
+        this.handle(f);
+        if ((this.state as ConnState) === ConnState.Closed) return;
+      }
+    } catch (e) {
+      this.fail(ModelwireError.from(e, Code.Internal));
+    }
+  }
+
+  private handle(f: Frame): void {
+    if (this.state === ConnState.AwaitHello) {
+      if (f.type !== FrameType.Hello) {
+        throw protocolError(ProtocolErrorReason.UnexpectedFrame, `expected HELLO, got frame type ${f.type}`, {
+          type: f.type,
+        });
+      }
+      this.onHello(f);
+      return;
+    }
+    switch (f.type) {
+      case FrameType.Open:
+        this.onOpen(f);
+        return;
+      case FrameType.Cancel: {
+        const s = this.streams.get(f.streamId);
+        if (s && !s.cancelled) {
+          s.cancelled = true;
+          this.release(s);
+          s.ctx.abort(canceledError());
+        }
+        return;
+      }
+      case FrameType.Ping:
+        if ((f.flags & FrameFlag.Ack) === 0) {
+          this.send(encodeFrame({ type: FrameType.Ping, flags: FrameFlag.Ack, streamId: 0, payload: f.payload }));
+        }
+        return;
+      case FrameType.Error: {
+        if (f.streamId === 0) {
+          this.close(true);
+          return;
+        }
+        const s = this.streams.get(f.streamId);
+        if (s && !s.cancelled) {
+          s.cancelled = true;
+          s.ctx.abort(canceledError());
+        }
+        return;
+      }
+      default:
+        throw protocolError(ProtocolErrorReason.UnexpectedFrame, `frame type ${f.type} is not allowed from a client`, {
+          type: f.type,
+        });
+    }
+  }
+
+  private onHello(f: Frame): void {
+    const hello = decodeHello(f.payload);
+    const sh = this.shared;
+    if (hello.minVersion > PROTOCOL_VERSION || hello.maxVersion < PROTOCOL_VERSION) {
+      throw protocolError(
+        ProtocolErrorReason.VersionMismatch,
+        `no common version: client speaks ${hello.minVersion}..${hello.maxVersion}, server ${PROTOCOL_VERSION}`,
+      );
+    }
+    if (sh.authToken) {
+      const given = Buffer.from(hello.metadata["auth-token"] ?? "", "utf8");
+      if (given.length !== sh.authToken.length || !timingSafeEqual(given, sh.authToken)) {
+        throw protocolError(ProtocolErrorReason.Unauthenticated, "missing or invalid auth-token");
+      }
+    }
+    const maxFrameSize = Math.max(MIN_MAX_FRAME_SIZE, Math.min(hello.maxFrameSize, sh.maxFrameSize));
+    const maxStreams =
+      hello.maxStreams > 0 ? Math.min(hello.maxStreams, sh.maxStreamsPerConnection) : sh.maxStreamsPerConnection;
+    const heartbeatMs = hello.heartbeatMs > 0 ? Math.min(600_000, Math.max(100, hello.heartbeatMs)) : sh.heartbeatMs;
+    this.heartbeatMs = heartbeatMs;
+    this.maxStreams = maxStreams;
+    this.maxFrameSize = maxFrameSize;
+    this.decoder.setMaxFrameSize(maxFrameSize);
+    this.send(
+      encodeFrame({
+        type: FrameType.Welcome,
+        streamId: 0,
+        payload: encodeWelcome({
+          version: PROTOCOL_VERSION,
+          maxFrameSize,
+          maxStreams,
+          heartbeatMs,
+          sessionId: randomBytes(16),
+          metadata: { server: sh.serverName },
+        }),
+      }),
+    );
+    this.state = sh.draining ? ConnState.Draining : ConnState.Ready;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (heartbeatMs > 0) this.armIdleTimer();
+  }
+
+  private maxStreams = 0;
+  /** Streams counted against `maxStreams` (see {@link StreamEntry.released}). */
+  private counted = 0;
+  /** The negotiated largest payload (the server's until HELLO). */
+  maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+
+  private armIdleTimer(): void {
+    const limit = 3 * this.heartbeatMs;
+    const due = this.lastRx + limit - Date.now();
+    this.timer = setTimeout(
+      () => {
+        if (this.state === ConnState.Closed) return;
+        if (Date.now() - this.lastRx >= limit) {
+          this.close(true);
+          return;
+        }
+        this.armIdleTimer();
+      },
+      Math.max(10, due),
+    );
+    this.timer.unref();
+  }
+
+  private onHandshakeTimeout(): void {
+    if (this.state !== ConnState.AwaitHello) return;
+    this.fail(protocolError(ProtocolErrorReason.UnexpectedFrame, "no HELLO within the handshake timeout"));
+  }
+
+  streamError(id: number, err: ModelwireError): void {
+    const metadata: Record<string, string> = {};
+    for (const k in err.metadata) metadata[k] = err.metadata[k];
+    this.send(
+      encodeFrame({
+        type: FrameType.Error,
+        streamId: id,
+        payload: encodeErrorPayload({
+          code: err.code === Code.Ok ? Code.Unknown : err.code,
+          message: err.rawMessage,
+          metadata,
+        }),
+      }),
+    );
+  }
+
+  private onOpen(f: Frame): void {
+    const id = f.streamId;
+    if (id <= this.lastStreamId) {
+      throw protocolError(
+        ProtocolErrorReason.StreamIdReused,
+        `stream id ${id} is not greater than the previous one (${this.lastStreamId})`,
+        { streamId: id },
+      );
+    }
+    this.lastStreamId = id;
+    const open = decodeOpenPayload(f.payload);
+    if (this.state === ConnState.Draining || this.shared.draining) {
+      this.streamError(id, new ModelwireError("server is shutting down; retry on a new connection", Code.Unavailable));
+      return;
+    }
+    if (this.counted >= this.maxStreams) {
+      this.streamError(
+        id,
+        new ModelwireError(`too many streams on this connection (limit ${this.maxStreams})`, Code.ResourceExhausted, {
+          limit: String(this.maxStreams),
+        }),
+      );
+      return;
+    }
+    if (this.shared.inFlight >= this.shared.maxStreams) {
+      this.streamError(
+        id,
+        new ModelwireError(`server stream limit reached (${this.shared.maxStreams})`, Code.ResourceExhausted, {
+          limit: String(this.shared.maxStreams),
+        }),
+      );
+      return;
+    }
+    const entry: StreamEntry = {
+      ctx: createEngineContext(open.timeoutMs > 0 ? Date.now() + open.timeoutMs : undefined),
+      cancelled: false,
+      released: false,
+    };
+    this.streams.set(id, entry);
+    this.counted++;
+    this.shared.inFlight++;
+    void runStream(this, id, entry, open.method, f.dataType, open.timeoutMs, open.body);
+  }
+
+  /** Stops counting a stream against the per-connection and server limits (idempotent). */
+  release(entry: StreamEntry): void {
+    if (entry.released) return;
+    entry.released = true;
+    this.counted--;
+    this.shared.inFlight--;
+  }
+
+  /** The stream's engine call returned: forget it; a draining connection closes after its last stream. */
+  streamDone(id: number, entry: StreamEntry): void {
+    this.streams.delete(id);
+    this.release(entry);
+    if (this.state === ConnState.Draining && this.streams.size === 0) this.close(false);
+  }
+
+  /** Connection-level failure: ERROR on stream 0 with the reason, then close. */
+  fail(err: ModelwireError): void {
+    if (this.state === ConnState.Closed) return;
+    this.send(
+      encodeFrame({
+        type: FrameType.Error,
+        streamId: 0,
+        payload: encodeErrorPayload({ code: err.code, message: err.rawMessage, metadata: { ...err.metadata } }),
+      }),
+    );
+    this.close(false);
+  }
+
+  /** Starts draining: GOAWAY, then close once streams are done. */
+  goaway(): void {
+    if (this.state === ConnState.Closed) return;
+    if (this.state === ConnState.AwaitHello) {
+      this.close(true);
+      return;
+    }
+    this.state = ConnState.Draining;
+    this.send(
+      encodeFrame({
+        type: FrameType.Goaway,
+        streamId: 0,
+        payload: encodeGoaway({ lastStreamId: this.lastStreamId, code: Code.Ok, message: "server shutting down" }),
+      }),
+    );
+    if (this.streams.size === 0) this.close(false);
+  }
+
+  /** Closes: aborts streams; `hard` destroys the socket, otherwise flushes and ends it. */
+  close(hard: boolean): void {
+    if (this.state === ConnState.Closed) {
+      if (hard) this.socket.destroy();
+      return;
+    }
+    this.state = ConnState.Closed;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const s of this.streams.values()) {
+      s.cancelled = true;
+      s.ctx.abort(new ModelwireError("connection closed", Code.Unavailable));
+    }
+    this.writer.flush();
+    if (hard) this.socket.destroy();
+    else {
+      this.socket.end();
+      // A peer that never reads must not keep the socket alive.
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    }
+  }
+
+  private onSocketClose(): void {
+    if (this.state !== ConnState.Closed) this.close(true);
+    this.onClosed(this);
+  }
+}

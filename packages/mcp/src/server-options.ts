@@ -1,0 +1,104 @@
+import type { TlsOptions } from "node:tls";
+import { Code, ModelwireError, noopObserver, type ServerObserver } from "@modelwire/core";
+import type { Engine } from "@modelwire/engine";
+import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from "@modelwire/mcp-codec";
+
+/** TLS listener options: where to listen plus the key and certificate (any other `node:tls` server option too). */
+export interface McpTlsListenOptions extends TlsOptions {
+  /** Interface to bind. Default `"127.0.0.1"`. */
+  host?: string;
+  /** Port; 0 picks a free one. */
+  port: number;
+}
+
+/** Options of {@link createMcpServer}. At least one of `tcp`, `unix` and `tls` is required. */
+export interface McpServerOptions {
+  /** The engine every stream runs on (wrap it with `guardEngine` for an overload limit). */
+  engine: Engine;
+  /** Listen on TCP. */
+  tcp?: { host?: string; port: number };
+  /** Listen on a Unix domain socket at this path (a stale socket file is removed first). */
+  unix?: { path: string };
+  /** Listen on TLS over TCP. */
+  tls?: McpTlsListenOptions;
+  /** When set, HELLO must carry this token as `auth-token`, else the connection gets `Unauthenticated`. */
+  authToken?: string;
+  /** Receives one call per stream. Default: records nothing. */
+  observer?: ServerObserver;
+  /** Streams allowed at once on one connection (announced in WELCOME). Default 128. */
+  maxStreamsPerConnection?: number;
+  /** Streams allowed at once on the whole server. Default 1024. */
+  maxStreams?: number;
+  /** Heartbeat interval offered when the client proposes none, in ms. Default 5000. */
+  heartbeatMs?: number;
+  /** Largest payload accepted or sent, in bytes. Default 4 MiB. */
+  maxFrameSize?: number;
+  /** Time allowed between accepting a connection and its HELLO. Default 10 000 ms. */
+  handshakeTimeoutMs?: number;
+  /** Unsent bytes per connection above which streams stop pulling from the engine. Default 256 KiB. */
+  writeHighWaterMark?: number;
+  /** Name announced in WELCOME metadata. Default `"modelwire-mcp"`. */
+  serverName?: string;
+}
+
+/** Settings and shared figures of one server, seen by all its connections. */
+export interface ServerShared {
+  engine: Engine;
+  observer: ServerObserver;
+  authToken: Buffer | undefined;
+  maxStreamsPerConnection: number;
+  maxStreams: number;
+  heartbeatMs: number;
+  maxFrameSize: number;
+  handshakeTimeoutMs: number;
+  writeHighWaterMark: number;
+  serverName: string;
+  /** Streams counted against `maxStreams` now. */
+  inFlight: number;
+  /** Bytes read from every connection, closed ones included. */
+  bytesIn: number;
+  /** Bytes written by connections that have closed (live ones count their own). */
+  bytesOut: number;
+  /** Set when the server began closing: new connections are refused, new streams get `Unavailable`. */
+  draining: boolean;
+}
+
+/** Checks `options` and fills in the defaults; throws `InvalidArgument` naming the field for a bad value. */
+export function resolveServerOptions(options: McpServerOptions): ServerShared {
+  if (!options.tcp && !options.unix && !options.tls) {
+    throw new ModelwireError("createMcpServer needs at least one of tcp, unix, tls", Code.InvalidArgument, {
+      field: "tcp",
+    });
+  }
+  const int = (name: string, v: number | undefined, def: number, min = 1, max = Number.MAX_SAFE_INTEGER) => {
+    const x = v ?? def;
+    if (!Number.isInteger(x) || x < min || x > max) {
+      throw new ModelwireError(`${name} must be an integer in [${min}, ${max}], got ${x}`, Code.InvalidArgument, {
+        field: name,
+      });
+    }
+    return x;
+  };
+  return {
+    engine: options.engine,
+    observer: options.observer ?? noopObserver,
+    authToken: options.authToken === undefined ? undefined : Buffer.from(options.authToken, "utf8"),
+    maxStreamsPerConnection: int("maxStreamsPerConnection", options.maxStreamsPerConnection, 128),
+    maxStreams: int("maxStreams", options.maxStreams, 1024),
+    heartbeatMs: int("heartbeatMs", options.heartbeatMs, 5000, 0, 600_000),
+    maxFrameSize: int(
+      "maxFrameSize",
+      options.maxFrameSize,
+      DEFAULT_MAX_FRAME_SIZE,
+      MIN_MAX_FRAME_SIZE,
+      MAX_MAX_FRAME_SIZE,
+    ),
+    handshakeTimeoutMs: int("handshakeTimeoutMs", options.handshakeTimeoutMs, 10_000),
+    writeHighWaterMark: int("writeHighWaterMark", options.writeHighWaterMark, 256 * 1024),
+    serverName: options.serverName ?? "modelwire-mcp",
+    inFlight: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    draining: false,
+  };
+}

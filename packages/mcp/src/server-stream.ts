@@ -1,0 +1,217 @@
+import { toBinary } from "@bufbuild/protobuf";
+import {
+  type CallObserver,
+  type ChatResponse,
+  ChatResponseSchema,
+  Code,
+  EmbedResponseSchema,
+  type GenerateResponse,
+  GenerateResponseSchema,
+  ListModelsResponseSchema,
+  ListRunningResponseSchema,
+  ModelwireError,
+  ShowModelResponseSchema,
+  VersionResponseSchema,
+} from "@modelwire/core";
+import type { EngineCallContext } from "@modelwire/engine";
+import { encodeFrame, FrameType, HEADER_SIZE, Method } from "@modelwire/mcp-codec";
+import {
+  decodeRequest,
+  encodeChatContentFrame,
+  encodeChatFinalFrame,
+  encodeContentChunkFrame,
+  encodeFinalChunkFrame,
+  METHOD_NAMES,
+} from "@modelwire/mcp-codec/internal";
+import type { ServerShared } from "./server-options.js";
+
+/**
+ * One stream on the server, from its OPEN to its END or ERROR: the body decoded for the engine, the engine called
+ * under the stream's deadline, and the reply sent — a chunk stream as DATA frames and a final END, a unary reply as
+ * one END — on the connection it came in on.
+ */
+
+/** A stream the connection is running. */
+export interface StreamEntry {
+  /** The engine's context; its signal is created only if the engine reads it. */
+  ctx: EngineCallContext;
+  /** Set when the client cancelled: nothing more is sent for the stream. */
+  cancelled: boolean;
+  /**
+   * Set once the stream stopped counting against the limits: when END or ERROR is queued or CANCEL read, i.e. the
+   * moment the client sees the stream as over (its engine call may still be unwinding). A client that opens a new
+   * stream as soon as one ends is therefore never refused for a slot it already freed.
+   */
+  released: boolean;
+}
+
+/** What a stream needs of its connection. */
+export interface StreamConnection {
+  readonly shared: ServerShared;
+  /** `"mcp-tcp"`, `"mcp-uds"` or `"mcp-tls"`, for the observer. */
+  readonly protocol: string;
+  /** True once the connection closed: nothing more is sent. */
+  readonly isClosed: boolean;
+  /** The negotiated largest payload. */
+  readonly maxFrameSize: number;
+  /** True while the socket is backed up (the stream stops pulling from the engine). */
+  readonly congested: boolean;
+  waitForDrain(): Promise<void>;
+  send(bytes: Uint8Array): void;
+  /** Stops counting the stream against the limits (idempotent). */
+  release(entry: StreamEntry): void;
+  /** Sends ERROR for the stream. */
+  streamError(id: number, err: ModelwireError): void;
+  /** The stream is over (its engine call returned): forget it. */
+  streamDone(id: number, entry: StreamEntry): void;
+}
+
+/** How a stream's chunks go on the wire: whole frames written by hand, or protobuf-es where those decline. */
+interface ChunkCodec<T> {
+  /** The chunk's payload by protobuf-es. */
+  encode(chunk: T): Uint8Array;
+  /** A content chunk as a whole DATA frame, or `undefined` (use `encode`). */
+  dataFrame(streamId: number, sequence: number, chunk: T): Uint8Array | undefined;
+  /** The final chunk as a whole END frame, or `undefined` (use `encode`). */
+  endFrame(streamId: number, sequence: number, chunk: T): Uint8Array | undefined;
+}
+
+const GENERATE_CHUNKS: ChunkCodec<GenerateResponse> = {
+  encode: (m) => toBinary(GenerateResponseSchema, m),
+  dataFrame: encodeContentChunkFrame,
+  endFrame: encodeFinalChunkFrame,
+};
+
+const CHAT_CHUNKS: ChunkCodec<ChatResponse> = {
+  encode: (m) => toBinary(ChatResponseSchema, m),
+  dataFrame: encodeChatContentFrame,
+  endFrame: encodeChatFinalFrame,
+};
+
+/**
+ * Runs one stream to its end: decodes `body`, calls the engine, sends the reply; a failure (the engine's, a bad
+ * request, the deadline `timeoutMs`, a reply over the frame size) is sent as ERROR unless the client cancelled or
+ * the connection closed. Never rejects.
+ */
+export async function runStream(
+  c: StreamConnection,
+  id: number,
+  entry: StreamEntry,
+  method: Method,
+  dataType: number,
+  timeoutMs: number,
+  body: Uint8Array,
+): Promise<void> {
+  const call = c.shared.observer.callStarted(c.protocol, METHOD_NAMES[method] ?? "unknown");
+  const ctx = entry.ctx;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (timeoutMs > 0) {
+    timer = setTimeout(
+      () => ctx.abort(new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { timeoutMs: String(timeoutMs) })),
+      timeoutMs,
+    );
+  }
+  const engine = c.shared.engine;
+  try {
+    const decoded = decodeRequest(method, dataType, body);
+    ctx.metadata = decoded.metadata;
+    switch (decoded.method) {
+      case Method.Generate:
+        await pump(c, id, entry, engine.generate(decoded.request, ctx), GENERATE_CHUNKS, call);
+        break;
+      case Method.Chat:
+        await pump(c, id, entry, engine.chat(decoded.request, ctx), CHAT_CHUNKS, call);
+        break;
+      case Method.Embed:
+        end(c, id, entry, toBinary(EmbedResponseSchema, await engine.embed(decoded.request, ctx)));
+        break;
+      case Method.Show:
+        end(c, id, entry, toBinary(ShowModelResponseSchema, await engine.show(decoded.request, ctx)));
+        break;
+      case Method.List:
+        end(c, id, entry, toBinary(ListModelsResponseSchema, await engine.list(ctx)));
+        break;
+      case Method.Running:
+        end(c, id, entry, toBinary(ListRunningResponseSchema, await engine.running(ctx)));
+        break;
+      case Method.Version:
+        end(c, id, entry, toBinary(VersionResponseSchema, await engine.version(ctx)));
+        break;
+    }
+    call.end();
+  } catch (e) {
+    const err = ctx.reason !== undefined ? ctx.reason : ModelwireError.from(e, Code.Internal);
+    if (!entry.cancelled && !c.isClosed) {
+      c.release(entry);
+      c.streamError(id, err);
+    }
+    call.end(err);
+  } finally {
+    if (timer) clearTimeout(timer);
+    c.streamDone(id, entry);
+  }
+}
+
+function checkSize(c: StreamConnection, payloadLength: number): void {
+  if (payloadLength > c.maxFrameSize) {
+    throw new ModelwireError(
+      `reply of ${payloadLength} bytes exceeds the negotiated frame size ${c.maxFrameSize}`,
+      Code.ResourceExhausted,
+    );
+  }
+}
+
+/** Sends the reply's END frame with `payload` (nothing when cancelled or closed). */
+function end(c: StreamConnection, id: number, entry: StreamEntry, payload: Uint8Array, sequence = 0): void {
+  if (entry.cancelled || c.isClosed) return;
+  checkSize(c, payload.length);
+  c.release(entry);
+  c.send(encodeFrame({ type: FrameType.End, streamId: id, sequence, payload }));
+}
+
+/** Sends an already encoded END frame (see {@link end}). */
+function endWith(c: StreamConnection, entry: StreamEntry, frame: Uint8Array): void {
+  if (entry.cancelled || c.isClosed) return;
+  checkSize(c, frame.length - HEADER_SIZE);
+  c.release(entry);
+  c.send(frame);
+}
+
+/**
+ * Sends a chunk stream: content chunks as DATA, the `done` chunk as END, each as a whole frame from `codec`'s
+ * hand-written encoders or else from its protobuf-es `encode`; waits while the socket is backed up.
+ */
+async function pump<T extends { done: boolean }>(
+  c: StreamConnection,
+  id: number,
+  entry: StreamEntry,
+  stream: AsyncIterable<T>,
+  codec: ChunkCodec<T>,
+  call: CallObserver,
+): Promise<void> {
+  let seq = 0;
+  const ctx = entry.ctx;
+  for await (const chunk of stream) {
+    if (ctx.aborted) throw ctx.reason;
+    if (c.isClosed) throw new ModelwireError("connection closed", Code.Unavailable);
+    if (chunk.done) {
+      const frame = codec.endFrame(id, seq, chunk);
+      if (frame) endWith(c, entry, frame);
+      else end(c, id, entry, codec.encode(chunk), seq);
+      return;
+    }
+    const frame = codec.dataFrame(id, seq, chunk);
+    if (frame) {
+      checkSize(c, frame.length - HEADER_SIZE);
+      c.send(frame);
+      seq++;
+    } else {
+      const payload = codec.encode(chunk);
+      checkSize(c, payload.length);
+      c.send(encodeFrame({ type: FrameType.Data, streamId: id, sequence: seq++, payload }));
+    }
+    call.chunk();
+    if (c.congested) await c.waitForDrain();
+  }
+  throw new ModelwireError("engine stream ended without a final chunk", Code.Internal);
+}
