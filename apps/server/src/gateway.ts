@@ -21,6 +21,7 @@ import {
   type SyntheticEngineOptions,
   type UpstreamEngine,
 } from "@modelwire/engine";
+import type { OpenAIForwarder } from "@modelwire/http/server";
 import { type AdminServer, createAdminServer } from "./admin.js";
 import type { CachedEngine, CacheStats } from "./cache/cached-engine.js";
 import { cacheEnabled, setupCache } from "./cache/setup.js";
@@ -172,7 +173,26 @@ export async function startGateway(
   const tls =
     cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? await readTls(cfg.tlsCert, cfg.tlsKey) : undefined;
 
-  const servers = await createProtocolServers(cfg, { engine: served, observer: metrics.observer, tls, serving });
+  // Upstream mode: the OpenAI API goes to the upstream's own /v1 when it has one (probed), under the same admission.
+  let forwarder: { close(): Promise<void> } | undefined;
+  let openaiForwarder: OpenAIForwarder | undefined;
+  if (cfg.upstream !== undefined && cfg.http) {
+    const { createOpenAIForwarder } = await import("./load-upstream.js");
+    const f = createOpenAIForwarder({
+      upstream: cfg.upstream,
+      connections: Math.min(Math.max(cfg.maxStreams + cfg.maxQueue, 1), 1024),
+      acquire: (signal) => admission.acquire(signal),
+    });
+    forwarder = f;
+    openaiForwarder = f;
+  }
+  const servers = await createProtocolServers(cfg, {
+    engine: served,
+    observer: metrics.observer,
+    tls,
+    openaiForwarder,
+    serving,
+  });
   for (const s of servers) metrics.addServer(s.name, s.server);
 
   const started = performance.now();
@@ -254,6 +274,7 @@ export async function startGateway(
       ...servers.map((s) => s.server.close({ graceMs: 0 })),
       admin?.close(),
       cache ? cache.close() : engine.close(),
+      forwarder?.close(),
     ]);
     const cause = ModelwireError.from(failed.reason, Code.Unavailable);
     const index = listening.indexOf(failed);
@@ -326,7 +347,7 @@ export async function startGateway(
         draining = true;
         const t0 = performance.now();
         await Promise.allSettled(servers.map((s) => s.server.close({ graceMs })));
-        await Promise.allSettled([cache ? cache.close() : engine.close()]);
+        await Promise.allSettled([cache ? cache.close() : engine.close(), forwarder?.close()]);
         await admin?.close();
         log(`modelwire: closed in ${(performance.now() - t0).toFixed(0)} ms`);
       })();

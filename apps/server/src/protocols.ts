@@ -1,5 +1,6 @@
 import type { InferenceClient, ProtocolServer, ServerObserver, ServingState } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
+import type { OpenAIForwarder } from "@modelwire/http/server";
 import type { ServeConfig } from "./config.js";
 
 /** The protocol families the gateway serves (the keys of `/control/stats` `servers`). */
@@ -22,6 +23,8 @@ export interface SharedServerOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** What gRPC health checks report. */
   serving: ServingState;
+  /** Upstream mode: relays the HTTP listener's `/v1/*` to an upstream that serves the OpenAI API. */
+  openaiForwarder?: OpenAIForwarder;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface SharedServerOptions {
  * listener is on, and the imports run in parallel, so a gateway with fewer protocols starts faster and smaller.
  */
 export async function createProtocolServers(cfg: ServeConfig, shared: SharedServerOptions): Promise<NamedServer[]> {
-  const { engine, observer, tls, serving } = shared;
+  const { engine, observer, tls, serving, openaiForwarder } = shared;
   const authToken = cfg.authToken;
   const jobs: Promise<NamedServer>[] = [];
   if (cfg.http) {
@@ -37,7 +40,14 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
       import("./load-http.js").then(({ createOllamaServer }) => ({
         name: "http",
         flag: "--http-port",
-        server: createOllamaServer({ engine, host: cfg.host, port: cfg.httpPort, authToken, observer }),
+        server: createOllamaServer({
+          engine,
+          host: cfg.host,
+          port: cfg.httpPort,
+          authToken,
+          observer,
+          openaiForwarder,
+        }),
       })),
     );
   }

@@ -10,7 +10,7 @@ import {
 import { createBearerCheck } from "@modelwire/core/token";
 import type { Engine } from "@modelwire/engine";
 import { ollamaRoutes } from "./ollama-routes.js";
-import { openaiRoutes } from "./openai/routes.js";
+import { type OpenAIForwarder, openaiRoutes } from "./openai/routes.js";
 import { allowedMethods, createRouteTable, type RouteGroup } from "./route-table.js";
 import { drainBody } from "./server-body.js";
 import { createCallRunner } from "./server-call.js";
@@ -51,6 +51,11 @@ export interface OllamaServerOptions {
    * the auth check and before the route table; return true when it handled (or will handle) the request.
    */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * Upstream mode: forwards `/v1/*` to an upstream that serves the OpenAI API itself (`createOpenAIForwarder`);
+   * without it, or when the upstream lacks it, the OpenAI routes translate onto the engine.
+   */
+  openaiForwarder?: OpenAIForwarder;
 }
 
 /** {@link ServerStats} plus HTTP totals. */
@@ -102,7 +107,7 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     maxBodyBytes: positive("maxBodyBytes", options.maxBodyBytes ?? 32 * 1024 * 1024),
     bodyTimeoutMs: positive("bodyTimeoutMs", options.bodyTimeoutMs ?? 30_000),
   });
-  const groups: RouteGroup[] = [ollamaRoutes(options.engine), openaiRoutes(options.engine)];
+  const groups: RouteGroup[] = [ollamaRoutes(options.engine), openaiRoutes(options.engine, options.openaiForwarder)];
   const routes = createRouteTable(groups, sendError);
   const authorized = bearerCheck(options.authToken);
   const publicPaths = new Set(options.publicPaths ?? []);

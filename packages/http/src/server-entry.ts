@@ -13,3 +13,4 @@ export {
   type OllamaServerStats,
   TIMEOUT_HEADER,
 } from "./ollama-server.js";
+export type { OpenAIForwarder } from "./openai/routes.js";

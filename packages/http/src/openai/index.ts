@@ -20,6 +20,7 @@ export {
   type StreamDecoder,
 } from "./client-json.js";
 export { errorFromOpenAI, openaiErrorBody, openaiErrorStatus } from "./errors.js";
+export { createOpenAIForwarder, type OpenAIForwarderOptions } from "./forward.js";
 export {
   type ChatChunkEncoder,
   type CompletionChunkEncoder,
@@ -34,6 +35,7 @@ export {
   type EmbeddingsCall,
   embeddingsRequestFromJson,
 } from "./request.js";
+export type { OpenAIForwarder } from "./routes.js";
 export { SSE_DONE, SSE_TYPE, sseData, sseEvents } from "./sse.js";
 export { DEFAULT_MAX_EVENT_CHARS, readSseData, type SseReadOptions } from "./sse-read.js";
 export type * from "./wire.js";

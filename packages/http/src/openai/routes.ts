@@ -54,8 +54,22 @@ const chatIsContent = (c: ChatResponse) =>
   !c.done && ((c.message?.content.length ?? 0) > 0 || (c.message?.thinking.length ?? 0) > 0);
 const generateIsContent = (c: GenerateResponse) => !c.done && (c.response.length > 0 || c.thinking.length > 0);
 
-/** The OpenAI-compatible API over `engine`, owning the `/v1/` prefix. */
-export function openaiRoutes(engine: Engine): RouteGroup {
+/**
+ * Forwards `/v1/*` calls to an upstream that serves the OpenAI API itself (upstream mode); see
+ * `createOpenAIForwarder` in `@modelwire/http/openai`.
+ */
+export interface OpenAIForwarder {
+  /** Whether the upstream serves the OpenAI API (probed and cached); when not, the routes translate. */
+  available(): Promise<boolean>;
+  /** Relays one call (`body` undefined for a GET) and its reply; throws the failure after answering. */
+  forward(path: string, res: ServerResponse, call: CallContext, body: unknown): Promise<void>;
+}
+
+/**
+ * The OpenAI-compatible API over `engine`, owning the `/v1/` prefix. With a `forwarder` whose upstream serves the
+ * OpenAI API, calls go there unchanged instead (after the same JSON body checks).
+ */
+export function openaiRoutes(engine: Engine, forwarder?: OpenAIForwarder): RouteGroup {
   return {
     protocol: OPENAI_PROTOCOL,
     prefix: "/v1/",
@@ -64,17 +78,27 @@ export function openaiRoutes(engine: Engine): RouteGroup {
       "/v1/chat/completions": { method: "POST", name: "chat", handler: chat },
       "/v1/completions": { method: "POST", name: "generate", handler: completions },
       "/v1/embeddings": { method: "POST", name: "embed", handler: embeddings },
-      "/v1/models": {
-        method: "GET",
-        name: "list",
-        handler: async (_q, res, call) => sendJson(res, 200, modelListToJson(await engine.list(call.ctx))),
-      },
+      "/v1/models": { method: "GET", name: "list", handler: models },
       "/v1/models/:model": { method: "GET", name: "show", handler: model },
     },
   };
 
+  /** Forwards the call when the upstream serves the OpenAI API; true when it did. */
+  async function forwarded(path: string, res: ServerResponse, call: CallContext, body: unknown): Promise<boolean> {
+    if (!forwarder || !(await forwarder.available())) return false;
+    await forwarder.forward(path, res, call, body);
+    return true;
+  }
+
+  async function models(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
+    if (await forwarded("/v1/models", res, call, undefined)) return;
+    sendJson(res, 200, modelListToJson(await engine.list(call.ctx)));
+  }
+
   async function chat(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
-    const { request, stream, includeUsage } = chatCompletionRequestFromJson(await call.json());
+    const body = await call.json();
+    if (await forwarded("/v1/chat/completions", res, call, body)) return;
+    const { request, stream, includeUsage } = chatCompletionRequestFromJson(body);
     const id = newReplyId("chatcmpl-");
     const encoder = createChatChunkEncoder(id, includeUsage);
     await sendStream(res, call, stream, engine.chat(request, call.ctx), {
@@ -86,7 +110,9 @@ export function openaiRoutes(engine: Engine): RouteGroup {
   }
 
   async function completions(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
-    const { request, stream, includeUsage } = completionRequestFromJson(await call.json());
+    const body = await call.json();
+    if (await forwarded("/v1/completions", res, call, body)) return;
+    const { request, stream, includeUsage } = completionRequestFromJson(body);
     const id = newReplyId("cmpl-");
     const encoder = createCompletionChunkEncoder(id, includeUsage);
     await sendStream(res, call, stream, engine.generate(request, call.ctx), {
@@ -98,13 +124,16 @@ export function openaiRoutes(engine: Engine): RouteGroup {
   }
 
   async function embeddings(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
-    const { request, base64 } = embeddingsRequestFromJson(await call.json());
+    const body = await call.json();
+    if (await forwarded("/v1/embeddings", res, call, body)) return;
+    const { request, base64 } = embeddingsRequestFromJson(body);
     const reply = await engine.embed(request, call.ctx);
     sendJson(res, 200, embeddingListToJson(request.model, reply, base64));
   }
 
   async function model(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
     const id = call.params.model;
+    if (await forwarded(`/v1/models/${encodeURIComponent(id)}`, res, call, undefined)) return;
     const show = await engine.show(create(ShowModelRequestSchema, { model: id }), call.ctx);
     sendJson(res, 200, modelToJson(id, show));
   }
