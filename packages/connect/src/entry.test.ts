@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -41,4 +42,11 @@ describe("entry points", () => {
     expect(sub.some((l) => l.includes("@grpc/grpc-js"))).toBe(true);
     expect(sub.some((l) => l.includes("@grpc/proto-loader"))).toBe(true);
   });
+
+  it.skipIf(!existsSync(`${here}../dist/index.js`))(
+    "the built package's main entry, imported by name, resolves no @grpc module (they are optional peers)",
+    async () => {
+      expect(await grpcModulesLoadedBy("@modelwire/connect")).toEqual([]);
+    },
+  );
 });
