@@ -1,3 +1,4 @@
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code as ConnectCode, ConnectError } from "@connectrpc/connect";
 import { Code, ModelwireError } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
@@ -7,16 +8,20 @@ import { backoffMs, isRetryable, resolveRetryPolicy } from "./retry.js";
 describe("error mapping", () => {
   it("maps every code both ways and keeps message and metadata", () => {
     for (let code = 1; code <= 16; code++) {
-      const e = new ModelwireError(`failure ${code}`, code as Code, { model: "a:b c" });
+      const e = new ModelwireError(`failure ${code}`, code as Code, { model: "a:b c", httpStatus: "503" });
       const ce = toConnectError(e);
       expect(ce.code as number).toBe(code);
       expect(ce.rawMessage).toBe(`failure ${code}`);
-      // What a peer sees: a fresh ConnectError with the metadata as headers.
+      // What a peer sees: a fresh ConnectError with the details as the bytes connect-node decoded from the wire.
       const wire = new ConnectError(ce.rawMessage, ce.code, ce.metadata);
+      wire.details = ce.details.map((d) => {
+        if (!("desc" in d)) throw new Error("expected an outgoing detail");
+        return { type: d.desc.typeName, value: toBinary(d.desc, create(d.desc, d.value)) };
+      });
       const back = fromConnectError(wire);
       expect(back.code).toBe(code);
       expect(back.rawMessage).toBe(`failure ${code}`);
-      expect(back.metadata).toEqual({ model: "a:b c" });
+      expect(back.metadata).toEqual({ model: "a:b c", httpStatus: "503" });
     }
   });
 

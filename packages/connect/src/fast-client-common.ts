@@ -2,6 +2,7 @@ import type * as http2 from "node:http2";
 import { create, type DescMessage, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { abortReason, Code, ModelwireError } from "@modelwire/core";
+import { metadataFromStatusDetails, STATUS_DETAILS_BIN } from "./error-details.js";
 import { fromConnectError } from "./errors.js";
 import { envelope, grpcTimeout, writeLimitError } from "./grpc-wire.js";
 import { resetStreamError } from "./h2-reset.js";
@@ -137,7 +138,7 @@ export function streamEnd(
 /**
  * The outcome of a finished gRPC response, from its HTTP status, headers, trailers (or a trailers-only HEADERS
  * frame) and the stream's RST_STREAM code: undefined for `grpc-status: 0`, else the {@link ModelwireError} the
- * server sent (code, percent-decoded `grpc-message`, `mw-meta-*` metadata) or one describing the transport failure
+ * server sent (code, percent-decoded `grpc-message`, the metadata of its `grpc-status-details-bin` ErrorInfo) or one describing the transport failure
  * (a stream reset without a status is mapped by {@link resetStreamError}).
  */
 export function responseStatusError(end: StreamEnd): ModelwireError | undefined {
@@ -157,15 +158,8 @@ export function responseStatusError(end: StreamEnd): ModelwireError | undefined 
   try {
     text = decodeURIComponent(raw);
   } catch {}
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(statusHeaders ?? {})) {
-    if (!k.startsWith("mw-meta-") || typeof v !== "string") continue;
-    try {
-      metadata[k.slice(8)] = decodeURIComponent(v);
-    } catch {
-      metadata[k.slice(8)] = v;
-    }
-  }
+  const details = statusHeaders?.[STATUS_DETAILS_BIN];
+  const metadata = (typeof details === "string" && metadataFromStatusDetails(details)) || {};
   const valid = Number.isInteger(code) && code > 0 && code <= 16;
   return new ModelwireError(text, valid ? (code as Code) : Code.Unknown, metadata);
 }

@@ -1,6 +1,7 @@
 import { Code, ModelwireError } from "@modelwire/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { metadataFromStatusDetails } from "./error-details.js";
 import {
   createEnvelopeReader,
   encodeGrpcMessage,
@@ -127,7 +128,11 @@ describe("streaming envelope reader", () => {
 describe("error trailers", () => {
   it("carry the code, the spec-encoded message and the metadata; Ok becomes UNKNOWN", () => {
     const t = errorTrailers(new ModelwireError("50% done: naïve", Code.Unavailable, { Retry: "a b" }));
-    expect(t).toEqual({ "grpc-status": "14", "grpc-message": "50%25 done: na%C3%AFve", "mw-meta-retry": "a%20b" });
+    expect(t).toMatchObject({ "grpc-status": "14", "grpc-message": "50%25 done: na%C3%AFve" });
+    const bin = t["grpc-status-details-bin"] as string;
+    expect(bin).toMatch(/^[A-Za-z0-9+/]+$/); // base64 without padding, as the spec asks of -bin values
+    expect(metadataFromStatusDetails(bin)).toEqual({ Retry: "a b" });
+    expect(metadataFromStatusDetails("not a status")).toBeUndefined();
     expect(errorTrailers(new ModelwireError("odd", Code.Ok))["grpc-status"]).toBe(String(Code.Unknown));
   });
 });

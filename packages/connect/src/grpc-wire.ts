@@ -1,5 +1,6 @@
 import type * as http2 from "node:http2";
 import { Code, ModelwireError } from "@modelwire/core";
+import { STATUS_DETAILS_BIN, statusDetailsBin } from "./error-details.js";
 
 /** gRPC `grpc-timeout` units in milliseconds. */
 const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
@@ -109,18 +110,16 @@ export function envelope(message: Uint8Array): Buffer {
 
 /**
  * The trailers that end a failed gRPC call: `grpc-status` (never 0: an error carrying `Code.Ok` is sent as UNKNOWN),
- * `grpc-message` percent-encoded as the spec asks, and the error's metadata as `mw-meta-<key>` entries.
+ * `grpc-message` percent-encoded as the spec asks, and `grpc-status-details-bin`: the google.rpc.Status with an
+ * ErrorInfo holding the error's metadata, keys as set (see {@link statusDetailsBin}).
  */
 export function errorTrailers(error: ModelwireError): http2.OutgoingHttpHeaders {
   const code = error.code === Code.Ok ? Code.Unknown : error.code;
-  const trailers: http2.OutgoingHttpHeaders = {
+  return {
     "grpc-status": String(code),
     "grpc-message": encodeGrpcMessage(error.rawMessage),
+    [STATUS_DETAILS_BIN]: statusDetailsBin(error, code),
   };
-  for (const [k, v] of Object.entries(error.metadata)) {
-    trailers[`mw-meta-${k.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`] = encodeURIComponent(v);
-  }
-  return trailers;
 }
 
 /** RESOURCE_EXHAUSTED for a body that grew past `readMaxBytes` (plus the 5-byte envelope prefix) while read. */

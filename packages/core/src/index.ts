@@ -17,6 +17,8 @@ export type {
 export { Code, codeFromName, codeName, isCode } from "./code.js";
 export { abortReason, type CallSignal, createCallSignal, effectiveDeadline, throwIfAborted } from "./deadline.js";
 export { type ErrorMetadata, invalidArgument, ModelwireError, modelNotFound } from "./error.js";
+export { type ErrorInfo, ErrorInfoSchema } from "./gen/google/rpc/error_details_pb.js";
+export { type Status as RpcStatus, StatusSchema as RpcStatusSchema } from "./gen/google/rpc/status_pb.js";
 export * from "./gen/modelwire/v1/chat_pb.js";
 export * from "./gen/modelwire/v1/generate_pb.js";
 export * from "./gen/modelwire/v1/inference_pb.js";
