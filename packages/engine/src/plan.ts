@@ -1,4 +1,6 @@
 import type { Options } from "@modelwire/core";
+import { formatChunks, type OutputFormat } from "./format.js";
+import { hash32 } from "./prng.js";
 import { syntheticTokens } from "./script.js";
 import { applyStops } from "./stop.js";
 
@@ -40,6 +42,10 @@ export interface PlanInput {
   think: boolean;
   /** `options.stop`. */
   stops: readonly string[];
+  /** The request's `format`: the content is then a JSON document. */
+  format?: OutputFormat;
+  /** The engine's default reply length in tokens (what sizes a `"json"` document). */
+  size: number;
 }
 
 /** A plan for an Ollama load or unload request. */
@@ -48,22 +54,40 @@ export function emptyPlan(kind: "load" | "unload"): ReplyPlan {
 }
 
 /**
- * Plans a text reply: the content tokens of the script, preceded when thinking by thinking tokens (half of the
- * budget, rounded up, from the script of the same key marked as thinking), then cut by the stop sequences, which
- * apply to the content only. A stop sequence ends the reply with `"stop"`; otherwise a request's own limit ends it
- * with `"length"`, and the engine's default length with `"stop"` (the model "decided" to stop).
+ * Plans a reply: the content tokens of the script, preceded when thinking by thinking tokens (half of the budget,
+ * rounded up, from the script of the same key marked as thinking), then cut by the stop sequences, which apply to
+ * the content only. A stop sequence ends the reply with `"stop"`; otherwise a request's own limit ends it with
+ * `"length"`, and the engine's default length with `"stop"` (the model "decided" to stop).
+ *
+ * With a `format`, the content is a JSON document (see {@link formatChunks}) of its own natural length: it ends with
+ * `"stop"` once complete, or is cut with `"length"` when the request's `num_predict` leaves no room for all of it
+ * (as a real model's would be: the text is then not valid JSON).
  */
 export function planReply(key: PlanKey, input: PlanInput): ReplyPlan {
   const thinkCount = input.think ? Math.ceil(input.count / 2) : 0;
-  const content = syntheticTokens({ ...key, count: input.count - thinkCount });
-  const natural: ReplyPlan = {
-    kind: "reply",
-    texts: content,
-    thinking: 0,
-    at: undefined,
-    evalCount: input.count,
-    doneReason: input.limited ? "length" : "stop",
-  };
+  let natural: ReplyPlan;
+  if (input.format) {
+    const doc = formatChunks(input.format, hash32(key.seed, key.model, key.prompt, key.requestSeed ?? "-"), input.size);
+    const room = input.count - thinkCount;
+    const cut = input.limited && doc.length > room;
+    natural = {
+      kind: "reply",
+      texts: cut ? doc.slice(0, room) : doc,
+      thinking: 0,
+      at: undefined,
+      evalCount: cut ? input.count : thinkCount + doc.length,
+      doneReason: cut ? "length" : "stop",
+    };
+  } else {
+    natural = {
+      kind: "reply",
+      texts: syntheticTokens({ ...key, count: input.count - thinkCount }),
+      thinking: 0,
+      at: undefined,
+      evalCount: input.count,
+      doneReason: input.limited ? "length" : "stop",
+    };
+  }
   if (thinkCount === 0 && input.stops.length === 0) return natural;
   const thinking =
     thinkCount > 0 ? syntheticTokens({ ...key, prompt: `${key.prompt}\u0000think`, count: thinkCount }) : [];

@@ -25,6 +25,7 @@ import {
   VersionResponseSchema,
 } from "@modelwire/core";
 import { type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
+import { parseFormat } from "./format.js";
 import { SYNTHETIC_LIMITS } from "./limits.js";
 import { DEFAULT_MODELS, findModel, modelInfo, type SyntheticModel } from "./models.js";
 import { contentOf, planReply, type ReplyPlan, stopsOf } from "./plan.js";
@@ -125,6 +126,11 @@ function canonicalModel(name: string, config: SyntheticEngineConfig): string {
   return findModel(config.models, name)?.name ?? name;
 }
 
+/** The length of a reply whose request sets no `num_predict`. */
+function defaultSize(config: SyntheticEngineConfig): number {
+  return Math.min(config.tokens, config.maxTokens);
+}
+
 /** What a generate request streams under `config` (pure). */
 export function planGenerate(request: GenerateRequest, config: SyntheticEngineConfig): ReplyPlan {
   const { count, limited } = plannedTokenCount(request.options, config);
@@ -135,7 +141,14 @@ export function planGenerate(request: GenerateRequest, config: SyntheticEngineCo
       prompt: generatePromptText(request),
       requestSeed: request.options?.seed,
     },
-    { count, limited, think: false, stops: stopsOf(request.options) },
+    {
+      count,
+      limited,
+      think: false,
+      stops: stopsOf(request.options),
+      format: parseFormat(request.format),
+      size: defaultSize(config),
+    },
   );
 }
 
@@ -149,7 +162,14 @@ export function planChat(request: ChatRequest, config: SyntheticEngineConfig): R
       prompt: chatPromptText(request),
       requestSeed: request.options?.seed,
     },
-    { count, limited, think: false, stops: stopsOf(request.options) },
+    {
+      count,
+      limited,
+      think: false,
+      stops: stopsOf(request.options),
+      format: parseFormat(request.format),
+      size: defaultSize(config),
+    },
   );
 }
 
