@@ -113,7 +113,7 @@ describe("format on every wire", () => {
   it("the ollama npm client: format json and a schema parse with JSON.parse (what json.loads does in Python)", async () => {
     const ollama = new Ollama({ host: gw.url("http") });
     const r = await ollama.generate({ model: "synthetic", prompt: "json please", format: "json", stream: false });
-    expect(typeof JSON.parse(r.response)).toBe("object");
+    expect(typeof JSON.parse(String(r.response))).toBe("object");
     const chat = await ollama.chat({
       model: "synthetic",
       messages: [{ role: "user", content: "a person" }],
