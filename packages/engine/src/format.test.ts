@@ -12,8 +12,14 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 
 const engine = createSyntheticEngine({ tokens: 16 });
 const gen = (format: unknown, extra: Record<string, unknown> = {}) =>
-  create(GenerateRequestSchema, { model: "synthetic", prompt: "give me JSON", format: JSON.stringify(format), ...extra });
-const textOf = (format: unknown, extra?: Record<string, unknown>) => engine.expectedGenerate(gen(format, extra)).join("");
+  create(GenerateRequestSchema, {
+    model: "synthetic",
+    prompt: "give me JSON",
+    format: JSON.stringify(format),
+    ...extra,
+  });
+const textOf = (format: unknown, extra?: Record<string, unknown>) =>
+  engine.expectedGenerate(gen(format, extra)).join("");
 
 async function collect(it: AsyncIterable<GenerateResponse>) {
   const chunks: GenerateResponse[] = [];
@@ -156,7 +162,10 @@ describe("format: a JSON schema", () => {
     // Not JSON, or neither "json" nor an object.
     for (const bad of ["{", '"yaml"', "[1]", "42"]) {
       const req = create(GenerateRequestSchema, { model: "synthetic", prompt: "x", format: bad });
-      expect(formatError(() => engine.generate(req, backgroundContext())), bad).toBeDefined();
+      expect(
+        formatError(() => engine.generate(req, backgroundContext())),
+        bad,
+      ).toBeDefined();
     }
   });
 });
@@ -167,9 +176,7 @@ const key = fc.constantFrom("a", "b", "c", "name", "x-y", "ü");
 const leaf: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.constant({ type: "boolean" }),
   fc.constant({ type: "null" }),
-  fc
-    .tuple(fc.nat(6), fc.nat(10))
-    .map(([lo, w]) => ({ type: "string", minLength: lo, maxLength: lo + w })),
+  fc.tuple(fc.nat(6), fc.nat(10)).map(([lo, w]) => ({ type: "string", minLength: lo, maxLength: lo + w })),
   fc.uniqueArray(fc.string({ maxLength: 6 }), { minLength: 1, maxLength: 4 }).map((e) => ({ type: "string", enum: e })),
   fc
     .tuple(fc.integer({ min: -1000, max: 1000 }), fc.nat(500))
@@ -178,25 +185,35 @@ const leaf: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
     .tuple(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: 0.01, max: 1e3, noNaN: true }))
     .map(([lo, w]) => ({ type: "number", exclusiveMinimum: lo, exclusiveMaximum: lo + w })),
   fc.integer({ min: 1, max: 9 }).map((m) => ({ type: "integer", multipleOf: m, minimum: 0, maximum: m * 5 })),
-  fc.constantFrom("date-time", "date", "email", "uuid", "ipv4", "uri", "hostname").map((f) => ({ type: "string", format: f })),
+  fc
+    .constantFrom("date-time", "date", "email", "uuid", "ipv4", "uri", "hostname")
+    .map((f) => ({ type: "string", format: f })),
   fc.constant({ type: "string", pattern: "^[a-z]+$" }),
   fc.constant({ const: { fixed: [1, 2] } }),
 );
-const { node } = fc.letrec<{ node: Record<string, unknown>; obj: Record<string, unknown>; arr: Record<string, unknown> }>(
-  (tie) => ({
-    node: fc.oneof({ depthSize: "small", maxDepth: 4 }, leaf, tie("obj"), tie("arr"), tie("node").map((n) => ({ anyOf: [n, { type: "null" }] }))),
-    obj: fc
-      .dictionary(key, tie("node"), { maxKeys: 4 })
-      .chain((props) =>
-        fc
-          .tuple(fc.subarray(Object.keys(props)), fc.boolean())
-          .map(([required, closed]) => ({ type: "object", properties: props, required, additionalProperties: !closed })),
-      ),
-    arr: fc
-      .tuple(tie("node"), fc.nat(2), fc.nat(3))
-      .map(([items, lo, w]) => ({ type: "array", items, minItems: lo, maxItems: lo + w })),
-  }),
-);
+const { node } = fc.letrec<{
+  node: Record<string, unknown>;
+  obj: Record<string, unknown>;
+  arr: Record<string, unknown>;
+}>((tie) => ({
+  node: fc.oneof(
+    { depthSize: "small", maxDepth: 4 },
+    leaf,
+    tie("obj"),
+    tie("arr"),
+    tie("node").map((n) => ({ anyOf: [n, { type: "null" }] })),
+  ),
+  obj: fc
+    .dictionary(key, tie("node"), { maxKeys: 4 })
+    .chain((props) =>
+      fc
+        .tuple(fc.subarray(Object.keys(props)), fc.boolean())
+        .map(([required, closed]) => ({ type: "object", properties: props, required, additionalProperties: !closed })),
+    ),
+  arr: fc
+    .tuple(tie("node"), fc.nat(2), fc.nat(3))
+    .map(([items, lo, w]) => ({ type: "array", items, minItems: lo, maxItems: lo + w })),
+}));
 
 describe("format: property test against ajv", () => {
   it("every satisfiable schema gets a document that validates, deterministically", () => {
