@@ -19,6 +19,7 @@ export const sourceAliases = [
   { find: /^@modelwire\/test-kit$/, replacement: resolve(root, "packages/test-kit/src/index.ts") },
   { find: /^@modelwire\/test-kit\/arbitraries$/, replacement: resolve(root, "packages/test-kit/src/arbitraries.ts") },
   { find: /^@modelwire\/test-kit\/standin$/, replacement: resolve(root, "packages/test-kit/src/standin.ts") },
+  { find: /^@modelwire\/test-kit\/ollama$/, replacement: resolve(root, "packages/test-kit/src/ollama/index.ts") },
   { find: /^@modelwire\/test-kit\/readme$/, replacement: resolve(root, "packages/test-kit/src/readme.ts") },
 ];
 
