@@ -31,7 +31,7 @@ import {
 } from "@modelwire/mcp-codec/internal";
 import { ClientStream } from "./client-stream.js";
 import type { Endpoint } from "./endpoint.js";
-import { createFrameWriter, DEFAULT_CLIENT_MAX_BATCH_FRAMES, type FrameWriter } from "./frame-writer.js";
+import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
 
 /** What an OPEN carries in its InferenceRequest body. */
 export interface RequestBody {
@@ -55,6 +55,8 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   maxQueuedChunks: number;
   clientName: string;
+  /** OPEN (and other) frames per socket write at most (see `FrameWriter`). */
+  writeBatchFrames: number;
 }
 
 enum State {
@@ -180,7 +182,7 @@ export class ClientConnection {
         );
       this.socket = socket;
       this.decoder = createFrameDecoder({ maxFrameSize: s.maxFrameSize });
-      this.writer = createFrameWriter(socket, 256 * 1024, DEFAULT_CLIENT_MAX_BATCH_FRAMES);
+      this.writer = createFrameWriter(socket, 256 * 1024, s.writeBatchFrames);
       this.handshakeDone = () => settle();
       this.handshakeFailed = (err) => settle(err);
       socket.on("data", (chunk: Buffer) => this.onData(chunk));

@@ -3,6 +3,7 @@ import { Code, ModelwireError } from "@modelwire/core";
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from "@modelwire/mcp-codec";
 import type { ConnectionSettings } from "./client-connection.js";
 import { parseEndpoint, transportName } from "./endpoint.js";
+import { DEFAULT_CLIENT_MAX_BATCH_FRAMES } from "./frame-writer.js";
 
 /** Reconnection policy: exponential backoff with jitter between attempts. */
 export interface ReconnectOptions {
@@ -42,6 +43,12 @@ export interface McpClientOptions {
    * (FIFO) until a stream ends. A call beyond this bound fails at once with `ResourceExhausted`. Default 10 000.
    */
   maxQueuedStreams?: number;
+  /**
+   * Frames one socket write carries at most: a burst of OPENs beyond it is written in several batches so the server
+   * starts on the first while this side produces the rest (see docs/mcp-wire.md §10). A tuning knob, in [1, 1024].
+   * Default 4 (`DEFAULT_CLIENT_MAX_BATCH_FRAMES`, from the sweep documented there).
+   */
+  writeBatchFrames?: number;
 }
 
 /** {@link McpClientOptions} checked, with every default filled in. */
@@ -73,6 +80,10 @@ export function resolveClientOptions(options: McpClientOptions): ClientConfig {
   if (!Number.isInteger(maxQueuedStreams) || maxQueuedStreams < 0) {
     throw invalid("maxQueuedStreams must be an integer >= 0", "maxQueuedStreams");
   }
+  const writeBatchFrames = options.writeBatchFrames ?? DEFAULT_CLIENT_MAX_BATCH_FRAMES;
+  if (!Number.isInteger(writeBatchFrames) || writeBatchFrames < 1 || writeBatchFrames > 1024) {
+    throw invalid("writeBatchFrames must be an integer in [1, 1024]", "writeBatchFrames");
+  }
   const poolSize = options.poolSize ?? 1;
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 64) {
     throw invalid("poolSize must be an integer in [1, 64]", "poolSize");
@@ -88,6 +99,7 @@ export function resolveClientOptions(options: McpClientOptions): ClientConfig {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       maxQueuedChunks: options.maxQueuedChunks ?? 1024,
       clientName: options.clientName ?? "modelwire-mcp-client",
+      writeBatchFrames,
     },
     poolSize,
     maxQueuedStreams,

@@ -100,6 +100,19 @@ describe("frame writer and large frames", () => {
 });
 
 describe("frame writer batches", () => {
+  it("writes a burst in batches of maxBatchFrames frames, the rest at the end of the tick", async () => {
+    const { socket, writes } = fakeSocket();
+    const w = createFrameWriter(socket, 1 << 20, 2);
+    const frames = [1, 2, 3, 4, 5].map((i) => new Uint8Array(3).fill(i));
+    for (const f of frames) w.write(f);
+    expect(writes.map((b) => [...b])).toEqual([
+      [1, 1, 1, 2, 2, 2],
+      [3, 3, 3, 4, 4, 4],
+    ]);
+    await new Promise((r) => process.nextTick(r));
+    expect(writes.map((b) => b.length)).toEqual([6, 6, 3]);
+  });
+
   it("writes frames cut in a row from a slab as one view, with the same bytes as a copy", async () => {
     const { socket, writes } = fakeSocket();
     const w = createFrameWriter(socket, 1 << 20, 100);

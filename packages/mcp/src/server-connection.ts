@@ -58,7 +58,7 @@ export class ServerConnection implements StreamConnection {
     private readonly onClosed: (c: ServerConnection) => void,
   ) {
     this.decoder = createFrameDecoder({ maxFrameSize: Math.min(shared.maxFrameSize, DEFAULT_MAX_FRAME_SIZE) });
-    this.writer = createFrameWriter(socket, shared.writeHighWaterMark);
+    this.writer = createFrameWriter(socket, shared.writeHighWaterMark, shared.writeBatchFrames);
     if ("setNoDelay" in socket) socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => {});

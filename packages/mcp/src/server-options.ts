@@ -2,6 +2,7 @@ import type { TlsOptions } from "node:tls";
 import { Code, ModelwireError, noopObserver, type ServerObserver } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from "@modelwire/mcp-codec";
+import { DEFAULT_MAX_BATCH_FRAMES } from "./frame-writer.js";
 
 /** TLS listener options: where to listen plus the key and certificate (any other `node:tls` server option too). */
 export interface McpTlsListenOptions extends TlsOptions {
@@ -39,6 +40,12 @@ export interface McpServerOptions {
   writeHighWaterMark?: number;
   /** Name announced in WELCOME metadata. Default `"modelwire-mcp"`. */
   serverName?: string;
+  /**
+   * Frames one socket write carries at most: with many streams in flight a burst is written in several batches so
+   * the client starts on the first while this side produces the rest (see docs/mcp-wire.md §10). A tuning knob, in
+   * [1, 1024]. Default 8 (`DEFAULT_MAX_BATCH_FRAMES`: four one-token replies, from the sweep documented there).
+   */
+  writeBatchFrames?: number;
 }
 
 /** Settings and shared figures of one server, seen by all its connections. */
@@ -53,6 +60,7 @@ export interface ServerShared {
   handshakeTimeoutMs: number;
   writeHighWaterMark: number;
   serverName: string;
+  writeBatchFrames: number;
   /** Streams counted against `maxStreams` now. */
   inFlight: number;
   /** Bytes read from every connection, closed ones included. */
@@ -96,6 +104,7 @@ export function resolveServerOptions(options: McpServerOptions): ServerShared {
     handshakeTimeoutMs: int("handshakeTimeoutMs", options.handshakeTimeoutMs, 10_000),
     writeHighWaterMark: int("writeHighWaterMark", options.writeHighWaterMark, 256 * 1024),
     serverName: options.serverName ?? "modelwire-mcp",
+    writeBatchFrames: int("writeBatchFrames", options.writeBatchFrames, DEFAULT_MAX_BATCH_FRAMES, 1, 1024),
     inFlight: 0,
     bytesIn: 0,
     bytesOut: 0,

@@ -1,17 +1,22 @@
 /**
- * MCP benchmark (`npm run perf`): requests/s of a one-token generate at 1 and 16 in flight on one connection,
- * beside a raw Node TCP length-prefixed echo with the same traffic shape (one request message of the OPEN frame's
- * size, two reply messages of the DATA and END frames' sizes, each parsed on both sides), measured in the same run.
+ * MCP benchmark (`npm run perf`): requests/s of a one-token generate at 1 and 16 in flight on one connection, on
+ * three paths measured in the same run: a raw Node TCP length-prefixed echo with the same traffic shape (one request
+ * message of the OPEN frame's size, two reply messages of the DATA and END frames' sizes, each parsed on both
+ * sides), the MCP server on the bare synthetic engine, and the shipped gateway path (`modelwire serve` with MCP
+ * only, in the server process: admission guard, draining wrapper and Prometheus metrics observer around the same
+ * engine; needs the built @modelwire/server).
  *
- * Two processes: this one is the client / load loop, a child (server-proc.ts) runs the MCP server with the synthetic
- * engine and the echo server. When `taskset` exists the server is pinned to core 0 and this process re-runs itself
- * pinned to core 1. Rounds interleave echo and MCP (echo, mcp, echo, mcp, ...) and each figure is the median of the
- * rounds; every window is bounded (BENCH_MS, default 2000 ms after a 300 ms warm-up; BENCH_ROUNDS, default 3).
- * Server CPU per request is the child's `process.cpuUsage()` over the window divided by the requests completed.
+ * Two processes: this one is the client / load loop, a child (server-proc.ts) runs the servers. When `taskset`
+ * exists the server is pinned to core 0 and this process re-runs itself pinned to core 1. Rounds interleave the
+ * paths (echo, mcp, gateway, echo, ...) and each figure is the median of the rounds; every window is bounded
+ * (BENCH_MS, default 2000 ms after a 300 ms warm-up; BENCH_ROUNDS, default 3). Server CPU per request is the
+ * child's `process.cpuUsage()` over the window divided by the requests completed.
  *
  * `npm run perf` compiles and runs dist (what production runs); `node --import tsx src/bench/run.ts` runs the
- * sources. Env: BENCH_MS, BENCH_ROUNDS, BENCH_LEVELS ("1,16"), BENCH_ONLY ("mcp" | "echo"), BENCH_PROF (a directory: both
- * processes run with `--cpu-prof` into it).
+ * sources. Env: BENCH_MS, BENCH_ROUNDS, BENCH_LEVELS ("1,16"), BENCH_PATHS ("echo,mcp,gateway"; BENCH_ONLY=mcp or
+ * echo is the older spelling of one path), BENCH_SERVER_BATCH / BENCH_CLIENT_BATCH (the frame-writer batch sizes,
+ * `writeBatchFrames`, of the bare MCP path's server and client; defaults 8 and 4; `npm run perf:batch` sweeps them),
+ * BENCH_PROF (a directory: both processes run with `--cpu-prof` into it).
  */
 import { clone, create, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, GenerateResponseSchema, type InferenceClient } from "@modelwire/core";
@@ -35,7 +40,12 @@ const MS = Math.min(Number(process.env.BENCH_MS ?? 2000), 20_000);
 const WARM_MS = 300;
 const ROUNDS = Math.min(Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)), 9);
 const LEVELS = (process.env.BENCH_LEVELS ?? "1,16").split(",").map(Number);
-const ONLY = process.env.BENCH_ONLY;
+type Path = "echo" | "mcp" | "gateway";
+const PATHS = (process.env.BENCH_PATHS ?? process.env.BENCH_ONLY ?? "echo,mcp,gateway")
+  .split(",")
+  .filter((p): p is Path => p === "echo" || p === "mcp" || p === "gateway");
+const SERVER_BATCH = process.env.BENCH_SERVER_BATCH;
+const CLIENT_BATCH = process.env.BENCH_CLIENT_BATCH;
 const REQ = create(GenerateRequestSchema, { model: "synthetic:latest", prompt: "hi", options: { numPredict: 1 } });
 
 async function mcpRun(client: InferenceClient, inFlight: number, ms: number): Promise<number> {
@@ -68,14 +78,29 @@ async function exchangeSizes(): Promise<{ open: number; data: number; end: numbe
 const measure = (server: ServerChild, run: (ms: number) => Promise<number>, bytes: () => [number, number]) =>
   measureWindow(server, run, bytes, MS, WARM_MS);
 
+const clientBytes = (client: InferenceClient) => (): [number, number] => {
+  const x = client.stats().extra as { bytesIn: number; bytesOut: number };
+  return [x.bytesOut, x.bytesIn];
+};
+
 async function main() {
   const server = startServerChild("server-proc");
   const ready = await server.request({ cmd: "ready" });
   const sizes = await exchangeSizes();
   const echoPort = (await server.request({ cmd: "echo", replySizes: [sizes.data, sizes.end] })).port as number;
   const echo = await connectEcho(echoPort, sizes.open, 2);
-  const client = createMcpClient({ url: ready.url as string });
+  const client = createMcpClient({
+    url: ready.url as string,
+    ...(CLIENT_BATCH !== undefined ? { writeBatchFrames: Number(CLIENT_BATCH) } : {}),
+  });
   await client.version();
+  let gateway: InferenceClient | undefined;
+  if (PATHS.includes("gateway")) {
+    const g = await server.request({ cmd: "gateway" });
+    if (g.error !== undefined) throw new Error(String(g.error));
+    gateway = createMcpClient({ url: g.url as string });
+    await gateway.version();
+  }
 
   console.log("MCP one-token generate vs raw TCP length-prefixed echo, one connection each, loopback");
   console.log(
@@ -83,56 +108,80 @@ async function main() {
       `${ROUNDS} interleaved rounds × ${MS} ms (after ${WARM_MS} ms warm-up), medians`,
   );
   console.log(
-    `per request, both: 1 message of ${sizes.open} B client→server, 2 messages of ${sizes.data} B + ${sizes.end} B back`,
+    `per request, all: 1 message of ${sizes.open} B client→server, 2 messages of ${sizes.data} B + ${sizes.end} B back`,
+  );
+  console.log(
+    "paths: echo = raw TCP; mcp = MCP server on the bare synthetic engine" +
+      (SERVER_BATCH || CLIENT_BATCH
+        ? ` (writeBatchFrames: server ${SERVER_BATCH ?? "default"}, client ${CLIENT_BATCH ?? "default"})`
+        : "") +
+      "; gateway = modelwire serve's MCP path (guard + admission + draining + metrics)",
   );
   const results: Record<string, unknown>[] = [];
   const rows: string[] = [];
+  const f = (x: number, w: number, d = 0) => (Number.isNaN(x) ? "-" : x.toFixed(d)).padStart(w);
   for (const inFlight of LEVELS) {
-    const e: Figure[] = [];
-    const m: Figure[] = [];
-    const echoBytes = (): [number, number] => [echo.bytesOut, echo.bytesIn];
-    const mcpBytes = (): [number, number] => {
-      const x = client.stats().extra as { bytesIn: number; bytesOut: number };
-      return [x.bytesOut, x.bytesIn];
-    };
+    const figs: Record<Path, Figure[]> = { echo: [], mcp: [], gateway: [] };
     for (let r = 0; r < ROUNDS; r++) {
-      if (ONLY !== "mcp") e.push(await measure(server, (ms) => echo.run(inFlight, ms), echoBytes));
-      if (ONLY !== "echo") m.push(await measure(server, (ms) => mcpRun(client, inFlight, ms), mcpBytes));
+      for (const p of PATHS) {
+        if (p === "echo")
+          figs.echo.push(
+            await measure(
+              server,
+              (ms) => echo.run(inFlight, ms),
+              () => [echo.bytesOut, echo.bytesIn],
+            ),
+          );
+        else {
+          const c = p === "mcp" ? client : (gateway as InferenceClient);
+          figs[p].push(await measure(server, (ms) => mcpRun(c, inFlight, ms), clientBytes(c)));
+        }
+      }
     }
-    const pick = (fs: Figure[], k: keyof Figure) => (fs.length ? median(fs.map((f) => f[k])) : Number.NaN);
-    const row = {
-      inFlight,
-      echoRps: pick(e, "rps"),
-      mcpRps: pick(m, "rps"),
-      ratio: pick(m, "rps") / pick(e, "rps"),
-      echoServerUs: pick(e, "serverUs"),
-      mcpServerUs: pick(m, "serverUs"),
-      echoClientUs: pick(e, "clientUs"),
-      mcpClientUs: pick(m, "clientUs"),
-      echoRounds: e.map((f) => Math.round(f.rps)),
-      mcpRounds: m.map((f) => Math.round(f.rps)),
-      echoBytesPerReq: [pick(e, "bytesOut"), pick(e, "bytesIn")],
-      mcpBytesPerReq: [pick(m, "bytesOut"), pick(m, "bytesIn")],
-    };
+    const pick = (p: Path, k: keyof Figure) => (figs[p].length ? median(figs[p].map((x) => x[k])) : Number.NaN);
+    const row: Record<string, unknown> = { inFlight };
+    for (const p of ["echo", "mcp", "gateway"] as const) {
+      row[`${p}Rps`] = pick(p, "rps");
+      row[`${p}ServerUs`] = pick(p, "serverUs");
+      row[`${p}ClientUs`] = pick(p, "clientUs");
+      row[`${p}Rounds`] = figs[p].map((x) => Math.round(x.rps));
+      row[`${p}BytesPerReq`] = [pick(p, "bytesOut"), pick(p, "bytesIn")];
+    }
+    row.ratio = pick("mcp", "rps") / pick("echo", "rps");
+    row.gatewayRatio = pick("gateway", "rps") / pick("echo", "rps");
     results.push(row);
-    const f = (x: number, w: number, d = 0) => (Number.isNaN(x) ? "-" : x.toFixed(d)).padStart(w);
-    rows.push(
-      `${f(inFlight, 9)} | ${f(row.echoRps, 10)} | ${f(row.mcpRps, 9)} | ${f(row.ratio, 7, 2)}x | ` +
-        `${f(row.echoServerUs, 11, 2)} | ${f(row.mcpServerUs, 10, 2)} | ${f(row.echoClientUs, 11, 2)} | ${f(row.mcpClientUs, 10, 2)}`,
-    );
+    for (const p of PATHS) {
+      rows.push(
+        `${f(inFlight, 9)} | ${p.padEnd(7)} | ${f(pick(p, "rps"), 9)} | ${f(pick(p, "rps") / pick("echo", "rps"), 6, 2)}x | ` +
+          `${f(pick(p, "serverUs"), 9, 2)} | ${f(pick(p, "clientUs"), 9, 2)} | ${figs[p].map((x) => Math.round(x.rps)).join(" ")}`,
+      );
+    }
   }
-  console.log("in-flight | echo req/s | mcp req/s | mcp/echo | echo srv µs | mcp srv µs | echo cli µs | mcp cli µs");
+  console.log("in-flight | path    |     req/s | vs echo |    srv µs |    cli µs | rounds (req/s)");
   for (const r of rows) console.log(r);
   console.log("(srv/cli µs = CPU time of the server / client process per request, user + system)");
   for (const r of results) {
     const b = (x: unknown) => (x as number[]).map((v) => v.toFixed(1)).join(" out / ");
     console.log(
-      `bytes per request at ${r.inFlight} in flight: echo ${b(r.echoBytesPerReq)} in, mcp ${b(r.mcpBytesPerReq)} in`,
+      `bytes per request at ${r.inFlight} in flight: ` +
+        PATHS.map((p) => `${p} ${b(r[`${p}BytesPerReq`])} in`).join(", "),
     );
   }
-  console.log(JSON.stringify({ bench: "mcp-vs-echo", ms: MS, rounds: ROUNDS, pinned: hasTaskset, sizes, results }));
+  console.log(
+    JSON.stringify({
+      bench: "mcp-vs-echo",
+      ms: MS,
+      rounds: ROUNDS,
+      pinned: hasTaskset,
+      paths: PATHS,
+      batch: { server: SERVER_BATCH ?? null, client: CLIENT_BATCH ?? null },
+      sizes,
+      results,
+    }),
+  );
   echo.close();
   await client.close();
+  await gateway?.close();
   const exited = new Promise<void>((r) => server.child.once("exit", () => r()));
   server.child.send({ cmd: "stop" });
   const kill = setTimeout(() => server.child.kill(), 5000);
