@@ -18,6 +18,9 @@ const origin = port.map((p) => `http://127.0.0.1:${p}`);
 /** A valid value for one option, by its kind and bounds. */
 function validValue(spec: OptionSpec): fc.Arbitrary<boolean | number | string> {
   if (spec.key === "adminOrigins") return fc.array(origin, { minLength: 1, maxLength: 3 }).map((o) => o.join(","));
+  if (spec.key === "keepAlive")
+    return fc.oneof(fc.integer({ min: -1, max: 86_400 }).map(String), fc.constantFrom("5m", "1h30m", "-1s"));
+  if (spec.key === "cacheRedis") return port.map((p) => `redis://127.0.0.1:${p}`);
   switch (spec.kind) {
     case "switch":
       return fc.boolean();
@@ -33,6 +36,8 @@ function validValue(spec: OptionSpec): fc.Arbitrary<boolean | number | string> {
     }
     case "choice":
       return fc.constantFrom(...(spec.choices ?? []));
+    case "list":
+      return fc.array(fc.stringMatching(/^[a-z0-9:.-]{1,12}$/), { minLength: 1, maxLength: 3 }).map((w) => w.join(","));
     case "url":
       return port.map((p) => `http://127.0.0.1:${p}/v${p % 3}`);
     default:
@@ -104,7 +109,9 @@ describe("serve options through flag, environment and config file (property)", (
         expect(fromEnv).toEqual(fromFlags);
         expect(fromFile).toEqual(fromFlags);
         for (const { spec, value } of list)
-          expect((fromFlags as unknown as Record<string, unknown>)[spec.key]).toEqual(value);
+          expect((fromFlags as unknown as Record<string, unknown>)[spec.key]).toEqual(
+            spec.kind === "list" ? String(value).split(",") : value,
+          );
       }),
       { numRuns: 300 },
     );

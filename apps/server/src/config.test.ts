@@ -123,6 +123,8 @@ describe("resolveServeConfig", () => {
       if (o.key === "upstreamProbeMs") env[o.env] = "100";
       if (o.key === "adminOrigins") env[o.env] = "http://a.example:1";
       if (o.key === "cacheRedis") env[o.env] = "redis://h:1";
+      if (o.key === "keepAlive") env[o.env] = "30m";
+      if (o.kind === "list") env[o.env] = "a,b";
       if (o.key === "tlsCert" || o.key === "tlsKey")
         Object.assign(env, { MODELWIRE_TLS_CERT: "c", MODELWIRE_TLS_KEY: "k" });
       if (["http", "connect", "mcp"].includes(o.key)) continue; // switching one off alone is fine but covered below
@@ -134,7 +136,9 @@ describe("resolveServeConfig", () => {
             ? 4321
             : ["int", "number"].includes(o.kind)
               ? Number(env[o.env])
-              : env[o.env];
+              : o.kind === "list"
+                ? env[o.env].split(",")
+                : env[o.env];
       expect(c[o.key], o.env).toEqual(expected);
     }
     expect(resolve([], { MODELWIRE_HTTP: "0", MODELWIRE_CONNECT: "off" })).toMatchObject({
@@ -247,6 +251,9 @@ describe("resolveServeConfig", () => {
       cacheMb: 8,
       cacheTtl: 60,
       cacheRedis: "unix:///tmp/redis.sock",
+      preload: ["synthetic", "synthetic:7b"],
+      keepAlive: "-1",
+      readyAfterPreload: true,
       authToken: "t",
       tlsCert: "c",
       tlsKey: "k",

@@ -37,6 +37,12 @@ export interface ServeConfig {
   maxQueue: number;
   /** Response cache bound in MiB (0 = off unless `cacheRedis`); also the largest reply stored. */
   cacheMb: number;
+  /** Models loaded at start. */
+  preload?: string[];
+  /** keep_alive forwarded when a call sets none (Ollama's forms: seconds, or a duration like `30m`). */
+  keepAlive?: string;
+  /** Print the ready line only after every preload. */
+  readyAfterPreload: boolean;
   /** Seconds a cached reply may be served (0 = until evicted). */
   cacheTtl: number;
   /** Redis URL holding the shared response cache. */
@@ -170,7 +176,10 @@ function parseFlags(argv: readonly string[]): ParsedFlags {
       spec = undefined;
     }
     if (!spec) throw badOption(`--${clip(name)}`, "unknown option");
-    out.values.set(spec.key, parseText(spec, takeValue(), `--${name}`));
+    const value = parseText(spec, takeValue(), `--${name}`);
+    // A list flag is repeatable: each occurrence adds to it.
+    const prior = out.values.get(spec.key);
+    out.values.set(spec.key, spec.kind === "list" && Array.isArray(prior) ? [...prior, ...(value as string[])] : value);
   }
   return out;
 }
@@ -194,9 +203,22 @@ function parseText(spec: OptionSpec, raw: string, source: string): unknown {
     }
     case "choice":
       return checkChoice(spec, raw.trim(), source);
+    case "list":
+      return checkList(raw.split(","), source);
     default:
       return checkString(spec, raw, source);
   }
+}
+
+/** A list option's items: trimmed, none empty, at most 64. */
+function checkList(items: readonly unknown[], source: string): string[] {
+  if (items.length > 64) throw badOption(source, "at most 64 items");
+  return items.map((x) => {
+    if (typeof x !== "string") throw badOption(source, `expected strings, got ${clip(JSON.stringify(x))}`);
+    const t = x.trim();
+    if (t === "" || t.includes("\0")) throw badOption(source, `empty or NUL item in "${clip(items.join(","))}"`);
+    return t;
+  });
 }
 
 function checkChoice(spec: OptionSpec, value: string, source: string): string {
@@ -271,6 +293,9 @@ function readConfigFile(path: string, read: (path: string) => string): Map<strin
     } else if (spec.kind === "choice") {
       if (typeof value !== "string") throw badOption(source, `expected a string, got ${clip(JSON.stringify(value))}`);
       out.set(key, checkChoice(spec, value, source));
+    } else if (spec.kind === "list") {
+      const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : [value];
+      out.set(key, checkList(items, source));
     } else {
       if (typeof value !== "string") throw badOption(source, `expected a string, got ${clip(JSON.stringify(value))}`);
       if (value.length > MAX_STRING) throw badOption(source, `value longer than ${MAX_STRING} characters`);
@@ -307,6 +332,12 @@ function checkConsistency(c: ServeConfig): void {
     throw badOption("--no-http", "every protocol listener is switched off; nothing to serve");
   }
   if (c.cacheRedis !== undefined) checkRedisUrl(c.cacheRedis);
+  if (c.keepAlive !== undefined && !KEEP_ALIVE.test(c.keepAlive.trim())) {
+    throw badOption("--keep-alive", `expected seconds or a duration such as 30m or -1, got "${clip(c.keepAlive)}"`);
+  }
+  if (c.readyAfterPreload && (c.preload ?? []).length === 0) {
+    throw badOption("--ready-after-preload", "needs at least one --preload MODEL");
+  }
   for (const [value, flag] of [
     [c.host, "--host"],
     [c.adminHost, "--admin-host"],
@@ -349,6 +380,9 @@ export function parseOrigins(list: string): string[] {
   }
   return out;
 }
+
+/** Ollama's keep_alive forms: seconds (a number, negative = forever) or a Go duration ("30m", "1h30m", "-1s"). */
+const KEEP_ALIVE = /^(?:[-+]?\d+(?:\.\d+)?|[-+]?(?:\d+(?:\.\d*)?(?:ns|us|µs|ms|s|m|h))+)$/;
 
 /** `--cache-redis` takes `redis://`, `rediss://` or `unix:///absolute/path` (a Unix socket). */
 function checkRedisUrl(raw: string): void {

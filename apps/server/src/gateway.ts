@@ -32,6 +32,7 @@ import { exposureWarnings } from "./exposure.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { createProtocolServers, loadOllamaClient, type ProtocolName } from "./protocols.js";
 import { startUpstreamProbe } from "./upstream-probe.js";
+import { type KeepAlive, type PreloadOutcome, preloadModels, withDefaultKeepAlive } from "./residency.js";
 
 /** The `/control/stats` document (see the gateway contract). */
 export interface ControlStats {
@@ -139,13 +140,15 @@ export async function startGateway(
     engine = synthetic;
   }
 
+  const keepAlive = cfg.keepAlive !== undefined ? await parseKeepAlive(cfg.keepAlive) : undefined;
+  const resident = keepAlive ? withDefaultKeepAlive(engine, keepAlive) : engine;
   const admission = createAdmission({ maxInFlight: cfg.maxStreams, maxQueue: cfg.maxQueue });
   // Shutdown has two steps: `stopping` (health checks say NOT_SERVING; with --drain-delay-ms calls are still served
   // for that long), then `draining` (new streams refused, listeners closed, grace period).
   let stopping = false;
   let draining = false;
   // The cache sits outside the admission guard: a hit takes no engine slot.
-  const guarded = guardEngine(engine, admission);
+  const guarded = guardEngine(resident, admission);
   const syntheticEngine = synthetic;
   const namespace = () =>
     syntheticEngine ? `synthetic-${syntheticEngine.config.seed}-${syntheticEngine.config.tokens}` : "upstream";
@@ -263,6 +266,23 @@ export async function startGateway(
     });
   }
 
+  const preload = cfg.preload ?? [];
+  if (preload.length > 0 && cfg.readyAfterPreload) {
+    // Readiness waits: nothing is bound until every model is loaded, and a model that cannot load stops the start.
+    const outcomes = await preloadModels(resident, preload, keepAlive);
+    for (const o of outcomes) if (!o.error) log(preloadLine(o));
+    const bad = outcomes.find((o) => o.error);
+    if (bad?.error) {
+      await Promise.allSettled([
+        ...servers.map((s) => s.server.close({ graceMs: 0 })),
+        cache ? cache.close() : engine.close(),
+      ]);
+      throw new ModelwireError(`--preload: cannot load "${bad.model}": ${bad.error.rawMessage}`, bad.error.code, {
+        option: "--preload",
+      });
+    }
+  }
+
   // Bind everything at once; on any failure, close what did bind.
   const listening = await Promise.allSettled([
     ...servers.map((s) => s.server.listen()),
@@ -302,6 +322,14 @@ export async function startGateway(
     `modelwire: ready in ${startupMs.toFixed(1)} ms since process start (${(startupMs - startedAt).toFixed(1)} ms in startGateway); ` +
       `engine ${upstream ? `upstream ${cfg.upstream}` : "synthetic"}; ${addresses.map((a) => `${a.protocol} ${a.url}`).join(", ")}`,
   );
+
+  if (preload.length > 0 && !cfg.readyAfterPreload) {
+    void preloadModels(resident, preload, keepAlive).then((outcomes) => {
+      for (const o of outcomes) {
+        log(o.error ? `modelwire: warning: --preload ${o.model} failed: ${o.error.rawMessage}` : preloadLine(o));
+      }
+    });
+  }
 
   // Readiness does not wait for the upstream (it may start later); the probe says at once when it does not answer,
   // and keeps gRPC health in step with it.
@@ -405,4 +433,19 @@ async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffe
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function preloadLine(o: PreloadOutcome): string {
+  return `modelwire: preloaded ${o.model} in ${o.ms.toFixed(1)} ms (load_duration ${o.loadMs.toFixed(1)} ms)`;
+}
+
+/** `--keep-alive` in Ollama's forms, parsed as the HTTP API parses `keep_alive` (bare numbers are seconds). */
+async function parseKeepAlive(text: string): Promise<KeepAlive> {
+  const { keepAliveFromJson } = await import("./load-http.js");
+  const t = text.trim();
+  try {
+    return keepAliveFromJson(/^[-+]?\d+(\.\d+)?$/.test(t) ? Number(t) : t, "--keep-alive");
+  } catch (e) {
+    throw badOption("--keep-alive", ModelwireError.from(e).rawMessage.replace(/^--keep-alive: /, ""));
+  }
 }

@@ -4,7 +4,7 @@
  */
 
 /** How an option's value is read and checked. */
-export type OptionKind = "switch" | "port" | "int" | "number" | "string" | "path" | "url" | "choice";
+export type OptionKind = "switch" | "port" | "int" | "number" | "string" | "path" | "url" | "choice" | "list";
 
 /** One `modelwire serve` option. */
 export interface OptionSpec {
@@ -246,6 +246,35 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     placeholder: "N",
     group: "Limits",
     help: 'calls allowed to wait for a slot; beyond it each protocol answers "busy" at once',
+  },
+  {
+    key: "preload",
+    flag: "preload",
+    env: "MODELWIRE_PRELOAD",
+    kind: "list",
+    defaultValue: undefined,
+    placeholder: "MODEL",
+    group: "Engine",
+    help: "load this model at start (repeatable; env and config: a comma list)",
+  },
+  {
+    key: "keepAlive",
+    flag: "keep-alive",
+    env: "MODELWIRE_KEEP_ALIVE",
+    kind: "string",
+    defaultValue: undefined,
+    placeholder: "DURATION",
+    group: "Engine",
+    help: "keep_alive forwarded for calls that set none, and for --preload (e.g. 30m, 3600, -1 = forever)",
+  },
+  {
+    key: "readyAfterPreload",
+    flag: "ready-after-preload",
+    env: "MODELWIRE_READY_AFTER_PRELOAD",
+    kind: "switch",
+    defaultValue: false,
+    group: "Engine",
+    help: "print the ready line only once every --preload model is loaded (a failed load then stops the start)",
   },
   {
     key: "cacheMb",

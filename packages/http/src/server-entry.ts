@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { keepAliveFromJson, keepAliveToJson } from "./go-duration.js";
 export { errorFromJson, errorHttpStatus, errorToJson, type OllamaErrorJson } from "./ollama-error.js";
 export {
   createOllamaServer,

@@ -49,7 +49,7 @@ export function ladderRecommendation(r: LadderResult): string[] {
         : `The response cache did not pay at this repeat share (${x(lo)}–${x(hi)} over step 3): leave it off, or measure with your own share.`,
     );
   }
-  const loads = r.wires.map((w) => step(w.steps, 5)).filter((s): s is LadderStep => s !== undefined);
+  const loads = r.wires.map((w) => step(w.steps, 5)).filter((s): s is LadderStep => s !== undefined && !s.skipped);
   if (loads.length > 0) {
     const loadMs = Math.max(...loads.map((s) => s.coldLoadMs ?? 0));
     const gain = loads.map((s) => s.e2eP50Gain ?? 1);

@@ -16,6 +16,7 @@ const COLUMNS = [
 ];
 
 function cells(s: LadderStep): string[] {
+  if (s.skipped) return [`${s.step}. ${s.name}`, s.skipped, "", "", "", "", "", "", "0", "0"];
   const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)} ms`;
   const gain = (g: number | undefined) => (g === undefined || !Number.isFinite(g) ? "—" : `${g.toFixed(2)}×`);
   const extra = s.step === 4 && s.cacheHits !== undefined ? ` (${s.cacheHits} hits)` : "";

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InferenceClient } from "@modelwire/core";
-import type { LatencyHistogram } from "../histogram.js";
+import { createLatencyHistogram, type LatencyHistogram } from "../histogram.js";
 import type { Progress } from "../progress.js";
 import { machineInfo } from "../runner.js";
 import { spawnServerProcess } from "../server-process.js";
@@ -64,6 +64,8 @@ export interface LadderStep {
   /** Step 5: the cold calls' mean `load_duration` as the engine reported it, ms. */
   coldLoadMs?: number;
   firstError?: string;
+  /** Why the step was not measured on this wire (e.g. the OpenAI API cannot carry keep_alive to unload). */
+  skipped?: string;
 }
 
 /** The ladder on one wire. */
@@ -164,6 +166,17 @@ async function coldVsPreloaded(
   return { cold: merge(parts.cold), warm: merge(parts.warm), loadMs: Number(loadNs) / 1e6 / Math.max(1, pairs) };
 }
 
+function emptyMeasure(): StepMeasure {
+  return {
+    requests: 0,
+    errors: 0,
+    verifyFailures: 0,
+    elapsedMs: 0,
+    ttft: createLatencyHistogram(),
+    e2e: createLatencyHistogram(),
+  };
+}
+
 function merge(ms: StepMeasure[]): StepMeasure {
   const [first, ...rest] = ms;
   const out: StepMeasure = { ...first, ttft: first.ttft, e2e: first.e2e };
@@ -238,10 +251,16 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
           steps.push(s);
         }
         p.status(`ladder ${plugin.name}: step 5 (${STEP_NAMES[5]})`);
-        const r5 = await coldVsPreloaded(pooled, work, seq, cfg.coldPairs, plugin, gateway.addresses);
-        const cold = figures(5, r5.cold);
-        const warm = withGain(figures(5, r5.warm), cold);
-        steps.push({ ...warm, coldLoadMs: r5.loadMs });
+        try {
+          const r5 = await coldVsPreloaded(pooled, work, seq, cfg.coldPairs, plugin, gateway.addresses);
+          const cold = figures(5, r5.cold);
+          const warm = withGain(figures(5, r5.warm), cold);
+          steps.push({ ...warm, coldLoadMs: r5.loadMs });
+        } catch (e) {
+          // A wire that cannot unload a model (no keep_alive) cannot show a cold call.
+          const skipped = `not measured: ${(e as Error).message}`;
+          steps.push({ ...figures(5, emptyMeasure()), skipped });
+        }
         p.line(
           `ladder ${plugin.name}: ${steps.map((s) => `${s.step}: ${s.throughputRps.toFixed(0)} req/s`).join(", ")}`,
         );
