@@ -31,8 +31,8 @@ import { drainingEngine } from "./draining-engine.js";
 import { exposureWarnings } from "./exposure.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { createProtocolServers, loadOllamaClient, type ProtocolName } from "./protocols.js";
-import { startUpstreamProbe } from "./upstream-probe.js";
 import { type KeepAlive, type PreloadOutcome, preloadModels, withDefaultKeepAlive } from "./residency.js";
+import { startUpstreamProbe } from "./upstream-probe.js";
 
 /** The `/control/stats` document (see the gateway contract). */
 export interface ControlStats {
