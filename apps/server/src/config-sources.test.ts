@@ -37,7 +37,9 @@ function validValue(spec: OptionSpec): fc.Arbitrary<boolean | number | string> {
     case "choice":
       return fc.constantFrom(...(spec.choices ?? []));
     case "list":
-      return fc.array(fc.stringMatching(/^[a-z0-9][a-z0-9:.-]{0,11}$/), { minLength: 1, maxLength: 3 }).map((w) => w.join(","));
+      return fc
+        .array(fc.stringMatching(/^[a-z0-9][a-z0-9:.-]{0,11}$/), { minLength: 1, maxLength: 3 })
+        .map((w) => w.join(","));
     case "url":
       return port.map((p) => `http://127.0.0.1:${p}/v${p % 3}`);
     default:
