@@ -1,7 +1,8 @@
 import { setMaxListeners } from "node:events";
 import type { CallOptions, InferenceClient } from "@modelwire/core";
 import { createPrng } from "@modelwire/engine";
-import { runStreamCall, type StreamOutcome, type WorkItem } from "./stream-call.js";
+import { runWork } from "./run-work.js";
+import type { StreamOutcome, WorkItem } from "./stream-call.js";
 
 /** Limits every load loop has: it stops at whichever comes first. */
 export interface LoadBounds {
@@ -21,9 +22,9 @@ export interface LoadBounds {
 export interface LoadInput extends LoadBounds {
   /** The transport under test. */
   client: InferenceClient;
-  /** The request for sequence number `seq`. */
+  /** The request (or chat session) for sequence number `seq`. */
   work: (seq: number) => WorkItem;
-  /** Called with every finished stream. */
+  /** Called with every finished stream (each turn of a chat session is one). */
   onOutcome: (outcome: StreamOutcome) => void;
 }
 
@@ -103,12 +104,11 @@ export async function runOpenLoop(input: OpenLoopInput): Promise<LoadStats> {
     sent++;
     inFlight++;
     if (inFlight > peakInFlight) peakInFlight = inFlight;
-    const p = runStreamCall(input.client, input.work(seq), intended, seq, opts).then((o) => {
+    const p = runWork(input.client, input.work(seq), intended, seq, opts, input.onOutcome).then(() => {
       inFlight--;
       completed++;
       lastEnd = performance.now();
       pending.delete(p);
-      input.onOutcome(o);
       const w = slotWaiter;
       slotWaiter = undefined;
       w?.();
@@ -170,11 +170,10 @@ export async function runClosedLoop(input: ClosedLoopInput): Promise<LoadStats> 
       const seq = seqNext++;
       inFlight++;
       if (inFlight > peakInFlight) peakInFlight = inFlight;
-      const o = await runStreamCall(input.client, input.work(seq), performance.now(), seq, opts);
+      await runWork(input.client, input.work(seq), performance.now(), seq, opts, input.onOutcome);
       inFlight--;
       completed++;
       lastEnd = performance.now();
-      input.onOutcome(o);
     }
   };
   const workers = new Set<Promise<void>>();

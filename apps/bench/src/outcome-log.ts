@@ -31,6 +31,10 @@ export function openOutcomeLog(path: string): OutcomeLog {
         stallMs: o.metrics.longestStallMs,
         sendLagMs: o.metrics.sendLagMs,
         tokens: o.metrics.tokens,
+        chunks: o.metrics.chunks,
+        overheadMs: o.metrics.overheadMs,
+        ttftOverheadMs: o.metrics.ttftOverheadMs,
+        server: o.server,
         verified: o.verify?.ok,
         error: o.error,
       };

@@ -5,9 +5,24 @@ import {
   type LatencySummary,
 } from "./histogram.js";
 import type { StreamOutcome } from "./stream-call.js";
+import type { StreamMetrics } from "./stream-metrics.js";
 
-/** The histograms a run keeps, by metric name. */
-export const HISTOGRAM_NAMES = ["ttft", "e2e", "gap", "tpot", "stall", "sendLag"] as const;
+/**
+ * The histograms a run keeps, by metric name. `overhead`, `ttftOverhead` and `tokenOverhead` hold what the wire
+ * (and any hop in front of the engine) added per request, before the first token and per later token: client time
+ * minus the server's own durations (see {@link StreamMetrics}).
+ */
+export const HISTOGRAM_NAMES = [
+  "ttft",
+  "e2e",
+  "gap",
+  "tpot",
+  "stall",
+  "sendLag",
+  "overhead",
+  "ttftOverhead",
+  "tokenOverhead",
+] as const;
 /** One of {@link HISTOGRAM_NAMES}. */
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
 
@@ -33,6 +48,71 @@ export interface GoodputBounds {
   tpotMs?: number;
 }
 
+/** How the server's own durations compared with the client's timing. */
+export interface OverheadCounts {
+  /** Successful streams whose final chunk carried the server's durations (the overhead histograms' count). */
+  reported: number;
+  /** Of those, streams where the client measured less than the server reported (clocks disagree); recorded as 0. */
+  negative: number;
+}
+
+/**
+ * The cross-wire consistency check's state: a digest of the text each reproducible request produced. A request
+ * (key) that produced two different texts is inconsistent.
+ */
+export interface ConsistencyTotals {
+  /** Streams checked. */
+  streams: number;
+  /** Key → digest of the first text seen for it. */
+  digests: Record<string, string>;
+  /** Keys that produced a different text at least once. */
+  inconsistent: string[];
+  /** Up to {@link MAX_EXAMPLES} differences, for the report. */
+  examples: Array<{ key: string; first: string; other: string; text?: string }>;
+  /** Streams not checked because {@link MAX_KEYS} distinct keys were already held. */
+  unchecked: number;
+}
+
+/** Most distinct keys a recorder keeps digests for. */
+export const MAX_KEYS = 20_000;
+/** Most differences kept as examples. */
+export const MAX_EXAMPLES = 3;
+
+/** An empty consistency state. */
+export function emptyConsistency(): ConsistencyTotals {
+  return { streams: 0, digests: {}, inconsistent: [], examples: [], unchecked: 0 };
+}
+
+/**
+ * Adds one (key, digest) to a consistency state; returns false when the key had another digest. `text` (a snippet
+ * of the differing text) goes into the example.
+ */
+export function checkConsistency(c: ConsistencyTotals, key: string, digest: string, text?: string): boolean {
+  const first = c.digests[key];
+  if (first === undefined) {
+    if (Object.keys(c.digests).length >= MAX_KEYS) {
+      c.unchecked++;
+      return true;
+    }
+    c.digests[key] = digest;
+    return true;
+  }
+  if (first === digest) return true;
+  if (!c.inconsistent.includes(key)) c.inconsistent.push(key);
+  if (c.examples.length < MAX_EXAMPLES)
+    c.examples.push({ key, first, other: digest, ...(text !== undefined ? { text: text.slice(0, 160) } : {}) });
+  return false;
+}
+
+/** Merges consistency state `o` into `c` (a key seen in both with different digests is inconsistent). */
+export function mergeConsistency(c: ConsistencyTotals, o: ConsistencyTotals): void {
+  c.streams += o.streams;
+  c.unchecked += o.unchecked;
+  for (const k of o.inconsistent) if (!c.inconsistent.includes(k)) c.inconsistent.push(k);
+  for (const e of o.examples) if (c.examples.length < MAX_EXAMPLES) c.examples.push(e);
+  for (const [k, d] of Object.entries(o.digests)) checkConsistency(c, k, d);
+}
+
 /** The counters of a run (no histograms). */
 export interface RunCounts {
   /** Streams finished (ok or failed). */
@@ -41,12 +121,18 @@ export interface RunCounts {
   ok: number;
   /** Failed streams by code name. */
   errors: Record<string, number>;
-  /** Content tokens received. */
+  /** Generated tokens received (the server's `eval_count` where it reports one, else content chunks). */
   tokens: number;
+  /** Content chunks received (one chunk can carry several tokens). */
+  chunks: number;
   /** Successful requests within the goodput bounds. */
   good: number;
   /** Token verification. */
   verify: VerifyTotals;
+  /** The server's own durations, where the wire carried them. */
+  overhead: OverheadCounts;
+  /** Cross-wire consistency (requests with a consistency key). */
+  consistency: ConsistencyTotals;
 }
 
 /** A recorder's serializable form: counters plus encoded histograms. */
@@ -81,12 +167,31 @@ export function createRunRecorder(goodput: GoodputBounds = {}): RunRecorder {
     HistogramName,
     LatencyHistogram
   >;
-  const c: RunCounts = { requests: 0, ok: 0, errors: {}, tokens: 0, good: 0, verify: emptyVerify() };
+  const c: RunCounts = {
+    requests: 0,
+    ok: 0,
+    errors: {},
+    tokens: 0,
+    chunks: 0,
+    good: 0,
+    verify: emptyVerify(),
+    overhead: { reported: 0, negative: 0 },
+    consistency: emptyConsistency(),
+  };
+  const recordOverhead = (m: StreamMetrics) => {
+    if (m.overheadMs === undefined) return;
+    c.overhead.reported++;
+    if (m.overheadMs < 0 || (m.ttftOverheadMs !== undefined && m.ttftOverheadMs < 0)) c.overhead.negative++;
+    hist.overhead.recordMs(m.overheadMs);
+    if (m.ttftOverheadMs !== undefined) hist.ttftOverhead.recordMs(m.ttftOverheadMs);
+    if (m.tokenOverheadMs !== undefined) hist.tokenOverhead.recordMs(m.tokenOverheadMs);
+  };
   const rec: RunRecorder = {
     record(o) {
       const m = o.metrics;
       c.requests++;
       c.tokens += m.tokens;
+      c.chunks += m.chunks;
       hist.sendLag.recordMs(m.sendLagMs);
       if (o.code !== "ok") {
         c.errors[o.code] = (c.errors[o.code] ?? 0) + 1;
@@ -97,6 +202,11 @@ export function createRunRecorder(goodput: GoodputBounds = {}): RunRecorder {
         if (m.perTokenMs !== undefined) hist.tpot.recordMs(m.perTokenMs);
         for (const g of m.gapsMs) hist.gap.recordMs(g);
         hist.stall.recordMs(m.longestStallMs);
+        recordOverhead(m);
+        if (o.consistency) {
+          c.consistency.streams++;
+          checkConsistency(c.consistency, o.consistency.key, o.consistency.digest, o.consistency.text);
+        }
         const good =
           (goodput.ttftMs === undefined || (m.ttftMs !== undefined && m.ttftMs <= goodput.ttftMs)) &&
           (goodput.e2eMs === undefined || m.e2eMs <= goodput.e2eMs) &&
@@ -123,10 +233,15 @@ export function createRunRecorder(goodput: GoodputBounds = {}): RunRecorder {
       c.requests += o.requests;
       c.ok += o.ok;
       c.tokens += o.tokens;
+      c.chunks += o.chunks ?? 0;
       c.good += o.good;
+      c.overhead.reported += o.overhead?.reported ?? 0;
+      c.overhead.negative += o.overhead?.negative ?? 0;
+      if (o.consistency) mergeConsistency(c.consistency, o.consistency);
       for (const [k, v] of Object.entries(o.errors)) c.errors[k] = (c.errors[k] ?? 0) + v;
       for (const k of Object.keys(c.verify) as Array<keyof VerifyTotals>) c.verify[k] += o.verify[k];
-      for (const n of HISTOGRAM_NAMES) hist[n].add(decodeLatencyHistogram(o.histograms[n]));
+      // Result files written before a histogram existed simply lack it.
+      for (const n of HISTOGRAM_NAMES) if (o.histograms[n]) hist[n].add(decodeLatencyHistogram(o.histograms[n]));
     },
     toJSON() {
       return {

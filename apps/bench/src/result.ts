@@ -41,6 +41,13 @@ export interface CostFigures {
   serverRssBytes: number;
   serverMaxRssBytes: number;
   generatorCpuPerRequestUs: number;
+  /**
+   * False when the server is not one the bench can read (a foreign target without `--admin`): the server's CPU and
+   * RSS figures are NaN then, reported as "server cost not measured (foreign server)", never as zero.
+   */
+  serverMeasured?: boolean;
+  /** Where the bytes were counted: the server's listener sockets, or the client's sockets (foreign targets). */
+  bytesCountedOn?: "server" | "client";
 }
 
 /** One transport in one round of one scenario. */
@@ -85,6 +92,12 @@ export const FIGURES = [
   "bytesPerRequest",
   "bytesPerToken",
   "generatorCpuPerRequestUs",
+  "overheadP50",
+  "overheadP99",
+  "ttftOverheadP50",
+  "ttftOverheadP99",
+  "tokenOverheadP50",
+  "tokensPerChunk",
 ] as const;
 /** One of {@link FIGURES}. */
 export type FigureName = (typeof FIGURES)[number];

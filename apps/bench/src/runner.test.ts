@@ -106,7 +106,19 @@ describe.runIf(existsSync(GATEWAY_MAIN))("runner against the gateway process", (
       expect(by[t].merged.ok).toBeGreaterThan(5);
       expect(by[t].figures.bytesPerToken.median).toBeGreaterThan(1);
       expect(by[t].figures.serverCpuPerRequestUs.median).toBeGreaterThan(0);
+      // 16 tokens, one per chunk, counted from eval_count (OpenAI's usage on that wire).
+      expect(by[t].merged.tokens).toBe(16 * by[t].merged.ok);
+      expect(by[t].merged.chunks).toBe(16 * by[t].merged.ok);
     }
+    // The synthetic engine's durations come back on the Ollama and MCP wires: what the wire adds is measured there.
+    for (const t of ["mcp-tcp", "http"]) {
+      expect(by[t].merged.overhead.reported).toBe(by[t].merged.ok);
+      expect(by[t].figures.overheadP50.median).toBeGreaterThan(0);
+      expect(by[t].figures.overheadP99.median).toBeGreaterThanOrEqual(by[t].figures.overheadP50.median);
+    }
+    // OpenAI's API carries no durations: no overhead figure, and no zero standing in for one.
+    expect(by.openai.merged.overhead.reported).toBe(0);
+    expect(by.openai.figures.overheadP50.median).toBeNaN();
     expect(r.processes.map((p) => p.name)).toEqual(["gateway"]);
   }, 90_000);
 });

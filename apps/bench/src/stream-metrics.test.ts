@@ -67,3 +67,67 @@ describe("stream metrics on hand-made timelines", () => {
     expect(m.longestStallMs).toBe(15);
   });
 });
+
+describe("what the wire adds, from the server's own durations", () => {
+  it("overhead = client E2E from the send − total_duration; first-token overhead = TTFT − (load + prompt eval)", () => {
+    const m = computeStreamMetrics({
+      intendedStart: 100,
+      sentAt: 110, // 10 ms of schedule lag: not the wire's
+      chunks: [
+        { t: 140, text: "a" },
+        { t: 150, text: "b" },
+        { t: 160, text: "c" },
+        { t: 161, text: "" },
+      ],
+      end: 161,
+      server: { totalMs: 45, loadMs: 5, promptEvalMs: 22, evalMs: 18, evalCount: 3, promptEvalCount: 7 },
+    });
+    expect(m.overheadMs).toBe(161 - 110 - 45); // 6
+    expect(m.ttftOverheadMs).toBe(140 - 110 - 27); // 3
+    expect(m.tokenOverheadMs).toBe((6 - 3) / 2);
+    expect(m.e2eMs).toBe(61); // latency figures still count from the intended start
+    expect(m.ttftMs).toBe(40);
+  });
+
+  it("has no overhead when the wire reports no durations (OpenAI's API, a reference server)", () => {
+    const tl = {
+      intendedStart: 0,
+      sentAt: 0,
+      chunks: [
+        { t: 5, text: "a" },
+        { t: 6, text: "" },
+      ],
+      end: 6,
+    };
+    expect(computeStreamMetrics(tl).overheadMs).toBeUndefined();
+    const zero = { totalMs: 0, loadMs: 0, promptEvalMs: 0, evalMs: 0, evalCount: 1, promptEvalCount: 0 };
+    const m = computeStreamMetrics({ ...tl, server: zero });
+    expect(m.overheadMs).toBeUndefined();
+    expect(m.ttftOverheadMs).toBeUndefined();
+    expect(m.tokens).toBe(1);
+  });
+
+  it("counts tokens from eval_count, so several tokens per chunk give the right TPOT", () => {
+    // 12 tokens in 3 chunks of 4, one token every 5 ms after the first: chunks arrive when their last token is due.
+    const tl = {
+      intendedStart: 0,
+      sentAt: 0,
+      chunks: [
+        { t: 20 + 3 * 5, text: "aaaa" },
+        { t: 20 + 7 * 5, text: "bbbb" },
+        { t: 20 + 11 * 5, text: "cccc" },
+        { t: 20 + 11 * 5, text: "" },
+      ],
+      end: 75,
+    };
+    const server = { totalMs: 75, loadMs: 0, promptEvalMs: 20, evalMs: 55, evalCount: 12, promptEvalCount: 3 };
+    const m = computeStreamMetrics({ ...tl, server });
+    expect(m.chunks).toBe(3);
+    expect(m.tokens).toBe(12);
+    expect(m.perTokenMs).toBeCloseTo((75 - 35) / 11, 9); // from tokens
+    const byChunks = computeStreamMetrics(tl);
+    expect(byChunks.tokens).toBe(3);
+    expect(byChunks.perTokenMs).toBe((75 - 35) / 2); // what counting chunks would claim: 5.5× too slow
+    expect(m.gapsMs).toEqual([20, 20]); // gaps stay per chunk
+  });
+});

@@ -20,22 +20,32 @@ const LATENCY_FIGURES = {
   tpotP50: ["tpot", "p50"],
   gapP99: ["gap", "p99"],
   stallP99: ["stall", "p99"],
+  overheadP50: ["overhead", "p50"],
+  overheadP99: ["overhead", "p99"],
+  ttftOverheadP50: ["ttftOverhead", "p50"],
+  ttftOverheadP99: ["ttftOverhead", "p99"],
+  tokenOverheadP50: ["tokenOverhead", "p50"],
 } as const satisfies Partial<Record<FigureName, readonly [HistogramName, keyof LatencySummary]>>;
 type LatencyFigure = keyof typeof LATENCY_FIGURES;
 /** The figures a window carries itself; the rest are its cost figures. */
 type WindowFigure = "rps" | "tokensPerSec" | "errorRate";
+/** Histograms that stay empty where the wire reports no server durations: no value then, never a zero. */
+const ABSENT_WHEN_EMPTY: ReadonlySet<HistogramName> = new Set(["overhead", "ttftOverhead", "tokenOverhead"]);
 
 const isLatency = (f: FigureName): f is LatencyFigure => f in LATENCY_FIGURES;
 const isWindowFigure = (f: FigureName): f is WindowFigure => f === "rps" || f === "tokensPerSec" || f === "errorRate";
 
-/** One figure of one window. */
+/** One figure of one window (NaN when the window has no value for it). */
 export function figureOf(w: WindowResult, f: FigureName): number {
   if (isLatency(f)) {
     const [histogram, stat] = LATENCY_FIGURES[f];
-    return w.run.summaries[histogram][stat];
+    const s = w.run.summaries[histogram];
+    if (!s || (s.count === 0 && ABSENT_WHEN_EMPTY.has(histogram))) return Number.NaN;
+    return s[stat];
   }
   if (isWindowFigure(f)) return w[f];
-  const cost: Exclude<FigureName, LatencyFigure | WindowFigure> = f;
+  if (f === "tokensPerChunk") return w.run.chunks > 0 ? w.run.tokens / w.run.chunks : Number.NaN;
+  const cost: Exclude<FigureName, LatencyFigure | WindowFigure | "tokensPerChunk"> = f;
   return w.cost[cost];
 }
 

@@ -190,7 +190,8 @@ export function windowLine(win: WindowResult): string {
   return (
     `  r${win.round} ${win.transport.padEnd(12)} ${win.rps.toFixed(0).padStart(6)} req/s` +
     `  ttft p50 ${s.ttft.p50.toFixed(2)} p99 ${s.ttft.p99.toFixed(2)} ms  e2e p99 ${s.e2e.p99.toFixed(2)} ms` +
-    `  srv ${cost.serverCpuPerRequestUs.toFixed(0)} µs/req  ${cost.bytesPerRequest.toFixed(0)} B/req` +
+    `${s.overhead?.count ? `  +wire p50 ${(s.overhead.p50 * 1000).toFixed(0)} µs` : ""}` +
+    `  srv ${Number.isFinite(cost.serverCpuPerRequestUs) ? `${cost.serverCpuPerRequestUs.toFixed(0)} µs/req` : "not measured"}  ${cost.bytesPerRequest.toFixed(0)} B/req` +
     `${errs ? `  errors ${errs}` : ""}${run.verify.failedStreams ? `  VERIFY-FAILED ${run.verify.failedStreams}` : ""}` +
     `${win.warning ? "  (generator-bound)" : ""}`
   );

@@ -86,6 +86,44 @@ describe("synthetic engine: timing knobs", () => {
     expect(Number(last!.metrics!.promptEvalDuration) / 1e6).toBeGreaterThanOrEqual(29);
   });
 
+  it("reports durations measured on its clock, not computed from the knobs (a late consumer shows in eval_duration)", async () => {
+    vi.useFakeTimers({ toFake: FAKE });
+    try {
+      const e = createSyntheticEngine({ ttftMs: 10, interTokenMs: 5, tokens: 4 });
+      let last:
+        | {
+            metrics?: {
+              totalDuration: bigint;
+              loadDuration: bigint;
+              promptEvalDuration: bigint;
+              evalDuration: bigint;
+              evalCount: number;
+            };
+          }
+        | undefined;
+      const done = (async () => {
+        let n = 0;
+        for await (const c of e.generate(req, { signal: new AbortController().signal })) {
+          if (c.done) last = c;
+          // The consumer is 50 ms late after the second token: the reply really took longer than the knobs say.
+          else if (++n === 2) await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      await vi.advanceTimersByTimeAsync(200);
+      await done;
+      const ms = (ns: bigint | undefined) => Number(ns ?? 0n) / 1e6;
+      const m = last!.metrics!;
+      expect(ms(m.promptEvalDuration)).toBe(10);
+      // Tokens are due at 10, 15, 20, 25 ms; the second came at 15, the pull after it at 65: eval took 55 ms,
+      // where ttft + interToken × (n − 1) would claim 15.
+      expect(ms(m.evalDuration)).toBe(55);
+      expect(ms(m.totalDuration)).toBe(ms(m.loadDuration) + ms(m.promptEvalDuration) + ms(m.evalDuration));
+      expect(m.evalCount).toBe(4);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("zero-delay mode streams many tokens without timers and still yields to the event loop", async () => {
     const e = createSyntheticEngine({ tokens: 1000 });
     // Another task that only runs when the loop turns: it must get turns while the stream is produced.

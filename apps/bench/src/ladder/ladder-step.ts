@@ -1,6 +1,6 @@
 import type { CallOptions, InferenceClient, ListenAddress } from "@modelwire/core";
 import { createLatencyHistogram, type LatencyHistogram } from "../histogram.js";
-import { runStreamCall, type StreamOutcome, type WorkItem } from "../stream-call.js";
+import { type GenerateWork, runStreamCall, type StreamOutcome } from "../stream-call.js";
 import type { TransportPlugin } from "../transports.js";
 
 /** How one rung of the ladder calls the gateway. */
@@ -54,7 +54,7 @@ function failed(o: StreamOutcome): boolean {
 export async function runStep(
   target: StepTarget,
   mode: StepMode,
-  work: (seq: number) => WorkItem,
+  work: (seq: number) => GenerateWork,
   bounds: StepBounds,
 ): Promise<StepMeasure> {
   const ttft = createLatencyHistogram();

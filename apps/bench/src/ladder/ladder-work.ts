@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type GenerateRequestInit, GenerateRequestSchema } from "@modelwire/core";
 import { createPrng, createSyntheticEngine } from "@modelwire/engine";
-import type { WorkItem } from "../stream-call.js";
+import type { GenerateWork } from "../stream-call.js";
 
 /** What every step of the ladder sends. */
 export interface LadderWorkload {
@@ -32,9 +32,9 @@ function promptText(tag: string, bytes: number): string {
  * whether the gateway's cache answers is decided by the step (the `x-modelwire-cache` switch), not by the
  * workload. `runTag` (the wire's name) makes the prompts the wire's own. Each item carries the exact tokens the synthetic engine streams for it.
  */
-export function createLadderWork(w: LadderWorkload, runTag: string): (seq: number) => WorkItem {
+export function createLadderWork(w: LadderWorkload, runTag: string): (seq: number) => GenerateWork {
   const engine = createSyntheticEngine({ seed: w.seed });
-  const item = (tag: string): WorkItem => {
+  const item = (tag: string): GenerateWork => {
     const request: GenerateRequestInit = {
       model: w.model,
       prompt: promptText(tag, w.promptBytes),

@@ -2,10 +2,17 @@ import { fmt, fmtBytes, fmtSpread } from "../format.js";
 import { decodeLatencyHistogram } from "../histogram.js";
 import type { BenchResult } from "../result.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
+import { overheadCell, serverCell, WIRE_COST_EXPLAINED, wireCostRows } from "./wire-cost.js";
 
 /** The data the page's script plots. */
 export interface PlotModel {
-  curves: Array<{ id: string; title: string; series: Array<{ name: string; points: Array<[number, number]> }> }>;
+  curves: Array<{
+    id: string;
+    title: string;
+    /** The y axis unit (default ms). */
+    unit?: string;
+    series: Array<{ name: string; points: Array<[number, number]> }>;
+  }>;
   sweep: Array<{ name: string; points: Array<[number, number]> }>;
   cost: Array<{ id: string; title: string; unit: string; bars: Array<{ name: string; value: number }> }>;
   /** Serialization share of the measured CPU; `exceeds` when the micro-benchmark estimate is above it (capped). */
@@ -27,6 +34,23 @@ export function plotModel(r: BenchResult, ser?: SerializationCases): PlotModel {
         series: sr.summaries.map((s) => ({
           name: s.transport,
           points: decodeLatencyHistogram(s.merged.histograms[metric]).curve(),
+        })),
+      });
+    }
+    // The per-request overhead distribution of every wire whose replies carried the server's durations, in µs.
+    const withOverhead = sr.summaries.filter(
+      (s) => s.merged.histograms.overhead && (s.merged.overhead?.reported ?? 0) > 0,
+    );
+    if (withOverhead.length > 0) {
+      curves.push({
+        id: `curve-${i}-overhead`,
+        title: `${sr.scenario.name}: what the wire adds per request (client E2E − server total_duration) by percentile`,
+        unit: "µs",
+        series: withOverhead.map((s) => ({
+          name: s.transport,
+          points: decodeLatencyHistogram(s.merged.histograms.overhead)
+            .curve()
+            .map(([p, ms]) => [p, ms * 1000] as [number, number]),
         })),
       });
     }
@@ -166,7 +190,7 @@ const SCRIPT = `
   }
   var ticks = [[0,"0"],[50,"50"],[90,"90"],[99,"99"],[99.9,"99.9"],[99.99,"99.99"],[100,"max"]].map(function (t) { return [t[0], t[1]]; });
   data.curves.forEach(function (c) {
-    lineChart(c.id, c.series, { x: nines, ticks: ticks, xLabel: "percentile", yLabel: "ms (log)" });
+    lineChart(c.id, c.series, { x: nines, ticks: ticks, xLabel: "percentile", yLabel: (c.unit || "ms") + " (log)" });
   });
   if (data.sweep.length) {
     var xsTicks = [];
@@ -195,15 +219,38 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
     `<p>Run ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(0)} s · ${r.machine.cpus} × ${esc(r.machine.cpuModel)} · Node ${esc(r.machine.node)} · ${r.repeats} round(s), transports interleaved. Figures: median (range over rounds). Latencies in ms, timed from the intended send time.</p>`,
   );
   for (const s of r.skipped) H.push(`<p class="warn">Skipped ${esc(s.transport)}: ${esc(s.reason)}</p>`);
+  // The answer first: the recommendation and what each wire adds; the tables and plots follow.
+  H.push(`<h2>Recommendation</h2><ul>`);
+  for (const line of r.recommendation) {
+    const t = esc(line.replace(/^- /, "")).replace(/\*\*(.+?)\*\*/g, "<b>$1</b>");
+    H.push(`<li>${t}</li>`);
+  }
+  H.push(`</ul>`);
+  H.push(`<h2>What the wire and the gateway add, per request and per token</h2><p>${esc(WIRE_COST_EXPLAINED)}</p>`);
+  for (const [i, sr] of r.scenarios.entries()) {
+    H.push(`<h3>${esc(sr.scenario.name)}</h3>`);
+    H.push(
+      `<table><tr><th>transport</th><th>added per request p50 µs</th><th>p99 µs</th><th>before the first token p50 µs</th><th>p99 µs</th><th>per later token p50 µs</th><th>server CPU µs/req</th><th>µs/token</th><th>tokens/chunk</th></tr>`,
+    );
+    for (const x of wireCostRows(sr))
+      H.push(
+        `<tr><td>${esc(x.transport)}</td><td>${esc(overheadCell(x, x.overheadP50))}</td><td>${esc(overheadCell(x, x.overheadP99))}</td><td>${esc(overheadCell(x, x.ttftOverheadP50))}</td><td>${esc(overheadCell(x, x.ttftOverheadP99))}</td><td>${esc(overheadCell(x, x.tokenOverheadP50))}</td><td>${esc(serverCell(x, x.serverCpuPerRequestUs))}</td><td>${esc(serverCell(x, x.serverCpuPerTokenUs, 1))}</td><td>${fmt(x.tokensPerChunk, 2)}</td></tr>`,
+      );
+    H.push(`</table>`);
+    const c = model.curves.find((x) => x.id === `curve-${i}-overhead`);
+    if (c) H.push(`<div class="fig"><h4>${esc(c.title)}</h4><div id="${c.id}" class="chart"></div></div>`);
+  }
   for (const [i, sr] of r.scenarios.entries()) {
     H.push(`<h2>${esc(sr.scenario.name)}</h2><p>${esc(sr.scenario.description)}</p>`);
     H.push(
       `<table><tr><th>transport</th><th>req/s</th><th>tokens/s</th><th>TTFT p50</th><th>TTFT p99</th><th>E2E p99</th><th>TPOT p50</th><th>stall p99</th><th>errors</th><th>server CPU µs/req</th><th>bytes/req</th></tr>`,
     );
+    const rows = new Map(wireCostRows(sr).map((x) => [x.transport, x]));
     for (const s of sr.summaries) {
       const f = s.figures;
+      const row = rows.get(s.transport);
       H.push(
-        `<tr><td>${esc(s.transport)}</td><td>${fmtSpread(f.rps, 0)}</td><td>${fmtSpread(f.tokensPerSec, 0)}</td><td>${fmtSpread(f.ttftP50)}</td><td>${fmtSpread(f.ttftP99)}</td><td>${fmtSpread(f.e2eP99)}</td><td>${fmt(f.tpotP50.median)}</td><td>${fmt(f.stallP99.median)}</td><td>${s.merged.requests - s.merged.ok}</td><td>${fmtSpread(f.serverCpuPerRequestUs, 0)}</td><td>${fmt(f.bytesPerRequest.median, 0)}</td></tr>`,
+        `<tr><td>${esc(s.transport)}</td><td>${fmtSpread(f.rps, 0)}</td><td>${fmtSpread(f.tokensPerSec, 0)}</td><td>${fmtSpread(f.ttftP50)}</td><td>${fmtSpread(f.ttftP99)}</td><td>${fmtSpread(f.e2eP99)}</td><td>${fmt(f.tpotP50.median)}</td><td>${fmt(f.stallP99.median)}</td><td>${s.merged.requests - s.merged.ok}</td><td>${row ? esc(serverCell(row, f.serverCpuPerRequestUs)) : fmtSpread(f.serverCpuPerRequestUs, 0)}</td><td>${fmt(f.bytesPerRequest.median, 0)}</td></tr>`,
       );
     }
     H.push(`</table>`);
@@ -240,12 +287,7 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
     `<h2>Verification</h2><p>${v.streams} streams verified: ${v.failedStreams} failed, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched.</p>`,
   );
   for (const w of r.generatorWarnings) H.push(`<p class="warn">${esc(w)}</p>`);
-  H.push(`<h2>Recommendation</h2><ul>`);
-  for (const line of r.recommendation) {
-    const t = esc(line.replace(/^- /, "")).replace(/\*\*(.+?)\*\*/g, "<b>$1</b>");
-    H.push(`<li>${t}</li>`);
-  }
-  H.push(`</ul><p>Exit code ${r.exitCode}.</p>`);
+  H.push(`<p>Exit code ${r.exitCode}.</p>`);
   H.push(`<script type="application/json" id="plot-data">${json}</script>`);
   H.push(`<script>${SCRIPT}</script></body></html>`);
   return H.join("\n");

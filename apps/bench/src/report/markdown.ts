@@ -1,6 +1,17 @@
 import { fmt, fmtBytes, fmtSpread } from "../format.js";
 import type { BenchResult } from "../result.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
+import { serverCell, WIRE_COST_EXPLAINED, wireCostMarkdown, wireCostRows } from "./wire-cost.js";
+
+function recommendationLines(r: BenchResult): string[] {
+  const L: string[] = [];
+  // Paragraph lines get blank lines around them so they do not fold into the list before them.
+  for (const line of r.recommendation) {
+    if (line.startsWith("- ")) L.push(line);
+    else L.push("", line, "");
+  }
+  return L;
+}
 
 /** Renders the result as Markdown: one table per scenario, costs, sweep, verification, recommendation. */
 export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string {
@@ -16,7 +27,23 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
     for (const s of r.skipped) L.push(`- ${s.transport}: ${s.reason}`);
     L.push("");
   }
+  // The answer first: the recommendation, then what each wire adds; the tables and figures follow.
+  L.push("## Recommendation");
+  L.push("");
+  L.push(...recommendationLines(r));
+  L.push("");
+  L.push("## What the wire and the gateway add, per request and per token");
+  L.push("");
+  L.push(WIRE_COST_EXPLAINED);
+  L.push("");
   for (const sr of r.scenarios) {
+    L.push(`### ${sr.scenario.name}`);
+    L.push("");
+    L.push(...wireCostMarkdown(sr));
+    L.push("");
+  }
+  for (const sr of r.scenarios) {
+    const rows = new Map(wireCostRows(sr).map((x) => [x.transport, x]));
     L.push(`## ${sr.scenario.name}`);
     L.push("");
     L.push(
@@ -29,6 +56,7 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
     L.push(`|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|${r.slos.length ? "--:|" : ""}--:|--:|--:|--:|--:|`);
     for (const s of sr.summaries) {
       const f = s.figures;
+      const row = rows.get(s.transport);
       const errs = s.merged.requests - s.merged.ok;
       L.push(
         `| ${s.transport} | ${fmtSpread(f.rps, 0)} | ${fmtSpread(f.tokensPerSec, 0)} | ${fmtSpread(f.ttftP50)} | ${fmtSpread(f.ttftP99)} | ${fmtSpread(f.e2eP50)} | ${fmtSpread(f.e2eP99)} | ${fmt(f.tpotP50.median)} | ${fmt(f.stallP99.median)} | ${
@@ -37,7 +65,7 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
             : `${errs} (${Object.entries(s.merged.errors)
                 .map(([k, v]) => `${k} ${v}`)
                 .join(", ")})`
-        } |${r.slos.length ? ` ${s.merged.requests > 0 ? ((100 * s.merged.good) / s.merged.requests).toFixed(1) : "–"}% |` : ""} ${fmtSpread(f.serverCpuPerRequestUs, 0)} | ${fmt(f.serverCpuPerTokenUs.median, 1)} | ${fmt(f.generatorCpuPerRequestUs.median, 0)} | ${fmt(f.bytesPerRequest.median, 0)} | ${fmt(f.bytesPerToken.median, 1)} |`,
+        } |${r.slos.length ? ` ${s.merged.requests > 0 ? ((100 * s.merged.good) / s.merged.requests).toFixed(1) : "–"}% |` : ""} ${row ? serverCell(row, f.serverCpuPerRequestUs) : fmtSpread(f.serverCpuPerRequestUs, 0)} | ${row ? serverCell(row, { ...f.serverCpuPerTokenUs, values: [] }, 1) : fmt(f.serverCpuPerTokenUs.median, 1)} | ${fmt(f.generatorCpuPerRequestUs.median, 0)} | ${fmt(f.bytesPerRequest.median, 0)} | ${fmt(f.bytesPerToken.median, 1)} |`,
       );
     }
     L.push("");
@@ -108,14 +136,6 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
     for (const w of r.generatorWarnings) L.push(`- ${w}`);
     L.push("");
   }
-  L.push("## Recommendation");
-  L.push("");
-  // Paragraph lines get blank lines around them so they do not fold into the list before them.
-  for (const line of r.recommendation) {
-    if (line.startsWith("- ")) L.push(line);
-    else L.push("", line, "");
-  }
-  L.push("");
   L.push(`Exit code ${r.exitCode}.`);
   return `${L.join("\n")}\n`;
 }
