@@ -1,5 +1,13 @@
 import type { Code } from "@modelwire/core";
-import { FrameType, HEADER_SIZE, MAX_METHOD, type Method, PING_PAYLOAD_SIZE, SESSION_ID_SIZE } from "./constants.js";
+import {
+  FrameType,
+  HEADER_SIZE,
+  MAX_METHOD,
+  type Method,
+  MIN_MAX_FRAME_SIZE,
+  PING_PAYLOAD_SIZE,
+  SESSION_ID_SIZE,
+} from "./constants.js";
 import { ProtocolErrorReason, protocolError } from "./errors.js";
 import { writeHeader } from "./frame.js";
 
@@ -170,10 +178,14 @@ export function decodeHello(b: Uint8Array): Hello {
   if (b.length < 16) bad(`HELLO payload of ${b.length} bytes is shorter than 16`);
   if (u16(b, 2) !== 0) throw protocolError(ProtocolErrorReason.ReservedBits, "HELLO reserved field is not 0");
   if (b[0] === 0 || b[0] > b[1]) bad(`HELLO version range ${b[0]}..${b[1]} is empty`);
+  const maxFrameSize = u32(b, 4);
+  if (maxFrameSize < MIN_MAX_FRAME_SIZE) {
+    bad(`HELLO maxFrameSize ${maxFrameSize} is below the protocol's ${MIN_MAX_FRAME_SIZE}`, { maxFrameSize });
+  }
   return {
     minVersion: b[0],
     maxVersion: b[1],
-    maxFrameSize: u32(b, 4),
+    maxFrameSize,
     maxStreams: u32(b, 8),
     heartbeatMs: u32(b, 12),
     metadata: decodeMetadata(b.subarray(16)),
@@ -200,9 +212,13 @@ export function decodeWelcome(b: Uint8Array): Welcome {
   if (b[1] !== 0 || u16(b, 2) !== 0)
     throw protocolError(ProtocolErrorReason.ReservedBits, "WELCOME reserved field is not 0");
   if (b[0] === 0) bad("WELCOME version is 0");
+  const maxFrameSize = u32(b, 4);
+  if (maxFrameSize < MIN_MAX_FRAME_SIZE) {
+    bad(`WELCOME maxFrameSize ${maxFrameSize} is below the protocol's ${MIN_MAX_FRAME_SIZE}`, { maxFrameSize });
+  }
   return {
     version: b[0],
-    maxFrameSize: u32(b, 4),
+    maxFrameSize,
     maxStreams: u32(b, 8),
     heartbeatMs: u32(b, 12),
     sessionId: b.slice(16, 32),

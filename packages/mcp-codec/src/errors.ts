@@ -33,6 +33,8 @@ export enum ProtocolErrorReason {
   VersionMismatch = "version_mismatch",
   /** The handshake's credentials were missing or wrong. */
   Unauthenticated = "unauthenticated",
+  /** No HELLO arrived within the server's handshake timeout. */
+  HandshakeTimeout = "handshake_timeout",
   /** The decoder was used after it had already failed. */
   DecoderFailed = "decoder_failed",
 }
@@ -52,6 +54,7 @@ const CODES: Record<ProtocolErrorReason, Code> = {
   [ProtocolErrorReason.HeartbeatTimeout]: Code.Unavailable,
   [ProtocolErrorReason.VersionMismatch]: Code.Unimplemented,
   [ProtocolErrorReason.Unauthenticated]: Code.Unauthenticated,
+  [ProtocolErrorReason.HandshakeTimeout]: Code.DeadlineExceeded,
   [ProtocolErrorReason.DecoderFailed]: Code.FailedPrecondition,
 };
 

@@ -10,9 +10,9 @@ import { connectRaw, helloBytes } from "./test-support/raw-peer.js";
 const MODEL = "synthetic:latest";
 const cleanups = cleanupAfterEach();
 
-async function setup(authToken?: string) {
+async function setup(authToken?: string, handshakeTimeoutMs?: number) {
   const engine = createSyntheticEngine({ tokens: 60, interTokenMs: 10 });
-  const server = createMcpServer({ engine, tcp: { port: 0 }, maxFrameSize: 4096, authToken });
+  const server = createMcpServer({ engine, tcp: { port: 0 }, maxFrameSize: 4096, authToken, handshakeTimeoutMs });
   const [addr] = await server.listen();
   const port = Number(new URL(addr.url).port);
   const client = createMcpClient({ url: addr.url, authToken });
@@ -114,8 +114,8 @@ describe("connection-level protocol errors", () => {
     const peer = await connectRaw(Number(new URL(addr.url).port));
     await peer.closed;
     expect(peer.connectionError()).toMatchObject({
-      code: Code.FailedPrecondition,
-      metadata: { reason: "unexpected_frame" },
+      code: Code.DeadlineExceeded,
+      metadata: { reason: "handshake_timeout" },
     });
     const end = Date.now() + 5000;
     while (server.stats().connections !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
@@ -139,10 +139,11 @@ describe("session vectors (packages/mcp-codec/vectors/session.json)", () => {
     name: string;
     clientHex: string;
     serverAuthToken?: string;
+    serverOptions?: { handshakeTimeoutMs?: number };
     error: { reason: string; code: number };
   }[]) {
     it(`${v.name} -> ${v.error.reason}`, async () => {
-      const { port } = await setup(v.serverAuthToken);
+      const { port } = await setup(v.serverAuthToken, v.serverOptions?.handshakeTimeoutMs);
       const peer = await connectRaw(port);
       peer.write(fromHex(v.clientHex));
       await peer.closed;

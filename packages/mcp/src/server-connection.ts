@@ -1,10 +1,11 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { Code, ModelwireError } from "@modelwire/core";
 import { createEngineContext } from "@modelwire/engine";
 import {
   createFrameDecoder,
   DEFAULT_MAX_FRAME_SIZE,
+  decodeErrorPayload,
   decodeHello,
   decodeOpenPayload,
   encodeErrorPayload,
@@ -121,32 +122,21 @@ export class ServerConnection implements StreamConnection {
       case FrameType.Open:
         this.onOpen(f);
         return;
-      case FrameType.Cancel: {
-        const s = this.streams.get(f.streamId);
-        if (s && !s.cancelled) {
-          s.cancelled = true;
-          this.release(s);
-          s.ctx.abort(canceledError());
-        }
+      case FrameType.Cancel:
+        this.abandon(f.streamId);
         return;
-      }
       case FrameType.Ping:
         if ((f.flags & FrameFlag.Ack) === 0) {
           this.send(encodeFrame({ type: FrameType.Ping, flags: FrameFlag.Ack, streamId: 0, payload: f.payload }));
         }
         return;
-      case FrameType.Error: {
-        if (f.streamId === 0) {
-          this.close(true);
-          return;
-        }
-        const s = this.streams.get(f.streamId);
-        if (s && !s.cancelled) {
-          s.cancelled = true;
-          s.ctx.abort(canceledError());
-        }
+      case FrameType.Error:
+        // Validated like any frame a client may send (a malformed one is bad_payload, connection-level); then on
+        // stream 0 the client is leaving: close without answering; on a stream it abandons it, as CANCEL does.
+        decodeErrorPayload(f.payload);
+        if (f.streamId === 0) this.close(true);
+        else this.abandon(f.streamId);
         return;
-      }
       default:
         throw protocolError(ProtocolErrorReason.UnexpectedFrame, `frame type ${f.type} is not allowed from a client`, {
           type: f.type,
@@ -163,11 +153,8 @@ export class ServerConnection implements StreamConnection {
         `no common version: client speaks ${hello.minVersion}..${hello.maxVersion}, server ${PROTOCOL_VERSION}`,
       );
     }
-    if (sh.authToken) {
-      const given = Buffer.from(hello.metadata["auth-token"] ?? "", "utf8");
-      if (given.length !== sh.authToken.length || !timingSafeEqual(given, sh.authToken)) {
-        throw protocolError(ProtocolErrorReason.Unauthenticated, "missing or invalid auth-token");
-      }
+    if (sh.authToken && !sh.authToken(hello.metadata["auth-token"])) {
+      throw protocolError(ProtocolErrorReason.Unauthenticated, "missing or invalid auth-token");
     }
     const maxFrameSize = Math.max(MIN_MAX_FRAME_SIZE, Math.min(hello.maxFrameSize, sh.maxFrameSize));
     const maxStreams =
@@ -222,7 +209,7 @@ export class ServerConnection implements StreamConnection {
 
   private onHandshakeTimeout(): void {
     if (this.state !== ConnState.AwaitHello) return;
-    this.fail(protocolError(ProtocolErrorReason.UnexpectedFrame, "no HELLO within the handshake timeout"));
+    this.fail(protocolError(ProtocolErrorReason.HandshakeTimeout, "no HELLO within the handshake timeout"));
   }
 
   streamError(id: number, err: ModelwireError): void {
@@ -283,6 +270,16 @@ export class ServerConnection implements StreamConnection {
     this.counted++;
     this.shared.inFlight++;
     void runStream(this, id, entry, open.method, f.dataType, open.timeoutMs, open.body);
+  }
+
+  /** CANCEL, or a client's stream ERROR: aborts the stream's engine call; nothing more is sent for it. */
+  private abandon(id: number): void {
+    const s = this.streams.get(id);
+    if (s && !s.cancelled) {
+      s.cancelled = true;
+      this.release(s);
+      s.ctx.abort(canceledError());
+    }
   }
 
   /** Stops counting a stream against the per-connection and server limits (idempotent). */

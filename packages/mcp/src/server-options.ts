@@ -1,5 +1,6 @@
 import type { TlsOptions } from "node:tls";
 import { Code, ModelwireError, noopObserver, type ServerObserver } from "@modelwire/core";
+import { createTokenCheck, type TokenCheck } from "@modelwire/core/token";
 import type { Engine } from "@modelwire/engine";
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from "@modelwire/mcp-codec";
 import { DEFAULT_MAX_BATCH_FRAMES } from "./frame-writer.js";
@@ -52,7 +53,8 @@ export interface McpServerOptions {
 export interface ServerShared {
   engine: Engine;
   observer: ServerObserver;
-  authToken: Buffer | undefined;
+  /** Checks a HELLO's `auth-token` in constant time (SHA-256 digests compared); undefined: none required. */
+  authToken: TokenCheck | undefined;
   maxStreamsPerConnection: number;
   maxStreams: number;
   heartbeatMs: number;
@@ -87,10 +89,13 @@ export function resolveServerOptions(options: McpServerOptions): ServerShared {
     }
     return x;
   };
+  if (options.authToken === "") {
+    throw new ModelwireError("authToken must not be empty", Code.InvalidArgument, { field: "authToken" });
+  }
   return {
     engine: options.engine,
     observer: options.observer ?? noopObserver,
-    authToken: options.authToken === undefined ? undefined : Buffer.from(options.authToken, "utf8"),
+    authToken: options.authToken === undefined ? undefined : createTokenCheck(options.authToken),
     maxStreamsPerConnection: int("maxStreamsPerConnection", options.maxStreamsPerConnection, 128),
     maxStreams: int("maxStreams", options.maxStreams, 1024),
     heartbeatMs: int("heartbeatMs", options.heartbeatMs, 5000, 0, 600_000),

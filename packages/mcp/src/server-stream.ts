@@ -157,6 +157,7 @@ function checkSize(c: StreamConnection, payloadLength: number): void {
     throw new ModelwireError(
       `reply of ${payloadLength} bytes exceeds the negotiated frame size ${c.maxFrameSize}`,
       Code.ResourceExhausted,
+      { limit: String(c.maxFrameSize) },
     );
   }
 }
