@@ -278,7 +278,7 @@ function raw(
     sequence?: number;
     length?: number;
   },
-  payload = new Uint8Array(0),
+  payload: Uint8Array = new Uint8Array(0),
 ) {
   const b = new Uint8Array(20 + payload.length);
   const v = new DataView(b.buffer);
