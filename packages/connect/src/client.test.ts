@@ -139,8 +139,8 @@ describe("timing interceptor and stats", () => {
     for (const t of timings) expect(t.totalMs).toBeGreaterThanOrEqual(t.headersMs);
     expect(timings[1].firstMessageMs).toBeDefined();
     const s = c.stats();
-    expect(s).toMatchObject({ open: 1, active: 0, queued: 0 });
-    expect(s.extra).toMatchObject({ protocol: "grpc", connectionsOpened: 1 });
+    expect(s).toMatchObject({ open: 1, active: 0, queued: 0, opened: 1, reconnects: 0 });
+    expect(s.extra).toMatchObject({ protocol: "grpc" });
     expect(Number(s.extra?.bytesIn)).toBeGreaterThan(0);
     await c.close();
     expect((await failure(c.version())).code).toBe(Code.Unavailable);

@@ -370,21 +370,39 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     show: (request, options) => unaryMethod(m.showModel, request, options),
     version: (options) => unaryMethod(m.version, {}, options),
     stats(): ClientStats {
-      const extra: Record<string, number | string> = {
-        protocol,
-        httpVersion,
-        connectionsOpened: sockets.added,
-        ...sockets.bytes(),
-      };
+      const extra: Record<string, number | string> = { protocol, httpVersion, ...sockets.bytes() };
+      const opened = sockets.added;
       if (sessionManager) {
         const state = sessionManager.state();
         extra.state = state;
         const open = state === "open" || state === "idle" || state === "verifying" ? 1 : 0;
-        return { transport: transportName, open, active, idle: state === "idle" ? 1 : 0, queued: 0, extra };
+        // One session at a time: every session after the first replaced one that closed or failed. Streams waiting
+        // for the peer's concurrent-stream limit are node:http2's and not visible here (queued 0).
+        const reconnects = Math.max(0, opened - 1);
+        return {
+          transport: transportName,
+          open,
+          active,
+          idle: state === "idle" ? 1 : 0,
+          queued: 0,
+          opened,
+          reconnects,
+          extra,
+        };
       }
       const open = sockets.open.size;
-      const free = Object.values(agent?.freeSockets ?? {}).reduce((n, l) => n + (l?.length ?? 0), 0);
-      return { transport: transportName, open, active, idle: free, queued: 0, extra };
+      const count = (m: NodeJS.ReadOnlyDict<unknown[]> | undefined) =>
+        Object.values(m ?? {}).reduce((n: number, l) => n + (l?.length ?? 0), 0);
+      // HTTP/1.1: requests the agent holds until one of its sockets is free.
+      return {
+        transport: transportName,
+        open,
+        active,
+        idle: count(agent?.freeSockets),
+        queued: count(agent?.requests),
+        opened,
+        extra,
+      };
     },
     async close() {
       if (closed) return;

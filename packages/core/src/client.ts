@@ -35,6 +35,16 @@ export interface ClientStats {
   idle: number;
   /** Calls waiting for a connection or a stream slot. */
   queued: number;
+  /**
+   * Connections opened since the client was created, reconnects included (a counter: the difference of two reads
+   * is what opened between them). Absent when the transport cannot count them.
+   */
+  opened?: number;
+  /**
+   * Connections opened again after one was lost or retired (a counter), for transports that hold long-lived
+   * connections (MCP, an HTTP/2 session); absent for per-request pools such as HTTP/1.1's, where `opened` says it.
+   */
+  reconnects?: number;
   /** Transport-specific extras (connection state, reconnects, RTT, ...). */
   extra?: Record<string, number | string>;
 }

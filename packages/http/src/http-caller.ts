@@ -114,6 +114,11 @@ export function createHttpCaller(
   const lifetime = new AbortController();
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
   let retried = 0;
+  // Every socket the pool connects (a new stream's, or one replacing a closed keep-alive connection).
+  let opened = 0;
+  pool.on("connect", () => {
+    opened++;
+  });
 
   async function statusError(status: number, body: Sent["body"]): Promise<ModelwireError> {
     let text = "";
@@ -199,6 +204,7 @@ export function createHttpCaller(
         active: s.running,
         idle: s.free,
         queued: s.queued,
+        opened,
         extra: { pending: s.pending, size: s.size, maxConnections: connections, retries: retried },
       };
     },

@@ -206,11 +206,14 @@ describe("our client against our server", () => {
     expect(s.open).toBe(h.server.stats().connections);
     expect(s.active).toBe(0);
     expect(s.queued).toBe(0);
+    // Every connection the pool opened is one the server accepted.
+    expect(s.opened).toBe(h.server.stats().accepted);
     await Promise.all(
       Array.from({ length: 6 }, (_, i) => drain(client!.generate({ model: "synthetic", prompt: `c${i}` }))),
     );
     expect(client.stats().open).toBeLessThanOrEqual(2);
     expect(h.server.stats().accepted).toBeLessThanOrEqual(2);
+    expect(client.stats().opened).toBe(h.server.stats().accepted);
   });
 
   it("sends the bearer token", async () => {

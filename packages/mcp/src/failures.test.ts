@@ -103,7 +103,8 @@ describe("dead peers", () => {
       if (!version) await new Promise((r) => setTimeout(r, 100));
     }
     expect(version).toBeTruthy();
-    expect(Number(client.stats().extra?.reconnects)).toBeGreaterThanOrEqual(1);
+    expect(client.stats().reconnects).toBeGreaterThanOrEqual(1);
+    expect(client.stats().opened).toBe(client.stats().reconnects! + 1);
     expect(client.stats().extra?.state).toBe("ready");
   });
 

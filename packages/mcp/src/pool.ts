@@ -7,6 +7,8 @@ interface Slot {
   conn: ClientConnection | undefined;
   connecting: Promise<ClientConnection> | undefined;
   failures: number;
+  /** Connections this slot has had (a later one is a reconnect). */
+  connects: number;
 }
 
 /** What the pool tells the client about. */
@@ -49,7 +51,7 @@ export class ConnectionPool {
     private readonly reconnect: Required<ReconnectOptions> | false,
     private readonly events: PoolEvents,
   ) {
-    this.slots = Array.from({ length: size }, () => ({ conn: undefined, connecting: undefined, failures: 0 }));
+    this.slots = Array.from({ length: size }, () => ({ conn: undefined, connecting: undefined, failures: 0, connects: 0 }));
     this.onSlotFree = () => events.slotFree();
   }
 
@@ -80,7 +82,10 @@ export class ConnectionPool {
         conn.close();
         throw closedError();
       }
-      if (this.connectsDone++ > 0) this.reconnects++;
+      // A reconnect is a slot's second or later connection (replacing a lost or drained one), not another slot's
+      // first.
+      if (slot.connects++ > 0) this.reconnects++;
+      this.connectsDone++;
       slot.conn = conn;
       slot.failures = 0;
       queueMicrotask(() => this.events.changed());
@@ -214,9 +219,18 @@ export class ConnectionPool {
           : first.failures > 0
             ? "reconnecting"
             : "idle";
-    const extra: Record<string, number | string> = { state, reconnects: this.reconnects, bytesIn, bytesOut };
+    const extra: Record<string, number | string> = { state, bytesIn, bytesOut };
     if (rtt !== undefined) extra.rttMs = Math.round(rtt * 1000) / 1000;
-    return { transport, open, active, idle, queued: this.waiting + queued, extra };
+    return {
+      transport,
+      open,
+      active,
+      idle,
+      queued: this.waiting + queued,
+      opened: this.connectsDone,
+      reconnects: this.reconnects,
+      extra,
+    };
   }
 
   /** Closes every connection; later calls fail with `Canceled`. */

@@ -24,6 +24,7 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
   const m = /^tcp:\/\/([^:/]+):(\d+)$/.exec(opts.url);
   if (!m) throw new ModelwireError(`echo url must be tcp://host:port, got ${opts.url}`, Code.InvalidArgument);
   const [, host, port] = m;
+  let opened = 0;
   const conns: Array<{
     socket: Socket;
     write: (b: Buffer) => void;
@@ -39,7 +40,10 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
     const socket = connect({ host, port: Number(port), noDelay: true });
     const streams = new Map<number, PendingStream>();
     const ready = new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
+      socket.once("connect", () => {
+        opened++;
+        resolve();
+      });
       socket.once("error", reject);
     });
     ready.catch(() => {});
@@ -153,7 +157,14 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
     running: unsupported,
     show: unsupported,
     version: unsupported,
-    stats: () => ({ transport: "echo", open: conns.length, active, idle: active === 0 ? conns.length : 0, queued: 0 }),
+    stats: () => ({
+      transport: "echo",
+      open: conns.length,
+      active,
+      idle: active === 0 ? conns.length : 0,
+      queued: 0,
+      opened,
+    }),
     async close() {
       closed = true;
       for (const c of conns) c.socket.destroy();

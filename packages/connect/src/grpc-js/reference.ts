@@ -206,6 +206,20 @@ export function createGrpcJsClient(options: GrpcJsClientOptions): InferenceClien
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), options.channelOptions);
   const def = protobufEsDefinition();
   let active = 0;
+  // Connections opened: every move of the channel into READY (one address: one HTTP/2 connection at a time).
+  const channel = client.getChannel();
+  const { READY, SHUTDOWN } = grpc.connectivityState;
+  let opened = 0;
+  const watch = (last: grpc.connectivityState) => {
+    if (last === SHUTDOWN) return;
+    // No deadline: no timer, so the watch holds no event-loop reference; close() ends it (SHUTDOWN).
+    channel.watchConnectivityState(last, Number.POSITIVE_INFINITY, () => {
+      const now = channel.getConnectivityState(false);
+      if (now === READY && last !== READY) opened++;
+      watch(now);
+    });
+  };
+  watch(channel.getConnectivityState(false));
 
   function prepare(options: CallOptions | undefined) {
     if (options?.signal?.aborted) throw abortReason(options.signal);
@@ -280,14 +294,16 @@ export function createGrpcJsClient(options: GrpcJsClientOptions): InferenceClien
     show: (req, o) => unary("ShowModel", req, o),
     version: (o) => unary("Version", {}, o),
     stats(): ClientStats {
-      const state = client.getChannel().getConnectivityState(false);
-      const open = state === grpc.connectivityState.READY ? 1 : 0;
+      const state = channel.getConnectivityState(false);
+      const open = state === READY ? 1 : 0;
       return {
         transport: "grpc-js",
         open,
         active,
         idle: open && active === 0 ? 1 : 0,
         queued: 0,
+        opened,
+        reconnects: Math.max(0, opened - 1),
         extra: { state: grpc.connectivityState[state] },
       };
     },
