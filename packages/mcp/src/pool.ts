@@ -51,7 +51,12 @@ export class ConnectionPool {
     private readonly reconnect: Required<ReconnectOptions> | false,
     private readonly events: PoolEvents,
   ) {
-    this.slots = Array.from({ length: size }, () => ({ conn: undefined, connecting: undefined, failures: 0, connects: 0 }));
+    this.slots = Array.from({ length: size }, () => ({
+      conn: undefined,
+      connecting: undefined,
+      failures: 0,
+      connects: 0,
+    }));
     this.onSlotFree = () => events.slotFree();
   }
 
