@@ -1,6 +1,13 @@
 import { create } from "@bufbuild/protobuf";
-import { DurationSchema } from "@bufbuild/protobuf/wkt";
-import { type GenerateRequest, GenerateRequestSchema, OptionsSchema, ThinkSchema } from "@modelwire/core";
+import { type Duration, DurationSchema } from "@bufbuild/protobuf/wkt";
+import {
+  type GenerateRequest,
+  GenerateRequestSchema,
+  type Options,
+  OptionsSchema,
+  type Think,
+  ThinkSchema,
+} from "@modelwire/core";
 import fc from "fast-check";
 
 /** fast-check arbitraries for GenerateRequest, shared by the hand-written encoder's and decoder's tests. */
@@ -29,56 +36,100 @@ export const float = fc.oneof(
 export const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });
 export const bytes = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constant(new Uint8Array(0)));
 
-/** GenerateRequest messages (every field, options and think included) whose strings come from `str`. */
-export function generateRequests(str: fc.Arbitrary<string> = text): fc.Arbitrary<GenerateRequest> {
-  const options = fc.record({
-    numKeep: opt(int32),
-    seed: opt(int64),
-    numPredict: opt(int32),
-    topK: opt(int32),
-    topP: opt(float),
-    minP: opt(float),
-    typicalP: opt(float),
-    repeatLastN: opt(int32),
-    temperature: opt(float),
-    repeatPenalty: opt(float),
-    presencePenalty: opt(float),
-    frequencyPenalty: opt(float),
-    stop: fc.array(str, { maxLength: 4 }),
-    numCtx: opt(int32),
-    numBatch: opt(int32),
-    numGpu: opt(int32),
-    mainGpu: opt(int32),
-    useMmap: opt(fc.boolean()),
-    numThread: opt(int32),
-  });
-  const think = fc.oneof(
-    fc.constant({ value: { case: undefined } }),
-    fc.boolean().map((value) => ({ value: { case: "enabled" as const, value } })),
-    str.map((value) => ({ value: { case: "level" as const, value } })),
-  );
+/** The value domains a GenerateRequest is built from; {@link generateRequests} takes any of them to narrow it. */
+export interface RequestDomains {
+  /** Every string field (model, prompt, stop words, ...). */
+  text: fc.Arbitrary<string>;
+  /** int32 fields (context, num_ctx, ...). */
+  int32: fc.Arbitrary<number>;
+  /** The seed. */
+  int64: fc.Arbitrary<bigint>;
+  /** float fields (temperature, top_p, ...). */
+  float: fc.Arbitrary<number>;
+  /** Each image. */
+  bytes: fc.Arbitrary<Uint8Array>;
+  /** The `format` field. */
+  format: fc.Arbitrary<string>;
+  /** `keep_alive`. */
+  keepAlive: fc.Arbitrary<Duration>;
+  /** `think`. */
+  think: fc.Arbitrary<Think>;
+}
+
+/** The widest domains: every value the binary codecs must carry (NaN, -0, lone surrogates, any int64). */
+function binaryDomains(str: fc.Arbitrary<string>): RequestDomains {
+  return {
+    text: str,
+    int32,
+    int64,
+    float,
+    bytes,
+    format: str,
+    keepAlive: fc.record({ seconds: int64, nanos: int32 }).map((d) => create(DurationSchema, d)),
+    think: fc
+      .oneof(
+        fc.constant({ value: { case: undefined } }),
+        fc.boolean().map((value) => ({ value: { case: "enabled" as const, value } })),
+        str.map((value) => ({ value: { case: "level" as const, value } })),
+      )
+      .map((t) => create(ThinkSchema, t)),
+  };
+}
+
+/** Options messages (every field) from the given domains. */
+export function optionsOf(d: Pick<RequestDomains, "text" | "int32" | "int64" | "float">): fc.Arbitrary<Options> {
   return fc
     .record({
-      model: str,
-      prompt: str,
-      suffix: str,
-      system: str,
-      template: str,
-      context: fc.array(int32, { maxLength: 8 }),
+      numKeep: opt(d.int32),
+      seed: opt(d.int64),
+      numPredict: opt(d.int32),
+      topK: opt(d.int32),
+      topP: opt(d.float),
+      minP: opt(d.float),
+      typicalP: opt(d.float),
+      repeatLastN: opt(d.int32),
+      temperature: opt(d.float),
+      repeatPenalty: opt(d.float),
+      presencePenalty: opt(d.float),
+      frequencyPenalty: opt(d.float),
+      stop: fc.array(d.text, { maxLength: 4 }),
+      numCtx: opt(d.int32),
+      numBatch: opt(d.int32),
+      numGpu: opt(d.int32),
+      mainGpu: opt(d.int32),
+      useMmap: opt(fc.boolean()),
+      numThread: opt(d.int32),
+    })
+    .map((o) => create(OptionsSchema, o));
+}
+
+/**
+ * GenerateRequest messages (every field, options and think included). Given a string arbitrary, every string
+ * comes from it and every other field from the widest domains; given domains, those replace the widest ones (e.g.
+ * JSON-representable values for the HTTP mapping).
+ */
+export function generateRequests(
+  domains: fc.Arbitrary<string> | Partial<RequestDomains> = text,
+): fc.Arbitrary<GenerateRequest> {
+  const d =
+    domains instanceof fc.Arbitrary
+      ? binaryDomains(domains)
+      : { ...binaryDomains(domains.text ?? text), ...domains };
+  return fc
+    .record({
+      model: d.text,
+      prompt: d.text,
+      suffix: d.text,
+      system: d.text,
+      template: d.text,
+      context: fc.array(d.int32, { maxLength: 8 }),
       stream: opt(fc.boolean()),
       raw: fc.boolean(),
-      format: str,
-      keepAlive: opt(fc.record({ seconds: int64, nanos: int32 })),
-      images: fc.array(bytes, { maxLength: 3 }),
-      options: opt(options),
-      think: opt(think),
+      format: d.format,
+      keepAlive: opt(d.keepAlive),
+      images: fc.array(d.bytes, { maxLength: 3 }),
+      options: opt(optionsOf(d)),
+      think: opt(d.think),
     })
-    .map((r) =>
-      create(GenerateRequestSchema, {
-        ...r,
-        keepAlive: r.keepAlive && create(DurationSchema, r.keepAlive),
-        options: r.options && create(OptionsSchema, r.options),
-        think: r.think && create(ThinkSchema, r.think),
-      }),
-    );
+    .map((r) => create(GenerateRequestSchema, r));
 }

@@ -1,21 +1,20 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { DurationSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import {
   ChatRequestSchema,
   ChatResponseSchema,
   EmbedRequestSchema,
   EmbedResponseSchema,
-  GenerateRequestSchema,
   GenerateResponseSchema,
   ListModelsResponseSchema,
   ListRunningResponseSchema,
   ModelDetailsSchema,
-  OptionsSchema,
   ShowModelRequestSchema,
   ShowModelResponseSchema,
   ThinkSchema,
   VersionResponseSchema,
 } from "@modelwire/core";
+import { generateRequests, optionsOf } from "@modelwire/test-kit/arbitraries";
 import fc from "fast-check";
 
 const f32 = fc.float({ noNaN: true, noDefaultInfinity: true }).map((x) => (Object.is(x, -0) ? 0 : x));
@@ -23,6 +22,8 @@ const int32 = fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff });
 const nat32 = fc.integer({ min: 0, max: 0x7fff_ffff });
 const safeBig = fc.bigInt({ min: 0n, max: BigInt(Number.MAX_SAFE_INTEGER) });
 const text = fc.string({ unit: "grapheme", maxLength: 24 });
+/** Seeds JSON numbers carry exactly. */
+const seed52 = fc.bigInt({ min: -(2n ** 52n), max: 2n ** 52n });
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 
 /** Timestamps between 1970 and 9999 with any nanoseconds. */
@@ -38,32 +39,13 @@ export const keepAliveArb = fc.oneof(
     .map((ns) => create(DurationSchema, { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) })),
 );
 
-export const optionsArb = fc
-  .record(
-    {
-      numKeep: opt(int32),
-      seed: opt(fc.bigInt({ min: -(2n ** 52n), max: 2n ** 52n })),
-      numPredict: opt(int32),
-      topK: opt(int32),
-      topP: opt(f32),
-      minP: opt(f32),
-      typicalP: opt(f32),
-      repeatLastN: opt(int32),
-      temperature: opt(f32),
-      repeatPenalty: opt(f32),
-      presencePenalty: opt(f32),
-      frequencyPenalty: opt(f32),
-      stop: fc.array(text, { maxLength: 3 }),
-      numCtx: opt(int32),
-      numBatch: opt(int32),
-      numGpu: opt(int32),
-      mainGpu: opt(int32),
-      useMmap: opt(fc.boolean()),
-      numThread: opt(int32),
-    },
-    { requiredKeys: ["stop"] },
-  )
-  .map((o) => create(OptionsSchema, o as MessageInitShape<typeof OptionsSchema>));
+/** Options as JSON carries them: finite float32 values, seeds within ±2^52. */
+export const optionsArb = optionsOf({
+  text,
+  int32,
+  int64: seed52,
+  float: f32,
+});
 
 export const thinkArb = fc.oneof(
   fc.boolean().map((v) => create(ThinkSchema, { value: { case: "enabled", value: v } })),
@@ -86,23 +68,17 @@ export const formatArb = fc.oneof(
 
 const bytes = fc.uint8Array({ maxLength: 40 });
 
-export const generateRequestArb = fc
-  .record({
-    model: text,
-    prompt: text,
-    suffix: text,
-    system: text,
-    template: text,
-    context: fc.array(int32, { maxLength: 5 }),
-    stream: opt(fc.boolean()),
-    raw: fc.boolean(),
-    format: formatArb,
-    keepAlive: opt(keepAliveArb),
-    images: fc.array(bytes, { maxLength: 2 }),
-    options: opt(optionsArb),
-    think: opt(thinkArb),
-  })
-  .map((r) => create(GenerateRequestSchema, r));
+/** GenerateRequests as Ollama's JSON can carry them. */
+export const generateRequestArb = generateRequests({
+  text,
+  int32,
+  int64: seed52,
+  float: f32,
+  bytes,
+  format: formatArb,
+  keepAlive: keepAliveArb,
+  think: thinkArb,
+});
 
 export const metricsArb = fc.record({
   totalDuration: safeBig,
