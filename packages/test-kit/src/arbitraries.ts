@@ -112,9 +112,7 @@ export function generateRequests(
   domains: fc.Arbitrary<string> | Partial<RequestDomains> = text,
 ): fc.Arbitrary<GenerateRequest> {
   const d =
-    domains instanceof fc.Arbitrary
-      ? binaryDomains(domains)
-      : { ...binaryDomains(domains.text ?? text), ...domains };
+    domains instanceof fc.Arbitrary ? binaryDomains(domains) : { ...binaryDomains(domains.text ?? text), ...domains };
   return fc
     .record({
       model: d.text,
