@@ -31,6 +31,8 @@ export interface ServeConfig {
   interTokenMs: number;
   tokens: number;
   jitter: number;
+  /** Synthetic model load time, ms. */
+  loadMs: number;
   /** Streams in flight across all protocols. */
   maxStreams: number;
   /** Calls waiting for a slot. */

@@ -4,8 +4,14 @@
  * hides the detail. The reference is Ollama's own API (docs/api.md, api/types.go, server/routes.go).
  */
 import { create } from "@bufbuild/protobuf";
-import { ChatOllama } from "@langchain/ollama";
-import { Code, GenerateRequestSchema, type InferenceClient } from "@modelwire/core";
+import { ChatOllama, OllamaEmbeddings } from "@langchain/ollama";
+import {
+  Code,
+  type GenerateRequestInit,
+  GenerateRequestSchema,
+  type GenerateResponse,
+  type InferenceClient,
+} from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { Ollama } from "ollama";
@@ -141,5 +147,118 @@ describe("format on every wire", () => {
     const structured = new ChatOllama({ baseUrl: gw.url("http"), model: "synthetic" }).withStructuredOutput(Person);
     const person = await structured.invoke("Describe a person.");
     expect(Person.safeParse(person).success).toBe(true);
+  });
+});
+
+async function lastChunk(c: InferenceClient, req: GenerateRequestInit): Promise<{ n: number; last: GenerateResponse }> {
+  let n = 0;
+  let last: GenerateResponse | undefined;
+  for await (const chunk of c.generate(req)) {
+    n++;
+    last = chunk;
+  }
+  return { n, last: last! };
+}
+const loaded = async (c: InferenceClient) => (await c.running()).models.map((m) => m.name);
+
+describe("load, unload and /api/ps on every wire", () => {
+  let slow: Gateway;
+  const slowClients: InferenceClient[] = [];
+  beforeAll(async () => {
+    slow = await startGateway({ httpPort: 0, connectPort: 0, mcpPort: 0, adminPort: 0, tokens: 2, loadMs: 60 });
+  });
+  afterAll(async () => {
+    await Promise.allSettled(slowClients.map((c) => c.close()));
+    await slow?.close({ graceMs: 0 });
+  });
+
+  it.each(CLIENT_KINDS)(
+    "%s: empty prompt loads, keep_alive 0 unloads, the first call after pays --load-ms",
+    async (kind) => {
+      const c = makeClient(kind, slow.url(ADDRESS_OF[kind])!);
+      slowClients.push(c);
+      const model = "synthetic:7b";
+      const unload = await lastChunk(c, { model, prompt: "", keepAlive: { seconds: 0n } });
+      expect(unload).toMatchObject({ n: 1, last: { done: true, doneReason: "unload" } });
+      expect(await loaded(c)).not.toContain(model);
+      const load = await lastChunk(c, { model, prompt: "" });
+      expect(load).toMatchObject({ n: 1, last: { done: true, doneReason: "load", response: "" } });
+      const ps = (await c.running()).models.find((m) => m.name === model)!;
+      expect(ps).toMatchObject({ contextLength: 4096 });
+      expect(ps.sizeVram).toBe(ps.size);
+      expect(Number(ps.expiresAt!.seconds) * 1000).toBeGreaterThan(Date.now() + 4 * 60_000);
+      // Loaded now: no load time. Unloaded again: the next call pays the load.
+      const warm = await lastChunk(c, { model, prompt: `warm ${kind}` });
+      expect(warm.last.metrics?.loadDuration).toBe(0n);
+      await lastChunk(c, { model, prompt: "", keepAlive: { seconds: 0n } });
+      const cold = await lastChunk(c, { model, prompt: `cold ${kind}` });
+      expect(Number(cold.last.metrics?.loadDuration) / 1e6).toBeGreaterThanOrEqual(59);
+      expect(cold.last.doneReason).toBe("stop");
+      // Chat with no messages loads too.
+      let reason = "";
+      for await (const ch of c.chat({ model, messages: [] })) reason = ch.doneReason;
+      expect(reason).toBe("load");
+    },
+  );
+
+  it("the ollama npm client: load, ps (expires_at, size_vram, context_length), unload", async () => {
+    const ollama = new Ollama({ host: slow.url("http") });
+    const load = await ollama.generate({ model: "synthetic", prompt: "" });
+    expect(load).toMatchObject({ response: "", done: true, done_reason: "load" });
+    const ps = await ollama.ps();
+    const entry = ps.models.find((m) => m.name === "synthetic:latest") as unknown as Record<string, unknown>;
+    expect(entry).toMatchObject({ size_vram: expect.any(Number), context_length: 4096 });
+    expect(new Date(String(entry.expires_at)).getTime()).toBeGreaterThan(Date.now() + 4 * 60_000);
+    const forever = await ollama.chat({ model: "synthetic", messages: [], keep_alive: -1 });
+    expect(forever.done_reason).toBe("load");
+    const again = (await ollama.ps()).models.find((m) => m.name === "synthetic:latest")!;
+    expect(new Date(String(again.expires_at)).getUTCFullYear()).toBeGreaterThan(2300);
+    const unload = await ollama.generate({ model: "synthetic", prompt: "", keep_alive: 0 });
+    expect(unload.done_reason).toBe("unload");
+    expect((await ollama.ps()).models.map((m) => m.name)).not.toContain("synthetic:latest");
+  });
+
+  it("raw HTTP: the load reply is one JSON object (not NDJSON) with exactly Ollama's keys", async () => {
+    const res = await fetch(`${slow.url("http")}/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "synthetic" }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["created_at", "done", "done_reason", "model", "response"]);
+    expect(body).toMatchObject({ model: "synthetic", response: "", done: true, done_reason: "load" });
+    const chat = await fetch(`${slow.url("http")}/api/chat`, {
+      method: "POST",
+      body: JSON.stringify({ model: "synthetic", messages: [], keep_alive: 0 }),
+    });
+    expect(await chat.json()).toMatchObject({ message: { role: "assistant", content: "" }, done_reason: "unload" });
+  });
+});
+
+describe("embeddings on any model", () => {
+  it.each(CLIENT_KINDS)("%s: a completion model embeds; an empty input loads and embeds nothing", async (kind) => {
+    const c = clients[kind]!;
+    const r = await c.embed({ model: "synthetic", input: ["a", "b"] });
+    expect(r.embeddings.map((e) => e.values.length)).toEqual([2048, 2048]);
+    const none = await c.embed({ model: "synthetic:7b", input: [] });
+    expect(none.embeddings).toEqual([]);
+    expect((await c.running()).models.map((m) => m.name)).toContain("synthetic:7b");
+  });
+
+  it('the ollama npm client: /api/embed and /api/embeddings on a completion model, input "" and prompt ""', async () => {
+    const ollama = new Ollama({ host: gw.url("http") });
+    const e = await ollama.embed({ model: "synthetic", input: "hello" });
+    expect(e.embeddings[0]).toHaveLength(2048);
+    expect((await ollama.embed({ model: "synthetic", input: "" })).embeddings).toEqual([]);
+    expect((await ollama.embeddings({ model: "synthetic", prompt: "hello" })).embedding).toHaveLength(2048);
+    expect((await ollama.embeddings({ model: "synthetic", prompt: "" })).embedding).toEqual([]);
+  });
+
+  it("LangChain JS: OllamaEmbeddings on a completion model", async () => {
+    const emb = new OllamaEmbeddings({ baseUrl: gw.url("http"), model: "synthetic:7b" });
+    expect(await emb.embedQuery("hello")).toHaveLength(3584);
+    const docs = await emb.embedDocuments(["a", "b"]);
+    expect(docs.map((d) => d.length)).toEqual([3584, 3584]);
   });
 });

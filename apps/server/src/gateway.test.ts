@@ -316,6 +316,7 @@ describe("modelwire serve (the built binary)", () => {
         ttftMs: 1,
         interTokenMs: 0,
         jitter: 0,
+        loadMs: 0,
       });
       gw.proc.kill("SIGINT");
       expect(await gw.exited).toEqual({ code: 0, signal: null });

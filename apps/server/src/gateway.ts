@@ -64,6 +64,7 @@ export interface SyntheticKnobs {
   tokens: number;
   jitter: number;
   seed: number;
+  loadMs: number;
 }
 
 /** A running gateway. */
@@ -136,6 +137,7 @@ export async function startGateway(
       interTokenMs: cfg.interTokenMs,
       tokens: cfg.tokens,
       jitter: cfg.jitter,
+      loadMs: cfg.loadMs,
     });
     engine = synthetic;
   }
@@ -387,10 +389,17 @@ export async function startGateway(
 
 function knobs(engine: SyntheticEngine): SyntheticKnobs {
   const c = engine.config;
-  return { ttftMs: c.ttftMs, interTokenMs: c.interTokenMs, tokens: c.tokens, jitter: c.jitter, seed: c.seed };
+  return {
+    ttftMs: c.ttftMs,
+    interTokenMs: c.interTokenMs,
+    tokens: c.tokens,
+    jitter: c.jitter,
+    seed: c.seed,
+    loadMs: c.loadMs,
+  };
 }
 
-const KNOB_FIELDS = ["ttftMs", "interTokenMs", "tokens", "jitter", "seed"] as const;
+const KNOB_FIELDS = ["ttftMs", "interTokenMs", "tokens", "jitter", "seed", "loadMs"] as const;
 
 /** Validates a `/control/engine` body: an object with only known numeric knobs. */
 function parseKnobs(body: unknown): SyntheticEngineOptions {

@@ -21,7 +21,7 @@ describe("startGateway (in process)", () => {
     expect(gw.url("admin")).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const stats = gw.stats();
     expect(stats.mode).toBe("synthetic");
-    expect(stats.engineConfig).toEqual({ ttftMs: 0, interTokenMs: 0, tokens: 16, jitter: 0, seed: 42 });
+    expect(stats.engineConfig).toEqual({ ttftMs: 0, interTokenMs: 0, tokens: 16, jitter: 0, seed: 42, loadMs: 0 });
     expect(stats.admission).toEqual({ inFlight: 0, queued: 0, admitted: 0, rejected: 0 });
     const r = await fetch(`${gw.url("admin")}/healthz`);
     expect(r.status).toBe(200);

@@ -224,6 +224,18 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     help: "relative jitter of each synthetic delay, in [0, 1)",
   },
   {
+    key: "loadMs",
+    flag: "load-ms",
+    env: "MODELWIRE_LOAD_MS",
+    kind: "number",
+    defaultValue: 0,
+    min: 0,
+    max: 3_600_000,
+    placeholder: "MS",
+    group: "Engine",
+    help: "synthetic model load time: the first call to an unloaded model pays it (load_duration)",
+  },
+  {
     key: "maxStreams",
     flag: "max-streams",
     env: "MODELWIRE_MAX_STREAMS",

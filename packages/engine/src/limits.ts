@@ -17,6 +17,8 @@ export const SYNTHETIC_LIMITS = {
   jitter: 1,
   /** Seed: an unsigned 32-bit integer. */
   seed: 2 ** 32 - 1,
+  /** Time to load a model that is not loaded, ms (one hour). */
+  loadMs: 3_600_000,
   /** Embedding dimensions when the request sets none. */
   embedDimensions: 65_536,
 } as const;

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Duration, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   abortReason,
   type ChatRequest,
@@ -21,22 +21,44 @@ import {
   type Options,
   type ShowModelRequest,
   ShowModelResponseSchema,
+  type Think,
   timestampOfMs,
   VersionResponseSchema,
 } from "@modelwire/core";
 import { type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
 import { parseFormat } from "./format.js";
 import { SYNTHETIC_LIMITS } from "./limits.js";
-import { DEFAULT_MODELS, findModel, modelInfo, type SyntheticModel } from "./models.js";
-import { contentOf, planReply, type ReplyPlan, stopsOf } from "./plan.js";
+import { DEFAULT_MODELS, findModel, modelInfo, SYNTHETIC_ARCH, type SyntheticModel } from "./models.js";
+import { contentOf, emptyPlan, planReply, type ReplyPlan, stopsOf } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
+import { createResidency, DEFAULT_CONTEXT_LENGTH, DEFAULT_KEEP_ALIVE_MS, keepAliveMs } from "./residency.js";
 import { chatPromptText, countPromptTokens, generatePromptText } from "./script.js";
+import { sleepUntil } from "./sleep.js";
 import { validateStops } from "./stop.js";
 import { msToNs, type StreamModel, TokenStream } from "./token-stream.js";
 import { validateModelField, validateOptions } from "./validate.js";
 
-/** Until residency is tracked: every model is always loaded. */
-const RESIDENT: StreamModel = { acquire: () => 0, release() {} };
+/** An unload call's model: nothing is loaded for it. */
+const NOT_LOADED: StreamModel = { acquire: () => 0, release() {} };
+
+/** The context length a call loads its model with: `num_ctx` (default 4096), capped to what it was trained on. */
+function contextLength(m: SyntheticModel, options: Options | undefined): number {
+  const asked = options?.numCtx !== undefined && options.numCtx > 0 ? options.numCtx : DEFAULT_CONTEXT_LENGTH;
+  return Math.min(asked, m.trainedContext ?? asked);
+}
+
+/** A model's embedding width. */
+function embeddingLength(m: SyntheticModel, config: SyntheticEngineConfig): number {
+  return m.embeddingLength ?? config.embedDimensions;
+}
+
+/** A model's parameter count: its own, else read back from `details.parameter_size` ("1.2B"). */
+function parameterCount(m: SyntheticModel): number {
+  if (m.parameterCount !== undefined) return m.parameterCount;
+  const hit = /^([\d.]+)([KMB]?)$/.exec(m.details?.parameterSize ?? "");
+  if (!hit) return 0;
+  return Math.round(Number(hit[1]) * ({ "": 1, K: 1e3, M: 1e6, B: 1e9 } as Record<string, number>)[hit[2]]);
+}
 
 /** The synthetic engine's knobs. All delays are milliseconds. */
 export interface SyntheticEngineOptions {
@@ -54,6 +76,13 @@ export interface SyntheticEngineOptions {
   maxTokens?: number;
   /** Embedding dimensions when the request sets none. Default 384. */
   embedDimensions?: number;
+  /**
+   * Time to load a model that is not loaded (never used, unloaded by `keep_alive: 0`, or expired), ms: the first
+   * call pays it and reports it as `load_duration`. Default 0, at most one hour.
+   */
+  loadMs?: number;
+  /** How long a model stays loaded after its last call when the request sets no `keep_alive`, ms. Default 5 min. */
+  keepAliveMs?: number;
   /** Models served. Default: {@link DEFAULT_MODELS}. */
   models?: readonly SyntheticModel[];
   /** The version string `/api/version` reports. */
@@ -88,6 +117,8 @@ export function resolveSyntheticConfig(
     jitter: 0,
     maxTokens: 1_000_000,
     embedDimensions: 384,
+    loadMs: 0,
+    keepAliveMs: DEFAULT_KEEP_ALIVE_MS,
     models: DEFAULT_MODELS,
     version: "0.12.0-modelwire",
     ...base,
@@ -110,6 +141,10 @@ export function resolveSyntheticConfig(
   bounded("seed", true);
   bounded("jitter");
   bounded("embedDimensions", true);
+  bounded("loadMs");
+  if (typeof c.keepAliveMs !== "number" || Number.isNaN(c.keepAliveMs) || c.keepAliveMs < 0) {
+    throw invalidArgument("keepAliveMs", `keepAliveMs must be a non-negative number, got ${c.keepAliveMs}`);
+  }
   if (c.embedDimensions < 1) throw invalidArgument("embedDimensions", "embedDimensions must be at least 1");
   return c;
 }
@@ -121,30 +156,42 @@ export function plannedTokenCount(options: Options | undefined, config: Syntheti
   return { count: Math.min(config.tokens, config.maxTokens), limited: false };
 }
 
-/** The model name a request's output is keyed on: the canonical name when the model is known. */
-function canonicalModel(name: string, config: SyntheticEngineConfig): string {
-  return findModel(config.models, name)?.name ?? name;
-}
-
 /** The length of a reply whose request sets no `num_predict`. */
 function defaultSize(config: SyntheticEngineConfig): number {
   return Math.min(config.tokens, config.maxTokens);
 }
 
-/** What a generate request streams under `config` (pure). */
-export function planGenerate(request: GenerateRequest, config: SyntheticEngineConfig): ReplyPlan {
+/** Whether a request's `keep_alive` is zero (with an empty prompt: unload the model). */
+function keepAliveZero(d: Duration | undefined): boolean {
+  return d !== undefined && d.seconds === 0n && d.nanos === 0;
+}
+
+/** Whether `think` asks for thinking (`true` or a level). */
+function thinkRequested(think: Think | undefined): boolean {
+  return think?.value.case === "enabled" ? think.value.value : think?.value.case === "level";
+}
+
+/** Whether a reply thinks first: a thinking model thinks unless the request says `think: false`, as Ollama's do. */
+function thinks(model: SyntheticModel | undefined, think: Think | undefined): boolean {
+  if (!model?.thinking) return false;
+  return !(think?.value.case === "enabled" && !think.value.value);
+}
+
+function planFor(
+  request: GenerateRequest | ChatRequest,
+  prompt: string,
+  empty: boolean,
+  config: SyntheticEngineConfig,
+): ReplyPlan {
+  if (empty) return emptyPlan(keepAliveZero(request.keepAlive) ? "unload" : "load");
+  const model = findModel(config.models, request.model);
   const { count, limited } = plannedTokenCount(request.options, config);
   return planReply(
-    {
-      seed: config.seed,
-      model: canonicalModel(request.model, config),
-      prompt: generatePromptText(request),
-      requestSeed: request.options?.seed,
-    },
+    { seed: config.seed, model: model?.name ?? request.model, prompt, requestSeed: request.options?.seed },
     {
       count,
       limited,
-      think: false,
+      think: thinks(model, request.think),
       stops: stopsOf(request.options),
       format: parseFormat(request.format),
       size: defaultSize(config),
@@ -152,25 +199,14 @@ export function planGenerate(request: GenerateRequest, config: SyntheticEngineCo
   );
 }
 
-/** What a chat request streams under `config` (pure). */
+/** What a generate request streams under `config` (pure). An empty prompt only loads (or unloads) the model. */
+export function planGenerate(request: GenerateRequest, config: SyntheticEngineConfig): ReplyPlan {
+  return planFor(request, generatePromptText(request), request.prompt === "", config);
+}
+
+/** What a chat request streams under `config` (pure). No messages only loads (or unloads) the model. */
 export function planChat(request: ChatRequest, config: SyntheticEngineConfig): ReplyPlan {
-  const { count, limited } = plannedTokenCount(request.options, config);
-  return planReply(
-    {
-      seed: config.seed,
-      model: canonicalModel(request.model, config),
-      prompt: chatPromptText(request),
-      requestSeed: request.options?.seed,
-    },
-    {
-      count,
-      limited,
-      think: false,
-      stops: stopsOf(request.options),
-      format: parseFormat(request.format),
-      size: defaultSize(config),
-    },
-  );
+  return planFor(request, chatPromptText(request), request.messages.length === 0, config);
 }
 
 /** The content chunks a generate request produces under `config` (pure; what a verifying client compares against). */
@@ -191,28 +227,43 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
   let config = resolveSyntheticConfig(options);
   const stats: EngineStats = { requests: 0, inFlight: 0, tokens: 0, cancelled: 0, errors: 0 };
 
-  function requireModel(name: string, kind: "completion" | "embedding"): SyntheticModel {
+  const residency = createResidency(() => config.loadMs);
+
+  /** The model a call names; `generate` refuses an embedding model, `embed` takes any (as Ollama schedules it). */
+  function requireModel(name: string, kind: "completion" | "any"): SyntheticModel {
     validateModelField(name);
     const m = findModel(config.models, name);
     if (!m) throw modelNotFound(name);
-    if (kind === "embedding" && !m.embedding) {
-      throw new ModelwireError(`"${name}" does not support embeddings`, Code.InvalidArgument, { field: "model" });
-    }
     if (kind === "completion" && m.embedding) {
       throw new ModelwireError(`"${name}" does not support generate`, Code.InvalidArgument, { field: "model" });
     }
     return m;
   }
 
-  /** Streams a plan (see {@link TokenStream}). */
+  /** Checks what every streaming call checks, then streams its plan (see {@link TokenStream}). */
   function run<T>(
-    plan: ReplyPlan,
+    request: GenerateRequest | ChatRequest,
+    plan: (config: SyntheticEngineConfig) => ReplyPlan,
     promptText: string,
     ctx: EngineContext,
     chunk: (text: string, thinking: boolean) => T,
     final: (reason: string, metrics: Metrics | undefined) => T,
   ): AsyncIterableIterator<T> {
-    return new TokenStream(config, stats, plan, promptText, countPromptTokens(promptText), ctx, RESIDENT, chunk, final);
+    const m = requireModel(request.model, "completion");
+    validateOptions(request.options);
+    validateStops(stopsOf(request.options));
+    if (!m.thinking && thinkRequested(request.think)) {
+      throw invalidArgument("think", `"${request.model}" does not support thinking`);
+    }
+    const p = plan(config);
+    let model: StreamModel;
+    if (p.kind === "unload") {
+      residency.unload(m.name ?? "");
+      model = NOT_LOADED;
+    } else {
+      model = residency.use(m, keepAliveMs(request.keepAlive, config.keepAliveMs), contextLength(m, request.options));
+    }
+    return new TokenStream(config, stats, p, promptText, countPromptTokens(promptText), ctx, model, chunk, final);
   }
 
   const engine: SyntheticEngine = {
@@ -226,13 +277,10 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     expectedChat: (r) => expectedChatTokens(r, config),
 
     generate(request, ctx) {
-      requireModel(request.model, "completion");
-      validateOptions(request.options);
-      validateStops(stopsOf(request.options));
-      const plan = planGenerate(request, config);
       const model = request.model;
       return run(
-        plan,
+        request,
+        (c) => planGenerate(request, c),
         generatePromptText(request),
         ctx,
         (text, thinking): GenerateResponse =>
@@ -247,17 +295,10 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     },
 
     chat(request, ctx) {
-      requireModel(request.model, "completion");
-      validateOptions(request.options);
-      validateStops(stopsOf(request.options));
-      if (request.messages.length === 0) {
-        // Ollama answers an empty conversation with a "load" reply; a synthetic model has nothing to load.
-        throw invalidArgument("messages", "messages must not be empty");
-      }
-      const plan = planChat(request, config);
       const model = request.model;
       return run(
-        plan,
+        request,
+        (c) => planChat(request, c),
         chatPromptText(request),
         ctx,
         (text, thinking): ChatResponse =>
@@ -281,23 +322,44 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     async embed(request: EmbedRequest, ctx): Promise<EmbedResponse> {
       stats.requests++;
       try {
-        const m = requireModel(request.model, "embedding");
+        const m = requireModel(request.model, "any");
         validateOptions(request.options);
         if (request.dimensions < 0) throw invalidArgument("dimensions", "dimensions must be >= 0");
         if (isAborted(ctx)) throw abortReason(ctx.signal);
         const start = performance.now();
-        const dims = request.dimensions > 0 ? request.dimensions : config.embedDimensions;
-        const embeddings = request.input.map((text) => ({ values: embedVector(config.seed, m.name!, text, dims) }));
-        const promptEvalCount = request.input.reduce((n, t) => n + countPromptTokens(t), 0);
-        return create(EmbedResponseSchema, {
-          model: m.name,
-          embeddings,
-          totalDuration: msToNs(performance.now() - start),
-          loadDuration: 0n,
-          promptEvalCount,
-        });
+        const resident = residency.use(
+          m,
+          keepAliveMs(request.keepAlive, config.keepAliveMs),
+          contextLength(m, request.options),
+        );
+        const readyAt = resident.acquire();
+        try {
+          let loaded = start;
+          if (readyAt > performance.now()) {
+            await sleepUntil(readyAt, ctx.signal);
+            loaded = performance.now();
+          }
+          if (request.input.length === 0) {
+            // Ollama's answer to an empty input: the model is loaded, nothing is embedded.
+            return create(EmbedResponseSchema, { model: request.model, embeddings: [] });
+          }
+          const width = embeddingLength(m, config);
+          const dims = request.dimensions > 0 && request.dimensions < width ? request.dimensions : width;
+          const embeddings = request.input.map((text) => ({ values: embedVector(config.seed, m.name!, text, dims) }));
+          const promptEvalCount = request.input.reduce((n, t) => n + countPromptTokens(t), 0);
+          return create(EmbedResponseSchema, {
+            model: request.model,
+            embeddings,
+            totalDuration: msToNs(performance.now() - start),
+            loadDuration: msToNs(loaded - start),
+            promptEvalCount,
+          });
+        } finally {
+          resident.release();
+        }
       } catch (e) {
-        stats.errors++;
+        if (isAborted(ctx)) stats.cancelled++;
+        else stats.errors++;
         throw e;
       }
     },
@@ -307,20 +369,21 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     },
 
     async running() {
-      const expiresAt = timestampFromMs(Date.now() + 300_000);
       return create(ListRunningResponseSchema, {
-        models: config.models.slice(0, 1).map((m) => {
-          const info = modelInfo(m);
+        models: residency.running().map((r) => {
+          const info = modelInfo(r.model);
           info.modifiedAt = undefined;
-          info.expiresAt = expiresAt;
+          info.expiresAt = timestampFromMs(Math.floor(r.expiresAt));
+          info.sizeVram = info.size;
+          info.contextLength = r.contextLength;
           return info;
         }),
       });
     },
 
     async show(request: ShowModelRequest) {
-      const m = findModel(config.models, request.model);
       validateModelField(request.model);
+      const m = findModel(config.models, request.model);
       if (!m) throw modelNotFound(request.model);
       return create(ShowModelResponseSchema, {
         license: "Apache-2.0 (synthetic)",
@@ -329,8 +392,13 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
         template: "{{ .System }}\n{{ .Prompt }}",
         details: m.details,
         // protobuf-es carries google.protobuf.Struct as a plain JSON object.
-        modelInfo: { "general.architecture": "synthetic", "general.parameter_count": 1_200_000_000 },
-        capabilities: m.embedding ? ["embedding"] : ["completion"],
+        modelInfo: {
+          "general.architecture": SYNTHETIC_ARCH,
+          "general.parameter_count": parameterCount(m),
+          [`${SYNTHETIC_ARCH}.context_length`]: m.trainedContext ?? DEFAULT_CONTEXT_LENGTH,
+          [`${SYNTHETIC_ARCH}.embedding_length`]: embeddingLength(m, config),
+        },
+        capabilities: m.embedding ? ["embedding"] : m.thinking ? ["completion", "thinking"] : ["completion"],
         modifiedAt: m.modifiedAt,
       });
     },

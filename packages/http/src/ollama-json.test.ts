@@ -178,7 +178,11 @@ describe("Ollama's field shapes", () => {
       case: "level",
       value: "low",
     });
-    expect(invalid(() => j.generateRequestFromJson({ model: "m", think: "max" })).metadata.field).toBe("think");
+    expect(j.generateRequestFromJson({ model: "m", think: "max" }).think?.value).toEqual({
+      case: "level",
+      value: "max",
+    });
+    expect(invalid(() => j.generateRequestFromJson({ model: "m", think: "maximal" })).metadata.field).toBe("think");
     const img = j.generateRequestFromJson({ model: "m", images: ["aGVsbG8="] }).images[0];
     expect(Buffer.from(img).toString()).toBe("hello");
     expect(invalid(() => j.generateRequestFromJson({ model: "m", images: ["not base64!"] })).metadata.field).toBe(

@@ -230,6 +230,7 @@ export interface OllamaProcessModelJson {
   details?: OllamaModelDetailsJson;
   expires_at?: string;
   size_vram: number;
+  context_length?: number;
 }
 
 /** The reply of `GET /api/tags`. */
@@ -298,7 +299,7 @@ function formatToJson(text: string): JsonValue | undefined {
   }
 }
 
-const THINK_LEVELS = new Set(["high", "medium", "low"]);
+const THINK_LEVELS = new Set(["high", "medium", "low", "max"]);
 
 function thinkFromJson(v: unknown): Think | undefined {
   if (v === undefined || v === null) return undefined;
@@ -307,7 +308,7 @@ function thinkFromJson(v: unknown): Think | undefined {
   if (typeof v === "string" && THINK_LEVELS.has(v)) return create(ThinkSchema, { value: { case: "level", value: v } });
   throw invalidArgument(
     "think",
-    `think must be a boolean or a string ("high", "medium", "low"), got ${JSON.stringify(v)}`,
+    `think must be a boolean or a string ("high", "medium", "low", "max"), got ${JSON.stringify(v)}`,
   );
 }
 
@@ -589,7 +590,8 @@ export function chatResponseFromJson(obj: unknown): ChatResponse {
 export function embedRequestFromJson(obj: unknown): EmbedRequest {
   const o = body(obj);
   let input: string[];
-  if (typeof o.input === "string") input = [o.input];
+  // An empty string is no input at all (Ollama then only loads the model).
+  if (typeof o.input === "string") input = o.input === "" ? [] : [o.input];
   else input = readArray(o, "input", "", stringItem);
   const dimensions = readInt32(o, "dimensions");
   return create(EmbedRequestSchema, {
@@ -612,15 +614,13 @@ export function embedRequestToJson(msg: EmbedRequest): OllamaEmbedRequestJson {
   return out;
 }
 
-/** Writes an embed reply as Ollama does. */
+/** Writes an embed reply as Ollama does (its durations and count are `omitempty`: absent when zero). */
 export function embedResponseToJson(msg: EmbedResponse): OllamaEmbedResponseJson {
-  return {
-    model: msg.model,
-    embeddings: msg.embeddings.map((e) => [...e.values]),
-    total_duration: Number(msg.totalDuration),
-    load_duration: Number(msg.loadDuration),
-    prompt_eval_count: msg.promptEvalCount,
-  };
+  const out: OllamaEmbedResponseJson = { model: msg.model, embeddings: msg.embeddings.map((e) => [...e.values]) };
+  if (msg.totalDuration !== 0n) out.total_duration = Number(msg.totalDuration);
+  if (msg.loadDuration !== 0n) out.load_duration = Number(msg.loadDuration);
+  if (msg.promptEvalCount !== 0) out.prompt_eval_count = msg.promptEvalCount;
+  return out;
 }
 
 function vector(v: unknown, field: string): { values: number[] } {
@@ -700,6 +700,7 @@ function modelInfoFromJson(v: unknown, field: string): ModelInfo {
     details: detailsFromJson(o, "details", field),
     expiresAt: timestamp(o, "expires_at", field),
     sizeVram: readInt64(o, "size_vram", field),
+    contextLength: readInt32(o, "context_length", field),
   });
 }
 
@@ -734,6 +735,7 @@ export function psResponseToJson(msg: ListRunningResponse): OllamaPsResponseJson
       };
       if (m.details) out.details = detailsToJson(m.details);
       if (m.expiresAt) out.expires_at = formatRfc3339(m.expiresAt);
+      out.context_length = m.contextLength;
       return out;
     }),
   };

@@ -60,6 +60,7 @@ export function ollamaRoutes(engine: Engine): RouteGroup {
       toJson: generateResponseToJson,
       join: joinGenerate,
       isContent: (c) => !c.done && (c.response.length > 0 || c.thinking.length > 0),
+      answerAlone: (c) => isLoadReply(c),
     });
   }
 
@@ -69,6 +70,7 @@ export function ollamaRoutes(engine: Engine): RouteGroup {
       toJson: chatResponseToJson,
       join: joinChat,
       isContent: (c) => !c.done && ((c.message?.content.length ?? 0) > 0 || (c.message?.thinking.length ?? 0) > 0),
+      answerAlone: (c) => isLoadReply(c),
     });
   }
 
@@ -78,12 +80,8 @@ export function ollamaRoutes(engine: Engine): RouteGroup {
   }
 
   async function embeddings(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
+    // An empty prompt loads the model and answers an empty vector, as Ollama does.
     const request = embeddingsRequestFromJson(await call.json());
-    if (request.input.length === 0) {
-      // Ollama answers an empty legacy prompt with an empty vector (it only loads the model).
-      ok(res, { embedding: [] });
-      return;
-    }
     ok(res, embeddingsResponseToJson(await engine.embed(request, call.ctx)));
   }
 
@@ -92,6 +90,11 @@ export function ollamaRoutes(engine: Engine): RouteGroup {
     if (request.model === "") throw new ModelwireError("model is required", Code.InvalidArgument, { field: "model" });
     ok(res, showResponseToJson(await engine.show(request, call.ctx)));
   }
+}
+
+/** Ollama answers a load or unload request with one JSON object, streamed or not. */
+function isLoadReply(c: { done: boolean; doneReason: string }): boolean {
+  return c.done && (c.doneReason === "load" || c.doneReason === "unload");
 }
 
 /** `GET|HEAD /`: Ollama's liveness text. */

@@ -83,7 +83,7 @@ describe("the official ollama npm client against our server", () => {
     h = await startHarness({ tokens: 3 });
     const ollama = new Ollama({ host: h.url });
     const g = await ollama.generate({
-      model: "synthetic",
+      model: "synthetic-think",
       prompt: "describe",
       images: [new Uint8Array([137, 80, 78, 71, 0, 255])],
       format: "json",
@@ -93,7 +93,7 @@ describe("the official ollama npm client against our server", () => {
     });
     expect(g.done).toBe(true);
     const c = await ollama.chat({
-      model: "synthetic",
+      model: "synthetic-think",
       messages: [{ role: "user", content: "x", images: ["iVBORw0KGgo="] }],
       format: { type: "object", properties: { a: { type: "string" } } },
       keep_alive: 60,
@@ -152,7 +152,10 @@ describe("the official ollama npm client against our server", () => {
         options: { temperature: "hot" as unknown as number },
       }),
     ).rejects.toMatchObject({ status_code: 400, error: expect.stringContaining("temperature") });
-    await expect(ollama.embed({ model: "synthetic", input: "x" })).rejects.toMatchObject({ status_code: 400 });
+    await expect(ollama.generate({ model: "synthetic-embed", prompt: "x" })).rejects.toMatchObject({
+      status_code: 400,
+      error: '"synthetic-embed" does not support generate',
+    });
     await expect(ollama.show({ model: "missing" })).rejects.toMatchObject({ status_code: 404 });
   });
 

@@ -40,7 +40,10 @@ export interface OllamaServerOptions {
   keepAliveTimeoutMs?: number;
   /** Connections accepted at once; more are refused by the listener. Default unlimited. */
   maxConnections?: number;
-  /** When set, every request must carry `Authorization: Bearer <token>`; otherwise 401 `{"error":"unauthorized"}`. */
+  /**
+   * When set, every request but `GET|HEAD /` must carry `Authorization: Bearer <token>`; otherwise 401
+   * `{"error":"unauthorized"}`.
+   */
   authToken?: string;
   /** Paths (exact, without query) exempt from `authToken`, e.g. `["/healthz"]`. Default none. */
   publicPaths?: readonly string[];
@@ -133,7 +136,9 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
       routes.errorWriterFor(path)(res, err, 503, { Connection: "close" });
       return;
     }
-    if (authorized && !publicPaths.has(path) && !authorized(req.headers.authorization)) {
+    // `GET|HEAD /` stays open, so liveness checks work with a token set (it reveals nothing but "running").
+    const open = path === "/" || publicPaths.has(path);
+    if (authorized && !open && !authorized(req.headers.authorization)) {
       drainBody(req);
       const err = new ModelwireError("unauthorized", Code.Unauthenticated);
       routes.errorWriterFor(path)(res, err, 401, { "WWW-Authenticate": "Bearer" });

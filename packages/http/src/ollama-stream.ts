@@ -36,6 +36,8 @@ export interface StreamReply<T extends { done: boolean }> {
   isContent(chunk: T): boolean;
   /** How streamed chunks are framed. Default: Ollama's NDJSON, one `toJson` object per line. */
   framing?: StreamFraming<T>;
+  /** A first chunk that is answered as one JSON object even when streaming (Ollama's load and unload replies). */
+  answerAlone?(first: T): boolean;
 }
 
 /** Ollama's framing: NDJSON, one object per line, and a last `{"error": ...}` line on failure. */
@@ -66,6 +68,11 @@ export async function sendStream<T extends { done: boolean }>(
   let finished = false;
   try {
     let next = await it.next();
+    if (stream && !next.done && reply.answerAlone?.(next.value)) {
+      finished = true;
+      sendJson(res, 200, reply.toJson(next.value));
+      return;
+    }
     if (!stream) {
       const chunks: T[] = [];
       while (!next.done) {
