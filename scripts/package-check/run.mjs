@@ -26,13 +26,8 @@ import { sourceMapProblems } from "./source-maps.mjs";
  * Findings left to the lane that owns them (issue 12), reported but not failing. An entry that matches nothing is
  * reported as no longer needed, so it gets removed.
  */
-const KNOWN = [
-  {
-    package: "@modelwire/mcp",
-    match: /^dist\/bench\//,
-    why: "@modelwire/mcp still ships dist/bench (issue 12, the mcp lane removes it)",
-  },
-];
+/** @type {{ package: string; match: RegExp; why: string }[]} */
+const KNOWN = [];
 
 const root = join(import.meta.dirname, "..", "..");
 const keep = process.argv.includes("--keep");

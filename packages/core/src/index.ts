@@ -16,6 +16,8 @@ export type {
 } from "./client.js";
 export { Code, codeFromName, codeName, isCode } from "./code.js";
 export { abortReason, type CallSignal, createCallSignal, effectiveDeadline, throwIfAborted } from "./deadline.js";
+export { backgroundContext, type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
+export { createEngineContext, type EngineCallContext } from "./engine-context.js";
 export { type ErrorMetadata, invalidArgument, ModelwireError, modelNotFound } from "./error.js";
 export { type ErrorInfo, ErrorInfoSchema } from "./gen/google/rpc/error_details_pb.js";
 export { type Status as RpcStatus, StatusSchema as RpcStatusSchema } from "./gen/google/rpc/status_pb.js";

@@ -1,8 +1,14 @@
 import { create } from "@bufbuild/protobuf";
-import { type CallOptions, Code, GenerateRequestSchema, type InferenceClient, ModelwireError } from "@modelwire/core";
+import {
+  backgroundContext,
+  type CallOptions,
+  Code,
+  GenerateRequestSchema,
+  type InferenceClient,
+  ModelwireError,
+} from "@modelwire/core";
 import { describe, expect, it } from "vitest";
 import { createUpstreamEngine } from "./client-engine.js";
-import { backgroundContext } from "./engine.js";
 import { createSyntheticEngine } from "./synthetic.js";
 
 /** An in-process InferenceClient over a synthetic engine, recording what options reach it. */

@@ -1,5 +1,5 @@
+import type { Engine, EngineContext, EngineStats } from "@modelwire/core";
 import { type ClientStats, type InferenceClient, ModelwireError } from "@modelwire/core";
-import type { Engine, EngineContext, EngineStats } from "./engine.js";
 
 /** An engine that forwards every call to an {@link InferenceClient}, e.g. a real Ollama behind the HTTP client. */
 export interface UpstreamEngine extends Engine {

@@ -1,8 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
+import { Code, createEngineContext, type EngineContext, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
-import { createEngineContext } from "./context.js";
-import type { EngineContext } from "./engine.js";
 import { createSyntheticEngine } from "./synthetic.js";
 
 const REQ = create(GenerateRequestSchema, { model: "synthetic:latest", prompt: "hello" });
@@ -24,31 +22,7 @@ function countingContext() {
   return { ctx, inner };
 }
 
-describe("createEngineContext", () => {
-  it("a signal read after abort is born aborted with the reason", () => {
-    const ctx = createEngineContext();
-    expect(ctx.aborted).toBe(false);
-    const reason = new ModelwireError("gone", Code.Canceled);
-    ctx.abort(reason);
-    ctx.abort(new ModelwireError("later", Code.DeadlineExceeded));
-    expect(ctx.aborted).toBe(true);
-    expect(ctx.reason).toBe(reason);
-    expect(ctx.signal.aborted).toBe(true);
-    expect(ctx.signal.reason).toBe(reason);
-  });
-
-  it("a signal read before abort fires once with the reason", () => {
-    const ctx = createEngineContext(123);
-    expect(ctx.deadline).toBe(123);
-    const fired: unknown[] = [];
-    ctx.signal.addEventListener("abort", () => fired.push(ctx.signal.reason));
-    expect(ctx.signal).toBe(ctx.signal);
-    const reason = new ModelwireError("deadline exceeded", Code.DeadlineExceeded);
-    ctx.abort(reason);
-    ctx.abort(reason);
-    expect(fired).toEqual([reason]);
-  });
-
+describe("the synthetic engine on a lazy engine context", () => {
   it("a zero-delay synthetic stream never creates the signal; one that waits does", async () => {
     const fast = countingContext();
     const chunks = [];

@@ -1,10 +1,9 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, GenerateRequestSchema, type GenerateResponse, ModelwireError } from "@modelwire/core";
+import { backgroundContext, Code, GenerateRequestSchema, type GenerateResponse, ModelwireError } from "@modelwire/core";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backgroundContext } from "./engine.js";
 import { createSyntheticEngine } from "./synthetic.js";
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });

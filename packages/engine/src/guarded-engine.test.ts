@@ -1,6 +1,8 @@
 import { create } from "@bufbuild/protobuf";
+import type { Engine, EngineContext } from "@modelwire/core";
 import {
   Code,
+  createEngineContext,
   EmbedRequestSchema,
   GenerateRequestSchema,
   type GenerateResponse,
@@ -9,8 +11,6 @@ import {
 } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
 import { createAdmission } from "./admission.js";
-import { createEngineContext } from "./context.js";
-import type { Engine, EngineContext } from "./engine.js";
 import { guardEngine } from "./guarded-engine.js";
 import { createSyntheticEngine } from "./synthetic.js";
 

@@ -1,6 +1,5 @@
-import { abortReason } from "@modelwire/core";
+import { abortReason, type Engine, type EngineContext, isAborted } from "@modelwire/core";
 import type { Admission } from "./admission.js";
-import { type Engine, type EngineContext, isAborted } from "./engine.js";
 
 /**
  * A slot of `admission` for the call behind `ctx`: the release function at once when a slot is free — without

@@ -1,16 +1,26 @@
 /**
- * @modelwire/engine: the {@link Engine} every modelwire server calls, the deterministic synthetic engine (the
- * embedded default, so protocol cost can be isolated and every token verified), and the upstream engine that puts
- * a real Ollama behind any server.
+ * @modelwire/engine: implementations of the `Engine` contract (which lives in @modelwire/core): the deterministic
+ * synthetic engine (the embedded default, so protocol cost can be isolated and every token verified), the upstream
+ * engine that puts a real Ollama behind any server, and the admission guard every server shares.
  *
  * @packageDocumentation
  */
 
+/**
+ * The engine contract moved to @modelwire/core (a client-only consumer no longer installs this package); re-exported
+ * here so existing imports keep working.
+ */
+export {
+  backgroundContext,
+  createEngineContext,
+  type Engine,
+  type EngineCallContext,
+  type EngineContext,
+  type EngineStats,
+  isAborted,
+} from "@modelwire/core";
 export { type Admission, type AdmissionOptions, type AdmissionStats, createAdmission } from "./admission.js";
 export { createUpstreamEngine, type UpstreamEngine } from "./client-engine.js";
-export { createEngineContext, type EngineCallContext } from "./context.js";
-export type { Engine, EngineContext, EngineStats } from "./engine.js";
-export { backgroundContext, isAborted } from "./engine.js";
 export { guardEngine } from "./guarded-engine.js";
 export { MAX_TIMER_MS, SYNTHETIC_LIMITS } from "./limits.js";
 export { DEFAULT_MODELS, findModel, type SyntheticModel } from "./models.js";

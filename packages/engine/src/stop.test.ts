@@ -1,8 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, GenerateRequestSchema, type GenerateResponse, ModelwireError } from "@modelwire/core";
+import { backgroundContext, Code, GenerateRequestSchema, type GenerateResponse, ModelwireError } from "@modelwire/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backgroundContext } from "./engine.js";
 import { applyStops, MAX_STOP_LENGTH, MAX_STOP_SEQUENCES } from "./stop.js";
 import { createSyntheticEngine } from "./synthetic.js";
 

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import {
+  backgroundContext,
   ChatRequestSchema,
   Code,
   EmbedRequestSchema,
@@ -9,7 +10,6 @@ import {
   ShowModelRequestSchema,
 } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
-import { backgroundContext } from "./engine.js";
 import { createSyntheticEngine, expectedGenerateTokens, resolveSyntheticConfig } from "./synthetic.js";
 
 const gen = (init: Parameters<typeof create<typeof GenerateRequestSchema>>[1]) => create(GenerateRequestSchema, init);

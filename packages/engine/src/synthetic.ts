@@ -8,9 +8,13 @@ import {
   type EmbedRequest,
   type EmbedResponse,
   EmbedResponseSchema,
+  type Engine,
+  type EngineContext,
+  type EngineStats,
   type GenerateRequest,
   type GenerateResponse,
   invalidArgument,
+  isAborted,
   ListModelsResponseSchema,
   ListRunningResponseSchema,
   type Metrics,
@@ -25,7 +29,6 @@ import {
   timestampOfMs,
   VersionResponseSchema,
 } from "@modelwire/core";
-import { type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
 import { parseFormat } from "./format.js";
 import { SYNTHETIC_LIMITS } from "./limits.js";
 import { DEFAULT_MODELS, findModel, modelInfo, SYNTHETIC_ARCH, type SyntheticModel } from "./models.js";

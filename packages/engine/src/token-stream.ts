@@ -1,6 +1,11 @@
-import { abortReason, type Metrics, newMetrics } from "@modelwire/core";
-import type { EngineContext, EngineStats } from "./engine.js";
-import { isAborted } from "./engine.js";
+import {
+  abortReason,
+  type EngineContext,
+  type EngineStats,
+  isAborted,
+  type Metrics,
+  newMetrics,
+} from "@modelwire/core";
 import type { ReplyPlan } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
 import { sleepUntil, yieldToEventLoop } from "./sleep.js";

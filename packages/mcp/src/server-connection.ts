@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import { Code, ModelwireError } from "@modelwire/core";
-import { createEngineContext } from "@modelwire/engine";
+import { Code, createEngineContext, ModelwireError } from "@modelwire/core";
 import {
   createFrameDecoder,
   DEFAULT_MAX_FRAME_SIZE,

@@ -1,7 +1,6 @@
 import type { TlsOptions } from "node:tls";
-import { Code, ModelwireError, noopObserver, type ServerObserver } from "@modelwire/core";
+import { Code, type Engine, ModelwireError, noopObserver, type ServerObserver } from "@modelwire/core";
 import { createTokenCheck, type TokenCheck } from "@modelwire/core/token";
-import type { Engine } from "@modelwire/engine";
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from "@modelwire/mcp-codec";
 import { DEFAULT_MAX_BATCH_FRAMES } from "./frame-writer.js";
 
@@ -15,7 +14,7 @@ export interface McpTlsListenOptions extends TlsOptions {
 
 /** Options of {@link createMcpServer}. At least one of `tcp`, `unix` and `tls` is required. */
 export interface McpServerOptions {
-  /** The engine every stream runs on (wrap it with `guardEngine` for an overload limit). */
+  /** The engine every stream runs on (wrap it with `guardEngine` of @modelwire/engine for an overload limit). */
   engine: Engine;
   /** Listen on TCP. */
   tcp?: { host?: string; port: number };

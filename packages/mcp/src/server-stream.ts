@@ -5,6 +5,7 @@ import {
   ChatResponseSchema,
   Code,
   EmbedResponseSchema,
+  type EngineCallContext,
   type GenerateResponse,
   GenerateResponseSchema,
   ListModelsResponseSchema,
@@ -13,7 +14,6 @@ import {
   ShowModelResponseSchema,
   VersionResponseSchema,
 } from "@modelwire/core";
-import type { EngineCallContext } from "@modelwire/engine";
 import { encodeFrame, FrameType, HEADER_SIZE, Method } from "@modelwire/mcp-codec";
 import {
   decodeRequest,

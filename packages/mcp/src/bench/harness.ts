@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 /** Whether `taskset` works here (then server and client are pinned to cores 0 and 1). */
 export const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
-/** Running from sources through tsx (`.ts`) rather than from dist. */
+/** Running from sources through tsx (`.ts`) rather than compiled (dist-bench). */
 const TSX = import.meta.url.endsWith(".ts");
 const PROF = process.env.BENCH_PROF;
 

@@ -12,7 +12,8 @@
  * (BENCH_MS, default 2000 ms after a 300 ms warm-up; BENCH_ROUNDS, default 3). Server CPU per request is the
  * child's `process.cpuUsage()` over the window divided by the requests completed.
  *
- * `npm run perf` compiles and runs dist (what production runs); `node --import tsx src/bench/run.ts` runs the
+ * `npm run perf` compiles the package with tsc as the build does (into dist-bench, which is not published) and
+ * runs that, the JavaScript production runs; `node --import tsx src/bench/run.ts` runs the
  * sources. Env: BENCH_MS, BENCH_ROUNDS, BENCH_LEVELS ("1,16"), BENCH_PATHS ("echo,mcp,gateway"; BENCH_ONLY=mcp or
  * echo is the older spelling of one path), BENCH_SERVER_BATCH / BENCH_CLIENT_BATCH (the frame-writer batch sizes,
  * `writeBatchFrames`, of the bare MCP path's server and client; defaults 8 and 4; `npm run perf:batch` sweeps them),

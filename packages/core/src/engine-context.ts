@@ -1,5 +1,5 @@
-import type { ModelwireError } from "@modelwire/core";
 import type { EngineContext } from "./engine.js";
+import type { ModelwireError } from "./error.js";
 
 /** An {@link EngineContext} a server owns: it aborts the call. */
 export interface EngineCallContext extends EngineContext {

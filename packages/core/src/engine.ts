@@ -1,16 +1,21 @@
+/**
+ * The engine contract: what every modelwire server calls ({@link Engine}) and what it hands the engine with each
+ * call ({@link EngineContext}). Implementations (the synthetic engine, the upstream Ollama engine, the gateway's
+ * wrappers) live in @modelwire/engine and the gateway; a client-only consumer needs none of them.
+ *
+ * @module
+ */
+import type { ChatRequest, ChatResponse } from "./gen/modelwire/v1/chat_pb.js";
+import type { GenerateRequest, GenerateResponse } from "./gen/modelwire/v1/generate_pb.js";
 import type {
-  ChatRequest,
-  ChatResponse,
   EmbedRequest,
   EmbedResponse,
-  GenerateRequest,
-  GenerateResponse,
   ListModelsResponse,
   ListRunningResponse,
   ShowModelRequest,
   ShowModelResponse,
   VersionResponse,
-} from "@modelwire/core";
+} from "./gen/modelwire/v1/models_pb.js";
 
 /** What a server hands the engine with every call. */
 export interface EngineContext {
