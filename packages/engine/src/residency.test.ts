@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
+  backgroundContext,
   ChatRequestSchema,
   type ChatResponse,
   Code,
@@ -10,7 +11,6 @@ import {
   ModelwireError,
 } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
-import { backgroundContext } from "./engine.js";
 import { FOREVER_MS } from "./residency.js";
 import { createSyntheticEngine } from "./synthetic.js";
 
