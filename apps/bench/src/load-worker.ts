@@ -6,6 +6,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import type { InferenceClient, ListenAddress } from "@modelwire/core";
+import { delay } from "@modelwire/core";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
 import { createRunRecorder, type GoodputBounds } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
@@ -55,7 +56,7 @@ async function run(task: WorkerTask): Promise<WorkerReply> {
     work = createWorkSource(task.scenario.workload);
     sources.set(key, work);
   }
-  if (task.startDelayMs > 0) await new Promise((r) => setTimeout(r, task.startDelayMs));
+  if (task.startDelayMs > 0) await delay(task.startDelayMs);
   const rec = createRunRecorder(task.goodput);
   eld.reset();
   eld.enable();

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import type { CallOptions, InferenceClient } from "@modelwire/core";
+import { delay, type LongTimeout, setLongTimeout } from "@modelwire/core";
 import { createPrng } from "@modelwire/engine";
 import { runWork } from "./run-work.js";
 import type { StreamOutcome, WorkItem } from "./stream-call.js";
@@ -74,7 +75,7 @@ function callOptions(b: LoadBounds, signal: AbortSignal): CallOptions {
   return { timeoutMs: b.callTimeoutMs ?? 30_000, signal };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const sleep = delay;
 
 /**
  * Drives `client` at a fixed arrival rate. Every latency is measured from the request's INTENDED send time, so a
@@ -183,12 +184,12 @@ export async function runClosedLoop(input: ClosedLoopInput): Promise<LoadStats> 
     void w.then(() => workers.delete(w));
   }
   // Workers stop issuing at the window's end; give in-flight calls the drain window, then cancel them.
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimeout | undefined;
   await Promise.race([
     Promise.all(workers),
-    new Promise<void>((r) => (timer = setTimeout(r, input.durationMs + (input.drainMs ?? 10_000)))),
+    new Promise<void>((r) => (timer = setLongTimeout(r, input.durationMs + (input.drainMs ?? 10_000)))),
   ]);
-  clearTimeout(timer);
+  timer?.clear();
   let cancelledAtDrain = 0;
   if (workers.size > 0) {
     cancelledAtDrain = inFlight;
@@ -217,12 +218,12 @@ async function drain(
   inFlight: () => number,
 ): Promise<number> {
   if (pending.size === 0) return 0;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimeout | undefined;
   const timedOut = await Promise.race([
     Promise.all([...pending]).then(() => false),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), drainMs))),
+    new Promise<boolean>((r) => (timer = setLongTimeout(() => r(true), drainMs))),
   ]);
-  clearTimeout(timer);
+  timer?.clear();
   if (!timedOut) return 0;
   const n = inFlight();
   abort.abort();

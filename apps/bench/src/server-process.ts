@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { Code, type ListenAddress, ModelwireError, type ServerStats } from "@modelwire/core";
+import {
+  Code,
+  clampTimerMs,
+  type ListenAddress,
+  ModelwireError,
+  type ServerStats,
+  setLongTimeout,
+} from "@modelwire/core";
 import { request } from "undici";
 
 /** Synthetic engine knobs set through `POST /control/engine`. */
@@ -77,12 +84,15 @@ export async function spawnServerProcess(o: SpawnOptions): Promise<ServerProcess
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const ready = await new Promise<{ pid: number; startupMs: number; addresses: ListenAddress[] }>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(
-        new ModelwireError(`${o.name} printed no ready line within the timeout; stderr: ${stderr}`, Code.Unavailable),
-      );
-    }, o.readyTimeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => {
+        child.kill("SIGKILL");
+        reject(
+          new ModelwireError(`${o.name} printed no ready line within the timeout; stderr: ${stderr}`, Code.Unavailable),
+        );
+      },
+      clampTimerMs(o.readyTimeoutMs ?? 20_000),
+    );
     rl.once("line", (line) => {
       clearTimeout(timer);
       try {
@@ -143,9 +153,9 @@ export async function spawnServerProcess(o: SpawnOptions): Promise<ServerProcess
     async close(graceMs = 3000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      const t = setLongTimeout(() => child.kill("SIGKILL"), graceMs);
       await exited;
-      clearTimeout(t);
+      t.clear();
     },
   };
 }

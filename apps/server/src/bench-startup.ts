@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { delay } from "@modelwire/core";
 import { GATEWAY_MAIN } from "./gateway-main.js";
 import { parseReadyLine } from "./ready-line.js";
 
@@ -78,7 +79,7 @@ function launch(args: string[], entry = GATEWAY_MAIN): Promise<Launch> {
       const wallMs = performance.now() - t0;
       try {
         const ready = parseReadyLine(out.slice(0, out.indexOf("\n")));
-        await new Promise((r) => setTimeout(r, idleMs));
+        await delay(idleMs);
         const admin = ready.addresses.find((a) => a.protocol === "admin")?.url;
         const stats = admin
           ? ((await (await fetch(`${admin}/control/stats`)).json()) as { rssBytes: number })

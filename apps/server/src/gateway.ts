@@ -3,6 +3,7 @@ import {
   type ClientStats,
   Code,
   createServingState,
+  delay,
   type InferenceClient,
   type ListenAddress,
   ModelwireError,
@@ -373,7 +374,7 @@ export async function startGateway(
       const graceMs = options.graceMs ?? cfg.graceMs;
       const drainDelayMs = options.drainDelayMs ?? cfg.drainDelayMs;
       closing = (async () => {
-        if (drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
+        if (drainDelayMs > 0) await delay(drainDelayMs);
         draining = true;
         const t0 = performance.now();
         await Promise.allSettled(servers.map((s) => s.server.close({ graceMs })));

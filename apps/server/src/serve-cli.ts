@@ -1,4 +1,4 @@
-import { Code, ModelwireError } from "@modelwire/core";
+import { Code, clampTimerMs, ModelwireError } from "@modelwire/core";
 import { resolveServeConfig } from "./config.js";
 import { serveHelp } from "./help.js";
 
@@ -64,7 +64,7 @@ export async function runServeCli(argv: string[]): Promise<void> {
             process.stderr.write("modelwire: shutdown did not finish after the grace period; exiting\n");
             process.exit(EXIT_START_FAILED);
           },
-          config.drainDelayMs + config.graceMs + 5_000,
+          clampTimerMs(config.drainDelayMs + config.graceMs + 5_000),
         ).unref();
       } else {
         process.stderr.write(`modelwire: ${signal} again: exiting without waiting for streams in flight\n`);

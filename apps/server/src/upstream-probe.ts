@@ -1,4 +1,4 @@
-import { type InferenceClient, ModelwireError } from "@modelwire/core";
+import { clampTimerMs, type InferenceClient, ModelwireError } from "@modelwire/core";
 
 /** Options of {@link startUpstreamProbe}. */
 export interface UpstreamProbeOptions {
@@ -47,7 +47,7 @@ export function startUpstreamProbe(options: UpstreamProbeOptions): () => void {
     onResult(up);
   };
   void probe();
-  const timer = setInterval(() => void probe(), everyMs);
+  const timer = setInterval(() => void probe(), clampTimerMs(everyMs));
   timer.unref();
   return () => {
     stopped = true;

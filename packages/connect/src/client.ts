@@ -24,6 +24,7 @@ import {
   type CallOptions,
   type ClientStats,
   Code,
+  clampTimerMs,
   createSocketTally,
   effectiveDeadline,
   type InferenceClient,
@@ -35,6 +36,7 @@ import { createFastUnaryCaller, type FastUnaryCaller } from "./fast-client.js";
 import type { FastMethod } from "./fast-client-common.js";
 import { createFastStreamCaller, type FastStreamCaller } from "./fast-stream-client.js";
 import { resetStreamError } from "./h2-reset.js";
+import { stockStream, stockUnary } from "./long-deadline.js";
 import { backoffMs, isRetryable, type RetryOptions, type RetryPolicy, resolveRetryPolicy, sleep } from "./retry.js";
 import { type CallTiming, createTimingInterceptor } from "./timing.js";
 
@@ -166,9 +168,10 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     sessionManager = new Http2SessionManager(
       url.origin,
       {
-        pingIntervalMs: ka.intervalMs ?? 30_000,
-        pingTimeoutMs: ka.timeoutMs ?? 10_000,
-        idleConnectionTimeoutMs: ka.idleTimeoutMs ?? 300_000,
+        // connect-node ignores a period past Node's timer limit; clamped, it keeps its meaning.
+        pingIntervalMs: clampTimerMs(ka.intervalMs ?? 30_000),
+        pingTimeoutMs: clampTimerMs(ka.timeoutMs ?? 10_000),
+        idleConnectionTimeoutMs: clampTimerMs(ka.idleTimeoutMs ?? 300_000),
         pingIdleConnection: ka.pingIdle ?? false,
       },
       {
@@ -343,7 +346,7 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     return withRetries(options, effectiveDeadline(options), true, (o) =>
       fast
         ? fast(fastMethod(desc), request, fastHeaders(o))
-        : (stock[desc.localName](request, o) as Promise<MessageShape<O>>),
+        : stockUnary(o, protocol, (so) => stock[desc.localName](request, so) as Promise<MessageShape<O>>),
     );
   }
 
@@ -356,7 +359,7 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
     return stream(options, (o) =>
       fastStream
         ? fastStream(fastMethod(desc), request, fastHeaders(o))
-        : (stock[desc.localName](request, o) as AsyncIterable<MessageShape<O>>),
+        : stockStream(o, protocol, (so) => stock[desc.localName](request, so) as AsyncIterable<MessageShape<O>>),
     );
   }
 

@@ -1,7 +1,7 @@
 import type * as http2 from "node:http2";
 import { create, type DescMessage, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
-import { abortReason, Code, ModelwireError } from "@modelwire/core";
+import { abortReason, Code, ModelwireError, setLongTimeout } from "@modelwire/core";
 import { metadataFromStatusDetails, STATUS_DETAILS_BIN } from "./error-details.js";
 import { fromConnectError } from "./errors.js";
 import { envelope, grpcTimeout, writeLimitError } from "./grpc-wire.js";
@@ -74,9 +74,9 @@ export function armCall(c: FastCall, end: (error: ModelwireError) => void): (() 
   const timer =
     c.timeoutMs === undefined
       ? undefined
-      : setTimeout(() => end(new ModelwireError("the operation timed out", Code.DeadlineExceeded)), c.timeoutMs);
+      : setLongTimeout(() => end(new ModelwireError("the operation timed out", Code.DeadlineExceeded)), c.timeoutMs);
   return () => {
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.clear();
     if (onAbort) signal.removeEventListener("abort", onAbort);
   };
 }

@@ -1,6 +1,6 @@
 import type * as http2 from "node:http2";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { type CallObserver, Code, ModelwireError } from "@modelwire/core";
+import { type CallObserver, Code, type LongTimeout, ModelwireError, setLongTimeout } from "@modelwire/core";
 import type { EngineContext } from "@modelwire/engine";
 import {
   buildRoutes,
@@ -33,7 +33,7 @@ export class FastServerCall<F> {
   /** The deadline (epoch ms) from `grpc-timeout`, once {@link startDeadline} ran. */
   deadline: number | undefined;
   private headersSent = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: LongTimeout | undefined;
   private controller: AbortController | undefined;
 
   constructor(
@@ -52,10 +52,10 @@ export class FastServerCall<F> {
     this.finish(SHUTDOWN);
   }
 
-  /** Ends the call with DEADLINE_EXCEEDED after `timeoutMs`. */
+  /** Ends the call with DEADLINE_EXCEEDED after `timeoutMs` (chained past Node's timer limit: `99999999H` works). */
   startDeadline(timeoutMs: number): void {
     this.deadline = Date.now() + timeoutMs;
-    this.timer = setTimeout(() => this.finish(DEADLINE), timeoutMs);
+    this.timer = setLongTimeout(() => this.finish(DEADLINE), timeoutMs);
   }
 
   /** The engine's context for this call; its signal fires when the call ends early. */
@@ -90,7 +90,7 @@ export class FastServerCall<F> {
     this.finished = true;
     const options = this.options;
     options.counter.inFlight--;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.clear();
     options.shutdownSignal.removeEventListener("abort", this);
     // Stops the engine when the call ends early (deadline, cancel, shutdown, a write limit).
     if (error && this.controller && !this.controller.signal.aborted) this.controller.abort(error);

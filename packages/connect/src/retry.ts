@@ -1,4 +1,4 @@
-import { abortReason, Code, type ModelwireError } from "@modelwire/core";
+import { abortReason, Code, type ModelwireError, setLongTimeout } from "@modelwire/core";
 
 /** When and how a client repeats a failed call. */
 export interface RetryOptions {
@@ -65,10 +65,10 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
     const onAbort = () => {
-      clearTimeout(timer);
+      timer.clear();
       reject(abortReason(signal!));
     };
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);

@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code as ConnectCode, ConnectError, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   Code,
@@ -16,6 +16,7 @@ import {
   type ServerObserver,
   type ServerStats,
   type ServingState,
+  setLongTimeout,
 } from "@modelwire/core";
 import { healthV1, reflectionV1, reflectionV1alpha } from "@modelwire/core/grpc";
 import { createBearerCheck } from "@modelwire/core/token";
@@ -24,6 +25,7 @@ import { createFastStreamingHandler } from "./fast-streaming.js";
 import { createFastUnaryHandler } from "./fast-unary.js";
 import { createGrpcFallback } from "./grpc-fallback.js";
 import { createHealthServiceImpl } from "./health.js";
+import { LONG_DEADLINE, takeLongTimeout } from "./long-deadline.js";
 import { createReflectionServiceImpls } from "./reflection.js";
 import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 import { createPrefaceSniffer } from "./sniff.js";
@@ -127,6 +129,12 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     maxTimeoutMs: options.maxTimeoutMs,
     shutdownSignal: shutdown.signal,
     interceptors,
+    // A timeout past Node's timer limit is taken off the request here (connect-es would arm it whole and fail the
+    // call after 1 ms) and enforced by the InferenceService implementation with a chained timer.
+    contextValues: (req) => {
+      const deadline = takeLongTimeout(req.headers);
+      return deadline === undefined ? createContextValues() : createContextValues().set(LONG_DEADLINE, deadline);
+    },
     grpc: true,
     grpcWeb: true,
     connect: true,
@@ -228,7 +236,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
         let cut: ReturnType<typeof setTimeout> | undefined;
         const maybeDone = () => {
           if (listenerClosed && sockets.open.size === 0) {
-            clearTimeout(timer);
+            timer.clear();
             clearTimeout(cut);
             resolve();
           }
@@ -242,7 +250,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
         for (const session of sessions) session.close(); // GOAWAY; streams in flight finish
         h1?.closeIdleConnections();
         for (const s of sockets.open) s.once("close", maybeDone);
-        const timer = setTimeout(() => {
+        const timer = setLongTimeout(() => {
           // Calls in flight answer the abort with UNAVAILABLE (trailers, an end-stream message): give those a
           // moment to reach the clients before the sockets go, or gRPC clients see a reset stream (CANCELLED).
           shutdown.abort(new ConnectError("server shutting down", ConnectCode.Unavailable));
@@ -251,8 +259,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
             for (const s of sockets.open) s.destroy();
           }, SHUTDOWN_FLUSH_MS);
           cut.unref();
-        }, graceMs);
-        timer.unref();
+        }, graceMs).unref();
         maybeDone();
       });
       return closePromise;

@@ -4,12 +4,15 @@ import {
   type CallObserver,
   Code,
   type InferenceService,
+  type LongTimeout,
   ModelwireError,
   noopObserver,
   type ServerObserver,
+  setLongTimeout,
 } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
 import { fromConnectError, toConnectError } from "./errors.js";
+import { LONG_DEADLINE } from "./long-deadline.js";
 
 /** Counts calls in flight for `stats()`. */
 export interface InFlightCounter {
@@ -24,6 +27,8 @@ class Call {
   private readonly controller = new AbortController();
   private readonly obs: CallObserver;
   private readonly onAbort: () => void;
+  /** The deadline timer of a call whose timeout is past Node's timer limit (connect-node never saw it). */
+  private readonly longTimer: LongTimeout | undefined;
   private ended = false;
 
   constructor(
@@ -35,7 +40,13 @@ class Call {
     counter.inFlight++;
     this.obs = observer.callStarted(protocolNames[ctx.protocolName] ?? ctx.protocolName, method);
     const remaining = ctx.timeoutMs();
-    const deadline = remaining === undefined ? undefined : Date.now() + remaining;
+    const long = ctx.values.get(LONG_DEADLINE);
+    const deadline = long ?? (remaining === undefined ? undefined : Date.now() + remaining);
+    if (long !== undefined) {
+      this.longTimer = setLongTimeout(() => {
+        if (!this.controller.signal.aborted) this.controller.abort(LONG_DEADLINE_EXCEEDED);
+      }, long - Date.now()).unref();
+    }
     const headers = ctx.requestHeader;
     this.engineCtx = {
       signal: this.controller.signal,
@@ -64,6 +75,7 @@ class Call {
       this.ended = true;
       this.counter.inFlight--;
       this.ctx.signal.removeEventListener("abort", this.onAbort);
+      this.longTimer?.clear();
       // Stops an engine that is still running (client went away, write failed).
       if (!finished && !this.controller.signal.aborted) this.controller.abort(CALL_ENDED);
       this.obs.end(me);
@@ -73,6 +85,7 @@ class Call {
 }
 
 const CALL_ENDED = new ModelwireError("call ended", Code.Canceled);
+const LONG_DEADLINE_EXCEEDED = new ModelwireError("the operation timed out", Code.DeadlineExceeded);
 
 /** The reason a Connect handler signal fired, as the ModelwireError an engine expects. */
 function abortToModelwire(reason: unknown): ModelwireError {

@@ -1,6 +1,7 @@
 import type { CallOptions } from "./client.js";
 import { Code } from "./code.js";
 import { ModelwireError } from "./error.js";
+import { type LongTimeout, setLongTimeout } from "./timer.js";
 
 /** The effective deadline of a call as epoch milliseconds, or `undefined` when it has none. */
 export function effectiveDeadline(options: Pick<CallOptions, "timeoutMs" | "deadline"> | undefined, now = Date.now()) {
@@ -32,7 +33,7 @@ export interface CallSignal {
 export function createCallSignal(options: CallOptions | undefined): CallSignal {
   const controller = new AbortController();
   const deadline = effectiveDeadline(options);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: LongTimeout | undefined;
   const parent = options?.signal;
   const onAbort = () => controller.abort(cancelReason(parent?.reason));
   if (parent) {
@@ -44,16 +45,14 @@ export function createCallSignal(options: CallOptions | undefined): CallSignal {
     const fire = () =>
       controller.abort(new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { deadline: String(deadline) }));
     if (ms <= 0) fire();
-    else {
-      timer = setTimeout(fire, ms);
-      timer.unref?.();
-    }
+    // Chained past Node's 2^31-1 ms timer limit: a 30-day deadline fires after 30 days, not at once.
+    else timer = setLongTimeout(fire, ms).unref();
   }
   return {
     signal: controller.signal,
     deadline,
     dispose() {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.clear();
       timer = undefined;
       if (parent) unsubscribe(parent, onAbort);
     },

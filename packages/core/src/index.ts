@@ -48,3 +48,4 @@ export {
   type ServingState,
 } from "./server.js";
 export { createSocketTally, type SocketBytes, type SocketTally, type TalliedSocket } from "./socket-tally.js";
+export { clampTimerMs, delay, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from "./timer.js";

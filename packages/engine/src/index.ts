@@ -41,5 +41,11 @@ export {
   type SyntheticEngineConfig,
   type SyntheticEngineOptions,
 } from "./synthetic.js";
-export { MIN_NUM_PREDICT, validateModelField, validateOptions } from "./validate.js";
+export {
+  MAX_KEEP_ALIVE_SECONDS,
+  MIN_NUM_PREDICT,
+  validateKeepAlive,
+  validateModelField,
+  validateOptions,
+} from "./validate.js";
 export { createStreamVerifier, type StreamVerifier, type VerifyReport } from "./verifier.js";

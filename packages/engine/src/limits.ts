@@ -24,4 +24,4 @@ export const SYNTHETIC_LIMITS = {
 } as const;
 
 /** The longest delay Node's `setTimeout` honours (2³¹−1 ms); a longer one fires after 1 ms with a warning. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS } from "@modelwire/core";

@@ -39,7 +39,7 @@ import { chatPromptText, countPromptTokens, generatePromptText } from "./script.
 import { sleepUntil } from "./sleep.js";
 import { validateStops } from "./stop.js";
 import { msToNs, type StreamModel, TokenStream } from "./token-stream.js";
-import { validateModelField, validateOptions } from "./validate.js";
+import { validateKeepAlive, validateModelField, validateOptions } from "./validate.js";
 
 /** An unload call's model: nothing is loaded for it. */
 const NOT_LOADED: StreamModel = { acquire: () => 0, release() {} };
@@ -254,6 +254,7 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
   ): AsyncIterableIterator<T> {
     const m = requireModel(request.model, "completion");
     validateOptions(request.options);
+    validateKeepAlive(request.keepAlive);
     validateStops(stopsOf(request.options));
     if (!m.thinking && thinkRequested(request.think)) {
       throw invalidArgument("think", `"${request.model}" does not support thinking`);
@@ -327,6 +328,7 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
       try {
         const m = requireModel(request.model, "any");
         validateOptions(request.options);
+        validateKeepAlive(request.keepAlive);
         if (request.dimensions < 0) throw invalidArgument("dimensions", "dimensions must be >= 0");
         if (isAborted(ctx)) throw abortReason(ctx.signal);
         const start = performance.now();

@@ -1,3 +1,4 @@
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import { type GenerateRequest, invalidArgument, type Options } from "@modelwire/core";
 
 /** The smallest `num_predict` Ollama accepts: -1 means "until the model stops", -2 "fill the context". */
@@ -29,6 +30,35 @@ export function validateOptions(options: Options | undefined): void {
   finite("options.repeat_penalty", o.repeatPenalty);
   finite("options.presence_penalty", o.presencePenalty);
   finite("options.frequency_penalty", o.frequencyPenalty);
+}
+
+/**
+ * The largest `keep_alive` in seconds: Go's (hence Ollama's) longest duration, 2^63-1 ns (about 292 years), as the
+ * HTTP API reads `keep_alive` too. A negative one means "keep loaded forever".
+ */
+export const MAX_KEEP_ALIVE_SECONDS = 9_223_372_036n;
+
+/**
+ * Checks a request's `keep_alive` (a protobuf Duration from gRPC, Connect or MCP): nanos within ±999,999,999 with
+ * the sign of the seconds (protobuf's rule) and at most {@link MAX_KEEP_ALIVE_SECONDS}; throws InvalidArgument
+ * naming `keep_alive` otherwise.
+ */
+export function validateKeepAlive(d: Duration | undefined): void {
+  if (!d) return;
+  if (
+    d.nanos < -999_999_999 ||
+    d.nanos > 999_999_999 ||
+    (d.seconds > 0n && d.nanos < 0) ||
+    (d.seconds < 0n && d.nanos > 0)
+  ) {
+    throw invalidArgument("keep_alive", `keep_alive is not a valid duration (seconds ${d.seconds}, nanos ${d.nanos})`);
+  }
+  if (d.seconds > MAX_KEEP_ALIVE_SECONDS) {
+    throw invalidArgument(
+      "keep_alive",
+      `keep_alive is out of range: ${d.seconds} s (at most ${MAX_KEEP_ALIVE_SECONDS} s, about 292 years)`,
+    );
+  }
 }
 
 /** Checks the fields every request must have: a model name. */

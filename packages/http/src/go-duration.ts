@@ -147,19 +147,42 @@ export function durationToNs(d: Duration): bigint {
 export function keepAliveFromJson(v: unknown, field = "keep_alive"): Duration {
   let ns: bigint | undefined;
   if (typeof v === "number" && Number.isFinite(v)) {
-    ns = v < 0 ? -1n : BigInt(Math.trunc(v * 1e9));
+    ns = secondsToNs(v, field);
   } else if (typeof v === "string") {
     const t = v.trim();
     ns = parseGoDuration(t);
-    if (ns === undefined && /^[-+]?\d+(\.\d+)?$/.test(t)) ns = BigInt(Math.trunc(Number(t) * 1e9));
+    if (ns === undefined && /^[-+]?\d+(\.\d+)?$/.test(t)) ns = secondsToNs(Number(t), field);
     if (ns === undefined) {
-      throw invalidArgument(field, `${field}: invalid duration "${v}" (want seconds or a duration such as "5m")`);
+      throw invalidArgument(
+        field,
+        `${field}: invalid duration "${v.slice(0, 64)}" (want seconds or a duration such as "5m")`,
+      );
     }
   } else {
     throw invalidArgument(field, `${field} must be a number of seconds or a duration string`);
   }
   if (ns < 0n) return durationFromNs(-1_000_000_000n);
   return durationFromNs(ns);
+}
+
+/** The longest duration Go (hence Ollama) can hold: 2^63-1 ns, about 292 years. */
+const MAX_DURATION_NS = (1n << 63n) - 1n;
+
+/**
+ * Seconds (a JSON number, or a number in a string) as nanoseconds: negative means "forever" (-1), a value past
+ * Go's 2^63-1 ns (9,223,372,036.85 s, also every Infinity a huge text becomes) is InvalidArgument naming `field`.
+ */
+function secondsToNs(seconds: number, field: string): bigint {
+  if (seconds < 0) return -1n;
+  const ns = seconds * 1e9;
+  if (!(ns < 2 ** 63)) {
+    throw invalidArgument(
+      field,
+      `${field} is out of range: ${seconds} s (at most ${MAX_DURATION_NS / 1_000_000_000n} s, about 292 years)`,
+    );
+  }
+  const whole = BigInt(Math.trunc(ns));
+  return whole > MAX_DURATION_NS ? MAX_DURATION_NS : whole;
 }
 
 /** Writes `keep_alive` as Ollama marshals it: a negative duration as `-1`, otherwise a Go duration string. */

@@ -4,8 +4,10 @@ import {
   type CallSignal,
   type ClientStats,
   Code,
+  clampTimerMs,
   createCallSignal,
   ModelwireError,
+  setLongTimeout,
 } from "@modelwire/core";
 import { type Dispatcher, Pool } from "undici";
 import { TIMEOUT_HEADER } from "./server-call.js";
@@ -104,10 +106,11 @@ export function createHttpCaller(
   const pool = new Pool(origin, {
     connections,
     pipelining: options.pipelining ?? 1,
-    connectTimeout: options.connectTimeoutMs ?? 30_000,
-    headersTimeout: options.headersTimeoutMs ?? 30_000,
-    bodyTimeout: options.bodyTimeoutMs ?? 30_000,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+    // undici arms timers with these (0 turns one off): clamped to Node's timer limit.
+    connectTimeout: clampTimerMs(options.connectTimeoutMs ?? 30_000),
+    headersTimeout: clampTimerMs(options.headersTimeoutMs ?? 30_000),
+    bodyTimeout: clampTimerMs(options.bodyTimeoutMs ?? 30_000),
+    keepAliveTimeout: clampTimerMs(options.keepAliveTimeoutMs ?? 4_000),
   });
   const baseHeaders: Record<string, string> = { "content-type": "application/json", ...options.headers };
   if (options.authToken !== undefined) baseHeaders.authorization = `Bearer ${options.authToken}`;
@@ -281,10 +284,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       return;
     }
     const onAbort = () => {
-      clearTimeout(t);
+      t.clear();
       reject(abortReason(signal));
     };
-    const t = setTimeout(() => {
+    const t = setLongTimeout(() => {
       signal.removeEventListener("abort", onAbort);
       resolve();
     }, ms);

@@ -45,7 +45,8 @@ function wrong(key: string, kind: Kind, v: unknown) {
 
 /**
  * Reads Ollama's `options` object into the typed contract. Types are checked as Ollama's `Options.FromMap` checks
- * them: integers accept any JSON number (a fraction is truncated, as Go's `int64(float64)` does), floats any number,
+ * them: integers accept any JSON number (a fraction is truncated, as Go's `int64(float64)` does) within the field's
+ * range, floats any number a float32 holds,
  * booleans only `true`/`false`, `stop` an array of strings. A wrong type throws InvalidArgument with the field
  * `options.<key>`; unknown keys and `null` values are ignored.
  */
@@ -74,10 +75,15 @@ export function optionsFromJson(v: unknown): Options | undefined {
         init[field] = BigInt(Math.trunc(raw));
         break;
       }
-      case "float":
+      case "float": {
         if (typeof raw !== "number") throw wrong(key, kind, raw);
-        init[field] = Math.fround(raw);
+        // A float32: a number past its range (3.4e38, or a huge text JSON.parse made Infinity) is refused here,
+        // whatever engine serves the call (an upstream would get `null` for Infinity).
+        const f = Math.fround(raw);
+        if (!Number.isFinite(f)) throw invalidArgument(`options.${key}`, `option "${key}" is out of range: ${raw}`);
+        init[field] = f;
         break;
+      }
       case "bool":
         if (typeof raw !== "boolean") throw wrong(key, kind, raw);
         init[field] = raw;

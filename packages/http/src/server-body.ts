@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { Code, ModelwireError } from "@modelwire/core";
+import { Code, ModelwireError, setLongTimeout } from "@modelwire/core";
 
 /** Why reading a body failed: the status and message to answer with, or `gone` when the client left. */
 export class BodyError extends ModelwireError {
@@ -36,7 +36,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
     const finish = (err?: BodyError) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.clear();
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", onGone);
@@ -61,11 +61,10 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
     const onClose = () => {
       if (!req.complete) onGone();
     };
-    const timer = setTimeout(
+    const timer = setLongTimeout(
       () => finish(new BodyError(`request body not received within ${timeoutMs} ms`, Code.DeadlineExceeded, 408)),
       timeoutMs,
-    );
-    timer.unref?.();
+    ).unref();
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onGone);

@@ -1,6 +1,13 @@
 import type { Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { Code, createSocketTally, type ListenAddress, ModelwireError, type ServerStats } from "@modelwire/core";
+import {
+  Code,
+  createSocketTally,
+  type ListenAddress,
+  ModelwireError,
+  type ServerStats,
+  setLongTimeout,
+} from "@modelwire/core";
 
 /**
  * The life of an HTTP listener: binding, the sockets and calls it holds, and a graceful close. Calls register
@@ -91,14 +98,13 @@ export function createServerLifecycle(server: Server): ServerLifecycle {
           settle?.();
         });
         server.closeIdleConnections();
-        const timer = setTimeout(() => {
+        const timer = setLongTimeout(() => {
           const reason = new ModelwireError("server shutting down", Code.Unavailable);
           for (const c of active) c.abort(reason);
           server.closeAllConnections();
           for (const s of sockets.open) s.destroy();
-        }, graceMs);
-        timer.unref?.();
-        server.once("close", () => clearTimeout(timer));
+        }, graceMs).unref();
+        server.once("close", () => timer.clear());
       });
       return closed;
     },

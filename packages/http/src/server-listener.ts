@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { clampTimerMs } from "@modelwire/core";
 
 /** Limits of an {@link createHttpListener} (validated by the caller). */
 export interface HttpListenerLimits {
@@ -26,7 +27,7 @@ export function createHttpListener(limits: HttpListenerLimits): Server {
     headersTimeout: limits.headersTimeoutMs,
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
   });
-  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.keepAliveTimeout = clampTimerMs(limits.keepAliveTimeoutMs);
   if (limits.maxConnections !== undefined) server.maxConnections = limits.maxConnections;
   server.on("clientError", answerClientError);
   return server;

@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import type { GenerateRequest } from "@modelwire/core";
-import { Code, ModelwireError } from "@modelwire/core";
+import { Code, clampTimerMs, ModelwireError, setLongTimeout } from "@modelwire/core";
 import {
   createFrameDecoder,
   decodeErrorPayload,
@@ -141,20 +141,19 @@ export class ClientConnection {
       const settle = (err?: ModelwireError) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.clear();
         if (err) {
           this.die(err);
           reject(err);
         } else resolve();
       };
-      const timer = setTimeout(
+      const timer = setLongTimeout(
         () =>
           settle(
             new ModelwireError(`MCP connect/handshake timed out after ${s.connectTimeoutMs} ms`, Code.Unavailable),
           ),
         s.connectTimeoutMs,
-      );
-      timer.unref();
+      ).unref();
       let socket: Socket;
       const onConnect = () => {
         if (e.kind !== "unix") socket.setNoDelay(true);
@@ -343,11 +342,12 @@ export class ClientConnection {
   private startHeartbeat(ms: number): void {
     if (ms <= 0) return;
     this.lastRx = performance.now();
+    // WELCOME's heartbeat is a u32 the server chooses: clamped to what a timer takes (never a 1 ms ping flood).
     this.pingTimer = setInterval(() => {
       this.writer.write(encodeFrame({ type: FrameType.Ping, streamId: 0, payload: encodePing(performance.now()) }));
-    }, ms);
+    }, clampTimerMs(ms));
     this.pingTimer.unref();
-    const limit = 2 * ms;
+    const limit = clampTimerMs(2 * ms);
     const arm = (delay: number) => {
       this.deadTimer = setTimeout(
         () => {
@@ -365,7 +365,7 @@ export class ClientConnection {
           }
           arm(limit - silent);
         },
-        Math.max(5, delay),
+        clampTimerMs(Math.max(5, delay)),
       );
       this.deadTimer.unref();
     };

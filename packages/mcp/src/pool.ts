@@ -1,4 +1,4 @@
-import { type ClientStats, Code, ModelwireError } from "@modelwire/core";
+import { type ClientStats, Code, ModelwireError, setLongTimeout } from "@modelwire/core";
 import { raceSignal } from "./call.js";
 import { ClientConnection, type ConnectionSettings } from "./client-connection.js";
 import type { ReconnectOptions } from "./client-options.js";
@@ -20,7 +20,9 @@ export interface PoolEvents {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+  return new Promise((r) => {
+    setLongTimeout(r, ms).unref();
+  });
 }
 
 const closedError = () => new ModelwireError("MCP client closed", Code.Canceled);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import { Code, createEngineContext, ModelwireError } from "@modelwire/core";
+import { Code, clampTimerMs, createEngineContext, ModelwireError } from "@modelwire/core";
 import {
   createFrameDecoder,
   DEFAULT_MAX_FRAME_SIZE,
@@ -63,7 +63,7 @@ export class ServerConnection implements StreamConnection {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => {});
     socket.on("close", () => this.onSocketClose());
-    this.timer = setTimeout(() => this.onHandshakeTimeout(), shared.handshakeTimeoutMs);
+    this.timer = setTimeout(() => this.onHandshakeTimeout(), clampTimerMs(shared.handshakeTimeoutMs));
     this.timer.unref();
   }
 
@@ -201,7 +201,7 @@ export class ServerConnection implements StreamConnection {
         }
         this.armIdleTimer();
       },
-      Math.max(10, due),
+      clampTimerMs(Math.max(10, due)),
     );
     this.timer.unref();
   }

@@ -10,8 +10,10 @@ import {
   GenerateResponseSchema,
   ListModelsResponseSchema,
   ListRunningResponseSchema,
+  type LongTimeout,
   ModelwireError,
   ShowModelResponseSchema,
+  setLongTimeout,
   VersionResponseSchema,
 } from "@modelwire/core";
 import { encodeFrame, FrameType, HEADER_SIZE, Method } from "@modelwire/mcp-codec";
@@ -104,9 +106,10 @@ export async function runStream(
 ): Promise<void> {
   const call = c.shared.observer.callStarted(c.protocol, METHOD_NAMES[method] ?? "unknown");
   const ctx = entry.ctx;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: LongTimeout | undefined;
+  // The OPEN deadline is a u32 of ms, up to 49.7 days: chained past Node's 2^31-1 ms timer limit.
   if (timeoutMs > 0) {
-    timer = setTimeout(
+    timer = setLongTimeout(
       () => ctx.abort(new ModelwireError("deadline exceeded", Code.DeadlineExceeded, { timeoutMs: String(timeoutMs) })),
       timeoutMs,
     );
@@ -147,7 +150,7 @@ export async function runStream(
     }
     call.end(err);
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.clear();
     c.streamDone(id, entry);
   }
 }

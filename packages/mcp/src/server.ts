@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { ListenAddress, ProtocolServer, ServerStats } from "@modelwire/core";
+import { type ListenAddress, type ProtocolServer, type ServerStats, setLongTimeout } from "@modelwire/core";
 import { type Listener, listenAll } from "./listeners.js";
 import { ServerConnection } from "./server-connection.js";
 import { type McpServerOptions, resolveServerOptions, type ServerShared } from "./server-options.js";
@@ -70,9 +70,9 @@ class McpServer implements ProtocolServer {
     for (const c of this.connections) c.goaway();
     if (this.connections.size > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
+        const timer = setLongTimeout(resolve, graceMs);
         this.emptyWaiters.push(() => {
-          clearTimeout(timer);
+          timer.clear();
           resolve();
         });
       });

@@ -1,4 +1,4 @@
-import { Code, ModelwireError } from "@modelwire/core";
+import { Code, clampTimerMs, ModelwireError } from "@modelwire/core";
 import { createClient, RESP_TYPES } from "redis";
 import type { ReplyStore, ReplyStoreStats } from "./reply-store.js";
 
@@ -81,7 +81,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Repl
       client.connect(),
       new Promise((_, reject) => client.once("error", (e) => reject(unavailable(options.url, String(e), e)))),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(unavailable(options.url, `no answer in ${connectTimeout} ms`)), connectTimeout);
+        timer = setTimeout(
+          () => reject(unavailable(options.url, `no answer in ${connectTimeout} ms`)),
+          clampTimerMs(connectTimeout),
+        );
       }),
     ]);
   } catch (e) {
@@ -106,7 +109,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Repl
       const timeout = new Promise<never>((_, reject) => {
         t = setTimeout(
           () => reject(new ModelwireError(`Redis lookup took over ${lookupTimeout} ms`, Code.DeadlineExceeded)),
-          lookupTimeout,
+          clampTimerMs(lookupTimeout),
         );
       });
       try {

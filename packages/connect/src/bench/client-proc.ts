@@ -7,6 +7,7 @@
  * `connect-stock` turns both of our client fast paths off (every call through connect-node).
  */
 import type { InferenceClient } from "@modelwire/core";
+import { delay } from "@modelwire/core";
 import { createConnectClient } from "../client.js";
 import { createGrpcJsClient } from "../grpc-js/index.js";
 
@@ -68,10 +69,10 @@ async function worker() {
 }
 const cpu0 = process.cpuUsage();
 const workers = Array.from({ length: concurrency }, worker);
-await new Promise((r) => setTimeout(r, warmupMs));
+await delay(warmupMs);
 counting = true;
 const t0 = performance.now();
-await new Promise((r) => setTimeout(r, durationMs));
+await delay(durationMs);
 counting = false;
 const seconds = (performance.now() - t0) / 1000;
 stop = true;

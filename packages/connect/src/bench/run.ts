@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { GenerateRequestSchema } from "@modelwire/core";
+import { clampTimerMs, GenerateRequestSchema } from "@modelwire/core";
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -121,7 +121,7 @@ function collect(cmd: string, argv: string[], timeoutMs: number): Promise<string
     const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => child.kill("SIGKILL"), clampTimerMs(timeoutMs));
     child.once("exit", (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);

@@ -13,6 +13,7 @@ import {
   ModelwireError,
   type ProtocolServer,
   type ServerStats,
+  setLongTimeout,
 } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
 import { loadInferenceServiceDefinition } from "./definition.js";
@@ -152,10 +153,9 @@ export function createGrpcJsServer(options: GrpcJsServerOptions): ProtocolServer
     },
     close({ graceMs = 5_000 } = {}) {
       closing ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.forceShutdown(), graceMs);
-        timer.unref();
+        const timer = setLongTimeout(() => server.forceShutdown(), graceMs).unref();
         server.tryShutdown(() => {
-          clearTimeout(timer);
+          timer.clear();
           resolve();
         });
       });

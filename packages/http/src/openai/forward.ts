@@ -8,7 +8,7 @@
  */
 
 import type { ServerResponse } from "node:http";
-import { Code, httpStatusToCode, ModelwireError } from "@modelwire/core";
+import { Code, clampTimerMs, httpStatusToCode, ModelwireError } from "@modelwire/core";
 import { Pool } from "undici";
 import type { CallContext } from "../route-table.js";
 import type { OpenAIForwarder } from "./routes.js";
@@ -45,8 +45,8 @@ export function createOpenAIForwarder(options: OpenAIForwarderOptions): OpenAIFo
   const base = new URL(options.upstream).pathname.replace(/\/+$/, "");
   const pool = new Pool(origin, {
     connections: options.connections ?? 64,
-    headersTimeout: options.headersTimeoutMs ?? 300_000,
-    bodyTimeout: options.headersTimeoutMs ?? 300_000,
+    headersTimeout: clampTimerMs(options.headersTimeoutMs ?? 300_000),
+    bodyTimeout: clampTimerMs(options.headersTimeoutMs ?? 300_000),
   });
   const ttl = options.probeTtlMs ?? 30_000;
   let probed: { at: number; answer: Promise<boolean> } | undefined;
