@@ -1,4 +1,4 @@
-import type { CallOptions, InferenceClient } from "@modelwire/core";
+import { type CallOptions, type InferenceClient, setLongTimeout } from "@modelwire/core";
 import {
   type ChatTurn,
   type ChatWork,
@@ -12,11 +12,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0 || signal?.aborted) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timer.clear();
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setLongTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
 }
