@@ -1,8 +1,10 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { AGENT_HELP, parseAgentFlags } from "./agents/agent-args.js";
+import { AgentMergeError } from "./agents/agent-merge.js";
 import type { LadderConfig } from "./ladder/ladder.js";
 import { runLadderCli } from "./ladder/ladder-cli.js";
-import { mergeResults, readResultFile } from "./merge.js";
+import { mergeReportFiles, readResultFile } from "./merge.js";
 import { PRESET_NAMES, type PresetName, presetScenario } from "./presets.js";
 import { createProgress } from "./progress.js";
 import { recommend } from "./recommend.js";
@@ -57,6 +59,7 @@ Processes
   --connections N        client connections per transport where it pools
   --workers N            load-generator worker threads per transport (default 1; use when the generator is the
                          bottleneck — each worker runs its share with its own client; no --jsonl with workers)
+${AGENT_HELP}
 Output
   --out DIR              report directory (default ./reports): bench.json, bench.md, bench.html
   --serialization FILE   serialization micro-benchmark results to join (default DIR/serialization.json)
@@ -130,6 +133,11 @@ const OPTIONS = {
   "repeat-share": { type: "string" },
   "cold-pairs": { type: "string" },
   "gateway-arg": { type: "string", multiple: true },
+  agents: { type: "string" },
+  "agent-index": { type: "string" },
+  "start-at": { type: "string" },
+  "agent-gap": { type: "string" },
+  "run-id": { type: "string" },
 } as const;
 
 /** What the CLI parsed: a run configuration (minus progress) and output options. */
@@ -267,6 +275,22 @@ export async function parseBenchArgs(
     connections: intFlag(v.connections, "--connections", 1, 1024),
     workers: intFlag(v.workers, "--workers", 1, 64) ?? 1,
   };
+  const fail = (m: string): never => {
+    throw new UsageError(m);
+  };
+  const agentGap = v["agent-gap"] ? parseDuration(v["agent-gap"], "--agent-gap") : undefined;
+  Object.assign(config, parseAgentFlags(v, agentGap, fail));
+  if (config.agent) {
+    if (v.sweep || v.ladder)
+      fail(
+        `--agents runs the comparison only (a ${v.sweep ? "--sweep" : "--ladder"} adapts to what one generator sees)`,
+      );
+    for (const s of scenarios)
+      if (s.load.mode === "closed" && s.load.concurrency < config.agent.count)
+        fail(
+          `scenario ${s.name}: ${s.load.concurrency} streams cannot be shared by --agents ${config.agent.count} (each needs one)`,
+        );
+  }
   if ((config.workers ?? 1) > 1 && v.jsonl)
     throw new UsageError("--jsonl needs the in-process generator (--workers 1)");
   if (v["server-cpus"]) {
@@ -336,8 +360,10 @@ export async function executeBench(
   const progress = createProgress({ quiet: parsed.quiet });
   let result: BenchResult;
   if (parsed.reportFrom) {
-    const files = await Promise.all(parsed.reportFrom.map((f) => readResultFile(resolve(f))));
-    result = files.length === 1 ? { ...files[0], recommendation: recommend(files[0]) } : mergeResults(files);
+    const files = await Promise.all(
+      parsed.reportFrom.map(async (f) => ({ path: f, result: await readResultFile(resolve(f)) })),
+    );
+    result = mergeReportFiles(files);
   } else {
     result = await runBench({ ...parsed.config, progress });
     if (parsed.argv) result.command = parsed.argv;
@@ -379,6 +405,10 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     }
     return result.exitCode;
   } catch (e) {
+    if (e instanceof AgentMergeError) {
+      process.stderr.write(`modelwire bench: ${e.message}\n`);
+      return ExitCode.Usage;
+    }
     process.stderr.write(`modelwire bench failed: ${(e as Error).message}\n`);
     return ExitCode.RunFailed;
   }

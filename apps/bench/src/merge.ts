@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { mergeAgentResults, type NamedResult } from "./agents/agent-merge.js";
 import { recommend } from "./recommend.js";
 import { type BenchResult, RESULT_SCHEMA, type ScenarioResult } from "./result.js";
 import { parseSlos } from "./slo.js";
@@ -56,4 +57,15 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
   };
   merged.recommendation = recommend(merged);
   return merged;
+}
+
+/**
+ * `--report-from`: agents' results (`--agents`) are merged as one run ({@link mergeAgentResults}: every agent once,
+ * one run id and configuration); whole runs are pooled as extra rounds ({@link mergeResults}); one whole run is
+ * re-rendered with a fresh recommendation.
+ */
+export function mergeReportFiles(files: readonly NamedResult[]): BenchResult {
+  if (files.some((f) => f.result.agent)) return mergeAgentResults(files);
+  if (files.length === 1) return { ...files[0].result, recommendation: recommend(files[0].result) };
+  return mergeResults(files.map((f) => f.result));
 }

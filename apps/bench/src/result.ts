@@ -1,3 +1,4 @@
+import type { AgentInfo, AgentsSummary, AgentWindow, RunIdentity, WindowTiming } from "./agents/agent-result.js";
 import type { GeneratorFigures } from "./generator-monitor.js";
 import type { LoadStats } from "./load.js";
 import type { RecordedRun } from "./recorder.js";
@@ -65,6 +66,12 @@ export interface WindowResult {
   errorRate: number;
   goodputRatio: number;
   warning?: string;
+  /** Start of the measured part, Unix epoch ms (this generator's clock). */
+  startedAtMs?: number;
+  /** Agents: the window's planned start and how late it began. */
+  timing?: WindowTiming;
+  /** Merged agents: each agent's part of this window. */
+  agents?: AgentWindow[];
 }
 
 /** Median and range of one figure over the rounds. */
@@ -162,6 +169,12 @@ export interface BenchResult {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** The run this result belongs to and its configuration hash (absent only in files from before they existed). */
+  run?: RunIdentity;
+  /** Set when this result is one agent's share of a run (`--agents`). */
+  agent?: AgentInfo;
+  /** Set when this result merges a run's agents (`--report-from agent-*.json`). */
+  agents?: AgentsSummary;
   machine: { cpus: number; cpuModel: string; node: string; platform: string; loadavg: number[] };
   repeats: number;
   transports: Array<{ name: string; description: string; reference: boolean }>;

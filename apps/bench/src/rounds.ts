@@ -1,3 +1,5 @@
+import { arrivalOffsetMs } from "./agents/agent-share.js";
+import type { WindowSchedule } from "./agents/window-schedule.js";
 import type { Fleet, Target } from "./fleet.js";
 import type { GeneratorMonitor } from "./generator-monitor.js";
 import type { OutcomeLog } from "./outcome-log.js";
@@ -16,6 +18,8 @@ export interface RoundsConfig {
   workers: number;
   /** One JSON line per request, when given (in-process generator only). */
   log?: OutcomeLog;
+  /** Agents: every window starts on this plan (see {@link WindowSchedule}). */
+  schedule?: WindowSchedule;
 }
 
 /**
@@ -45,6 +49,11 @@ export async function runScenario(
     for (const [order, target] of roundOrder<Target>(fleet.active, round).entries()) {
       const log = cfg.log;
       const at = { scenario: scenario.name, transport: target.transport.name, round };
+      const share = scenario.workload.share;
+      const timing = await cfg.schedule?.next(
+        scenario,
+        share ? arrivalOffsetMs(scenario.load, share.count, share.index) : 0,
+      );
       const win = await measureWindow({
         target,
         scenario,
@@ -58,6 +67,7 @@ export async function runScenario(
         progress,
         onOutcome: log && ((o) => log.write(at, o)),
       });
+      if (timing) win.timing = timing;
       windows.push(win);
       progress.line(windowLine(win));
     }

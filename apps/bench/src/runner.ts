@@ -1,4 +1,7 @@
 import { cpus, loadavg } from "node:os";
+import { agentScenarios, type PreparedAgent, prepareAgent } from "./agents/agent-run.js";
+import type { AgentSpec } from "./agents/agent-share.js";
+import { runIdentity } from "./agents/run-identity.js";
 import { startFleet } from "./fleet.js";
 import { createGeneratorMonitor } from "./generator-monitor.js";
 import { type OutcomeLog, openOutcomeLog } from "./outcome-log.js";
@@ -9,6 +12,7 @@ import type { Slo } from "./slo.js";
 import { runSweep, type SweepConfig } from "./sweep.js";
 import type { TransportPlugin } from "./transports.js";
 import { runVerdict } from "./verdict.js";
+import { createWorkSource } from "./workload.js";
 
 export type { SweepConfig } from "./sweep.js";
 
@@ -35,6 +39,10 @@ export interface BenchConfig {
    * window's load is split across workers, each with its own client, and their histograms merged.
    */
   workers?: number;
+  /** This run is one agent's share of a run spread over several load generators (`--agents`). */
+  agent?: AgentSpec;
+  /** The run id recorded in the result (`--run-id`); see {@link runIdentity}. */
+  runId?: string;
   progress: Progress;
 }
 
@@ -59,18 +67,34 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   const p = cfg.progress;
   const workers = cfg.workers ?? 1;
   const seed = cfg.scenarios[0]?.workload.engine.seed ?? 42;
+  // The configuration as given (every agent's is the same); each agent then runs its share of it.
+  const run = runIdentity(
+    { ...cfg, agent: cfg.agent && { count: cfg.agent.count, startAtMs: cfg.agent.startAtMs, gapMs: cfg.agent.gapMs } },
+    { runId: cfg.runId, agents: cfg.agent !== undefined },
+  );
+  const shares = agentScenarios(cfg.scenarios, cfg.agent);
+  let agent: PreparedAgent | undefined;
   const log: OutcomeLog | undefined = cfg.jsonlPath ? openOutcomeLog(cfg.jsonlPath) : undefined;
   const scenarios: ScenarioResult[] = [];
   let sweep: BenchResult["sweep"];
   let processes: BenchResult["processes"] = [];
   let skipped: BenchResult["skipped"] = [];
   try {
-    const fleet = await startFleet({ ...cfg, seed, workers }, p);
+    const fleet = await startFleet({ ...cfg, scenarios: shares, seed, workers }, p);
     skipped = fleet.skipped;
     try {
+      if (cfg.agent && shares[0])
+        agent = await prepareAgent(
+          cfg.agent,
+          fleet,
+          { scenario: shares[0], work: createWorkSource(shares[0].workload) },
+          p,
+        );
       const monitor = createGeneratorMonitor();
-      for (const scenario of cfg.scenarios)
-        scenarios.push(await runScenario(fleet, scenario, { ...cfg, workers, log }, monitor, p));
+      for (const scenario of shares)
+        scenarios.push(
+          await runScenario(fleet, scenario, { ...cfg, workers, log, schedule: agent?.schedule }, monitor, p),
+        );
       if (cfg.sweep) sweep = await runSweep(fleet, cfg.sweep, p);
       processes = await fleet.processes();
     } finally {
@@ -85,6 +109,8 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     durationMs: performance.now() - t0,
+    run,
+    ...(agent ? { agent: agent.info } : {}),
     machine: machineInfo(),
     repeats: cfg.repeats,
     transports: cfg.transports.map((t) => ({ name: t.name, description: t.description, reference: t.reference })),

@@ -139,6 +139,7 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
 
   const before = await target.stats();
   let done = 0;
+  const startedAtMs = Date.now();
   const status = setInterval(() => p.status(`${label}: ${target.pool ? "running" : `${done} streams`}`), 500);
   spec.monitor.start();
   let measured: Measured;
@@ -169,6 +170,7 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
     tokensPerSec: run.tokens / secs,
     errorRate: run.requests > 0 ? (run.requests - run.ok) / run.requests : 0,
     goodputRatio: run.requests > 0 ? run.good / run.requests : 0,
+    startedAtMs,
   };
   const warning = generatorWarning(
     gen,

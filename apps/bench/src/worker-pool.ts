@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { ListenAddress } from "@modelwire/core";
+import { nestShare } from "./agents/agent-share.js";
 import type { LoadStats } from "./load.js";
 import type { WorkerReply, WorkerTask } from "./load-worker.js";
 import { createRunRecorder, type GoodputBounds, type RecordedRun } from "./recorder.js";
@@ -105,7 +106,14 @@ export async function startLoadWorkers(
         shares.map((load, i) =>
           ask(workers[i], {
             id: nextId++,
-            scenario,
+            // Each worker sends its own share of the request sequence (of the agent's share, with agents).
+            scenario: {
+              ...scenario,
+              workload: {
+                ...scenario.workload,
+                share: nestShare(scenario.workload.share, { count: shares.length, index: i }),
+              },
+            },
             load,
             durationMs: o.durationMs,
             maxRequests: Math.max(1, Math.ceil(o.maxRequests / shares.length)),

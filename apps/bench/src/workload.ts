@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type GenerateRequestInit, GenerateRequestSchema } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
+import { type SequenceShare, shareSequence } from "./agents/agent-share.js";
 import type { EngineKnobs } from "./server-process.js";
 import type { WorkItem } from "./stream-call.js";
 
@@ -18,6 +19,8 @@ export interface Workload {
   distinctPrompts: number;
   /** Synthetic engine knobs (delays, jitter, seed). */
   engine: Required<Pick<EngineKnobs, "ttftMs" | "interTokenMs" | "jitter" | "seed">>;
+  /** The share of the request sequence this generator sends (agents and workers split it by index). */
+  share?: SequenceShare;
 }
 
 /** The default workload: short prompt, 16 tokens, zero-delay engine. */
@@ -71,5 +74,5 @@ export function createWorkSource(w: Workload, verify = true): (seq: number) => W
     if (verify) item.expected = engine.expectedGenerate(create(GenerateRequestSchema, request));
     items.push(item);
   }
-  return (seq) => items[seq % n];
+  return shareSequence(w.share, (seq) => items[seq % n]);
 }

@@ -1,3 +1,4 @@
+import { agentsMarkdown } from "../agents/agent-report.js";
 import { fmt, fmtBytes, fmtSpread } from "../format.js";
 import type { BenchResult } from "../result.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
@@ -19,7 +20,7 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
   L.push("# modelwire bench");
   L.push("");
   L.push(
-    `Run ${r.startedAt} · ${(r.durationMs / 1000).toFixed(0)} s · ${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node} · load average at the end ${r.machine.loadavg.map((x) => x.toFixed(2)).join(" / ")} · ${r.repeats} round(s), transports interleaved; figures are the median with the range over rounds in brackets. Latencies in ms, timed from the intended send time.`,
+    `Run ${r.startedAt}${r.run ? ` (id ${r.run.id}, configuration ${r.run.configHash})` : ""} · ${(r.durationMs / 1000).toFixed(0)} s · ${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node} · load average at the end ${r.machine.loadavg.map((x) => x.toFixed(2)).join(" / ")} · ${r.repeats} round(s), transports interleaved; figures are the median with the range over rounds in brackets. Latencies in ms, timed from the intended send time.`,
   );
   L.push("");
   if (r.skipped.length > 0) {
@@ -32,6 +33,7 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
   L.push("");
   L.push(...recommendationLines(r));
   L.push("");
+  L.push(...agentsMarkdown(r));
   L.push("## What the wire and the gateway add, per request and per token");
   L.push("");
   L.push(WIRE_COST_EXPLAINED);
