@@ -34,6 +34,7 @@ import { SYNTHETIC_LIMITS } from "./limits.js";
 import { DEFAULT_MODELS, findModel, modelInfo, SYNTHETIC_ARCH, type SyntheticModel } from "./models.js";
 import { contentOf, emptyPlan, planReply, type ReplyPlan, stopsOf } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
+import { replyContext } from "./reply-context.js";
 import { createResidency, DEFAULT_CONTEXT_LENGTH, DEFAULT_KEEP_ALIVE_MS, keepAliveMs } from "./residency.js";
 import { chatPromptText, countPromptTokens, generatePromptText } from "./script.js";
 import { sleepUntil } from "./sleep.js";
@@ -282,10 +283,15 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
 
     generate(request, ctx) {
       const model = request.model;
+      const prompt = generatePromptText(request);
+      let planned: ReplyPlan | undefined;
       return run(
         request,
-        (c) => planGenerate(request, c),
-        generatePromptText(request),
+        (c) => {
+          planned = planGenerate(request, c);
+          return planned;
+        },
+        prompt,
         ctx,
         (text, thinking): GenerateResponse =>
           newGenerateResponse(
@@ -294,7 +300,15 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
               : { model, createdAt: timestampOfMs(Date.now()), response: text },
           ),
         (doneReason, metrics) =>
-          newGenerateResponse({ model, createdAt: timestampOfMs(Date.now()), done: true, doneReason, metrics }),
+          newGenerateResponse({
+            model,
+            createdAt: timestampOfMs(Date.now()),
+            done: true,
+            doneReason,
+            metrics,
+            // A reply (not a load) ends with the conversation's token ids unless the request is raw, as Ollama's.
+            context: metrics && planned && !request.raw ? replyContext(request.context, prompt, planned.texts) : [],
+          }),
       );
     },
 

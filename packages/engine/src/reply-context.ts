@@ -1,0 +1,24 @@
+import { hash32 } from "./prng.js";
+
+/** The size of the synthetic model's token-id space: ids are in `[0, CONTEXT_VOCABULARY)`. */
+export const CONTEXT_VOCABULARY = 32_000;
+
+/** The synthetic token id of one word (a stable hash, as a tokenizer's id is a stable function of the text). */
+function tokenId(word: string): number {
+  return hash32("token", word) % CONTEXT_VOCABULARY;
+}
+
+/**
+ * The `context` a non-raw generate reply ends with, as Ollama's does: the token ids of the conversation so far — the
+ * request's own `context` (a previous reply's), then the prompt's words, then the generated texts — so a client can
+ * send it back to continue. Deterministic: a pure function of its inputs.
+ */
+export function replyContext(previous: readonly number[], prompt: string, generated: readonly string[]): number[] {
+  const out = [...previous];
+  for (const word of prompt.split(/\s+/)) if (word !== "") out.push(tokenId(word));
+  for (const text of generated) {
+    const word = text.trim();
+    if (word !== "") out.push(tokenId(word));
+  }
+  return out;
+}
