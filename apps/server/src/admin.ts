@@ -9,6 +9,11 @@ import { isLoopbackHost } from "./exposure.js";
 export interface AdminHandlers {
   /** False while draining (`/healthz` answers 503). */
   healthy(): boolean;
+  /**
+   * Readiness for `/readyz`: `"ready"` (200), or why not (503): draining, or (upstream mode) no upstream answers.
+   * Default: ready while healthy.
+   */
+  ready?(): string;
   /** The Prometheus exposition. */
   metrics(): Promise<{ contentType: string; body: string }>;
   /** The `/control/stats` document. */
@@ -140,6 +145,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     switch (path) {
       case "/healthz":
         return h.healthy() ? send(res, 200, { status: "ok" }) : send(res, 503, { status: "draining" });
+      case "/readyz": {
+        const status = h.ready ? h.ready() : h.healthy() ? "ready" : "draining";
+        return send(res, status === "ready" ? 200 : 503, { status });
+      }
       case "/metrics": {
         const m = await h.metrics();
         res.writeHead(200, { "content-type": m.contentType, "content-length": Buffer.byteLength(m.body) });
@@ -189,6 +198,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
 const ROUTES: Record<string, "GET" | "POST"> = {
   "/healthz": "GET",
+  "/readyz": "GET",
   "/metrics": "GET",
   "/control/stats": "GET",
   "/control/reset": "POST",

@@ -2,6 +2,7 @@ import { ModelwireError } from "@modelwire/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { resolveServeConfig, type ServeConfig } from "./config.js";
+import type { UpstreamSpec } from "./fleet/upstream-spec.js";
 import { type OptionSpec, SERVE_OPTIONS } from "./options.js";
 
 /** A setting: an option and a valid value for it. */
@@ -14,6 +15,38 @@ const word = fc
   .map((s) => s.slice(0, 40));
 const port = fc.integer({ min: 1, max: 65535 });
 const origin = port.map((p) => `http://127.0.0.1:${p}`);
+
+/** The upstream lists generated as text, with the specs each text stands for. */
+const upstreamSpecs = new Map<string, UpstreamSpec[]>();
+const upstreamList = fc
+  .uniqueArray(
+    fc.record({
+      port,
+      weight: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }),
+      maxStreams: fc.option(fc.integer({ min: 1, max: 64 }), { nil: undefined }),
+    }),
+    { minLength: 1, maxLength: 4, selector: (u) => u.port },
+  )
+  .chain((list) =>
+    fc.constantFrom(" ", ",", " , ").map((sep) => {
+      const specs: UpstreamSpec[] = list.map((u) => ({
+        url: `http://127.0.0.1:${u.port}`,
+        weight: u.weight ?? 1,
+        ...(u.maxStreams === undefined ? {} : { maxStreams: u.maxStreams }),
+      }));
+      const text = list
+        .map((u) =>
+          [
+            `http://127.0.0.1:${u.port}`,
+            ...(u.weight === undefined ? [] : [`weight=${u.weight}`]),
+            ...(u.maxStreams === undefined ? [] : [`max-streams=${u.maxStreams}`]),
+          ].join(sep),
+        )
+        .join(sep);
+      upstreamSpecs.set(text, specs);
+      return text;
+    }),
+  );
 
 /** A valid value for one option, by its kind and bounds. */
 function validValue(spec: OptionSpec): fc.Arbitrary<boolean | number | string> {
@@ -42,6 +75,8 @@ function validValue(spec: OptionSpec): fc.Arbitrary<boolean | number | string> {
         .map((w) => w.join(","));
     case "url":
       return port.map((p) => `http://127.0.0.1:${p}/v${p % 3}`);
+    case "upstreams":
+      return upstreamList;
     default:
       return word;
   }
@@ -112,12 +147,17 @@ describe("serve options through flag, environment and config file (property)", (
         expect(fromFile).toEqual(fromFlags);
         for (const { spec, value } of list)
           expect((fromFlags as unknown as Record<string, unknown>)[spec.key]).toEqual(
-            spec.kind === "list" ? String(value).split(",") : value,
+            spec.kind === "list"
+              ? String(value).split(",")
+              : spec.kind === "upstreams"
+                ? upstreamSpecs.get(String(value))
+                : value,
           );
       }),
       { numRuns: 300 },
     );
-  });
+    // Generating hundreds of option sets takes seconds on a loaded 2-core machine (not the code under test).
+  }, 120_000);
 
   it("a flag beats the environment, which beats the config file", () => {
     // Three settings of the same options: the file's, the environment's, the flags'.
@@ -142,5 +182,5 @@ describe("serve options through flag, environment and config file (property)", (
       }),
       { numRuns: 200 },
     );
-  });
+  }, 120_000);
 });

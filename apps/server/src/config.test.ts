@@ -87,7 +87,7 @@ describe("resolveServeConfig", () => {
       tokens: 7,
       jitter: 0.25,
       authToken: "s3cret",
-      upstream: "http://127.0.0.1:11434",
+      upstream: [{ url: "http://127.0.0.1:11434", weight: 1 }],
       admin: false,
     });
   });
@@ -111,7 +111,7 @@ describe("resolveServeConfig", () => {
       const raw =
         o.kind === "switch"
           ? "false"
-          : o.kind === "url"
+          : o.kind === "url" || o.kind === "upstreams"
             ? "http://h:1"
             : o.kind === "port"
               ? "4321"
@@ -121,7 +121,9 @@ describe("resolveServeConfig", () => {
       const env: Record<string, string> = { [o.env]: raw };
       if (o.key === "maxStreams") env[o.env] = "3";
       if (o.kind === "choice") env[o.env] = "open";
-      if (o.key === "upstreamProbeMs") env[o.env] = "100";
+      if (o.key === "upstreamProbeMs" || o.key === "upstreamTagsMs") env[o.env] = "100";
+      if (o.key === "upstreamAttempts" || o.key === "upstreamFailures") env[o.env] = "2";
+      if (o.key === "upstreamBackoffMs") env[o.env] = "10";
       if (o.key === "adminOrigins") env[o.env] = "http://a.example:1";
       if (o.key === "cacheRedis") env[o.env] = "redis://h:1";
       if (o.key === "keepAlive") env[o.env] = "30m";
@@ -139,7 +141,9 @@ describe("resolveServeConfig", () => {
               ? Number(env[o.env])
               : o.kind === "list"
                 ? env[o.env].split(",")
-                : env[o.env];
+                : o.kind === "upstreams"
+                  ? [{ url: "http://h:1", weight: 1 }]
+                  : env[o.env];
       expect(c[o.key], o.env).toEqual(expected);
     }
     expect(resolve([], { MODELWIRE_HTTP: "0", MODELWIRE_CONNECT: "off" })).toMatchObject({
@@ -241,7 +245,10 @@ describe("resolveServeConfig", () => {
       adminToken: "a",
       metricsAuth: "token",
       adminOrigins: "http://127.0.0.1:8080,https://ops.example",
-      upstream: "https://ollama.example:443",
+      upstream: [
+        { url: "https://ollama.example:443", weight: 2, maxStreams: 4 },
+        { url: "http://10.0.0.2:11434", weight: 1 },
+      ],
       seed: 1,
       ttftMs: 1,
       interTokenMs: 1,
@@ -262,6 +269,11 @@ describe("resolveServeConfig", () => {
       graceMs: 10,
       drainDelayMs: 20,
       upstreamProbeMs: 1000,
+      upstreamAttempts: 2,
+      upstreamFailures: 5,
+      upstreamBackoffMs: 500,
+      upstreamTagsMs: 10_000,
+      upstreamAffinity: false,
       quiet: true,
     };
     expect(Object.keys(file).sort()).toEqual(SERVE_OPTIONS.map((o) => o.key).sort());

@@ -1,6 +1,10 @@
 import { readFileSync, statSync } from "node:fs";
-import { Code, ModelwireError } from "@modelwire/core";
+import { ModelwireError } from "@modelwire/core";
+import { checkSpecs, parseUpstreamJson, parseUpstreamText, type UpstreamSpec } from "./fleet/upstream-spec.js";
+import { badOption, clip } from "./option-error.js";
 import { CONFIG_OPTION, type OptionSpec, optionByFlag, optionByKey, SERVE_OPTIONS } from "./options.js";
+
+export { badOption } from "./option-error.js";
 
 /** Everything `modelwire serve` needs, resolved and validated. */
 export interface ServeConfig {
@@ -22,10 +26,23 @@ export interface ServeConfig {
   adminPort: number;
   /** Address the admin listener binds; `127.0.0.1` whatever `host` says. */
   adminHost: string;
-  /** Forward to this Ollama instead of the synthetic model. */
-  upstream?: string;
-  /** How often the upstream is probed (`/api/version`) for gRPC health. */
+  /**
+   * Forward to this Ollama instead of the synthetic model — or, with several (or a `maxStreams`), to a fleet of
+   * them (see docs/serve.md, "A fleet of upstreams").
+   */
+  upstream?: UpstreamSpec[];
+  /** How often each upstream is probed (`/api/version`) for gRPC health (and, in a fleet, its circuit breaker). */
   upstreamProbeMs: number;
+  /** Fleet: attempts per call, on different upstreams, before its first token. */
+  upstreamAttempts: number;
+  /** Fleet: consecutive failures that take an upstream out (open its circuit breaker). */
+  upstreamFailures: number;
+  /** Fleet: first back-off before an out upstream gets a trial call (doubles per failed trial, at most 60 s). */
+  upstreamBackoffMs: number;
+  /** Fleet: how often each upstream's `/api/tags` is read again. */
+  upstreamTagsMs: number;
+  /** Fleet: calls carrying `x-modelwire-session` prefer the upstream of that session's previous call. */
+  upstreamAffinity: boolean;
   seed: number;
   ttftMs: number;
   interTokenMs: number;
@@ -86,11 +103,6 @@ export type ParsedServeArgs = { help: true } | { help: false; config: ServeConfi
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 const MAX_STRING = 4096;
-
-/** An `InvalidArgument` naming the bad option (as `metadata.option`, and `field` for uniformity). */
-export function badOption(option: string, message: string): ModelwireError {
-  return new ModelwireError(`${option}: ${message}`, Code.InvalidArgument, { option, field: option });
-}
 
 /**
  * Resolves the serve configuration from flags > environment > config file > defaults. Throws `InvalidArgument`
@@ -181,7 +193,8 @@ function parseFlags(argv: readonly string[]): ParsedFlags {
     const value = parseText(spec, takeValue(), `--${name}`);
     // A list flag is repeatable: each occurrence adds to it.
     const prior = out.values.get(spec.key);
-    out.values.set(spec.key, spec.kind === "list" && Array.isArray(prior) ? [...prior, ...(value as string[])] : value);
+    const repeatable = spec.kind === "list" || spec.kind === "upstreams";
+    out.values.set(spec.key, repeatable && Array.isArray(prior) ? [...prior, ...(value as unknown[])] : value);
   }
   return out;
 }
@@ -207,6 +220,8 @@ function parseText(spec: OptionSpec, raw: string, source: string): unknown {
       return checkChoice(spec, raw.trim(), source);
     case "list":
       return checkList(raw.split(","), source);
+    case "upstreams":
+      return parseUpstreamText(raw, source);
     default:
       return checkString(spec, raw, source);
   }
@@ -295,6 +310,8 @@ function readConfigFile(path: string, read: (path: string) => string): Map<strin
     } else if (spec.kind === "choice") {
       if (typeof value !== "string") throw badOption(source, `expected a string, got ${clip(JSON.stringify(value))}`);
       out.set(key, checkChoice(spec, value, source));
+    } else if (spec.kind === "upstreams") {
+      out.set(key, parseUpstreamJson(value, source));
     } else if (spec.kind === "list") {
       const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : [value];
       out.set(key, checkList(items, source));
@@ -314,6 +331,8 @@ function defaultReadFile(path: string): string {
 }
 
 function checkConsistency(c: ServeConfig): void {
+  // Repeated --upstream flags are checked together (the same URL twice).
+  if (c.upstream !== undefined) checkSpecs(c.upstream, "--upstream");
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
     throw badOption(c.tlsCert === undefined ? "--tls-cert" : "--tls-key", "--tls-cert and --tls-key go together");
   }
@@ -404,8 +423,4 @@ function checkRedisUrl(raw: string): void {
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === "" ? undefined : v;
-}
-
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

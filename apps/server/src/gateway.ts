@@ -4,7 +4,6 @@ import {
   Code,
   createServingState,
   delay,
-  type InferenceClient,
   type ListenAddress,
   ModelwireError,
   type ServerStats,
@@ -13,14 +12,11 @@ import {
   type Admission,
   type AdmissionStats,
   createAdmission,
-  createSyntheticEngine,
-  createUpstreamEngine,
   type Engine,
   type EngineStats,
   guardEngine,
   type SyntheticEngine,
   type SyntheticEngineOptions,
-  type UpstreamEngine,
 } from "@modelwire/engine";
 import type { OpenAIForwarder } from "@modelwire/http/server";
 import { type AdminServer, createAdminServer } from "./admin.js";
@@ -29,11 +25,13 @@ import { cacheEnabled, setupCache } from "./cache/setup.js";
 import { badOption, parseOrigins, type ServeConfig } from "./config.js";
 import { defaultServeConfig } from "./defaults.js";
 import { drainingEngine } from "./draining-engine.js";
+import { createGatewayEngine } from "./engine-setup.js";
 import { exposureWarnings } from "./exposure.js";
+import type { FleetEngine, FleetStats } from "./fleet/fleet-engine.js";
+import { toUpstreamSpecs, type UpstreamInput } from "./fleet/upstream-spec.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
-import { createProtocolServers, loadOllamaClient, type ProtocolName } from "./protocols.js";
+import { createProtocolServers, type ProtocolName } from "./protocols.js";
 import { type KeepAlive, type PreloadOutcome, preloadModels, withDefaultKeepAlive } from "./residency.js";
-import { startUpstreamProbe } from "./upstream-probe.js";
 
 /** The `/control/stats` document (see the gateway contract). */
 export interface ControlStats {
@@ -52,8 +50,10 @@ export interface ControlStats {
   mode: "synthetic" | "upstream";
   /** The synthetic knobs in force (synthetic mode; additive). */
   engineConfig?: SyntheticKnobs;
-  /** The upstream client's pool figures (upstream mode; additive). */
+  /** The upstream client's pool figures (one upstream; additive). */
   upstream?: ClientStats;
+  /** Each upstream's figures and the fleet's retries (a fleet of upstreams; additive). */
+  fleet?: FleetStats;
   /** The response cache's counters (when `--cache-mb` or `--cache-redis` turns it on; additive). */
   cache?: CacheStats;
 }
@@ -80,6 +80,8 @@ export interface Gateway {
   readonly engine: Engine;
   /** The synthetic engine, unless in upstream mode. */
   readonly synthetic?: SyntheticEngine;
+  /** The fleet engine, with several upstreams. */
+  readonly fleet?: FleetEngine;
   /** The shared overload guard. */
   readonly admission: Admission;
   /** The response cache in front of the engine, when on. */
@@ -102,6 +104,12 @@ export interface Gateway {
   close(options?: { graceMs?: number; drainDelayMs?: number }): Promise<void>;
 }
 
+/**
+ * What {@link startGateway} takes: any part of a {@link ServeConfig}, with `upstream` also as a URL string or a
+ * list of URLs and specs (the forms a caller in the same process writes).
+ */
+export type GatewayConfig = Omit<Partial<ServeConfig>, "upstream"> & { upstream?: UpstreamInput };
+
 /** Logs a line to stderr (never stdout: stdout carries only the ready line). */
 export type Logger = (line: string) => void;
 
@@ -115,33 +123,22 @@ const stderrLine: Logger = (line) => process.stderr.write(`${line}\n`);
  * machines without a token (default: stderr).
  */
 export async function startGateway(
-  config: Partial<ServeConfig> = {},
+  config: GatewayConfig = {},
   log: Logger = () => {},
   warn: Logger = stderrLine,
 ): Promise<Gateway> {
-  const cfg: ServeConfig = { ...defaultServeConfig(), ...stripUndefined(config) };
+  const { upstream: upstreamInput, ...rest } = config;
+  const cfg: ServeConfig = {
+    ...defaultServeConfig(),
+    ...stripUndefined(rest),
+    upstream: toUpstreamSpecs(upstreamInput, "--upstream"),
+  };
+  if (cfg.upstream === undefined) delete cfg.upstream;
   const startedAt = performance.now();
 
-  let synthetic: SyntheticEngine | undefined;
-  let upstream: UpstreamEngine | undefined;
-  let upstreamClient: InferenceClient | undefined;
-  let engine: Engine;
-  if (cfg.upstream !== undefined) {
-    const createClient = await loadOllamaClient();
-    upstreamClient = createClient(cfg.upstream, cfg.maxStreams + cfg.maxQueue);
-    upstream = createUpstreamEngine(upstreamClient);
-    engine = upstream;
-  } else {
-    synthetic = createSyntheticEngine({
-      seed: cfg.seed,
-      ttftMs: cfg.ttftMs,
-      interTokenMs: cfg.interTokenMs,
-      tokens: cfg.tokens,
-      jitter: cfg.jitter,
-      loadMs: cfg.loadMs,
-    });
-    engine = synthetic;
-  }
+  const made = await createGatewayEngine(cfg, log, warn);
+  const { engine, synthetic, fleet } = made;
+  const upstreamMode = made.mode === "upstream";
 
   const keepAlive = cfg.keepAlive !== undefined ? await parseKeepAlive(cfg.keepAlive) : undefined;
   const resident = keepAlive ? withDefaultKeepAlive(engine, keepAlive) : engine;
@@ -168,24 +165,26 @@ export async function startGateway(
   const cacheRef = cache;
   // What gRPC health reports: serving unless stopping, or (upstream mode) while the upstream does not answer. In
   // upstream mode it starts not serving, until the first probe answers.
-  const serving = createServingState(upstream === undefined);
+  const serving = createServingState(!upstreamMode);
   const metrics = createGatewayMetrics({
     engine: () => engine.stats(),
     admission: () => admission.stats(),
-    upstream: upstream ? () => upstream.upstreamStats() : undefined,
+    upstream: made.upstreamStats,
+    fleet,
     cache: cacheRef ? () => cacheRef.cacheStats() : undefined,
   });
 
   const tls =
     cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? await readTls(cfg.tlsCert, cfg.tlsKey) : undefined;
 
-  // Upstream mode: the OpenAI API goes to the upstream's own /v1 when it has one (probed), under the same admission.
+  // One upstream: the OpenAI API goes to the upstream's own /v1 when it has one (probed), under the same
+  // admission. A fleet translates /v1 onto the engine, so those calls are routed like every other.
   let forwarder: { close(): Promise<void> } | undefined;
   let openaiForwarder: OpenAIForwarder | undefined;
-  if (cfg.upstream !== undefined && cfg.http) {
+  if (made.upstreamUrl !== undefined && cfg.http) {
     const { createOpenAIForwarder } = await import("./load-upstream.js");
     const f = createOpenAIForwarder({
-      upstream: cfg.upstream,
+      upstream: made.upstreamUrl,
       connections: Math.min(Math.max(cfg.maxStreams + cfg.maxQueue, 1), 1024),
       acquire: (signal) => admission.acquire(signal),
     });
@@ -232,9 +231,10 @@ export async function startGateway(
       windowMs: performance.now() - windowStart,
       admission: admission.stats(),
       servers: { http: byName.http ?? zero, connect: byName.connect ?? zero, mcp: byName.mcp ?? zero },
-      mode: upstream ? "upstream" : "synthetic",
+      mode: made.mode,
       engineConfig: synthetic ? knobs(synthetic) : undefined,
-      upstream: upstream?.upstreamStats(),
+      upstream: made.upstreamStats?.(),
+      fleet: fleet?.fleetStats(),
       cache: cache?.cacheStats(),
     };
   };
@@ -247,11 +247,13 @@ export async function startGateway(
       allowedOrigins: cfg.adminOrigins === undefined ? [] : parseOrigins(cfg.adminOrigins),
       handlers: {
         healthy: () => !stopping,
+        ready: () => (stopping ? "draining" : serving.serving ? "ready" : "no upstream answers"),
         metrics: () => metrics.render(),
         stats: gatewayStats,
         reset: () => {
           windowBase = { ...engine.stats(), inFlight: 0 };
           windowStart = performance.now();
+          fleet?.resetWindow();
         },
         configureEngine: (body) => {
           if (!synthetic) {
@@ -323,7 +325,7 @@ export async function startGateway(
   metrics.setStartupSeconds(startupMs / 1000);
   log(
     `modelwire: ready in ${startupMs.toFixed(1)} ms since process start (${(startupMs - startedAt).toFixed(1)} ms in startGateway); ` +
-      `engine ${upstream ? `upstream ${cfg.upstream}` : "synthetic"}; ${addresses.map((a) => `${a.protocol} ${a.url}`).join(", ")}`,
+      `engine ${engineName(cfg, made.mode)}; ${addresses.map((a) => `${a.protocol} ${a.url}`).join(", ")}`,
   );
 
   if (preload.length > 0 && !cfg.readyAfterPreload) {
@@ -334,20 +336,9 @@ export async function startGateway(
     });
   }
 
-  // Readiness does not wait for the upstream (it may start later); the probe says at once when it does not answer,
-  // and keeps gRPC health in step with it.
-  const stopProbe =
-    upstreamClient && cfg.upstream !== undefined
-      ? startUpstreamProbe({
-          client: upstreamClient,
-          url: cfg.upstream,
-          everyMs: cfg.upstreamProbeMs,
-          log,
-          onResult(up) {
-            serving.set(up && !stopping);
-          },
-        })
-      : () => {};
+  // Readiness does not wait for the upstreams (they may start later); the checks say at once when none answers,
+  // and keep gRPC health in step.
+  const stopProbe = made.startChecks((up) => serving.set(up && !stopping));
 
   let closing: Promise<void> | undefined;
   const gateway: Gateway = {
@@ -356,6 +347,7 @@ export async function startGateway(
     startupMs,
     engine,
     synthetic,
+    fleet,
     admission,
     cache,
     metrics,
@@ -386,6 +378,14 @@ export async function startGateway(
     },
   };
   return gateway;
+}
+
+function engineName(cfg: ServeConfig, mode: string): string {
+  const list = cfg.upstream ?? [];
+  if (mode === "synthetic") return "synthetic";
+  return list.length === 1
+    ? `upstream ${list[0].url}`
+    : `fleet of ${list.length} upstreams (${list.map((u) => u.url).join(", ")})`;
 }
 
 function knobs(engine: SyntheticEngine): SyntheticKnobs {

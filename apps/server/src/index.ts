@@ -8,12 +8,14 @@
  * @packageDocumentation
  */
 
-import type { ServeConfig } from "./config.js";
-import type { Gateway, Logger } from "./gateway.js";
+import type { Gateway, GatewayConfig, Logger } from "./gateway.js";
 
 export { badOption, type ConfigSources, type ParsedServeArgs, resolveServeConfig, type ServeConfig } from "./config.js";
 export { defaultServeConfig } from "./defaults.js";
-export type { ControlStats, Gateway, Logger, SyntheticKnobs } from "./gateway.js";
+export type { FleetStats } from "./fleet/fleet-engine.js";
+export type { UpstreamStats } from "./fleet/member.js";
+export type { UpstreamSpec } from "./fleet/upstream-spec.js";
+export type { ControlStats, Gateway, GatewayConfig, Logger, SyntheticKnobs } from "./gateway.js";
 export { GATEWAY_MAIN } from "./gateway-main.js";
 export { serveHelp } from "./help.js";
 export type { GatewayMetrics, MetricsSources } from "./metrics.js";
@@ -26,7 +28,7 @@ export { EXIT_START_FAILED, EXIT_USAGE, runServeCli } from "./serve-cli.js";
  * Starts a gateway in this process (tests, embedding): every enabled listener bound when it resolves. Missing
  * config fields take the `modelwire serve` defaults; pass port 0 for free ports. See {@link Gateway}.
  */
-export async function startGateway(config: Partial<ServeConfig> = {}, log?: Logger): Promise<Gateway> {
+export async function startGateway(config: GatewayConfig = {}, log?: Logger): Promise<Gateway> {
   const m = await import("./gateway.js");
   return m.startGateway(config, log);
 }

@@ -10,6 +10,8 @@ import type { AdmissionStats, EngineStats } from "@modelwire/engine";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { registerCacheMetrics } from "./cache/cache-metrics.js";
 import type { CacheStats } from "./cache/cached-engine.js";
+import type { FleetEngine } from "./fleet/fleet-engine.js";
+import { registerFleetMetrics } from "./fleet/fleet-metrics.js";
 import { sampledCounter, sampledGauge } from "./sampled-metrics.js";
 
 /** Where the metrics read figures that live elsewhere, sampled at scrape time. */
@@ -18,8 +20,10 @@ export interface MetricsSources {
   engine: () => EngineStats;
   /** The shared admission's figures. */
   admission: () => AdmissionStats;
-  /** The upstream client's pool figures (upstream mode only). */
+  /** The upstream client's pool figures (one upstream only). */
   upstream?: () => ClientStats;
+  /** The fleet, with several upstreams: per-upstream figures. */
+  fleet?: FleetEngine;
   /** The response cache's counters (when it is on). */
   cache?: () => CacheStats;
 }
@@ -194,6 +198,7 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
     gauge("modelwire_upstream_connections_idle", "Upstream connections idle now.", () => upstream().idle);
     gauge("modelwire_upstream_queued", "Calls waiting for an upstream connection.", () => upstream().queued);
   }
+  if (sources.fleet) registerFleetMetrics(registry, sources.fleet);
   if (sources.cache) registerCacheMetrics(registry, sources.cache);
   const startup = new Gauge({
     name: "modelwire_startup_seconds",

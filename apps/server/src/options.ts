@@ -4,7 +4,17 @@
  */
 
 /** How an option's value is read and checked. */
-export type OptionKind = "switch" | "port" | "int" | "number" | "string" | "path" | "url" | "choice" | "list";
+export type OptionKind =
+  | "switch"
+  | "port"
+  | "int"
+  | "number"
+  | "string"
+  | "path"
+  | "url"
+  | "choice"
+  | "list"
+  | "upstreams";
 
 /** One `modelwire serve` option. */
 export interface OptionSpec {
@@ -144,11 +154,11 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     key: "upstream",
     flag: "upstream",
     env: "MODELWIRE_UPSTREAM",
-    kind: "url",
+    kind: "upstreams",
     defaultValue: undefined,
-    placeholder: "URL",
+    placeholder: "URL[,weight=N][,max-streams=N]",
     group: "Engine",
-    help: "forward every call to this Ollama (e.g. http://127.0.0.1:11434) instead of the synthetic model",
+    help: "forward every call to this Ollama instead of the synthetic model; repeat it for a fleet (docs/serve.md)",
   },
   {
     key: "upstreamProbeMs",
@@ -160,7 +170,64 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     max: 3_600_000,
     placeholder: "MS",
     group: "Engine",
-    help: "how often the upstream is asked /api/version; gRPC health says NOT_SERVING while it does not answer",
+    help: "how often each upstream is asked /api/version; gRPC health says NOT_SERVING while none answers",
+  },
+  {
+    key: "upstreamAttempts",
+    flag: "upstream-attempts",
+    env: "MODELWIRE_UPSTREAM_ATTEMPTS",
+    kind: "int",
+    defaultValue: 3,
+    min: 1,
+    max: 10,
+    placeholder: "N",
+    group: "Engine",
+    help: "fleet: tries per call, each on another upstream, while no token has been sent",
+  },
+  {
+    key: "upstreamFailures",
+    flag: "upstream-failures",
+    env: "MODELWIRE_UPSTREAM_FAILURES",
+    kind: "int",
+    defaultValue: 3,
+    min: 1,
+    max: 1000,
+    placeholder: "N",
+    group: "Engine",
+    help: "fleet: consecutive failures (connection, 5xx, timeout) that take an upstream out",
+  },
+  {
+    key: "upstreamBackoffMs",
+    flag: "upstream-backoff-ms",
+    env: "MODELWIRE_UPSTREAM_BACKOFF_MS",
+    kind: "int",
+    defaultValue: 1000,
+    min: 10,
+    max: 60_000,
+    placeholder: "MS",
+    group: "Engine",
+    help: "fleet: wait before an out upstream gets one trial call (doubles per failed trial, at most 60 s)",
+  },
+  {
+    key: "upstreamTagsMs",
+    flag: "upstream-tags-ms",
+    env: "MODELWIRE_UPSTREAM_TAGS_MS",
+    kind: "int",
+    defaultValue: 30_000,
+    min: 100,
+    max: 3_600_000,
+    placeholder: "MS",
+    group: "Engine",
+    help: "fleet: how often each upstream's /api/tags is read again (also after a model is not found)",
+  },
+  {
+    key: "upstreamAffinity",
+    flag: "upstream-affinity",
+    env: "MODELWIRE_UPSTREAM_AFFINITY",
+    kind: "switch",
+    defaultValue: true,
+    group: "Engine",
+    help: "fleet: calls with the same x-modelwire-session go to the upstream of that session's last call",
   },
   {
     key: "seed",

@@ -10,8 +10,10 @@ export interface UpstreamProbeOptions {
   everyMs: number;
   /** Told the outcome of every probe (true: it answered). */
   onResult(up: boolean): void;
-  /** Informational and warning lines. */
+  /** Informational lines (and the warnings, unless `warn` is given). */
   log(line: string): void;
+  /** Warning lines (the upstream does not answer). Default: `log`. */
+  warn?(line: string): void;
 }
 
 /**
@@ -21,6 +23,7 @@ export interface UpstreamProbeOptions {
  */
 export function startUpstreamProbe(options: UpstreamProbeOptions): () => void {
   const { client, url, everyMs, onResult, log } = options;
+  const warn = options.warn ?? log;
   let last: boolean | undefined;
   let inFlight = false;
   let stopped = false;
@@ -41,7 +44,7 @@ export function startUpstreamProbe(options: UpstreamProbeOptions): () => void {
     if (stopped) return;
     if (up !== last) {
       if (up) log(`modelwire: upstream ${url} answers${last === false ? " again" : ""}, ${detail}`);
-      else log(`modelwire: warning: upstream ${url} does not answer${last === undefined ? " yet" : ""}: ${detail}`);
+      else warn(`modelwire: warning: upstream ${url} does not answer${last === undefined ? " yet" : ""}: ${detail}`);
     }
     last = up;
     onResult(up);

@@ -1,0 +1,428 @@
+/**
+ * The fleet engine: an {@link Engine} in front of several upstream Ollamas. Each generate, chat, embed and show
+ * call goes to one upstream chosen by {@link chooseUpstream} (model-aware, least outstanding, weighted ties,
+ * optional session affinity); a call that fails before its first chunk is retried on another upstream (bounded
+ * attempts, within the caller's deadline); a stream that fails after its first chunk is never retried and ends
+ * with `Unavailable`, so no token is ever sent twice. Listing and `running` ask every upstream and merge.
+ *
+ * @module
+ */
+
+import {
+  abortReason,
+  Code,
+  type InferenceClient,
+  type ListModelsResponse,
+  type ListRunningResponse,
+  ModelwireError,
+  type VersionResponse,
+} from "@modelwire/core";
+import { type Engine, type EngineContext, type EngineStats, isAborted } from "@modelwire/engine";
+import { LRUCache } from "lru-cache";
+import type { BreakerState } from "./breaker.js";
+import { type Attempt, asError, Member, type UpstreamStats, verdictOf } from "./member.js";
+import { ALL_FULL, canonicalModel, chooseUpstream, MAX_ROUTED_UPSTREAMS, NONE_UP, type RouteAsk } from "./route.js";
+import type { UpstreamSpec } from "./upstream-spec.js";
+
+/** The request metadata key that names a session for affinity (an HTTP header, gRPC metadata, MCP OPEN metadata). */
+export const SESSION_KEY = "x-modelwire-session";
+/** Longest session key accepted. */
+export const MAX_SESSION_KEY = 256;
+/** Sessions remembered at once (least recently used forgotten first) and for how long. */
+const AFFINITY_ENTRIES = 10_000;
+const AFFINITY_TTL_MS = 30 * 60_000;
+/** Longest back-off of a breaker. */
+const MAX_BACKOFF_MS = 60_000;
+
+/** Options of {@link createFleetEngine}. */
+export interface FleetEngineOptions {
+  upstreams: readonly UpstreamSpec[];
+  /** The client of one upstream (the gateway's: the HTTP Ollama client without its own retries). */
+  createClient(spec: UpstreamSpec): InferenceClient;
+  /** Attempts per call while no chunk has been sent. Default 3. */
+  attempts?: number;
+  /** Consecutive failures that open a breaker. Default 3. */
+  failures?: number;
+  /** First breaker back-off, ms. Default 1000. */
+  backoffMs?: number;
+  /** Session affinity on `x-modelwire-session`. Default true. */
+  affinity?: boolean;
+  /** Monotonic ms clock. Default `performance.now`. */
+  now?: () => number;
+  /** [0, 1) randomness for ties. Default `Math.random`. */
+  random?: () => number;
+  /** Told every breaker change (to log it, and to keep gRPC health in step). */
+  onState?(url: string, state: BreakerState, detail: string | undefined): void;
+}
+
+/** The fleet's figures in `/control/stats` (`fleet`), in the current stats window. */
+export interface FleetStats {
+  upstreams: UpstreamStats[];
+  /** Attempts made after a first one failed (on another upstream). */
+  retries: number;
+  /** Calls that went to their session's previous upstream. */
+  affinityHits: number;
+  /** Calls that waited because every upstream with their model held its stream limit. */
+  waited: number;
+}
+
+/** The fleet engine. */
+export interface FleetEngine extends Engine {
+  readonly members: readonly Member[];
+  /** True while at least one upstream that has answered is up (what gRPC health and readiness report). */
+  anyUp(): boolean;
+  /** An active check's outcome for upstream `index`. */
+  probed(index: number, answered: boolean): void;
+  /** Reads every upstream's `/api/tags` again. */
+  refreshTags(): Promise<void>;
+  /** Observes each attempt's time to first chunk (the per-upstream Prometheus histogram). */
+  setFirstChunkObserver(fn: (url: string, seconds: number) => void): void;
+  fleetStats(): FleetStats;
+  /** The fleet's counters since start (never reset: what Prometheus reads). */
+  totals(): { retries: number; affinityHits: number; waited: number };
+  /** Starts a new stats window for {@link FleetEngine.fleetStats}. */
+  resetWindow(): void;
+}
+
+/** Creates the fleet engine over `options.upstreams` (at most {@link MAX_ROUTED_UPSTREAMS}). */
+export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
+  if (options.upstreams.length === 0 || options.upstreams.length > MAX_ROUTED_UPSTREAMS) {
+    throw new ModelwireError(
+      `--upstream: a fleet takes 1 to ${MAX_ROUTED_UPSTREAMS} upstreams, got ${options.upstreams.length}`,
+      Code.InvalidArgument,
+      { option: "--upstream", field: "--upstream" },
+    );
+  }
+  const now = options.now ?? (() => performance.now());
+  const random = options.random ?? Math.random;
+  const maxAttempts = options.attempts ?? 3;
+  const affinityOn = options.affinity ?? true;
+  const breaker = {
+    failures: options.failures ?? 3,
+    backoffMs: options.backoffMs ?? 1000,
+    maxBackoffMs: MAX_BACKOFF_MS,
+  };
+  let firstChunk: ((url: string, seconds: number) => void) | undefined;
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    if (waiters.size === 0) return;
+    const list = [...waiters];
+    waiters.clear();
+    for (const w of list) w();
+  };
+  const onState = (m: Member, s: BreakerState) => {
+    options.onState?.(m.url, s, m.lastError);
+    if (s === "up") void m.refreshTags();
+    wake();
+  };
+  const members = options.upstreams.map(
+    (spec, i) =>
+      new Member(i, spec, options.createClient(spec), breaker, onState, now, (m, seconds) =>
+        firstChunk?.(m.url, seconds),
+      ),
+  );
+  const affinity = new LRUCache<string, number>({ max: AFFINITY_ENTRIES, ttl: AFFINITY_TTL_MS });
+  const stats: EngineStats = { requests: 0, inFlight: 0, tokens: 0, cancelled: 0, errors: 0 };
+  const totals = { retries: 0, affinityHits: 0, waited: 0 };
+  let window = { ...totals };
+
+  function sessionOf(ctx: EngineContext): string | undefined {
+    if (!affinityOn) return undefined;
+    const key = ctx.requestMetadata?.(SESSION_KEY);
+    if (key === undefined || key === "") return undefined;
+    if (key.length > MAX_SESSION_KEY) {
+      throw new ModelwireError(`${SESSION_KEY} is longer than ${MAX_SESSION_KEY} characters`, Code.InvalidArgument, {
+        field: SESSION_KEY,
+      });
+    }
+    return key;
+  }
+
+  /** Waits until an upstream frees a stream or changes state (or 1 s passes), or the caller goes away. */
+  function waitForRoom(ctx: EngineContext): Promise<void> {
+    const signal = ctx.signal;
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", gone);
+        waiters.delete(done);
+        resolve();
+      };
+      const gone = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        reject(abortReason(signal));
+      };
+      const timer = setTimeout(done, 1_000);
+      waiters.add(done);
+      signal.addEventListener("abort", gone, { once: true });
+    });
+  }
+
+  /**
+   * Starts the next attempt on the upstream the router picks (counted in flight in the same turn as the choice,
+   * so concurrent calls see each other), or throws a coded error when there is none.
+   */
+  async function pick(ask: RouteAsk, ctx: EngineContext, last: ModelwireError | undefined): Promise<Attempt> {
+    let waited = false;
+    for (;;) {
+      const t = now();
+      for (const m of members) m.availability = m.breaker.availability(t);
+      const i = chooseUpstream(members, ask, random);
+      if (i >= 0) {
+        if (i === ask.preferred) totals.affinityHits++;
+        ask.tried |= 1 << i;
+        return members[i].begin();
+      }
+      if (i === ALL_FULL) {
+        if (!waited) totals.waited++;
+        waited = true;
+        await waitForRoom(ctx);
+        continue;
+      }
+      if (last) throw last;
+      if (i === NONE_UP) {
+        const states = members.map((m) => `${m.url} ${m.breaker.state(t)}`).join(", ");
+        throw new ModelwireError(`no upstream is up for model "${ask.model}" (${states})`, Code.Unavailable, {
+          reason: "no_upstream_up",
+        });
+      }
+      throw new ModelwireError(`model "${ask.model}" is on no upstream`, Code.NotFound, { field: "model" });
+    }
+  }
+
+  /**
+   * Decides after a failed attempt whether to try another upstream: only before any chunk was sent, within the
+   * attempts and the deadline, and for a reason another upstream may not share (it failed, was busy, or did not
+   * have the model after all).
+   */
+  function retryable(e: ModelwireError, attempts: number, ctx: EngineContext, failure: boolean): boolean {
+    if (attempts >= maxAttempts || isAborted(ctx)) return false;
+    if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) return false;
+    return failure || e.code === Code.ResourceExhausted || e.code === Code.NotFound;
+  }
+
+  /** Ends a failed attempt; returns whether it counts against the upstream. */
+  function failed(a: Attempt, e: ModelwireError, ctx: EngineContext): boolean {
+    const verdict = verdictOf(e, isAborted(ctx));
+    a.member.end(a, e, verdict);
+    return verdict === "failure";
+  }
+
+  /** Streams a call through the fleet. */
+  async function* routed<T>(
+    model: string,
+    ctx: EngineContext,
+    open: (client: InferenceClient) => AsyncIterable<T>,
+    text: (chunk: T) => string,
+  ): AsyncGenerator<T> {
+    stats.requests++;
+    stats.inFlight++;
+    try {
+      const session = sessionOf(ctx);
+      const ask: RouteAsk = {
+        model: canonicalModel(model),
+        preferred: session === undefined ? -1 : (affinity.get(session) ?? -1),
+        tried: 0,
+        listedOnly: false,
+      };
+      let last: ModelwireError | undefined;
+      for (let attempts = 1; ; attempts++) {
+        const a = await pick(ask, ctx, last);
+        const m = a.member;
+        let it: AsyncIterator<T> | undefined;
+        let r: IteratorResult<T>;
+        try {
+          it = open(m.client)[Symbol.asyncIterator]();
+          r = await it.next();
+        } catch (e) {
+          const err = asError(e);
+          const failure = failed(a, err, ctx);
+          if (isAborted(ctx)) throw abortReason(ctx.signal);
+          if (!retryable(err, attempts, ctx, failure)) throw err;
+          if (err.code === Code.NotFound) {
+            ask.listedOnly = true;
+            m.forget(ask.model);
+            void m.refreshTags();
+          }
+          m.counters.retriedAway++;
+          totals.retries++;
+          last = err;
+          continue;
+        }
+        m.first(a);
+        if (session !== undefined) affinity.set(session, m.index);
+        try {
+          while (!r.done) {
+            if (text(r.value).length > 0) stats.tokens++;
+            yield r.value;
+            r = await it.next();
+          }
+          m.end(a);
+        } catch (e) {
+          const err = asError(e);
+          const failure = failed(a, err, ctx);
+          if (isAborted(ctx)) throw abortReason(ctx.signal);
+          if (!failure) throw err;
+          throw new ModelwireError(
+            `upstream ${m.url} failed after the stream began (not retried: chunks were already sent): ${err.rawMessage}`,
+            Code.Unavailable,
+            { ...err.metadata, upstream: m.url, reason: "upstream_failed_mid_stream" },
+            err,
+          );
+        } finally {
+          // The consumer left early (or the stream failed): let the client release the upstream request.
+          if (!a.ended) {
+            m.end(a, undefined, "neutral");
+            await it.return?.().catch(() => {});
+          }
+        }
+        return;
+      }
+    } catch (e) {
+      if (isAborted(ctx)) stats.cancelled++;
+      else stats.errors++;
+      throw e;
+    } finally {
+      stats.inFlight--;
+    }
+  }
+
+  /** A unary call through the fleet (embed, show): routed and retried like a stream's first chunk. */
+  async function unary<T>(
+    model: string,
+    ctx: EngineContext,
+    call: (client: InferenceClient) => Promise<T>,
+  ): Promise<T> {
+    stats.requests++;
+    stats.inFlight++;
+    try {
+      const ask: RouteAsk = { model: canonicalModel(model), preferred: -1, tried: 0, listedOnly: false };
+      let last: ModelwireError | undefined;
+      for (let attempts = 1; ; attempts++) {
+        const a = await pick(ask, ctx, last);
+        const m = a.member;
+        try {
+          const reply = await call(m.client);
+          m.first(a);
+          m.end(a);
+          return reply;
+        } catch (e) {
+          const err = asError(e);
+          const failure = failed(a, err, ctx);
+          if (isAborted(ctx)) throw abortReason(ctx.signal);
+          if (!retryable(err, attempts, ctx, failure)) throw err;
+          if (err.code === Code.NotFound) {
+            ask.listedOnly = true;
+            m.forget(ask.model);
+            void m.refreshTags();
+          }
+          m.counters.retriedAway++;
+          totals.retries++;
+          last = err;
+        }
+      }
+    } catch (e) {
+      if (isAborted(ctx)) stats.cancelled++;
+      else stats.errors++;
+      throw e;
+    } finally {
+      stats.inFlight--;
+    }
+  }
+
+  /** Asks every upstream that is not out, in parallel; the answers that came, or the first error when none did. */
+  async function fanOut<T>(ctx: EngineContext, call: (m: Member) => Promise<T>): Promise<Array<{ m: Member; v: T }>> {
+    const t = now();
+    const asked = members.filter((m) => m.breaker.availability(t) !== "down");
+    const settled = await Promise.allSettled((asked.length > 0 ? asked : members).map(call));
+    const got: Array<{ m: Member; v: T }> = [];
+    let error: unknown;
+    settled.forEach((s, i) => {
+      if (s.status === "fulfilled") got.push({ m: (asked.length > 0 ? asked : members)[i], v: s.value });
+      else error ??= s.reason;
+    });
+    if (got.length === 0) {
+      if (isAborted(ctx)) throw abortReason(ctx.signal);
+      const err = asError(error);
+      throw new ModelwireError(`no upstream answered: ${err.rawMessage}`, err.code, err.metadata, err);
+    }
+    return got;
+  }
+  const callOptions = (ctx: EngineContext) => ({ signal: ctx.signal, deadline: ctx.deadline });
+
+  const engine: FleetEngine = {
+    members,
+    generate: (req, ctx) =>
+      routed(
+        req.model,
+        ctx,
+        (c) => c.generate(req, callOptions(ctx)),
+        (c) => c.response,
+      ),
+    chat: (req, ctx) =>
+      routed(
+        req.model,
+        ctx,
+        (c) => c.chat(req, callOptions(ctx)),
+        (c) => c.message?.content ?? "",
+      ),
+    embed: (req, ctx) => unary(req.model, ctx, (c) => c.embed(req, callOptions(ctx))),
+    show: (req, ctx) => unary(req.model, ctx, (c) => c.show(req, callOptions(ctx))),
+    async list(ctx): Promise<ListModelsResponse> {
+      const got = await fanOut(ctx, (m) => m.client.list(callOptions(ctx)));
+      for (const { m, v } of got) m.setModels(v.models.map((x) => x.name || x.model));
+      const first = got[0].v;
+      const seen = new Set<string>();
+      const models = got.flatMap(({ v }) => v.models).filter((x) => !seen.has(x.name) && !!seen.add(x.name));
+      return { ...first, models };
+    },
+    async running(ctx): Promise<ListRunningResponse> {
+      const got = await fanOut(ctx, (m) => m.client.running(callOptions(ctx)));
+      return { ...got[0].v, models: got.flatMap(({ v }) => v.models) };
+    },
+    async version(ctx): Promise<VersionResponse> {
+      const got = await fanOut(ctx, (m) => m.client.version(callOptions(ctx)));
+      return got[0].v;
+    },
+    stats: () => ({ ...stats }),
+    resetStats() {
+      stats.requests = 0;
+      stats.tokens = 0;
+      stats.cancelled = 0;
+      stats.errors = 0;
+    },
+    async close() {
+      wake();
+      await Promise.allSettled(members.map((m) => m.client.close()));
+    },
+    anyUp: () => members.some((m) => m.answered && m.breaker.state(now()) === "up"),
+    probed(index, answered) {
+      const m = members[index];
+      if (!m) return;
+      const wasKnown = m.answered;
+      if (answered) m.answered = true;
+      m.breaker.probe(answered, now());
+      if (answered && !wasKnown) void m.refreshTags();
+    },
+    async refreshTags() {
+      await Promise.allSettled(members.map((m) => m.refreshTags()));
+    },
+    setFirstChunkObserver(fn) {
+      firstChunk = fn;
+    },
+    fleetStats: () => ({
+      upstreams: members.map((m) => m.stats()),
+      retries: totals.retries - window.retries,
+      affinityHits: totals.affinityHits - window.affinityHits,
+      waited: totals.waited - window.waited,
+    }),
+    totals: () => ({ ...totals }),
+    resetWindow() {
+      window = { ...totals };
+      for (const m of members) m.resetWindow();
+    },
+  };
+  return engine;
+}
