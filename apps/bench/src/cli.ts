@@ -14,6 +14,7 @@ import type { BenchResult, Scenario } from "./result.js";
 import { type BenchConfig, runBench } from "./runner.js";
 import { ExitCode, parseSlos, SloParseError } from "./slo.js";
 import { selectTransports, TRANSPORTS } from "./transports.js";
+import { parseWorkerFlags, WORKER_HELP } from "./worker-spawn.js";
 
 /** `modelwire bench --help`. */
 export const BENCH_HELP = `modelwire bench — compare the wire protocols on the same engine
@@ -57,8 +58,7 @@ Processes
   --gateway-arg ARG      extra gateway flag, repeatable (e.g. --gateway-arg=--load-ms --gateway-arg=500)
   --server-cpus LIST     pin server processes with taskset -c LIST (e.g. 1)
   --connections N        client connections per transport where it pools
-  --workers N            load-generator worker threads per transport (default 1; use when the generator is the
-                         bottleneck — each worker runs its share with its own client; no --jsonl with workers)
+${WORKER_HELP}
 ${AGENT_HELP}
 Output
   --out DIR              report directory (default ./reports): bench.json, bench.md, bench.html
@@ -138,6 +138,8 @@ const OPTIONS = {
   "start-at": { type: "string" },
   "agent-gap": { type: "string" },
   "run-id": { type: "string" },
+  "worker-mode": { type: "string" },
+  "client-cpus": { type: "string" },
 } as const;
 
 /** What the CLI parsed: a run configuration (minus progress) and output options. */
@@ -291,8 +293,7 @@ export async function parseBenchArgs(
           `scenario ${s.name}: ${s.load.concurrency} streams cannot be shared by --agents ${config.agent.count} (each needs one)`,
         );
   }
-  if ((config.workers ?? 1) > 1 && v.jsonl)
-    throw new UsageError("--jsonl needs the in-process generator (--workers 1)");
+  Object.assign(config, parseWorkerFlags(v, config.workers ?? 1, fail));
   if (v["server-cpus"]) {
     if (!/^[0-9,-]+$/.test(v["server-cpus"])) throw new UsageError("--server-cpus takes a CPU list like 1 or 0-1");
     config.serverCpus = v["server-cpus"];

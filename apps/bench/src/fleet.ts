@@ -14,6 +14,7 @@ import {
 } from "./server-process.js";
 import type { ServerKind, TransportPlugin } from "./transports.js";
 import { type LoadWorkers, startLoadWorkers } from "./worker-pool.js";
+import type { WorkerMode } from "./worker-spawn.js";
 
 /** One transport ready to measure: its client, its worker threads (if any) and its server's figures. */
 export interface Target {
@@ -56,8 +57,12 @@ export interface FleetConfig {
   serverCpus?: string;
   /** Client connections per transport (where the transport pools). */
   connections?: number;
-  /** Load-generator worker threads per transport (default 1: the main thread drives the load). */
+  /** Load-generator workers per transport (default 1: the main thread drives the load). */
   workers?: number;
+  /** Workers as threads (default) or processes; a process mode runs even one worker in a process of its own. */
+  workerMode?: WorkerMode;
+  /** CPUs to pin worker processes to, round-robin (`--client-cpus`). */
+  clientCpus?: readonly number[];
   /** The synthetic engine's seed, passed to every server. */
   seed: number;
 }
@@ -174,12 +179,16 @@ export async function startFleet(cfg: FleetConfig, progress: Progress): Promise<
       }
     }
     const workers = cfg.workers ?? 1;
-    if (workers > 1) {
+    const mode = cfg.workerMode ?? "thread";
+    if (workers > 1 || mode === "process") {
       for (const [i, t] of active.entries()) {
         const addresses = servers.get(t.transport.server)!.addresses;
-        active[i] = { ...t, pool: await startLoadWorkers(workers, t.transport.name, addresses, cfg.connections) };
+        const opts = { mode, cpus: cfg.clientCpus };
+        active[i] = { ...t, pool: await startLoadWorkers(workers, t.transport.name, addresses, cfg.connections, opts) };
       }
-      progress.line(`load generator: ${workers} worker threads per transport`);
+      progress.line(
+        `load generator: ${workers} worker ${mode === "process" ? "processes" : "threads"} per transport${cfg.clientCpus?.length ? ` on CPUs ${cfg.clientCpus.join(",")}` : ""}`,
+      );
     }
     if (active.length === 0)
       throw new Error(`no transport could run: ${skipped.map((s) => `${s.transport}: ${s.reason}`).join("; ")}`);

@@ -1,8 +1,10 @@
 /**
- * A load-generator worker thread: builds its own client for one transport and runs its share of each measured
- * window, so one event loop is not the bottleneck. Spawned by {@link startLoadWorkers}.
+ * A load-generator worker, a thread or a process of its own (`--worker-mode`): builds its own client for one
+ * transport and runs its share of each measured window, so one event loop is not the bottleneck. Spawned by
+ * {@link startLoadWorkers} through `worker-spawn.ts`.
  */
 
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import type { InferenceClient, ListenAddress } from "@modelwire/core";
@@ -11,6 +13,7 @@ import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
 import { createRunRecorder, type GoodputBounds } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
 import { TRANSPORTS } from "./transports.js";
+import { WORKER_DATA_ENV } from "./worker-spawn.js";
 import { createWorkSource } from "./workload.js";
 
 /** A window to run. */
@@ -36,10 +39,48 @@ export interface WorkerReply {
   load?: LoadStats;
   eventLoopLagP99Ms?: number;
   eventLoopLagMaxMs?: number;
+  /** A worker process's own CPU (user + system) over the window, µs (a thread's is its parent's). */
+  cpuMicros?: number;
+  /** A worker process's wall time over the window, ms. */
+  wallMs?: number;
+  /** A worker process's allowed CPUs (Linux `Cpus_allowed_list`), when readable. */
+  cpus?: string;
 }
 
-const data = workerData as { transport: string; addresses: ListenAddress[]; connections?: number };
-const port = parentPort!;
+/** The two ends a worker talks through: its parent port (thread) or its IPC channel (process). */
+interface Port {
+  on(f: (m: WorkerTask | { close: true }) => void): void;
+  post(m: WorkerReply): void;
+  close(): void;
+}
+
+const isProcess = !parentPort;
+const data = (isProcess ? JSON.parse(process.env[WORKER_DATA_ENV] ?? "{}") : workerData) as {
+  transport: string;
+  addresses: ListenAddress[];
+  connections?: number;
+};
+const port: Port = parentPort
+  ? {
+      on: (f) => parentPort!.on("message", f),
+      post: (m) => parentPort!.postMessage(m),
+      close: () => parentPort!.close(),
+    }
+  : {
+      on: (f) => process.on("message", f as (m: unknown) => void),
+      post: (m) => process.send?.(m),
+      close: () => process.disconnect?.(),
+    };
+// A worker process whose parent went away has nothing left to do.
+if (isProcess) process.on("disconnect", () => process.exit(0));
+
+function allowedCpus(): string | undefined {
+  try {
+    return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+  } catch {
+    return undefined;
+  }
+}
 let client: InferenceClient | undefined;
 const sources = new Map<string, ReturnType<typeof createWorkSource>>();
 const eld = monitorEventLoopDelay({ resolution: 10 });
@@ -60,6 +101,8 @@ async function run(task: WorkerTask): Promise<WorkerReply> {
   const rec = createRunRecorder(task.goodput);
   eld.reset();
   eld.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   const base = {
     client,
     work,
@@ -80,22 +123,26 @@ async function run(task: WorkerTask): Promise<WorkerReply> {
           seed: task.id,
         });
   eld.disable();
+  const cpu = process.cpuUsage(cpu0);
+  const cpus = isProcess ? allowedCpus() : undefined;
   return {
     id: task.id,
     run: rec.toJSON(),
     load,
     eventLoopLagP99Ms: eld.count > 0 ? eld.percentile(99) / 1e6 : 0,
     eventLoopLagMaxMs: eld.count > 0 ? eld.max / 1e6 : 0,
+    ...(isProcess ? { cpuMicros: cpu.user + cpu.system, wallMs: performance.now() - t0 } : {}),
+    ...(cpus ? { cpus } : {}),
   };
 }
 
-port.on("message", (msg: WorkerTask | { close: true }) => {
+port.on((msg) => {
   if ("close" in msg) {
     void (client?.close() ?? Promise.resolve()).finally(() => port.close());
     return;
   }
   run(msg).then(
-    (reply) => port.postMessage(reply),
-    (e: Error) => port.postMessage({ id: msg.id, error: e.message } satisfies WorkerReply),
+    (reply) => port.post(reply),
+    (e: Error) => port.post({ id: msg.id, error: e.message } satisfies WorkerReply),
   );
 });

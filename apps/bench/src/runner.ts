@@ -12,6 +12,7 @@ import type { Slo } from "./slo.js";
 import { runSweep, type SweepConfig } from "./sweep.js";
 import type { TransportPlugin } from "./transports.js";
 import { runVerdict } from "./verdict.js";
+import type { WorkerMode } from "./worker-spawn.js";
 import { createWorkSource } from "./workload.js";
 
 export type { SweepConfig } from "./sweep.js";
@@ -39,6 +40,10 @@ export interface BenchConfig {
    * window's load is split across workers, each with its own client, and their histograms merged.
    */
   workers?: number;
+  /** Workers as threads (default) or processes of their own (`--worker-mode`). */
+  workerMode?: WorkerMode;
+  /** Pin worker processes to these CPUs with taskset, round-robin (`--client-cpus`). */
+  clientCpus?: number[];
   /** This run is one agent's share of a run spread over several load generators (`--agents`). */
   agent?: AgentSpec;
   /** The run id recorded in the result (`--run-id`); see {@link runIdentity}. */

@@ -83,6 +83,8 @@ interface Measured {
   run: RecordedRun;
   load: LoadStats;
   workerLag?: { p99: number; max: number };
+  /** Worker processes' own CPU, which this process's CPU clock does not include. */
+  processCpu?: { cpuMicros: number; maxUtilization: number };
 }
 
 async function measure(spec: WindowSpec, tick: () => void): Promise<Measured> {
@@ -100,6 +102,7 @@ async function measure(spec: WindowSpec, tick: () => void): Promise<Measured> {
       run: rec.toJSON(),
       load: pooled.load,
       workerLag: { p99: pooled.eventLoopLagP99Ms, max: pooled.eventLoopLagMaxMs },
+      ...(pooled.processCpu ? { processCpu: pooled.processCpu } : {}),
     };
   }
   const rec = createRunRecorder(goodput);
@@ -149,12 +152,18 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
     clearInterval(status);
   }
   const gen = spec.monitor.stop();
-  const { run, load, workerLag } = measured;
+  const { run, load, workerLag, processCpu } = measured;
   if (workerLag) {
     gen.eventLoopLagP99Ms = Math.max(gen.eventLoopLagP99Ms, workerLag.p99);
     gen.eventLoopLagMaxMs = Math.max(gen.eventLoopLagMaxMs, workerLag.max);
-    // CPU is process-wide (every thread); per-core utilization is what matters for a bottleneck.
-    gen.cpuUtilization /= spec.workers;
+    if (processCpu) {
+      // Worker processes: their CPU is added to this one's; the busiest process is the bottleneck.
+      gen.cpuUtilization = Math.max(gen.cpuUtilization, processCpu.maxUtilization);
+      gen.cpuMicros += processCpu.cpuMicros;
+    } else {
+      // CPU is process-wide (every thread); per-core utilization is what matters for a bottleneck.
+      gen.cpuUtilization /= spec.workers;
+    }
   }
   const after = await target.stats();
   const secs = load.elapsedMs / 1000;

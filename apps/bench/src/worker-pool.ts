@@ -1,10 +1,10 @@
-import { Worker } from "node:worker_threads";
 import type { ListenAddress } from "@modelwire/core";
 import { nestShare } from "./agents/agent-share.js";
 import type { LoadStats } from "./load.js";
 import type { WorkerReply, WorkerTask } from "./load-worker.js";
 import { createRunRecorder, type GoodputBounds, type RecordedRun } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
+import { spawnLoadWorker, type WorkerChannel, type WorkerMode } from "./worker-spawn.js";
 
 /** The merged outcome of one window run across worker threads. */
 export interface PooledWindow {
@@ -12,11 +12,17 @@ export interface PooledWindow {
   load: LoadStats;
   eventLoopLagP99Ms: number;
   eventLoopLagMaxMs: number;
+  /**
+   * Worker processes only: their own CPU over the window (µs, added) and the busiest one's utilization (CPU / wall),
+   * which the parent's CPU clock does not see.
+   */
+  processCpu?: { cpuMicros: number; maxUtilization: number; cpus: string[] };
 }
 
-/** Load-generator worker threads for one transport. */
+/** Load-generator workers (threads or processes) for one transport. */
 export interface LoadWorkers {
   readonly size: number;
+  readonly mode: WorkerMode;
   /** Runs one window split across the workers and merges their figures. */
   run(
     scenario: Scenario,
@@ -60,45 +66,47 @@ export function mergeLoadStats(parts: LoadStats[]): LoadStats {
   };
 }
 
-const WORKER_URL = new URL(`./load-worker.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
+/** How the workers run: threads (default) or processes, these pinned to `cpus` round-robin when given. */
+export interface WorkerOptions {
+  mode?: WorkerMode;
+  /** CPUs for worker processes (`--client-cpus`): worker i gets `cpus[i % cpus.length]`. */
+  cpus?: readonly number[];
+}
 
-/** Starts `n` worker threads, each with its own client for `transport`. */
+/** Starts `n` workers, each with its own client for `transport`. */
 export async function startLoadWorkers(
   n: number,
   transport: string,
   addresses: readonly ListenAddress[],
   connections?: number,
+  opts: WorkerOptions = {},
 ): Promise<LoadWorkers> {
-  const fromSource = import.meta.url.endsWith(".ts");
-  // From TypeScript sources (tests) the worker registers tsx's loader before importing the worker module.
-  const spawn = () =>
-    fromSource
-      ? new Worker(
-          `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
-          { eval: true, workerData: { transport, addresses, connections } },
-        )
-      : new Worker(WORKER_URL, { workerData: { transport, addresses, connections } });
-  const workers = Array.from({ length: n }, spawn);
+  const mode = opts.mode ?? "thread";
+  const cpus = opts.cpus && opts.cpus.length > 0 ? opts.cpus : undefined;
+  const workers: WorkerChannel[] = Array.from({ length: n }, (_, i) =>
+    spawnLoadWorker(mode, { transport, addresses: [...addresses], connections }, cpus?.[i % cpus.length]),
+  );
   let nextId = 1;
-  const ask = (w: Worker, task: WorkerTask) =>
+  const ask = (w: WorkerChannel, task: WorkerTask) =>
     new Promise<WorkerReply>((resolve, reject) => {
-      const onMsg = (m: WorkerReply) => {
+      const offMsg = w.onMessage((raw) => {
+        const m = raw as WorkerReply;
         if (m.id !== task.id) return;
-        w.off("message", onMsg);
-        w.off("error", onErr);
+        offMsg();
+        offErr();
         if (m.error) reject(new Error(`worker: ${m.error}`));
         else resolve(m);
-      };
-      const onErr = (e: Error) => {
-        w.off("message", onMsg);
+      });
+      const offErr = w.onError((e) => {
+        offMsg();
+        offErr();
         reject(e);
-      };
-      w.on("message", onMsg);
-      w.once("error", onErr);
-      w.postMessage(task);
+      });
+      w.post(task);
     });
   return {
     size: n,
+    mode,
     async run(scenario, o) {
       const shares = splitLoad(scenario.load, n);
       const spacing = scenario.load.mode === "open" ? 1000 / scenario.load.ratePerSec : 0;
@@ -125,26 +133,30 @@ export async function startLoadWorkers(
       );
       const rec = createRunRecorder();
       for (const r of replies) rec.merge(r.run!);
-      return {
+      const pooled: PooledWindow = {
         run: rec.toJSON(),
         load: mergeLoadStats(replies.map((r) => r.load!)),
         eventLoopLagP99Ms: Math.max(...replies.map((r) => r.eventLoopLagP99Ms ?? 0)),
         eventLoopLagMaxMs: Math.max(...replies.map((r) => r.eventLoopLagMaxMs ?? 0)),
       };
+      if (mode === "process")
+        pooled.processCpu = {
+          cpuMicros: replies.reduce((a, r) => a + (r.cpuMicros ?? 0), 0),
+          maxUtilization: Math.max(
+            ...replies.map((r) => (r.wallMs && r.wallMs > 0 ? (r.cpuMicros ?? 0) / 1000 / r.wallMs : 0)),
+          ),
+          cpus: replies.map((r) => r.cpus ?? "?"),
+        };
+      return pooled;
     },
     async close() {
       await Promise.all(
-        workers.map(
-          (w) =>
-            new Promise<void>((resolve) => {
-              const t = setTimeout(() => void w.terminate().then(() => resolve()), 5000);
-              w.once("exit", () => {
-                clearTimeout(t);
-                resolve();
-              });
-              w.postMessage({ close: true });
-            }),
-        ),
+        workers.map(async (w) => {
+          const t = setTimeout(() => w.kill(), 5000);
+          w.post({ close: true });
+          await w.exited;
+          clearTimeout(t);
+        }),
       );
     },
   };
