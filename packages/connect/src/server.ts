@@ -13,6 +13,7 @@ import {
   ModelwireError,
   noopObserver,
   type ProtocolServer,
+  type Refusal,
   type ServerObserver,
   type ServerStats,
   type ServingState,
@@ -26,12 +27,21 @@ import { createFastUnaryHandler } from "./fast-unary.js";
 import { createGrpcFallback } from "./grpc-fallback.js";
 import { createHealthServiceImpl } from "./health.js";
 import { LONG_DEADLINE, takeLongTimeout } from "./long-deadline.js";
+import { closeWhenIdle, limitBodyTime, type PortLimitOptions, refusedCall, resolvePortLimits } from "./port-guard.js";
 import { createReflectionServiceImpls } from "./reflection.js";
 import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 import { createPrefaceSniffer } from "./sniff.js";
 
-/** Options of {@link createConnectServer}. */
-export interface ConnectServerOptions {
+/**
+ * Options of {@link createConnectServer}. The limits that keep one client from using up the port (docs/connect.md,
+ * "Limits"): `maxConnections` (default 4096) and `maxConnectionsPerClient` (per remote address, default 1024) —
+ * a connection over either is answered RESOURCE_EXHAUSTED on its calls and closed; `idleTimeoutMs` (default 30 s)
+ * closes an HTTP/2 session without streams (GOAWAY) and an idle HTTP/1.1 keep-alive connection; `bodyTimeoutMs`
+ * (default 30 s) fails a call whose request body has not arrived in full (DEADLINE_EXCEEDED); `headersTimeoutMs`
+ * (default 30 s) bounds an HTTP/1.1 request's headers and a TLS handshake; `http2Settings` defaults to
+ * `maxConcurrentStreams` 1024 and `maxHeaderListSize` 16 KiB (a larger header block resets only its stream).
+ */
+export interface ConnectServerOptions extends PortLimitOptions {
   /** What the RPCs call. The gateway passes a guarded engine (overload → RESOURCE_EXHAUSTED). */
   engine: Engine;
   /** Interface to bind. Default `127.0.0.1`. */
@@ -53,7 +63,7 @@ export interface ConnectServerOptions {
    * Cleartext connections are told apart by the HTTP/2 connection preface; TLS ones by ALPN. Default true.
    */
   http1?: boolean;
-  /** HTTP/2 settings sent to clients (e.g. `maxConcurrentStreams`). */
+  /** HTTP/2 settings sent to clients, over the defaults (`maxConcurrentStreams` 1024, `maxHeaderListSize` 16 KiB). */
   http2Settings?: http2.Settings;
   /** Longest deadline a client may ask for, in ms (a longer `grpc-timeout` is refused). Default: no limit. */
   maxTimeoutMs?: number;
@@ -101,6 +111,11 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 0;
   const serveHttp1 = options.http1 ?? true;
+  const limits = resolvePortLimits(options);
+  const gate = limits.gate;
+  /** Connections over a cap: their calls are answered with the refusal's error. */
+  const refusedSessions = new WeakMap<http2.Http2Session, Refusal>();
+  const refusedSockets = new WeakMap<net.Socket, Refusal>();
   const counter: InFlightCounter = { inFlight: 0 };
   const shutdown = new AbortController();
   // Every call in flight listens on it; the default limit of 10 listeners would warn under load.
@@ -153,6 +168,9 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   const fastUnary = options.fastUnary === false ? undefined : createFastUnaryHandler(fastOptions);
   const fastStreaming = options.fastStreaming === false ? undefined : createFastStreamingHandler(fastOptions);
   const h2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    const refusal = refusedSessions.get(req.stream.session as http2.Http2Session);
+    if (refusal) return refusedCall(req, res, refusal.error);
+    limitBodyTime(req, res, limits.bodyTimeoutMs);
     if (fastUnary?.(req, res) || fastStreaming?.(req, res)) return;
     handler(req, res);
   };
@@ -168,6 +186,9 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
 
   // HTTP/1.1 handler: while draining, answer with `connection: close` and drop idle keep-alive sockets.
   const h1Handler: http.RequestListener = (req, res) => {
+    const refusal = refusedSockets.get(req.socket);
+    if (refusal) return refusedCall(req, res, refusal.error);
+    limitBodyTime(req, res, limits.bodyTimeoutMs);
     if (closing) res.setHeader("connection", "close");
     res.once("finish", () => {
       if (closing) h1?.closeIdleConnections();
@@ -180,18 +201,45 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   let front: net.Server;
   if (options.tls) {
     h2 = http2.createSecureServer(
-      { key: options.tls.key, cert: options.tls.cert, allowHTTP1: serveHttp1, settings: options.http2Settings },
+      {
+        key: options.tls.key,
+        cert: options.tls.cert,
+        allowHTTP1: serveHttp1,
+        settings: limits.http2Settings,
+        handshakeTimeout: limits.headersTimeoutMs,
+      },
       (req, res) => (req.httpVersionMajor === 1 ? h1Handler(req as never, res as never) : h2Handler(req, res)),
     );
     h2.on("connection", track);
+    // HTTP/1.1 negotiated by ALPN: gated here (HTTP/2 sessions are gated as sessions below).
+    h2.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
+      if (socket.alpnProtocol === "h2") return;
+      gateHttp1(socket);
+    });
     front = h2;
   } else {
-    h2 = http2.createServer({ settings: options.http2Settings }, h2Handler);
-    if (serveHttp1) h1 = http.createServer({ noDelay: true, keepAliveTimeout: 30_000 }, h1Handler);
+    h2 = http2.createServer({ settings: limits.http2Settings }, h2Handler);
+    if (serveHttp1) {
+      h1 = http.createServer(
+        {
+          noDelay: true,
+          keepAliveTimeout: limits.idleTimeoutMs,
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.headersTimeoutMs + limits.bodyTimeoutMs,
+          // Node checks those timeouts on this interval (default 30 s, which would double a short one).
+          connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+        },
+        h1Handler,
+      );
+    }
     const h1Server = h1;
     const sniff = createPrefaceSniffer({
       http2: (socket) => h2.emit("connection", socket),
-      http1: (socket) => (h1Server ? h1Server.emit("connection", socket) : socket.destroy()),
+      http1: (socket) => {
+        if (!h1Server) return socket.destroy();
+        gateHttp1(socket);
+        if (!socket.destroyed) h1Server.emit("connection", socket);
+      },
     });
     front = net.createServer((socket) => {
       track(socket);
@@ -200,10 +248,25 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     });
   }
   h2.on("session", (session) => {
+    const refusal = gate.admit({
+      remoteAddress: session.socket?.remoteAddress,
+      once: (_event, listener) => session.once("close", listener),
+      destroy: () => session.destroy(),
+    });
+    if (refusal) refusedSessions.set(session, refusal);
+    else closeWhenIdle(session, limits.idleTimeoutMs);
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     if (closing) session.close();
   });
+
+  /** Counts an HTTP/1.1 connection against the caps; one over them has its requests answered with the refusal. */
+  function gateHttp1(socket: net.Socket): void {
+    const refusal = gate.admit(socket);
+    if (refusal) refusedSockets.set(socket, refusal);
+  }
+  // A backstop for what the gate does not see yet (connections still sniffing or in their TLS handshake).
+  front.maxConnections = limits.gate.limits.maxConnections + 64;
 
   let addresses: ListenAddress[] | undefined;
   let closePromise: Promise<void> | undefined;
@@ -220,6 +283,9 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
           resolve();
         });
       });
+      // The HTTP/1.1 server gets its sockets from the sniffer and never listens itself, but Node starts its check
+      // of headersTimeout/requestTimeout on 'listening': without this, slow or silent HTTP/1.1 clients are never cut.
+      h1?.emit("listening");
       const a = front.address() as net.AddressInfo;
       const hostPart = a.family === "IPv6" ? `[${a.address}]` : a.address;
       addresses = [{ protocol: "connect", url: `${options.tls ? "https" : "http"}://${hostPart}:${a.port}` }];
@@ -248,6 +314,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
           });
         }
         for (const session of sessions) session.close(); // GOAWAY; streams in flight finish
+        h1?.close(); // stops its timeout checks (it never listened: no socket is closed by this)
         h1?.closeIdleConnections();
         for (const s of sockets.open) s.once("close", maybeDone);
         const timer = setLongTimeout(() => {
@@ -266,7 +333,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     },
 
     stats(): ServerStats {
-      return { connections: sockets.open.size, inFlight: counter.inFlight, ...sockets.bytes() };
+      return { connections: sockets.open.size, inFlight: counter.inFlight, ...sockets.bytes(), refused: gate.refused };
     },
   };
 }

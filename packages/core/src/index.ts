@@ -15,6 +15,18 @@ export type {
   ShowModelRequestInit,
 } from "./client.js";
 export { Code, codeFromName, codeName, isCode } from "./code.js";
+export {
+  type ConnectionGate,
+  type ConnectionLimits,
+  createConnectionGate,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+  type GatedConnection,
+  MAX_PENDING_REFUSALS,
+  REFUSAL_LINGER_MS,
+  type Refusal,
+  resolveConnectionLimits,
+} from "./connection-gate.js";
 export { abortReason, type CallSignal, createCallSignal, effectiveDeadline, throwIfAborted } from "./deadline.js";
 export { backgroundContext, type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
 export { createEngineContext, type EngineCallContext } from "./engine-context.js";

@@ -18,6 +18,8 @@ export interface ServerStats {
   bytesIn: number;
   /** Bytes written to all sockets, including closed ones. */
   bytesOut: number;
+  /** Connections refused by the listener's connection caps since start (see `createConnectionGate`). */
+  refused?: number;
 }
 
 /**
