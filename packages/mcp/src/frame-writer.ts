@@ -159,6 +159,7 @@ function adjacent(parts: readonly Uint8Array[]): Uint8Array | undefined {
  * client at 4; MCP/echo requests/s, two runs each, 18:35 UTC 2026-11-25): 4: 0.65–0.67×, 6: 0.73–0.74×,
  * 8: 0.82–0.83×, 10: 0.84×, 16: 0.66×. Server CPU per request barely moves (4.2–5.5 µs): what changes is how
  * much the two processes overlap; batches of 16 or more frames made them take turns and halved the rate.
+ * Rerun the sweep with `npm run perf:batch -w @modelwire/mcp` (bench/batch-sweep.ts; docs/mcp-wire.md §10).
  */
 export const DEFAULT_MAX_BATCH_FRAMES = 8;
 

@@ -14,7 +14,7 @@ const TSX = import.meta.url.endsWith(".ts");
 const PROF = process.env.BENCH_PROF;
 
 /** Node arguments for a sibling script of this folder (`name` without extension), with `--cpu-prof` if asked. */
-function nodeArgs(name: string): string[] {
+export function nodeArgs(name: string): string[] {
   const script = fileURLToPath(new URL(name + (TSX ? ".ts" : ".js"), import.meta.url));
   return [...(PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF}`] : []), ...(TSX ? ["--import", "tsx"] : []), script];
 }
