@@ -446,7 +446,10 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 function preloadLine(o: PreloadOutcome): string {
-  return `modelwire: preloaded ${o.model} in ${o.ms.toFixed(1)} ms (load_duration ${o.loadMs.toFixed(1)} ms)`;
+  // Ollama's load reply (done_reason "load") carries no durations, so the wall time is the figure; an engine that
+  // does report one gets it beside.
+  const reported = o.loadMs > 0 ? ` (load_duration ${o.loadMs.toFixed(1)} ms)` : "";
+  return `modelwire: preloaded ${o.model} in ${o.ms.toFixed(1)} ms${reported}`;
 }
 
 /** `--keep-alive` in Ollama's forms, parsed as the HTTP API parses `keep_alive` (bare numbers are seconds). */

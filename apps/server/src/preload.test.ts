@@ -52,6 +52,36 @@ describe("--preload and --keep-alive", () => {
     expect(cli.stderr).toContain("--preload");
   });
 
+  it("pays the synthetic engine's --load-ms at start, so the first call finds the model resident", async () => {
+    const lines: string[] = [];
+    gw = await startGateway(
+      { ...PORTS, loadMs: 80, preload: ["synthetic"], readyAfterPreload: true, keepAlive: "10m" },
+      (l) => lines.push(l),
+    );
+    const line = lines.find((l) => l.startsWith("modelwire: preloaded synthetic in")) ?? "";
+    // The load reply carries no durations (as Ollama's), so the line gives the wall time the start waited.
+    expect(Number(/ in ([\d.]+) ms/.exec(line)?.[1])).toBeGreaterThanOrEqual(80);
+    expect(line).not.toContain("load_duration");
+    const ps = await fetch(`${gw.url("http")}/api/ps`).then((r) => r.json());
+    expect(ps.models.map((m: { name: string }) => m.name)).toContain("synthetic:latest");
+    const first = await fetch(`${gw.url("http")}/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "synthetic", prompt: "hi", stream: false }),
+    }).then((r) => r.json());
+    expect(first.done).toBe(true);
+    // Resident: this call paid no load (an unloaded model pays >= 80 ms of load_duration, as the next check shows).
+    expect(first.load_duration / 1e6).toBeLessThan(80);
+    await fetch(`${gw.url("http")}/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "synthetic", keep_alive: 0 }),
+    }).then((r) => r.text());
+    const cold = await fetch(`${gw.url("http")}/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "synthetic", prompt: "hi", stream: false }),
+    }).then((r) => r.json());
+    expect(cold.load_duration / 1e6).toBeGreaterThanOrEqual(80);
+  });
+
   it("without --ready-after-preload loads in the background and only warns about a failure", async () => {
     const lines: string[] = [];
     gw = await startGateway({ ...PORTS, preload: ["synthetic", "nope"] }, (l) => lines.push(l));
