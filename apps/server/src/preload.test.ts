@@ -62,12 +62,12 @@ describe("--preload and --keep-alive", () => {
     // The load reply carries no durations (as Ollama's), so the line gives the wall time the start waited.
     expect(Number(/ in ([\d.]+) ms/.exec(line)?.[1])).toBeGreaterThanOrEqual(80);
     expect(line).not.toContain("load_duration");
-    const ps = await fetch(`${gw.url("http")}/api/ps`).then((r) => r.json());
-    expect(ps.models.map((m: { name: string }) => m.name)).toContain("synthetic:latest");
+    const ps = (await fetch(`${gw.url("http")}/api/ps`).then((r) => r.json())) as { models: { name: string }[] };
+    expect(ps.models.map((m) => m.name)).toContain("synthetic:latest");
     const first = await fetch(`${gw.url("http")}/api/generate`, {
       method: "POST",
       body: JSON.stringify({ model: "synthetic", prompt: "hi", stream: false }),
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<{ done: boolean; load_duration: number }>);
     expect(first.done).toBe(true);
     // Resident: this call paid no load (an unloaded model pays >= 80 ms of load_duration, as the next check shows).
     expect(first.load_duration / 1e6).toBeLessThan(80);
@@ -78,7 +78,7 @@ describe("--preload and --keep-alive", () => {
     const cold = await fetch(`${gw.url("http")}/api/generate`, {
       method: "POST",
       body: JSON.stringify({ model: "synthetic", prompt: "hi", stream: false }),
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<{ done: boolean; load_duration: number }>);
     expect(cold.load_duration / 1e6).toBeGreaterThanOrEqual(80);
   });
 

@@ -368,7 +368,14 @@ function sleepUntil(t: number, signal: AbortSignal): Promise<void> {
   const d = t - now();
   if (d <= 0) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    // Node's timers run on the event loop's cached clock and can fire a millisecond or so before `t` by this
+    // clock; the phase durations this stand-in reports must never be shorter than configured, so sleep again.
+    let timer = setTimeout(function check() {
+      const left = t - now();
+      if (left > 0) {
+        timer = setTimeout(check, Math.ceil(left));
+        return;
+      }
       signal.removeEventListener("abort", gone);
       resolve();
     }, d);
