@@ -3,6 +3,20 @@ import { Code, ErrorInfoSchema, isCode, ModelwireError } from "@modelwire/core";
 import { errorInfo, metadataFromErrorInfos } from "./error-details.js";
 import { resetCodeOf, resetStreamError } from "./h2-reset.js";
 
+/** The errors made by {@link protocolError}. */
+const protocolErrors = new WeakSet<ModelwireError>();
+
+/**
+ * An error of the protocol layer itself (a malformed deadline header, a bad envelope, a size limit, a missing
+ * token), as connect-node raises it: {@link toConnectError} turns it into a plain ConnectError, without the
+ * ErrorInfo detail the errors of the service carry, so the fast paths answer with the bytes connect-node sends.
+ */
+export function protocolError(message: string, code: Code): ModelwireError {
+  const e = new ModelwireError(message, code);
+  protocolErrors.add(e);
+  return e;
+}
+
 /**
  * Turns anything a handler threw into the ConnectError connect-node serialises. A {@link ModelwireError} keeps its
  * code (the shared enum has the gRPC numbers, which are also Connect's) and its bare message; its metadata travels
@@ -12,6 +26,8 @@ import { resetCodeOf, resetStreamError } from "./h2-reset.js";
 export function toConnectError(reason: unknown): ConnectError {
   if (reason instanceof ConnectError) return reason;
   const e = ModelwireError.from(reason, Code.Internal);
+  if (protocolErrors.has(e))
+    return new ConnectError(e.rawMessage, e.code as number as ConnectCode, undefined, undefined, e);
   const code = e.code === Code.Ok ? Code.Unknown : e.code;
   return new ConnectError(
     e.rawMessage,

@@ -1,31 +1,38 @@
-import type * as http2 from "node:http2";
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { type CallObserver, Code, type LongTimeout, ModelwireError, setLongTimeout } from "@modelwire/core";
 import type { EngineContext } from "@modelwire/engine";
+import { protocolError } from "./errors.js";
 import {
   buildRoutes,
   CANCELED,
   checkCallHeaders,
   createBearerCheck,
-  decodeRequest,
   type FastHandlerOptions,
   type FastRoute,
-  fastGrpcContentType,
   headerText,
-  OK_TRAILERS,
   SHUTDOWN,
 } from "./fast-server-common.js";
-import { errorTrailers, readLimitError } from "./grpc-wire.js";
+import { decodeError, readLimitError } from "./grpc-wire.js";
+import { createRequestReader } from "./request-reader.js";
+import {
+  type FastRequest,
+  type FastResponse,
+  responseGone,
+  type ServerWire,
+  serverWireFor,
+  type WireCall,
+} from "./server-wires.js";
 
 /** Ends a call whose `grpc-timeout` passed. */
 const DEADLINE = new ModelwireError("the operation timed out", Code.DeadlineExceeded);
 
 /**
- * One gRPC call on a server fast path, from the accepted request to its trailers: the in-flight count, the
- * observer, the deadline timer, the shutdown listener (the call is its own `EventListener`, so none is allocated)
- * and the engine's abort controller. {@link finish} ends it exactly once, whatever ends it first.
+ * One call on a server fast path, from the accepted request to its end (trailers, trailer or end-stream frame, as
+ * its {@link ServerWire} says): the in-flight count, the observer, the deadline timer, the shutdown listener (the
+ * call is its own `EventListener`, so none is allocated) and the engine's abort controller. {@link finish} ends it
+ * exactly once, whatever ends it first.
  */
-export class FastServerCall<F> {
+export class FastServerCall<F> implements WireCall {
   /** True once {@link finish} ran. */
   finished = false;
   /** Runs once when the call ends, before its trailers are written (e.g. to wake a pump waiting for 'drain'). */
@@ -38,10 +45,11 @@ export class FastServerCall<F> {
 
   constructor(
     readonly route: FastRoute<F>,
-    readonly res: http2.Http2ServerResponse,
+    readonly res: FastResponse,
+    readonly wire: ServerWire,
     private readonly contentType: string,
     private readonly obs: CallObserver,
-    private readonly options: FastHandlerOptions,
+    readonly options: FastHandlerOptions,
   ) {
     options.counter.inFlight++;
     options.shutdownSignal.addEventListener("abort", this);
@@ -82,10 +90,10 @@ export class FastServerCall<F> {
   }
 
   /**
-   * Ends the call: with `error` (its engine call is aborted, the status travels in the trailers) or with success
-   * and, for a unary call, the enveloped `body`. Only the first call counts.
+   * Ends the call: with `error` (its engine call is aborted, the status travels as the wire says) or with success
+   * and, for a unary call, its response message's bytes. Only the first call counts.
    */
-  finish(error?: ModelwireError, body?: Uint8Array): void {
+  finish(error?: ModelwireError, message?: Uint8Array): void {
     if (this.finished) return;
     this.finished = true;
     const options = this.options;
@@ -98,68 +106,129 @@ export class FastServerCall<F> {
     this.onEnd = undefined;
     onEnd?.();
     this.obs.end(error);
-    const res = this.res;
-    if (res.stream.destroyed || res.stream.closed) return;
-    // Headers, then the status in trailers (the compat API cannot send a trailers-only HEADERS frame).
-    this.sendHeaders();
-    res.addTrailers(error ? errorTrailers(error) : OK_TRAILERS);
-    if (body === undefined) res.end();
-    else res.end(body);
+    if (responseGone(this.res)) return;
+    this.wire.end(this, error, message);
   }
 }
 
 /**
  * The shared front of the server's fast paths: takes a request only when it is a POST to one of the
- * InferenceService methods of `kind` in `table`, as uncompressed `application/grpc[+proto]`; everything else
- * returns false untouched (connect-node serves it). A taken call is checked (bearer auth, `grpc-timeout`), its
- * body is read within `readMaxBytes` and decoded, a client reset ends it with CANCELED, and then `start` runs it.
+ * InferenceService methods of `kind` in `table`, in a protocol and content type a {@link ServerWire} serves
+ * (uncompressed binary gRPC over HTTP/2, gRPC-Web, the Connect protocol; see {@link serverWireFor}); everything
+ * else returns false untouched (connect-node serves it). A taken call is checked (bearer auth, the deadline
+ * header), its body is read within `readMaxBytes` and decoded, a client reset ends it with CANCELED, and then
+ * `start` runs it.
  */
 export function createFastHandler<F>(
   options: FastHandlerOptions,
   kind: "unary" | "server_streaming",
   table: Record<string, { method: string; call: F }>,
   start: (call: FastServerCall<F>, request: MessageShape<DescMessage>) => void,
-): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boolean {
+): (req: FastRequest, res: FastResponse) => boolean {
   const routes = buildRoutes(kind, table);
   const authorized = createBearerCheck(options.authToken);
   const streaming = kind === "server_streaming";
-  const { observer, readMaxBytes } = options;
+  const { observer } = options;
 
   return function fastHandler(req, res) {
     if (req.method !== "POST") return false;
-    const route = routes.get(req.url);
+    const route = routes.get(req.url as string);
     if (!route) return false;
+    const wire = serverWireFor(kind, req);
+    if (wire === undefined) return false;
     const h = req.headers;
-    const contentType = fastGrpcContentType(h);
-    if (contentType === undefined) return false;
-
-    const call = new FastServerCall(route, res, contentType, observer.callStarted("grpc", route.method), options);
-    const timeoutMs = checkCallHeaders(h, authorized, options.maxTimeoutMs);
+    const contentType = wire.responseType(h["content-type"] as string);
+    const obs = observer.callStarted(wire.protocol, route.method);
+    const call = new FastServerCall(route, res, wire, contentType, obs, options);
+    const timeoutMs = checkCallHeaders(h, wire, authorized, options.maxTimeoutMs);
     if (timeoutMs instanceof ModelwireError) {
       call.finish(timeoutMs);
       return true;
     }
     if (timeoutMs !== undefined) call.startDeadline(timeoutMs);
 
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      if (call.finished) return;
-      size += chunk.length;
-      if (size > readMaxBytes + 5) {
-        call.finish(readLimitError(readMaxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
     // The client reset the stream (cancel) or the connection died before the call ended: stop the engine.
     res.once("close", () => call.finish(CANCELED));
-    req.once("end", () => {
-      if (call.finished) return;
-      const request = decodeRequest(route.input, chunks, readMaxBytes, streaming);
-      if (request instanceof ModelwireError) call.finish(request);
-      else start(call, request);
-    });
+    const body = wire.enveloped ? envelopedBody(call, req, start, streaming) : bareBody(call, req, start);
+    if (body) call.finish(body);
     return true;
   };
+}
+
+/** Decodes a request message, or returns the protocol error that ends the call. */
+function decode(input: DescMessage, bytes: Uint8Array): MessageShape<DescMessage> | ModelwireError {
+  try {
+    return fromBinary(input, bytes);
+  } catch (e) {
+    return decodeError(input.typeName, e, Code.InvalidArgument);
+  }
+}
+
+/** Reads an enveloped request body as connect-node does (see {@link createRequestReader}), then starts the call. */
+function envelopedBody<F>(
+  call: FastServerCall<F>,
+  req: FastRequest,
+  start: (call: FastServerCall<F>, request: MessageShape<DescMessage>) => void,
+  streaming: boolean,
+): undefined {
+  let request: MessageShape<DescMessage> | undefined;
+  const input = call.route.input;
+  const reader = createRequestReader(
+    call.options.readMaxBytes,
+    streaming ? "server-streaming" : "unary",
+    call.wire.skipFlag,
+    (bytes) => {
+      const r = decode(input, bytes);
+      if (r instanceof ModelwireError) return r;
+      request = r;
+      return undefined;
+    },
+  );
+  req.on("data", (chunk: Buffer) => {
+    if (call.finished) return;
+    const bad = reader.push(chunk);
+    if (bad) call.finish(bad instanceof ModelwireError ? bad : protocolError(bad.message, bad.code));
+  });
+  req.once("end", () => {
+    if (call.finished) return;
+    const bad = reader.end();
+    if (bad) call.finish(protocolError(bad.message, bad.code));
+    else start(call, request!);
+  });
+  return undefined;
+}
+
+/**
+ * Reads a bare request body (Connect unary) within `readMaxBytes` as connect-node does — a `content-length` over
+ * the limit is refused before any byte is read — then starts the call. Returns the error that ends it at once.
+ */
+function bareBody<F>(
+  call: FastServerCall<F>,
+  req: FastRequest,
+  start: (call: FastServerCall<F>, request: MessageShape<DescMessage>) => void,
+): ModelwireError | undefined {
+  const { readMaxBytes } = call.options;
+  const hint = Number.parseInt(String(req.headers["content-length"]), 10);
+  if (Number.isSafeInteger(hint) && hint > readMaxBytes) {
+    req.resume();
+    return protocolError(
+      `message size ${hint} is larger than configured readMaxBytes ${readMaxBytes}`,
+      Code.ResourceExhausted,
+    );
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on("data", (chunk: Buffer) => {
+    if (call.finished) return;
+    size += chunk.length;
+    if (size > readMaxBytes) call.finish(readLimitError(readMaxBytes));
+    else chunks.push(chunk);
+  });
+  req.once("end", () => {
+    if (call.finished) return;
+    const r = decode(call.route.input, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    if (r instanceof ModelwireError) call.finish(r);
+    else start(call, r);
+  });
+  return undefined;
 }

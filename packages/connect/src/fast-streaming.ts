@@ -1,10 +1,10 @@
-import type * as http2 from "node:http2";
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ModelwireError } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
 import { createFastHandler, type FastServerCall } from "./fast-server-call.js";
 import type { FastHandlerOptions } from "./fast-server-common.js";
 import { envelope, writeLimitError } from "./grpc-wire.js";
+import { corkTarget, type FastRequest, type FastResponse } from "./server-wires.js";
 
 type OpenStream = (engine: Engine, request: never, ctx: EngineContext) => AsyncIterable<{ done: boolean }>;
 
@@ -14,11 +14,12 @@ const openers: Record<string, { method: string; call: OpenStream }> = {
 };
 
 /**
- * The server's fast path for server-streaming gRPC calls (Generate, Chat) over HTTP/2 (`application/grpc` or
- * `application/grpc+proto`, uncompressed): it reads the one enveloped request, pulls the engine's stream and writes
- * one enveloped message per chunk, then `grpc-status` in trailers — without connect-node's per-call and per-message
- * async-iterable pipeline. Returns a handler that answers and returns true for the requests it takes, and returns
- * false (touching nothing) for everything else, which connect-node serves.
+ * The server's fast path for server-streaming calls (Generate, Chat) in binary, uncompressed gRPC (HTTP/2),
+ * gRPC-Web and the Connect protocol (`application/connect+proto`; both also over HTTP/1.1): it reads the one
+ * enveloped request, pulls the engine's stream and writes one enveloped message per chunk, then the status as the
+ * protocol carries it (`grpc-status` in trailers, a gRPC-Web trailer frame, a Connect end-stream frame) — without
+ * connect-node's per-call and per-message async-iterable pipeline. Returns a handler that answers and returns true
+ * for the requests it takes, and returns false (touching nothing) for everything else, which connect-node serves.
  *
  * Behaviour matches the connect-node path: request size limit and malformed envelopes (coded errors), the
  * `grpc-timeout` deadline (enforced here: DEADLINE_EXCEEDED in trailers, the engine's signal fired; also handed to
@@ -28,7 +29,7 @@ const openers: Record<string, { method: string; call: OpenStream }> = {
  */
 export function createFastStreamingHandler(
   options: FastHandlerOptions,
-): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boolean {
+): (req: FastRequest, res: FastResponse) => boolean {
   const { engine, writeMaxBytes } = options;
   return createFastHandler(options, "server_streaming", openers, (call, request) => {
     void pump(call, request, engine, writeMaxBytes);
@@ -43,10 +44,11 @@ async function pump(
   writeMaxBytes: number,
 ): Promise<void> {
   const { res, route } = call;
+  const corkable = corkTarget(res);
   let corked = false;
   const uncork = () => {
     corked = false;
-    res.stream.uncork();
+    corkable.uncork();
   };
   const waitForDrain = () =>
     new Promise<void>((resolve) => {
@@ -82,10 +84,10 @@ async function pump(
       // is never held back.
       if (!corked) {
         corked = true;
-        res.stream.cork();
+        corkable.cork();
         process.nextTick(uncork);
       }
-      if (!res.write(envelope(bytes))) {
+      if (!(res as { write(b: Buffer): boolean }).write(envelope(bytes))) {
         await waitForDrain();
         if (call.finished) break;
       }

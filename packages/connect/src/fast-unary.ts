@@ -1,10 +1,10 @@
-import type * as http2 from "node:http2";
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ModelwireError } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
 import { createFastHandler } from "./fast-server-call.js";
 import type { FastHandlerOptions } from "./fast-server-common.js";
-import { envelope, writeLimitError } from "./grpc-wire.js";
+import { writeLimitError } from "./grpc-wire.js";
+import type { FastRequest, FastResponse } from "./server-wires.js";
 
 type RunUnary = (engine: Engine, request: never, ctx: EngineContext) => Promise<unknown>;
 
@@ -17,20 +17,19 @@ const runners: Record<string, { method: string; call: RunUnary }> = {
 };
 
 /**
- * The server's fast path for unary gRPC calls over HTTP/2 (`application/grpc` or `application/grpc+proto`,
- * uncompressed): it reads the one enveloped message, calls the engine and answers with one message and
- * `grpc-status`, without connect-node's per-call async-iterable pipeline, Headers objects and abort signals (see
- * docs/connect-perf.md for why that pipeline costs ~5× the CPU of grpc-js). Returns a handler that answers and
- * returns true for the requests it takes, and returns false (touching nothing) for everything else — streaming
- * calls, JSON, compressed requests, gRPC-Web, the Connect protocol, HTTP/1.1 — which connect-node serves.
+ * The server's fast path for unary calls in binary, uncompressed gRPC (HTTP/2), gRPC-Web and the Connect protocol
+ * (`application/proto`; both also over HTTP/1.1): it reads the one message, calls the engine and answers with one
+ * message and the status as the protocol carries it, without connect-node's per-call async-iterable pipeline,
+ * Headers objects and abort signals (see docs/connect-perf.md for why that pipeline costs ~5× the CPU of grpc-js).
+ * Returns a handler that answers and returns true for the requests it takes, and returns false (touching nothing)
+ * for everything else — streaming calls, JSON, compressed requests, gRPC-Web text, Connect GET — which
+ * connect-node serves.
  *
  * Behaviour matches connect-node's gRPC handler: the same limits (RESOURCE_EXHAUSTED), `grpc-timeout`
  * (DEADLINE_EXCEEDED, the engine's signal fired), client cancel (engine stopped), bearer auth (UNAUTHENTICATED),
  * error codes and messages, and the observer calls.
  */
-export function createFastUnaryHandler(
-  options: FastHandlerOptions,
-): (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boolean {
+export function createFastUnaryHandler(options: FastHandlerOptions): (req: FastRequest, res: FastResponse) => boolean {
   const { engine, writeMaxBytes } = options;
   return createFastHandler(options, "unary", runners, (call, request) => {
     let pending: Promise<unknown>;
@@ -45,7 +44,7 @@ export function createFastUnaryHandler(
         if (call.finished) return;
         const bytes = toBinary(call.route.output, result as MessageShape<DescMessage>);
         if (bytes.length > writeMaxBytes) call.finish(writeLimitError(bytes.length, writeMaxBytes));
-        else call.finish(undefined, envelope(bytes));
+        else call.finish(undefined, bytes);
       },
       (e) => call.finish(ModelwireError.from(e, Code.Internal)),
     );

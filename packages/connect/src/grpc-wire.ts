@@ -1,6 +1,7 @@
 import type * as http2 from "node:http2";
-import { Code, ModelwireError } from "@modelwire/core";
+import { Code, type ModelwireError } from "@modelwire/core";
 import { STATUS_DETAILS_BIN, statusDetailsBin } from "./error-details.js";
+import { protocolError, toConnectError } from "./errors.js";
 
 /** gRPC `grpc-timeout` units in milliseconds. */
 const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
@@ -16,6 +17,24 @@ export function parseGrpcTimeout(value: string | undefined): number | undefined 
   return Number(m[1]) * TIMEOUT_UNITS[m[2]];
 }
 
+/**
+ * A call's `grpc-timeout` header as connect-node's gRPC and gRPC-Web handlers read it: milliseconds, undefined when
+ * absent, or INVALID_ARGUMENT for a malformed value or one over `maxTimeoutMs`.
+ */
+export function parseGrpcTimeoutHeader(
+  value: string | undefined,
+  maxTimeoutMs: number | undefined,
+): number | ModelwireError | undefined {
+  const timeoutMs = parseGrpcTimeout(value);
+  if (timeoutMs === null) {
+    return protocolError(`protocol error: invalid grpc timeout value: ${value}`, Code.InvalidArgument);
+  }
+  if (timeoutMs !== undefined && maxTimeoutMs !== undefined && timeoutMs > maxTimeoutMs) {
+    return protocolError(`timeout ${timeoutMs}ms must be <= ${maxTimeoutMs}`, Code.InvalidArgument);
+  }
+  return timeoutMs;
+}
+
 /** A `grpc-timeout` value (at most 8 digits) for `ms` milliseconds, rounded up. */
 export function grpcTimeout(ms: number): string {
   const m = Math.max(0, Math.ceil(ms));
@@ -27,112 +46,77 @@ export function grpcTimeout(ms: number): string {
 
 /**
  * Percent-encodes a `grpc-message` as the gRPC spec asks: bytes outside printable ASCII (0x20–0x7E) and `%`
- * itself, over the message's UTF-8 bytes. (Readers that only `decodeURI` cannot undo a full `encodeURIComponent`.)
+ * itself, over the message's UTF-8 bytes; and a space that begins or ends the message, since an HTTP/2 field value
+ * must not (RFC 9113 §8.2.1: a peer drops or refuses it). (Readers that only `decodeURI` cannot undo a full
+ * `encodeURIComponent`.)
  */
 export function encodeGrpcMessage(message: string): string {
-  let plain = true;
-  for (let i = 0; i < message.length; i++) {
+  const last = message.length - 1;
+  let plain = message.charCodeAt(0) !== 0x20 && message.charCodeAt(last) !== 0x20;
+  for (let i = 0; plain && i <= last; i++) {
     const c = message.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x25) {
-      plain = false;
-      break;
-    }
+    if (c < 0x20 || c > 0x7e || c === 0x25) plain = false;
   }
   if (plain) return message;
+  const bytes = Buffer.from(message, "utf8");
   let out = "";
-  for (const byte of Buffer.from(message, "utf8")) {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    const edgeSpace = byte === 0x20 && (i === 0 || i === bytes.length - 1);
     out +=
-      byte < 0x20 || byte > 0x7e || byte === 0x25
+      byte < 0x20 || byte > 0x7e || byte === 0x25 || edgeSpace
         ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}`
         : String.fromCharCode(byte);
   }
   return out;
 }
 
-/** The result of reading a unary gRPC request body: the one message's bytes, or a coded protocol error. */
-export type UnaryEnvelope = { ok: true; message: Uint8Array } | { ok: false; code: Code; message: string };
-
 /**
- * Reads exactly one uncompressed length-prefixed message from a unary gRPC request body (flags byte, 4-byte
- * big-endian length, payload). Anything else — a short frame, a compressed flag without `grpc-encoding`, zero or
- * two messages, a message over `maxBytes` — is a coded error, never an exception.
+ * Prefixes a message with the 5-byte gRPC envelope (uncompressed), in one buffer with `tail` after it when given
+ * (a gRPC-Web trailer frame after a unary response message).
  */
-export function readUnaryEnvelope(body: Buffer, maxBytes: number): UnaryEnvelope {
-  if (body.length === 0)
-    return { ok: false, code: Code.InvalidArgument, message: "protocol error: missing input message for unary method" };
-  if (body.length < 5)
-    return {
-      ok: false,
-      code: Code.InvalidArgument,
-      message: `protocol error: incomplete envelope (${body.length} bytes)`,
-    };
-  const flags = body[0];
-  const length = body.readUInt32BE(1);
-  if (length > maxBytes) {
-    return {
-      ok: false,
-      code: Code.ResourceExhausted,
-      message: `message size ${length} is larger than configured readMaxBytes ${maxBytes}`,
-    };
-  }
-  if (body.length < 5 + length) {
-    return {
-      ok: false,
-      code: Code.InvalidArgument,
-      message: `protocol error: promised ${length} bytes in enveloped message, got ${body.length - 5} bytes`,
-    };
-  }
-  if (body.length > 5 + length)
-    return {
-      ok: false,
-      code: Code.InvalidArgument,
-      message: "protocol error: received extra input message for unary method",
-    };
-  if ((flags & 1) === 1)
-    return {
-      ok: false,
-      code: Code.Internal,
-      message: "protocol error: received compressed message without grpc-encoding",
-    };
-  if (flags !== 0)
-    return { ok: false, code: Code.InvalidArgument, message: `protocol error: unexpected envelope flags ${flags}` };
-  return { ok: true, message: body.subarray(5, 5 + length) };
-}
-
-/** Prefixes a message with the 5-byte gRPC envelope (uncompressed). */
-export function envelope(message: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
+export function envelope(message: Uint8Array, tail?: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.length + (tail?.length ?? 0));
   out[0] = 0;
   out.writeUInt32BE(message.length, 1);
   out.set(message, 5);
+  if (tail) out.set(tail, 5 + message.length);
+  return out;
+}
+
+/** A 5-byte envelope with `flags` around `payload` (a trailer or end-stream frame). */
+export function flaggedEnvelope(flags: number, payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + payload.length);
+  out[0] = flags;
+  out.writeUInt32BE(payload.length, 1);
+  out.set(payload, 5);
   return out;
 }
 
 /**
  * The trailers that end a failed gRPC call: `grpc-status` (never 0: an error carrying `Code.Ok` is sent as UNKNOWN),
- * `grpc-message` percent-encoded as the spec asks, and `grpc-status-details-bin`: the google.rpc.Status with an
- * ErrorInfo holding the error's metadata, keys as set (see {@link statusDetailsBin}).
+ * `grpc-message` percent-encoded as the spec asks, and — except for a protocol error — `grpc-status-details-bin`:
+ * the google.rpc.Status with an ErrorInfo holding the error's metadata, keys as set (see {@link statusDetailsBin}).
  */
 export function errorTrailers(error: ModelwireError): http2.OutgoingHttpHeaders {
   const code = error.code === Code.Ok ? Code.Unknown : error.code;
-  return {
+  const trailers: http2.OutgoingHttpHeaders = {
     "grpc-status": String(code),
     "grpc-message": encodeGrpcMessage(error.rawMessage),
-    [STATUS_DETAILS_BIN]: statusDetailsBin(error, code),
   };
+  // A protocol error (see protocolError) carries no details, as connect-node sends it.
+  if (toConnectError(error).details.length > 0) trailers[STATUS_DETAILS_BIN] = statusDetailsBin(error, code);
+  return trailers;
 }
 
 /** RESOURCE_EXHAUSTED for a body that grew past `readMaxBytes` (plus the 5-byte envelope prefix) while read. */
 export function readLimitError(readMaxBytes: number): ModelwireError {
-  return new ModelwireError(
-    `message size is larger than configured readMaxBytes ${readMaxBytes}`,
-    Code.ResourceExhausted,
-  );
+  return protocolError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
 }
 
 /** RESOURCE_EXHAUSTED for an encoded message of `size` bytes over `writeMaxBytes`. */
 export function writeLimitError(size: number, writeMaxBytes: number): ModelwireError {
-  return new ModelwireError(
+  return protocolError(
     `message size ${size} is larger than configured writeMaxBytes ${writeMaxBytes}`,
     Code.ResourceExhausted,
   );
@@ -140,7 +124,7 @@ export function writeLimitError(size: number, writeMaxBytes: number): ModelwireE
 
 /** The error for a message of type `typeName` that protobuf-es failed to decode (`cause` is what it threw). */
 export function decodeError(typeName: string, cause: unknown, code: Code): ModelwireError {
-  return new ModelwireError(`failed to decode ${typeName}: ${(cause as Error).message}`, code);
+  return protocolError(`failed to decode ${typeName}: ${(cause as Error).message}`, code);
 }
 
 /** A coded failure of an {@link EnvelopeReader}. */

@@ -68,15 +68,17 @@ export interface ConnectServerOptions extends PortLimitOptions {
   /** Longest deadline a client may ask for, in ms (a longer `grpc-timeout` is refused). Default: no limit. */
   maxTimeoutMs?: number;
   /**
-   * Serve uncompressed unary gRPC calls over HTTP/2 on our own fast path instead of connect-node's pipeline
-   * (same behaviour, ~4× the throughput; see docs/connect-perf.md). Default true; false serves unary calls through
-   * connect-node (the benchmark's "stock" row sets this and `fastStreaming` to false).
+   * Serve binary, uncompressed unary calls — gRPC over HTTP/2, gRPC-Web and the Connect protocol over HTTP/2 or
+   * HTTP/1.1 — on our own fast path instead of connect-node's pipeline (same behaviour and bytes, ~4× the
+   * throughput; see docs/connect-perf.md). Default true; false serves unary calls through connect-node (the
+   * benchmark's "stock" row sets this and `fastStreaming` to false).
    */
   fastUnary?: boolean;
   /**
-   * Serve uncompressed server-streaming gRPC calls (Generate, Chat) over HTTP/2 on our own fast path instead of
-   * connect-node's pipeline (same behaviour; see docs/connect-perf.md). Default true; false streams through
-   * connect-node (the benchmark's "stock" row sets both this and `fastUnary` to false).
+   * Serve binary, uncompressed server-streaming calls (Generate, Chat) in gRPC, gRPC-Web and the Connect protocol
+   * on our own fast path instead of connect-node's pipeline (same behaviour and bytes; see docs/connect-perf.md).
+   * Default true; false streams through connect-node (the benchmark's "stock" row sets both this and `fastUnary`
+   * to false).
    */
   fastStreaming?: boolean;
   /**
@@ -193,6 +195,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     res.once("finish", () => {
       if (closing) h1?.closeIdleConnections();
     });
+    if (fastUnary?.(req, res) || fastStreaming?.(req, res)) return;
     handler(req, res);
   };
 
