@@ -157,15 +157,17 @@ describe("deploy/kubernetes", () => {
     expect(new Date(p.START_AT).toISOString()).toBe(p.START_AT.replace("Z", ".000Z"));
   });
 
-  it("the gateway's probes ask /healthz on its admin port, and its Service exposes every listener", async () => {
+  it("the gateway is alive by /healthz and ready by gRPC health, and its Service exposes every listener", async () => {
     const all = await manifests();
     const dep = find(all.values(), "Deployment", "modelwire-gateway") as Any;
     const c = dep.spec.template.spec.containers[0];
     const admin = c.ports.find((x: Any) => x.name === "admin").containerPort;
     expect(c.args).toContain(`--admin-port=${admin}`);
     expect(c.args).toContain("--admin-host=0.0.0.0"); // the kubelet probes the pod's address
-    for (const probe of [c.readinessProbe, c.livenessProbe])
-      expect(probe.httpGet).toEqual({ path: "/healthz", port: "admin" });
+    expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "admin" });
+    // Readiness is gRPC health (a kubelet gRPC probe speaks h2c to the Connect listener).
+    const connect = c.ports.find((x: Any) => x.name === "connect").containerPort;
+    expect(c.readinessProbe.grpc).toEqual({ port: connect, service: "modelwire.v1.InferenceService" });
     expect(c.env[0].valueFrom.secretKeyRef).toEqual({ name: "gateway-token", key: "MODELWIRE_AUTH_TOKEN" });
     const svc = find(all.values(), "Service", "modelwire-gateway") as Any;
     expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
