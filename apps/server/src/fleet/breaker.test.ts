@@ -65,9 +65,21 @@ describe("the circuit breaker", () => {
     // Still failing checks restart the back-off: no trial goes to an upstream the checks cannot reach.
     b.probe(false, 90);
     expect(b.state(150)).toBe("down");
+    // However long ago: while the last check failed there is no trial.
+    expect(b.availability(10_000)).toBe("down");
     b.probe(true, 160);
     expect(b.state(160)).toBe("up");
     expect(changes).toEqual(["down", "up"]);
+  });
+
+  it("after a failed check, only an answer (a check, or a call's chunk) brings it back; a passive opening gets trials", () => {
+    const { b } = make(1);
+    b.probe(false, 0);
+    expect(b.availability(1_000)).toBe("down");
+    b.success();
+    expect(b.state(1_000)).toBe("up");
+    b.failure(1_000);
+    expect(b.availability(1_100)).toBe("trial");
   });
 
   it("a call that fails after the breaker opened does not extend the back-off", () => {

@@ -2,7 +2,9 @@
  * One upstream's circuit breaker, pure (the caller passes the time): `up` until `failures` calls in a row fail
  * (connection errors, 5xx, timeouts) or an active check fails; then `down` for a back-off; then `half-open`, when
  * exactly one trial call may go through. A trial or a check that succeeds closes it (`up`); a failed trial opens it
- * again with twice the back-off (at most `maxBackoffMs`).
+ * again with twice the back-off (at most `maxBackoffMs`). While the last active check failed it stays `down` whatever
+ * the back-off says: no trial call goes to an upstream the checks cannot reach (or that is not an Ollama and answers
+ * every path with 404), and only a check that answers (or a call that got a chunk) brings it back.
  *
  * @module
  */
@@ -53,6 +55,8 @@ export function createBreaker(options: BreakerOptions): Breaker {
   let backoff = options.backoffMs;
   let consecutive = 0;
   let trialInFlight = false;
+  /** The last active check failed. */
+  let checkFailed = false;
   const change = (s: BreakerState) => options.onChange?.(s);
 
   const open = (now: number, nextBackoff: number) => {
@@ -64,7 +68,7 @@ export function createBreaker(options: BreakerOptions): Breaker {
     if (was !== "down") change("down");
   };
   const state = (now: number): BreakerState =>
-    phase === "up" ? "up" : now - openedAt >= backoff ? "half-open" : "down";
+    phase === "up" ? "up" : !checkFailed && now - openedAt >= backoff ? "half-open" : "down";
 
   return {
     state,
@@ -78,6 +82,7 @@ export function createBreaker(options: BreakerOptions): Breaker {
     },
     success() {
       consecutive = 0;
+      checkFailed = false;
       trialInFlight = false;
       backoff = options.backoffMs;
       if (phase !== "up") {
@@ -103,6 +108,7 @@ export function createBreaker(options: BreakerOptions): Breaker {
         this.success();
         return;
       }
+      checkFailed = true;
       if (phase === "up") {
         consecutive = Math.max(consecutive, options.failures);
         open(now, options.backoffMs);
