@@ -7,6 +7,7 @@
  */
 
 import { badOption, clip } from "../option-error.js";
+import { MAX_ROUTED_UPSTREAMS } from "./route.js";
 
 /** One upstream Ollama of the gateway. */
 export interface UpstreamSpec {
@@ -21,8 +22,8 @@ export interface UpstreamSpec {
 /** What {@link toUpstreamSpecs} takes: a URL, a spec, or a list of either (the in-process forms). */
 export type UpstreamInput = string | UpstreamSpec | Partial<UpstreamSpec> | readonly (string | Partial<UpstreamSpec>)[];
 
-/** Most upstreams one gateway takes. */
-export const MAX_UPSTREAMS = 64;
+/** Most upstreams one gateway takes (the router tracks an attempt's tried upstreams in a 31-bit mask). */
+export const MAX_UPSTREAMS = MAX_ROUTED_UPSTREAMS;
 /** Largest weight. */
 export const MAX_WEIGHT = 1000;
 /** Largest per-upstream stream limit. */
