@@ -76,7 +76,7 @@ async function generate(
   const out: Outcome = { prompt, text: "", done: false };
   try {
     for await (const chunk of c.generate(
-      { model: options.model ?? MODEL, prompt, options: { seed: SEED } },
+      { model: options.model ?? MODEL, prompt, options: { seed: BigInt(SEED) } },
       { metadata: options.metadata },
     )) {
       out.text += chunk.response;
