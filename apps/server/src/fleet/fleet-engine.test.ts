@@ -24,6 +24,8 @@ interface Script {
   afterChunks?: number;
   /** Holds each stream open until released. */
   hold?: boolean;
+  /** Sends nothing at all, until the request is aborted (a stopped process). */
+  silent?: boolean;
   calls: number;
   open: number;
 }
@@ -48,9 +50,16 @@ function fakeFleet(specs: Array<Partial<UpstreamSpec> & { script?: Partial<Scrip
       try {
         await Promise.resolve();
         if (sc.before) throw sc.before;
+        const silence = () =>
+          new Promise<never>((_, reject) => {
+            if (o?.signal?.aborted) return reject(o.signal.reason);
+            o?.signal?.addEventListener("abort", () => reject(o.signal?.reason), { once: true });
+          });
+        if (sc.silent) await silence();
         for (let k = 0; k < 3; k++) {
           if (sc.afterChunks === k) throw new ModelwireError("socket hang up", Code.Unavailable);
           yield chunk(`${url}#${k} `);
+          if (sc.silent) await silence();
           if (sc.hold && k === 0) {
             await new Promise<void>((resolve, reject) => {
               if (o?.signal?.aborted) return reject(o.signal.reason);
@@ -311,6 +320,46 @@ describe("the fleet engine", () => {
     expect((await p).code).toBe(Code.Canceled);
     expect(fleet.stats().cancelled).toBe(1);
     expect(fleet.fleetStats().upstreams[0].state).toBe("up");
+  });
+
+  it("a failed check moves the calls still waiting for a first chunk elsewhere, and cuts streams that went silent", async () => {
+    let t = 0;
+    // Ties go to the first upstream with this randomness.
+    const { fleet, script, urls, release, pending } = track(
+      fakeFleet([{}, { script: { hold: true } }], { now: () => t, stalledMs: 1000, random: () => 0.999 }),
+    );
+    await allAnswer(fleet);
+    // A: begins on upstream 0, then it stops sending (a stopped process).
+    const got: string[] = [];
+    const a = errorOf(
+      (async () => {
+        for await (const c of fleet.generate(req(), ctxWith())) {
+          if (c.response) got.push(c.response);
+          script(0).silent = true;
+        }
+      })(),
+    );
+    await until(() => got.length === 1);
+    // B: upstream 1 (the less loaded), held there. C: upstream 0 again (a tie), which sends it nothing.
+    const b = collect(fleet);
+    await until(() => pending() === 1);
+    const c = collect(fleet);
+    await until(() => script(0).open === 2);
+    t = 500;
+    fleet.probed(0, false);
+    // C had no chunk: moved to upstream 1 at once. A is still within its 1000 ms.
+    await until(() => pending() === 2);
+    release();
+    expect(await c).toEqual([`${urls[1]}#0 `, `${urls[1]}#1 `, `${urls[1]}#2 `]);
+    expect((await b).length).toBe(3);
+    t = 1_600;
+    fleet.probed(0, false);
+    const e = await a;
+    expect(e.code).toBe(Code.Unavailable);
+    expect(e.rawMessage).toMatch(/failed after the stream began.*sent nothing for 1600 ms/);
+    expect(got).toEqual([`${urls[0]}#0 `]);
+    expect(fleet.members[0].inFlight).toBe(0);
+    expect(fleet.fleetStats().upstreams[0].retriedAway).toBe(1);
   });
 
   it("lists the models of every upstream that answers, once each", async () => {

@@ -10,6 +10,7 @@
 
 import {
   abortReason,
+  type CallOptions,
   Code,
   type InferenceClient,
   type ListModelsResponse,
@@ -45,6 +46,11 @@ export interface FleetEngineOptions {
   failures?: number;
   /** First breaker back-off, ms. Default 1000. */
   backoffMs?: number;
+  /**
+   * When a check of an upstream fails, its streams without a chunk for this long are cut (`Unavailable`); its
+   * calls still waiting for their first chunk are moved to another upstream at once. Default 5000 ms.
+   */
+  stalledMs?: number;
   /** Session affinity on `x-modelwire-session`. Default true. */
   affinity?: boolean;
   /** Monotonic ms clock. Default `performance.now`. */
@@ -97,6 +103,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
   const random = options.random ?? Math.random;
   const maxAttempts = options.attempts ?? 3;
   const affinityOn = options.affinity ?? true;
+  const stalledMs = options.stalledMs ?? 5_000;
   const breaker = {
     failures: options.failures ?? 3,
     backoffMs: options.backoffMs ?? 1000,
@@ -210,11 +217,38 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
     return verdict === "failure";
   }
 
+  /**
+   * After an attempt failed before its first chunk: throws what the caller gets, or returns the error to keep while
+   * the call moves to another upstream (a `not found` also marks the model as not there, and rereads the list).
+   */
+  function retryOrThrow(a: Attempt, e: unknown, ask: RouteAsk, attempts: number, ctx: EngineContext): ModelwireError {
+    const err = a.cut ?? asError(e);
+    const m = a.member;
+    const failure = failed(a, err, ctx);
+    if (isAborted(ctx)) throw abortReason(ctx.signal);
+    if (!retryable(err, attempts, ctx, failure)) throw err;
+    if (err.code === Code.NotFound) {
+      ask.listedOnly = true;
+      m.forget(ask.model);
+      void m.refreshTags();
+    }
+    m.counters.retriedAway++;
+    totals.retries++;
+    return err;
+  }
+
+  /** The options of one attempt's request: the caller's deadline and signal, and the fleet's own stop. */
+  function attemptOptions(a: Attempt, ctx: EngineContext): CallOptions {
+    const own = new AbortController();
+    a.stop = (why) => own.abort(why);
+    return { signal: AbortSignal.any([ctx.signal, own.signal]), deadline: ctx.deadline };
+  }
+
   /** Streams a call through the fleet. */
   async function* routed<T>(
     model: string,
     ctx: EngineContext,
-    open: (client: InferenceClient) => AsyncIterable<T>,
+    open: (client: InferenceClient, options: CallOptions) => AsyncIterable<T>,
     text: (chunk: T) => string,
   ): AsyncGenerator<T> {
     stats.requests++;
@@ -234,21 +268,10 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
         let it: AsyncIterator<T> | undefined;
         let r: IteratorResult<T>;
         try {
-          it = open(m.client)[Symbol.asyncIterator]();
+          it = open(m.client, attemptOptions(a, ctx))[Symbol.asyncIterator]();
           r = await it.next();
         } catch (e) {
-          const err = asError(e);
-          const failure = failed(a, err, ctx);
-          if (isAborted(ctx)) throw abortReason(ctx.signal);
-          if (!retryable(err, attempts, ctx, failure)) throw err;
-          if (err.code === Code.NotFound) {
-            ask.listedOnly = true;
-            m.forget(ask.model);
-            void m.refreshTags();
-          }
-          m.counters.retriedAway++;
-          totals.retries++;
-          last = err;
+          last = retryOrThrow(a, e, ask, attempts, ctx);
           continue;
         }
         m.first(a);
@@ -258,10 +281,11 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
             if (text(r.value).length > 0) stats.tokens++;
             yield r.value;
             r = await it.next();
+            a.lastAt = now();
           }
           m.end(a);
         } catch (e) {
-          const err = asError(e);
+          const err = a.cut ?? asError(e);
           const failure = failed(a, err, ctx);
           if (isAborted(ctx)) throw abortReason(ctx.signal);
           if (!failure) throw err;
@@ -293,7 +317,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
   async function unary<T>(
     model: string,
     ctx: EngineContext,
-    call: (client: InferenceClient) => Promise<T>,
+    call: (client: InferenceClient, options: CallOptions) => Promise<T>,
   ): Promise<T> {
     stats.requests++;
     stats.inFlight++;
@@ -304,23 +328,12 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
         const a = await pick(ask, ctx, last);
         const m = a.member;
         try {
-          const reply = await call(m.client);
+          const reply = await call(m.client, attemptOptions(a, ctx));
           m.first(a);
           m.end(a);
           return reply;
         } catch (e) {
-          const err = asError(e);
-          const failure = failed(a, err, ctx);
-          if (isAborted(ctx)) throw abortReason(ctx.signal);
-          if (!retryable(err, attempts, ctx, failure)) throw err;
-          if (err.code === Code.NotFound) {
-            ask.listedOnly = true;
-            m.forget(ask.model);
-            void m.refreshTags();
-          }
-          m.counters.retriedAway++;
-          totals.retries++;
-          last = err;
+          last = retryOrThrow(a, e, ask, attempts, ctx);
         }
       }
     } catch (e) {
@@ -358,18 +371,18 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       routed(
         req.model,
         ctx,
-        (c) => c.generate(req, callOptions(ctx)),
+        (c, o) => c.generate(req, o),
         (c) => c.response,
       ),
     chat: (req, ctx) =>
       routed(
         req.model,
         ctx,
-        (c) => c.chat(req, callOptions(ctx)),
+        (c, o) => c.chat(req, o),
         (c) => c.message?.content ?? "",
       ),
-    embed: (req, ctx) => unary(req.model, ctx, (c) => c.embed(req, callOptions(ctx))),
-    show: (req, ctx) => unary(req.model, ctx, (c) => c.show(req, callOptions(ctx))),
+    embed: (req, ctx) => unary(req.model, ctx, (c, o) => c.embed(req, o)),
+    show: (req, ctx) => unary(req.model, ctx, (c, o) => c.show(req, o)),
     async list(ctx): Promise<ListModelsResponse> {
       const got = await fanOut(ctx, (m) => m.client.list(callOptions(ctx)));
       for (const { m, v } of got) m.setModels(v.models.map((x) => x.name || x.model));
@@ -404,6 +417,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       const wasKnown = m.answered;
       if (answered) m.answered = true;
       m.breaker.probe(answered, now());
+      if (!answered) m.cutStalled(stalledMs);
       if (answered && !wasKnown) void m.refreshTags();
     },
     async refreshTags() {

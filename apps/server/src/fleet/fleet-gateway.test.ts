@@ -185,6 +185,45 @@ describe("modelwire serve with several --upstream (stand-in Ollama processes)", 
     expect((await completions([ups[victim]]))[0]).toBeGreaterThan(before);
   });
 
+  it("an upstream stopped (SIGSTOP) mid-run holds no call: waiting ones move, silent streams end UNAVAILABLE, and it rejoins on SIGCONT", async () => {
+    const shape = { ttftMs: 150, interTokenMs: 15, defaultTokens: 20 };
+    const ups = [await standIn(shape), await standIn(shape), await standIn(shape)];
+    const gw = await start([...fleetFlags(ups), ...QUICK]);
+    await fleetReady(gw, 3);
+    const victim = 2;
+    const outcomes: Outcome[] = [];
+    let stop = false;
+    let n = 0;
+    const callers = CLIENT_KINDS.flatMap((kind) => [client(kind, gw), client(kind, gw)]).map(async (c) => {
+      while (!stop) outcomes.push(await generate(c, `stop ${n++}`));
+    });
+    await until(async () => (await stats(gw)).fleet.upstreams[victim].inFlight >= 2);
+    process.kill(ups[victim].pid, "SIGSTOP");
+    try {
+      const at = outcomes.length;
+      // Without the cut, the calls on the stopped upstream would wait for ever (the callers set no deadline).
+      await until(async () => outcomes.length >= at + 30 && (await stats(gw)).fleet.upstreams[victim].inFlight === 0);
+      stop = true;
+      await Promise.all(callers);
+    } finally {
+      process.kill(ups[victim].pid, "SIGCONT");
+    }
+    for (const o of outcomes) expect(expectedText(o.prompt, 20).startsWith(o.text), o.prompt).toBe(true);
+    expect(outcomes.filter((o) => !o.error && o.text !== expectedText(o.prompt, 20))).toEqual([]);
+    const failed = outcomes.filter((o) => o.error);
+    for (const o of failed) {
+      expect(o.error?.code, o.error?.message).toBe(Code.Unavailable);
+      expect(o.error?.message).toMatch(/failed after the stream began/);
+    }
+    const v = (await stats(gw)).fleet.upstreams[victim];
+    expect(failed.length).toBe(v.failedMidStream);
+    expect(v.failedMidStream + v.retriedAway).toBeGreaterThanOrEqual(1);
+    console.log(
+      `fleet SIGSTOP run: ${outcomes.length} calls, ${failed.length} cut mid-stream, ${v.retriedAway} moved before their first token`,
+    );
+    await until(async () => (await stats(gw)).fleet.upstreams[victim].state === "up");
+  });
+
   it("sends a model that only one upstream has to that one, every time, on every wire", async () => {
     const ups = [
       await standIn({ models: [MODEL] }),

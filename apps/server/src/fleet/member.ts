@@ -56,6 +56,12 @@ export interface Attempt {
   readonly trial: boolean;
   ended: boolean;
   firstAt?: number;
+  /** When its last chunk came (or it started). */
+  lastAt: number;
+  /** Aborts the upstream request (set by the fleet when it makes the request). */
+  stop?: (why: ModelwireError) => void;
+  /** Why the fleet cut it (its upstream's checks failed): the error it ends with, whatever the client says. */
+  cut?: ModelwireError;
 }
 
 /** Why an attempt ended, for the breaker. */
@@ -90,6 +96,8 @@ export class Member implements UpstreamView {
     numberOfSignificantValueDigits: 3,
   });
   private tagsJob: Promise<void> | undefined;
+  /** Attempts not yet ended. */
+  private readonly open = new Set<Attempt>();
 
   constructor(
     readonly index: number,
@@ -115,13 +123,38 @@ export class Member implements UpstreamView {
     if (trial) this.breaker.beginTrial();
     this.inFlight++;
     this.counters.requests++;
-    return { member: this, startedAt: this.now(), trial, ended: false };
+    const t = this.now();
+    const a: Attempt = { member: this, startedAt: t, lastAt: t, trial, ended: false };
+    this.open.add(a);
+    return a;
+  }
+
+  /**
+   * Its checks failed: cuts the attempts that can no longer be trusted to end — those still waiting for their
+   * first chunk (the fleet retries them elsewhere) and streams without a chunk for `stalledMs` (they end
+   * `Unavailable`) — so a stopped or unplugged upstream does not hold calls until their deadlines. Returns how many.
+   */
+  cutStalled(stalledMs: number): number {
+    const t = this.now();
+    let n = 0;
+    for (const a of this.open) {
+      if (a.cut || !a.stop || (a.firstAt !== undefined && t - a.lastAt < stalledMs)) continue;
+      a.cut = new ModelwireError(
+        `upstream ${this.url} stopped answering its checks ${a.firstAt === undefined ? "before the first chunk" : `and sent nothing for ${Math.round(t - a.lastAt)} ms`}`,
+        Code.Unavailable,
+        { upstream: this.url, reason: "upstream_checks_failed" },
+      );
+      a.stop(a.cut);
+      n++;
+    }
+    return n;
   }
 
   /** The attempt got its first chunk or reply: the upstream answered. */
   first(a: Attempt): void {
     if (a.firstAt !== undefined) return;
     a.firstAt = this.now();
+    a.lastAt = a.firstAt;
     this.answered = true;
     this.counters.started++;
     const ms = a.firstAt - a.startedAt;
@@ -137,6 +170,7 @@ export class Member implements UpstreamView {
   end(a: Attempt, error?: ModelwireError, verdict: Verdict = error ? "failure" : "ok"): boolean {
     if (a.ended) return false;
     a.ended = true;
+    this.open.delete(a);
     this.inFlight--;
     if (error) {
       const code = codeName(error.code);

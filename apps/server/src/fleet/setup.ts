@@ -52,6 +52,8 @@ export function setupFleet(o: FleetSetupOptions): FleetSetup {
     failures: o.failures,
     backoffMs: o.backoffMs,
     affinity: o.affinity,
+    // A stream on an upstream whose check just failed is cut when nothing came for a check interval (at least 1 s).
+    stalledMs: Math.min(Math.max(o.probeMs, 1_000), 60_000),
     onState(url, state, detail) {
       if (state === "down") o.warn(`modelwire: warning: upstream ${url} is out (${detail ?? "checks fail"})`);
       else if (state === "up") o.log(`modelwire: upstream ${url} is back`);
