@@ -7,9 +7,10 @@
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
-import type { InferenceClient, ListenAddress } from "@modelwire/core";
+import type { ClientStats, InferenceClient, ListenAddress } from "@modelwire/core";
 import { delay } from "@modelwire/core";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
+import { POOL_SAMPLE_MS } from "./pool-sampler.js";
 import { createRunRecorder, type GoodputBounds } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
 import { TRANSPORTS } from "./transports.js";
@@ -31,6 +32,17 @@ export interface WorkerTask {
   warmup: boolean;
 }
 
+/** What a worker reports while it runs a measured window (every {@link POOL_SAMPLE_MS}). */
+export interface WorkerLive {
+  id: number;
+  live: {
+    /** Streams finished so far in this window. */
+    completed: number;
+    /** The worker's client's pool now. */
+    stats: ClientStats;
+  };
+}
+
 /** A worker's answer. */
 export interface WorkerReply {
   id: number;
@@ -45,12 +57,14 @@ export interface WorkerReply {
   wallMs?: number;
   /** A worker process's allowed CPUs (Linux `Cpus_allowed_list`), when readable. */
   cpus?: string;
+  /** The worker's client's pool at the end of the window. */
+  stats?: ClientStats;
 }
 
 /** The two ends a worker talks through: its parent port (thread) or its IPC channel (process). */
 interface Port {
   on(f: (m: WorkerTask | { close: true }) => void): void;
-  post(m: WorkerReply): void;
+  post(m: WorkerReply | WorkerLive): void;
   close(): void;
 }
 
@@ -97,6 +111,25 @@ async function run(task: WorkerTask): Promise<WorkerReply> {
     work = createWorkSource(task.scenario.workload);
     sources.set(key, work);
   }
+  const c = client;
+  let completed = 0;
+  const live = () => port.post({ id: task.id, live: { completed, stats: c.stats() } } satisfies WorkerLive);
+  // The pool is sampled from the window's start (before the start delay), so its counters' baseline is the window's.
+  const liveTimer = task.warmup ? undefined : setInterval(live, POOL_SAMPLE_MS);
+  if (!task.warmup) live();
+  try {
+    return await runTask(task, c, work, () => completed++);
+  } finally {
+    clearInterval(liveTimer);
+  }
+}
+
+async function runTask(
+  task: WorkerTask,
+  client: InferenceClient,
+  work: ReturnType<typeof createWorkSource>,
+  onDone: () => void,
+): Promise<WorkerReply> {
   if (task.startDelayMs > 0) await delay(task.startDelayMs);
   const rec = createRunRecorder(task.goodput);
   eld.reset();
@@ -106,7 +139,12 @@ async function run(task: WorkerTask): Promise<WorkerReply> {
   const base = {
     client,
     work,
-    onOutcome: task.warmup ? () => {} : rec.record,
+    onOutcome: task.warmup
+      ? () => {}
+      : (o: Parameters<typeof rec.record>[0]) => {
+          onDone();
+          rec.record(o);
+        },
     durationMs: task.durationMs,
     maxRequests: task.maxRequests,
     callTimeoutMs: 30_000,
@@ -133,6 +171,7 @@ async function run(task: WorkerTask): Promise<WorkerReply> {
     eventLoopLagMaxMs: eld.count > 0 ? eld.max / 1e6 : 0,
     ...(isProcess ? { cpuMicros: cpu.user + cpu.system, wallMs: performance.now() - t0 } : {}),
     ...(cpus ? { cpus } : {}),
+    stats: client.stats(),
   };
 }
 

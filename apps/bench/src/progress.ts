@@ -1,35 +1,127 @@
-/** Progress output: a live status line on a TTY, plain lines otherwise. */
+import { createProgressModel, formatCounts, formatProgress, type ProgressModel, printable } from "./progress-model.js";
+
+/**
+ * Progress output. On a TTY: permanent lines, and one status line redrawn in place (windows done of the total,
+ * the running window and its live request rate, elapsed and estimated time left) that never outgrows the
+ * terminal. Elsewhere (CI, pipes): the permanent lines only, free of control characters.
+ */
 export interface Progress {
   /** A permanent line. */
   line(text: string): void;
-  /** A transient status (overwritten on a TTY, dropped elsewhere unless `plainStatus`). */
+  /** What the running window does now (shown in the status line on a TTY; dropped elsewhere). */
   status(text: string): void;
-  /** Clears any status line. */
+  /** Adds `units` measured windows of `plannedMs` each (warm-up + measured time) to the total. */
+  plan(units: number, plannedMs: number): void;
+  /** Whether the total may still grow (a sweep whose steps are not known yet). */
+  mayGrow(more: boolean): void;
+  /** A measured window starts. */
+  begin(label: string): void;
+  /** `n` streams finished in the running window (its live rate). */
+  count(n?: number): void;
+  /** The running window finished. */
+  end(): void;
+  /** A permanent line with the overall counts appended (e.g. at the end of a scenario). */
+  checkpoint(text: string): void;
+  /** Clears any status line and stops redrawing. */
   done(): void;
 }
 
+/** Where progress goes: stdout, or anything with its shape (tests pass a fake terminal). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Options of {@link createProgress}. */
+export interface ProgressOptions {
+  stream?: ProgressStream;
+  quiet?: boolean;
+  /** The clock, ms (default `performance.now`). */
+  now?: () => number;
+  /** Status redraws at most this often and at least this often while a window runs, ms (default 250; 0: on every call, no timer). */
+  redrawMs?: number;
+}
+
+const NOOP: Progress = {
+  line() {},
+  status() {},
+  plan() {},
+  mayGrow() {},
+  begin() {},
+  count() {},
+  end() {},
+  checkpoint() {},
+  done() {},
+};
+
 /** Creates a progress display on `stream` (stdout by default); `quiet` prints nothing. */
-export function createProgress(opts: { stream?: NodeJS.WriteStream; quiet?: boolean } = {}): Progress {
+export function createProgress(opts: ProgressOptions = {}): Progress {
+  if (opts.quiet) return NOOP;
   const out = opts.stream ?? process.stdout;
   const tty = out.isTTY === true;
+  const now = opts.now ?? (() => performance.now());
+  const redrawMs = opts.redrawMs ?? 250;
+  const model: ProgressModel = createProgressModel(now);
   let statusShown = false;
+  let drawnAt = Number.NEGATIVE_INFINITY;
+  let timer: NodeJS.Timeout | undefined;
+
   const clear = () => {
     if (statusShown) out.write("\r\x1b[2K");
     statusShown = false;
   };
-  if (opts.quiet) return { line() {}, status() {}, done() {} };
+  const draw = () => {
+    if (!tty) return;
+    drawnAt = now();
+    // One column short of the width: a line that fills the last column makes some terminals wrap.
+    const text = formatProgress(model.snapshot(), Math.max(1, (out.columns ?? 80) - 1));
+    out.write(`${statusShown ? "\r\x1b[2K" : ""}${text}`);
+    statusShown = true;
+  };
+  const startTimer = () => {
+    if (!tty || redrawMs <= 0 || timer) return;
+    timer = setInterval(draw, redrawMs);
+    timer.unref();
+  };
+  const line = (text: string) => {
+    const shown = statusShown;
+    clear();
+    out.write(`${printable(text)}\n`);
+    // The status line stays below the permanent ones.
+    if (shown) draw();
+  };
   return {
-    line(text) {
-      clear();
-      out.write(`${text}\n`);
-    },
+    line,
     status(text) {
-      if (!tty) return;
-      clear();
-      const cols = out.columns ?? 100;
-      out.write(text.length > cols - 1 ? text.slice(0, cols - 1) : text);
-      statusShown = true;
+      model.activity(text);
+      draw();
     },
-    done: clear,
+    plan(units, plannedMs) {
+      model.plan(units, plannedMs);
+    },
+    mayGrow(more) {
+      model.mayGrow(more);
+    },
+    begin(label) {
+      model.begin(label);
+      startTimer();
+      draw();
+    },
+    count(n) {
+      model.count(n);
+      if (now() - drawnAt >= redrawMs) draw();
+    },
+    end() {
+      model.end();
+    },
+    checkpoint(text) {
+      line(`${text}: ${formatCounts(model.snapshot())}`);
+    },
+    done() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      clear();
+    },
   };
 }

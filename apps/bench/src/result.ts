@@ -1,6 +1,7 @@
 import type { AgentInfo, AgentsSummary, AgentWindow, RunIdentity, WindowTiming } from "./agents/agent-result.js";
 import type { GeneratorFigures } from "./generator-monitor.js";
 import type { LoadStats } from "./load.js";
+import type { PoolFigures } from "./pool-sampler.js";
 import type { RecordedRun } from "./recorder.js";
 import type { SloResult } from "./slo.js";
 import type { Workload } from "./workload.js";
@@ -72,6 +73,8 @@ export interface WindowResult {
   timing?: WindowTiming;
   /** Merged agents: each agent's part of this window. */
   agents?: AgentWindow[];
+  /** The client's connection pool over the measured part (absent in results recorded before it was sampled). */
+  pool?: PoolFigures;
 }
 
 /** Median and range of one figure over the rounds. */

@@ -72,6 +72,7 @@ export async function runScenario(
       progress.line(windowLine(win));
     }
   }
+  progress.checkpoint(`scenario ${scenario.name} done`);
   return summarizeScenario(
     scenario,
     windows,

@@ -39,6 +39,12 @@ describe("runner against the echo reference process", () => {
     expect(s.figures.tokensPerSec.median).toBeCloseTo(16 * s.figures.rps.median, -1);
     expect(r.processes[0].startupMs).toBeGreaterThan(0);
     expect(r.processes[0].maxRssBytes).toBeGreaterThan(1e6);
+    // The echo client's one connection, opened in the first warm-up: none opened during a measured window.
+    for (const w of r.scenarios[0].windows) {
+      expect(w.pool).toMatchObject({ open: { peak: 1 }, opened: 0, queued: { peak: 0 } });
+      expect(w.pool!.samples).toBeGreaterThanOrEqual(2);
+      expect(w.pool!.active.peak).toBeGreaterThan(1);
+    }
   }, 60_000);
 
   it("exits 1 when an SLO is breached and writes all three reports plus the JSONL log", async () => {
@@ -120,5 +126,15 @@ describe.runIf(existsSync(GATEWAY_MAIN))("runner against the gateway process", (
     expect(by.openai.merged.overhead.reported).toBe(0);
     expect(by.openai.figures.overheadP50.median).toBeNaN();
     expect(r.processes.map((p) => p.name)).toEqual(["gateway"]);
+    // The pools as sampled: HTTP/1.1 needs a connection per stream in flight (16 streams: more than one, and its
+    // pool is sized not to queue); MCP carries every stream on its one connection.
+    const pool = (t: string) => r.scenarios[0].windows.find((w) => w.transport === t)!.pool!;
+    for (const t of ["http", "openai"]) {
+      expect(pool(t).open.peak).toBeGreaterThan(1);
+      expect(pool(t).queued.peak).toBe(0);
+      expect(pool(t).opened).toBeGreaterThanOrEqual(0);
+    }
+    expect(pool("mcp-tcp")).toMatchObject({ open: { peak: 1 }, reconnects: 0, opened: 0 });
+    expect(pool("mcp-tcp").active.peak).toBeGreaterThan(1);
   }, 90_000);
 });

@@ -87,6 +87,8 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   try {
     const fleet = await startFleet({ ...cfg, scenarios: shares, seed, workers }, p);
     skipped = fleet.skipped;
+    for (const s of cfg.scenarios) p.plan(cfg.repeats * fleet.active.length, s.warmupMs + s.durationMs);
+    p.mayGrow(cfg.sweep !== undefined);
     try {
       if (cfg.agent && shares[0])
         agent = await prepareAgent(

@@ -30,6 +30,9 @@ export interface RateStep {
 /** The share of the offered rate a step must achieve to count as kept up. */
 const KEPT_UP = 0.9;
 
+/** The closed-loop warm-up before a step of `stepMs`. */
+const stepWarmupMs = (stepMs: number) => Math.min(300, stepMs);
+
 /**
  * Runs one step: a short closed-loop warm-up, then `stepMs` of constant-rate open-loop load at `rate`, judged
  * against `slos` (and against achieving 90% of the offered rate).
@@ -40,20 +43,26 @@ export async function runRateStep(
   rate: number,
   stepMs: number,
   slos: readonly Slo[],
+  progress?: Progress,
 ): Promise<RateStep> {
   const rec = createRunRecorder();
+  progress?.status("warming up");
   await runClosedLoop({
     client,
     work,
     onOutcome: () => {},
     concurrency: 8,
-    durationMs: Math.min(300, stepMs),
+    durationMs: stepWarmupMs(stepMs),
     maxRequests: Number.MAX_SAFE_INTEGER,
   });
+  progress?.status("measuring");
   const load = await runOpenLoop({
     client,
     work,
-    onOutcome: rec.record,
+    onOutcome: (o) => {
+      progress?.count();
+      rec.record(o);
+    },
     ratePerSec: rate,
     arrival: "constant",
     durationMs: stepMs,
@@ -100,19 +109,28 @@ export function judgeStep(run: RecordedRun, load: LoadStats, slos: readonly Slo[
 export async function sweepTransport(
   name: string,
   step: (rate: number) => Promise<RateStep>,
-  sw: Pick<SweepConfig, "startRps" | "factor" | "maxSteps">,
+  sw: Pick<SweepConfig, "startRps" | "factor" | "maxSteps"> & Partial<Pick<SweepConfig, "stepMs">>,
   progress: Progress,
 ): Promise<SweepResult> {
   const points: SweepPoint[] = [];
   let rate = sw.startRps;
   let kneeRps: number | undefined;
   let stoppedBecause = `reached ${sw.maxSteps} steps`;
+  // Each step is one more window for the overall progress, known only when it starts.
+  const measured = async (r: number) => {
+    progress.plan(1, sw.stepMs === undefined ? 0 : stepWarmupMs(sw.stepMs) + sw.stepMs);
+    progress.begin(`sweep · ${name} ${r} req/s`);
+    try {
+      return await step(r);
+    } finally {
+      progress.end();
+    }
+  };
   for (let i = 0; i < sw.maxSteps; i++) {
-    progress.status(`sweep · ${name}: ${rate} req/s`);
-    let last = await step(rate);
+    let last = await measured(rate);
     progress.line(sweepLine(name, last.point, last.point.sloOk ? "ok" : "breach, repeating the step"));
     if (!last.point.sloOk) {
-      last = await step(rate);
+      last = await measured(rate);
       progress.line(sweepLine(name, last.point, last.point.sloOk ? "ok" : "BREACH"));
     }
     points.push(last.point);
@@ -142,8 +160,10 @@ export async function runSweep(fleet: Fleet, sw: SweepConfig, progress: Progress
   );
   const results: SweepResult[] = [];
   for (const t of fleet.active) {
-    const step = (rate: number) => runRateStep(t.client, work, rate, sw.stepMs, sw.slos);
+    const step = (rate: number) => runRateStep(t.client, work, rate, sw.stepMs, sw.slos, progress);
     results.push(await sweepTransport(t.transport.name, step, sw, progress));
   }
+  progress.mayGrow(false);
+  progress.checkpoint("sweep done");
   return { scenario: sw.scenario.name, slos: sw.slos.map((s) => s.source), results };
 }

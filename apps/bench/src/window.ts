@@ -1,12 +1,14 @@
-import type { InferenceClient } from "@modelwire/core";
+import type { ClientStats, InferenceClient } from "@modelwire/core";
 import type { Target } from "./fleet.js";
 import { type GeneratorMonitor, generatorWarning } from "./generator-monitor.js";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
+import { createPoolSampler, type PoolFigures, type PoolSampler, sumClientStats } from "./pool-sampler.js";
 import type { Progress } from "./progress.js";
 import { createRunRecorder, type GoodputBounds, type RecordedRun } from "./recorder.js";
 import type { CostFigures, Scenario, WindowResult } from "./result.js";
 import type { ProcessStats } from "./server-process.js";
 import type { StreamOutcome, WorkItem } from "./stream-call.js";
+import { splitLoad } from "./worker-pool.js";
 
 /** One measured window: a transport, a scenario and where the window sits in the run. */
 export interface WindowSpec {
@@ -85,17 +87,33 @@ interface Measured {
   workerLag?: { p99: number; max: number };
   /** Worker processes' own CPU, which this process's CPU clock does not include. */
   processCpu?: { cpuMicros: number; maxUtilization: number };
+  pool?: PoolFigures;
 }
 
-async function measure(spec: WindowSpec, tick: () => void): Promise<Measured> {
-  const { target, scenario, goodput } = spec;
+/**
+ * The measured part, its pool sampled throughout: this thread's client, or the sum of the worker threads'
+ * clients (each worker reports its pool and its finished count every POOL_SAMPLE_MS).
+ */
+async function measure(spec: WindowSpec, sampler: (read: () => ClientStats | undefined) => PoolSampler) {
+  const { target, scenario, goodput, progress } = spec;
   if (target.pool) {
-    const pooled = await target.pool.run(scenario, {
-      durationMs: scenario.durationMs,
-      maxRequests: scenario.maxRequests,
-      goodput,
-      warmup: false,
-    });
+    const latest = new Map<number, ClientStats>();
+    const completed = new Map<number, number>();
+    // Sampled once every worker with a share has reported, so the counters' baseline covers all of them.
+    const sharing = splitLoad(scenario.load, target.pool.size).length;
+    const pool = sampler(() => (latest.size >= sharing ? sumClientStats([...latest.values()]) : undefined));
+    pool.start();
+    const pooled = await target.pool.run(
+      scenario,
+      { durationMs: scenario.durationMs, maxRequests: scenario.maxRequests, goodput, warmup: false },
+      (worker, live) => {
+        latest.set(worker, live.stats);
+        progress.count(live.completed - (completed.get(worker) ?? 0));
+        completed.set(worker, live.completed);
+      },
+    );
+    for (const [i, s] of pooled.endStats.entries()) latest.set(i, s);
+    const poolFigures = pool.stop();
     const rec = createRunRecorder(goodput);
     rec.merge(pooled.run);
     return {
@@ -103,22 +121,25 @@ async function measure(spec: WindowSpec, tick: () => void): Promise<Measured> {
       load: pooled.load,
       workerLag: { p99: pooled.eventLoopLagP99Ms, max: pooled.eventLoopLagMaxMs },
       ...(pooled.processCpu ? { processCpu: pooled.processCpu } : {}),
+      pool: poolFigures,
     };
   }
   const rec = createRunRecorder(goodput);
+  const pool = sampler(() => target.client.stats());
+  pool.start();
   const load = await driveLoad(
     target.client,
     scenario,
     spec.work,
     (o) => {
-      tick();
+      progress.count();
       rec.record(o);
       spec.onOutcome?.(o);
     },
     scenario.durationMs,
     scenario.maxRequests,
   );
-  return { run: rec.toJSON(), load };
+  return { run: rec.toJSON(), load, pool: pool.stop() };
 }
 
 /**
@@ -127,10 +148,19 @@ async function measure(spec: WindowSpec, tick: () => void): Promise<Measured> {
  * the bottleneck.
  */
 export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
+  const p = spec.progress;
+  p.begin(`${spec.scenario.name} r${spec.round}/${spec.rounds} · ${spec.target.transport.name}`);
+  try {
+    return await runWindow(spec);
+  } finally {
+    p.end();
+  }
+}
+
+async function runWindow(spec: WindowSpec): Promise<WindowResult> {
   const { target, scenario, progress: p } = spec;
   const name = target.transport.name;
-  const label = `${scenario.name} round ${spec.round}/${spec.rounds} · ${name}`;
-  p.status(`${label}: warming up`);
+  p.status("warming up");
   if (target.pool)
     await target.pool.run(scenario, {
       durationMs: scenario.warmupMs,
@@ -141,18 +171,12 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
   else await driveLoad(target.client, scenario, spec.work, () => {}, scenario.warmupMs, Number.MAX_SAFE_INTEGER);
 
   const before = await target.stats();
-  let done = 0;
   const startedAtMs = Date.now();
-  const status = setInterval(() => p.status(`${label}: ${target.pool ? "running" : `${done} streams`}`), 500);
+  p.status("measuring");
   spec.monitor.start();
-  let measured: Measured;
-  try {
-    measured = await measure(spec, () => done++);
-  } finally {
-    clearInterval(status);
-  }
+  const measured: Measured = await measure(spec, (read) => createPoolSampler(read));
   const gen = spec.monitor.stop();
-  const { run, load, workerLag, processCpu } = measured;
+  const { run, load, workerLag, processCpu, pool } = measured;
   if (workerLag) {
     gen.eventLoopLagP99Ms = Math.max(gen.eventLoopLagP99Ms, workerLag.p99);
     gen.eventLoopLagMaxMs = Math.max(gen.eventLoopLagMaxMs, workerLag.max);
@@ -181,6 +205,7 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
     goodputRatio: run.requests > 0 ? run.good / run.requests : 0,
     startedAtMs,
   };
+  if (pool) win.pool = pool;
   const warning = generatorWarning(
     gen,
     scenario.load.mode === "open"

@@ -49,6 +49,10 @@ describe("load split across worker threads", () => {
     expect(s.merged.verify).toMatchObject({ failedStreams: 0, lost: 0 });
     expect(s.merged.summaries.e2e.count).toBe(s.merged.ok);
     expect(r.scenarios[0].windows[0].load.peakInFlight).toBe(16);
+    // The pool is the workers' clients added up (one echo connection each), not the idle main-thread client's.
+    const pool = r.scenarios[0].windows[0].pool!;
+    expect(pool).toMatchObject({ open: { peak: 2 }, opened: 0 });
+    expect(pool.active.peak).toBeGreaterThan(1);
     expect(r.exitCode).toBe(0);
   }, 60_000);
 });

@@ -1,7 +1,7 @@
-import type { ListenAddress } from "@modelwire/core";
+import type { ClientStats, ListenAddress } from "@modelwire/core";
 import { nestShare } from "./agents/agent-share.js";
 import type { LoadStats } from "./load.js";
-import type { WorkerReply, WorkerTask } from "./load-worker.js";
+import type { WorkerLive, WorkerReply, WorkerTask } from "./load-worker.js";
 import { createRunRecorder, type GoodputBounds, type RecordedRun } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
 import { spawnLoadWorker, type WorkerChannel, type WorkerMode } from "./worker-spawn.js";
@@ -17,16 +17,22 @@ export interface PooledWindow {
    * which the parent's CPU clock does not see.
    */
   processCpu?: { cpuMicros: number; maxUtilization: number; cpus: string[] };
+  /** Each worker's client pool at the end of its share (measured windows). */
+  endStats: ClientStats[];
 }
 
 /** Load-generator workers (threads or processes) for one transport. */
 export interface LoadWorkers {
   readonly size: number;
   readonly mode: WorkerMode;
-  /** Runs one window split across the workers and merges their figures. */
+  /**
+   * Runs one window split across the workers and merges their figures. `onLive` hears each worker's running
+   * count and pool (measured windows only, every POOL_SAMPLE_MS).
+   */
   run(
     scenario: Scenario,
     opts: { durationMs: number; maxRequests: number; goodput: GoodputBounds; warmup: boolean },
+    onLive?: (worker: number, live: WorkerLive["live"]) => void,
   ): Promise<PooledWindow>;
   close(): Promise<void>;
 }
@@ -87,11 +93,15 @@ export async function startLoadWorkers(
     spawnLoadWorker(mode, { transport, addresses: [...addresses], connections }, cpus?.[i % cpus.length]),
   );
   let nextId = 1;
-  const ask = (w: WorkerChannel, task: WorkerTask) =>
+  const ask = (w: WorkerChannel, task: WorkerTask, onLive?: (live: WorkerLive["live"]) => void) =>
     new Promise<WorkerReply>((resolve, reject) => {
       const offMsg = w.onMessage((raw) => {
-        const m = raw as WorkerReply;
+        const m = raw as WorkerReply | WorkerLive;
         if (m.id !== task.id) return;
+        if ("live" in m) {
+          onLive?.(m.live);
+          return;
+        }
         offMsg();
         offErr();
         if (m.error) reject(new Error(`worker: ${m.error}`));
@@ -107,28 +117,32 @@ export async function startLoadWorkers(
   return {
     size: n,
     mode,
-    async run(scenario, o) {
+    async run(scenario, o, onLive) {
       const shares = splitLoad(scenario.load, n);
       const spacing = scenario.load.mode === "open" ? 1000 / scenario.load.ratePerSec : 0;
       const replies = await Promise.all(
         shares.map((load, i) =>
-          ask(workers[i], {
-            id: nextId++,
-            // Each worker sends its own share of the request sequence (of the agent's share, with agents).
-            scenario: {
-              ...scenario,
-              workload: {
-                ...scenario.workload,
-                share: nestShare(scenario.workload.share, { count: shares.length, index: i }),
+          ask(
+            workers[i],
+            {
+              id: nextId++,
+              // Each worker sends its own share of the request sequence (of the agent's share, with agents).
+              scenario: {
+                ...scenario,
+                workload: {
+                  ...scenario.workload,
+                  share: nestShare(scenario.workload.share, { count: shares.length, index: i }),
+                },
               },
+              load,
+              durationMs: o.durationMs,
+              maxRequests: Math.max(1, Math.ceil(o.maxRequests / shares.length)),
+              startDelayMs: spacing * i,
+              goodput: o.goodput,
+              warmup: o.warmup,
             },
-            load,
-            durationMs: o.durationMs,
-            maxRequests: Math.max(1, Math.ceil(o.maxRequests / shares.length)),
-            startDelayMs: spacing * i,
-            goodput: o.goodput,
-            warmup: o.warmup,
-          }),
+            onLive && ((live) => onLive(i, live)),
+          ),
         ),
       );
       const rec = createRunRecorder();
@@ -138,6 +152,7 @@ export async function startLoadWorkers(
         load: mergeLoadStats(replies.map((r) => r.load!)),
         eventLoopLagP99Ms: Math.max(...replies.map((r) => r.eventLoopLagP99Ms ?? 0)),
         eventLoopLagMaxMs: Math.max(...replies.map((r) => r.eventLoopLagMaxMs ?? 0)),
+        endStats: replies.flatMap((r) => (r.stats ? [r.stats] : [])),
       };
       if (mode === "process")
         pooled.processCpu = {

@@ -40,6 +40,8 @@ export interface StepBounds {
   maxRequests: number;
   /** First sequence number (each step continues the wire's sequence, so its unique prompts stay unique). */
   firstSeq: number;
+  /** Called as each call ends (the progress display's live rate). */
+  onCall?: () => void;
 }
 
 function failed(o: StreamOutcome): boolean {
@@ -91,6 +93,7 @@ export async function runStep(
         if (mode.freshConnection) await client.close();
       }
       requests++;
+      bounds.onCall?.();
       if (failed(outcome)) {
         errors++;
         firstError ??= outcome.error;

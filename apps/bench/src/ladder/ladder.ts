@@ -213,6 +213,9 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
   });
   const admin = gateway.addresses.find((a) => a.protocol === "admin")?.url ?? "";
   const wires: LadderWire[] = [];
+  // Steps 1-4 run warm-up + step time each; step 5 (cold/preloaded pairs) is planned as one step's time.
+  p.plan(transports.length * 4, cfg.warmupMs + cfg.stepMs);
+  p.plan(transports.length, cfg.stepMs);
   try {
     for (const plugin of transports) {
       const work = createLadderWork(cfg.workload, plugin.name);
@@ -228,7 +231,8 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
           [4, { concurrency: cfg.concurrency, freshConnection: false, cache: "on" }],
         ];
         for (const [step, mode] of modes) {
-          p.status(`ladder ${plugin.name}: step ${step} (${STEP_NAMES[step]})`);
+          p.begin(`ladder ${plugin.name} step ${step} (${STEP_NAMES[step]})`);
+          p.status("warming up");
           if (cfg.warmupMs > 0) {
             const w = await runStep(target, mode, work, {
               durationMs: cfg.warmupMs,
@@ -238,11 +242,14 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
             seq += w.requests;
           }
           const hitsBefore = step === 4 ? await cacheHits(admin) : 0;
+          p.status("measuring");
           const m = await runStep(target, mode, work, {
             durationMs: cfg.stepMs,
             maxRequests: cfg.maxRequests,
             firstSeq: seq,
+            onCall: () => p.count(),
           });
+          p.end();
           seq += m.requests;
           let s = figures(step, m);
           if (step === 4) s.cacheHits = (await cacheHits(admin)) - hitsBefore;
@@ -250,7 +257,7 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
           if (before) s = withGain(s, before);
           steps.push(s);
         }
-        p.status(`ladder ${plugin.name}: step 5 (${STEP_NAMES[5]})`);
+        p.begin(`ladder ${plugin.name} step 5 (${STEP_NAMES[5]})`);
         try {
           const r5 = await coldVsPreloaded(pooled, work, seq, cfg.coldPairs, plugin, gateway.addresses);
           const cold = figures(5, r5.cold);
@@ -260,8 +267,10 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
           // A wire that cannot unload a model (no keep_alive) cannot show a cold call.
           const skipped = `not measured: ${(e as Error).message}`;
           steps.push({ ...figures(5, emptyMeasure()), skipped });
+        } finally {
+          p.end();
         }
-        p.line(
+        p.checkpoint(
           `ladder ${plugin.name}: ${steps.map((s) => `${s.step}: ${s.throughputRps.toFixed(0)} req/s`).join(", ")}`,
         );
       } finally {

@@ -1,6 +1,7 @@
 import { fmt, fmtBytes, fmtSpread } from "../format.js";
 import { decodeLatencyHistogram } from "../histogram.js";
 import type { BenchResult } from "../result.js";
+import { POOL_COLUMNS, POOLS_EXPLAINED, poolRows } from "./pools.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
 import { overheadCell, serverCell, WIRE_COST_EXPLAINED, wireCostRows } from "./wire-cost.js";
 
@@ -212,7 +213,7 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
   const H: string[] = [];
   H.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>modelwire bench</title>`);
   H.push(
-    `<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}table{border-collapse:collapse;margin:8px 0 16px;font-size:12px}th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}.fig{display:inline-block;vertical-align:top;margin:6px 10px 16px 0}.fig h4{margin:4px 0;font-size:13px}.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:6px 10px}code{background:#f3f3f3;padding:0 3px}</style></head><body>`,
+    `<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}table{border-collapse:collapse;margin:8px 0 16px;font-size:12px}th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}th:first-child,td:first-child{text-align:left}.pools td:last-child{text-align:left}th{background:#f5f5f5}.fig{display:inline-block;vertical-align:top;margin:6px 10px 16px 0}.fig h4{margin:4px 0;font-size:13px}.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:6px 10px}code{background:#f3f3f3;padding:0 3px}</style></head><body>`,
   );
   H.push(`<h1>modelwire bench</h1>`);
   H.push(
@@ -254,6 +255,13 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
       );
     }
     H.push(`</table>`);
+    const pools = poolRows(sr);
+    if (pools.length > 0)
+      H.push(
+        `<h3>Connection pools</h3><p>${esc(POOLS_EXPLAINED)}</p><table class="pools"><tr>${POOL_COLUMNS.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>`,
+        ...pools.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`),
+        `</table>`,
+      );
     for (const m of ["ttft", "e2e"]) {
       const c = model.curves.find((x) => x.id === `curve-${i}-${m}`)!;
       H.push(`<div class="fig"><h4>${esc(c.title)}</h4><div id="${c.id}" class="chart"></div></div>`);

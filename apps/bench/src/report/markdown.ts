@@ -1,6 +1,7 @@
 import { agentsMarkdown } from "../agents/agent-report.js";
 import { fmt, fmtBytes, fmtSpread } from "../format.js";
 import type { BenchResult } from "../result.js";
+import { poolsMarkdown } from "./pools.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
 import { serverCell, WIRE_COST_EXPLAINED, wireCostMarkdown, wireCostRows } from "./wire-cost.js";
 
@@ -81,6 +82,7 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
           : `SLOs held for every transport: ${r.slos.join(", ")}.`,
         "",
       );
+    L.push(...poolsMarkdown(sr));
   }
   L.push("## Server processes");
   L.push("");
