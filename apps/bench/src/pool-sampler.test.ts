@@ -1,6 +1,6 @@
 import type { ClientStats } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
-import { createPoolAccumulator, createPoolSampler, sumClientStats } from "./pool-sampler.js";
+import { combinePools, createPoolAccumulator, createPoolSampler, sumClientStats } from "./pool-sampler.js";
 
 const stats = (o: Partial<ClientStats>): ClientStats => ({
   transport: "t",
@@ -48,6 +48,30 @@ describe("pool figures", () => {
     expect(sum).toMatchObject({ open: 2, active: 8, opened: 3 });
     expect(sum?.reconnects).toBeUndefined();
     expect(sumClientStats([stats({ opened: 2 }), stats({})])?.opened).toBeUndefined();
+  });
+
+  it("combines agents' pools: means and counters add, peaks add as an upper bound, unknown if one lacks them", () => {
+    const a = createPoolAccumulator();
+    a.add(stats({ open: 1, active: 4, opened: 1, reconnects: 0 }));
+    a.add(stats({ open: 1, active: 8, queued: 2, opened: 1, reconnects: 0 }));
+    const b = createPoolAccumulator();
+    b.add(stats({ open: 2, active: 2, opened: 0, reconnects: 1 }));
+    b.add(stats({ open: 2, active: 2, opened: 3, reconnects: 2 }));
+    b.add(stats({ open: 2, active: 2, opened: 3, reconnects: 2 }));
+    const c = combinePools([a.figures(100), b.figures(100)])!;
+    expect(c).toEqual({
+      samples: 2,
+      intervalMs: 100,
+      open: { peak: 3, mean: 3 },
+      active: { peak: 10, mean: 8 },
+      idle: { peak: 0, mean: 0 },
+      queued: { peak: 2, mean: 1 },
+      queuedShare: 0.5,
+      opened: 3,
+      reconnects: 1,
+    });
+    expect(combinePools([a.figures(100), undefined])).toBeUndefined();
+    expect(combinePools([])).toBeUndefined();
   });
 
   it("samples at the start, on its interval and at the end, skipping reads that fail or have nothing", async () => {

@@ -49,6 +49,34 @@ export function sumClientStats(parts: readonly ClientStats[]): ClientStats | und
   return out;
 }
 
+/**
+ * One window's pools of several load generators (`--agents`), each with its own client: means, connections opened
+ * and reconnects add up; the peaks are added too, which is an upper bound (the agents' peaks need not coincide);
+ * the queued share is the largest agent's (at least that share of samples had a call waiting somewhere). Undefined
+ * when a part has no pool figures.
+ */
+export function combinePools(parts: ReadonlyArray<PoolFigures | undefined>): PoolFigures | undefined {
+  if (parts.length === 0 || parts.some((p) => p === undefined)) return undefined;
+  const ps = parts as PoolFigures[];
+  const sum = (f: (p: PoolFigures) => number) => ps.reduce((a, p) => a + f(p), 0);
+  const gauge = (k: "open" | "active" | "idle" | "queued"): GaugeFigures => ({
+    peak: sum((p) => p[k].peak),
+    mean: sum((p) => p[k].mean),
+  });
+  const out: PoolFigures = {
+    samples: Math.min(...ps.map((p) => p.samples)),
+    intervalMs: ps[0].intervalMs,
+    open: gauge("open"),
+    active: gauge("active"),
+    idle: gauge("idle"),
+    queued: gauge("queued"),
+    queuedShare: Math.max(...ps.map((p) => p.queuedShare)),
+  };
+  if (ps.every((p) => p.opened !== undefined)) out.opened = sum((p) => p.opened ?? 0);
+  if (ps.every((p) => p.reconnects !== undefined)) out.reconnects = sum((p) => p.reconnects ?? 0);
+  return out;
+}
+
 /** Collects samples; {@link PoolAccumulator.figures} reduces them. */
 export interface PoolAccumulator {
   add(s: ClientStats): void;

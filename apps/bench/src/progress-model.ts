@@ -4,7 +4,8 @@
  *
  * Time left = the planned duration of what is not done (warm-up + measured time per window), scaled by how long
  * finished windows really took against their plan (drain, stats reads, a loaded machine), less what the running
- * window has already spent.
+ * window has already spent. Windows not known yet (the sweep's steps) are shown apart, as an upper bound: the
+ * most steps the sweep can still run, at the same scale.
  *
  * @module
  */
@@ -16,6 +17,9 @@ export interface ProgressSnapshot {
   total: number;
   /** True while more windows may still be added (the sweep's steps become known one at a time). */
   more: boolean;
+  /** Upper bound of the time those windows may still take (scaled like `leftMs`), and what they are. */
+  moreMs?: number;
+  moreWhat?: string;
   elapsedMs: number;
   leftMs: number;
   /** The running window, and what it is doing now (e.g. warming up). */
@@ -29,9 +33,12 @@ export interface ProgressSnapshot {
 export interface ProgressModel {
   /** Adds `units` windows of `plannedMs` each to the total. */
   plan(units: number, plannedMs: number): void;
-  /** Whether the total may still grow. */
-  mayGrow(more: boolean): void;
-  /** A window starts (one planned earlier, or one more of the last planned length). */
+  /**
+   * Up to `units` more windows of `plannedMs` each may still start beyond the plan (`what`: e.g. "sweep", whose
+   * steps become known one at a time); replaces the previous allowance; 0 units: the total is final.
+   */
+  mayAdd(units: number, plannedMs: number, what?: string): void;
+  /** A window starts: the next planned one, else one of the allowance, else one more of the last planned length. */
   begin(label: string): void;
   /** What the running window does now. */
   activity(text: string | undefined): void;
@@ -52,7 +59,7 @@ export function createProgressModel(now: () => number): ProgressModel {
   let lastPlanned = 0;
   let done = 0;
   let total = 0;
-  let more = false;
+  let allowance = { units: 0, plannedMs: 0, what: "more" };
   let plannedDone = 0;
   let actualDone = 0;
   // `rateFrom`: when the running window's counting started (its begin, or its last change of activity, so a
@@ -67,12 +74,15 @@ export function createProgressModel(now: () => number): ProgressModel {
       total += units;
       lastPlanned = plannedMs;
     },
-    mayGrow(m) {
-      more = m;
+    mayAdd(units, plannedMs, what = "more") {
+      allowance = { units: Math.max(0, Math.floor(units)), plannedMs, what };
     },
     begin(label) {
       if (current) this.end();
-      if (queued.length === 0) this.plan(1, lastPlanned);
+      if (queued.length === 0 && allowance.units > 0) {
+        allowance.units--;
+        this.plan(1, allowance.plannedMs);
+      } else if (queued.length === 0) this.plan(1, lastPlanned);
       const t = now();
       current = { label, planned: queued.shift() ?? 0, began: t, rateFrom: t };
       buckets = [];
@@ -102,7 +112,12 @@ export function createProgressModel(now: () => number): ProgressModel {
       const t = now();
       const r = ratio();
       let left = r * queued.reduce((a, b) => a + b, 0);
+      const more = allowance.units > 0;
       const s: ProgressSnapshot = { done, total, more, elapsedMs: t - t0, leftMs: 0 };
+      if (more) {
+        s.moreMs = r * allowance.units * allowance.plannedMs;
+        s.moreWhat = allowance.what;
+      }
       if (current) {
         left += Math.max(0, r * current.planned - (t - current.began));
         s.label = current.label;
@@ -149,9 +164,17 @@ export function fitWidth(text: string, width: number): string {
   return `${out}…`;
 }
 
+/** Time left: `~1:40 left`, and with windows still to be added `~1:40 left + sweep ≤2:10`. */
+function formatLeft(s: ProgressSnapshot): string {
+  const more = s.more
+    ? ` + ${printable(s.moreWhat ?? "more")}${s.moreMs !== undefined ? ` ≤${formatClock(s.moreMs)}` : ""}`
+    : "";
+  return `~${formatClock(s.leftMs)} left${more}`;
+}
+
 /** The counts for a permanent line: `8/24 windows · 0:42 elapsed · ~1:40 left`. */
 export function formatCounts(s: ProgressSnapshot): string {
-  return `${s.done}/${s.total}${s.more ? "+" : ""} windows · ${formatClock(s.elapsedMs)} elapsed · ~${formatClock(s.leftMs)} left${s.more ? " + sweep" : ""}`;
+  return `${s.done}/${s.total}${s.more ? "+" : ""} windows · ${formatClock(s.elapsedMs)} elapsed · ${formatLeft(s)}`;
 }
 
 /**
@@ -164,7 +187,7 @@ export function formatProgress(s: ProgressSnapshot, width: number): string {
   const label = s.label ? printable(`${s.label}${s.activity ? ` ${s.activity}` : ""}`) : "";
   const rate = s.rate !== undefined ? `${Math.round(s.rate).toLocaleString("en-US")} req/s` : "";
   const elapsed = `${formatClock(s.elapsedMs)} elapsed`;
-  const left = `~${formatClock(s.leftMs)} left${s.more ? " + sweep" : ""}`;
+  const left = formatLeft(s);
   const join = (...parts: string[]) => parts.filter(Boolean).join(" · ");
   const fits = (t: string) => stringWidth(t) <= width;
   const full = join(counts, label, rate, elapsed, left);

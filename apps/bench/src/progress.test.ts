@@ -44,14 +44,38 @@ describe("the progress model", () => {
     expect(m.snapshot().leftMs).toBe(2 * 2000);
     m.end();
     expect(m.snapshot()).toMatchObject({ done: 2, total: 4 });
-    // Sweep steps become known one at a time: a window begun past the plan adds itself to the total.
-    const sweep = createProgressModel(clock.now);
-    sweep.mayGrow(true);
-    sweep.plan(1, 1000);
-    sweep.begin("step 1");
-    sweep.end();
-    sweep.begin("step 2");
-    expect(sweep.snapshot()).toMatchObject({ done: 1, total: 2, more: true, label: "step 2" });
+  });
+
+  it("adds the sweep's steps as they start, and bounds the time they may still take", () => {
+    const clock = fakeClock();
+    const m = createProgressModel(clock.now);
+    m.plan(1, 1000);
+    m.mayAdd(4, 500, "sweep");
+    expect(m.snapshot()).toMatchObject({
+      done: 0,
+      total: 1,
+      more: true,
+      leftMs: 1000,
+      moreMs: 2000,
+      moreWhat: "sweep",
+    });
+    m.begin("window");
+    clock.advance(2000); // twice its plan: the bound scales too
+    m.end();
+    expect(m.snapshot()).toMatchObject({ done: 1, total: 1, leftMs: 0, moreMs: 4000 });
+    m.begin("step 1"); // past the plan: one of the allowance, of its length
+    expect(m.snapshot()).toMatchObject({ done: 1, total: 2, label: "step 1", leftMs: 1000, moreMs: 3000 });
+    clock.advance(1000);
+    m.end();
+    m.mayAdd(1, 500, "sweep"); // the last transport's bound
+    m.begin("step 2");
+    expect(m.snapshot()).toMatchObject({ done: 2, total: 3, more: false });
+    expect(m.snapshot().moreMs).toBeUndefined();
+    m.end();
+    // Without an allowance a window past the plan still counts, at the last planned length.
+    m.begin("extra");
+    // (2 s of windows took 3 s so far: 1.5 × its 500 ms)
+    expect(m.snapshot()).toMatchObject({ done: 3, total: 4, more: false, leftMs: 750 });
   });
 
   it("gives the running window's live rate, and 0 when it stalls", () => {
@@ -96,6 +120,8 @@ describe("the progress model", () => {
         done: fc.nat(10_000),
         total: fc.nat(10_000),
         more: fc.boolean(),
+        moreMs: fc.nat(1e9),
+        moreWhat: text(8),
         elapsedMs: fc.nat(1e9),
         leftMs: fc.nat(1e9),
         label: text(30),
@@ -120,19 +146,21 @@ describe("the progress model", () => {
       more: true,
       elapsedMs: 42_000,
       leftMs: 100_000,
+      moreMs: 130_000,
+      moreWhat: "sweep",
       label: "protocol-overhead r2/3 · mcp-tcp",
       activity: "measuring",
       rate: 9560.4,
     };
     expect(formatProgress(s, 200)).toBe(
-      "[7/24+] 29% · protocol-overhead r2/3 · mcp-tcp measuring · 9,560 req/s · 0:42 elapsed · ~1:40 left + sweep",
+      "[7/24+] 29% · protocol-overhead r2/3 · mcp-tcp measuring · 9,560 req/s · 0:42 elapsed · ~1:40 left + sweep ≤2:10",
     );
-    expect(formatProgress(s, 80)).toBe(
-      "[7/24+] 29% · protocol-overhead r2/3 · mcp-t… · 9,560 req/s · ~1:40 left + sweep",
+    expect(formatProgress(s, 86)).toBe(
+      "[7/24+] 29% · protocol-overhead r2/3 · mcp-t… · 9,560 req/s · ~1:40 left + sweep ≤2:10",
     );
-    expect(formatProgress(s, 60)).toBe("[7/24+] 29% · protocol-o… · 9,560 req/s · ~1:40 left + sweep");
-    expect(formatProgress(s, 46)).toBe("[7/24+] 29% · 9,560 req/s · ~1:40 left + sweep");
-    expect(formatProgress(s, 40)).toBe("[7/24+] 29% · ~1:40 left + sweep");
+    expect(formatProgress(s, 66)).toBe("[7/24+] 29% · protocol-o… · 9,560 req/s · ~1:40 left + sweep ≤2:10");
+    expect(formatProgress(s, 52)).toBe("[7/24+] 29% · 9,560 req/s · ~1:40 left + sweep ≤2:10");
+    expect(formatProgress(s, 46)).toBe("[7/24+] 29% · ~1:40 left + sweep ≤2:10");
     expect(formatProgress(s, 10)).toBe("[7/24+] 2…");
   });
 });

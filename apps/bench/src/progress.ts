@@ -12,8 +12,8 @@ export interface Progress {
   status(text: string): void;
   /** Adds `units` measured windows of `plannedMs` each (warm-up + measured time) to the total. */
   plan(units: number, plannedMs: number): void;
-  /** Whether the total may still grow (a sweep whose steps are not known yet). */
-  mayGrow(more: boolean): void;
+  /** Up to `units` more windows of `plannedMs` may still be added (the sweep's steps); 0: the total is final. */
+  mayAdd(units: number, plannedMs: number, what?: string): void;
   /** A measured window starts. */
   begin(label: string): void;
   /** `n` streams finished in the running window (its live rate). */
@@ -47,7 +47,7 @@ const NOOP: Progress = {
   line() {},
   status() {},
   plan() {},
-  mayGrow() {},
+  mayAdd() {},
   begin() {},
   count() {},
   end() {},
@@ -100,8 +100,8 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
     plan(units, plannedMs) {
       model.plan(units, plannedMs);
     },
-    mayGrow(more) {
-      model.mayGrow(more);
+    mayAdd(units, plannedMs, what) {
+      model.mayAdd(units, plannedMs, what);
     },
     begin(label) {
       model.begin(label);

@@ -9,7 +9,7 @@ import type { Progress } from "./progress.js";
 import { type BenchResult, RESULT_SCHEMA, type Scenario, type ScenarioResult } from "./result.js";
 import { runScenario } from "./rounds.js";
 import type { Slo } from "./slo.js";
-import { runSweep, type SweepConfig } from "./sweep.js";
+import { runSweep, type SweepConfig, sweepBound } from "./sweep.js";
 import type { TransportPlugin } from "./transports.js";
 import { runVerdict } from "./verdict.js";
 import type { WorkerMode } from "./worker-spawn.js";
@@ -88,7 +88,10 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     const fleet = await startFleet({ ...cfg, scenarios: shares, seed, workers }, p);
     skipped = fleet.skipped;
     for (const s of cfg.scenarios) p.plan(cfg.repeats * fleet.active.length, s.warmupMs + s.durationMs);
-    p.mayGrow(cfg.sweep !== undefined);
+    if (cfg.sweep) {
+      const bound = sweepBound(cfg.sweep, fleet.active.length);
+      p.mayAdd(bound.units, bound.plannedMs, "sweep");
+    }
     try {
       if (cfg.agent && shares[0])
         agent = await prepareAgent(

@@ -34,6 +34,18 @@ const KEPT_UP = 0.9;
 const stepWarmupMs = (stepMs: number) => Math.min(300, stepMs);
 
 /**
+ * The most step windows the sweep of `transports` transports can run, and each one's planned time: every step may
+ * be repeated once (a breach is confirmed), so at most 2 × `maxSteps` per transport. The progress display shows it
+ * as an upper bound, since where the knee lies is what the sweep finds out.
+ */
+export function sweepBound(
+  sw: Pick<SweepConfig, "maxSteps" | "stepMs">,
+  transports: number,
+): { units: number; plannedMs: number } {
+  return { units: transports * 2 * sw.maxSteps, plannedMs: stepWarmupMs(sw.stepMs) + sw.stepMs };
+}
+
+/**
  * Runs one step: a short closed-loop warm-up, then `stepMs` of constant-rate open-loop load at `rate`, judged
  * against `slos` (and against achieving 90% of the offered rate).
  */
@@ -109,7 +121,7 @@ export function judgeStep(run: RecordedRun, load: LoadStats, slos: readonly Slo[
 export async function sweepTransport(
   name: string,
   step: (rate: number) => Promise<RateStep>,
-  sw: Pick<SweepConfig, "startRps" | "factor" | "maxSteps"> & Partial<Pick<SweepConfig, "stepMs">>,
+  sw: Pick<SweepConfig, "startRps" | "factor" | "maxSteps">,
   progress: Progress,
 ): Promise<SweepResult> {
   const points: SweepPoint[] = [];
@@ -118,7 +130,6 @@ export async function sweepTransport(
   let stoppedBecause = `reached ${sw.maxSteps} steps`;
   // Each step is one more window for the overall progress, known only when it starts.
   const measured = async (r: number) => {
-    progress.plan(1, sw.stepMs === undefined ? 0 : stepWarmupMs(sw.stepMs) + sw.stepMs);
     progress.begin(`sweep · ${name} ${r} req/s`);
     try {
       return await step(r);
@@ -159,11 +170,14 @@ export async function runSweep(fleet: Fleet, sw: SweepConfig, progress: Progress
     `sweep: ${sw.scenario.name} workload, open loop from ${sw.startRps} req/s ×${sw.factor} until ${sw.slos.map((x) => x.source).join(", ")} breaks`,
   );
   const results: SweepResult[] = [];
-  for (const t of fleet.active) {
+  for (const [i, t] of fleet.active.entries()) {
+    // What this transport and the ones after it may still run.
+    const bound = sweepBound(sw, fleet.active.length - i);
+    progress.mayAdd(bound.units, bound.plannedMs, "sweep");
     const step = (rate: number) => runRateStep(t.client, work, rate, sw.stepMs, sw.slos, progress);
     results.push(await sweepTransport(t.transport.name, step, sw, progress));
   }
-  progress.mayGrow(false);
+  progress.mayAdd(0, 0);
   progress.checkpoint("sweep done");
   return { scenario: sw.scenario.name, slos: sw.slos.map((s) => s.source), results };
 }

@@ -1,3 +1,4 @@
+import { combinePools } from "../pool-sampler.js";
 import { recommend } from "../recommend.js";
 import { createRunRecorder } from "../recorder.js";
 import type { BenchResult, CostFigures, Scenario, ScenarioResult, WindowResult } from "../result.js";
@@ -162,6 +163,8 @@ export function combineAgentWindows(parts: ReadonlyArray<{ agent: AgentInfo; win
     offeredRps: sum((w) => w.load.offeredRps),
     achievedRps: sum((w) => w.load.achievedRps),
   };
+  const pool = combinePools(ws.map((w) => w.pool));
+  if (pool) out.pool = pool;
   if (bound.length > 0)
     out.warning = `agent${bound.length > 1 ? "s" : ""} ${bound.map((a) => a.index).join(", ")} of ${parts.length} generator-bound: ${bound.map((a) => `agent ${a.index}: ${a.warning}`).join(" ")}`;
   return out;
