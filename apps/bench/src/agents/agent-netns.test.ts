@@ -9,12 +9,15 @@ import { type ServerProcess, spawnServerProcess } from "../server-process.js";
 import { ExitCode } from "../slo.js";
 import { runBenchProcess } from "../test-support/bench-process.js";
 import { createNetnsHosts, type NetnsHosts, netnsUnavailable } from "../test-support/netns.js";
+import { targetUnsupported } from "../test-support/target-support.js";
 
 /**
  * Agents on separate "hosts": each in a network namespace of its own, reaching the gateway over a veth pair and a
  * private bridge (no route anywhere else). Needs root and iproute2; skipped, with the reason, without them.
  */
-const unavailable = existsSync(GATEWAY_MAIN) ? netnsUnavailable() : "the gateway is not built";
+const unavailable = existsSync(GATEWAY_MAIN)
+  ? ((await targetUnsupported()) ?? netnsUnavailable())
+  : "the gateway is not built";
 if (unavailable) console.warn(`agent-netns.test.ts skipped: ${unavailable}`);
 
 let hosts: NetnsHosts;

@@ -8,6 +8,8 @@ import { Job } from "kubernetes-models/batch/v1";
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from "kubernetes-models/v1";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { parseBenchArgs } from "../cli.js";
+import { targetUnsupported } from "../test-support/target-support.js";
 
 /**
  * deploy/kubernetes checked statically: every object against the Kubernetes API schemas (kubernetes-models'
@@ -70,6 +72,9 @@ function find(objs: Iterable<K8sObject[]>, kind: string, name: string): K8sObjec
 type Any = any;
 
 /** Whether `kubectl kustomize` can render here (kubectl with kustomize v4+ for `replacements`). */
+/** The agent pods measure the gateway Service with --target (issue 13): their command parses once it exists. */
+const noTarget = await targetUnsupported();
+
 const kustomize = spawnSync("kubectl", ["kustomize", DIR], { encoding: "utf8" });
 const canRender = kustomize.status === 0;
 
@@ -156,6 +161,34 @@ describe("deploy/kubernetes", () => {
     );
     expect(new Date(p.START_AT).toISOString()).toBe(p.START_AT.replace("Z", ".000Z"));
   });
+
+  it.skipIf(noTarget !== undefined)(
+    "the agent pod's command is a valid bench command line once the knobs are filled in",
+    async () => {
+      const all = await manifests();
+      const p = await params();
+      const script: string = (find(all.values(), "Job", "bench-agents") as Any).spec.template.spec.containers[0]
+        .args[0];
+      const env: Record<string, string> = { ...p, JOB_COMPLETION_INDEX: "2", MODELWIRE_AUTH_TOKEN: "t0ken" };
+      // The shell's part: expand $VARS, split words (quoted expansions stay one word), stop at the first ';'.
+      const words = [...script.split(";")[0].matchAll(/"([^"]*)"|(\S+)/g)].flatMap((m) => {
+        const expand = (w: string) => w.replace(/\$([A-Z_][A-Z0-9_]*)/g, (_, v: string) => env[v] ?? "");
+        return m[1] !== undefined ? [expand(m[1])] : expand(m[2]).split(/\s+/).filter(Boolean);
+      });
+      expect(words.slice(0, 2)).toEqual(["modelwire", "bench"]);
+      const parsed = await parseBenchArgs(words.slice(2));
+      expect(parsed.config.agent).toEqual({
+        count: Number(p.AGENTS),
+        index: 2,
+        startAtMs: Date.parse(p.START_AT),
+        gapMs: 1000,
+      });
+      expect(parsed.config.runId).toBe(p.RUN_ID);
+      expect(parsed.config.workerMode).toBe("process");
+      expect(parsed.config.workers).toBe(Number(p.WORKERS));
+      expect(parsed.config.scenarios[0].load).toEqual({ mode: "closed", concurrency: Number(p.CONCURRENCY) });
+    },
+  );
 
   it("the gateway is alive by /healthz and ready by gRPC health, and its Service exposes every listener", async () => {
     const all = await manifests();
