@@ -125,6 +125,7 @@ describe("resolveServeConfig", () => {
       if (o.key === "upstreamAttempts" || o.key === "upstreamFailures") env[o.env] = "2";
       if (o.key === "upstreamBackoffMs") env[o.env] = "10";
       if (o.key === "adminOrigins") env[o.env] = "http://a.example:1";
+      if (o.key === "origins") env[o.env] = "https://*.a.example";
       if (o.key === "cacheRedis") env[o.env] = "redis://h:1";
       if (o.key === "keepAlive") env[o.env] = "30m";
       if (o.kind === "list") env[o.env] = "a,b";
@@ -191,6 +192,8 @@ describe("resolveServeConfig", () => {
     [["--admin-origins", "evil.example"], "--admin-origins"],
     [["--admin-origins", "http://a.example/path"], "--admin-origins"],
     [["--admin-origins", "http://a.example:1,"], "--admin-origins"],
+    [["--origins", "app.example"], "--origins"],
+    [["--origins", "http://*.*.example"], "--origins"],
     [["--ttft-ms", "3600001"], "--ttft-ms"],
     [["--inter-token-ms", "1e308"], "--inter-token-ms"],
     [["--tokens", "1000001"], "--tokens"],
@@ -245,6 +248,7 @@ describe("resolveServeConfig", () => {
       adminToken: "a",
       metricsAuth: "token",
       adminOrigins: "http://127.0.0.1:8080,https://ops.example",
+      origins: "https://app.example, app://*",
       upstream: [
         { url: "https://ollama.example:443", weight: 2, maxStreams: 4 },
         { url: "http://10.0.0.2:11434", weight: 1 },

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { ModelwireError } from "@modelwire/core";
+import { ModelwireError, parseOriginList } from "@modelwire/core";
 import { checkSpecs, parseUpstreamJson, parseUpstreamText, type UpstreamSpec } from "./fleet/upstream-spec.js";
 import { badOption, clip } from "./option-error.js";
 import { CONFIG_OPTION, type OptionSpec, optionByFlag, optionByKey, SERVE_OPTIONS } from "./options.js";
@@ -74,6 +74,8 @@ export interface ServeConfig {
   metricsAuth: MetricsAuth;
   /** Comma-separated origins whose pages may send mutating admin requests; default none. */
   adminOrigins?: string;
+  /** Origins (`OLLAMA_ORIGINS` syntax) whose pages may call the HTTP and Connect ports, beside Ollama's defaults. */
+  origins?: string;
   /** PEM certificate and key files for Connect/gRPC and MCP TCP. */
   tlsCert?: string;
   tlsKey?: string;
@@ -377,6 +379,13 @@ function checkConsistency(c: ServeConfig): void {
     throw badOption("--metrics-auth", "token needs --admin-token or --auth-token");
   }
   if (c.adminOrigins !== undefined) parseOrigins(c.adminOrigins);
+  if (c.origins !== undefined) {
+    try {
+      parseOriginList(c.origins, "--origins");
+    } catch (e) {
+      throw badOption("--origins", (e as Error).message.replace(/^--origins: /, ""));
+    }
+  }
 }
 
 /**

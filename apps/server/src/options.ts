@@ -431,6 +431,16 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     help: "comma-separated origins (http://host:port) whose pages may POST /control/*; default none",
   },
   {
+    key: "origins",
+    flag: "origins",
+    env: "MODELWIRE_ORIGINS",
+    kind: "string",
+    defaultValue: undefined,
+    placeholder: "LIST",
+    group: "Security",
+    help: "origins whose pages may call the HTTP and Connect ports, beside Ollama's defaults (OLLAMA_ORIGINS syntax)",
+  },
+  {
     key: "tlsCert",
     flag: "tls-cert",
     env: "MODELWIRE_TLS_CERT",

@@ -1,4 +1,10 @@
-import type { InferenceClient, ProtocolServer, ServerObserver, ServingState } from "@modelwire/core";
+import {
+  type InferenceClient,
+  type ProtocolServer,
+  parseOriginList,
+  type ServerObserver,
+  type ServingState,
+} from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
 import type { OpenAIForwarder } from "@modelwire/http/server";
 import type { ServeConfig } from "./config.js";
@@ -34,6 +40,7 @@ export interface SharedServerOptions {
 export async function createProtocolServers(cfg: ServeConfig, shared: SharedServerOptions): Promise<NamedServer[]> {
   const { engine, observer, tls, serving, openaiForwarder } = shared;
   const authToken = cfg.authToken;
+  const origins = cfg.origins === undefined ? undefined : parseOriginList(cfg.origins, "--origins");
   const jobs: Promise<NamedServer>[] = [];
   if (cfg.http) {
     jobs.push(
@@ -47,6 +54,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           authToken,
           observer,
           openaiForwarder,
+          origins,
         }),
       })),
     );
@@ -64,6 +72,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           observer,
           tls,
           serving,
+          origins,
         }),
       })),
     );

@@ -22,6 +22,7 @@ import {
 import { healthV1, reflectionV1, reflectionV1alpha } from "@modelwire/core/grpc";
 import { createBearerCheck } from "@modelwire/core/token";
 import type { Engine } from "@modelwire/engine";
+import { applyCors, createConnectCors } from "./cors.js";
 import { createFastStreamingHandler } from "./fast-streaming.js";
 import { createFastUnaryHandler } from "./fast-unary.js";
 import { createGrpcFallback } from "./grpc-fallback.js";
@@ -87,6 +88,12 @@ export interface ConnectServerOptions extends PortLimitOptions {
    * closes.
    */
   serving?: ServingState;
+  /**
+   * Origins whose pages may call the port from a browser (connect-web over the Connect protocol or gRPC-Web),
+   * beyond Ollama's defaults (localhost, 127.0.0.1 and 0.0.0.0 on any port, the app schemes): entries as
+   * `parseOriginList` returns them (`OLLAMA_ORIGINS` semantics). A disallowed `Origin` is answered 403.
+   */
+  origins?: readonly string[];
 }
 
 /** Every service the port serves, as server reflection lists them. */
@@ -107,7 +114,8 @@ const DEFAULT_WRITE_MAX = 16 * 1024 * 1024;
  * (h2c), HTTP/1.1 on the same port, or TLS. Deadlines reach the engine, a client cancel stops it, message size
  * limits answer RESOURCE_EXHAUSTED, and `close()` drains with HTTP/2 GOAWAY. The port also serves the standard
  * gRPC health service (open without the bearer token, as probes send none) and server reflection, v1 and v1alpha;
- * a gRPC call to an unknown service or method answers HTTP 200 with `grpc-status: 12`.
+ * a gRPC call to an unknown service or method answers HTTP 200 with `grpc-status: 12`. Browsers are answered as
+ * Ollama answers them ({@link createConnectCors}: preflights, allowed and refused origins).
  */
 export function createConnectServer(options: ConnectServerOptions): ProtocolServer {
   const host = options.host ?? "127.0.0.1";
@@ -169,10 +177,16 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   };
   const fastUnary = options.fastUnary === false ? undefined : createFastUnaryHandler(fastOptions);
   const fastStreaming = options.fastStreaming === false ? undefined : createFastStreamingHandler(fastOptions);
+  const cors = createConnectCors(options.origins);
   const h2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     const refusal = refusedSessions.get(req.stream.session as http2.Http2Session);
     if (refusal) return refusedCall(req, res, refusal.error);
     limitBodyTime(req, res, limits.bodyTimeoutMs);
+    // A browser's request (it carries Origin): CORS, then connect-node, never the fast paths.
+    if (req.headers.origin !== undefined) {
+      if (!applyCors(cors, req, res)) handler(req, res);
+      return;
+    }
     if (fastUnary?.(req, res) || fastStreaming?.(req, res)) return;
     handler(req, res);
   };
@@ -195,6 +209,10 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     res.once("finish", () => {
       if (closing) h1?.closeIdleConnections();
     });
+    if (req.headers.origin !== undefined) {
+      if (!applyCors(cors, req, res)) handler(req, res);
+      return;
+    }
     if (fastUnary?.(req, res) || fastStreaming?.(req, res)) return;
     handler(req, res);
   };

@@ -27,6 +27,18 @@ export {
   type Refusal,
   resolveConnectionLimits,
 } from "./connection-gate.js";
+export {
+  type CorsDecision,
+  type CorsPolicy,
+  type CorsPolicyOptions,
+  type CorsRequest,
+  createCorsPolicy,
+  createOriginMatcher,
+  OLLAMA_DEFAULT_ORIGINS,
+  type OriginMatcher,
+  ollamaOrigins,
+  parseOriginList,
+} from "./cors.js";
 export { abortReason, type CallSignal, createCallSignal, effectiveDeadline, throwIfAborted } from "./deadline.js";
 export { backgroundContext, type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
 export { createEngineContext, type EngineCallContext } from "./engine-context.js";

@@ -14,6 +14,7 @@ import { type OpenAIForwarder, openaiRoutes } from "./openai/routes.js";
 import { allowedMethods, createRouteTable, type RouteGroup } from "./route-table.js";
 import { drainBody } from "./server-body.js";
 import { createCallRunner } from "./server-call.js";
+import { corsDecision, createHttpCors } from "./server-cors.js";
 import { createServerLifecycle, formatHost } from "./server-lifecycle.js";
 import { createHttpListener } from "./server-listener.js";
 import { sendError } from "./server-response.js";
@@ -59,6 +60,12 @@ export interface OllamaServerOptions {
    * without it, or when the upstream lacks it, the OpenAI routes translate onto the engine.
    */
   openaiForwarder?: OpenAIForwarder;
+  /**
+   * Origins whose pages may call the API from a browser, beyond Ollama's defaults (localhost, 127.0.0.1 and
+   * 0.0.0.0 on any port, the app schemes): entries as `parseOriginList` returns them (`OLLAMA_ORIGINS` semantics).
+   * Applies to the routes of the route table; `extraRoutes` get no CORS handling.
+   */
+  origins?: readonly string[];
 }
 
 /** {@link ServerStats} plus HTTP totals. */
@@ -92,8 +99,10 @@ export interface OllamaServer extends ProtocolServer {
  *
  * The pieces: {@link createHttpListener} (Node's server, timeouts, parser errors), {@link createServerLifecycle}
  * (listen, sockets, graceful close), a {@link createRouteTable} of route groups ({@link ollamaRoutes}, {@link openaiRoutes}), and
- * {@link createCallRunner} (one call's context and error answer). Requests pass, in order: the shutdown check
- * (503), the bearer check (401), `extraRoutes`, then the route table (404, 405).
+ * {@link createCallRunner} (one call's context and error answer). Requests pass, in order: CORS for a route of the
+ * table ({@link createHttpCors}: a disallowed `Origin` is 403, a preflight is answered 204, an allowed origin's
+ * request gets the headers), the shutdown check (503), the bearer check (401), `extraRoutes`, then the route table
+ * (404, 405).
  */
 export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
   const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs ?? 60_000);
@@ -114,6 +123,7 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
   const routes = createRouteTable(groups, sendError);
   const authorized = bearerCheck(options.authToken);
   const publicPaths = new Set(options.publicPaths ?? []);
+  const cors = createHttpCors(options.origins);
   let requests = 0;
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -129,6 +139,32 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
+    const match = routes.match(path);
+
+    // CORS first, as Ollama's middleware runs first: a preflight carries no token and changes nothing, so it is
+    // answered before the auth check; an actual request still needs the token and gets the headers on every answer.
+    if (match && req.headers.origin !== undefined) {
+      const decision = corsDecision(cors, req, allowedMethods(match.route));
+      if (decision.kind === "refuse") {
+        drainBody(req);
+        const err = new ModelwireError(
+          `origin ${decision.origin.slice(0, 200)} is not allowed`,
+          Code.PermissionDenied,
+          {
+            field: "origin",
+          },
+        );
+        match.sendError(res, err, 403);
+        return;
+      }
+      if (decision.kind === "preflight") {
+        drainBody(req);
+        res.writeHead(204, decision.headers);
+        res.end();
+        return;
+      }
+      if (decision.kind === "actual") for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
+    }
 
     if (lifecycle.closing) {
       drainBody(req);
@@ -146,7 +182,6 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     }
     if (options.extraRoutes?.(req, res)) return;
 
-    const match = routes.match(path);
     if (!match) {
       drainBody(req);
       routes.errorWriterFor(path)(res, new ModelwireError("404 page not found", Code.NotFound), 404);
