@@ -1,12 +1,12 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dumpDom, requireChromium } from "@modelwire/test-kit/chromium";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeLatencyHistogram } from "../histogram.js";
 import { mergeResults, readResultFile } from "../merge.js";
 import { judgeScenario, judgeTargets, recommend } from "../recommend.js";
 import type { BenchResult, Spread } from "../result.js";
-import { dumpDom, requireChromium } from "../test-support/chromium.js";
 import { expectedPlotCount, renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import type { SerializationCases } from "./serialization.js";
