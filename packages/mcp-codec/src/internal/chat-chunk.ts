@@ -23,6 +23,7 @@ export const CHAT_LAYOUT: ReplyChunkLayout<ChatResponse> = {
   textCount: 3,
   doneTag: 0x20,
   doneReasonTag: 0x2a,
+  contextTag: -1,
   metricsTag: 0x32,
   build: (f) =>
     f.wrapped

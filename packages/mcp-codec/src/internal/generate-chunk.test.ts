@@ -95,6 +95,8 @@ const finalChunk = fc
     createdAt: timestamp,
     done: fc.boolean(),
     doneReason: fc.oneof(fc.constantFrom("", "stop", "length"), text),
+    // Ollama's token ids: small non-negative int32s (the codec's range); negatives are tested as declined.
+    context: fc.array(fc.integer({ min: 0, max: 0x7fffffff }), { maxLength: 12 }),
     metrics,
   })
   .map((init) => create(GenerateResponseSchema, init));
@@ -132,10 +134,10 @@ describe("encodeFinalChunkFrame", () => {
     expectFrame(encodeFinalChunkFrame(3, 1, m), toBinary(GenerateResponseSchema, m), FrameType.End, 3, 1);
   });
 
-  it("declines context, unknown fields and negative numbers", () => {
+  it("declines unknown fields and negative numbers (a negative context id too)", () => {
     const base = { model: "m", done: true, doneReason: "stop" };
     const declined: GenerateResponse[] = [
-      create(GenerateResponseSchema, { ...base, context: [1, 2] }),
+      create(GenerateResponseSchema, { ...base, context: [1, -2] }),
       ...badMetrics.map((m) => create(GenerateResponseSchema, { ...base, metrics: m })),
       create(GenerateResponseSchema, { ...base, createdAt: { seconds: -1n } }),
     ];
@@ -161,7 +163,7 @@ describe("encodeFinalChunkFrame", () => {
 });
 
 /** Mostly well-formed final-chunk fields, some broken: random varints, strings and metrics bodies. */
-const finalish = replyChunkBytes({ strings: [0x32, 0x0a], done: 0x28, metrics: 0x42 });
+const finalish = replyChunkBytes({ strings: [0x32, 0x0a], done: 0x28, metrics: 0x42, packed: [0x3a, 0x38] });
 
 describe("decodeFinalChunk", () => {
   it("returns what protobuf-es fromBinary returns, for random final and content chunks", () => {
@@ -176,9 +178,17 @@ describe("decodeFinalChunk", () => {
     );
   });
 
-  it("declines context, unknown and repeated fields, and never disagrees with protobuf-es on random bytes", () => {
-    const withContext = toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { done: true, context: [1] }));
-    expect(decodeFinalChunk(withContext)).toBeUndefined();
+  it("reads packed context; declines unpacked or negative context, unknown and repeated fields, and never disagrees with protobuf-es on random bytes", () => {
+    const withContext = toBinary(
+      GenerateResponseSchema,
+      create(GenerateResponseSchema, { done: true, context: [1, 300, 0x7fffffff] }),
+    );
+    expect(decodeFinalChunk(withContext)?.context).toEqual([1, 300, 0x7fffffff]);
+    const negative = toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { done: true, context: [-1] }));
+    expect(decodeFinalChunk(negative)).toBeUndefined();
+    expect(decodeFinalChunk(new Uint8Array([0x38, 0x01]))).toBeUndefined(); // unpacked
+    expect(decodeFinalChunk(new Uint8Array([0x3a, 0x01, 0x01, 0x3a, 0x01, 0x02]))).toBeUndefined(); // twice
+    expect(decodeFinalChunk(new Uint8Array([0x3a, 0x02, 0x81]))).toBeUndefined(); // truncated
     expect(decodeFinalChunk(new Uint8Array([0x28, 0x01, 0x28, 0x01]))).toBeUndefined(); // repeated
     expect(decodeFinalChunk(new Uint8Array([0x42, 0x02, 0x28, 0x01, 0x42, 0x00]))).toBeUndefined(); // repeated
     expect(decodeFinalChunk(new Uint8Array([0x42, 0x02, 0x38, 0x01]))).toBeUndefined(); // unknown metrics field

@@ -1,8 +1,9 @@
 /**
  * The hand-written codec of the hot GenerateResponse chunks on top of the reply chunk codec (reply-chunk.ts): the
  * *content* chunk (fields `model` = 1, `created_at` = 2, `response` = 3, `thinking` = 4; nothing else set) and the
- * *final* chunk (`done`, `done_reason`, `metrics` besides the content fields). Anything else (`context`, unknown
- * fields, negative numbers, repeated fields) returns `undefined` and the caller falls back to protobuf-es. Output
+ * *final* chunk (`done`, `done_reason`, packed `context`, `metrics` besides the content fields). Anything else
+ * (unknown fields, negative numbers, unpacked or repeated fields) returns `undefined` and the caller falls back to
+ * protobuf-es. Output
  * and results are identical to protobuf-es (tests compare them on random messages).
  */
 import { type GenerateResponse, newGenerateResponse } from "@modelwire/core";
@@ -19,6 +20,7 @@ export const GENERATE_LAYOUT: ReplyChunkLayout<GenerateResponse> = {
   textCount: 2,
   doneTag: 0x28,
   doneReasonTag: 0x32,
+  contextTag: 0x3a,
   metricsTag: 0x42,
   build: (f) =>
     newGenerateResponse({
@@ -28,6 +30,7 @@ export const GENERATE_LAYOUT: ReplyChunkLayout<GenerateResponse> = {
       createdAt: f.createdAt,
       done: f.done,
       doneReason: f.doneReason,
+      context: f.context,
       metrics: f.metrics,
     }),
 };
@@ -38,7 +41,6 @@ function encodeGenerateResponseFrame(
   sequence: number,
   chunk: GenerateResponse,
 ): Uint8Array | undefined {
-  if (chunk.context.length !== 0) return undefined;
   return encodeReplyChunkFrame(
     type,
     streamId,
@@ -49,6 +51,7 @@ function encodeGenerateResponseFrame(
     chunk.response,
     chunk.thinking,
     "",
+    chunk.context,
   );
 }
 
@@ -65,8 +68,8 @@ export function encodeContentChunkFrame(
 }
 
 /**
- * Encodes the final GenerateResponse (`done`, `done_reason`, `metrics` and the content fields) as a whole END
- * frame, or returns `undefined` when it holds anything else (`context`, unknown fields, negative numbers): use
+ * Encodes the final GenerateResponse (`done`, `done_reason`, `context`, `metrics` and the content fields) as a whole
+ * END frame, or returns `undefined` when it holds anything else (unknown fields, negative numbers): use
  * protobuf-es then. The payload is byte-identical to `toBinary(GenerateResponseSchema)`.
  */
 export function encodeFinalChunkFrame(
@@ -87,8 +90,9 @@ export function decodeContentChunk(b: Uint8Array): GenerateResponse | undefined 
 }
 
 /**
- * Decodes a final GenerateResponse payload: the content fields plus `done`, `done_reason` and `metrics`, each at
- * most once; returns `undefined` for anything else (`context`, unknown or repeated fields, malformed input: use
+ * Decodes a final GenerateResponse payload: the content fields plus `done`, `done_reason`, a packed `context` and
+ * `metrics`, each at most once; returns `undefined` for anything else (unpacked `context`, negative ids, unknown or
+ * repeated fields, malformed input: use
  * protobuf-es `fromBinary`). The result equals what `fromBinary(GenerateResponseSchema)` returns.
  */
 export function decodeFinalChunk(b: Uint8Array): GenerateResponse | undefined {

@@ -86,6 +86,8 @@ export interface ReplyChunk {
   cacheHit?: unknown;
 }
 
+const NO_CONTEXT: readonly number[] = [];
+
 /** A reply chunk as read off the wire by {@link decodeReplyChunk} (`undefined`: the field was absent). */
 export interface ReplyChunkFields {
   model: string | undefined;
@@ -98,6 +100,8 @@ export interface ReplyChunkFields {
   text2: string | undefined;
   done: boolean | undefined;
   doneReason: string | undefined;
+  /** The packed `context` ids (generate only; absent when the layout has no context field). */
+  context: number[] | undefined;
   metrics: Metrics | undefined;
 }
 
@@ -114,6 +118,8 @@ export interface ReplyChunkLayout<T> {
   readonly textCount: number;
   readonly doneTag: number;
   readonly doneReasonTag: number;
+  /** Tag of the packed `repeated int32 context` field (between done_reason and metrics), or −1 when there is none. */
+  readonly contextTag: number;
   readonly metricsTag: number;
   /** The message with the fields read, equal to protobuf-es fromBinary's; `undefined` declines it. */
   build(f: ReplyChunkFields): T | undefined;
@@ -136,10 +142,21 @@ export function encodeReplyChunkFrame(
   t0: string,
   t1: string,
   t2: string,
+  context: readonly number[] = NO_CONTEXT,
 ): Uint8Array | undefined {
   if (hasUnknown(chunk) || chunk.cacheHit !== undefined) return undefined;
-  if (type === FrameType.Data && (chunk.done || chunk.doneReason !== "" || chunk.metrics !== undefined)) {
+  if (
+    type === FrameType.Data &&
+    (chunk.done || chunk.doneReason !== "" || chunk.metrics !== undefined || context.length !== 0)
+  ) {
     return undefined;
+  }
+  // Packed int32s: only non-negative ones here (a negative int32 is a 10-byte varint; protobuf-es writes those).
+  let contextLen = 0;
+  for (let i = 0; i < context.length; i++) {
+    const v = context[i];
+    if (!(v >= 0 && v <= 0x7fffffff) || v !== Math.floor(v)) return undefined;
+    contextLen += varintSize(v);
   }
   const ts = chunk.createdAt;
   let seconds = 0;
@@ -171,6 +188,7 @@ export function encodeReplyChunkFrame(
   if (ts) size += 1 + varintSize(tsLen) + tsLen;
   if (chunk.done) size += 2;
   if (dLen !== 0) size += 1 + varintSize(dLen) + dLen;
+  if (contextLen !== 0) size += 1 + varintSize(contextLen) + contextLen;
   if (metrics) size += 1 + varintSize(metricsLen) + metricsLen;
   const out = allocFrame(HEADER_SIZE + size);
   writeHeader(out, 0, type, 0, 0, streamId, sequence, size);
@@ -200,6 +218,11 @@ export function encodeReplyChunkFrame(
     out[o++] = 0x01;
   }
   if (dLen !== 0) o = putString(out, o, layout.doneReasonTag, chunk.doneReason, dLen);
+  if (contextLen !== 0) {
+    out[o++] = layout.contextTag;
+    o = putVarint(out, o, contextLen);
+    for (let i = 0; i < context.length; i++) o = putVarint(out, o, context[i]);
+  }
   if (metrics) {
     out[o++] = layout.metricsTag;
     o = putVarint(out, o, metricsLen);
@@ -245,6 +268,23 @@ function readString(b: Uint8Array, p: { o: number }): string | undefined {
   return decodeUtf8(b.subarray(start, start + n));
 }
 
+/**
+ * Reads a packed `repeated int32` field's length and body at `p.o`: non-negative values below 2^31 only (a negative
+ * int32 or an over-long varint declines: `undefined`, as does a truncated body).
+ */
+function readPackedInt32(b: Uint8Array, p: { o: number }): number[] | undefined {
+  const n = readVarint(b, p);
+  if (n < 0 || n > b.length - p.o) return undefined;
+  const end = p.o + n;
+  const out: number[] = [];
+  while (p.o < end) {
+    const x = readVarint(b, p);
+    if (x < 0 || x > 0x7fffffff || p.o > end) return undefined;
+    out.push(x);
+  }
+  return out;
+}
+
 /** Reads a Metrics field's length and body at `p.o`, each field at most once; `undefined` for anything else. */
 function readMetrics(b: Uint8Array, p: { o: number }): Metrics | undefined {
   const n = readVarint(b, p);
@@ -284,6 +324,7 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
   let text2: string | undefined;
   let done: boolean | undefined;
   let doneReason: string | undefined;
+  let context: number[] | undefined;
   let metrics: Metrics | undefined;
   let wrapped = false;
   /** The end of the sub-message holding the texts while its fields are read, else −1. */
@@ -332,6 +373,9 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
     } else if (final && tag === layout.doneReasonTag && doneReason === undefined) {
       doneReason = readString(b, p);
       if (doneReason === undefined) return undefined;
+    } else if (final && tag === layout.contextTag && context === undefined) {
+      context = readPackedInt32(b, p);
+      if (context === undefined) return undefined;
     } else if (final && tag === layout.metricsTag && metrics === undefined) {
       metrics = readMetrics(b, p);
       if (metrics === undefined) return undefined;
@@ -339,5 +383,5 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
     if (p.o > b.length) return undefined;
   }
   const createdAt = hasTs ? newTimestamp(BigInt(seconds ?? 0), nanos ?? 0) : undefined;
-  return layout.build({ model, createdAt, wrapped, text0, text1, text2, done, doneReason, metrics });
+  return layout.build({ model, createdAt, wrapped, text0, text1, text2, done, doneReason, context, metrics });
 }

@@ -89,6 +89,8 @@ export interface ReplyChunkTags {
   metrics: number;
   /** Tag of a sub-message whose fields are the string fields `inner`. */
   wrap?: { tag: number; inner: number[] };
+  /** Tags of length-delimited bodies of random varints (a packed repeated field, or the wrong wire type for it). */
+  packed?: number[];
 }
 
 /** Mostly well-formed reply chunk payloads, some broken: random bools, strings, metrics bodies and sub-messages. */
@@ -102,6 +104,14 @@ export function replyChunkBytes(tags: ReplyChunkTags): fc.Arbitrary<Uint8Array> 
       .array(fc.tuple(metricTag, varintish), { maxLength: 6 })
       .chain((fields) => lengthDelimited(tags.metrics, fields.flat(2))),
   ];
+  if (tags.packed && tags.packed.length > 0) {
+    const packed = tags.packed;
+    parts.push(
+      fc
+        .tuple(fc.constantFrom(...packed), fc.array(varintish, { maxLength: 4 }))
+        .chain(([tag, vs]) => lengthDelimited(tag, vs.flat(2))),
+    );
+  }
   const wrap = tags.wrap;
   if (wrap) {
     parts.push(fc.array(str(wrap.inner), { maxLength: 4 }).chain((fields) => lengthDelimited(wrap.tag, fields.flat())));
