@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AGENT_HELP, parseAgentFlags } from "./agents/agent-args.js";
@@ -13,7 +14,10 @@ import { writeReports } from "./report/write.js";
 import type { BenchResult, Scenario } from "./result.js";
 import { type BenchConfig, runBench } from "./runner.js";
 import { ExitCode, parseSlos, SloParseError } from "./slo.js";
+import { parseTargetArgs } from "./targets/target-args.js";
+import { TargetError } from "./targets/target-error.js";
 import { selectTransports, TRANSPORTS } from "./transports.js";
+import { UsageError } from "./usage-error.js";
 import { parseWorkerFlags, WORKER_HELP } from "./worker-spawn.js";
 
 /** `modelwire bench --help`. */
@@ -31,7 +35,7 @@ Load
   --arrival KIND         constant (default) or poisson, with --rate
   --max-in-flight N      open loop: cap on streams in flight (waits count as latency)
   --duration T           measured window per transport and round (default 5s; units ms, s, m; bare = s)
-  --warmup T             warm-up before each window, excluded from figures (default 1s)
+  --warmup T             warm-up before each window, excluded from figures (default 1s; 0 = none)
   --requests N           request cap per window (default 1000000)
   --repeats N            rounds, transports interleaved in each (default 3)
   --scenario FILE        JSON scenario(s): {name, workload:{...}, load:{mode,...}, durationMs, ...} merged over the preset
@@ -39,7 +43,9 @@ Workload
   --prompt-bytes N       prompt size (default 64)
   --tokens N             output tokens per stream (preset default)
   --image-bytes N        image payload per request (0 = none; base64 in JSON, raw bytes on binary wires)
-  --ttft-ms MS, --inter-token-ms MS, --jitter F, --seed N   synthetic engine knobs (set via /control/engine)
+  --ttft-ms MS, --inter-token-ms MS, --jitter F   synthetic engine knobs (set via /control/engine; refused with
+                         --target/--upstream)
+  --seed N               the synthetic engine's seed, and options.seed of every request to a real engine
 Thresholds and sweep
   --slo LIST             e.g. 'ttft_p99<50ms,error_rate<0.1%' (metrics ttft, e2e, gap, tpot, stall with _p50.._p999,
                          _max, _mean; error_rate, goodput in %; rps, tokens_per_s). Breach → exit 1
@@ -53,6 +59,17 @@ The ladder (the article's optimisation path, measured per wire; docs/bench.md)
                          (default 2s), --warmup before each (default 500ms)
   --repeat-share F       ladder step 4: share of requests repeating a hot prompt, in [0, 1] (default 0.5)
   --cold-pairs N         ladder step 5: cold/preloaded call pairs (default 5)
+Your own server (docs/bench.md, "Benchmark your own Ollama")
+  --target T=ADDR        benchmark a server the bench did not start, repeatable: http=http://host:11434 (any
+                         Ollama-compatible server), openai=http://host:port/v1, connect-grpc|connect|grpc-web=URL,
+                         mcp-tcp=host:port (tls://host:port), mcp-uds=PATH (a modelwire gateway started elsewhere).
+                         Only the targeted transports run (unless --transports says more); default preset target
+  --upstream URL         start the gateway in front of this Ollama and add "direct" (the same HTTP client straight
+                         to it) to every round: each wire's extra cost against the direct path
+  --model NAME           model to ask for (default: the first one the target lists)
+  --auth-token TOKEN     bearer / MCP token for the targets;  --ca FILE  trust this CA for https:// and tls://
+  --admin [T=]URL        a modelwire admin listener to read /control/stats from (server CPU, RSS, bytes);
+                         without it a target's server cost is "not measured (foreign server)";  --admin-token T
 Processes
   --gateway PATH         gateway entry (default: @modelwire/server's GATEWAY_MAIN)
   --gateway-arg ARG      extra gateway flag, repeatable (e.g. --gateway-arg=--load-ms --gateway-arg=500)
@@ -67,7 +84,8 @@ Output
   --quiet                no progress output
   --help
 
-Exit codes: 0 ok, 1 SLO breached, 2 usage error, 3 token verification failed, 4 run failed.
+Exit codes: 0 ok, 1 SLO breached, 2 usage error (also a target that is not the server it should be, or lacks the
+model), 3 verification failed (tokens, or cross-wire consistency), 4 run failed (also a target that cannot be reached).
 `;
 
 /** Parses a duration: `500ms`, `2s`, `1m`, or bare seconds. */
@@ -80,10 +98,7 @@ export function parseDuration(text: string, flag: string): number {
   return ms;
 }
 
-/** A bad flag or value (exit code 2). */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError } from "./usage-error.js";
 
 function intFlag(v: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
@@ -140,6 +155,13 @@ const OPTIONS = {
   "run-id": { type: "string" },
   "worker-mode": { type: "string" },
   "client-cpus": { type: "string" },
+  target: { type: "string", multiple: true },
+  upstream: { type: "string" },
+  model: { type: "string" },
+  "auth-token": { type: "string" },
+  ca: { type: "string" },
+  admin: { type: "string", multiple: true },
+  "admin-token": { type: "string" },
 } as const;
 
 /** What the CLI parsed: a run configuration (minus progress) and output options. */
@@ -199,10 +221,11 @@ export async function parseBenchArgs(
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
   const timing = {
     durationMs: v.duration ? parseDuration(v.duration, "--duration") : 5000,
-    warmupMs: v.warmup ? parseDuration(v.warmup, "--warmup") : 1000,
+    warmupMs: v.warmup ? (/^0+(ms|s|m)?$/.test(v.warmup.trim()) ? 0 : parseDuration(v.warmup, "--warmup")) : 1000,
     maxRequests: intFlag(v.requests, "--requests", 1, 1e9) ?? 1_000_000,
   };
-  const presetNames = (v.preset ?? "protocol-overhead,low")
+  const foreignRun = (v.target?.length ?? 0) > 0 || v.upstream !== undefined;
+  const presetNames = (v.preset ?? (foreignRun ? "target" : "protocol-overhead,low"))
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
@@ -257,17 +280,25 @@ export async function parseBenchArgs(
         ]),
       ) as Scenario["workload"]["engine"],
     };
+    if (tokens !== undefined) s.description = s.description.replace(/\d+-token replies/, `${tokens}-token replies`);
     if (s.load.mode === "closed")
       s.description = s.description.replace(/\d+ concurrent streams/, `${s.load.concurrency} concurrent streams`);
     else
       s.description = `${s.description.replace(/, \d+ concurrent streams|\d+ concurrent streams/, "")}; open loop at ${s.load.ratePerSec} req/s (${s.load.arrival})`;
   }
+  const knobs = (["ttft-ms", "inter-token-ms", "jitter"] as const)
+    .filter((k) => v[k] !== undefined)
+    .map((k) => `--${k}`);
+  const ta = await parseTargetArgs({ ...v, knobs });
   let transports;
   try {
-    transports = selectTransports(v.transports ?? "all");
+    transports = ta.transports ?? selectTransports(v.transports ?? "all");
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  // With --upstream, the direct path is the baseline every wire is compared with.
+  if (ta.upstream !== undefined && !transports.some((t) => t.name === "direct"))
+    transports.unshift(TRANSPORTS.find((t) => t.name === "direct")!);
   const slos = parseSlos(v.slo ?? "");
   const config: ParsedBenchArgs["config"] = {
     scenarios,
@@ -276,6 +307,9 @@ export async function parseBenchArgs(
     slos,
     connections: intFlag(v.connections, "--connections", 1, 1024),
     workers: intFlag(v.workers, "--workers", 1, 64) ?? 1,
+    ...(ta.targets.length > 0 ? { targets: ta.targets } : {}),
+    ...(ta.upstream !== undefined ? { upstream: ta.upstream } : {}),
+    ...(Object.keys(ta.foreign).length > 0 ? { foreign: ta.foreign } : {}),
   };
   const fail = (m: string): never => {
     throw new UsageError(m);
@@ -409,6 +443,11 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     if (e instanceof AgentMergeError) {
       process.stderr.write(`modelwire bench: ${e.message}\n`);
       return ExitCode.Usage;
+    }
+    if (parsed.config.jsonlPath) await rm(parsed.config.jsonlPath, { force: true }).catch(() => {});
+    if (e instanceof TargetError) {
+      process.stderr.write(`modelwire bench: ${e.message}\n`);
+      return e.exitCode;
     }
     process.stderr.write(`modelwire bench failed: ${(e as Error).message}\n`);
     return ExitCode.RunFailed;

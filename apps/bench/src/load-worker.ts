@@ -7,15 +7,16 @@
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
-import type { ClientStats, InferenceClient, ListenAddress } from "@modelwire/core";
+import type { ClientStats, InferenceClient } from "@modelwire/core";
 import { delay } from "@modelwire/core";
+import { clientBytes } from "./client-bytes.js";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
 import { POOL_SAMPLE_MS } from "./pool-sampler.js";
 import { createRunRecorder, type GoodputBounds } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
-import { TRANSPORTS } from "./transports.js";
+import { type Endpoint, TRANSPORTS } from "./transports.js";
 import { WORKER_DATA_ENV } from "./worker-spawn.js";
-import { createWorkSource } from "./workload.js";
+import { createWorkSource, type WorkMode } from "./workload.js";
 
 /** A window to run. */
 export interface WorkerTask {
@@ -30,6 +31,8 @@ export interface WorkerTask {
   goodput: GoodputBounds;
   /** Warm-up: run but report nothing but the count. */
   warmup: boolean;
+  /** The engine the requests go to (decides verification and the model). */
+  mode: WorkMode;
 }
 
 /** What a worker reports while it runs a measured window (every {@link POOL_SAMPLE_MS}). */
@@ -51,6 +54,8 @@ export interface WorkerReply {
   load?: LoadStats;
   eventLoopLagP99Ms?: number;
   eventLoopLagMaxMs?: number;
+  /** Bytes this worker's client moved during the run (its sockets' counters). */
+  clientBytes?: { bytesIn: number; bytesOut: number };
   /** A worker process's own CPU (user + system) over the window, µs (a thread's is its parent's). */
   cpuMicros?: number;
   /** A worker process's wall time over the window, ms. */
@@ -71,7 +76,7 @@ interface Port {
 const isProcess = !parentPort;
 const data = (isProcess ? JSON.parse(process.env[WORKER_DATA_ENV] ?? "{}") : workerData) as {
   transport: string;
-  addresses: ListenAddress[];
+  endpoint: Endpoint;
   connections?: number;
 };
 const port: Port = parentPort
@@ -103,12 +108,12 @@ async function run(task: WorkerTask): Promise<WorkerReply> {
   if (!client) {
     const t = TRANSPORTS.find((x) => x.name === data.transport);
     if (!t) throw new Error(`unknown transport ${data.transport}`);
-    client = await t.create(data.addresses, { connections: data.connections });
+    client = await t.create(data.endpoint, { connections: data.connections });
   }
-  const key = JSON.stringify(task.scenario.workload);
+  const key = JSON.stringify([task.scenario.workload, task.mode]);
   let work = sources.get(key);
   if (!work) {
-    work = createWorkSource(task.scenario.workload);
+    work = createWorkSource(task.scenario.workload, task.mode);
     sources.set(key, work);
   }
   const c = client;
@@ -130,6 +135,7 @@ async function runTask(
   work: ReturnType<typeof createWorkSource>,
   onDone: () => void,
 ): Promise<WorkerReply> {
+  const bytes0 = clientBytes(client);
   if (task.startDelayMs > 0) await delay(task.startDelayMs);
   const rec = createRunRecorder(task.goodput);
   eld.reset();
@@ -163,10 +169,12 @@ async function runTask(
   eld.disable();
   const cpu = process.cpuUsage(cpu0);
   const cpus = isProcess ? allowedCpus() : undefined;
+  const bytes1 = clientBytes(client);
   return {
     id: task.id,
     run: rec.toJSON(),
     load,
+    clientBytes: { bytesIn: bytes1.bytesIn - bytes0.bytesIn, bytesOut: bytes1.bytesOut - bytes0.bytesOut },
     eventLoopLagP99Ms: eld.count > 0 ? eld.percentile(99) / 1e6 : 0,
     eventLoopLagMaxMs: eld.count > 0 ? eld.max / 1e6 : 0,
     ...(isProcess ? { cpuMicros: cpu.user + cpu.system, wallMs: performance.now() - t0 } : {}),

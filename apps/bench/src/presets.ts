@@ -9,7 +9,7 @@ export const REALISTIC_WORKLOAD: Workload = {
 };
 
 /** Names of the built-in presets. */
-export const PRESET_NAMES = ["protocol-overhead", "low", "normal", "peak", "burst"] as const;
+export const PRESET_NAMES = ["protocol-overhead", "low", "normal", "peak", "burst", "target"] as const;
 /** One of {@link PRESET_NAMES}. */
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -25,7 +25,7 @@ const DEFAULT_TIMING: PresetTiming = { durationMs: 5000, warmupMs: 1000, maxRequ
 /**
  * The built-in scenarios: `protocol-overhead` (zero-delay engine, 16 streams: pure protocol cost) and the
  * article's load levels `low`/`normal`/`peak`/`burst` (50 / 200 / 800 / 1200 concurrent streams on the realistic
- * engine).
+ * engine), and `target`, the default against a server the bench did not start (8 streams, 64 tokens).
  */
 export function presetScenario(name: PresetName, timing: Partial<PresetTiming> = {}): Scenario {
   const t = { ...DEFAULT_TIMING, ...timing };
@@ -53,5 +53,15 @@ export function presetScenario(name: PresetName, timing: Partial<PresetTiming> =
       return realistic(800, "peak");
     case "burst":
       return realistic(1200, "burst");
+    case "target":
+      // The default against a server the bench did not start (--target, --upstream): a load a single Ollama
+      // serves (it queues what it cannot run at once; the queue counts into its load_duration, not the overhead).
+      return {
+        name,
+        description: "your server: 8 concurrent streams, 64-token replies (seeded, temperature 0)",
+        workload: { ...DEFAULT_WORKLOAD, outputTokens: 64 },
+        load: { mode: "closed", concurrency: 8 },
+        ...t,
+      };
   }
 }

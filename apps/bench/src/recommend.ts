@@ -1,4 +1,5 @@
 import { fmt } from "./format.js";
+import { verificationVerdict } from "./report/verification-text.js";
 import {
   type BenchResult,
   type FigureName,
@@ -159,15 +160,8 @@ export function recommend(result: BenchResult): string[] {
     for (const t of judgeTargets(sr))
       if (t.status !== "n/a") lines.push(`- target ${t.target}: **${t.status}** — ${t.text}.`);
   }
-  if (result.verification.streams > 0) {
-    const v = result.verification;
-    const bad = v.failedStreams + v.lost + v.duplicated + v.outOfOrder + v.mismatched;
-    lines.push(
-      bad === 0
-        ? `Every one of ${v.streams} streams delivered exactly the synthetic engine's tokens (0 lost, duplicated or out of order).`
-        : `Token verification FAILED: ${v.failedStreams} bad streams, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched — treat this run's figures with suspicion.`,
-    );
-  }
+  const verified = verificationVerdict(result);
+  if (verified) lines.push(verified);
   const ranked = [...wins.entries()].sort((a, b) => b[1] - a[1]);
   if (ranked.length > 0) {
     const [top, n] = ranked[0];

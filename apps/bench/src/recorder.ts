@@ -67,8 +67,11 @@ export interface ConsistencyTotals {
   digests: Record<string, string>;
   /** Keys that produced a different text at least once. */
   inconsistent: string[];
-  /** Up to {@link MAX_EXAMPLES} differences, for the report. */
-  examples: Array<{ key: string; first: string; other: string; text?: string }>;
+  /**
+   * Up to {@link MAX_EXAMPLES} differences, for the report: the two digests and, where the recorder still held the
+   * first text, both texts around the first character where they differ (`at`).
+   */
+  examples: Array<{ key: string; first: string; other: string; text?: string; firstText?: string; at?: number }>;
   /** Streams not checked because {@link MAX_KEYS} distinct keys were already held. */
   unchecked: number;
 }
@@ -77,6 +80,18 @@ export interface ConsistencyTotals {
 export const MAX_KEYS = 20_000;
 /** Most differences kept as examples. */
 export const MAX_EXAMPLES = 3;
+/** First texts a live recorder keeps (never serialized) to show where a later text differs. */
+const MAX_TEXTS = 64;
+const MAX_TEXT_CHARS = 64 * 1024;
+const texts = new WeakMap<ConsistencyTotals, Map<string, string>>();
+
+/** A snippet of both texts around the first character where they differ. */
+function difference(a: string, b: string): { at: number; firstText: string; text: string } {
+  let at = 0;
+  while (at < a.length && at < b.length && a[at] === b[at]) at++;
+  const from = Math.max(0, at - 40);
+  return { at, firstText: a.slice(from, at + 80), text: b.slice(from, at + 80) };
+}
 
 /** An empty consistency state. */
 export function emptyConsistency(): ConsistencyTotals {
@@ -89,18 +104,37 @@ export function emptyConsistency(): ConsistencyTotals {
  */
 export function checkConsistency(c: ConsistencyTotals, key: string, digest: string, text?: string): boolean {
   const first = c.digests[key];
+  let kept = texts.get(c);
   if (first === undefined) {
     if (Object.keys(c.digests).length >= MAX_KEYS) {
       c.unchecked++;
       return true;
     }
     c.digests[key] = digest;
+    if (text !== undefined && text.length <= MAX_TEXT_CHARS) {
+      if (!kept) {
+        kept = new Map();
+        texts.set(c, kept);
+      }
+      if (kept.size < MAX_TEXTS) kept.set(key, text);
+    }
     return true;
   }
   if (first === digest) return true;
   if (!c.inconsistent.includes(key)) c.inconsistent.push(key);
-  if (c.examples.length < MAX_EXAMPLES)
-    c.examples.push({ key, first, other: digest, ...(text !== undefined ? { text: text.slice(0, 160) } : {}) });
+  if (c.examples.length < MAX_EXAMPLES) {
+    const firstText = kept?.get(key);
+    c.examples.push({
+      key,
+      first,
+      other: digest,
+      ...(text !== undefined && firstText !== undefined
+        ? difference(firstText, text)
+        : text !== undefined
+          ? { text: text.slice(0, 160) }
+          : {}),
+    });
+  }
   return false;
 }
 

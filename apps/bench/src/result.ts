@@ -2,7 +2,7 @@ import type { AgentInfo, AgentsSummary, AgentWindow, RunIdentity, WindowTiming }
 import type { GeneratorFigures } from "./generator-monitor.js";
 import type { LoadStats } from "./load.js";
 import type { PoolFigures } from "./pool-sampler.js";
-import type { RecordedRun } from "./recorder.js";
+import type { RecordedRun, VerifyTotals } from "./recorder.js";
 import type { SloResult } from "./slo.js";
 import type { Workload } from "./workload.js";
 
@@ -164,6 +164,55 @@ export interface ProcessInfo {
   cpus?: string;
 }
 
+/**
+ * How the output was checked. `tokens`: every token against the synthetic engine's (a server the bench started);
+ * `consistency`: the same reproducible request (a seed, temperature 0) must give the same text on every wire (a real
+ * engine); both when a run had both kinds; `none` when nothing could be checked.
+ */
+export type VerificationMode = "tokens" | "consistency" | "tokens+consistency" | "none";
+
+/** The cross-wire consistency check's totals over a run. */
+export interface ConsistencyReport {
+  /** Streams whose text was compared. */
+  streams: number;
+  /** Distinct reproducible requests seen. */
+  requests: number;
+  /** Requests that gave different text (on two wires, or twice on one). */
+  inconsistent: number;
+  /** Streams not compared (too many distinct requests to hold). */
+  unchecked: number;
+  /** Up to three differences: which request, on which wires. */
+  examples: Array<{
+    scenario: string;
+    key: string;
+    transports: string[];
+    /** The differing text (around `at`, the first character that differs, when known) and the first one. */
+    text?: string;
+    firstText?: string;
+    at?: number;
+  }>;
+}
+
+/** The verification totals of a run (token counts from the synthetic engine's checks, and consistency). */
+export interface Verification extends VerifyTotals {
+  /** Which check ran (absent in results recorded before the consistency check existed: tokens). */
+  mode?: VerificationMode;
+  consistency?: ConsistencyReport;
+}
+
+/** A server the bench did not start: a `--target`, or the Ollama behind `--upstream`. */
+export interface TargetInfo {
+  transport: string;
+  /** The address as given. */
+  address: string;
+  /** `target` (benchmarked directly), or `upstream` (the gateway runs in front of it; `direct` is the baseline). */
+  role: "target" | "upstream";
+  /** The model asked of it. */
+  model?: string;
+  /** True when its `/control/stats` was read (`--admin`). */
+  serverMeasured: boolean;
+}
+
 /** A complete bench result (the JSON report). */
 export interface BenchResult {
   schema: typeof RESULT_SCHEMA;
@@ -183,18 +232,13 @@ export interface BenchResult {
   transports: Array<{ name: string; description: string; reference: boolean }>;
   skipped: Array<{ transport: string; reason: string }>;
   processes: ProcessInfo[];
+  /** Servers the bench did not start (`--target`, `--upstream`), when there were any. */
+  targets?: TargetInfo[];
   scenarios: ScenarioResult[];
   sweep?: { scenario: string; slos: string[]; results: SweepResult[] };
   slos: string[];
   sloBreaches: Array<{ scenario: string; transport: string; slo: string; actual: number }>;
-  verification: {
-    streams: number;
-    failedStreams: number;
-    lost: number;
-    duplicated: number;
-    outOfOrder: number;
-    mismatched: number;
-  };
+  verification: Verification;
   generatorWarnings: string[];
   /** The serialization micro-benchmark results joined in, when reports/serialization.json existed. */
   serialization?: unknown;

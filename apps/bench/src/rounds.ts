@@ -1,6 +1,6 @@
 import { arrivalOffsetMs } from "./agents/agent-share.js";
 import type { WindowSchedule } from "./agents/window-schedule.js";
-import type { Fleet, Target } from "./fleet.js";
+import { type Fleet, type Target, workModeOf } from "./fleet.js";
 import type { GeneratorMonitor } from "./generator-monitor.js";
 import type { OutcomeLog } from "./outcome-log.js";
 import type { Progress } from "./progress.js";
@@ -8,7 +8,7 @@ import type { Scenario, ScenarioResult, WindowResult } from "./result.js";
 import { goodputBoundsFromSlos, type Slo } from "./slo.js";
 import { summarizeScenario } from "./summarize.js";
 import { measureWindow, windowLine } from "./window.js";
-import { createWorkSource } from "./workload.js";
+import { createWorkSource, type WorkMode } from "./workload.js";
 
 /** How one scenario is repeated and judged. */
 export interface RoundsConfig {
@@ -41,7 +41,19 @@ export async function runScenario(
   progress: Progress,
 ): Promise<ScenarioResult> {
   await fleet.configureEngine(scenario.workload.engine);
-  const work = createWorkSource(scenario.workload);
+  // One work source per engine kind: the synthetic engine's tokens are predicted and verified; a real engine gets
+  // the fleet's model, a seed and temperature 0, and its text is compared across wires.
+  const sources = new Map<string, ReturnType<typeof createWorkSource>>();
+  const modeOf = (t: Target) => workModeOf(t, fleet.model);
+  const workFor = (mode: WorkMode) => {
+    const key = JSON.stringify(mode);
+    let w = sources.get(key);
+    if (!w) {
+      w = createWorkSource(scenario.workload, mode);
+      sources.set(key, w);
+    }
+    return w;
+  };
   const goodput = goodputBoundsFromSlos(cfg.slos);
   const windows: WindowResult[] = [];
   progress.line(`scenario ${scenario.name}: ${scenario.description}`);
@@ -54,10 +66,12 @@ export async function runScenario(
         scenario,
         share ? arrivalOffsetMs(scenario.load, share.count, share.index) : 0,
       );
+      const mode = modeOf(target);
       const win = await measureWindow({
         target,
         scenario,
-        work,
+        work: workFor(mode),
+        mode,
         goodput,
         round,
         rounds: cfg.repeats,

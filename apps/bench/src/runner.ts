@@ -10,6 +10,8 @@ import { type BenchResult, RESULT_SCHEMA, type Scenario, type ScenarioResult } f
 import { runScenario } from "./rounds.js";
 import type { Slo } from "./slo.js";
 import { runSweep, type SweepConfig, sweepBound } from "./sweep.js";
+import type { ForeignOptions } from "./targets/foreign.js";
+import type { TargetSpec } from "./targets/target-spec.js";
 import type { TransportPlugin } from "./transports.js";
 import { runVerdict } from "./verdict.js";
 import type { WorkerMode } from "./worker-spawn.js";
@@ -48,6 +50,12 @@ export interface BenchConfig {
   agent?: AgentSpec;
   /** The run id recorded in the result (`--run-id`); see {@link runIdentity}. */
   runId?: string;
+  /** Servers already running elsewhere (`--target`): their transports are not spawned. */
+  targets?: TargetSpec[];
+  /** `--upstream`: the spawned gateway runs in front of this Ollama, and `direct` talks to it straight. */
+  upstream?: string;
+  /** Token, CA, model and admin URLs for the servers the bench did not start. */
+  foreign?: ForeignOptions;
   progress: Progress;
 }
 
@@ -84,6 +92,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   let sweep: BenchResult["sweep"];
   let processes: BenchResult["processes"] = [];
   let skipped: BenchResult["skipped"] = [];
+  let targets: BenchResult["targets"];
   try {
     const fleet = await startFleet({ ...cfg, scenarios: shares, seed, workers }, p);
     skipped = fleet.skipped;
@@ -92,6 +101,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       const bound = sweepBound(cfg.sweep, fleet.active.length);
       p.mayAdd(bound.units, bound.plannedMs, "sweep");
     }
+    if (fleet.targets.length > 0) targets = [...fleet.targets];
     try {
       if (cfg.agent && shares[0])
         agent = await prepareAgent(
@@ -126,6 +136,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     transports: cfg.transports.map((t) => ({ name: t.name, description: t.description, reference: t.reference })),
     skipped,
     processes,
+    ...(targets ? { targets } : {}),
     scenarios,
     ...(sweep ? { sweep } : {}),
     slos: cfg.slos.map((s) => s.source),

@@ -1,5 +1,5 @@
 import type { InferenceClient } from "@modelwire/core";
-import type { Fleet } from "./fleet.js";
+import { type Fleet, workModeOf } from "./fleet.js";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
 import type { Progress } from "./progress.js";
 import { createRunRecorder, type RecordedRun } from "./recorder.js";
@@ -165,12 +165,12 @@ export function sweepLine(name: string, point: SweepPoint, verdict: string): str
 /** Runs the sweep for every active transport of the fleet, one after the other. */
 export async function runSweep(fleet: Fleet, sw: SweepConfig, progress: Progress): Promise<BenchResult["sweep"]> {
   await fleet.configureEngine(sw.scenario.workload.engine);
-  const work = createWorkSource(sw.scenario.workload);
   progress.line(
     `sweep: ${sw.scenario.name} workload, open loop from ${sw.startRps} req/s ×${sw.factor} until ${sw.slos.map((x) => x.source).join(", ")} breaks`,
   );
   const results: SweepResult[] = [];
   for (const [i, t] of fleet.active.entries()) {
+    const work = createWorkSource(sw.scenario.workload, workModeOf(t, fleet.model));
     // What this transport and the ones after it may still run.
     const bound = sweepBound(sw, fleet.active.length - i);
     progress.mayAdd(bound.units, bound.plannedMs, "sweep");

@@ -1,10 +1,20 @@
 import type { InferenceClient, ListenAddress } from "@modelwire/core";
 import { createEchoClient } from "./echo/echo-client.js";
 
-/** Which server process a transport talks to. */
-export type ServerKind = "gateway" | "grpc-js" | "echo";
+/** Which server process a transport talks to (`upstream`: the Ollama behind `--upstream`, never spawned). */
+export type ServerKind = "gateway" | "grpc-js" | "echo" | "upstream";
 
-/** A transport under test: how to build its client against a running server process. */
+/** Where a client connects, and how it authenticates. */
+export interface Endpoint {
+  /** `http(s)://…` (HTTP, OpenAI, Connect), `tcp://` / `tls://host:port` or `unix:/path` (MCP). */
+  url: string;
+  /** Bearer token (HTTP, OpenAI, Connect) or MCP HELLO token. */
+  authToken?: string;
+  /** PEM text of a CA to trust for `https://` and `tls://`. */
+  ca?: string;
+}
+
+/** A transport under test: how to build its client against a server. */
 export interface TransportPlugin {
   /** Name in reports, e.g. `"mcp-tcp"`. */
   readonly name: string;
@@ -12,12 +22,14 @@ export interface TransportPlugin {
   readonly description: string;
   /** The server process it needs. */
   readonly server: ServerKind;
+  /** The bound address (ready-line protocol) of a spawned server it connects to. */
+  readonly listener: string;
   /** The key of the server's `/control/stats` `servers` map whose byte counters belong to this transport. */
   readonly statsKey: string;
-  /** True for the reference points (grpc-js, echo), false for modelwire's own transports. */
+  /** True for the reference points (grpc-js, echo, direct), false for modelwire's own transports. */
   readonly reference: boolean;
-  /** Creates a client against the server's bound addresses. */
-  create(addresses: readonly ListenAddress[], options: ClientTuning): Promise<InferenceClient>;
+  /** Creates a client against an endpoint. */
+  create(endpoint: Endpoint, options: ClientTuning): Promise<InferenceClient>;
 }
 
 /** Client knobs common to every transport. */
@@ -28,13 +40,14 @@ export interface ClientTuning {
   streams?: number;
 }
 
-function addressOf(addresses: readonly ListenAddress[], protocol: string): string {
-  const a = addresses.find((x) => x.protocol === protocol);
+/** The endpoint of a spawned server's listener for `plugin`. Throws when the server has no such listener. */
+export function endpointFor(plugin: TransportPlugin, addresses: readonly ListenAddress[]): Endpoint {
+  const a = addresses.find((x) => x.protocol === plugin.listener);
   if (!a)
     throw new Error(
-      `the server has no "${protocol}" listener (addresses: ${addresses.map((x) => x.protocol).join(", ")})`,
+      `the server has no "${plugin.listener}" listener (addresses: ${addresses.map((x) => x.protocol).join(", ")})`,
     );
-  return a.url;
+  return { url: a.url };
 }
 
 // Protocol packages load on first use: the bench never loads code for a transport it does not run, and a
@@ -45,11 +58,18 @@ function connectPlugin(name: string, protocol: "grpc" | "connect" | "grpc-web", 
     name,
     description,
     server: "gateway",
+    listener: "connect",
     statsKey: "connect",
     reference: false,
-    async create(addresses) {
+    async create(e) {
       const { createConnectClient } = await import("@modelwire/connect");
-      return createConnectClient({ baseUrl: addressOf(addresses, "connect"), protocol, retry: false });
+      return createConnectClient({
+        baseUrl: e.url,
+        protocol,
+        retry: false,
+        ...(e.authToken !== undefined ? { authToken: e.authToken } : {}),
+        ...(e.ca !== undefined ? { tls: { ca: e.ca } } : {}),
+      });
     },
   };
 }
@@ -62,89 +82,114 @@ function mcpPool(o: ClientTuning): number {
   return o.connections ?? Math.max(1, Math.ceil((o.streams ?? 1) / 100));
 }
 
+function mcpPlugin(name: "mcp-tcp" | "mcp-uds", description: string): TransportPlugin {
+  return {
+    name,
+    description,
+    server: "gateway",
+    listener: name,
+    statsKey: "mcp",
+    reference: false,
+    async create(e, o) {
+      const { createMcpClient } = await import("@modelwire/mcp");
+      return createMcpClient({
+        url: e.url,
+        poolSize: mcpPool(o),
+        reconnect: false,
+        ...(e.authToken !== undefined ? { authToken: e.authToken } : {}),
+        ...(e.ca !== undefined ? { tls: { ca: e.ca } } : {}),
+      });
+    },
+  };
+}
+
+/** The Ollama HTTP client for an endpoint: one connection per concurrent stream, no retries (a failure counts). */
+async function ollamaHttpClient(e: Endpoint, o: ClientTuning): Promise<InferenceClient> {
+  const { createOllamaClient } = await import("@modelwire/http");
+  // One connection per concurrent stream is HTTP/1.1's only way to run streams in parallel; no retries, so a
+  // failure counts as one.
+  return createOllamaClient({
+    host: e.url,
+    connections: o.connections ?? Math.max(16, o.streams ?? 256),
+    retries: 0,
+    ...(e.authToken !== undefined ? { authToken: e.authToken } : {}),
+    ...(e.ca !== undefined ? { tls: { ca: e.ca } } : {}),
+  });
+}
+
 /** Every transport the bench knows, in report order. */
 export const TRANSPORTS: readonly TransportPlugin[] = [
+  {
+    name: "direct",
+    description: "baseline: the same Ollama HTTP client straight to the upstream, no gateway (with --upstream)",
+    server: "upstream",
+    listener: "http",
+    statsKey: "http",
+    reference: true,
+    create: ollamaHttpClient,
+  },
   {
     name: "http",
     description: "Ollama REST API: NDJSON over HTTP/1.1 (undici pool)",
     server: "gateway",
+    listener: "http",
     statsKey: "http",
     reference: false,
-    async create(addresses, o) {
-      const { createOllamaClient } = await import("@modelwire/http");
-      // One connection per concurrent stream is HTTP/1.1's only way to run streams in parallel; no retries, so a
-      // failure counts as one.
-      return createOllamaClient({
-        host: addressOf(addresses, "http"),
-        connections: o.connections ?? Math.max(16, o.streams ?? 256),
-        retries: 0,
-      });
-    },
+    create: ollamaHttpClient,
   },
   {
     name: "openai",
     description: "OpenAI-compatible API: Server-Sent Events over HTTP/1.1, /v1/completions (undici pool)",
     server: "gateway",
+    listener: "http",
     statsKey: "http",
     reference: false,
-    async create(addresses, o) {
+    async create(e, o) {
       const { createOpenAIClient } = await import("@modelwire/http/openai");
       // The same pool sizing and no-retry rule as the Ollama HTTP client: both are HTTP/1.1, one stream per
-      // connection. The gateway's HTTP listener serves both APIs.
+      // connection. A spawned gateway's HTTP listener serves both APIs (its OpenAI base is /v1); a --target gives
+      // the base URL itself.
       return createOpenAIClient({
-        baseUrl: `${addressOf(addresses, "http")}/v1`,
+        baseUrl: /\/v\d+$/.test(e.url) ? e.url : `${e.url}/v1`,
         connections: o.connections ?? Math.max(16, o.streams ?? 256),
         retries: 0,
+        ...(e.authToken !== undefined ? { authToken: e.authToken } : {}),
+        ...(e.ca !== undefined ? { tls: { ca: e.ca } } : {}),
       });
     },
   },
   connectPlugin("connect-grpc", "grpc", "gRPC over HTTP/2 (connect-node client, modelwire server)"),
   connectPlugin("connect", "connect", "Connect protocol over HTTP/2 (binary Protobuf)"),
   connectPlugin("grpc-web", "grpc-web", "gRPC-Web over HTTP/2"),
-  {
-    name: "mcp-tcp",
-    description: "Model Communication Protocol: binary multiplexed frames over TCP",
-    server: "gateway",
-    statsKey: "mcp",
-    reference: false,
-    async create(addresses, o) {
-      const { createMcpClient } = await import("@modelwire/mcp");
-      return createMcpClient({ url: addressOf(addresses, "mcp-tcp"), poolSize: mcpPool(o), reconnect: false });
-    },
-  },
-  {
-    name: "mcp-uds",
-    description: "Model Communication Protocol over a Unix domain socket",
-    server: "gateway",
-    statsKey: "mcp",
-    reference: false,
-    async create(addresses, o) {
-      const { createMcpClient } = await import("@modelwire/mcp");
-      return createMcpClient({ url: addressOf(addresses, "mcp-uds"), poolSize: mcpPool(o), reconnect: false });
-    },
-  },
+  mcpPlugin("mcp-tcp", "Model Communication Protocol: binary multiplexed frames over TCP"),
+  mcpPlugin("mcp-uds", "Model Communication Protocol over a Unix domain socket"),
   {
     name: "grpc-js",
     description: "reference: stock @grpc/grpc-js client and server pair",
     server: "grpc-js",
+    listener: "grpc-js",
     statsKey: "grpc-js",
     reference: true,
-    async create(addresses) {
+    async create(e) {
       const { createGrpcJsClient } = await import("@modelwire/connect/grpc-js");
-      return createGrpcJsClient({ address: addressOf(addresses, "grpc-js") });
+      return createGrpcJsClient({ address: e.url });
     },
   },
   {
     name: "echo",
     description: "floor: raw Node TCP, length-prefixed frames, one frame per token",
     server: "echo",
+    listener: "echo",
     statsKey: "echo",
     reference: true,
-    async create(addresses, o) {
-      return createEchoClient({ url: addressOf(addresses, "echo"), connections: o.connections ?? 1 });
+    async create(e, o) {
+      return createEchoClient({ url: e.url, connections: o.connections ?? 1 });
     },
   },
 ];
+
+/** The transports `all` selects: every one but `direct`, which only runs with `--upstream`. */
+export const DEFAULT_TRANSPORTS: readonly TransportPlugin[] = TRANSPORTS.filter((t) => t.server !== "upstream");
 
 /** Looks transports up by name (comma list or array); `all` selects every one. Throws naming an unknown one. */
 export function selectTransports(names: string | readonly string[]): TransportPlugin[] {
@@ -155,7 +200,7 @@ export function selectTransports(names: string | readonly string[]): TransportPl
           .map((s) => s.trim())
           .filter(Boolean)
       : [...names];
-  if (list.length === 0 || list.includes("all")) return [...TRANSPORTS];
+  if (list.length === 0 || list.includes("all")) return [...DEFAULT_TRANSPORTS];
   return list.map((n) => {
     const t = TRANSPORTS.find((x) => x.name === n);
     if (!t) throw new RangeError(`unknown transport "${n}" (known: ${TRANSPORTS.map((x) => x.name).join(", ")}, all)`);

@@ -83,7 +83,8 @@ describe("the exit code rule", () => {
         }
       }
     const v = runVerdict(again);
-    expect(v.verification).toEqual(r.verification);
+    // The file predates the verification mode: its checks were the synthetic engine's tokens.
+    expect(v.verification).toEqual({ ...r.verification, mode: "tokens" });
     expect(v.sloBreaches).toEqual(r.sloBreaches);
     expect(v.exitCode).toBe(r.exitCode);
   });

@@ -1,4 +1,5 @@
 import type { ClientStats, InferenceClient } from "@modelwire/core";
+import { clientBytes } from "./client-bytes.js";
 import type { Target } from "./fleet.js";
 import { type GeneratorMonitor, generatorWarning } from "./generator-monitor.js";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
@@ -9,6 +10,7 @@ import type { CostFigures, Scenario, WindowResult } from "./result.js";
 import type { ProcessStats } from "./server-process.js";
 import type { StreamOutcome, WorkItem } from "./stream-call.js";
 import { splitLoad } from "./worker-pool.js";
+import type { WorkMode } from "./workload.js";
 
 /** One measured window: a transport, a scenario and where the window sits in the run. */
 export interface WindowSpec {
@@ -16,6 +18,8 @@ export interface WindowSpec {
   scenario: Scenario;
   /** The requests to send, by sequence number. */
   work: (seq: number) => WorkItem;
+  /** The engine they go to (worker threads build their own work source from it). */
+  mode: WorkMode;
   /** Which requests count as good (goodput). */
   goodput: GoodputBounds;
   /** The round (1-based) of `rounds`, and the position within it (transports are interleaved). */
@@ -80,6 +84,35 @@ export function costBetween(
   };
 }
 
+/**
+ * The cost of a window on a server the bench cannot read (a foreign target without `--admin`): the server's CPU
+ * and RSS are NaN (reported as not measured, never as zero); the bytes are the client's sockets' counts.
+ */
+export function clientSideCost(
+  bytes: { bytesIn: number; bytesOut: number },
+  requests: number,
+  tokens: number,
+  generatorCpuMicros: number,
+): CostFigures {
+  const per = (x: number, n: number) => (n > 0 ? x / n : Number.NaN);
+  const total = bytes.bytesIn + bytes.bytesOut;
+  return {
+    serverCpuMicros: Number.NaN,
+    serverCpuPerRequestUs: Number.NaN,
+    serverCpuPerTokenUs: Number.NaN,
+    // What the server read is what the client wrote, and the other way round.
+    bytesIn: bytes.bytesOut,
+    bytesOut: bytes.bytesIn,
+    bytesPerRequest: per(total, requests),
+    bytesPerToken: per(total, tokens),
+    serverRssBytes: Number.NaN,
+    serverMaxRssBytes: Number.NaN,
+    generatorCpuPerRequestUs: per(generatorCpuMicros, requests),
+    serverMeasured: false,
+    bytesCountedOn: "client",
+  };
+}
+
 /** What the measured part of a window produced, from this thread or from worker threads. */
 interface Measured {
   run: RecordedRun;
@@ -88,6 +121,8 @@ interface Measured {
   /** Worker processes' own CPU, which this process's CPU clock does not include. */
   processCpu?: { cpuMicros: number; maxUtilization: number };
   pool?: PoolFigures;
+  /** Bytes the client(s) moved during the measured part. */
+  clientBytes: { bytesIn: number; bytesOut: number };
 }
 
 /**
@@ -105,7 +140,7 @@ async function measure(spec: WindowSpec, sampler: (read: () => ClientStats | und
     pool.start();
     const pooled = await target.pool.run(
       scenario,
-      { durationMs: scenario.durationMs, maxRequests: scenario.maxRequests, goodput, warmup: false },
+      { durationMs: scenario.durationMs, maxRequests: scenario.maxRequests, goodput, warmup: false, mode: spec.mode },
       (worker, live) => {
         latest.set(worker, live.stats);
         progress.count(live.completed - (completed.get(worker) ?? 0));
@@ -122,8 +157,10 @@ async function measure(spec: WindowSpec, sampler: (read: () => ClientStats | und
       workerLag: { p99: pooled.eventLoopLagP99Ms, max: pooled.eventLoopLagMaxMs },
       ...(pooled.processCpu ? { processCpu: pooled.processCpu } : {}),
       pool: poolFigures,
+      clientBytes: pooled.clientBytes,
     };
   }
+  const bytes0 = clientBytes(target.client);
   const rec = createRunRecorder(goodput);
   const pool = sampler(() => target.client.stats());
   pool.start();
@@ -139,7 +176,13 @@ async function measure(spec: WindowSpec, sampler: (read: () => ClientStats | und
     scenario.durationMs,
     scenario.maxRequests,
   );
-  return { run: rec.toJSON(), load, pool: pool.stop() };
+  const bytes1 = clientBytes(target.client);
+  return {
+    run: rec.toJSON(),
+    load,
+    pool: pool.stop(),
+    clientBytes: { bytesIn: bytes1.bytesIn - bytes0.bytesIn, bytesOut: bytes1.bytesOut - bytes0.bytesOut },
+  };
 }
 
 /**
@@ -160,17 +203,21 @@ export async function measureWindow(spec: WindowSpec): Promise<WindowResult> {
 async function runWindow(spec: WindowSpec): Promise<WindowResult> {
   const { target, scenario, progress: p } = spec;
   const name = target.transport.name;
-  p.status("warming up");
-  if (target.pool)
+  if (scenario.warmupMs > 0) p.status("warming up");
+  if (scenario.warmupMs <= 0) {
+    // no warm-up
+  } else if (target.pool)
     await target.pool.run(scenario, {
       durationMs: scenario.warmupMs,
       maxRequests: Number.MAX_SAFE_INTEGER,
       goodput: spec.goodput,
       warmup: true,
+      mode: spec.mode,
     });
   else await driveLoad(target.client, scenario, spec.work, () => {}, scenario.warmupMs, Number.MAX_SAFE_INTEGER);
 
-  const before = await target.stats();
+  const readServer = target.stats;
+  const before = readServer ? await readServer() : undefined;
   const startedAtMs = Date.now();
   p.status("measuring");
   spec.monitor.start();
@@ -189,7 +236,7 @@ async function runWindow(spec: WindowSpec): Promise<WindowResult> {
       gen.cpuUtilization /= spec.workers;
     }
   }
-  const after = await target.stats();
+  const after = readServer ? await readServer() : undefined;
   const secs = load.elapsedMs / 1000;
   const win: WindowResult = {
     transport: name,
@@ -197,7 +244,10 @@ async function runWindow(spec: WindowSpec): Promise<WindowResult> {
     order: spec.order,
     load,
     run,
-    cost: costBetween(before, after, target.transport.statsKey, run.requests, run.tokens, gen.cpuMicros),
+    cost:
+      before && after
+        ? costBetween(before, after, target.transport.statsKey, run.requests, run.tokens, gen.cpuMicros)
+        : clientSideCost(measured.clientBytes, run.requests, run.tokens, gen.cpuMicros),
     generator: gen,
     rps: run.ok / secs,
     tokensPerSec: run.tokens / secs,

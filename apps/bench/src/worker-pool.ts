@@ -1,10 +1,12 @@
-import type { ClientStats, ListenAddress } from "@modelwire/core";
+import type { ClientStats } from "@modelwire/core";
 import { nestShare } from "./agents/agent-share.js";
 import type { LoadStats } from "./load.js";
 import type { WorkerLive, WorkerReply, WorkerTask } from "./load-worker.js";
 import { createRunRecorder, type GoodputBounds, type RecordedRun } from "./recorder.js";
 import type { LoadSpec, Scenario } from "./result.js";
+import type { Endpoint } from "./transports.js";
 import { spawnLoadWorker, type WorkerChannel, type WorkerMode } from "./worker-spawn.js";
+import type { WorkMode } from "./workload.js";
 
 /** The merged outcome of one window run across worker threads. */
 export interface PooledWindow {
@@ -19,6 +21,8 @@ export interface PooledWindow {
   processCpu?: { cpuMicros: number; maxUtilization: number; cpus: string[] };
   /** Each worker's client pool at the end of its share (measured windows). */
   endStats: ClientStats[];
+  /** Bytes the workers' clients moved (summed). */
+  clientBytes: { bytesIn: number; bytesOut: number };
 }
 
 /** Load-generator workers (threads or processes) for one transport. */
@@ -31,7 +35,7 @@ export interface LoadWorkers {
    */
   run(
     scenario: Scenario,
-    opts: { durationMs: number; maxRequests: number; goodput: GoodputBounds; warmup: boolean },
+    opts: { durationMs: number; maxRequests: number; goodput: GoodputBounds; warmup: boolean; mode: WorkMode },
     onLive?: (worker: number, live: WorkerLive["live"]) => void,
   ): Promise<PooledWindow>;
   close(): Promise<void>;
@@ -83,14 +87,14 @@ export interface WorkerOptions {
 export async function startLoadWorkers(
   n: number,
   transport: string,
-  addresses: readonly ListenAddress[],
+  endpoint: Endpoint,
   connections?: number,
   opts: WorkerOptions = {},
 ): Promise<LoadWorkers> {
   const mode = opts.mode ?? "thread";
   const cpus = opts.cpus && opts.cpus.length > 0 ? opts.cpus : undefined;
   const workers: WorkerChannel[] = Array.from({ length: n }, (_, i) =>
-    spawnLoadWorker(mode, { transport, addresses: [...addresses], connections }, cpus?.[i % cpus.length]),
+    spawnLoadWorker(mode, { transport, endpoint, connections }, cpus?.[i % cpus.length]),
   );
   let nextId = 1;
   const ask = (w: WorkerChannel, task: WorkerTask, onLive?: (live: WorkerLive["live"]) => void) =>
@@ -140,6 +144,7 @@ export async function startLoadWorkers(
               startDelayMs: spacing * i,
               goodput: o.goodput,
               warmup: o.warmup,
+              mode: o.mode,
             },
             onLive && ((live) => onLive(i, live)),
           ),
@@ -153,6 +158,10 @@ export async function startLoadWorkers(
         eventLoopLagP99Ms: Math.max(...replies.map((r) => r.eventLoopLagP99Ms ?? 0)),
         eventLoopLagMaxMs: Math.max(...replies.map((r) => r.eventLoopLagMaxMs ?? 0)),
         endStats: replies.flatMap((r) => (r.stats ? [r.stats] : [])),
+        clientBytes: {
+          bytesIn: replies.reduce((a, r) => a + (r.clientBytes?.bytesIn ?? Number.NaN), 0),
+          bytesOut: replies.reduce((a, r) => a + (r.clientBytes?.bytesOut ?? Number.NaN), 0),
+        },
       };
       if (mode === "process")
         pooled.processCpu = {

@@ -76,7 +76,13 @@ describe("worker processes (--worker-mode process, --client-cpus)", () => {
       try {
         const pool = fleet.active[0].pool!;
         expect(pool.mode).toBe("process");
-        const w = await pool.run(scenario, { durationMs: 200, maxRequests: 100_000, goodput: {}, warmup: false });
+        const w = await pool.run(scenario, {
+          durationMs: 200,
+          maxRequests: 100_000,
+          goodput: {},
+          warmup: false,
+          mode: { engine: "synthetic" },
+        });
         expect(w.processCpu?.cpus).toEqual(["0", "0"]);
         expect(w.run.requests).toBe(w.load.completed);
       } finally {
@@ -102,7 +108,13 @@ describe("worker processes (--worker-mode process, --client-cpus)", () => {
       );
       try {
         await expect(
-          fleet.active[0].pool!.run(scenario, { durationMs: 100, maxRequests: 10, goodput: {}, warmup: false }),
+          fleet.active[0].pool!.run(scenario, {
+            durationMs: 100,
+            maxRequests: 10,
+            goodput: {},
+            warmup: false,
+            mode: { engine: "synthetic" },
+          }),
         ).rejects.toThrow(/worker process \d+ exited \(code 1\).*taskset/);
       } finally {
         await fleet.close();

@@ -9,7 +9,7 @@ export type WorkerMode = "thread" | "process";
 /** What a load worker is started with (`workerData` for a thread, an environment variable for a process). */
 export interface LoadWorkerData {
   transport: string;
-  addresses: unknown[];
+  endpoint: unknown;
   connections?: number;
 }
 

@@ -3,7 +3,7 @@ import { type GenerateRequestInit, GenerateRequestSchema } from "@modelwire/core
 import { createSyntheticEngine } from "@modelwire/engine";
 import { type SequenceShare, shareSequence } from "./agents/agent-share.js";
 import type { EngineKnobs } from "./server-process.js";
-import type { WorkItem } from "./stream-call.js";
+import { textDigest, type WorkItem } from "./stream-call.js";
 
 /** What each request asks for, and how the synthetic engine behaves. */
 export interface Workload {
@@ -55,23 +55,46 @@ function imageOf(bytes: number): Uint8Array {
 }
 
 /**
- * Builds the request for each sequence number with the exact tokens the synthetic engine will stream for it
- * (computed locally with the same seed), cycling through `distinctPrompts` prompts.
+ * What engine the requests go to. `synthetic`: a server the bench started, so every request carries the exact
+ * tokens to expect. `real`: a server whose output the bench cannot predict (a `--target`, or the gateway in front
+ * of `--upstream`): requests ask for `model`, with temperature 0 and the workload's seed, and carry a consistency
+ * key, so the same request must give the same text on every wire.
  */
-export function createWorkSource(w: Workload, verify = true): (seq: number) => WorkItem {
-  const engine = createSyntheticEngine({ seed: w.engine.seed });
+export interface WorkMode {
+  engine: "synthetic" | "real";
+  /** The model asked of a real engine (default: the workload's). */
+  model?: string;
+}
+
+/** The consistency key of a request: a digest of everything that decides its output. */
+export function consistencyKey(kind: string, request: unknown): string {
+  return textDigest(
+    `${kind}\n${JSON.stringify(request, (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? textDigest(Buffer.from(v).toString("base64")) : v))}`,
+  );
+}
+
+/**
+ * Builds the request for each sequence number, cycling through `distinctPrompts` prompts. For the synthetic engine
+ * each carries the exact tokens it will stream (computed locally with the same seed); for a real one, a seed,
+ * temperature 0 and a consistency key (see {@link WorkMode}).
+ */
+export function createWorkSource(w: Workload, mode: WorkMode = { engine: "synthetic" }): (seq: number) => WorkItem {
+  const engine = mode.engine === "synthetic" ? createSyntheticEngine({ seed: w.engine.seed }) : undefined;
   const image = w.imageBytes > 0 ? imageOf(w.imageBytes) : undefined;
   const items: WorkItem[] = [];
   const n = Math.max(1, w.distinctPrompts);
   for (let i = 0; i < n; i++) {
     const request: GenerateRequestInit = {
-      model: w.model,
+      model: engine ? w.model : (mode.model ?? w.model),
       prompt: promptText(i, w.promptBytes),
-      options: { numPredict: w.outputTokens },
+      options: engine
+        ? { numPredict: w.outputTokens }
+        : { numPredict: w.outputTokens, temperature: 0, seed: BigInt(w.engine.seed) },
       ...(image ? { images: [image] } : {}),
     };
     const item: WorkItem = { request };
-    if (verify) item.expected = engine.expectedGenerate(create(GenerateRequestSchema, request));
+    if (engine) item.expected = engine.expectedGenerate(create(GenerateRequestSchema, request));
+    else item.key = consistencyKey("generate", request);
     items.push(item);
   }
   return shareSequence(w.share, (seq) => items[seq % n]);

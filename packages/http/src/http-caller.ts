@@ -1,3 +1,5 @@
+import type { Socket } from "node:net";
+import type { ConnectionOptions } from "node:tls";
 import {
   abortReason,
   type CallOptions,
@@ -6,10 +8,11 @@ import {
   Code,
   clampTimerMs,
   createCallSignal,
+  createSocketTally,
   ModelwireError,
   setLongTimeout,
 } from "@modelwire/core";
-import { type Dispatcher, Pool } from "undici";
+import { buildConnector, type Dispatcher, Pool } from "undici";
 import { TIMEOUT_HEADER } from "./server-call.js";
 
 /** The pool and retry knobs both HTTP clients share (Ollama's API and the OpenAI API). */
@@ -38,6 +41,8 @@ export interface HttpCallerOptions {
   headers?: Record<string, string>;
   /** Largest non-streamed response body accepted. Default 64 MiB. */
   maxResponseBytes?: number;
+  /** TLS settings for an `https://` server (e.g. a private CA). */
+  tls?: Pick<ConnectionOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername">;
 }
 
 /** A response whose status was 2xx. */
@@ -103,11 +108,20 @@ export function createHttpCaller(
   const retryBaseMs = options.retryBaseMs ?? 50;
   const retryMaxMs = options.retryMaxMs ?? 2_000;
   const connections = options.connections ?? 16;
+  // Every connection goes through undici's own connector (TLS options included) and is tallied, so the client can
+  // tell the bytes it moved (what a benchmark of a server it cannot read counts).
+  const sockets = createSocketTally<Socket>();
+  const connector = buildConnector({ timeout: clampTimerMs(options.connectTimeoutMs ?? 30_000), ...options.tls });
   const pool = new Pool(origin, {
     connections,
     pipelining: options.pipelining ?? 1,
+    connect(opts, callback) {
+      connector(opts, (err, socket) => {
+        if (socket) sockets.add(socket as Socket);
+        (callback as (e: Error | null, s: typeof socket | null) => void)(err, socket);
+      });
+    },
     // undici arms timers with these (0 turns one off): clamped to Node's timer limit.
-    connectTimeout: clampTimerMs(options.connectTimeoutMs ?? 30_000),
     headersTimeout: clampTimerMs(options.headersTimeoutMs ?? 30_000),
     bodyTimeout: clampTimerMs(options.bodyTimeoutMs ?? 30_000),
     keepAliveTimeout: clampTimerMs(options.keepAliveTimeoutMs ?? 4_000),
@@ -208,7 +222,7 @@ export function createHttpCaller(
         idle: s.free,
         queued: s.queued,
         opened,
-        extra: { pending: s.pending, size: s.size, maxConnections: connections, retries: retried },
+        extra: { pending: s.pending, size: s.size, maxConnections: connections, retries: retried, ...sockets.bytes() },
       };
     },
     async close() {

@@ -1,7 +1,7 @@
 import type { CallOptions, InferenceClient, ListenAddress } from "@modelwire/core";
 import { createLatencyHistogram, type LatencyHistogram } from "../histogram.js";
 import { type GenerateWork, runStreamCall, type StreamOutcome } from "../stream-call.js";
-import type { TransportPlugin } from "../transports.js";
+import { endpointFor, type TransportPlugin } from "../transports.js";
 
 /** How one rung of the ladder calls the gateway. */
 export interface StepMode {
@@ -79,7 +79,10 @@ export async function runStep(
       let outcome: StreamOutcome;
       if (mode.freshConnection) {
         try {
-          client = await target.plugin.create(target.addresses, { connections: 1, streams: 1 });
+          client = await target.plugin.create(endpointFor(target.plugin, target.addresses), {
+            connections: 1,
+            streams: 1,
+          });
         } catch (e) {
           errors++;
           requests++;

@@ -9,12 +9,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { InferenceClient } from "@modelwire/core";
+import type { InferenceClient, ListenAddress } from "@modelwire/core";
 import { createLatencyHistogram, type LatencyHistogram } from "../histogram.js";
 import type { Progress } from "../progress.js";
 import { machineInfo } from "../runner.js";
 import { spawnServerProcess } from "../server-process.js";
-import type { TransportPlugin } from "../transports.js";
+import { endpointFor, type TransportPlugin } from "../transports.js";
 import { ladderRecommendation } from "./ladder-recommend.js";
 import { runStep, type StepMeasure, type StepMode } from "./ladder-step.js";
 import { createLadderWork, type LadderWorkload } from "./ladder-work.js";
@@ -134,7 +134,7 @@ async function coldVsPreloaded(
   firstSeq: number,
   pairs: number,
   plugin: TransportPlugin,
-  addresses: Parameters<TransportPlugin["create"]>[0],
+  addresses: readonly ListenAddress[],
 ): Promise<{ cold: StepMeasure; warm: StepMeasure; loadMs: number }> {
   const target = { plugin, addresses, pooled: client };
   const off: StepMode = { concurrency: 1, freshConnection: false, cache: "off" };
@@ -219,7 +219,7 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
   try {
     for (const plugin of transports) {
       const work = createLadderWork(cfg.workload, plugin.name);
-      const pooled = await plugin.create(gateway.addresses, { streams: cfg.concurrency });
+      const pooled = await plugin.create(endpointFor(plugin, gateway.addresses), { streams: cfg.concurrency });
       const target = { plugin, addresses: gateway.addresses, pooled };
       let seq = 0;
       const steps: LadderStep[] = [];

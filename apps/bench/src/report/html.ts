@@ -3,6 +3,7 @@ import { decodeLatencyHistogram } from "../histogram.js";
 import type { BenchResult } from "../result.js";
 import { POOL_COLUMNS, POOLS_EXPLAINED, poolRows } from "./pools.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
+import { targetLines, verificationLines } from "./verification-text.js";
 import { overheadCell, serverCell, WIRE_COST_EXPLAINED, wireCostRows } from "./wire-cost.js";
 
 /** The data the page's script plots. */
@@ -219,6 +220,9 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
   H.push(
     `<p>Run ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(0)} s · ${r.machine.cpus} × ${esc(r.machine.cpuModel)} · Node ${esc(r.machine.node)} · ${r.repeats} round(s), transports interleaved. Figures: median (range over rounds). Latencies in ms, timed from the intended send time.</p>`,
   );
+  const tl = targetLines(r);
+  if (tl.length > 0)
+    H.push(`<p>Servers the bench did not start:</p><ul>${tl.map((t) => `<li>${esc(t)}</li>`).join("")}</ul>`);
   for (const s of r.skipped) H.push(`<p class="warn">Skipped ${esc(s.transport)}: ${esc(s.reason)}</p>`);
   // The answer first: the recommendation and what each wire adds; the tables and plots follow.
   H.push(`<h2>Recommendation</h2><ul>`);
@@ -286,14 +290,14 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
       `<h2>Serialization against the network</h2><p>Encode + decode time from the serialization micro-benchmarks (reports/serialization.json) against the CPU per request measured here (server + generator); where the suites' generic codec path costs more than the whole request measured here, the bar is capped and marked.</p><div class="fig"><div id="split" class="chart"></div></div>`,
     );
   }
-  H.push(`<h2>Server processes</h2><table><tr><th>process</th><th>start-up ms</th><th>peak RSS</th></tr>`);
-  for (const p of r.processes)
-    H.push(`<tr><td>${esc(p.name)}</td><td>${fmt(p.startupMs)}</td><td>${fmtBytes(p.maxRssBytes)}</td></tr>`);
-  H.push(`</table>`);
-  const v = r.verification;
-  H.push(
-    `<h2>Verification</h2><p>${v.streams} streams verified: ${v.failedStreams} failed, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched.</p>`,
-  );
+  if (r.processes.length > 0) {
+    H.push(`<h2>Server processes</h2><table><tr><th>process</th><th>start-up ms</th><th>peak RSS</th></tr>`);
+    for (const p of r.processes)
+      H.push(`<tr><td>${esc(p.name)}</td><td>${fmt(p.startupMs)}</td><td>${fmtBytes(p.maxRssBytes)}</td></tr>`);
+    H.push(`</table>`);
+  }
+  H.push(`<h2>Verification</h2>`);
+  for (const line of verificationLines(r)) H.push(`<p>${esc(line)}</p>`);
   for (const w of r.generatorWarnings) H.push(`<p class="warn">${esc(w)}</p>`);
   H.push(`<p>Exit code ${r.exitCode}.</p>`);
   H.push(`<script type="application/json" id="plot-data">${json}</script>`);

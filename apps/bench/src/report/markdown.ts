@@ -3,6 +3,7 @@ import { fmt, fmtBytes, fmtSpread } from "../format.js";
 import type { BenchResult } from "../result.js";
 import { poolsMarkdown } from "./pools.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
+import { targetLines, verificationLines } from "./verification-text.js";
 import { serverCell, WIRE_COST_EXPLAINED, wireCostMarkdown, wireCostRows } from "./wire-cost.js";
 
 function recommendationLines(r: BenchResult): string[] {
@@ -24,6 +25,12 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
     `Run ${r.startedAt}${r.run ? ` (id ${r.run.id}, configuration ${r.run.configHash})` : ""} · ${(r.durationMs / 1000).toFixed(0)} s · ${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node} · load average at the end ${r.machine.loadavg.map((x) => x.toFixed(2)).join(" / ")} · ${r.repeats} round(s), transports interleaved; figures are the median with the range over rounds in brackets. Latencies in ms, timed from the intended send time.`,
   );
   L.push("");
+  const tl = targetLines(r);
+  if (tl.length > 0) {
+    L.push("Servers the bench did not start:");
+    for (const t of tl) L.push(`- ${t}`);
+    L.push("");
+  }
   if (r.skipped.length > 0) {
     L.push("Skipped transports:");
     for (const s of r.skipped) L.push(`- ${s.transport}: ${s.reason}`);
@@ -84,13 +91,15 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
       );
     L.push(...poolsMarkdown(sr));
   }
-  L.push("## Server processes");
-  L.push("");
-  L.push("| process | start-up | peak RSS |");
-  L.push("|---|--:|--:|");
-  for (const p of r.processes)
-    L.push(`| ${p.name}${p.cpus ? ` (CPU ${p.cpus})` : ""} | ${fmt(p.startupMs)} ms | ${fmtBytes(p.maxRssBytes)} |`);
-  L.push("");
+  if (r.processes.length > 0) {
+    L.push("## Server processes");
+    L.push("");
+    L.push("| process | start-up | peak RSS |");
+    L.push("|---|--:|--:|");
+    for (const p of r.processes)
+      L.push(`| ${p.name}${p.cpus ? ` (CPU ${p.cpus})` : ""} | ${fmt(p.startupMs)} ms | ${fmtBytes(p.maxRssBytes)} |`);
+    L.push("");
+  }
   if (r.sweep) {
     L.push(`## Sweep (${r.sweep.scenario} workload, open loop, SLO ${r.sweep.slos.join(", ")})`);
     L.push("");
@@ -127,13 +136,9 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
       L.push("");
     }
   }
-  const v = r.verification;
   L.push("## Verification");
   L.push("");
-  L.push(
-    `${v.streams} streams verified token by token: ${v.failedStreams} failed, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order, ${v.mismatched} mismatched.`,
-  );
-  L.push("");
+  for (const line of verificationLines(r)) L.push(line, "");
   if (r.generatorWarnings.length > 0) {
     L.push("## Generator warnings");
     L.push("");
