@@ -128,7 +128,9 @@ function processWorker(data: LoadWorkerData, cpu: number | undefined): WorkerCha
     mode: "process",
     post(m) {
       if ((m as { close?: boolean }).close) closing = true;
-      if (child.connected) child.send(m as never);
+      // A send that fails (EPIPE: the process died, e.g. taskset refused its CPU) is not a second error: the exit
+      // handler reports why the process is gone.
+      if (child.connected) child.send(m as never, () => {});
       else if (!closing) errors.fail(new Error(`worker process ${child.pid} is gone (IPC channel closed)`));
     },
     onMessage(f) {
