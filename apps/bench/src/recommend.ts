@@ -1,5 +1,6 @@
 import { fmt } from "./format.js";
 import { verificationVerdict } from "./report/verification-text.js";
+import { vsDirectVerdict } from "./report/vs-direct.js";
 import {
   type BenchResult,
   type FigureName,
@@ -159,6 +160,8 @@ export function recommend(result: BenchResult): string[] {
     }
     for (const t of judgeTargets(sr))
       if (t.status !== "n/a") lines.push(`- target ${t.target}: **${t.status}** — ${t.text}.`);
+    const vd = vsDirectVerdict(sr);
+    if (vd) lines.push(`- ${vd}.`);
   }
   const verified = verificationVerdict(result);
   if (verified) lines.push(verified);

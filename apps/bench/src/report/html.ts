@@ -4,6 +4,7 @@ import type { BenchResult } from "../result.js";
 import { POOL_COLUMNS, POOLS_EXPLAINED, poolRows } from "./pools.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
 import { targetLines, verificationLines } from "./verification-text.js";
+import { VS_DIRECT_EXPLAINED, VS_DIRECT_HEADER, vsDirectCells, vsDirectRows } from "./vs-direct.js";
 import { overheadCell, serverCell, WIRE_COST_EXPLAINED, wireCostRows } from "./wire-cost.js";
 
 /** The data the page's script plots. */
@@ -242,6 +243,19 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
         `<tr><td>${esc(x.transport)}</td><td>${esc(overheadCell(x, x.overheadP50))}</td><td>${esc(overheadCell(x, x.overheadP99))}</td><td>${esc(overheadCell(x, x.ttftOverheadP50))}</td><td>${esc(overheadCell(x, x.ttftOverheadP99))}</td><td>${esc(overheadCell(x, x.tokenOverheadP50))}</td><td>${esc(serverCell(x, x.serverCpuPerRequestUs))}</td><td>${esc(serverCell(x, x.serverCpuPerTokenUs, 1))}</td><td>${fmt(x.tokensPerChunk, 2)}</td></tr>`,
       );
     H.push(`</table>`);
+    const vd = vsDirectRows(sr);
+    if (vd.length > 0) {
+      H.push(
+        `<p>${esc(VS_DIRECT_EXPLAINED)}</p><table><tr>${VS_DIRECT_HEADER.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>`,
+      );
+      for (const x of vd)
+        H.push(
+          `<tr>${vsDirectCells(x)
+            .map((c) => `<td>${esc(c)}</td>`)
+            .join("")}</tr>`,
+        );
+      H.push(`</table>`);
+    }
     const c = model.curves.find((x) => x.id === `curve-${i}-overhead`);
     if (c) H.push(`<div class="fig"><h4>${esc(c.title)}</h4><div id="${c.id}" class="chart"></div></div>`);
   }
