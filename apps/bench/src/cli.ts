@@ -19,6 +19,7 @@ import { TargetError } from "./targets/target-error.js";
 import { selectTransports, TRANSPORTS } from "./transports.js";
 import { UsageError } from "./usage-error.js";
 import { parseWorkerFlags, WORKER_HELP } from "./worker-spawn.js";
+import { parseShapeFlags, SHAPE_HELP } from "./workload-shape.js";
 
 /** `modelwire bench --help`. */
 export const BENCH_HELP = `modelwire bench — compare the wire protocols on the same engine
@@ -43,6 +44,7 @@ Workload
   --prompt-bytes N       prompt size (default 64)
   --tokens N             output tokens per stream (preset default)
   --image-bytes N        image payload per request (0 = none; base64 in JSON, raw bytes on binary wires)
+${SHAPE_HELP}
   --ttft-ms MS, --inter-token-ms MS, --jitter F   synthetic engine knobs (set via /control/engine; refused with
                          --target/--upstream)
   --seed N               the synthetic engine's seed, and options.seed of every request to a real engine
@@ -123,6 +125,10 @@ const OPTIONS = {
   "prompt-bytes": { type: "string" },
   tokens: { type: "string" },
   "image-bytes": { type: "string" },
+  "prompt-dist": { type: "string" },
+  "output-dist": { type: "string" },
+  "chat-turns": { type: "string" },
+  "think-ms": { type: "string" },
   "ttft-ms": { type: "string" },
   "inter-token-ms": { type: "string" },
   jitter: { type: "string" },
@@ -264,6 +270,7 @@ export async function parseBenchArgs(
   const promptBytes = intFlag(v["prompt-bytes"], "--prompt-bytes", 1, 16 * 1024 * 1024);
   const tokens = intFlag(v.tokens, "--tokens", 1, 1_000_000);
   const imageBytes = intFlag(v["image-bytes"], "--image-bytes", 0, 32 * 1024 * 1024);
+  const shape = parseShapeFlags(v);
   for (const s of scenarios) {
     if (rate !== undefined)
       s.load = { mode: "open", ratePerSec: rate, arrival, ...(maxInFlight ? { maxInFlight } : {}) };
@@ -273,6 +280,7 @@ export async function parseBenchArgs(
       ...(promptBytes !== undefined ? { promptBytes } : {}),
       ...(tokens !== undefined ? { outputTokens: tokens } : {}),
       ...(imageBytes !== undefined ? { imageBytes } : {}),
+      ...shape,
       engine: Object.fromEntries(
         Object.entries({ ...s.workload.engine, ...eng }).map(([k, x]) => [
           k,

@@ -4,6 +4,7 @@ import { createSyntheticEngine } from "@modelwire/engine";
 import { type SequenceShare, shareSequence } from "./agents/agent-share.js";
 import type { EngineKnobs } from "./server-process.js";
 import { textDigest, type WorkItem } from "./stream-call.js";
+import { type ChatShape, type LengthDist, sampleLength, sessionWork } from "./workload-shape.js";
 
 /** What each request asks for, and how the synthetic engine behaves. */
 export interface Workload {
@@ -19,6 +20,12 @@ export interface Workload {
   distinctPrompts: number;
   /** Synthetic engine knobs (delays, jitter, seed). */
   engine: Required<Pick<EngineKnobs, "ttftMs" | "interTokenMs" | "jitter" | "seed">>;
+  /** Prompt bytes per distinct prompt drawn from this distribution instead of `promptBytes` (seeded). */
+  promptLength?: LengthDist;
+  /** Output tokens per distinct prompt drawn from this distribution instead of `outputTokens` (seeded). */
+  outputLength?: LengthDist;
+  /** Chat sessions over the chat API instead of generate requests (images are not sent with them). */
+  chat?: ChatShape;
   /** The share of the request sequence this generator sends (agents and workers split it by index). */
   share?: SequenceShare;
 }
@@ -84,12 +91,22 @@ export function createWorkSource(w: Workload, mode: WorkMode = { engine: "synthe
   const items: WorkItem[] = [];
   const n = Math.max(1, w.distinctPrompts);
   for (let i = 0; i < n; i++) {
+    const bytes = sampleLength(w.promptLength, w.promptBytes, w.engine.seed, 2 * i);
+    const tokens = sampleLength(w.outputLength, w.outputTokens, w.engine.seed, 2 * i + 1);
+    const model = engine ? w.model : (mode.model ?? w.model);
+    const options = engine
+      ? { numPredict: tokens }
+      : { numPredict: tokens, temperature: 0, seed: BigInt(w.engine.seed) };
+    if (w.chat) {
+      const turns = Array.from({ length: w.chat.turns }, (_, t) => promptText(i * w.chat!.turns + t, bytes));
+      const checks = engine ? { engine } : { key: (r: unknown) => consistencyKey("chat", r) };
+      items.push(sessionWork({ model, options }, turns, w.chat.thinkMs, checks));
+      continue;
+    }
     const request: GenerateRequestInit = {
-      model: engine ? w.model : (mode.model ?? w.model),
-      prompt: promptText(i, w.promptBytes),
-      options: engine
-        ? { numPredict: w.outputTokens }
-        : { numPredict: w.outputTokens, temperature: 0, seed: BigInt(w.engine.seed) },
+      model,
+      prompt: promptText(i, bytes),
+      options,
       ...(image ? { images: [image] } : {}),
     };
     const item: WorkItem = { request };
