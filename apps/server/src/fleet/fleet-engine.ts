@@ -417,7 +417,13 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       const wasKnown = m.answered;
       if (answered) m.answered = true;
       m.breaker.probe(answered, now());
-      if (!answered) m.cutStalled(stalledMs);
+      // Calls waiting for a first chunk move only when another upstream is up to take them (a check that timed out
+      // on a loaded machine must not fail calls that would have been served).
+      if (!answered)
+        m.cutStalled(
+          stalledMs,
+          members.some((o) => o !== m && o.answered && o.breaker.state(now()) === "up"),
+        );
       if (answered && !wasKnown) void m.refreshTags();
     },
     async refreshTags() {

@@ -131,14 +131,16 @@ export class Member implements UpstreamView {
 
   /**
    * Its checks failed: cuts the attempts that can no longer be trusted to end — those still waiting for their
-   * first chunk (the fleet retries them elsewhere) and streams without a chunk for `stalledMs` (they end
-   * `Unavailable`) — so a stopped or unplugged upstream does not hold calls until their deadlines. Returns how many.
+   * first chunk (the fleet retries them elsewhere; not when `moveWaiting` is false: no other upstream is up to take them)
+   * and streams without a chunk for `stalledMs` (they end `Unavailable`) — so a stopped or unplugged upstream does not hold calls until their deadlines. Returns how many.
    */
-  cutStalled(stalledMs: number): number {
+  cutStalled(stalledMs: number, moveWaiting = true): number {
     const t = this.now();
     let n = 0;
     for (const a of this.open) {
-      if (a.cut || !a.stop || (a.firstAt !== undefined && t - a.lastAt < stalledMs)) continue;
+      if (a.cut || !a.stop) continue;
+      const waiting = a.firstAt === undefined;
+      if (waiting ? !moveWaiting : t - a.lastAt < stalledMs) continue;
       a.cut = new ModelwireError(
         `upstream ${this.url} stopped answering its checks ${a.firstAt === undefined ? "before the first chunk" : `and sent nothing for ${Math.round(t - a.lastAt)} ms`}`,
         Code.Unavailable,
