@@ -1,3 +1,4 @@
+import { delay } from "@modelwire/core";
 import type { Scenario } from "../result.js";
 
 /** Where a window started against its plan (agents only). */
@@ -29,7 +30,8 @@ export interface ScheduleClock {
 
 const realClock: ScheduleClock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  // delay() chains timers past Node's 2^31-1 ms limit: a start days ahead waits, it does not spin.
+  sleep: (ms) => delay(ms),
 };
 
 /** Creates the plan from the common start (epoch ms) and the gap after each window. */
