@@ -31,6 +31,7 @@ import {
   InferenceService,
   ModelwireError,
 } from "@modelwire/core";
+import { clientWireFor } from "./client-wires.js";
 import { fromConnectError } from "./errors.js";
 import { createFastUnaryCaller, type FastUnaryCaller } from "./fast-client.js";
 import type { FastMethod } from "./fast-client-common.js";
@@ -90,13 +91,13 @@ export interface ConnectClientOptions {
   /** Use JSON instead of binary Protobuf (Connect and gRPC-Web only make sense here). Default false. */
   json?: boolean;
   /**
-   * Send unary gRPC calls (HTTP/2, no extra `interceptors`) on our own fast path over connect-node's session
+   * Send unary calls (binary gRPC, gRPC-Web or Connect over HTTP/2, no extra `interceptors`) on our own fast path over connect-node's session
    * manager instead of through connect-node's call pipeline (same behaviour, about twice the throughput; see
    * docs/connect-perf.md). Default true.
    */
   fastUnary?: boolean;
   /**
-   * Open server-streaming gRPC calls (Generate, Chat; HTTP/2, no extra `interceptors`) on our own fast path over
+   * Open server-streaming calls (Generate, Chat; binary, HTTP/2, no extra `interceptors`) on our own fast path over
    * connect-node's session manager instead of through connect-node's call pipeline (same behaviour: deadlines,
    * cancel, retry before the first message, timing). Default true; false streams through connect-node.
    */
@@ -215,9 +216,12 @@ export function createConnectClient(options: ConnectClientOptions): InferenceCli
   }
 
   const client: Client<typeof InferenceService> = createClient(InferenceService, transport);
-  const fastCapable = sessionManager && protocol === "grpc" && !options.json && !options.interceptors?.length;
+  // Binary calls over HTTP/2 in every protocol (gRPC, gRPC-Web, Connect) take the fast paths; JSON, HTTP/1.1 and
+  // calls with extra interceptors go through connect-node.
+  const fastCapable = sessionManager && !options.json && !options.interceptors?.length;
   const fastOptions = sessionManager && {
     sessionManager,
+    wire: clientWireFor(protocol),
     readMaxBytes: common.readMaxBytes,
     writeMaxBytes: common.writeMaxBytes,
     authorization: options.authToken === undefined ? undefined : `Bearer ${options.authToken}`,

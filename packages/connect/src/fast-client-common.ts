@@ -2,13 +2,14 @@ import type * as http2 from "node:http2";
 import { create, type DescMessage, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { abortReason, Code, ModelwireError, setLongTimeout } from "@modelwire/core";
+import type { ClientWire } from "./client-wires.js";
 import { metadataFromStatusDetails, STATUS_DETAILS_BIN } from "./error-details.js";
 import { fromConnectError } from "./errors.js";
-import { envelope, grpcTimeout, writeLimitError } from "./grpc-wire.js";
+import { envelope, writeLimitError } from "./grpc-wire.js";
 import { resetStreamError } from "./h2-reset.js";
 import type { CallTiming } from "./timing.js";
 
-/** The gRPC method a fast-path call goes to. */
+/** The method a fast-path call goes to. */
 export interface FastMethod<I extends DescMessage, O extends DescMessage> {
   /** `/<service>/<Method>`. */
   path: string;
@@ -28,13 +29,15 @@ export interface FastCall {
 /** Options of the client's fast paths ({@link createFastUnaryCaller}, {@link createFastStreamCaller}). */
 export interface FastCallerOptions {
   sessionManager: Http2SessionManager;
+  /** The protocol the calls speak (gRPC, gRPC-Web, Connect). */
+  wire: ClientWire;
   readMaxBytes: number;
   writeMaxBytes: number;
   authorization?: string;
   onTiming?: (timing: CallTiming) => void;
 }
 
-/** A call ready to go out: the enveloped request, its HTTP/2 headers and its start time (for timings). */
+/** A call ready to go out: the request body as the wire frames it, its HTTP/2 headers and its start time. */
 export interface PreparedCall {
   body: Buffer;
   headers: http2.OutgoingHttpHeaders;
@@ -45,20 +48,27 @@ export interface PreparedCall {
 }
 
 /**
- * The prologue of every fast-path call: the start time, the request encoded and enveloped (RESOURCE_EXHAUSTED over
- * `writeMaxBytes`), and the request headers.
+ * The prologue of every fast-path call: the start time, the request encoded and framed as the wire says
+ * (RESOURCE_EXHAUSTED over `writeMaxBytes`), and the request headers. `stream`: a server-streaming call.
  */
 export function prepareCall<I extends DescMessage>(
   method: FastMethod<I, DescMessage>,
   request: MessageInitShape<I>,
   c: FastCall,
   options: FastCallerOptions,
+  stream: boolean,
 ): PreparedCall | ModelwireError {
   const start = options.onTiming ? performance.now() : 0;
   const deadline = c.timeoutMs === undefined ? undefined : Date.now() + c.timeoutMs;
   const bytes = encodeRequest(method.input, request, options.writeMaxBytes);
   if (bytes instanceof ModelwireError) return bytes;
-  return { body: envelope(bytes), headers: requestHeaders(c, options.authorization), start, deadline };
+  const { wire } = options;
+  return {
+    body: wire.enveloped(stream) ? envelope(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
+    headers: requestHeaders(c, options.authorization, wire, stream),
+    start,
+    deadline,
+  };
 }
 
 /**
@@ -99,14 +109,19 @@ export function encodeRequest<I extends DescMessage>(
 }
 
 /**
- * The HTTP/2 request headers of a gRPC call: content type and `te`, the call's own headers (lower-cased), then
- * `authorization` and `grpc-timeout` when set.
+ * The HTTP/2 request headers of a call: the wire's content type, the call's own headers (lower-cased), then
+ * `authorization` when set and the wire's protocol and deadline headers.
  */
-export function requestHeaders(c: FastCall, authorization: string | undefined): http2.OutgoingHttpHeaders {
-  const headers: http2.OutgoingHttpHeaders = { "content-type": "application/grpc+proto", te: "trailers" };
+export function requestHeaders(
+  c: FastCall,
+  authorization: string | undefined,
+  wire: ClientWire,
+  stream: boolean,
+): http2.OutgoingHttpHeaders {
+  const headers: http2.OutgoingHttpHeaders = { "content-type": wire.contentType(stream) };
   if (c.headers) for (const [k, v] of Object.entries(c.headers)) headers[k.toLowerCase()] = v;
   if (authorization !== undefined) headers.authorization = authorization;
-  if (c.timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(c.timeoutMs);
+  wire.protocolHeaders(headers, c.timeoutMs);
   return headers;
 }
 

@@ -1,6 +1,7 @@
 import * as http2 from "node:http2";
 import { type DescMessage, fromBinary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ModelwireError } from "@modelwire/core";
+import type { ClientWire } from "./client-wires.js";
 import { fromConnectError } from "./errors.js";
 import {
   armCall,
@@ -8,14 +9,13 @@ import {
   type FastCallerOptions,
   type FastMethod,
   prepareCall,
-  responseStatusError,
   type StreamEnd,
   streamEnd,
   streamErrorEvent,
 } from "./fast-client-common.js";
-import { decodeError, readLimitError } from "./grpc-wire.js";
+import { createEnvelopeReader, decodeError, readLimitError } from "./grpc-wire.js";
 
-/** Calls one unary gRPC method on an HTTP/2 session of a connect-node session manager. */
+/** Calls one unary method (gRPC, gRPC-Web or Connect) on an HTTP/2 session of a connect-node session manager. */
 export type FastUnaryCaller = <I extends DescMessage, O extends DescMessage>(
   method: FastMethod<I, O>,
   request: MessageInitShape<I>,
@@ -33,14 +33,14 @@ const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
  * server sent, DEADLINE_EXCEEDED at the deadline, CANCELED on the signal.
  */
 export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCaller {
-  const { sessionManager: sm, readMaxBytes, onTiming } = options;
+  const { sessionManager: sm, readMaxBytes, onTiming, wire } = options;
 
   return function call<I extends DescMessage, O extends DescMessage>(
     method: FastMethod<I, O>,
     request: MessageInitShape<I>,
     c: FastCall,
   ): Promise<MessageShape<O>> {
-    const prepared = prepareCall(method, request, c, options);
+    const prepared = prepareCall(method, request, c, options, false);
     if (prepared instanceof ModelwireError) return Promise.reject(prepared);
     const { start } = prepared;
     const { output } = method;
@@ -92,7 +92,8 @@ export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCall
           s.on("data", (chunk: Buffer) => {
             sm.notifyResponseByteRead(s);
             size += chunk.length;
-            if (size > readMaxBytes + 5) {
+            // The message plus its envelope, and a final frame's when the wire has one (bounded by the same limit).
+            if (size > (wire.endFlag === undefined ? readMaxBytes + 5 : 2 * (readMaxBytes + 5))) {
               settle(readLimitError(readMaxBytes));
               return;
             }
@@ -109,7 +110,7 @@ export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCall
           s.once("close", () => {
             if (settled) return;
             const end = streamEnd(s, session, status, head, trailers, prepared.deadline);
-            const r = evaluate(end, chunks, readMaxBytes);
+            const r = evaluate(wire, end, chunks, readMaxBytes);
             if (r.error) settle(r.error);
             else {
               try {
@@ -127,28 +128,36 @@ export function createFastUnaryCaller(options: FastCallerOptions): FastUnaryCall
   };
 }
 
-/** Reads a finished unary gRPC response: the status from trailers (or a trailers-only HEADERS), then the message. */
+/**
+ * Reads a finished unary response: the status as the wire carries it (trailers or a trailers-only HEADERS, a
+ * gRPC-Web trailer frame, a Connect HTTP status and JSON error), then the one message.
+ */
 function evaluate(
+  wire: ClientWire,
   end: StreamEnd,
   chunks: Buffer[],
   readMaxBytes: number,
 ): { error?: ModelwireError; message?: Uint8Array } {
-  const error = responseStatusError(end);
-  if (error) return { error };
   const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  if (body.length < 5)
-    return { error: new ModelwireError("protocol error: missing output message for unary method", Code.Internal) };
-  const length = body.readUInt32BE(1);
-  if (length > readMaxBytes)
-    return {
-      error: new ModelwireError(
-        `message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`,
-        Code.ResourceExhausted,
-      ),
-    };
-  if ((body[0] & 1) === 1)
-    return { error: new ModelwireError("protocol error: compressed response without grpc-encoding", Code.Internal) };
-  if (body.length !== 5 + length)
+  if (!wire.enveloped(false)) {
+    const error = wire.status(end, undefined, false, body);
+    if (error) return { error };
+    if (body.length > readMaxBytes) return { error: readLimitError(readMaxBytes) };
+    return { message: body };
+  }
+  const messages: Uint8Array[] = [];
+  const reader = createEnvelopeReader(readMaxBytes, wire.endFlag);
+  const bad = reader.push(body, messages);
+  const error = wire.status(end, reader.endFrame(), false, body);
+  if (error) return { error };
+  if (bad) return { error: new ModelwireError(bad.message, bad.code) };
+  if (reader.pending() > 0)
     return { error: new ModelwireError("protocol error: malformed response envelope", Code.Internal) };
-  return { message: body.subarray(5) };
+  if (messages.length === 0)
+    return { error: new ModelwireError("protocol error: missing output message for unary method", Code.Internal) };
+  if (messages.length > 1)
+    return {
+      error: new ModelwireError("protocol error: received extra output message for unary method", Code.Unimplemented),
+    };
+  return { message: messages[0] };
 }

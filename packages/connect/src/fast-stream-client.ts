@@ -8,7 +8,6 @@ import {
   type FastCallerOptions,
   type FastMethod,
   prepareCall,
-  responseStatusError,
   streamEnd,
   streamErrorEvent,
 } from "./fast-client-common.js";
@@ -38,7 +37,7 @@ export type FastStreamCaller = <I extends DescMessage, O extends DescMessage>(
  * which stops the server's engine.
  */
 export function createFastStreamCaller(options: FastCallerOptions): FastStreamCaller {
-  const { sessionManager: sm, readMaxBytes, onTiming } = options;
+  const { sessionManager: sm, readMaxBytes, onTiming, wire } = options;
 
   const open: FastStreamCaller = (method, request, c) => ({
     [Symbol.asyncIterator]: () => run(method, request, c),
@@ -50,7 +49,7 @@ export function createFastStreamCaller(options: FastCallerOptions): FastStreamCa
     request: MessageInitShape<I>,
     c: FastCall,
   ): AsyncGenerator<MessageShape<O>> {
-    const prepared = prepareCall(method, request, c, options);
+    const prepared = prepareCall(method, request, c, options, true);
     if (prepared instanceof ModelwireError) throw prepared;
     const { start } = prepared;
     const { output } = method;
@@ -111,7 +110,7 @@ export function createFastStreamCaller(options: FastCallerOptions): FastStreamCa
       let status: number | undefined;
       let responseHeaders: http2.IncomingHttpHeaders | undefined;
       let trailers: http2.IncomingHttpHeaders | undefined;
-      const reader = createEnvelopeReader(readMaxBytes);
+      const reader = createEnvelopeReader(readMaxBytes, wire.endFlag);
       s.once("response", (h) => {
         responseHeaders = h;
         status = Number(h[":status"]);
@@ -142,7 +141,8 @@ export function createFastStreamCaller(options: FastCallerOptions): FastStreamCa
       });
       s.once("close", () => {
         if (!error) {
-          const e = responseStatusError(streamEnd(s, session, status, responseHeaders, trailers, prepared.deadline));
+          const end = streamEnd(s, session, status, responseHeaders, trailers, prepared.deadline);
+          const e = wire.status(end, reader.endFrame(), true, EMPTY);
           if (e) error = e;
           else if (reader.pending() > 0)
             error = new ModelwireError("protocol error: incomplete envelope at the end of the response", Code.Internal);

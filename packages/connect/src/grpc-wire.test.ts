@@ -7,6 +7,7 @@ import {
   encodeGrpcMessage,
   envelope,
   errorTrailers,
+  flaggedEnvelope,
   grpcTimeout,
   parseGrpcTimeout,
 } from "./grpc-wire.js";
@@ -92,6 +93,19 @@ describe("streaming envelope reader", () => {
     expect(truncated.push(envelope(new Uint8Array([1, 2, 3])).subarray(0, 6), out)).toBeUndefined();
     expect(truncated.pending()).toBe(6);
     expect(out).toHaveLength(0);
+  });
+
+  it("with an end flag keeps the final frame apart and refuses anything after it", () => {
+    const out: Uint8Array[] = [];
+    const end = flaggedEnvelope(0x80, Buffer.from("grpc-status: 0\r\n"));
+    const reader = createEnvelopeReader(100, 0x80);
+    const body = Buffer.concat([envelope(Buffer.from("a")), envelope(Buffer.from("b")), end]);
+    for (let i = 0; i < body.length; i += 3) expect(reader.push(body.subarray(i, i + 3), out)).toBeUndefined();
+    expect(out.map((m) => Buffer.from(m).toString())).toEqual(["a", "b"]);
+    expect(Buffer.from(reader.endFrame()!).toString()).toBe("grpc-status: 0\r\n");
+    expect(reader.pending()).toBe(0);
+    expect(reader.push(envelope(Buffer.from("c")), out)).toMatchObject({ code: Code.InvalidArgument });
+    expect(createEnvelopeReader(100, 0x02).push(end, out)).toMatchObject({ code: Code.Internal });
   });
 });
 

@@ -146,12 +146,19 @@ export interface EnvelopeReader {
   push(chunk: Buffer, out: Uint8Array[]): EnvelopeError | undefined;
   /** Bytes held that do not form a whole message yet (non-zero at the end of a body means a truncated message). */
   pending(): number;
+  /** The payload of the final frame (flagged `endFlag`: a gRPC-Web trailer, a Connect end-stream), once it came. */
+  endFrame(): Uint8Array | undefined;
 }
 
-/** Creates an {@link EnvelopeReader} that refuses messages over `maxBytes`. */
-export function createEnvelopeReader(maxBytes: number): EnvelopeReader {
+/**
+ * Creates an {@link EnvelopeReader} that refuses messages over `maxBytes`. With `endFlag` (gRPC-Web's trailer flag,
+ * Connect's end-stream flag) a frame carrying that flag is the body's final frame, kept for {@link
+ * EnvelopeReader.endFrame}; anything after it is INVALID_ARGUMENT, as connect-es's clients say.
+ */
+export function createEnvelopeReader(maxBytes: number, endFlag?: number): EnvelopeReader {
   let parts: Buffer[] = [];
   let held = 0;
+  let end: Uint8Array | undefined;
   /** Payload length of the message being assembled, once its prefix has been read; -1 before. */
   let need = -1;
   return {
@@ -166,12 +173,17 @@ export function createEnvelopeReader(maxBytes: number): EnvelopeReader {
           const head = parts[0];
           const flags = head[0];
           const length = head.readUInt32BE(1);
+          if (end !== undefined)
+            return {
+              code: Code.InvalidArgument,
+              message: "protocol error: received extra message after end of stream",
+            };
           if ((flags & 1) === 1)
             return {
               code: Code.Internal,
               message: "protocol error: received compressed message without grpc-encoding",
             };
-          if (flags !== 0)
+          if (flags !== 0 && flags !== endFlag)
             return { code: Code.Internal, message: `protocol error: unexpected envelope flags ${flags}` };
           if (length > maxBytes)
             return {
@@ -183,7 +195,8 @@ export function createEnvelopeReader(maxBytes: number): EnvelopeReader {
         if (held < 5 + need) return undefined;
         if (parts[0].length < 5 + need) parts = [Buffer.concat(parts, held)];
         const first = parts[0];
-        out.push(first.subarray(5, 5 + need));
+        if (first[0] === 0) out.push(first.subarray(5, 5 + need));
+        else end = first.subarray(5, 5 + need);
         const rest = first.length - (5 + need);
         held -= 5 + need;
         need = -1;
@@ -193,5 +206,6 @@ export function createEnvelopeReader(maxBytes: number): EnvelopeReader {
       }
     },
     pending: () => held,
+    endFrame: () => end,
   };
 }
