@@ -5,6 +5,7 @@
  * @module
  */
 import type { ClientStats } from "@modelwire/core";
+import { clampTimerMs } from "@modelwire/core";
 
 /** Peak and mean of one gauge over a window's samples. */
 export interface GaugeFigures {
@@ -152,7 +153,7 @@ export function createPoolSampler(read: () => ClientStats | undefined, intervalM
     start() {
       acc = createPoolAccumulator();
       sample();
-      timer = setInterval(sample, intervalMs);
+      timer = setInterval(sample, clampTimerMs(intervalMs));
       timer.unref();
     },
     stop() {

@@ -1,3 +1,4 @@
+import { clampTimerMs } from "@modelwire/core";
 import { createProgressModel, formatCounts, formatProgress, type ProgressModel, printable } from "./progress-model.js";
 
 /**
@@ -81,7 +82,7 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
   };
   const startTimer = () => {
     if (!tty || redrawMs <= 0 || timer) return;
-    timer = setInterval(draw, redrawMs);
+    timer = setInterval(draw, clampTimerMs(redrawMs));
     timer.unref();
   };
   const line = (text: string) => {

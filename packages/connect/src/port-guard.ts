@@ -76,7 +76,7 @@ export function closeWhenIdle(session: http2.Http2Session, idleMs: number): void
       if (session.closed || session.destroyed) return;
       session.close();
       setTimeout(() => session.destroy(), IDLE_CLOSE_FLUSH_MS).unref();
-    }, idleMs);
+    }, clampTimerMs(idleMs));
     timer.unref();
   };
   session.on("stream", (stream: http2.Http2Stream) => {
@@ -106,7 +106,7 @@ export function limitBodyTime(req: AnyRequest, res: AnyResponse, ms: number): vo
       limit: "bodyTimeoutMs",
     });
     answerCallError(req, res, err);
-  }, ms);
+  }, clampTimerMs(ms));
   timer.unref();
   const clear = () => clearTimeout(timer);
   req.once("end", clear);
