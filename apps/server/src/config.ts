@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { ModelwireError, parseOriginList } from "@modelwire/core";
 import { checkSpecs, parseUpstreamJson, parseUpstreamText, type UpstreamSpec } from "./fleet/upstream-spec.js";
-import { badOption, clip } from "./option-error.js";
+import { badOption, checkHttpUrl, clip } from "./option-error.js";
 import { CONFIG_OPTION, type OptionSpec, optionByFlag, optionByKey, SERVE_OPTIONS } from "./options.js";
 
 export { badOption } from "./option-error.js";
@@ -264,17 +264,7 @@ function checkNumber(spec: OptionSpec, n: number, source: string, shown: string)
 function checkString(spec: OptionSpec, raw: string, source: string): string {
   if (raw === "") throw badOption(source, "must not be empty");
   if (raw.includes("\0")) throw badOption(source, "must not contain NUL");
-  if (spec.kind === "url") {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw badOption(source, `expected an http:// or https:// URL, got "${clip(raw)}"`);
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw badOption(source, `expected an http:// or https:// URL, got "${clip(raw)}"`);
-    }
-  }
+  if (spec.kind === "url") checkHttpUrl(raw, source);
   return raw;
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { badOption, clip } from "../option-error.js";
+import { badOption, checkHttpUrl, clip } from "../option-error.js";
 import { MAX_ROUTED_UPSTREAMS } from "./route.js";
 
 /** One upstream Ollama of the gateway. */
@@ -134,16 +134,7 @@ function numberOf(text: string): number {
 
 function checkUrl(raw: string, source: string): string {
   if (raw.length > 2048) throw badOption(source, "an upstream URL longer than 2048 characters");
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw badOption(source, `expected an http:// or https:// URL, got "${clip(raw)}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw badOption(source, `expected an http:// or https:// URL, got "${clip(raw)}"`);
-  }
-  return raw;
+  return checkHttpUrl(raw, source);
 }
 
 function checkWeight(v: unknown, source: string, shown: string): number {
