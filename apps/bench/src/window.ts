@@ -1,5 +1,6 @@
 import type { ClientStats, InferenceClient } from "@modelwire/core";
 import { clientBytes } from "./client-bytes.js";
+import { costFigures } from "./cost.js";
 import type { Target } from "./fleet.js";
 import { type GeneratorMonitor, generatorWarning } from "./generator-monitor.js";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
@@ -67,21 +68,18 @@ export function costBetween(
   const cpu = after.cpu.userMicros + after.cpu.systemMicros - (before.cpu.userMicros + before.cpu.systemMicros);
   const b0 = before.servers[statsKey] ?? { bytesIn: 0, bytesOut: 0 };
   const b1 = after.servers[statsKey] ?? { bytesIn: 0, bytesOut: 0 };
-  const bytesIn = b1.bytesIn - b0.bytesIn;
-  const bytesOut = b1.bytesOut - b0.bytesOut;
-  const per = (x: number, n: number) => (n > 0 ? x / n : Number.NaN);
-  return {
-    serverCpuMicros: cpu,
-    serverCpuPerRequestUs: per(cpu, requests),
-    serverCpuPerTokenUs: per(cpu, tokens),
-    bytesIn,
-    bytesOut,
-    bytesPerRequest: per(bytesIn + bytesOut, requests),
-    bytesPerToken: per(bytesIn + bytesOut, tokens),
-    serverRssBytes: after.rssBytes,
-    serverMaxRssBytes: after.maxRssBytes,
-    generatorCpuPerRequestUs: per(generatorCpuMicros, requests),
-  };
+  return costFigures(
+    {
+      serverCpuMicros: cpu,
+      bytesIn: b1.bytesIn - b0.bytesIn,
+      bytesOut: b1.bytesOut - b0.bytesOut,
+      serverRssBytes: after.rssBytes,
+      serverMaxRssBytes: after.maxRssBytes,
+    },
+    requests,
+    tokens,
+    generatorCpuMicros,
+  );
 }
 
 /**
@@ -94,20 +92,20 @@ export function clientSideCost(
   tokens: number,
   generatorCpuMicros: number,
 ): CostFigures {
-  const per = (x: number, n: number) => (n > 0 ? x / n : Number.NaN);
-  const total = bytes.bytesIn + bytes.bytesOut;
   return {
-    serverCpuMicros: Number.NaN,
-    serverCpuPerRequestUs: Number.NaN,
-    serverCpuPerTokenUs: Number.NaN,
-    // What the server read is what the client wrote, and the other way round.
-    bytesIn: bytes.bytesOut,
-    bytesOut: bytes.bytesIn,
-    bytesPerRequest: per(total, requests),
-    bytesPerToken: per(total, tokens),
-    serverRssBytes: Number.NaN,
-    serverMaxRssBytes: Number.NaN,
-    generatorCpuPerRequestUs: per(generatorCpuMicros, requests),
+    ...costFigures(
+      {
+        serverCpuMicros: Number.NaN,
+        // What the server read is what the client wrote, and the other way round.
+        bytesIn: bytes.bytesOut,
+        bytesOut: bytes.bytesIn,
+        serverRssBytes: Number.NaN,
+        serverMaxRssBytes: Number.NaN,
+      },
+      requests,
+      tokens,
+      generatorCpuMicros,
+    ),
     serverMeasured: false,
     bytesCountedOn: "client",
   };

@@ -1,3 +1,4 @@
+import { costFigures } from "../cost.js";
 import { combinePools } from "../pool-sampler.js";
 import { recommend } from "../recommend.js";
 import { createRunRecorder } from "../recorder.js";
@@ -83,7 +84,6 @@ export function checkAgentFiles(files: readonly NamedResult[]): AgentFile[] {
 }
 
 function combineCost(parts: readonly WindowResult[], requests: number, tokens: number, genCpu: number): CostFigures {
-  const per = (x: number, n: number) => (n > 0 ? x / n : Number.NaN);
   const c0 = parts[0].cost;
   // Client-side byte counts are each agent's own sockets: they add up. Server-side ones (and the server's CPU) are
   // the one server's counters, read by every agent over (nearly) the same span: the widest reading is kept.
@@ -96,19 +96,14 @@ function combineCost(parts: readonly WindowResult[], requests: number, tokens: n
     ? parts.reduce((a, w) => a + w.cost.bytesOut, 0)
     : Math.max(...parts.map((w) => w.cost.bytesOut));
   const cpu = Number.isFinite(widest.serverCpuMicros) ? widest.serverCpuMicros : c0.serverCpuMicros;
-  return {
-    ...c0,
+  const totals = {
     serverCpuMicros: cpu,
-    serverCpuPerRequestUs: per(cpu, requests),
-    serverCpuPerTokenUs: per(cpu, tokens),
     bytesIn,
     bytesOut,
-    bytesPerRequest: per(bytesIn + bytesOut, requests),
-    bytesPerToken: per(bytesIn + bytesOut, tokens),
     serverRssBytes: Math.max(...parts.map((w) => w.cost.serverRssBytes)),
     serverMaxRssBytes: Math.max(...parts.map((w) => w.cost.serverMaxRssBytes)),
-    generatorCpuPerRequestUs: per(genCpu, requests),
   };
+  return { ...c0, ...costFigures(totals, requests, tokens, genCpu) };
 }
 
 /**
