@@ -119,7 +119,7 @@ describe("resolveServeConfig", () => {
                 ? "abc"
                 : "0";
       const env: Record<string, string> = { [o.env]: raw };
-      if (o.key === "maxStreams") env[o.env] = "3";
+      if (o.key === "maxStreams" || o.key === "maxConnections" || o.key === "maxConnectionsPerClient") env[o.env] = "3";
       if (o.kind === "choice") env[o.env] = "open";
       if (o.key === "upstreamProbeMs" || o.key === "upstreamTagsMs") env[o.env] = "100";
       if (o.key === "upstreamAttempts" || o.key === "upstreamFailures") env[o.env] = "2";
@@ -261,6 +261,8 @@ describe("resolveServeConfig", () => {
       loadMs: 250,
       maxStreams: 2,
       maxQueue: 3,
+      maxConnections: 100,
+      maxConnectionsPerClient: 10,
       cacheMb: 8,
       cacheTtl: 60,
       cacheRedis: "unix:///tmp/redis.sock",

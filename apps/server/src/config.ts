@@ -54,6 +54,10 @@ export interface ServeConfig {
   maxStreams: number;
   /** Calls waiting for a slot. */
   maxQueue: number;
+  /** Connections each listener holds at once. */
+  maxConnections: number;
+  /** Connections one remote address holds on each listener at once. */
+  maxConnectionsPerClient: number;
   /** Response cache bound in MiB (0 = off unless `cacheRedis`); also the largest reply stored. */
   cacheMb: number;
   /** Models loaded at start. */

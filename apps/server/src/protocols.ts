@@ -41,6 +41,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   const { engine, observer, tls, serving, openaiForwarder } = shared;
   const authToken = cfg.authToken;
   const origins = cfg.origins === undefined ? undefined : parseOriginList(cfg.origins, "--origins");
+  const { maxConnections, maxConnectionsPerClient } = cfg;
   const jobs: Promise<NamedServer>[] = [];
   if (cfg.http) {
     jobs.push(
@@ -55,6 +56,8 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           observer,
           openaiForwarder,
           origins,
+          maxConnections,
+          maxConnectionsPerClient,
         }),
       })),
     );
@@ -73,6 +76,8 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           tls,
           serving,
           origins,
+          maxConnections,
+          maxConnectionsPerClient,
         }),
       })),
     );
@@ -92,6 +97,8 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           unix: cfg.mcpSocket !== undefined ? { path: cfg.mcpSocket } : undefined,
           // The gateway's shared admission is the limit; MCP's own server-wide cap must not undercut it.
           maxStreams: Math.max(1024, cfg.maxStreams + cfg.maxQueue + 64),
+          maxConnections,
+          maxConnectionsPerClient,
         }),
       })),
     );

@@ -35,7 +35,7 @@ import { createPrefaceSniffer } from "./sniff.js";
 
 /**
  * Options of {@link createConnectServer}. The limits that keep one client from using up the port (docs/connect.md,
- * "Limits"): `maxConnections` (default 4096) and `maxConnectionsPerClient` (per remote address, default 1024) —
+ * "Limits"): `maxConnections` (default 4096) and `maxConnectionsPerClient` (per remote address, default 2048) —
  * a connection over either is answered RESOURCE_EXHAUSTED on its calls and closed; `idleTimeoutMs` (default 30 s)
  * closes an HTTP/2 session without streams (GOAWAY) and an idle HTTP/1.1 keep-alive connection; `bodyTimeoutMs`
  * (default 30 s) fails a call whose request body has not arrived in full (DEADLINE_EXCEEDED); `headersTimeoutMs`

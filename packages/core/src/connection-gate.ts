@@ -4,7 +4,7 @@ import { ModelwireError } from "./error.js";
 /** Connections one listener holds at once, by default. */
 export const DEFAULT_MAX_CONNECTIONS = 4096;
 /** Connections one client (one remote address) may hold on one listener at once, by default. */
-export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 1024;
+export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 2048;
 /** How long a refused connection may stay open to carry its coded answer before it is destroyed. */
 export const REFUSAL_LINGER_MS = 2_000;
 /** Refused connections still being answered at once; beyond this a refused connection is destroyed unanswered. */

@@ -227,7 +227,15 @@ describe("server semantics", () => {
   it("counts socket bytes and connections", async () => {
     h = await startHarness({ tokens: 3 });
     const before = h.server.stats();
-    expect(before).toEqual({ connections: 0, inFlight: 0, bytesIn: 0, bytesOut: 0, accepted: 0, requests: 0 });
+    expect(before).toEqual({
+      connections: 0,
+      inFlight: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      accepted: 0,
+      refused: 0,
+      requests: 0,
+    });
     const r = await fetch(`${h.url}/api/version`);
     const text = await r.text();
     const s = h.server.stats();

@@ -39,8 +39,13 @@ export interface OllamaServerOptions {
   bodyTimeoutMs?: number;
   /** Idle keep-alive time of a connection between requests. Default 5 s (Node's default). */
   keepAliveTimeoutMs?: number;
-  /** Connections accepted at once; more are refused by the listener. Default unlimited. */
+  /**
+   * Connections held at once; one more gets 503 `{"code":"resource_exhausted"}` naming the cap and is closed.
+   * Default 4096.
+   */
   maxConnections?: number;
+  /** Connections one remote address holds at once; one more is refused as over `maxConnections`. Default 2048. */
+  maxConnectionsPerClient?: number;
   /**
    * When set, every request but `GET|HEAD /` must carry `Authorization: Bearer <token>`; otherwise 401
    * `{"error":"unauthorized"}`.
@@ -99,10 +104,10 @@ export interface OllamaServer extends ProtocolServer {
  *
  * The pieces: {@link createHttpListener} (Node's server, timeouts, parser errors), {@link createServerLifecycle}
  * (listen, sockets, graceful close), a {@link createRouteTable} of route groups ({@link ollamaRoutes}, {@link openaiRoutes}), and
- * {@link createCallRunner} (one call's context and error answer). Requests pass, in order: CORS for a route of the
- * table ({@link createHttpCors}: a disallowed `Origin` is 403, a preflight is answered 204, an allowed origin's
- * request gets the headers), the shutdown check (503), the bearer check (401), `extraRoutes`, then the route table
- * (404, 405).
+ * {@link createCallRunner} (one call's context and error answer). Requests pass, in order: the connection-cap check (503
+ * `resource_exhausted`, see `createConnectionGate`), CORS for a route of the table ({@link createHttpCors}: a
+ * disallowed `Origin` is 403, a preflight is answered 204, an allowed origin's request gets the headers), the shutdown
+ * check (503), the bearer check (401), `extraRoutes`, then the route table (404, 405).
  */
 export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
   const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs ?? 60_000);
@@ -110,9 +115,11 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     requestTimeoutMs,
     headersTimeoutMs: Math.min(positive("headersTimeoutMs", options.headersTimeoutMs ?? 30_000), requestTimeoutMs),
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 5_000,
-    maxConnections: options.maxConnections,
   });
-  const lifecycle = createServerLifecycle(server);
+  const lifecycle = createServerLifecycle(server, {
+    maxConnections: options.maxConnections,
+    maxConnectionsPerClient: options.maxConnectionsPerClient,
+  });
   const runCall = createCallRunner({
     observer: options.observer ?? noopObserver,
     lifecycle,
@@ -139,6 +146,12 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
+    const refusal = lifecycle.refusalOf(req.socket);
+    if (refusal) {
+      drainBody(req);
+      routes.errorWriterFor(path)(res, refusal.error, 503, { Connection: "close" });
+      return;
+    }
     const match = routes.match(path);
 
     // CORS first, as Ollama's middleware runs first: a preflight carries no token and changes nothing, so it is

@@ -2,9 +2,12 @@ import type { Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import {
   Code,
+  type ConnectionLimits,
+  createConnectionGate,
   createSocketTally,
   type ListenAddress,
   ModelwireError,
+  type Refusal,
   type ServerStats,
   setLongTimeout,
 } from "@modelwire/core";
@@ -28,14 +31,19 @@ export interface ServerLifecycle {
   callStarted(controller: AbortController): void;
   /** The call of `controller` ended; while closing, its connection closes once the reply is out. */
   callEnded(controller: AbortController, res: ServerResponse): void;
-  /** Connections open, calls in flight, socket bytes, connections accepted. */
+  /** The gate's refusal of the connection `socket`, when it was over a connection cap (its requests get it). */
+  refusalOf(socket: Socket): Refusal | undefined;
+  /** Connections open, calls in flight, socket bytes, connections accepted and refused. */
   stats(): ServerStats & { accepted: number };
   /** The bound address, once listening. */
   address(): { host: string; port: number } | undefined;
 }
 
-/** Tracks `server`'s connections and calls from now on (it must not be listening yet). */
-export function createServerLifecycle(server: Server): ServerLifecycle {
+/**
+ * Tracks `server`'s connections and calls from now on (it must not be listening yet), counting connections against
+ * `limits` (see `createConnectionGate`).
+ */
+export function createServerLifecycle(server: Server, limits: ConnectionLimits = {}): ServerLifecycle {
   /** While closing: resolves `close()` once the listener, every socket and every call are done. */
   let settle: (() => void) | undefined;
   const sockets = createSocketTally<Socket>(() => settle?.());
@@ -44,13 +52,22 @@ export function createServerLifecycle(server: Server): ServerLifecycle {
   let closed: Promise<void> | undefined;
   let bound: { host: string; port: number } | undefined;
 
-  server.on("connection", (socket: Socket) => sockets.add(socket));
+  const gate = createConnectionGate(limits);
+  const refused = new WeakMap<Socket, Refusal>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    const refusal = gate.admit(socket);
+    if (refusal) refused.set(socket, refusal);
+  });
+  // A backstop for connections the gate refuses while they are being answered.
+  server.maxConnections = gate.limits.maxConnections + 64;
 
   return {
     get closing() {
       return closing;
     },
     address: () => bound,
+    refusalOf: (socket) => refused.get(socket),
     listen(port, host) {
       return new Promise<ListenAddress[]>((resolve, reject) => {
         const onError = (e: Error) => reject(ModelwireError.from(e, Code.Unavailable));
@@ -110,7 +127,14 @@ export function createServerLifecycle(server: Server): ServerLifecycle {
     },
     stats() {
       const { bytesIn, bytesOut } = sockets.bytes();
-      return { connections: sockets.open.size, inFlight: active.size, bytesIn, bytesOut, accepted: sockets.added };
+      return {
+        connections: sockets.open.size,
+        inFlight: active.size,
+        bytesIn,
+        bytesOut,
+        accepted: sockets.added,
+        refused: gate.refused,
+      };
     },
   };
 }

@@ -10,8 +10,6 @@ export interface HttpListenerLimits {
   headersTimeoutMs: number;
   /** Idle keep-alive time of a connection between requests. */
   keepAliveTimeoutMs: number;
-  /** Connections accepted at once; more are refused. Undefined: unlimited. */
-  maxConnections?: number;
 }
 
 /**
@@ -28,7 +26,6 @@ export function createHttpListener(limits: HttpListenerLimits): Server {
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
   });
   server.keepAliveTimeout = clampTimerMs(limits.keepAliveTimeoutMs);
-  if (limits.maxConnections !== undefined) server.maxConnections = limits.maxConnections;
   server.on("clientError", answerClientError);
   return server;
 }

@@ -144,7 +144,7 @@ describe("bad input never crashes or hangs the server", () => {
     await stillServes(h.url);
   });
 
-  it("maxConnections refuses connections beyond the limit and recovers when one closes", async () => {
+  it("maxConnections: one connection more gets 503 resource_exhausted naming the cap and is closed; recovers", async () => {
     h = await startHarness({}, { maxConnections: 1 });
     const { connect } = await import("node:net");
     const { port } = new URL(h.url);
@@ -153,11 +153,30 @@ describe("bad input never crashes or hangs the server", () => {
     await new Promise((r) => first.once("connect", r));
     expect(await eventually(() => h!.server.stats().connections === 1)).toBe(true);
     const refused = await rawExchange(h.url, ["GET /api/version HTTP/1.1\r\nHost: x\r\n\r\n"], { waitMs: 3_000 });
-    expect(refused.status).toBe(0);
+    expect(refused.status).toBe(503);
+    const refusedError = errorOf(refused.body);
+    expect(refusedError.code).toBe("resource_exhausted");
+    expect(refusedError.error).toMatch(/too many connections on this port \(limit 1, maxConnections\)/);
     expect(refused.closedByServer).toBe(true);
+    expect(h.server.stats().refused).toBe(1);
     first.destroy();
     expect(await eventually(() => h!.server.stats().connections === 0)).toBe(true);
     await stillServes(h.url);
+  });
+
+  it("the ollama npm client past maxConnectionsPerClient gets a 503 naming the cap; others from it still serve", async () => {
+    h = await startHarness({}, { maxConnectionsPerClient: 2 });
+    const { connect } = await import("node:net");
+    const { port } = new URL(h.url);
+    const held = [0, 1].map(() => connect({ host: "127.0.0.1", port: Number(port) }).on("error", () => {}));
+    expect(await eventually(() => h!.server.stats().connections === 2)).toBe(true);
+    const ollama = new Ollama({ host: h.url });
+    const err = (await ollama.list().catch((e: unknown) => e)) as { status_code?: number; error?: string };
+    expect(err.status_code).toBe(503);
+    expect(err.error).toMatch(/too many connections from 127\.0\.0\.1 on this port.*maxConnectionsPerClient/);
+    for (const s of held) s.destroy();
+    expect(await eventually(() => h!.server.stats().connections === 0)).toBe(true);
+    expect((await new Ollama({ host: h.url }).list()).models.length).toBeGreaterThan(0);
   });
 
   it("keeps a connection alive across requests, including after an error response", async () => {

@@ -1,5 +1,13 @@
 import type { TlsOptions } from "node:tls";
-import { Code, type Engine, ModelwireError, noopObserver, type ServerObserver } from "@modelwire/core";
+import {
+  Code,
+  type ConnectionLimits,
+  type Engine,
+  ModelwireError,
+  noopObserver,
+  resolveConnectionLimits,
+  type ServerObserver,
+} from "@modelwire/core";
 import { createTokenCheck, type TokenCheck } from "@modelwire/core/token";
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from "@modelwire/mcp-codec";
 import { DEFAULT_MAX_BATCH_FRAMES } from "./frame-writer.js";
@@ -12,8 +20,12 @@ export interface McpTlsListenOptions extends TlsOptions {
   port: number;
 }
 
-/** Options of {@link createMcpServer}. At least one of `tcp`, `unix` and `tls` is required. */
-export interface McpServerOptions {
+/**
+ * Options of {@link createMcpServer}. At least one of `tcp`, `unix` and `tls` is required. Each listener caps its
+ * connections (`maxConnections`, default 4096; `maxConnectionsPerClient` per remote address, default 2048): a
+ * connection over a cap gets ERROR `resource_exhausted` on stream 0 naming the cap, and is closed.
+ */
+export interface McpServerOptions extends ConnectionLimits {
   /** The engine every stream runs on (wrap it with `guardEngine` of @modelwire/engine for an overload limit). */
   engine: Engine;
   /** Listen on TCP. */
@@ -62,6 +74,8 @@ export interface ServerShared {
   writeHighWaterMark: number;
   serverName: string;
   writeBatchFrames: number;
+  /** The connection caps each listener applies. */
+  connectionLimits: Required<ConnectionLimits>;
   /** Streams counted against `maxStreams` now. */
   inFlight: number;
   /** Bytes read from every connection, closed ones included. */
@@ -109,6 +123,7 @@ export function resolveServerOptions(options: McpServerOptions): ServerShared {
     writeHighWaterMark: int("writeHighWaterMark", options.writeHighWaterMark, 256 * 1024),
     serverName: options.serverName ?? "modelwire-mcp",
     writeBatchFrames: int("writeBatchFrames", options.writeBatchFrames, DEFAULT_MAX_BATCH_FRAMES, 1, 1024),
+    connectionLimits: resolveConnectionLimits(options),
     inFlight: 0,
     bytesIn: 0,
     bytesOut: 0,

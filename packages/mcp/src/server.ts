@@ -1,5 +1,12 @@
 import type { Socket } from "node:net";
-import { type ListenAddress, type ProtocolServer, type ServerStats, setLongTimeout } from "@modelwire/core";
+import {
+  type ConnectionGate,
+  createConnectionGate,
+  type ListenAddress,
+  type ProtocolServer,
+  type ServerStats,
+  setLongTimeout,
+} from "@modelwire/core";
 import { type Listener, listenAll } from "./listeners.js";
 import { ServerConnection } from "./server-connection.js";
 import { type McpServerOptions, resolveServerOptions, type ServerShared } from "./server-options.js";
@@ -14,6 +21,8 @@ class McpServer implements ProtocolServer {
   private readonly shared: ServerShared;
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<ServerConnection>();
+  /** One connection gate per listener (by protocol name). */
+  private readonly gates = new Map<string, ConnectionGate>();
   private closing: Promise<void> | undefined;
   private emptyWaiters: (() => void)[] = [];
 
@@ -26,6 +35,13 @@ class McpServer implements ProtocolServer {
       socket.destroy();
       return;
     }
+    let gate = this.gates.get(protocol);
+    if (!gate) {
+      gate = createConnectionGate(this.shared.connectionLimits);
+      this.gates.set(protocol, gate);
+    }
+    const refusal = gate.admit(socket);
+    if (refusal && !refusal.answer) return;
     const conn = new ServerConnection(socket, this.shared, protocol, (c) => {
       this.shared.bytesOut += c.bytesOut;
       this.connections.delete(c);
@@ -36,6 +52,8 @@ class McpServer implements ProtocolServer {
       }
     });
     this.connections.add(conn);
+    // Over a cap: ERROR(0) resource_exhausted naming it, then close (the client reads it as its connect error).
+    if (refusal) conn.fail(refusal.error);
   }
 
   listen(): Promise<ListenAddress[]> {
@@ -45,11 +63,14 @@ class McpServer implements ProtocolServer {
   stats(): ServerStats {
     let live = 0;
     for (const c of this.connections) live += c.bytesOut;
+    let refused = 0;
+    for (const g of this.gates.values()) refused += g.refused;
     return {
       connections: this.connections.size,
       inFlight: this.shared.inFlight,
       bytesIn: this.shared.bytesIn,
       bytesOut: this.shared.bytesOut + live,
+      refused,
     };
   }
 
