@@ -13,9 +13,11 @@ import { readSerializationReport } from "./report/serialization.js";
 import { writeReports } from "./report/write.js";
 import type { BenchResult, Scenario } from "./result.js";
 import { type BenchConfig, runBench } from "./runner.js";
+import { applyScheduleFlags, SCHEDULE_HELP, writeTraceRequest } from "./schedule-args.js";
 import { ExitCode, parseSlos, SloParseError } from "./slo.js";
 import { parseTargetArgs } from "./targets/target-args.js";
 import { TargetError } from "./targets/target-error.js";
+import { syntheticTrace, writeTraceFile } from "./trace/trace-writer.js";
 import { selectTransports, TRANSPORTS } from "./transports.js";
 import { UsageError } from "./usage-error.js";
 import { parseWorkerFlags, WORKER_HELP } from "./worker-spawn.js";
@@ -45,6 +47,7 @@ Workload
   --tokens N             output tokens per stream (preset default)
   --image-bytes N        image payload per request (0 = none; base64 in JSON, raw bytes on binary wires)
 ${SHAPE_HELP}
+${SCHEDULE_HELP}
   --ttft-ms MS, --inter-token-ms MS, --jitter F   synthetic engine knobs (set via /control/engine; refused with
                          --target/--upstream)
   --seed N               the synthetic engine's seed, and options.seed of every request to a real engine
@@ -129,6 +132,11 @@ const OPTIONS = {
   "output-dist": { type: "string" },
   "chat-turns": { type: "string" },
   "think-ms": { type: "string" },
+  trace: { type: "string" },
+  "trace-speed": { type: "string" },
+  ramp: { type: "string" },
+  "write-trace": { type: "string" },
+  "record-trace": { type: "string" },
   "ttft-ms": { type: "string" },
   "inter-token-ms": { type: "string" },
   jitter: { type: "string" },
@@ -180,6 +188,8 @@ export interface ParsedBenchArgs {
   outDir: string;
   serializationPath: string;
   quiet: boolean;
+  /** `--write-trace`: write this synthetic trace and exit. */
+  writeTrace?: ReturnType<typeof writeTraceRequest>;
 }
 
 async function loadScenarioFile(path: string): Promise<Array<Partial<Scenario>>> {
@@ -294,6 +304,10 @@ export async function parseBenchArgs(
     else
       s.description = `${s.description.replace(/, \d+ concurrent streams|\d+ concurrent streams/, "")}; open loop at ${s.load.ratePerSec} req/s (${s.load.arrival})`;
   }
+  await applyScheduleFlags(v, scenarios, parseDuration);
+  const writeTrace = writeTraceRequest(v, scenarios[0]);
+  if (writeTrace)
+    return { ...base, help: v.help === true, writeTrace, config: { scenarios, transports: [], repeats: 0, slos: [] } };
   const knobs = (["ttft-ms", "inter-token-ms", "jitter"] as const)
     .filter((k) => v[k] !== undefined)
     .map((k) => `--${k}`);
@@ -341,6 +355,7 @@ export async function parseBenchArgs(
     config.serverCpus = v["server-cpus"];
   }
   if (v.jsonl) config.jsonlPath = resolve(v.jsonl);
+  if (v["record-trace"]) config.recordTracePath = resolve(v["record-trace"]);
   config.gatewayMain = v.gateway ? resolve(v.gateway) : await defaultGatewayMain();
   if (v["gateway-arg"]) config.gatewayArgs = [...v["gateway-arg"]];
   if (v.ladder) {
@@ -437,6 +452,12 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     return ExitCode.Ok;
   }
   if (parsed.ladder) return runLadderCli(parsed.ladder, parsed);
+  if (parsed.writeTrace) {
+    const entries = syntheticTrace(parsed.writeTrace.spec);
+    await writeTraceFile(parsed.writeTrace.path, entries);
+    if (!parsed.quiet) process.stdout.write(`${entries.length} requests written to ${parsed.writeTrace.path}\n`);
+    return ExitCode.Ok;
+  }
   try {
     const { result, paths } = await executeBench(parsed);
     if (!parsed.quiet) {

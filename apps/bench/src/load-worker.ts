@@ -9,6 +9,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import type { ClientStats, InferenceClient } from "@modelwire/core";
 import { delay } from "@modelwire/core";
+import { openSchedule } from "./arrivals.js";
 import { clientBytes } from "./client-bytes.js";
 import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
 import { POOL_SAMPLE_MS } from "./pool-sampler.js";
@@ -110,7 +111,8 @@ async function run(task: WorkerTask): Promise<WorkerReply> {
     if (!t) throw new Error(`unknown transport ${data.transport}`);
     client = await t.create(data.endpoint, { connections: data.connections });
   }
-  const key = JSON.stringify([task.scenario.workload, task.mode]);
+  // A trace's lines are named by its digest in the key, not copied into it.
+  const key = JSON.stringify([task.scenario.workload, task.mode], (k, v) => (k === "entries" ? undefined : v));
   let work = sources.get(key);
   if (!work) {
     work = createWorkSource(task.scenario.workload, task.mode);
@@ -158,14 +160,8 @@ async function runTask(
   };
   const load =
     task.load.mode === "closed"
-      ? await runClosedLoop({ ...base, concurrency: task.load.concurrency })
-      : await runOpenLoop({
-          ...base,
-          ratePerSec: task.load.ratePerSec,
-          arrival: task.load.arrival,
-          maxInFlight: task.load.maxInFlight,
-          seed: task.id,
-        });
+      ? await runClosedLoop({ ...base, concurrency: task.load.concurrency, rampMs: task.load.rampMs })
+      : await runOpenLoop({ ...base, ...openSchedule(task.load, task.scenario.workload), seed: task.id });
   eld.disable();
   const cpu = process.cpuUsage(cpu0);
   const cpus = isProcess ? allowedCpus() : undefined;

@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { CallOptions, InferenceClient } from "@modelwire/core";
 import { delay, type LongTimeout, setLongTimeout } from "@modelwire/core";
-import { createPrng } from "@modelwire/engine";
+import { type Arrivals, rampStartMs, rateArrivals } from "./arrivals.js";
 import { runWork } from "./run-work.js";
 import type { StreamOutcome, WorkItem } from "./stream-call.js";
 
@@ -61,12 +61,21 @@ export interface OpenLoopInput extends LoadInput {
   seed?: number;
   /** Streams allowed in flight; beyond it sends wait (their latency keeps counting from the intended time). */
   maxInFlight?: number;
+  /** Ramp the rate up linearly from 0 over this many ms (see {@link rateArrivals}). */
+  rampMs?: number;
+  /**
+   * The schedule itself instead of the rate (a trace): successive intended offsets from the start, ms, until it
+   * returns undefined. `ratePerSec` is then only the offered rate the report quotes.
+   */
+  arrivals?: Arrivals;
 }
 
 /** Closed-loop options. */
 export interface ClosedLoopInput extends LoadInput {
   /** Concurrent streams: each worker sends its next request when the previous one ends. */
   concurrency: number;
+  /** Ramp: the streams start one by one, evenly over this many ms (see {@link rampStartMs}). */
+  rampMs?: number;
 }
 
 function callOptions(b: LoadBounds, signal: AbortSignal): CallOptions {
@@ -85,13 +94,19 @@ const sleep = delay;
 export async function runOpenLoop(input: OpenLoopInput): Promise<LoadStats> {
   if (!(input.ratePerSec > 0) || !Number.isFinite(input.ratePerSec)) throw new RangeError("ratePerSec must be > 0");
   const intervalMs = 1000 / input.ratePerSec;
-  const prng = input.arrival === "poisson" ? createPrng(input.seed ?? 1) : undefined;
+  const arrivals =
+    input.arrivals ??
+    rateArrivals({ ratePerSec: input.ratePerSec, arrival: input.arrival, seed: input.seed, rampMs: input.rampMs });
   const maxInFlight = input.maxInFlight ?? Number.POSITIVE_INFINITY;
   const abort = new AbortController();
   const opts = callOptions(input, abort.signal);
   const start = performance.now();
   const windowEnd = start + input.durationMs;
-  let nextAt = start;
+  const due = () => {
+    const off = arrivals();
+    return off === undefined ? Number.POSITIVE_INFINITY : start + off;
+  };
+  let nextAt = due();
   let scheduled = 0;
   let sent = 0;
   let completed = 0;
@@ -129,7 +144,7 @@ export async function runOpenLoop(input: OpenLoopInput): Promise<LoadStats> {
     while (scheduled < input.maxRequests && nextAt <= performance.now() && nextAt < windowEnd) {
       const seq = scheduled++;
       const intended = nextAt;
-      nextAt += prng ? -Math.log(1 - prng.next()) * intervalMs : intervalMs;
+      nextAt = due();
       while (inFlight >= maxInFlight) await new Promise<void>((r) => (slotWaiter = r));
       launch(seq, intended);
       if (++batch % 64 === 0) await new Promise<void>((r) => setImmediate(r));
@@ -166,7 +181,9 @@ export async function runClosedLoop(input: ClosedLoopInput): Promise<LoadStats> 
   let inFlight = 0;
   let peakInFlight = 0;
   let lastEnd = start;
-  const worker = async () => {
+  const worker = async (i: number) => {
+    const delayMs = rampStartMs(i, input.concurrency, input.rampMs);
+    if (delayMs > 0) await sleep(delayMs);
     while (seqNext < input.maxRequests && performance.now() < windowEnd && !input.signal?.aborted) {
       const seq = seqNext++;
       inFlight++;
@@ -179,7 +196,7 @@ export async function runClosedLoop(input: ClosedLoopInput): Promise<LoadStats> 
   };
   const workers = new Set<Promise<void>>();
   for (let i = 0; i < input.concurrency; i++) {
-    const w = worker();
+    const w = worker(i);
     workers.add(w);
     void w.then(() => workers.delete(w));
   }

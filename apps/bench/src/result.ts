@@ -11,8 +11,24 @@ export const RESULT_SCHEMA = "modelwire-bench/1";
 
 /** How a scenario drives load. */
 export type LoadSpec =
-  | { mode: "closed"; concurrency: number }
-  | { mode: "open"; ratePerSec: number; arrival: "constant" | "poisson"; maxInFlight?: number };
+  | {
+      mode: "closed";
+      concurrency: number;
+      /** `--ramp`: the streams start one by one over the first `rampMs` of every driven window. */
+      rampMs?: number;
+    }
+  | {
+      mode: "open";
+      /** Arrivals per second (with a trace: its mean rate at `traceSpeed`, for the report). */
+      ratePerSec: number;
+      /** `trace`: the arrivals are the trace's (`workload.trace`), its offsets divided by `traceSpeed`. */
+      arrival: "constant" | "poisson" | "trace";
+      maxInFlight?: number;
+      /** `--ramp`: the rate rises linearly from 0 over the first `rampMs` of every driven window. */
+      rampMs?: number;
+      /** `--trace-speed`: 2 replays a trace twice as fast. */
+      traceSpeed?: number;
+    };
 
 /** One load configuration, run for every transport and repeated. */
 export interface Scenario {

@@ -5,8 +5,11 @@ import type { GeneratorMonitor } from "./generator-monitor.js";
 import type { OutcomeLog } from "./outcome-log.js";
 import type { Progress } from "./progress.js";
 import type { Scenario, ScenarioResult, WindowResult } from "./result.js";
+import { recordableScenario } from "./schedule-args.js";
 import { goodputBoundsFromSlos, type Slo } from "./slo.js";
+import type { StreamOutcome } from "./stream-call.js";
 import { summarizeScenario } from "./summarize.js";
+import { createTraceRecorder, writeTraceFile } from "./trace/trace-writer.js";
 import { measureWindow, windowLine } from "./window.js";
 import { createWorkSource, type WorkMode } from "./workload.js";
 
@@ -20,6 +23,8 @@ export interface RoundsConfig {
   log?: OutcomeLog;
   /** Agents: every window starts on this plan (see {@link WindowSchedule}). */
   schedule?: WindowSchedule;
+  /** `--record-trace`: the first measured window's sends are written here as a trace, once per run. */
+  recordTrace?: { path: string; written: boolean };
 }
 
 /**
@@ -67,10 +72,13 @@ export async function runScenario(
         share ? arrivalOffsetMs(scenario.load, share.count, share.index) : 0,
       );
       const mode = modeOf(target);
+      const rec = cfg.recordTrace && !cfg.recordTrace.written ? createTraceRecorder(mode.engine === "real") : undefined;
+      const work = workFor(mode);
+      const toLog = log && ((o: StreamOutcome) => log.write(at, o));
       const win = await measureWindow({
         target,
         scenario,
-        work: workFor(mode),
+        work,
         mode,
         goodput,
         round,
@@ -79,8 +87,18 @@ export async function runScenario(
         monitor,
         workers: cfg.workers,
         progress,
-        onOutcome: log && ((o) => log.write(at, o)),
+        onOutcome: rec
+          ? (o) => {
+              rec.record(o, work(o.seq));
+              toLog?.(o);
+            }
+          : toLog,
       });
+      if (rec && cfg.recordTrace) {
+        await writeTraceFile(cfg.recordTrace.path, rec.entries());
+        cfg.recordTrace.written = true;
+        progress.line(`trace of ${target.transport.name}'s round-1 window written to ${cfg.recordTrace.path}`);
+      }
       if (timing) win.timing = timing;
       windows.push(win);
       progress.line(windowLine(win));
@@ -88,7 +106,7 @@ export async function runScenario(
   }
   progress.checkpoint(`scenario ${scenario.name} done`);
   return summarizeScenario(
-    scenario,
+    recordableScenario(scenario),
     windows,
     cfg.slos,
     fleet.active.map((t) => t.transport.name),

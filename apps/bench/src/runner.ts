@@ -56,6 +56,8 @@ export interface BenchConfig {
   upstream?: string;
   /** Token, CA, model and admin URLs for the servers the bench did not start. */
   foreign?: ForeignOptions;
+  /** `--record-trace`: write the first measured window's sends here as a replayable trace. */
+  recordTracePath?: string;
   progress: Progress;
 }
 
@@ -111,9 +113,16 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
           p,
         );
       const monitor = createGeneratorMonitor();
+      const recordTrace = cfg.recordTracePath ? { path: cfg.recordTracePath, written: false } : undefined;
       for (const scenario of shares)
         scenarios.push(
-          await runScenario(fleet, scenario, { ...cfg, workers, log, schedule: agent?.schedule }, monitor, p),
+          await runScenario(
+            fleet,
+            scenario,
+            { ...cfg, workers, log, schedule: agent?.schedule, recordTrace },
+            monitor,
+            p,
+          ),
         );
       if (cfg.sweep) sweep = await runSweep(fleet, cfg.sweep, p);
       processes = await fleet.processes();

@@ -1,4 +1,5 @@
 import type { ClientStats, InferenceClient } from "@modelwire/core";
+import { openSchedule } from "./arrivals.js";
 import { clientBytes } from "./client-bytes.js";
 import { costFigures } from "./cost.js";
 import type { Target } from "./fleet.js";
@@ -47,13 +48,8 @@ export function driveLoad(
 ): Promise<LoadStats> {
   const base = { client, work, onOutcome, durationMs, maxRequests, callTimeoutMs: 30_000, drainMs: 10_000 };
   return scenario.load.mode === "closed"
-    ? runClosedLoop({ ...base, concurrency: scenario.load.concurrency })
-    : runOpenLoop({
-        ...base,
-        ratePerSec: scenario.load.ratePerSec,
-        arrival: scenario.load.arrival,
-        maxInFlight: scenario.load.maxInFlight,
-      });
+    ? runClosedLoop({ ...base, concurrency: scenario.load.concurrency, rampMs: scenario.load.rampMs })
+    : runOpenLoop({ ...base, ...openSchedule(scenario.load, scenario.workload) });
 }
 
 /** Server and generator cost between two reads of the server's figures. */

@@ -47,7 +47,7 @@ export function splitLoad(load: LoadSpec, n: number): LoadSpec[] {
     const out: LoadSpec[] = [];
     for (let i = 0; i < n; i++) {
       const c = Math.floor(load.concurrency / n) + (i < load.concurrency % n ? 1 : 0);
-      if (c > 0) out.push({ mode: "closed", concurrency: c });
+      if (c > 0) out.push({ mode: "closed", concurrency: c, ...(load.rampMs ? { rampMs: load.rampMs } : {}) });
     }
     return out;
   }
@@ -123,7 +123,9 @@ export async function startLoadWorkers(
     mode,
     async run(scenario, o, onLive) {
       const shares = splitLoad(scenario.load, n);
-      const spacing = scenario.load.mode === "open" ? 1000 / scenario.load.ratePerSec : 0;
+      // Rate shares interleave when worker i starts i/R later; a trace's offsets are absolute.
+      const spacing =
+        scenario.load.mode === "open" && scenario.load.arrival !== "trace" ? 1000 / scenario.load.ratePerSec : 0;
       const replies = await Promise.all(
         shares.map((load, i) =>
           ask(

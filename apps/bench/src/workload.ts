@@ -4,6 +4,7 @@ import { createSyntheticEngine } from "@modelwire/engine";
 import { type SequenceShare, shareSequence } from "./agents/agent-share.js";
 import type { EngineKnobs } from "./server-process.js";
 import { textDigest, type WorkItem } from "./stream-call.js";
+import type { TraceEntry, TraceSource } from "./trace/trace-file.js";
 import { type ChatShape, type LengthDist, sampleLength, sessionWork } from "./workload-shape.js";
 
 /** What each request asks for, and how the synthetic engine behaves. */
@@ -26,6 +27,8 @@ export interface Workload {
   outputLength?: LengthDist;
   /** Chat sessions over the chat API instead of generate requests (images are not sent with them). */
   chat?: ChatShape;
+  /** `--trace`: one request per trace line, sent at its offset (the load's arrival is then `trace`). */
+  trace?: TraceSource;
   /** The share of the request sequence this generator sends (agents and workers split it by index). */
   share?: SequenceShare;
 }
@@ -42,7 +45,8 @@ export const DEFAULT_WORKLOAD: Workload = {
 
 const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
 
-function promptText(i: number, bytes: number): string {
+/** The bench's prompt `i`, `bytes` long (ASCII words). */
+export function promptText(i: number, bytes: number): string {
   let s = `prompt ${i}:`;
   let k = i;
   while (s.length < bytes) s += ` ${WORDS[k++ % WORDS.length]}`;
@@ -88,31 +92,48 @@ export function consistencyKey(kind: string, request: unknown): string {
 export function createWorkSource(w: Workload, mode: WorkMode = { engine: "synthetic" }): (seq: number) => WorkItem {
   const engine = mode.engine === "synthetic" ? createSyntheticEngine({ seed: w.engine.seed }) : undefined;
   const image = w.imageBytes > 0 ? imageOf(w.imageBytes) : undefined;
+  const optionsFor = (tokens: number) =>
+    engine ? { numPredict: tokens } : { numPredict: tokens, temperature: 0, seed: BigInt(w.engine.seed) };
+  const generate = (request: GenerateRequestInit): WorkItem => {
+    const item: WorkItem = { request };
+    if (engine) item.expected = engine.expectedGenerate(create(GenerateRequestSchema, request));
+    else item.key = consistencyKey("generate", request);
+    return item;
+  };
+  const entries = w.trace?.entries;
+  if (entries && entries.length > 0) {
+    const items = entries.map((e, i) =>
+      generate({
+        model: engine ? w.model : (e.model ?? mode.model ?? w.model),
+        prompt: tracePrompt(e, i),
+        options: optionsFor(e.maxTokens ?? w.outputTokens),
+        ...(image ? { images: [image] } : {}),
+      }),
+    );
+    return shareSequence(w.share, (seq) => items[seq % items.length]);
+  }
   const items: WorkItem[] = [];
   const n = Math.max(1, w.distinctPrompts);
   for (let i = 0; i < n; i++) {
     const bytes = sampleLength(w.promptLength, w.promptBytes, w.engine.seed, 2 * i);
     const tokens = sampleLength(w.outputLength, w.outputTokens, w.engine.seed, 2 * i + 1);
     const model = engine ? w.model : (mode.model ?? w.model);
-    const options = engine
-      ? { numPredict: tokens }
-      : { numPredict: tokens, temperature: 0, seed: BigInt(w.engine.seed) };
+    const options = optionsFor(tokens);
     if (w.chat) {
       const turns = Array.from({ length: w.chat.turns }, (_, t) => promptText(i * w.chat!.turns + t, bytes));
       const checks = engine ? { engine } : { key: (r: unknown) => consistencyKey("chat", r) };
       items.push(sessionWork({ model, options }, turns, w.chat.thinkMs, checks));
       continue;
     }
-    const request: GenerateRequestInit = {
-      model,
-      prompt: promptText(i, bytes),
-      options,
-      ...(image ? { images: [image] } : {}),
-    };
-    const item: WorkItem = { request };
-    if (engine) item.expected = engine.expectedGenerate(create(GenerateRequestSchema, request));
-    else item.key = consistencyKey("generate", request);
-    items.push(item);
+    items.push(generate({ model, prompt: promptText(i, bytes), options, ...(image ? { images: [image] } : {}) }));
   }
   return shareSequence(w.share, (seq) => items[seq % n]);
+}
+
+/** A trace line's prompt: its text, or `promptTokens` words made up for line `i`. */
+function tracePrompt(e: TraceEntry, i: number): string {
+  if (e.prompt !== undefined) return e.prompt;
+  const words = [`trace${i}:`];
+  for (let k = 1; k < (e.promptTokens ?? 1); k++) words.push(WORDS[(i + k) % WORDS.length]);
+  return words.join(" ");
 }

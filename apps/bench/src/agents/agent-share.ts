@@ -56,7 +56,7 @@ export function shareLoad(load: LoadSpec, count: number, index: number): LoadSpe
       throw new RangeError(
         `--concurrency ${load.concurrency} cannot be shared by ${count} agents (each needs one stream)`,
       );
-    return { mode: "closed", concurrency: c };
+    return { mode: "closed", concurrency: c, ...(load.rampMs ? { rampMs: load.rampMs } : {}) };
   }
   return {
     ...load,
@@ -98,6 +98,6 @@ export function shareScenario(s: Scenario, agent: Pick<AgentSpec, "count" | "ind
  * agents at R/N each interleave evenly when agent I starts I/R later. Closed loops start together.
  */
 export function arrivalOffsetMs(load: LoadSpec, count: number, index: number): number {
-  if (load.mode !== "open" || count <= 1) return 0;
+  if (load.mode !== "open" || load.arrival === "trace" || count <= 1) return 0;
   return (index * 1000) / (load.ratePerSec * count);
 }

@@ -2,6 +2,7 @@ import { fmt, fmtBytes, fmtSpread } from "../format.js";
 import { decodeLatencyHistogram } from "../histogram.js";
 import type { BenchResult } from "../result.js";
 import { POOL_COLUMNS, POOLS_EXPLAINED, poolRows } from "./pools.js";
+import { SCHEDULE_LAG_COLUMNS, SCHEDULE_LAG_EXPLAINED, scheduleLagRows } from "./schedule-lag.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
 import { targetLines, verificationLines } from "./verification-text.js";
 import { VS_DIRECT_EXPLAINED, VS_DIRECT_HEADER, vsDirectCells, vsDirectRows } from "./vs-direct.js";
@@ -273,6 +274,13 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
       );
     }
     H.push(`</table>`);
+    const lag = scheduleLagRows(sr);
+    if (lag.length > 0)
+      H.push(
+        `<h3>Schedule lag</h3><p>${esc(SCHEDULE_LAG_EXPLAINED)}</p><table><tr>${SCHEDULE_LAG_COLUMNS.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>`,
+        ...lag.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`),
+        `</table>`,
+      );
     const pools = poolRows(sr);
     if (pools.length > 0)
       H.push(

@@ -2,6 +2,7 @@ import { agentsMarkdown } from "../agents/agent-report.js";
 import { fmt, fmtBytes, fmtSpread } from "../format.js";
 import type { BenchResult } from "../result.js";
 import { poolsMarkdown } from "./pools.js";
+import { scheduleLagMarkdown } from "./schedule-lag.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
 import { targetLines, verificationLines } from "./verification-text.js";
 import { VS_DIRECT_EXPLAINED, vsDirectMarkdown } from "./vs-direct.js";
@@ -92,6 +93,7 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
           : `SLOs held for every transport: ${r.slos.join(", ")}.`,
         "",
       );
+    L.push(...scheduleLagMarkdown(sr));
     L.push(...poolsMarkdown(sr));
   }
   if (r.processes.length > 0) {
