@@ -8,7 +8,8 @@
  *   ESM-only by design) on the tarball;
  * - the tarballs installed with `npm install --omit=dev` into an empty directory outside the repository (every
  *   `@modelwire` package must come from its tarball, never the registry), and each README's Example run there, its
- *   output compared with the README's when the README shows it.
+ *   output compared with the README's when the README shows it;
+ * - there, the installed `modelwire` command: --help, serve until ready, one short bench, SIGTERM (installed-cli.mjs).
  * Exits 1 naming each problem. `--keep` leaves the temporary directory for a look.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -19,6 +20,7 @@ import { publint } from "publint";
 import { formatMessage } from "publint/utils";
 import { publicWorkspaces, readJson, workspaces } from "../workspaces.mjs";
 import { importProblems } from "./imports.mjs";
+import { checkInstalledCli } from "./installed-cli.mjs";
 import { parseExample } from "./readme-example.mjs";
 import { sourceMapProblems } from "./source-maps.mjs";
 
@@ -162,6 +164,17 @@ try {
       } else {
         console.log(`${p.name}: README example ran${p.example.expected === undefined ? "" : ", output as shown"}`);
       }
+    }
+    const du = spawnSync("du", ["-sk", join(consumer, "node_modules")], { encoding: "utf8" });
+    if (du.status === 0) console.log(`installed size: ${(Number(du.stdout.split(/\s/)[0]) / 1024).toFixed(1)} MB`);
+    if (ours.has("modelwire")) {
+      const { problems, figures } = await checkInstalledCli(consumer);
+      for (const p of problems) fail("modelwire (installed)", p);
+      console.log(
+        `modelwire (installed): --help, serve ready in ${figures.serveStartupMs?.toFixed?.(0) ?? "?"} ms since ` +
+          `process start, idle RSS ${figures.serveIdleRssMb?.toFixed?.(1) ?? "?"} MB, \`modelwire ${figures.bench}\`` +
+          `${problems.length ? `: ${problems.length} problem(s)` : ", SIGTERM exit 0"}`,
+      );
     }
   }
 } finally {

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import type { ListenAddress, ServerStats } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
 import { createEchoServer } from "./echo/echo-server.js";
+import { importGrpcJs } from "./grpc-js-optional.js";
 
 const MAX_BODY = 64 * 1024;
 
@@ -41,7 +42,7 @@ async function main() {
     stats = () => s.stats();
     closeServer = () => s.close();
   } else if (values.kind === "grpc-js") {
-    const { createGrpcJsServer } = await import("@modelwire/connect/grpc-js");
+    const { createGrpcJsServer } = await importGrpcJs();
     const s = createGrpcJsServer({ engine });
     addresses = (await s.listen()).map((a) => ({ ...a, protocol: "grpc-js" }));
     stats = () => ({ ...s.stats(), ...syscallBytes() });

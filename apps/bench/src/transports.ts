@@ -1,5 +1,6 @@
 import type { InferenceClient, ListenAddress } from "@modelwire/core";
 import { createEchoClient } from "./echo/echo-client.js";
+import { importGrpcJs } from "./grpc-js-optional.js";
 
 /** Which server process a transport talks to (`upstream`: the Ollama behind `--upstream`, never spawned). */
 export type ServerKind = "gateway" | "grpc-js" | "echo" | "upstream";
@@ -171,7 +172,7 @@ export const TRANSPORTS: readonly TransportPlugin[] = [
     statsKey: "grpc-js",
     reference: true,
     async create(e) {
-      const { createGrpcJsClient } = await import("@modelwire/connect/grpc-js");
+      const { createGrpcJsClient } = await importGrpcJs();
       return createGrpcJsClient({ address: e.url });
     },
   },

@@ -67,11 +67,15 @@ function stickyErrors(): { fail(e: Error): void; on(f: (e: Error) => void): () =
   };
 }
 
+/** tsx's loader API, registered by a worker started from the TypeScript sources. */
+const TSX_LOADER = "tsx/esm/api";
+
 function threadWorker(data: LoadWorkerData): WorkerChannel {
-  // From TypeScript sources (tests) the worker registers tsx's loader before importing the worker module.
+  // From TypeScript sources (tests) the worker registers tsx's loader before importing the worker module. tsx is a
+  // dev dependency of the repository, never loaded by the built package: the specifier stays out of its imports.
   const w = import.meta.url.endsWith(".ts")
     ? new Worker(
-        `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
+        `import(${JSON.stringify(TSX_LOADER)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
         { eval: true, workerData: data },
       )
     : new Worker(WORKER_URL, { workerData: data });

@@ -7,7 +7,9 @@
 // spends doing anything else, and the protocol packages' entry points also pull in what the gateway never calls
 // (the Connect package's grpc-js reference pair and @grpc/proto-loader). One bundle resolves nothing at run time,
 // and tree-shaking drops the unused exports. `npm run bench` compares it with the unbundled entry.
+
 import { rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -38,6 +40,18 @@ const result = await build({
     js: "import { createRequire as __mwCreateRequire } from 'node:module'; const require = __mwCreateRequire(import.meta.url);",
   },
   plugins: [
+    {
+      // A dependency's own source map can name sources it does not publish (hdr-histogram-js's point at its
+      // unpublished src/*.ts): esbuild would chain them into ours as sources with no content, which nobody can
+      // resolve. Without the comment, the bundle's map points at the dependency's JavaScript, inlined.
+      name: "no-foreign-source-maps",
+      setup(b) {
+        b.onLoad({ filter: /[\\/]node_modules[\\/].*\.[cm]?js$/ }, async (args) => ({
+          contents: (await readFile(args.path, "utf8")).replace(/^\/\/# sourceMappingURL=.*$/gm, ""),
+          loader: "js",
+        }));
+      },
+    },
     {
       name: "side-effect-free",
       setup(b) {
