@@ -2,8 +2,9 @@
  * The installed `modelwire` command, as a stranger gets it (issue 22): in a project where only the packed tarballs
  * were installed with `npm install --omit=dev`, `npx --no-install modelwire --help`, then `modelwire serve` on free
  * ports until its ready line (start-up time from the line, idle RSS from /proc half a second later), then one short
- * `modelwire bench` against that gateway (`--target http=…` when the bench has it, else a bench that starts its own
- * gateway from the installed package), then SIGTERM: the gateway must drain and exit 0. Every step is bounded.
+ * `modelwire bench --target http=…` against that gateway (its report must name the gateway and the gateway's
+ * /control/stats must have served the bench's requests), then SIGTERM: the gateway must drain and exit 0. Every
+ * step is bounded.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -17,6 +18,33 @@ export function readyOf(line) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What is wrong with a `modelwire bench --target http=URL` report against the served gateway: the report must name
+ * `url` as its http target, its window must have completed requests without errors, and the gateway's own
+ * `/control/stats` must have served at least that many engine requests (so the bench really went through it).
+ * @param {any} report bench.json
+ * @param {string} url the gateway's http address
+ * @param {any} stats the gateway's /control/stats after the bench
+ * @returns {string[]}
+ */
+export function targetProblems(report, url, stats) {
+  const problems = [];
+  const target = report?.targets?.find?.((t) => t.transport === "http");
+  if (target?.address !== url) {
+    problems.push(`bench.json names http target ${target?.address ?? "none"}, not the served gateway ${url}`);
+  }
+  const windows = (report?.scenarios ?? []).flatMap((s) => s.windows ?? []).filter((w) => w.transport === "http");
+  const requests = windows.reduce((n, w) => n + (w.run?.requests ?? 0), 0);
+  const ok = windows.reduce((n, w) => n + (w.run?.ok ?? 0), 0);
+  if (requests === 0) problems.push("bench.json has no completed http request against the served gateway");
+  if (ok !== requests) problems.push(`bench.json: ${requests - ok} of ${requests} http requests failed`);
+  const served = stats?.engine?.requests;
+  if (typeof served !== "number" || served < requests) {
+    problems.push(`the served gateway counted ${served} engine requests, fewer than the bench's ${requests}`);
+  }
+  return problems;
 }
 
 /** Resident set size of `pid` in MB from /proc (undefined where there is no /proc). */
@@ -90,34 +118,31 @@ export async function checkInstalledCli(consumer) {
   figures.serveIdleRssMb = rssMb(serve.pid);
   const http = ready.addresses.find((a) => a.protocol === "http")?.url;
 
-  const benchHelp = run(["bench", "--help"], 60_000);
-  const hasTarget = benchHelp.stdout?.includes("--target");
-  const benchArgs = hasTarget
-    ? ["bench", "--target", `http=${http}`, "--duration", "1s", "--repeats", "1", "--quiet", "--out", "bench-report"]
-    : [
-        "bench",
-        "--transports",
-        "http,mcp-tcp",
-        "--duration",
-        "1s",
-        "--repeats",
-        "1",
-        "--quiet",
-        "--out",
-        "bench-report",
-      ];
-  figures.bench = benchArgs.join(" ");
+  const admin = ready.addresses.find((a) => a.protocol === "admin")?.url;
+  const benchArgs = ["bench", "--target", `http=${http}`, "--duration", "1s", "--repeats", "1", "--quiet"];
+  benchArgs.push("--out", "bench-report");
+  figures.bench = `modelwire ${benchArgs.join(" ")}`;
   const bench = run(benchArgs, 180_000);
   if (bench.status !== 0) {
-    problems.push(
-      `modelwire ${benchArgs.join(" ")} exited ${bench.status ?? bench.signal}:\n${bench.stdout}${bench.stderr}`,
-    );
+    problems.push(`${figures.bench} exited ${bench.status ?? bench.signal}:\n${bench.stdout}${bench.stderr}`);
   } else {
+    let report;
     try {
-      const report = JSON.parse(readFileSync(join(consumer, "bench-report", "bench.json"), "utf8"));
-      if (!report || typeof report !== "object") problems.push("bench-report/bench.json is not a JSON object");
+      report = JSON.parse(readFileSync(join(consumer, "bench-report", "bench.json"), "utf8"));
     } catch (e) {
-      problems.push(`modelwire bench exited 0 but wrote no readable bench-report/bench.json: ${e.message}`);
+      problems.push(`${figures.bench} exited 0 but wrote no readable bench-report/bench.json: ${e.message}`);
+    }
+    let stats;
+    try {
+      const res = await fetch(`${admin}/control/stats`, { signal: AbortSignal.timeout(10_000) });
+      stats = await res.json();
+    } catch (e) {
+      problems.push(`the served gateway's ${admin}/control/stats could not be read after the bench: ${e.message}`);
+    }
+    if (report !== undefined && stats !== undefined) {
+      problems.push(...targetProblems(report, http, stats));
+      figures.benchRequests = report.scenarios?.[0]?.windows?.[0]?.run?.requests;
+      figures.gatewayRequests = stats.engine?.requests;
     }
   }
 

@@ -172,7 +172,8 @@ try {
       for (const p of problems) fail("modelwire (installed)", p);
       console.log(
         `modelwire (installed): --help, serve ready in ${figures.serveStartupMs?.toFixed?.(0) ?? "?"} ms since ` +
-          `process start, idle RSS ${figures.serveIdleRssMb?.toFixed?.(1) ?? "?"} MB, \`modelwire ${figures.bench}\`` +
+          `process start, idle RSS ${figures.serveIdleRssMb?.toFixed?.(1) ?? "?"} MB, \`${figures.bench}\` ` +
+          `(${figures.benchRequests ?? "?"} requests, the gateway counted ${figures.gatewayRequests ?? "?"})` +
           `${problems.length ? `: ${problems.length} problem(s)` : ", SIGTERM exit 0"}`,
       );
     }
