@@ -23,8 +23,12 @@ export const CONNECT_END_FLAG = endStreamFlag;
 
 const endStream = createEndStreamSerialization(undefined);
 
-/** The end-stream frame of a successful Connect stream (`{}`: no error, no trailers). */
-export const CONNECT_END_OK: Buffer = flaggedEnvelope(endStreamFlag, endStream.serialize({ metadata: new Headers() }));
+/**
+ * The end-stream frame of a successful Connect stream (`{}`: no error, no trailers). Written as the bytes
+ * `endStream.serialize({ metadata: new Headers() })` produces (status-frames.test.ts pins them): a `Headers` at module
+ * load would load Node's bundled undici into every gateway start-up (~9 MB RSS, tens of ms).
+ */
+export const CONNECT_END_OK: Buffer = flaggedEnvelope(endStreamFlag, Buffer.from("{}"));
 
 /** The end-stream frame of a Connect stream that failed with `error`. */
 export function connectEndFrame(error: ConnectError): Buffer {

@@ -19,7 +19,11 @@ import { flaggedEnvelope } from "./grpc-wire.js";
 /** The flag of gRPC-Web's trailer frame. */
 export const GRPC_WEB_TRAILER_FLAG = trailerFlag;
 
-const OK_BLOCK = trailerSerialize(new Headers({ "grpc-status": "0" }));
+/**
+ * The trailer block `trailerSerialize(new Headers({ "grpc-status": "0" }))` writes (status-frames.test.ts pins it),
+ * as bytes: a `Headers` at module load would load Node's bundled undici into every gateway start-up.
+ */
+const OK_BLOCK = Buffer.from("grpc-status: 0\r\n");
 
 /** The trailer frame of a successful gRPC-Web call (`grpc-status: 0`). */
 export const GRPC_WEB_TRAILER_OK: Buffer = flaggedEnvelope(trailerFlag, OK_BLOCK);
