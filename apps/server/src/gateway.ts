@@ -21,7 +21,7 @@ import {
 import type { OpenAIForwarder } from "@modelwire/http/server";
 import { type AdminServer, createAdminServer } from "./admin.js";
 import type { CachedEngine, CacheStats } from "./cache/cached-engine.js";
-import { cacheEnabled, setupCache } from "./cache/setup.js";
+import { cacheEnabled } from "./cache/enabled.js";
 import { badOption, parseOrigins, type ServeConfig } from "./config.js";
 import { defaultServeConfig } from "./defaults.js";
 import { drainingEngine } from "./draining-engine.js";
@@ -155,6 +155,8 @@ export async function startGateway(
   let cache: CachedEngine | undefined;
   if (cacheEnabled(cfg)) {
     try {
+      // Loaded only when on: the cache and lru-cache stay out of every other start-up.
+      const { setupCache } = await import("./cache/setup.js");
       cache = await setupCache(cfg, guarded, namespace, log);
     } catch (e) {
       await engine.close();

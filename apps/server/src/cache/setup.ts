@@ -3,12 +3,9 @@ import type { ServeConfig } from "../config.js";
 import { type CachedEngine, cacheEngine } from "./cached-engine.js";
 import { createMemoryStore, type ReplyStore } from "./reply-store.js";
 
-const MIB = 1024 * 1024;
+export { cacheEnabled } from "./enabled.js";
 
-/** Whether the configuration turns the response cache on (`--cache-mb` > 0 or `--cache-redis`). */
-export function cacheEnabled(cfg: ServeConfig): boolean {
-  return cfg.cacheMb > 0 || cfg.cacheRedis !== undefined;
-}
+const MIB = 1024 * 1024;
 
 /**
  * Puts the response cache in front of `engine` as the configuration says: in process (bounded by `--cache-mb`) or
