@@ -121,7 +121,8 @@ describe("resolveServeConfig", () => {
       const env: Record<string, string> = { [o.env]: raw };
       if (o.key === "maxStreams" || o.key === "maxConnections" || o.key === "maxConnectionsPerClient") env[o.env] = "3";
       if (o.kind === "choice") env[o.env] = "open";
-      if (o.key === "upstreamProbeMs" || o.key === "upstreamTagsMs") env[o.env] = "100";
+      if (["upstreamProbeMs", "upstreamTagsMs", "upstreamStallMs", "upstreamFirstChunkMs"].includes(o.key))
+        env[o.env] = "100";
       if (o.key === "upstreamAttempts" || o.key === "upstreamFailures") env[o.env] = "2";
       if (o.key === "upstreamBackoffMs") env[o.env] = "10";
       if (o.key === "adminOrigins") env[o.env] = "http://a.example:1";
@@ -280,6 +281,8 @@ describe("resolveServeConfig", () => {
       upstreamBackoffMs: 500,
       upstreamTagsMs: 10_000,
       upstreamAffinity: false,
+      upstreamStallMs: 20_000,
+      upstreamFirstChunkMs: 60_000,
       quiet: true,
     };
     expect(Object.keys(file).sort()).toEqual(SERVE_OPTIONS.map((o) => o.key).sort());

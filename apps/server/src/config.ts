@@ -41,6 +41,10 @@ export interface ServeConfig {
   upstreamBackoffMs: number;
   /** Fleet: how often each upstream's `/api/tags` is read again. */
   upstreamTagsMs: number;
+  /** Fleet: a started stream whose upstream sends no chunk for this long ends `Unavailable` (`upstream_stalled`). */
+  upstreamStallMs: number;
+  /** Fleet: a call whose upstream sends no first chunk for this long moves to another upstream. */
+  upstreamFirstChunkMs: number;
   /** Fleet: calls carrying `x-modelwire-session` prefer the upstream of that session's previous call. */
   upstreamAffinity: boolean;
   seed: number;

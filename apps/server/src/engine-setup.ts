@@ -68,6 +68,8 @@ export async function createGatewayEngine(cfg: ServeConfig, log: Logger, warn: L
       failures: cfg.upstreamFailures,
       backoffMs: cfg.upstreamBackoffMs,
       affinity: cfg.upstreamAffinity,
+      interChunkMs: cfg.upstreamStallMs,
+      firstChunkMs: cfg.upstreamFirstChunkMs,
       log,
       warn,
     });

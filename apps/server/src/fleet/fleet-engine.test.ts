@@ -26,6 +26,8 @@ interface Script {
   hold?: boolean;
   /** Sends nothing at all, until the request is aborted (a stopped process). */
   silent?: boolean;
+  /** Sends this many chunks, then nothing until aborted (a stalled stream while the checks still pass). */
+  stallAfter?: number;
   calls: number;
   open: number;
 }
@@ -59,7 +61,7 @@ function fakeFleet(specs: Array<Partial<UpstreamSpec> & { script?: Partial<Scrip
         for (let k = 0; k < 3; k++) {
           if (sc.afterChunks === k) throw new ModelwireError("socket hang up", Code.Unavailable);
           yield chunk(`${url}#${k} `);
-          if (sc.silent) await silence();
+          if (sc.silent || sc.stallAfter === k + 1) await silence();
           if (sc.hold && k === 0) {
             await new Promise<void>((resolve, reject) => {
               if (o?.signal?.aborted) return reject(o.signal.reason);
@@ -360,6 +362,79 @@ describe("the fleet engine", () => {
     expect(got).toEqual([`${urls[0]}#0 `]);
     expect(fleet.members[0].inFlight).toBe(0);
     expect(fleet.fleetStats().upstreams[0].retriedAway).toBe(1);
+  });
+
+  it("cuts a stream stalled on an upstream whose checks pass: Unavailable upstream_stalled, never retried", async () => {
+    let t = 0;
+    const { fleet, script, urls } = track(
+      fakeFleet([{ script: { stallAfter: 1 } }, {}], { now: () => t, interChunkMs: 2000, random: () => 0.999 }),
+    );
+    await allAnswer(fleet);
+    const got: string[] = [];
+    const a = errorOf(
+      (async () => {
+        for await (const c of fleet.generate(req(), ctxWith())) if (c.response) got.push(c.response);
+      })(),
+    );
+    await until(() => got.length === 1);
+    t = 1999;
+    fleet.probed(0, true);
+    expect(fleet.cutIdle()).toBe(0);
+    t = 2100;
+    expect(fleet.cutIdle()).toBe(1);
+    const e = await a;
+    expect(e.code).toBe(Code.Unavailable);
+    expect(e.metadata.reason).toBe("upstream_stalled");
+    expect(e.metadata.upstream).toBe(urls[0]);
+    expect(e.rawMessage).toMatch(
+      /failed after the stream began.*stalled: no chunk for 2100 ms \(--upstream-stall-ms 2000\)/,
+    );
+    expect(got).toEqual([`${urls[0]}#0 `]);
+    expect(script(1).calls).toBe(0);
+    expect(fleet.fleetStats().upstreams[0].failedMidStream).toBe(1);
+    expect(fleet.members[0].inFlight).toBe(0);
+  });
+
+  it("does not count a slow reader as a stall: only time spent waiting on the upstream", async () => {
+    let t = 0;
+    const { fleet, urls } = track(fakeFleet([{}], { now: () => t, interChunkMs: 1000 }));
+    await allAnswer(fleet);
+    const it = fleet.generate(req(), ctxWith())[Symbol.asyncIterator]();
+    expect((await it.next()).value?.response).toBe(`${urls[0]}#0 `);
+    t = 60_000;
+    expect(fleet.cutIdle()).toBe(0);
+    const rest: string[] = [];
+    for (let r = await it.next(); !r.done; r = await it.next()) if (r.value.response) rest.push(r.value.response);
+    expect(rest).toEqual([`${urls[0]}#1 `, `${urls[0]}#2 `]);
+  });
+
+  it("moves a call whose upstream sends no first chunk in time to another upstream (nothing was sent)", async () => {
+    let t = 0;
+    const { fleet, script, urls } = track(
+      fakeFleet([{ script: { silent: true } }, {}], { now: () => t, firstChunkMs: 5000, random: () => 0.999 }),
+    );
+    await allAnswer(fleet);
+    const c = collect(fleet);
+    await until(() => script(0).open === 1);
+    t = 4000;
+    expect(fleet.cutIdle()).toBe(0);
+    t = 5000;
+    expect(fleet.cutIdle()).toBe(1);
+    expect(await c).toEqual([`${urls[1]}#0 `, `${urls[1]}#1 `, `${urls[1]}#2 `]);
+    const s = fleet.fleetStats();
+    expect(s.retries).toBe(1);
+    expect(s.upstreams[0].errors).toEqual({ unavailable: 1 });
+    expect(s.upstreams[0].lastError).toMatch(/no first chunk within 5000 ms \(--upstream-first-chunk-ms 5000\)/);
+    // With nowhere else to go, the caller is told why.
+    const solo = track(fakeFleet([{ script: { silent: true } }], { now: () => t, firstChunkMs: 5000 }));
+    await allAnswer(solo.fleet);
+    const e = errorOf(collect(solo.fleet));
+    await until(() => solo.script(0).open === 1);
+    t += 5000;
+    solo.fleet.cutIdle();
+    const err = await e;
+    expect(err.code).toBe(Code.Unavailable);
+    expect(err.metadata.reason).toBe("upstream_stalled");
   });
 
   it("lists the models of every upstream that answers, once each", async () => {

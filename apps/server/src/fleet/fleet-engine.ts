@@ -12,18 +12,18 @@ import {
   abortReason,
   type CallOptions,
   Code,
+  clampTimerMs,
   type InferenceClient,
   type ListModelsResponse,
   type ListRunningResponse,
   ModelwireError,
   type VersionResponse,
 } from "@modelwire/core";
-import { type Engine, type EngineContext, type EngineStats, isAborted } from "@modelwire/engine";
+import { type EngineContext, type EngineStats, isAborted } from "@modelwire/engine";
 import { LRUCache } from "lru-cache";
 import type { BreakerState } from "./breaker.js";
-import { type Attempt, asError, Member, type UpstreamStats, verdictOf } from "./member.js";
+import { type Attempt, asError, Member, verdictOf } from "./member.js";
 import { ALL_FULL, canonicalModel, chooseUpstream, MAX_ROUTED_UPSTREAMS, NONE_UP, type RouteAsk } from "./route.js";
-import type { UpstreamSpec } from "./upstream-spec.js";
 
 /** The request metadata key that names a session for affinity (an HTTP header, gRPC metadata, MCP OPEN metadata). */
 export const SESSION_KEY = "x-modelwire-session";
@@ -35,60 +35,9 @@ const AFFINITY_TTL_MS = 30 * 60_000;
 /** Longest back-off of a breaker. */
 const MAX_BACKOFF_MS = 60_000;
 
-/** Options of {@link createFleetEngine}. */
-export interface FleetEngineOptions {
-  upstreams: readonly UpstreamSpec[];
-  /** The client of one upstream (the gateway's: the HTTP Ollama client without its own retries). */
-  createClient(spec: UpstreamSpec): InferenceClient;
-  /** Attempts per call while no chunk has been sent. Default 3. */
-  attempts?: number;
-  /** Consecutive failures that open a breaker. Default 3. */
-  failures?: number;
-  /** First breaker back-off, ms. Default 1000. */
-  backoffMs?: number;
-  /**
-   * When a check of an upstream fails, its streams without a chunk for this long are cut (`Unavailable`); its
-   * calls still waiting for their first chunk are moved to another upstream at once. Default 5000 ms.
-   */
-  stalledMs?: number;
-  /** Session affinity on `x-modelwire-session`. Default true. */
-  affinity?: boolean;
-  /** Monotonic ms clock. Default `performance.now`. */
-  now?: () => number;
-  /** [0, 1) randomness for ties. Default `Math.random`. */
-  random?: () => number;
-  /** Told every breaker change (to log it, and to keep gRPC health in step). */
-  onState?(url: string, state: BreakerState, detail: string | undefined): void;
-}
+import type { FleetEngine, FleetEngineOptions } from "./fleet-types.js";
 
-/** The fleet's figures in `/control/stats` (`fleet`), in the current stats window. */
-export interface FleetStats {
-  upstreams: UpstreamStats[];
-  /** Attempts made after a first one failed (on another upstream). */
-  retries: number;
-  /** Calls that went to their session's previous upstream. */
-  affinityHits: number;
-  /** Calls that waited because every upstream with their model held its stream limit. */
-  waited: number;
-}
-
-/** The fleet engine. */
-export interface FleetEngine extends Engine {
-  readonly members: readonly Member[];
-  /** True while at least one upstream that has answered is up (what gRPC health and readiness report). */
-  anyUp(): boolean;
-  /** An active check's outcome for upstream `index`. */
-  probed(index: number, answered: boolean): void;
-  /** Reads every upstream's `/api/tags` again. */
-  refreshTags(): Promise<void>;
-  /** Observes each attempt's time to first chunk (the per-upstream Prometheus histogram). */
-  setFirstChunkObserver(fn: (url: string, seconds: number) => void): void;
-  fleetStats(): FleetStats;
-  /** The fleet's counters since start (never reset: what Prometheus reads). */
-  totals(): { retries: number; affinityHits: number; waited: number };
-  /** Starts a new stats window for {@link FleetEngine.fleetStats}. */
-  resetWindow(): void;
-}
+export type { FleetEngine, FleetEngineOptions, FleetStats } from "./fleet-types.js";
 
 /** Creates the fleet engine over `options.upstreams` (at most {@link MAX_ROUTED_UPSTREAMS}). */
 export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
@@ -104,6 +53,8 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
   const maxAttempts = options.attempts ?? 3;
   const affinityOn = options.affinity ?? true;
   const stalledMs = options.stalledMs ?? 5_000;
+  const interChunkMs = options.interChunkMs ?? 30_000;
+  const firstChunkMs = options.firstChunkMs ?? 300_000;
   const breaker = {
     failures: options.failures ?? 3,
     backoffMs: options.backoffMs ?? 1000,
@@ -132,6 +83,13 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
   const stats: EngineStats = { requests: 0, inFlight: 0, tokens: 0, cancelled: 0, errors: 0 };
   const totals = { retries: 0, affinityHits: 0, waited: 0 };
   let window = { ...totals };
+  const cutIdle = () => members.reduce((n, m) => n + m.cutIdle(interChunkMs, firstChunkMs), 0);
+  // A quarter of the shorter limit, between 25 ms and 1 s: a stall is cut within 1.25x its limit.
+  const idleTimer = setInterval(
+    cutIdle,
+    clampTimerMs(Math.min(Math.max(Math.min(interChunkMs, firstChunkMs) / 4, 25), 1_000)),
+  );
+  idleTimer.unref();
 
   function sessionOf(ctx: EngineContext): string | undefined {
     if (!affinityOn) return undefined;
@@ -279,7 +237,9 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
         try {
           while (!r.done) {
             if (text(r.value).length > 0) stats.tokens++;
+            a.waitingSince = undefined;
             yield r.value;
+            a.waitingSince = now();
             r = await it.next();
             a.lastAt = now();
           }
@@ -289,10 +249,11 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
           const failure = failed(a, err, ctx);
           if (isAborted(ctx)) throw abortReason(ctx.signal);
           if (!failure) throw err;
+          const stalled = err.metadata.reason === "upstream_stalled";
           throw new ModelwireError(
             `upstream ${m.url} failed after the stream began (not retried: chunks were already sent): ${err.rawMessage}`,
             Code.Unavailable,
-            { ...err.metadata, upstream: m.url, reason: "upstream_failed_mid_stream" },
+            { ...err.metadata, upstream: m.url, reason: stalled ? "upstream_stalled" : "upstream_failed_mid_stream" },
             err,
           );
         } finally {
@@ -407,6 +368,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       stats.errors = 0;
     },
     async close() {
+      clearInterval(idleTimer);
       wake();
       await Promise.allSettled(members.map((m) => m.client.close()));
     },
@@ -443,6 +405,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       window = { ...totals };
       for (const m of members) m.resetWindow();
     },
+    cutIdle,
   };
   return engine;
 }

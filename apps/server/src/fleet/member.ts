@@ -58,6 +58,11 @@ export interface Attempt {
   firstAt?: number;
   /** When its last chunk came (or it started). */
   lastAt: number;
+  /**
+   * Since when the fleet has been waiting on the upstream for this attempt's next chunk (its first: since it
+   * started); undefined while the chunk it has is with the caller (a slow reader is not a stalled upstream).
+   */
+  waitingSince?: number;
   /** Aborts the upstream request (set by the fleet when it makes the request). */
   stop?: (why: ModelwireError) => void;
   /** Why the fleet cut it (its upstream's checks failed): the error it ends with, whatever the client says. */
@@ -124,7 +129,7 @@ export class Member implements UpstreamView {
     this.inFlight++;
     this.counters.requests++;
     const t = this.now();
-    const a: Attempt = { member: this, startedAt: t, lastAt: t, trial, ended: false };
+    const a: Attempt = { member: this, startedAt: t, lastAt: t, waitingSince: t, trial, ended: false };
     this.open.add(a);
     return a;
   }
@@ -145,6 +150,33 @@ export class Member implements UpstreamView {
         `upstream ${this.url} stopped answering its checks ${a.firstAt === undefined ? "before the first chunk" : `and sent nothing for ${Math.round(t - a.lastAt)} ms`}`,
         Code.Unavailable,
         { upstream: this.url, reason: "upstream_checks_failed" },
+      );
+      a.stop(a.cut);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Cuts the attempts whose upstream has kept them waiting too long, whatever its checks say: no first chunk for
+   * `firstChunkMs` (the fleet moves the call to another upstream while nothing was sent) or no next chunk for
+   * `interChunkMs` (the stream ends `Unavailable`, reason `upstream_stalled`). Returns how many.
+   */
+  cutIdle(interChunkMs: number, firstChunkMs: number): number {
+    const t = this.now();
+    let n = 0;
+    for (const a of this.open) {
+      if (a.cut || !a.stop || a.waitingSince === undefined) continue;
+      const first = a.firstAt === undefined;
+      const limit = first ? firstChunkMs : interChunkMs;
+      const idle = t - a.waitingSince;
+      if (idle < limit) continue;
+      a.cut = new ModelwireError(
+        first
+          ? `upstream ${this.url} sent no first chunk within ${Math.round(idle)} ms (--upstream-first-chunk-ms ${limit})`
+          : `upstream ${this.url} stalled: no chunk for ${Math.round(idle)} ms (--upstream-stall-ms ${limit})`,
+        Code.Unavailable,
+        { upstream: this.url, reason: "upstream_stalled", stalledMs: String(Math.round(idle)) },
       );
       a.stop(a.cut);
       n++;

@@ -23,6 +23,10 @@ export interface FleetSetupOptions {
   failures: number;
   backoffMs: number;
   affinity: boolean;
+  /** No next chunk of a started stream for this long: it ends `Unavailable` (`upstream_stalled`). */
+  interChunkMs?: number;
+  /** No first chunk for this long: the call moves to another upstream. */
+  firstChunkMs?: number;
   log(line: string): void;
   warn(line: string): void;
 }
@@ -52,6 +56,8 @@ export function setupFleet(o: FleetSetupOptions): FleetSetup {
     failures: o.failures,
     backoffMs: o.backoffMs,
     affinity: o.affinity,
+    interChunkMs: o.interChunkMs,
+    firstChunkMs: o.firstChunkMs,
     // A stream on an upstream whose check just failed is cut when nothing came for a check interval (at least 1 s).
     stalledMs: Math.min(Math.max(o.probeMs, 1_000), 60_000),
     onState(url, state, detail) {

@@ -2,7 +2,7 @@
  * The stand-in Ollama as its own process: `node --import tsx packages/test-kit/src/ollama/main.ts [flags]`.
  * Prints one ready line `{"event":"ready","url":"http://127.0.0.1:PORT","pid":N}` on stdout once it listens;
  * SIGTERM or SIGINT stops it. Flags (every delay in ms): --host, --port, --models a,b, --ttft-ms, --inter-token-ms,
- * --tokens-per-chunk, --tokens, --load-ms, --parallel, --corrupt-request N, --version.
+ * --tokens-per-chunk, --tokens, --load-ms, --parallel, --corrupt-request N, --version, --stall-after N.
  *
  * @module
  */
@@ -34,6 +34,7 @@ export function parseStandInArgs(argv: readonly string[]): OllamaStandInOptions 
       parallel: { type: "string" },
       "corrupt-request": { type: "string" },
       version: { type: "string" },
+      "stall-after": { type: "string" },
     },
   });
   const out: OllamaStandInOptions = {
@@ -51,6 +52,7 @@ export function parseStandInArgs(argv: readonly string[]): OllamaStandInOptions 
     parallel: num(v.parallel, "--parallel", 1),
     corruptRequest: num(v["corrupt-request"], "--corrupt-request", 1),
     version: v.version,
+    stallAfter: num(v["stall-after"], "--stall-after", 0),
   };
   return Object.fromEntries(Object.entries(out).filter(([, x]) => x !== undefined)) as OllamaStandInOptions;
 }

@@ -27,6 +27,7 @@ export function standInArgs(options: OllamaStandInOptions): string[] {
     ["--parallel", Number.isFinite(options.parallel) ? options.parallel : undefined],
     ["--corrupt-request", options.corruptRequest],
     ["--version", options.version],
+    ["--stall-after", options.stallAfter],
   ];
   return flags.filter(([, v]) => v !== undefined).flatMap(([f, v]) => [f, String(v)]);
 }

@@ -15,6 +15,17 @@ async function standIn(o: Parameters<typeof startOllamaStandIn>[0] = {}): Promis
   return s;
 }
 
+/** A raw streamed generate request, and how to leave it. */
+async function openGenerate(s: OllamaStandIn) {
+  const ac = new AbortController();
+  const res = await fetch(`${s.url}/api/generate`, {
+    method: "POST",
+    body: JSON.stringify({ model: "standin", prompt: "p" }),
+    signal: ac.signal,
+  });
+  return { ac, reader: res.body!.getReader() };
+}
+
 const msOf = (ns: number | undefined) => (ns ?? 0) / 1e6;
 
 describe("stand-in Ollama (official ollama client)", () => {
@@ -140,16 +151,32 @@ describe("stand-in Ollama (official ollama client)", () => {
 
   it("stops generating when the client goes away", async () => {
     const s = await standIn({ interTokenMs: 20, defaultTokens: 100 });
-    const ac = new AbortController();
-    const res = await fetch(`${s.url}/api/generate`, {
-      method: "POST",
-      body: JSON.stringify({ model: "standin", prompt: "p" }),
-      signal: ac.signal,
-    });
-    const reader = res.body!.getReader();
+    const { ac, reader } = await openGenerate(s);
     await reader.read();
     ac.abort();
     const { until } = await import("../poll.js");
+    await until(() => s.stats().inFlight === 0 && s.stats().cancelled === 1);
+  });
+
+  it("stalls a stream after N chunks while its other paths keep answering, until the client leaves", async () => {
+    const s = await standIn({ stallAfter: 2, defaultTokens: 6 });
+    const { ac, reader } = await openGenerate(s);
+    let text = "";
+    const { until } = await import("../poll.js");
+    const pump = (async () => {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) return;
+        text += new TextDecoder().decode(r.value);
+      }
+    })().catch(() => {});
+    await until(() => text.split("\n").filter(Boolean).length === 2);
+    expect(await new Ollama({ host: s.url }).version()).toEqual({ version: "0.0.0-standin" });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(text.split("\n").filter(Boolean).length).toBe(2);
+    expect(text).not.toContain('"done":true');
+    ac.abort();
+    await pump;
     await until(() => s.stats().inFlight === 0 && s.stats().cancelled === 1);
   });
 

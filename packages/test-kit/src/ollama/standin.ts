@@ -37,6 +37,11 @@ export interface OllamaStandInOptions {
   corruptRequest?: number;
   /** What `/api/version` answers. Default `"0.0.0-standin"`. */
   version?: string;
+  /**
+   * After this many chunks of a streamed completion, send nothing more and keep the connection open until the
+   * client leaves, while every other path keeps answering: a hung generation on a server whose checks pass.
+   */
+  stallAfter?: number;
 }
 
 /** What the stand-in has done (also served at `GET /standin/stats`, a path of its own). */
@@ -255,6 +260,7 @@ export async function startOllamaStandIn(options: OllamaStandInOptions = {}): Pr
       for (let j = 0; j < chunks.length; j++) {
         const lastToken = Math.min((j + 1) * k, tokens.length) - 1;
         await sleepUntil(tPrompt + lastToken * o.interTokenMs, signal);
+        if (options.stallAfter !== undefined && j >= options.stallAfter) await raceAbort(new Promise(() => {}), signal);
         if (stream) res.write(`${JSON.stringify(piece(chunks[j]))}\n`);
       }
       const tEnd = now();
