@@ -9,11 +9,14 @@ import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from "ku
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { parseBenchArgs } from "../cli.js";
+import { createStrictValidator } from "../test-support/k8s-strict-schema.js";
 import { targetUnsupported } from "../test-support/target-support.js";
 
 /**
  * deploy/kubernetes checked statically: every object against the Kubernetes API schemas (kubernetes-models'
- * validators, compiled from the API's OpenAPI definitions), and the run's wiring (Indexed Job ↔ agent flags,
+ * validators, compiled from the API's OpenAPI definitions: types, required fields, enums) and against a strict
+ * schema derived from the same definitions' field lists (k8s-strict-schema.ts: an unknown or misspelt field fails,
+ * which the OpenAPI schemas allow), and the run's wiring (Indexed Job ↔ agent flags,
  * probes ↔ gateway ports, knobs ↔ params.env). Nothing here runs on a cluster.
  */
 const DIR = fileURLToPath(new URL("../../../../deploy/kubernetes/", import.meta.url));
@@ -30,8 +33,17 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   "batch/v1/Job": Job,
 };
 
-/** Validates one object against its API schema; throws naming the object and the schema error. */
-function validate(o: K8sObject): void {
+/** The kinds above, checked field by field: every field the object has must be one the API defines. */
+const strict = createStrictValidator(
+  Object.keys(MODELS).map((key) => {
+    const kind = key.slice(key.lastIndexOf("/") + 1);
+    const apiVersion = key.slice(0, key.lastIndexOf("/"));
+    return { apiVersion, kind, module: `kubernetes-models/${apiVersion}`, type: `I${kind}` };
+  }),
+);
+
+/** Validates one object against its API schema (kubernetes-models); throws naming the object and the error. */
+function validateApi(o: K8sObject): void {
   const Model = MODELS[`${o.apiVersion}/${o.kind}`];
   if (!Model) throw new Error(`${o.apiVersion} ${o.kind} ${o.metadata?.name}: no schema here for this kind`);
   try {
@@ -39,6 +51,14 @@ function validate(o: K8sObject): void {
   } catch (e) {
     throw new Error(`${o.kind} ${o.metadata?.name}: ${(e as Error).message}`);
   }
+}
+
+/** Validates one object against its API schema and the strict field lists; throws naming the object and fields. */
+function validate(o: K8sObject): void {
+  validateApi(o);
+  const problems = strict.check(o);
+  if (problems.length > 0)
+    throw new Error(`${o.kind} ${o.metadata?.name}: ${problems.map((p) => `${p.path} ${p.message}`).join("; ")}`);
 }
 
 function parseYaml(text: string, file: string): K8sObject[] {
@@ -102,6 +122,63 @@ describe("deploy/kubernetes", () => {
     delete noName.spec.template.spec.containers[0].name;
     expect(() => validate(noName)).toThrow("containers/0 must have required property name");
   });
+
+  it("a misspelt or unknown field fails at any depth, naming its path (the API's OpenAPI schemas let it pass)", async () => {
+    const all = await manifests();
+    const misspell = (kind: string, name: string, edit: (o: Any) => void) => {
+      const o = structuredClone(find(all.values(), kind, name)) as Any;
+      edit(o);
+      return o as K8sObject;
+    };
+    const cases: Array<[K8sObject, string]> = [
+      [
+        misspell("Deployment", "modelwire-gateway", (o) => {
+          o.spec.template.spec.containers[0].imagePullPolcy = "IfNotPresent";
+        }),
+        "spec.template.spec.containers.0.imagePullPolcy is not a field of IContainer",
+      ],
+      [
+        misspell("Deployment", "modelwire-gateway", (o) => {
+          o.spec.template.spec.containers[0].readinessProbe.grpc.sevice = "x";
+        }),
+        "readinessProbe.grpc.sevice is not a field of IGRPCAction",
+      ],
+      [
+        misspell("Job", "bench-agents", (o) => {
+          o.spec.completionsMode = "Indexed";
+        }),
+        "spec.completionsMode is not a field of IJobSpec",
+      ],
+      [
+        misspell("Service", "modelwire-gateway", (o) => {
+          o.spec.ports[0].targetport = "http";
+        }),
+        "spec.ports.0.targetport is not a field of IServicePort",
+      ],
+      [
+        misspell("PersistentVolumeClaim", "bench-results", (o) => {
+          o.metadata.label = { a: "b" };
+        }),
+        "metadata.label is not a field of IObjectMeta",
+      ],
+    ];
+    for (const [o, message] of cases) {
+      expect(() => validateApi(o)).not.toThrow();
+      expect(() => validate(o)).toThrow(message);
+    }
+    // Free-form maps stay free-form: labels, annotations, resource quantities and ConfigMap data take any key.
+    const labelled = misspell("Deployment", "modelwire-gateway", (o) => {
+      o.metadata.labels = { ...o.metadata.labels, "example.com/any-key": "v" };
+      o.spec.template.spec.containers[0].resources = { limits: { "example.com/gpu": "1" } };
+    });
+    expect(strict.check(labelled)).toEqual([]);
+    expect(
+      strict.check({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { ANY_KEY: "1" } }),
+    ).toEqual([]);
+    expect(strict.check({ apiVersion: "v1", kind: "Pod", metadata: { name: "p" } })[0].message).toBe(
+      "no schema here for v1 Pod",
+    );
+  }, 120_000);
 
   it("the kustomization lists every manifest, and the knobs the pods read are in params.env", async () => {
     const k = parseYaml(await readFile(join(DIR, "kustomization.yaml"), "utf8"), "kustomization.yaml")[0] as Any;
