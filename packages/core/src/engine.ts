@@ -87,7 +87,10 @@ export interface EngineStats {
   inFlight: number;
   /** Content tokens produced. */
   tokens: number;
-  /** Calls that ended because the caller cancelled or the deadline passed. */
+  /**
+   * Calls that ended because the caller cancelled or the deadline passed, including streams whose consumer stopped
+   * pulling (`return()`) before the final chunk.
+   */
   cancelled: number;
   /** Calls that failed for another reason. */
   errors: number;

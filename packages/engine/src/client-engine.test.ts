@@ -56,6 +56,19 @@ describe("upstream engine", () => {
     expect(up.stats().errors).toBe(1);
   });
 
+  it("a consumer that stops before the final chunk counts a cancellation; one that stops after it does not", async () => {
+    const up = createUpstreamEngine(fakeClient([]));
+    const req = create(GenerateRequestSchema, { model: "synthetic", prompt: "x" });
+    for await (const c of up.generate(req, backgroundContext())) if (!c.done) break;
+    expect(up.stats()).toMatchObject({ requests: 1, inFlight: 0, cancelled: 1, errors: 0 });
+    for await (const c of up.generate(req, backgroundContext())) if (c.done) break;
+    expect(up.stats()).toMatchObject({ requests: 2, inFlight: 0, cancelled: 1, errors: 0 });
+    for await (const _ of up.generate(req, backgroundContext())) {
+      // to the end
+    }
+    expect(up.stats()).toMatchObject({ requests: 3, inFlight: 0, cancelled: 1, errors: 0 });
+  });
+
   it("cancels the upstream stream through the context's signal", async () => {
     const up = createUpstreamEngine(fakeClient([]));
     const ac = new AbortController();

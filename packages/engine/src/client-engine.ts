@@ -16,19 +16,32 @@ export function createUpstreamEngine(client: InferenceClient): UpstreamEngine {
   const stats: EngineStats = { requests: 0, inFlight: 0, tokens: 0, cancelled: 0, errors: 0 };
   const call = (ctx: EngineContext) => ({ signal: ctx.signal, deadline: ctx.deadline });
 
-  async function* pass<T>(source: AsyncIterable<T>, ctx: EngineContext, text: (c: T) => string): AsyncGenerator<T> {
+  /**
+   * One upstream stream, counted. A consumer that stops pulling before the final chunk (the generator's `return()`,
+   * which runs only the `finally`) counts as a cancellation, as a failure with the signal fired does.
+   */
+  async function* pass<T extends { done: boolean }>(
+    source: AsyncIterable<T>,
+    ctx: EngineContext,
+    text: (c: T) => string,
+  ): AsyncGenerator<T> {
     stats.requests++;
     stats.inFlight++;
+    let over = false;
     try {
       for await (const chunk of source) {
         if (text(chunk).length > 0) stats.tokens++;
+        if (chunk.done) over = true;
         yield chunk;
       }
+      over = true;
     } catch (e) {
+      over = true;
       if (ctx.signal.aborted) stats.cancelled++;
       else stats.errors++;
       throw ModelwireError.from(e);
     } finally {
+      if (!over) stats.cancelled++;
       stats.inFlight--;
     }
   }

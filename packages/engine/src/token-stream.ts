@@ -207,7 +207,14 @@ export class TokenStream<T> implements AsyncIterableIterator<T> {
     return Promise.reject(e);
   }
 
+  /**
+   * The consumer ends the stream. Before the final chunk was handed over that is a cancellation, counted as one
+   * whether or not the call's signal fired yet: a server that stops pulling because its client went away (a
+   * destroyed socket seen while writing, a CANCEL frame, a reset HTTP/2 stream) may do so while no `next()` is
+   * pending, so the engine never sees the signal itself. After the final chunk it is the normal end.
+   */
   return(): Promise<IteratorResult<T>> {
+    if (this.state === ST_TOKENS) this.stats.cancelled++;
     this.finish();
     return Promise.resolve(DONE);
   }
