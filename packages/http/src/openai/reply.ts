@@ -57,15 +57,20 @@ export function finishReason(doneReason: string, toolCalled: boolean): string {
   return reason === "stop" && toolCalled ? "tool_calls" : reason;
 }
 
-/** Tool calls with fresh ids and their arguments as JSON text (`index` set for stream deltas). */
-function toolCallsToJson(calls: readonly ToolCall[], withIndex: boolean): OpenAIToolCallJson[] {
+/**
+ * Tool calls with fresh ids and their arguments as JSON text. For stream deltas, `firstIndex` is the number of
+ * calls already sent in the stream: OpenAI's clients gather deltas by `index` (the call's position in the reply),
+ * so each whole call gets the next position, whatever `function.index` the engine set (an Ollama chunk without an
+ * index reads as 0, and two calls at index 0 would be merged into one by the client).
+ */
+function toolCallsToJson(calls: readonly ToolCall[], firstIndex?: number): OpenAIToolCallJson[] {
   return calls.map((c, i) => {
     const out: OpenAIToolCallJson = {
       id: newReplyId("call_"),
       type: "function",
       function: { name: c.function?.name ?? "", arguments: JSON.stringify(c.function?.arguments ?? {}) },
     };
-    if (withIndex) out.index = c.function?.index ?? i;
+    if (firstIndex !== undefined) out.index = firstIndex + i;
     return out;
   });
 }
@@ -107,7 +112,7 @@ export interface ChatChunkEncoder {
 export function createChatChunkEncoder(id: string, includeUsage: boolean): ChatChunkEncoder {
   let head: ChunkHead | undefined;
   let first = true;
-  let toolCalled = false;
+  let callsSent = 0;
   const content = (h: string, delta: OpenAIDeltaJson) =>
     `${h}[{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":null}]}`;
   return {
@@ -128,20 +133,20 @@ export function createChatChunkEncoder(id: string, includeUsage: boolean): ChatC
           out.push(
             content(
               h,
-              calls.length > 0 ? { content: text, tool_calls: toolCallsToJson(calls, true) } : { content: text },
+              calls.length > 0 ? { content: text, tool_calls: toolCallsToJson(calls, callsSent) } : { content: text },
             ),
           );
         } else {
           const delta: OpenAIDeltaJson = { ...role, content: text };
           if (thinking !== "") delta.reasoning = thinking;
-          if (calls.length > 0) delta.tool_calls = toolCallsToJson(calls, true);
+          if (calls.length > 0) delta.tool_calls = toolCallsToJson(calls, callsSent);
           out.push(content(h, delta));
         }
-        if (calls.length > 0) toolCalled = true;
+        callsSent += calls.length;
       }
       if (c.done) {
         out.push(
-          `${h}[{"index":0,"delta":{},"finish_reason":${JSON.stringify(finishReason(c.doneReason, toolCalled))}}]}`,
+          `${h}[{"index":0,"delta":{},"finish_reason":${JSON.stringify(finishReason(c.doneReason, callsSent > 0))}}]}`,
         );
         if (includeUsage) out.push(`${h}[],"usage":${JSON.stringify(usageOf(c.metrics))}}`);
       }
@@ -183,7 +188,7 @@ export function chatCompletionToJson(id: string, reply: ChatResponse): OpenAICha
     content: m?.content ?? "",
   };
   if (m?.thinking) message.reasoning = m.thinking;
-  if (calls.length > 0) message.tool_calls = toolCallsToJson(calls, false);
+  if (calls.length > 0) message.tool_calls = toolCallsToJson(calls);
   return {
     id,
     object: "chat.completion",

@@ -1,0 +1,140 @@
+import { connect as h2connect } from "node:http2";
+import { type Socket, connect as tcpConnect } from "node:net";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GenerateRequestSchema } from "@modelwire/core";
+import { createMcpClient } from "@modelwire/mcp";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Gateway, startGateway } from "./index.js";
+
+/**
+ * A client that goes away mid-stream is one cancellation in the engine's counters on every wire, however the server
+ * learns it: the engine's own wait seeing the signal, or the server seeing the connection gone while it writes (or
+ * waits for the socket to drain) and returning the engine's stream with no `next()` pending. The second case is the
+ * one these tests force: the client stops reading, so the server blocks on backpressure with the engine idle, and
+ * only then does the client go.
+ */
+
+let gw: Gateway | undefined;
+afterEach(async () => {
+  await gw?.close({ graceMs: 0 });
+  gw = undefined;
+});
+
+async function until(check: () => boolean, timeoutMs = 15_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return check();
+}
+
+/** Waits until the engine has produced tokens and then stopped for 300 ms (the server blocked on a full socket). */
+async function plateau(g: Gateway): Promise<number> {
+  const end = Date.now() + 15_000;
+  let last = -1;
+  let stableSince = Date.now();
+  while (Date.now() < end) {
+    const t = g.engine.stats().tokens;
+    if (t !== last) {
+      last = t;
+      stableSince = Date.now();
+    } else if (t > 0 && Date.now() - stableSince >= 300) {
+      return t;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return last;
+}
+
+const start = () =>
+  startGateway({ httpPort: 0, connectPort: 0, mcpPort: 0, admin: false, tokens: 1_000_000, interTokenMs: 0 });
+
+/** An HTTP/1.1 request on a raw socket that is never read from once the reply began. */
+function rawHttp(url: string, path: string, body: unknown): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const s = tcpConnect(Number(port), hostname, () => {
+      s.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+      );
+    });
+    s.once("data", (head) => {
+      s.pause();
+      if (head.toString("latin1").startsWith("HTTP/1.1 200")) resolve(s);
+      else reject(new Error(`unexpected reply: ${head.toString("latin1").slice(0, 200)}`));
+    });
+    s.once("error", reject);
+  });
+}
+
+describe("a client gone mid-stream is one cancellation in the engine's counters", () => {
+  it.each([
+    ["NDJSON /api/generate", "/api/generate", { model: "synthetic", prompt: "stop reading" }],
+    ["OpenAI SSE /v1/completions", "/v1/completions", { model: "synthetic", prompt: "stop reading", stream: true }],
+    [
+      "OpenAI SSE /v1/chat/completions",
+      "/v1/chat/completions",
+      { model: "synthetic", messages: [{ role: "user", content: "stop reading" }], stream: true },
+    ],
+  ])("%s: the client stops reading, the server blocks, then the socket closes", async (_, path, body) => {
+    gw = await start();
+    const g = gw;
+    const socket = await rawHttp(g.url("http")!, path, body);
+    expect(await plateau(g)).toBeGreaterThan(0);
+    expect(g.engine.stats()).toMatchObject({ inFlight: 1, cancelled: 0 });
+    socket.destroy();
+    expect(await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1)).toBe(true);
+    expect(g.engine.stats()).toMatchObject({ requests: 1, cancelled: 1, errors: 0 });
+    expect(g.admission.stats().inFlight).toBe(0);
+  });
+
+  it("gRPC over HTTP/2: the client stops reading, the server blocks on flow control, then the session closes", async () => {
+    gw = await start();
+    const g = gw;
+    const session = h2connect(g.url("connect")!);
+    session.on("error", () => {});
+    const message = toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { model: "synthetic", prompt: "x" }));
+    const frame = Buffer.alloc(5 + message.length);
+    frame.writeUInt32BE(message.length, 1);
+    frame.set(message, 5);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/modelwire.v1.InferenceService/Generate",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    stream.on("error", () => {});
+    const status = new Promise<unknown>((r) => stream.once("response", (h) => r(h[":status"])));
+    stream.end(frame);
+    expect(await status).toBe(200);
+    stream.pause();
+    expect(await plateau(g)).toBeGreaterThan(0);
+    expect(g.engine.stats()).toMatchObject({ inFlight: 1, cancelled: 0 });
+    session.destroy();
+    expect(await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1)).toBe(true);
+    expect(g.engine.stats()).toMatchObject({ requests: 1, cancelled: 1, errors: 0 });
+  });
+
+  it("MCP (Model Communication Protocol): a consumer that breaks out, then one whose connection closes", async () => {
+    gw = await start();
+    const g = gw;
+    const client = createMcpClient({ url: g.url("mcp-tcp")!, reconnect: false });
+    try {
+      let seen = 0;
+      for await (const c of client.generate({ model: "synthetic", prompt: "break" }))
+        if (!c.done && ++seen === 5) break;
+      expect(await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1)).toBe(true);
+      const it = client.generate({ model: "synthetic", prompt: "close" })[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      await client.close();
+      await it.return?.().catch(() => {});
+      expect(await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 2)).toBe(true);
+      expect(g.engine.stats()).toMatchObject({ requests: 2, cancelled: 2, errors: 0 });
+    } finally {
+      await client.close();
+    }
+  });
+});
