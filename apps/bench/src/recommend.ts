@@ -1,6 +1,7 @@
 import { fmt } from "./format.js";
 import { verificationVerdict } from "./report/verification-text.js";
 import { vsDirectVerdict } from "./report/vs-direct.js";
+import { figure } from "./report/wire-cost.js";
 import {
   type BenchResult,
   type FigureName,
@@ -11,12 +12,21 @@ import {
 import { withinNoise } from "./stats-math.js";
 
 /** The criteria the recommendation compares, with their wording and unit. */
-const CRITERIA: Array<{ figure: FigureName; what: string; unit: string }> = [
+const CRITERIA: Array<{ figure: FigureName; what: string; unit: string; scale?: number; diff?: boolean }> = [
   { figure: "ttftP50", what: "time to first token (p50)", unit: "ms" },
   { figure: "e2eP99", what: "tail latency (E2E p99)", unit: "ms" },
   { figure: "rps", what: "throughput", unit: "req/s" },
   { figure: "serverCpuPerRequestUs", what: "server CPU per request", unit: "µs" },
   { figure: "bytesPerRequest", what: "bytes on the wire per request", unit: "B" },
+  // The overhead table's figure (ms in the summaries, µs in the table): E2E − the server's own total_duration. It
+  // can be near zero or negative, so the gap is quoted as a difference, not a ratio.
+  {
+    figure: "overheadP50",
+    what: "what the wire adds per request (p50, the overhead table)",
+    unit: "µs",
+    scale: 1000,
+    diff: true,
+  },
 ];
 
 /** The verdict on one criterion in one scenario. */
@@ -30,15 +40,16 @@ export interface CriterionVerdict {
   tiedWith: string[];
   /** The figure's text. */
   text: string;
+  /** Transports that had the figure (1: nothing to compare). */
+  contenders: number;
 }
 
-function rank(summaries: TransportSummary[], figure: FigureName): TransportSummary[] {
-  const hib = HIGHER_IS_BETTER.has(figure);
+function rank(summaries: TransportSummary[], f: FigureName): TransportSummary[] {
+  const hib = HIGHER_IS_BETTER.has(f);
+  // figure(): results recorded before a figure existed have none (NaN), and are left out of that criterion.
   return summaries
-    .filter((s) => Number.isFinite(s.figures[figure].median))
-    .sort((a, b) =>
-      hib ? b.figures[figure].median - a.figures[figure].median : a.figures[figure].median - b.figures[figure].median,
-    );
+    .filter((s) => Number.isFinite(figure(s, f).median))
+    .sort((a, b) => (hib ? figure(b, f).median - figure(a, f).median : figure(a, f).median - figure(b, f).median));
 }
 
 /** Compares the non-reference transports of one scenario on every criterion. */
@@ -49,19 +60,22 @@ export function judgeScenario(sr: ScenarioResult, references: ReadonlySet<string
     const ranked = rank(candidates, c.figure);
     if (ranked.length === 0) continue;
     const best = ranked[0];
-    const b = best.figures[c.figure];
+    const b = figure(best, c.figure);
     const tied = ranked
       .slice(1)
-      .filter((s) => withinNoise(b, s.figures[c.figure]))
+      .filter((s) => withinNoise(b, figure(s, c.figure)))
       .map((s) => s.transport);
     const next = ranked.find((s) => !tied.includes(s.transport) && s !== best);
+    const k = c.scale ?? 1;
+    const bm = b.median * k;
     let text: string;
-    if (ranked.length === 1) text = `only ${best.transport} ran: ${fmt(b.median)} ${c.unit}`;
+    if (ranked.length === 1) text = `only ${best.transport} ran: ${fmt(bm)} ${c.unit}`;
     else if (tied.length === ranked.length - 1) {
-      text = `no clear winner — ${[best.transport, ...tied].join(", ")} are within the noise of each other (best median ${fmt(b.median)} ${c.unit} by ${best.transport})`;
+      text = `no clear winner — ${[best.transport, ...tied].join(", ")} are within the noise of each other (best median ${fmt(bm)} ${c.unit} by ${best.transport})`;
     } else {
-      const n = next!.figures[c.figure].median;
-      text = `${best.transport} leads with ${fmt(b.median)} ${c.unit}${tied.length ? ` (tied within the noise with ${tied.join(", ")})` : ""}; the next clearly different, ${next!.transport}, has ${fmt(n)} ${c.unit} (${(n / b.median).toFixed(2)}× the leader's)`;
+      const n = figure(next!, c.figure).median * k;
+      const gap = c.diff ? `${fmt(n - bm)} ${c.unit} more` : `${(n / bm).toFixed(2)}× the leader's`;
+      text = `${best.transport} leads with ${fmt(bm)} ${c.unit}${tied.length ? ` (tied within the noise with ${tied.join(", ")})` : ""}; the next clearly different, ${next!.transport}, has ${fmt(n)} ${c.unit} (${gap})`;
     }
     out.push({
       scenario: sr.scenario.name,
@@ -70,6 +84,7 @@ export function judgeScenario(sr: ScenarioResult, references: ReadonlySet<string
       best: best.transport,
       tiedWith: tied,
       text,
+      contenders: ranked.length,
     });
   }
   return out;
@@ -148,15 +163,19 @@ export function judgeTargets(sr: ScenarioResult): TargetVerdict[] {
 export function recommend(result: BenchResult): string[] {
   const refs = new Set(result.transports.filter((t) => t.reference).map((t) => t.name));
   const lines: string[] = [];
-  // Per transport: criteria on which it led or shared the lead (tied within the noise with the leader).
+  // Per transport: criteria on which it led clearly, outside the noise of every other. A lead within the noise
+  // (tied) counts for no one: the data cannot tell those wires apart on it.
   const wins = new Map<string, number>();
   let criteria = 0;
+  let tiedCriteria = 0;
   for (const sr of result.scenarios) {
     lines.push(`**${sr.scenario.name}** (${sr.scenario.description}, ${result.repeats} round(s), median and range):`);
     for (const v of judgeScenario(sr, refs)) {
       lines.push(`- ${v.what}: ${v.text}.`);
+      if (v.contenders < 2) continue;
       criteria++;
-      for (const t of [v.best, ...v.tiedWith]) wins.set(t, (wins.get(t) ?? 0) + 1);
+      if (v.tiedWith.length > 0) tiedCriteria++;
+      else wins.set(v.best, (wins.get(v.best) ?? 0) + 1);
     }
     for (const t of judgeTargets(sr))
       if (t.status !== "n/a") lines.push(`- target ${t.target}: **${t.status}** — ${t.text}.`);
@@ -165,24 +184,35 @@ export function recommend(result: BenchResult): string[] {
   }
   const verified = verificationVerdict(result);
   if (verified) lines.push(verified);
-  const ranked = [...wins.entries()].sort((a, b) => b[1] - a[1]);
-  if (ranked.length > 0) {
-    const [top, n] = ranked[0];
-    const coLeaders = ranked.filter(([, k]) => k === n).map(([t]) => t);
-    const others = ranked
-      .filter(([, k]) => k < n)
-      .map(([t, k]) => `${t} ${k}`)
-      .join(", ");
-    lines.push(
-      coLeaders.length > 1
-        ? `**Overall:** ${coLeaders.join(" and ")} each led or shared the lead on ${n} of ${criteria} scenario criteria — the data does not separate them${others ? `; others: ${others}` : ""}.`
-        : `**Overall:** ${top} led or shared the lead (within the noise) on ${n} of ${criteria} scenario criteria${others ? `; others: ${others}` : ""}.`,
-    );
-  }
+  const overall = overallLine(wins, criteria, tiedCriteria);
+  if (overall) lines.push(overall);
   if (result.generatorWarnings.length > 0) {
     lines.push(
       `Caution: the load generator limited ${result.generatorWarnings.length} measurement(s); see the warnings section.`,
     );
   }
   return lines;
+}
+
+/**
+ * The overall line: who led clearly (outside the noise) on the most criteria; criteria whose best were within the
+ * noise of each other are said as such and counted for no one.
+ */
+export function overallLine(wins: ReadonlyMap<string, number>, criteria: number, tied: number): string | undefined {
+  if (criteria === 0) return undefined;
+  const ties =
+    tied > 0 ? ` On ${tied} of ${criteria} the best were within the noise of each other: counted for no one.` : "";
+  const ranked = [...wins.entries()].sort((a, b) => b[1] - a[1]);
+  if (ranked.length === 0)
+    return `**Overall:** no wire led clearly on any of the ${criteria} scenario criteria — every lead was within the noise, so the data does not pick one.`;
+  const [top, n] = ranked[0];
+  const coLeaders = ranked.filter(([, k]) => k === n).map(([t]) => t);
+  const others = ranked
+    .filter(([, k]) => k < n)
+    .map(([t, k]) => `${t} ${k}`)
+    .join(", ");
+  const rest = others ? `; others: ${others}` : "";
+  return coLeaders.length > 1
+    ? `**Overall:** ${coLeaders.join(" and ")} each led clearly on ${n} of ${criteria} scenario criteria — the data does not separate them${rest}.${ties}`
+    : `**Overall:** ${top} led clearly (outside the noise) on ${n} of ${criteria} scenario criteria${rest}.${ties}`;
 }

@@ -5,7 +5,7 @@ import { dumpDom, requireChromium } from "@modelwire/test-kit/chromium";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeLatencyHistogram } from "../histogram.js";
 import { mergeResults, readResultFile } from "../merge.js";
-import { judgeScenario, judgeTargets, recommend } from "../recommend.js";
+import { judgeScenario, judgeTargets, overallLine, recommend } from "../recommend.js";
 import type { BenchResult, Spread } from "../result.js";
 import { expectedPlotCount, renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
@@ -97,6 +97,54 @@ describe("recommendation from data", () => {
     expect(n.best).toBe("http");
     expect(n.text).toContain("within the noise");
     expect(recommend(noisy).join("\n")).toContain("within the noise");
+  });
+
+  it("counts only clear leads in the overall line: a lead within the noise counts for no one", async () => {
+    const figures = ["ttftP50", "e2eP99", "rps", "serverCpuPerRequestUs", "bytesPerRequest", "overheadP50"] as const;
+    const allTied = await tweaked((r) => {
+      for (const s of r.scenarios[0].summaries) for (const f of figures) s.figures[f] = spread(10, 8, 12);
+      // mcp-uds has the best median everywhere, but within every other wire's range.
+      const uds = r.scenarios[0].summaries.find((s) => s.transport === "mcp-uds")!;
+      for (const f of figures) uds.figures[f] = f === "rps" ? spread(11, 9, 13) : spread(9, 7, 11);
+    });
+    const tiedLines = recommend(allTied);
+    const overall = tiedLines.find((l) => l.startsWith("**Overall:**"))!;
+    expect(overall).toContain("no wire led clearly on any of the 6 scenario criteria");
+    expect(overall).not.toContain("mcp-uds");
+
+    const oneClear = await tweaked((r) => {
+      for (const s of r.scenarios[0].summaries) for (const f of figures) s.figures[f] = spread(10, 8, 12);
+      const by = (n: string) => r.scenarios[0].summaries.find((s) => s.transport === n)!;
+      // The overhead table's figure (ms; µs in the table): mcp-tcp clearly adds the least.
+      by("mcp-tcp").figures.overheadP50 = spread(0.5, 0.45, 0.55);
+      by("http").figures.overheadP50 = spread(2, 1.9, 2.1);
+      for (const s of r.scenarios[0].summaries)
+        if (s.transport !== "mcp-tcp" && s.transport !== "http") s.figures.overheadP50 = spread(2.4, 2.2, 2.6);
+    });
+    const lines = recommend(oneClear);
+    expect(lines).toContain(
+      "- what the wire adds per request (p50, the overhead table): mcp-tcp leads with 500.0 µs; the next clearly different, http, has 2,000 µs (1,500 µs more).",
+    );
+    expect(lines.find((l) => l.startsWith("**Overall:**"))).toBe(
+      "**Overall:** mcp-tcp led clearly (outside the noise) on 1 of 6 scenario criteria. On 5 of 6 the best were within the noise of each other: counted for no one.",
+    );
+  });
+
+  it("says co-leaders apart from others, and nothing when no criterion had two contenders", () => {
+    expect(
+      overallLine(
+        new Map([
+          ["a", 2],
+          ["b", 2],
+          ["c", 1],
+        ]),
+        5,
+        0,
+      ),
+    ).toBe(
+      "**Overall:** a and b each led clearly on 2 of 5 scenario criteria — the data does not separate them; others: c 1.",
+    );
+    expect(overallLine(new Map(), 0, 0)).toBeUndefined();
   });
 
   it("judges the MCP and Connect targets against the references", async () => {
