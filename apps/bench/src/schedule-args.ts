@@ -27,6 +27,8 @@ export interface ScheduleFlags {
 
 /** What else was given, for the combinations a trace or a ramp refuses. */
 export interface ScheduleContext {
+  preset?: string;
+  scenario?: string;
   rate?: string;
   concurrency?: string;
   arrival?: string;
@@ -89,7 +91,10 @@ export async function applyScheduleFlags(
         `--trace ${v.trace} lasts ${(lastingMs / 60_000).toFixed(1)} min at speed ${speed}: over the 1 h window limit (raise --trace-speed or cut it with --duration)`,
       );
     const maxInFlight = v["max-in-flight"] !== undefined ? Number(v["max-in-flight"]) : undefined;
+    // Without --preset or --scenario, the trace is one scenario of its own (the default presets would replay it twice).
+    if (v.preset === undefined && v.scenario === undefined && scenarios.length > 1) scenarios.splice(1);
     for (const s of scenarios) {
+      if (v.preset === undefined && v.scenario === undefined) s.name = "trace";
       s.workload = { ...s.workload, trace };
       s.load = {
         mode: "open",

@@ -122,8 +122,15 @@ describe("trace flags", () => {
     const f = join(d, "t.jsonl");
     await writeFile(f, '{"offset_ms":0,"prompt":"a"}\n{"offset_ms":3000,"prompt_tokens":4}\n');
     const p = await parseBenchArgs(["--trace", f, "--trace-speed", "4", "--transports", "mcp-tcp"]);
+    // One scenario of its own, not the default presets' two.
+    expect(p.config.scenarios.map((x) => x.name)).toEqual(["trace"]);
     const s = p.config.scenarios[0];
     expect(s.load).toEqual({ mode: "open", arrival: "trace", traceSpeed: 4, ratePerSec: (2 * 1000) / 751 });
+    const two = await parseBenchArgs(["--trace", f, "--preset", "low,normal", "--transports", "mcp-tcp"]);
+    expect(two.config.scenarios.map((x) => [x.name, x.load.mode])).toEqual([
+      ["low", "open"],
+      ["normal", "open"],
+    ]);
     expect(s.durationMs).toBe(751);
     expect(s.workload.trace?.requests).toBe(2);
     const cut = await parseBenchArgs(["--trace", f, "--duration", "200ms", "--transports", "mcp-tcp"]);
