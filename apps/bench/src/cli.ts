@@ -17,6 +17,7 @@ import { applyScheduleFlags, SCHEDULE_HELP, writeTraceRequest } from "./schedule
 import { ExitCode, parseSlos, SloParseError } from "./slo.js";
 import { parseTargetArgs } from "./targets/target-args.js";
 import { TargetError } from "./targets/target-error.js";
+import { directTransports } from "./targets/upstreams.js";
 import { syntheticTrace, writeTraceFile } from "./trace/trace-writer.js";
 import { selectTransports, TRANSPORTS } from "./transports.js";
 import { UsageError } from "./usage-error.js";
@@ -70,7 +71,9 @@ Your own server (docs/bench.md, "Benchmark your own Ollama")
                          mcp-tcp=host:port (tls://host:port), mcp-uds=PATH (a modelwire gateway started elsewhere).
                          Only the targeted transports run (unless --transports says more); default preset target
   --upstream URL         start the gateway in front of this Ollama and add "direct" (the same HTTP client straight
-                         to it) to every round: each wire's extra cost against the direct path
+                         to it) to every round: each wire's extra cost against the direct path. Repeat it for a
+                         fleet: the gateway runs in front of all, each gets direct-N, and the report gives the
+                         calls each upstream served and every wire's Δ against each direct-N
   --model NAME           model to ask for (default: the first one the target lists)
   --auth-token TOKEN     bearer / MCP token for the targets;  --ca FILE  trust this CA for https:// and tls://
   --admin [T=]URL        a modelwire admin listener to read /control/stats from (server CPU, RSS, bytes);
@@ -170,7 +173,7 @@ const OPTIONS = {
   "worker-mode": { type: "string" },
   "client-cpus": { type: "string" },
   target: { type: "string", multiple: true },
-  upstream: { type: "string" },
+  upstream: { type: "string", multiple: true },
   model: { type: "string" },
   "auth-token": { type: "string" },
   ca: { type: "string" },
@@ -240,7 +243,7 @@ export async function parseBenchArgs(
     warmupMs: v.warmup ? (/^0+(ms|s|m)?$/.test(v.warmup.trim()) ? 0 : parseDuration(v.warmup, "--warmup")) : 1000,
     maxRequests: intFlag(v.requests, "--requests", 1, 1e9) ?? 1_000_000,
   };
-  const foreignRun = (v.target?.length ?? 0) > 0 || v.upstream !== undefined;
+  const foreignRun = (v.target?.length ?? 0) > 0 || (v.upstream?.length ?? 0) > 0;
   const presetNames = (v.preset ?? (foreignRun ? "target" : "protocol-overhead,low"))
     .split(",")
     .map((s) => s.trim())
@@ -319,8 +322,10 @@ export async function parseBenchArgs(
     throw new UsageError((e as Error).message);
   }
   // With --upstream, the direct path is the baseline every wire is compared with.
-  if (ta.upstream !== undefined && !transports.some((t) => t.name === "direct"))
-    transports.unshift(TRANSPORTS.find((t) => t.name === "direct")!);
+  if (ta.upstream !== undefined)
+    transports.unshift(
+      ...directTransports(ta.upstreams ?? [ta.upstream]).filter((d) => !transports.some((t) => t.name === d.name)),
+    );
   const slos = parseSlos(v.slo ?? "");
   const config: ParsedBenchArgs["config"] = {
     scenarios,
@@ -331,6 +336,7 @@ export async function parseBenchArgs(
     workers: intFlag(v.workers, "--workers", 1, 64) ?? 1,
     ...(ta.targets.length > 0 ? { targets: ta.targets } : {}),
     ...(ta.upstream !== undefined ? { upstream: ta.upstream } : {}),
+    ...((ta.upstreams?.length ?? 0) > 1 ? { upstreams: ta.upstreams } : {}),
     ...(Object.keys(ta.foreign).length > 0 ? { foreign: ta.foreign } : {}),
   };
   const fail = (m: string): never => {

@@ -14,6 +14,7 @@ import {
 } from "./server-process.js";
 import { adminFor, adminReader, chooseModel, endpointOf, type ForeignOptions, probeModels } from "./targets/foreign.js";
 import type { TargetSpec } from "./targets/target-spec.js";
+import { directName, isDirect } from "./targets/upstreams.js";
 import { type Endpoint, endpointFor, type ServerKind, TRANSPORTS, type TransportPlugin } from "./transports.js";
 import { type LoadWorkers, startLoadWorkers } from "./worker-pool.js";
 import type { WorkerMode } from "./worker-spawn.js";
@@ -94,6 +95,8 @@ export interface FleetConfig {
   targets?: readonly TargetSpec[];
   /** The Ollama the spawned gateway sits in front of; `direct` talks to it straight. */
   upstream?: string;
+  /** Several upstreams (the first is `upstream`): the gateway runs in front of all, `direct-N` talks to the N-th. */
+  upstreams?: string[];
   /** Token, CA, model and admin URLs for foreign servers (and the upstream). */
   foreign?: ForeignOptions;
 }
@@ -123,7 +126,7 @@ function startServer(kind: ServerKind, cfg: FleetConfig, socketDir: string): Pro
         "8192",
         "--seed",
         String(cfg.seed),
-        ...(cfg.upstream !== undefined ? ["--upstream", cfg.upstream] : []),
+        ...upstreamsOf(cfg).flatMap((u) => ["--upstream", u]),
         ...(cfg.gatewayArgs ?? []),
       ],
       cpus: cfg.serverCpus,
@@ -146,12 +149,18 @@ function maxStreams(scenarios: readonly Scenario[]): number {
   );
 }
 
-/** A foreign server to open: `--target` entries, and the upstream as the `direct` transport's target. */
+/** Every upstream, in order. */
+function upstreamsOf(cfg: FleetConfig): string[] {
+  return cfg.upstreams ?? (cfg.upstream !== undefined ? [cfg.upstream] : []);
+}
+
+/** A foreign server to open: `--target` entries, and each upstream as its direct transport's target. */
 function foreignSpecs(cfg: FleetConfig): TargetSpec[] {
-  const out = [...(cfg.targets ?? [])];
-  if (cfg.upstream !== undefined && cfg.transports.some((t) => t.name === "direct"))
-    out.unshift({ transport: "direct", address: cfg.upstream, url: cfg.upstream });
-  return out;
+  const ups = upstreamsOf(cfg);
+  const direct: TargetSpec[] = ups
+    .map((url, i) => ({ transport: directName(i, ups.length), address: url, url }))
+    .filter((d) => cfg.transports.some((t) => t.name === d.transport));
+  return [...direct, ...(cfg.targets ?? [])];
 }
 
 /**
@@ -211,10 +220,12 @@ export async function startFleet(cfg: FleetConfig, progress: Progress): Promise<
     const specs = foreignSpecs(cfg);
     const listed: Array<{ spec: TargetSpec; names: string[] }> = [];
     for (const spec of specs) {
-      const transport = TRANSPORTS.find((t) => t.name === spec.transport)!;
-      const endpoint = endpointOf(spec, spec.transport === "direct" ? { ...fo, authToken: undefined } : fo);
+      const direct = isDirect(spec.transport);
+      const transport =
+        cfg.transports.find((t) => t.name === spec.transport) ?? TRANSPORTS.find((t) => t.name === spec.transport)!;
+      const endpoint = endpointOf(spec, direct ? { ...fo, authToken: undefined } : fo);
       const client = await transport.create(endpoint, { connections: cfg.connections, streams });
-      const admin = spec.transport === "direct" ? undefined : adminFor(spec.transport, fo.admin);
+      const admin = direct ? undefined : adminFor(spec.transport, fo.admin);
       const stats = admin !== undefined ? adminReader(admin, fo.adminToken ?? fo.authToken) : undefined;
       foreign.set(spec.transport, { transport, client, endpoint, engine: "real", ...(stats ? { stats } : {}) });
       listed.push({ spec, names: await probeModels(spec, client) });
@@ -222,7 +233,7 @@ export async function startFleet(cfg: FleetConfig, progress: Progress): Promise<
       targets.push({
         transport: spec.transport,
         address: spec.address,
-        role: spec.transport === "direct" ? "upstream" : "target",
+        role: direct ? "upstream" : "target",
         serverMeasured: stats !== undefined,
       });
     }
@@ -238,7 +249,7 @@ export async function startFleet(cfg: FleetConfig, progress: Progress): Promise<
         const s = await startServer(kind, cfg, socketDir);
         servers.set(kind, s);
         progress.line(
-          `started ${kind}${kind === "gateway" && cfg.upstream ? ` in front of ${cfg.upstream}` : ""} (pid ${s.pid}) in ${s.startupMs.toFixed(1)} ms${cfg.serverCpus ? ` on CPU ${cfg.serverCpus}` : ""}`,
+          `started ${kind}${kind === "gateway" && cfg.upstream ? ` in front of ${upstreamsOf(cfg).join(", ")}` : ""} (pid ${s.pid}) in ${s.startupMs.toFixed(1)} ms${cfg.serverCpus ? ` on CPU ${cfg.serverCpus}` : ""}`,
         );
       } catch (e) {
         for (const t of cfg.transports.filter((x) => x.server === kind && !foreign.has(x.name)))

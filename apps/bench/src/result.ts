@@ -91,6 +91,17 @@ export interface WindowResult {
   agents?: AgentWindow[];
   /** The client's connection pool over the measured part (absent in results recorded before it was sampled). */
   pool?: PoolFigures;
+  /** A gateway in front of several `--upstream`s: how it spread this window's calls over them. */
+  upstreams?: UpstreamShare[];
+}
+
+/** One upstream's part of a window through a fleet gateway. */
+export interface UpstreamShare {
+  url: string;
+  /** Calls it served (attempts that got their first chunk). */
+  calls: number;
+  /** Attempts sent to it (a call moved elsewhere before its first chunk counts on both). */
+  attempts: number;
 }
 
 /** Median and range of one figure over the rounds. */

@@ -54,6 +54,8 @@ export interface BenchConfig {
   targets?: TargetSpec[];
   /** `--upstream`: the spawned gateway runs in front of this Ollama, and `direct` talks to it straight. */
   upstream?: string;
+  /** Several `--upstream`s (the first is `upstream`): the gateway runs in front of all; each has its `direct-N`. */
+  upstreams?: string[];
   /** Token, CA, model and admin URLs for the servers the bench did not start. */
   foreign?: ForeignOptions;
   /** `--record-trace`: write the first measured window's sends here as a replayable trace. */

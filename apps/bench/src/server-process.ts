@@ -27,6 +27,8 @@ export interface ProcessStats {
   maxRssBytes: number;
   engine?: { requests: number; tokens: number };
   servers: Record<string, ServerStats>;
+  /** A gateway in front of a fleet: each upstream's counters in its stats window (`--upstream` repeated). */
+  fleet?: { upstreams: Array<{ url: string; requests: number; started: number }> };
 }
 
 /** A server under test running in its own process (the gateway, or a reference server). */

@@ -8,6 +8,7 @@ import { type LoadStats, runClosedLoop, runOpenLoop } from "./load.js";
 import { createPoolSampler, type PoolFigures, type PoolSampler, sumClientStats } from "./pool-sampler.js";
 import type { Progress } from "./progress.js";
 import { createRunRecorder, type GoodputBounds, type RecordedRun } from "./recorder.js";
+import { spreadBetween } from "./report/upstream-spread.js";
 import type { CostFigures, Scenario, WindowResult } from "./result.js";
 import type { ProcessStats } from "./server-process.js";
 import type { StreamOutcome, WorkItem } from "./stream-call.js";
@@ -250,6 +251,8 @@ async function runWindow(spec: WindowSpec): Promise<WindowResult> {
     startedAtMs,
   };
   if (pool) win.pool = pool;
+  const spread = before && after ? spreadBetween(before, after) : undefined;
+  if (spread) win.upstreams = spread;
   const warning = generatorWarning(
     gen,
     scenario.load.mode === "open"

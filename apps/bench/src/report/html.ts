@@ -4,6 +4,7 @@ import type { BenchResult } from "../result.js";
 import { POOL_COLUMNS, POOLS_EXPLAINED, poolRows } from "./pools.js";
 import { SCHEDULE_LAG_COLUMNS, SCHEDULE_LAG_EXPLAINED, scheduleLagRows } from "./schedule-lag.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
+import { SPREAD_EXPLAINED, spreadCells, spreadHeader, spreadRows } from "./upstream-spread.js";
 import { targetLines, verificationLines } from "./verification-text.js";
 import { VS_DIRECT_EXPLAINED, VS_DIRECT_HEADER, vsDirectCells, vsDirectRows } from "./vs-direct.js";
 import { overheadCell, serverCell, WIRE_COST_EXPLAINED, wireCostRows } from "./wire-cost.js";
@@ -252,6 +253,21 @@ export function renderHtml(r: BenchResult, ser?: SerializationCases): string {
       for (const x of vd)
         H.push(
           `<tr>${vsDirectCells(x)
+            .map((c) => `<td>${esc(c)}</td>`)
+            .join("")}</tr>`,
+        );
+      H.push(`</table>`);
+    }
+    const spread = spreadRows(sr);
+    if (spread.length > 0) {
+      H.push(
+        `<p>${esc(SPREAD_EXPLAINED)}</p><table><tr>${spreadHeader(spread)
+          .map((h) => `<th>${esc(h)}</th>`)
+          .join("")}</tr>`,
+      );
+      for (const x of spread)
+        H.push(
+          `<tr>${spreadCells(x)
             .map((c) => `<td>${esc(c)}</td>`)
             .join("")}</tr>`,
         );

@@ -4,6 +4,7 @@ import type { BenchResult } from "../result.js";
 import { poolsMarkdown } from "./pools.js";
 import { scheduleLagMarkdown } from "./schedule-lag.js";
 import { type SerializationCases, serializationSplit } from "./serialization.js";
+import { spreadMarkdown } from "./upstream-spread.js";
 import { targetLines, verificationLines } from "./verification-text.js";
 import { VS_DIRECT_EXPLAINED, vsDirectMarkdown } from "./vs-direct.js";
 import { serverCell, WIRE_COST_EXPLAINED, wireCostMarkdown, wireCostRows } from "./wire-cost.js";
@@ -55,6 +56,7 @@ export function renderMarkdown(r: BenchResult, ser?: SerializationCases): string
     L.push("");
     const vd = vsDirectMarkdown(sr);
     if (vd.length > 0) L.push(VS_DIRECT_EXPLAINED, "", ...vd, "");
+    L.push(...spreadMarkdown(sr));
   }
   for (const sr of r.scenarios) {
     const rows = new Map(wireCostRows(sr).map((x) => [x.transport, x]));

@@ -2,6 +2,7 @@ import { fmt, fmtSpread } from "../format.js";
 import type { FigureName, ScenarioResult, Spread, WindowResult } from "../result.js";
 import { spreadOf } from "../stats-math.js";
 import { figureOf } from "../summarize.js";
+import { isDirect } from "../targets/upstreams.js";
 
 /** The transport that talks to the upstream straight, without the gateway (`--upstream`). */
 export const DIRECT = "direct";
@@ -33,19 +34,27 @@ function delta(pairs: Array<[WindowResult, WindowResult]>, f: FigureName, scale 
   return spreadOf(pairs.map(([w, d]) => (figureOf(w, f) - figureOf(d, f)) * scale));
 }
 
-/** One row per wire beside `direct`; none when the scenario did not run `direct`. */
+/**
+ * One row per wire beside `direct`; none when the scenario did not run `direct`. With several upstreams (a
+ * `direct-N` per upstream), one row per wire and baseline, named `WIRE vs direct-N`.
+ */
 export function vsDirectRows(sr: ScenarioResult): VsDirectRow[] {
-  const direct = new Map(sr.windows.filter((w) => w.transport === DIRECT).map((w) => [w.round, w]));
+  const baselines = sr.summaries.map((s) => s.transport).filter(isDirect);
+  return baselines.flatMap((b) => rowsAgainst(sr, b, baselines.length > 1));
+}
+
+function rowsAgainst(sr: ScenarioResult, baseline: string, named: boolean): VsDirectRow[] {
+  const direct = new Map(sr.windows.filter((w) => w.transport === baseline).map((w) => [w.round, w]));
   if (direct.size === 0) return [];
   return sr.summaries
-    .filter((s) => s.transport !== DIRECT)
+    .filter((s) => !isDirect(s.transport))
     .map((s) => {
       const pairs = sr.windows
         .filter((w) => w.transport === s.transport && direct.has(w.round))
         .map((w): [WindowResult, WindowResult] => [w, direct.get(w.round)!]);
       const own = (f: FigureName) => spreadOf(pairs.map(([w]) => figureOf(w, f)));
       return {
-        transport: s.transport,
+        transport: named ? `${s.transport} vs ${baseline}` : s.transport,
         rounds: pairs.length,
         ttftP50: delta(pairs, "ttftP50"),
         ttftP99: delta(pairs, "ttftP99"),
@@ -95,7 +104,7 @@ export function vsDirectCells(r: VsDirectRow): string[] {
 
 /** How the table reads (one paragraph, the same in Markdown and HTML). */
 export const VS_DIRECT_EXPLAINED =
-  "Against the direct path: each wire through the gateway minus direct (the same Ollama HTTP client straight to the upstream) in the same round, median and range over the rounds; + means the gateway hop costs that much. Δ added per request compares the two overheads measured against the upstream's own total_duration, so the upstream's variance cancels out. The gateway's CPU is the whole cost the direct path does not have.";
+  "Against the direct path: each wire through the gateway minus direct (the same Ollama HTTP client straight to the upstream) in the same round, median and range over the rounds; + means the gateway hop costs that much. Δ added per request compares the two overheads measured against the upstream's own total_duration, so the upstream's variance cancels out. The gateway's CPU is the whole cost the direct path does not have. With several upstreams each wire goes through the fleet and is compared with each upstream straight (WIRE vs direct-N): a − there is what spreading the load saves.";
 
 /** The Markdown lines of the table, or none without `direct`. */
 export function vsDirectMarkdown(sr: ScenarioResult): string[] {

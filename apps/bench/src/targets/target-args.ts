@@ -1,13 +1,15 @@
 import { readFile } from "node:fs/promises";
-import { DEFAULT_TRANSPORTS, TRANSPORTS, type TransportPlugin } from "../transports.js";
+import { DEFAULT_TRANSPORTS, selectTransports, TRANSPORTS, type TransportPlugin } from "../transports.js";
 import { UsageError } from "../usage-error.js";
 import type { AdminSpec, ForeignOptions } from "./foreign.js";
 import { parseTargetSpec, parseTargetSpecs, TARGETABLE, type TargetSpec } from "./target-spec.js";
+import { directTransports, isDirect } from "./upstreams.js";
 
 /** The flags about servers the bench does not start, as `parseArgs` gives them. */
 export interface TargetFlags {
   target?: string[];
-  upstream?: string;
+  /** `--upstream`, repeatable (a string: one). */
+  upstream?: string | string[];
   model?: string;
   "auth-token"?: string;
   ca?: string;
@@ -23,7 +25,10 @@ export interface TargetFlags {
 /** What the target flags decide. */
 export interface TargetArgs {
   targets: TargetSpec[];
+  /** The first `--upstream` (the only one, unless several were given). */
   upstream?: string;
+  /** Every `--upstream`, in order (several: the gateway runs in front of a fleet; each has its own direct). */
+  upstreams?: string[];
   foreign: ForeignOptions;
   /** The transports to run, when the target flags decide them (no `--transports`). */
   transports?: TransportPlugin[];
@@ -53,6 +58,35 @@ function parseAdmin(list: readonly string[]): AdminSpec {
   return out;
 }
 
+function selectTransportsOrUsage(names: readonly string[]): TransportPlugin[] {
+  try {
+    return selectTransports(names);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The most `--upstream`s (the gateway's fleet limit). */
+export const MAX_UPSTREAMS = 31;
+
+/** Parses the `--upstream` list: each an http(s) URL, none twice, at most {@link MAX_UPSTREAMS}. */
+function parseUpstreams(given: string | readonly string[] | undefined): string[] {
+  const list = given === undefined ? [] : typeof given === "string" ? [given] : [...given];
+  if (list.length > MAX_UPSTREAMS) throw new UsageError(`--upstream: at most ${MAX_UPSTREAMS}, got ${list.length}`);
+  const out: string[] = [];
+  for (const u of list) {
+    let url: string;
+    try {
+      url = parseTargetSpec(`http=${u}`).url;
+    } catch (e) {
+      throw new UsageError((e as Error).message.replace(/^--target http=/, "--upstream "));
+    }
+    if (out.includes(url)) throw new UsageError(`--upstream ${u.slice(0, 200)}: given twice`);
+    out.push(url);
+  }
+  return out;
+}
+
 /**
  * Parses `--target`, `--upstream`, `--model`, `--auth-token`, `--ca`, `--admin` and `--admin-token`, and decides the
  * transports when `--transports` is not given: the targeted ones, plus with `--upstream` the `direct` baseline and
@@ -61,20 +95,14 @@ function parseAdmin(list: readonly string[]): AdminSpec {
  */
 export async function parseTargetArgs(f: TargetFlags): Promise<TargetArgs> {
   const targets = parseTargetSpecs(f.target ?? []);
-  let upstream: string | undefined;
-  if (f.upstream !== undefined) {
-    try {
-      upstream = parseTargetSpec(`http=${f.upstream}`).url;
-    } catch (e) {
-      throw new UsageError((e as Error).message.replace(/^--target http=/, "--upstream "));
-    }
-  }
+  const upstreams = parseUpstreams(f.upstream);
+  const upstream: string | undefined = upstreams[0];
   const foreign: ForeignOptions = {};
   const hasForeign = targets.length > 0 || upstream !== undefined;
   if (!hasForeign) {
     for (const flag of ["model", "auth-token", "ca", "admin", "admin-token"] as const)
       if (f[flag] !== undefined) throw new UsageError(`--${flag} applies to --target or --upstream servers; give one`);
-    if (f.transports?.split(",").some((t) => t.trim() === "direct"))
+    if (f.transports?.split(",").some((t) => isDirect(t.trim())))
       throw new UsageError("the direct transport needs --upstream URL (it talks to the upstream without the gateway)");
     return { targets, foreign };
   }
@@ -108,18 +136,34 @@ export async function parseTargetArgs(f: TargetFlags): Promise<TargetArgs> {
   let transports: TransportPlugin[] | undefined;
   if (f.transports === undefined) {
     const wanted = new Set(targets.map((t) => t.transport));
-    if (upstream !== undefined) {
-      wanted.add("direct");
-      for (const t of DEFAULT_TRANSPORTS) if (t.server === "gateway") wanted.add(t.name);
-    }
-    transports = TRANSPORTS.filter((t) => wanted.has(t.name));
+    if (upstream !== undefined) for (const t of DEFAULT_TRANSPORTS) if (t.server === "gateway") wanted.add(t.name);
+    transports = [
+      ...(upstream !== undefined ? directTransports(upstreams) : []),
+      ...TRANSPORTS.filter((t) => wanted.has(t.name)),
+    ];
   } else {
     const named = f.transports.split(",").map((s) => s.trim());
     for (const t of targets)
       if (!named.includes(t.transport) && !named.includes("all"))
         throw new UsageError(`--target ${t.transport}=…: --transports does not select ${t.transport}`);
-    if (upstream === undefined && named.includes("direct"))
+    if (upstream === undefined && named.some(isDirect))
       throw new UsageError("the direct transport needs --upstream URL");
+    if (upstreams.length > 1) {
+      // Every upstream's direct baseline runs; the other names are looked up as usual.
+      const directs = directTransports(upstreams);
+      for (const n of named.filter(isDirect))
+        if (!directs.some((d) => d.name === n))
+          throw new UsageError(
+            `--transports ${n}: with ${upstreams.length} upstreams the baselines are ${directs.map((d) => d.name).join(", ")}`,
+          );
+      const rest = named.filter((n) => !isDirect(n));
+      transports = [...directs, ...(rest.length > 0 ? selectTransportsOrUsage(rest) : [])];
+    }
   }
-  return { targets, ...(upstream !== undefined ? { upstream } : {}), foreign, ...(transports ? { transports } : {}) };
+  return {
+    targets,
+    ...(upstream !== undefined ? { upstream, upstreams } : {}),
+    foreign,
+    ...(transports ? { transports } : {}),
+  };
 }
