@@ -179,15 +179,26 @@ export async function startGateway(
   const tls =
     cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? await readTls(cfg.tlsCert, cfg.tlsKey) : undefined;
 
-  // One upstream: the OpenAI API goes to the upstream's own /v1 when it has one (probed), under the same
-  // admission. A fleet translates /v1 onto the engine, so those calls are routed like every other.
+  // The OpenAI API goes to the upstreams' own /v1 when they have one (probed), under the same admission: one
+  // upstream's straight, a fleet's to the upstream it routes each call to (fleet/fleet-openai.ts). Without /v1
+  // the routes translate onto the engine.
   let forwarder: { close(): Promise<void> } | undefined;
   let openaiForwarder: OpenAIForwarder | undefined;
+  const upstreamConnections = Math.min(Math.max(cfg.maxStreams + cfg.maxQueue, 1), 1024);
   if (made.upstreamUrl !== undefined && cfg.http) {
     const { createOpenAIForwarder } = await import("./load-upstream.js");
     const f = createOpenAIForwarder({
       upstream: made.upstreamUrl,
-      connections: Math.min(Math.max(cfg.maxStreams + cfg.maxQueue, 1), 1024),
+      connections: upstreamConnections,
+      acquire: (signal) => admission.acquire(signal),
+    });
+    forwarder = f;
+    openaiForwarder = f;
+  } else if (fleet && cfg.http) {
+    const { createFleetOpenAI } = await import("./fleet/fleet-openai.js");
+    const f = createFleetOpenAI({
+      engine: fleet,
+      connections: upstreamConnections,
       acquire: (signal) => admission.acquire(signal),
     });
     forwarder = f;

@@ -35,7 +35,8 @@ const AFFINITY_TTL_MS = 30 * 60_000;
 /** Longest back-off of a breaker. */
 const MAX_BACKOFF_MS = 60_000;
 
-import type { FleetEngine, FleetEngineOptions } from "./fleet-types.js";
+import type { FleetEngine, FleetEngineOptions, RelayHooks, RelayRun } from "./fleet-types.js";
+import { createRoom } from "./room.js";
 
 export type { FleetEngine, FleetEngineOptions, FleetStats } from "./fleet-types.js";
 
@@ -61,13 +62,8 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
     maxBackoffMs: MAX_BACKOFF_MS,
   };
   let firstChunk: ((url: string, seconds: number) => void) | undefined;
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    if (waiters.size === 0) return;
-    const list = [...waiters];
-    waiters.clear();
-    for (const w of list) w();
-  };
+  const room = createRoom();
+  const wake = () => room.wake();
   const onState = (m: Member, s: BreakerState) => {
     options.onState?.(m.url, s, m.lastError);
     if (s === "up") void m.refreshTags();
@@ -103,28 +99,6 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
     return key;
   }
 
-  /** Waits until an upstream frees a stream or changes state (or 1 s passes), or the caller goes away. */
-  function waitForRoom(ctx: EngineContext): Promise<void> {
-    const signal = ctx.signal;
-    if (signal.aborted) return Promise.reject(abortReason(signal));
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", gone);
-        waiters.delete(done);
-        resolve();
-      };
-      const gone = () => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        reject(abortReason(signal));
-      };
-      const timer = setTimeout(done, 1_000);
-      waiters.add(done);
-      signal.addEventListener("abort", gone, { once: true });
-    });
-  }
-
   /**
    * Starts the next attempt on the upstream the router picks (counted in flight in the same turn as the choice,
    * so concurrent calls see each other), or throws a coded error when there is none.
@@ -143,7 +117,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       if (i === ALL_FULL) {
         if (!waited) totals.waited++;
         waited = true;
-        await waitForRoom(ctx);
+        await room.wait(ctx.signal);
         continue;
       }
       if (last) throw last;
@@ -245,17 +219,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
           }
           m.end(a);
         } catch (e) {
-          const err = a.cut ?? asError(e);
-          const failure = failed(a, err, ctx);
-          if (isAborted(ctx)) throw abortReason(ctx.signal);
-          if (!failure) throw err;
-          const stalled = err.metadata.reason === "upstream_stalled";
-          throw new ModelwireError(
-            `upstream ${m.url} failed after the stream began (not retried: chunks were already sent): ${err.rawMessage}`,
-            Code.Unavailable,
-            { ...err.metadata, upstream: m.url, reason: stalled ? "upstream_stalled" : "upstream_failed_mid_stream" },
-            err,
-          );
+          throw midStream(a, e, ctx);
         } finally {
           // The consumer left early (or the stream failed): let the client release the upstream request.
           if (!a.ended) {
@@ -264,6 +228,69 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
           }
         }
         return;
+      }
+    } catch (e) {
+      if (isAborted(ctx)) stats.cancelled++;
+      else stats.errors++;
+      throw e;
+    } finally {
+      stats.inFlight--;
+    }
+  }
+
+  /**
+   * Ends an attempt that failed after the caller got something: the error the caller gets (`Unavailable`, never
+   * retried), or the caller's own cancel, or the upstream's answer when it does not count as a failure.
+   */
+  function midStream(a: Attempt, e: unknown, ctx: EngineContext): unknown {
+    const m = a.member;
+    const err = a.cut ?? asError(e);
+    const failure = failed(a, err, ctx);
+    if (isAborted(ctx)) return abortReason(ctx.signal);
+    if (!failure) return err;
+    const stalled = err.metadata.reason === "upstream_stalled";
+    return new ModelwireError(
+      `upstream ${m.url} failed after the stream began (not retried: chunks were already sent): ${err.rawMessage}`,
+      Code.Unavailable,
+      { ...err.metadata, upstream: m.url, reason: stalled ? "upstream_stalled" : "upstream_failed_mid_stream" },
+      err,
+    );
+  }
+
+  /** A call relayed without parsing (the OpenAI API to each upstream's own `/v1`); see {@link FleetEngine.relay}. */
+  async function relay<T>(model: string, ctx: EngineContext, skip: number, run: RelayRun<T>): Promise<T> {
+    stats.requests++;
+    stats.inFlight++;
+    try {
+      const session = sessionOf(ctx);
+      const preferred = session === undefined ? -1 : (affinity.get(session) ?? -1);
+      const ask: RouteAsk = { model: canonicalModel(model), preferred, tried: skip, listedOnly: false };
+      let last: ModelwireError | undefined;
+      for (let attempts = 1; ; attempts++) {
+        const a = await pick(ask, ctx, last);
+        const m = a.member;
+        let sent = false;
+        const hooks: RelayHooks = {
+          sent() {
+            if (sent) return;
+            sent = true;
+            m.first(a);
+            if (session !== undefined) affinity.set(session, m.index);
+          },
+          waiting(on) {
+            a.waitingSince = on ? now() : undefined;
+            if (!on) a.lastAt = now();
+          },
+        };
+        try {
+          const reply = await run(m, attemptOptions(a, ctx), hooks);
+          hooks.sent();
+          m.end(a);
+          return reply;
+        } catch (e) {
+          if (sent) throw midStream(a, e, ctx);
+          last = retryOrThrow(a, e, ask, attempts, ctx);
+        }
       }
     } catch (e) {
       if (isAborted(ctx)) stats.cancelled++;
@@ -406,6 +433,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       for (const m of members) m.resetWindow();
     },
     cutIdle,
+    relay,
   };
   return engine;
 }

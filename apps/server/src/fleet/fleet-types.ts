@@ -1,11 +1,11 @@
 /**
- * The fleet engine's options, figures and interface ({@link createFleetEngine} in `fleet-engine.ts` makes one).
+ * The fleet engine's options, figures and interface (`createFleetEngine` in `fleet-engine.ts` makes one).
  *
  * @module
  */
 
-import type { InferenceClient } from "@modelwire/core";
-import type { Engine } from "@modelwire/engine";
+import type { CallOptions, InferenceClient } from "@modelwire/core";
+import type { Engine, EngineContext } from "@modelwire/engine";
 import type { BreakerState } from "./breaker.js";
 import type { Member, UpstreamStats } from "./member.js";
 import type { UpstreamSpec } from "./upstream-spec.js";
@@ -76,4 +76,22 @@ export interface FleetEngine extends Engine {
   resetWindow(): void;
   /** Cuts the attempts their upstream keeps waiting too long (runs on a timer; exposed for tests). */
   cutIdle(): number;
+  /**
+   * Routes one call the fleet relays without parsing (the OpenAI API, to each upstream's own `/v1`): chosen like
+   * any call (model, load, affinity), never on the upstreams whose bit is set in `skip`. While `run` has sent the
+   * caller nothing (no `hooks.sent()`), a failure moves the call to another upstream like a stream's before its
+   * first chunk; after, the caller gets `Unavailable`. The stall limits apply to the waits `run` reports.
+   */
+  relay<T>(model: string, ctx: EngineContext, skip: number, run: RelayRun<T>): Promise<T>;
 }
+
+/** What a relayed call tells the fleet as it goes. */
+export interface RelayHooks {
+  /** The caller got its first bytes: from now on the call is never moved. */
+  sent(): void;
+  /** Whether it is waiting on the upstream now (the stall limits count only those waits). */
+  waiting(on: boolean): void;
+}
+
+/** One attempt of a relayed call on `member`, with the attempt's signal and deadline. */
+export type RelayRun<T> = (member: Member, options: CallOptions, hooks: RelayHooks) => Promise<T>;

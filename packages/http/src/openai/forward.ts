@@ -132,7 +132,7 @@ export function createOpenAIForwarder(options: OpenAIForwarderOptions): OpenAIFo
  * Counts the events of a relayed SSE text that carry text (`"content":"x` or `"text":"x`, non-empty) as content
  * chunks; returns the unfinished last line to prepend to the next piece.
  */
-function countContentEvents(text: string, call: CallContext): string {
+export function countContentEvents(text: string, call: CallContext): string {
   const lines = text.split("\n");
   const rest = lines.pop() ?? "";
   for (const line of lines) {

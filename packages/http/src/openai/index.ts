@@ -20,7 +20,7 @@ export {
   type StreamDecoder,
 } from "./client-json.js";
 export { errorFromOpenAI, openaiErrorBody, openaiErrorStatus } from "./errors.js";
-export { createOpenAIForwarder, type OpenAIForwarderOptions } from "./forward.js";
+export { countContentEvents, createOpenAIForwarder, type OpenAIForwarderOptions } from "./forward.js";
 export {
   type ChatChunkEncoder,
   type CompletionChunkEncoder,
