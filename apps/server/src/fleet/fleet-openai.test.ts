@@ -116,6 +116,39 @@ describe("the OpenAI API through a fleet (official openai client)", () => {
       expect(s.fleet.retries).toBe(v1Calls(ups[0]));
       expect(s.fleet.upstreams[0].started).toBe(0);
       expect(s.fleet.upstreams[0].lastError).toMatch(/answered 503/);
+      // The same figures per upstream in Prometheus' text format, labelled with the upstream's URL.
+      const metrics = await (await fetch(`${gw.url("admin")}/metrics`)).text();
+      const series = (name: string, i: number, extra = "") =>
+        Number(new RegExp(`^${name}\\{upstream="${ups[i].url}"${extra}\\} (\\d+)`, "m").exec(metrics)?.[1] ?? NaN);
+      expect(series("modelwire_upstream_requests_total", 0)).toBe(v1Calls(ups[0]));
+      expect(series("modelwire_upstream_retried_away_total", 0)).toBe(v1Calls(ups[0]));
+      expect(series("modelwire_upstream_started_total", 0)).toBe(0);
+      expect(series("modelwire_upstream_started_total", 1)).toBe(6);
+      expect(series("modelwire_upstream_errors_total", 0, ',code="unavailable"')).toBe(v1Calls(ups[0]));
+      expect(series("modelwire_upstream_state", 1, ',state="up"')).toBe(1);
+      expect(metrics).toMatch(new RegExp(`^modelwire_fleet_retries_total ${v1Calls(ups[0])}$`, "m"));
+    },
+    SLOW,
+  );
+
+  it(
+    "keeps an x-modelwire-session on the upstream of its previous turn over /v1 too",
+    async () => {
+      const ups = [await standIn(), await standIn()];
+      const { gw } = await fleet(ups);
+      const turns = async (session: string) => {
+        const c = new OpenAI({
+          baseURL: `${gw.url("http")}/v1`,
+          apiKey: "x",
+          maxRetries: 0,
+          defaultHeaders: { "x-modelwire-session": session },
+        });
+        const before = ups.map((u) => v1Calls(u));
+        for (let i = 0; i < 5; i++) expect((await streamChat(c)).parts).toEqual([...STANDIN_TOKENS]);
+        return ups.map((u, i) => v1Calls(u) - before[i]);
+      };
+      for (const session of ["s-1", "s-2", "s-3"]) expect((await turns(session)).sort()).toEqual([0, 5]);
+      expect((await stats(gw)).fleet.affinityHits).toBe(12);
     },
     SLOW,
   );
