@@ -1,8 +1,10 @@
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { testTls } from "@modelwire/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaClient } from "./ollama-client.js";
+import { createOpenAIClient } from "./openai/client.js";
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -45,5 +47,61 @@ describe("HTTP client transport layer", () => {
     const client = createOllamaClient({ host: url, retries: 0 });
     closers.push(() => client.close());
     await expect(client.list()).rejects.toThrow(/certificate|self.signed|issuer/i);
+  });
+
+  it("keeps the connection of a stream read to its end when the body's end comes after the final chunk", async () => {
+    // The final line (done: true, or OpenAI's [DONE]) goes out, and the chunked body's terminator 20 ms later, as it
+    // can arrive in its own packet on a busy machine. Leaving the body then must not cost the connection, also
+    // after a long body.
+    let connections = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const at = "2026-12-01T00:00:00Z";
+        if (req.url === "/api/generate") {
+          res.writeHead(200, { "content-type": "application/x-ndjson" });
+          // Past undici's default dump limit (128 KiB), which counts the whole body.
+          const long = "a".repeat(200 * 1024);
+          res.write(`${JSON.stringify({ model: "m", created_at: at, response: long, done: false })}\n`);
+          res.write(
+            `${JSON.stringify({ model: "m", created_at: at, response: "", done: true, done_reason: "stop" })}\n`,
+          );
+        } else {
+          res.writeHead(200, { "content-type": "text/event-stream" });
+          const chunk = (text: string, finish: string | null) =>
+            `data: ${JSON.stringify({ id: "c", object: "text_completion", created: 0, model: "m", choices: [{ index: 0, text, finish_reason: finish }] })}\n\n`;
+          res.write(chunk("a", null) + chunk("", "stop"));
+          res.write("data: [DONE]\n\n");
+        }
+        setTimeout(() => res.end(), 20);
+      });
+    });
+    server.on("connection", () => connections++);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const ollama = createOllamaClient({ host: url, connections: 1, retries: 0 });
+    const openai = createOpenAIClient({ baseUrl: `${url}/v1`, connections: 1, retries: 0 });
+    closers.push(
+      () => ollama.close(),
+      () => openai.close(),
+    );
+    for (let i = 0; i < 4; i++) {
+      const texts: string[] = [];
+      for await (const c of ollama.generate({ model: "m", prompt: "p" })) texts.push(c.response);
+      expect(texts).toEqual(["a".repeat(200 * 1024), ""]);
+      let text = "";
+      for await (const c of openai.generate({ model: "m", prompt: "p" })) text += c.response;
+      expect(text).toBe("a");
+    }
+    expect(ollama.stats().opened).toBe(1);
+    expect(openai.stats().opened).toBe(1);
+    expect(connections).toBe(2);
   });
 });

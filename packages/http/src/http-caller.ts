@@ -76,12 +76,13 @@ export interface HttpCaller {
   ): Promise<T>;
   /**
    * One request with a streamed reply, read by `read`. Leaving the iteration early (or a failure) destroys the
-   * body, which closes the connection and makes the server cancel the work; a finished one is reused.
+   * body, which closes the connection and makes the server cancel the work; a finished one is reused, also when
+   * `read` stops at the final chunk before the body's end: the rest of the body is read then.
    */
   stream<T>(
     path: string,
     body: string,
-    read: (body: Sent["body"]) => AsyncIterable<T>,
+    read: (body: AsyncIterable<Uint8Array>) => AsyncIterable<T>,
     o: CallOptions | undefined,
   ): AsyncGenerator<T>;
   /** Pool figures as {@link ClientStats}. */
@@ -179,14 +180,14 @@ export function createHttpCaller(
       let complete = false;
       try {
         res = await caller.send("POST", path, body, o, cs);
-        yield* read(res.body);
+        yield* read(keptOnReturn(res.body));
         complete = true;
       } catch (e) {
         if (cs.signal.aborted) throw abortReason(cs.signal);
         throw mapHttpError(e);
       } finally {
         cs.dispose();
-        if (res) await releaseBody(res, complete);
+        if (res) await releaseBody(res, complete, maxResponseBytes);
       }
     },
     async send(method, path, body, o, cs) {
@@ -283,11 +284,22 @@ async function readJsonReply<T>(body: Sent["body"], limit: number, fromJson: (o:
 }
 
 /**
- * Releases a streamed reply's body: a finished one leaves only the chunked terminator, read so the connection is
- * reused; an abandoned one is destroyed, which closes the connection and makes the server cancel the work.
+ * The body as the reader iterates it, not destroyed when the reader stops early: a reader returns at the final
+ * chunk, often before the body's own end (HTTP/1.1's last chunk) has arrived, and destroying the body then would
+ * close the connection. {@link releaseBody} reads the rest, or destroys the body when the stream did not complete.
  */
-async function releaseBody(res: Sent, complete: boolean): Promise<void> {
-  if (complete) await res.body.dump({ limit: 64 * 1024, signal: AbortSignal.timeout(1_000) }).catch(() => {});
+function keptOnReturn(body: Sent["body"]): AsyncIterable<Uint8Array> {
+  return { [Symbol.asyncIterator]: () => body.iterator({ destroyOnReturn: false }) };
+}
+
+/**
+ * Releases a streamed reply's body: a finished one leaves only the chunked terminator, read so the connection is
+ * reused (undici's dump limit counts the whole body, so it is the client's reply limit; a server that sends more
+ * after the final chunk is cut after a second); an abandoned one is destroyed, which closes the connection and
+ * makes the server cancel the work.
+ */
+async function releaseBody(res: Sent, complete: boolean, limit: number): Promise<void> {
+  if (complete) await res.body.dump({ limit, signal: AbortSignal.timeout(1_000) }).catch(() => {});
   else res.body.destroy();
 }
 
