@@ -5,7 +5,9 @@
  * Time left = the planned duration of what is not done (warm-up + measured time per window), scaled by how long
  * finished windows really took against their plan (drain, stats reads, a loaded machine), less what the running
  * window has already spent. Windows not known yet (the sweep's steps) are shown apart, as an upper bound: the
- * most steps the sweep can still run, at the same scale.
+ * most steps the sweep can still run, at the same scale. When windows start on a fixed plan (`--agents`: the
+ * common start, then one slot per window with a gap after each), a window never starts before its planned start,
+ * so the waits (for the start, the gaps, the rest of a slot a window left unused) count too.
  *
  * @module
  */
@@ -38,6 +40,11 @@ export interface ProgressModel {
    * steps become known one at a time); replaces the previous allowance; 0 units: the total is final.
    */
   mayAdd(units: number, plannedMs: number, what?: string): void;
+  /**
+   * Windows start on a fixed plan: the next one to begin no earlier than `firstAt` (this model's clock), each after
+   * it no earlier than its predecessor's planned start plus its planned length plus `gapMs`.
+   */
+  startsAt(firstAt: number, gapMs: number): void;
   /** A window starts: the next planned one, else one of the allowance, else one more of the last planned length. */
   begin(label: string): void;
   /** What the running window does now. */
@@ -65,6 +72,8 @@ export function createProgressModel(now: () => number): ProgressModel {
   // `rateFrom`: when the running window's counting started (its begin, or its last change of activity, so a
   // warm-up that counts nothing does not dilute the measured part's rate).
   let current: { label: string; planned: number; began: number; rateFrom: number; activity?: string } | undefined;
+  // The fixed plan, if any: when the next window may start at the earliest.
+  let fixed: { nextAt: number; gapMs: number } | undefined;
   let buckets: Array<{ at: number; n: number }> = [];
 
   const ratio = () => (plannedDone > 0 && actualDone > 0 ? actualDone / plannedDone : 1);
@@ -77,6 +86,9 @@ export function createProgressModel(now: () => number): ProgressModel {
     mayAdd(units, plannedMs, what = "more") {
       allowance = { units: Math.max(0, Math.floor(units)), plannedMs, what };
     },
+    startsAt(firstAt, gapMs) {
+      fixed = { nextAt: firstAt, gapMs: Math.max(0, gapMs) };
+    },
     begin(label) {
       if (current) this.end();
       if (queued.length === 0 && allowance.units > 0) {
@@ -85,6 +97,7 @@ export function createProgressModel(now: () => number): ProgressModel {
       } else if (queued.length === 0) this.plan(1, lastPlanned);
       const t = now();
       current = { label, planned: queued.shift() ?? 0, began: t, rateFrom: t };
+      if (fixed) fixed.nextAt += current.planned + fixed.gapMs;
       buckets = [];
     },
     activity(text) {
@@ -111,15 +124,28 @@ export function createProgressModel(now: () => number): ProgressModel {
     snapshot() {
       const t = now();
       const r = ratio();
-      let left = r * queued.reduce((a, b) => a + b, 0);
       const more = allowance.units > 0;
       const s: ProgressSnapshot = { done, total, more, elapsedMs: t - t0, leftMs: 0 };
       if (more) {
         s.moreMs = r * allowance.units * allowance.plannedMs;
         s.moreWhat = allowance.what;
       }
+      // When the run ends: the running window's rest, then each window not started, no earlier than its plan.
+      let end = t + (current ? Math.max(0, r * current.planned - (t - current.began)) : 0);
+      let at = fixed?.nextAt;
+      for (const planned of queued) {
+        if (at === undefined) end += r * planned;
+        else {
+          end = Math.max(end, at) + r * planned;
+          at += planned + (fixed?.gapMs ?? 0);
+        }
+      }
+      const left = end - t;
+      if (!current && fixed && queued.length > 0 && fixed.nextAt > t) {
+        s.label = "waiting for the planned start";
+        s.activity = `in ${formatClock(fixed.nextAt - t)}`;
+      }
       if (current) {
-        left += Math.max(0, r * current.planned - (t - current.began));
         s.label = current.label;
         if (current.activity) s.activity = current.activity;
         const span = Math.min(RATE_SPAN_MS, t - current.rateFrom);

@@ -78,6 +78,35 @@ describe("the progress model", () => {
     expect(m.snapshot()).toMatchObject({ done: 3, total: 4, more: false, leftMs: 750 });
   });
 
+  it("on a fixed plan (--agents) counts the wait for the start, the gaps and unused slots, and late windows", () => {
+    const clock = fakeClock();
+    const m = createProgressModel(clock.now);
+    m.plan(4, 10_000);
+    expect(m.snapshot().leftMs).toBe(40_000); // no plan: the windows back to back
+    // Starts in 30 s; each slot is the window's 10 s plus a 5 s gap: the last window ends at 30 + 4×10 + 3×5 = 85 s.
+    m.startsAt(30_000, 5_000);
+    expect(m.snapshot()).toMatchObject({ done: 0, leftMs: 85_000, label: "waiting for the planned start" });
+    expect(m.snapshot().activity).toBe("in 0:30");
+    clock.advance(20_000);
+    expect(m.snapshot()).toMatchObject({ leftMs: 65_000, activity: "in 0:10" });
+    clock.advance(10_000);
+    m.begin("w1");
+    expect(m.snapshot()).toMatchObject({ label: "w1", leftMs: 55_000 });
+    clock.advance(6_000); // done early (6 of 10 s): the scale is 0.6, but the next window still waits for 45 s
+    m.end();
+    // At 36 s: wait to 45, 6 s, wait to 60, 6 s, wait to 75, 6 s: ends at 81 s.
+    expect(m.snapshot()).toMatchObject({ done: 1, leftMs: 45_000, label: "waiting for the planned start" });
+    expect(m.snapshot().activity).toBe("in 0:09");
+    clock.advance(9_000);
+    m.begin("w2");
+    clock.advance(30_000); // 30 of 10 s: late for the next slots (60 s, 75 s), which start at once after it
+    m.end();
+    // At 75 s, scale (6 + 30) / 20 = 1.8: two windows of 18 s back to back, none waits.
+    const s = m.snapshot();
+    expect(s.leftMs).toBeCloseTo(36_000, 6);
+    expect(s.label).toBeUndefined();
+  });
+
   it("gives the running window's live rate, and 0 when it stalls", () => {
     const clock = fakeClock();
     const m = createProgressModel(clock.now);
@@ -219,6 +248,21 @@ describe("the progress writer", () => {
     p.line("a \x1b[31mred\x1b[0m\rline");
     expect(writes.at(-1)).toBe("a  [31mred [0m line\n");
     expect(writes.join("").replace(/\n/g, "")).not.toMatch(CONTROL);
+  });
+
+  it("with --agents shows the wait for the planned start, counted in the time left", () => {
+    const clock = fakeClock();
+    const { stream, writes } = fakeTerminal(80);
+    const p = createProgress({ stream, now: clock.now, redrawMs: 0 });
+    p.plan(2, 1000);
+    p.startsAt(12_000, 500);
+    clock.advance(2000);
+    p.line("agent 0 of 2: start in 10.0 s");
+    p.done();
+    const status = writes.filter((w) => !w.endsWith("\n")).map((w) => w.replace(CLEAR, ""));
+    // 12 s to the start, 1 s, a 0.5 s gap, 1 s: 14.5 s, rounded to 0:15; 2 s later 0:13 (12.5 s).
+    expect(status).toContain("[0/2] 0% · waiting for the planned start in 0:12 · 0:00 elapsed · ~0:15 left");
+    expect(status).toContain("[0/2] 0% · waiting for the planned start in 0:10 · 0:02 elapsed · ~0:13 left");
   });
 
   it("--quiet writes nothing", () => {

@@ -15,6 +15,11 @@ export interface Progress {
   plan(units: number, plannedMs: number): void;
   /** Up to `units` more windows of `plannedMs` may still be added (the sweep's steps); 0: the total is final. */
   mayAdd(units: number, plannedMs: number, what?: string): void;
+  /**
+   * The windows start on a fixed plan (`--agents`): the first `delayMs` from now at the earliest, each next one its
+   * predecessor's planned start + planned length + `gapMs`; time left counts the waits, and a TTY shows the wait.
+   */
+  startsAt(delayMs: number, gapMs: number): void;
   /** A measured window starts. */
   begin(label: string): void;
   /** `n` streams finished in the running window (its live rate). */
@@ -49,6 +54,7 @@ const NOOP: Progress = {
   status() {},
   plan() {},
   mayAdd() {},
+  startsAt() {},
   begin() {},
   count() {},
   end() {},
@@ -103,6 +109,11 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
     },
     mayAdd(units, plannedMs, what) {
       model.mayAdd(units, plannedMs, what);
+    },
+    startsAt(delayMs, gapMs) {
+      model.startsAt(now() + delayMs, gapMs);
+      startTimer();
+      draw();
     },
     begin(label) {
       model.begin(label);

@@ -44,6 +44,8 @@ export async function prepareAgent(
   }
   const startAt = new Date(agent.startAtMs).toISOString();
   const inMs = agent.startAtMs - Date.now();
+  // The windows follow the plan from here on: the progress counts the wait for the start and the gaps.
+  progress.startsAt(inMs, agent.gapMs);
   progress.line(
     `agent ${agent.index} of ${agent.count}: clock ${clock ? `${clock.offsetMs >= 0 ? "+" : ""}${clock.offsetMs.toFixed(1)} ms (± ${clock.uncertaintyMs.toFixed(1)}) against the server via ${clock.via}` : "offset not measured (no reply carried a timestamp)"}; start ${startAt} ${inMs >= 0 ? `in ${(inMs / 1000).toFixed(1)} s` : `passed ${(-inMs / 1000).toFixed(1)} s ago: starting at once`}`,
   );
