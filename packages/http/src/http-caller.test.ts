@@ -104,4 +104,44 @@ describe("HTTP client transport layer", () => {
     expect(openai.stats().opened).toBe(1);
     expect(connections).toBe(2);
   });
+
+  it("a stream left before its end closes its connection quietly, and the next call gets a new one", async () => {
+    // A reply that never ends by itself: a chunk every 10 ms.
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      const line = `${JSON.stringify({ model: "m", created_at: "2026-12-01T00:00:00Z", response: "a", done: false })}\n`;
+      const t = setInterval(() => res.write(line), 10);
+      res.on("close", () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on("uncaughtException", onUncaught);
+    closers.push(async () => {
+      process.off("uncaughtException", onUncaught);
+    });
+    const client = createOllamaClient({
+      host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      connections: 1,
+      retries: 0,
+    });
+    closers.push(() => client.close());
+    for (let i = 0; i < 3; i++) {
+      let n = 0;
+      for await (const _ of client.generate({ model: "m", prompt: "p" })) if (++n === 2) break;
+      expect(n).toBe(2);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(uncaught).toEqual([]);
+    // Each abandoned body took its connection with it: every call needed a new one.
+    expect(client.stats().opened).toBeGreaterThanOrEqual(3);
+  });
 });

@@ -180,6 +180,9 @@ export function createHttpCaller(
       let complete = false;
       try {
         res = await caller.send("POST", path, body, o, cs);
+        // The reader's iterator sees the body's errors; once it has stopped, an abandoned body's abort error (see
+        // releaseBody) has no other listener and must not become an uncaught exception.
+        res.body.on("error", noop);
         yield* read(keptOnReturn(res.body));
         complete = true;
       } catch (e) {
@@ -288,6 +291,8 @@ async function readJsonReply<T>(body: Sent["body"], limit: number, fromJson: (o:
  * chunk, often before the body's own end (HTTP/1.1's last chunk) has arrived, and destroying the body then would
  * close the connection. {@link releaseBody} reads the rest, or destroys the body when the stream did not complete.
  */
+function noop(): void {}
+
 function keptOnReturn(body: Sent["body"]): AsyncIterable<Uint8Array> {
   return { [Symbol.asyncIterator]: () => body.iterator({ destroyOnReturn: false }) };
 }
