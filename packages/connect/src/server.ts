@@ -8,6 +8,8 @@ import {
   Code,
   createServingState,
   createSocketTally,
+  createStallWatch,
+  DEFAULT_WRITE_STALL_TIMEOUT_MS,
   InferenceService,
   type ListenAddress,
   ModelwireError,
@@ -17,7 +19,9 @@ import {
   type ServerObserver,
   type ServerStats,
   type ServingState,
+  type StallWatch,
   setLongTimeout,
+  socketStallTarget,
 } from "@modelwire/core";
 import { healthV1, reflectionV1, reflectionV1alpha } from "@modelwire/core/grpc";
 import { createBearerCheck } from "@modelwire/core/token";
@@ -94,6 +98,12 @@ export interface ConnectServerOptions extends PortLimitOptions {
    * `parseOriginList` returns them (`OLLAMA_ORIGINS` semantics). A disallowed `Origin` is answered 403.
    */
   origins?: readonly string[];
+  /**
+   * How long a call's reply may wait on a client that reads nothing before the call is cut: HTTP/2 resets the
+   * stream with ENHANCE_YOUR_CALM (gRPC clients report RESOURCE_EXHAUSTED), HTTP/1.1 closes the connection; the
+   * engine call is aborted and its slot freed. 0 turns it off. Default 30 s.
+   */
+  writeStallTimeoutMs?: number;
 }
 
 /** Every service the port serves, as server reflection lists them. */
@@ -178,10 +188,12 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   const fastUnary = options.fastUnary === false ? undefined : createFastUnaryHandler(fastOptions);
   const fastStreaming = options.fastStreaming === false ? undefined : createFastStreamingHandler(fastOptions);
   const cors = createConnectCors(options.origins);
+  const stallWatch = createStallWatch(options.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS);
   const h2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     const refusal = refusedSessions.get(req.stream.session as http2.Http2Session);
     if (refusal) return refusedCall(req, res, refusal.error);
     limitBodyTime(req, res, limits.bodyTimeoutMs);
+    watchStall(stallWatch, res);
     // A browser's request (it carries Origin): CORS, then connect-node, never the fast paths.
     if (req.headers.origin !== undefined) {
       if (!applyCors(cors, req, res)) handler(req, res);
@@ -205,6 +217,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     const refusal = refusedSockets.get(req.socket);
     if (refusal) return refusedCall(req, res, refusal.error);
     limitBodyTime(req, res, limits.bodyTimeoutMs);
+    watchStall(stallWatch, res);
     if (closing) res.setHeader("connection", "close");
     res.once("finish", () => {
       if (closing) h1?.closeIdleConnections();
@@ -354,9 +367,45 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     },
 
     stats(): ServerStats {
-      return { connections: sockets.open.size, inFlight: counter.inFlight, ...sockets.bytes(), refused: gate.refused };
+      return {
+        connections: sockets.open.size,
+        inFlight: counter.inFlight,
+        ...sockets.bytes(),
+        refused: gate.refused,
+        stalled: stallWatch.stalled,
+      };
     },
   };
+}
+
+/**
+ * Watches one call's reply for a reader that stopped (see `createStallWatch`), on every path (fast paths and
+ * connect-node alike). HTTP/2: the stream counts as waiting only while its writer is blocked (at least its high
+ * water mark queued, so nothing more is written until 'drain'); a stall resets it with ENHANCE_YOUR_CALM, which
+ * gRPC maps to RESOURCE_EXHAUSTED, and its 'close' aborts the engine call. HTTP/1.1: the socket's bytes are
+ * watched and a stall closes the connection (the reply never looks complete).
+ */
+function watchStall(watch: StallWatch, res: http.ServerResponse | http2.Http2ServerResponse): void {
+  if (watch.stallMs === 0) return;
+  let unwatch: () => void;
+  if (res instanceof http2.Http2ServerResponse) {
+    const stream = res.stream;
+    unwatch = watch.watch(
+      {
+        pending: () => (stream.writableLength >= stream.writableHighWaterMark ? stream.writableLength : 0),
+        onDrain: (f) => stream.on("drain", f),
+        offDrain: (f) => stream.off("drain", f),
+      },
+      () => {
+        if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      },
+    );
+  } else {
+    const socket = res.socket;
+    if (!socket) return;
+    unwatch = watch.watch(socketStallTarget(socket), () => res.destroy());
+  }
+  res.once("close", () => unwatch());
 }
 
 /**

@@ -72,4 +72,12 @@ export {
   type ServingState,
 } from "./server.js";
 export { createSocketTally, type SocketBytes, type SocketTally, type TalliedSocket } from "./socket-tally.js";
+export {
+  createStallWatch,
+  DEFAULT_WRITE_STALL_TIMEOUT_MS,
+  type StallTarget,
+  type StallWatch,
+  socketStallTarget,
+  writeStallError,
+} from "./stall-watch.js";
 export { clampTimerMs, delay, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from "./timer.js";

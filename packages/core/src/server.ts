@@ -20,6 +20,8 @@ export interface ServerStats {
   bytesOut: number;
   /** Connections refused by the listener's connection caps since start (see `createConnectionGate`). */
   refused?: number;
+  /** Streams or connections cut because their reader stopped reading (see `createStallWatch`) since start. */
+  stalled?: number;
 }
 
 /**

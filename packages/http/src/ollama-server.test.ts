@@ -234,6 +234,7 @@ describe("server semantics", () => {
       bytesOut: 0,
       accepted: 0,
       refused: 0,
+      stalled: 0,
       requests: 0,
     });
     const r = await fetch(`${h.url}/api/version`);

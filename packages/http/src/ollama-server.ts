@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   Code,
+  createStallWatch,
+  DEFAULT_WRITE_STALL_TIMEOUT_MS,
   ModelwireError,
   noopObserver,
   type ProtocolServer,
@@ -37,6 +39,11 @@ export interface OllamaServerOptions {
   requestTimeoutMs?: number;
   /** Time allowed to receive the body once headers are in; then 408 and close. Default 30 s. */
   bodyTimeoutMs?: number;
+  /**
+   * How long a reply may wait on a client that reads nothing before the call is cut (RESOURCE_EXHAUSTED, reason
+   * `write_stall`; a stream ends with that error line, the engine slot is freed). 0 turns it off. Default 30 s.
+   */
+  writeStallTimeoutMs?: number;
   /** Idle keep-alive time of a connection between requests. Default 5 s (Node's default). */
   keepAliveTimeoutMs?: number;
   /**
@@ -120,11 +127,13 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     maxConnections: options.maxConnections,
     maxConnectionsPerClient: options.maxConnectionsPerClient,
   });
+  const stallWatch = createStallWatch(options.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS);
   const runCall = createCallRunner({
     observer: options.observer ?? noopObserver,
     lifecycle,
     maxBodyBytes: positive("maxBodyBytes", options.maxBodyBytes ?? 32 * 1024 * 1024),
     bodyTimeoutMs: positive("bodyTimeoutMs", options.bodyTimeoutMs ?? 30_000),
+    stallWatch,
   });
   const groups: RouteGroup[] = [ollamaRoutes(options.engine), openaiRoutes(options.engine, options.openaiForwarder)];
   const routes = createRouteTable(groups, sendError);
@@ -219,7 +228,7 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     address: () => lifecycle.address(),
     listen: () => lifecycle.listen(options.port ?? 0, options.host ?? "127.0.0.1"),
     close: ({ graceMs = 5_000 } = {}) => lifecycle.close(graceMs),
-    stats: () => ({ ...lifecycle.stats(), requests }),
+    stats: () => ({ ...lifecycle.stats(), requests, stalled: stallWatch.stalled }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { create } from "@bufbuild/protobuf";
 import {
+  abortReason,
   type ChatResponse,
   ChatResponseSchema,
   Code,
@@ -88,7 +89,7 @@ export async function sendStream<T extends { done: boolean }>(
     }
     const framing = reply.framing ?? ndjsonFraming(reply.toJson);
     res.writeHead(200, framing.headers);
-    const writer = new StreamTextWriter(res);
+    const writer = new StreamTextWriter(res, call.ctx.signal);
     try {
       let sawDone = false;
       while (!next.done) {
@@ -97,6 +98,8 @@ export async function sendStream<T extends { done: boolean }>(
         const wait = writer.writeText(framing.encode(chunk));
         if (wait) await wait;
         if (res.destroyed) throw new ModelwireError("client disconnected", Code.Canceled);
+        // A write stall or deadline fired while this chunk waited: end with its error, not with the next chunk.
+        if (call.ctx.signal.aborted) throw abortReason(call.ctx.signal);
         if (chunk.done) {
           sawDone = true;
           break;

@@ -1,5 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Code, createCallSignal, ModelwireError, type ServerObserver } from "@modelwire/core";
+import {
+  Code,
+  createCallSignal,
+  ModelwireError,
+  type ServerObserver,
+  type StallTarget,
+  type StallWatch,
+  socketStallTarget,
+} from "@modelwire/core";
 import type { CallContext, CallRoute, ErrorWriter } from "./route-table.js";
 import { BodyError, drainBody, parseJsonBody, readBody } from "./server-body.js";
 import type { ServerLifecycle } from "./server-lifecycle.js";
@@ -15,6 +23,8 @@ export interface CallRunnerOptions {
   maxBodyBytes: number;
   /** Time allowed to receive the body once headers are in (408 after). */
   bodyTimeoutMs: number;
+  /** Cuts calls whose client stopped reading the reply (see `createStallWatch`). */
+  stallWatch: StallWatch;
 }
 
 /** Serves one request on a call route, with the route's path parameters and its group's error writer. */
@@ -34,7 +44,7 @@ export type CallRunner = (
  * `Connection: close`, or a dropped socket when the client is gone); after it began the reply is ended.
  */
 export function createCallRunner(options: CallRunnerOptions): CallRunner {
-  const { observer, lifecycle, maxBodyBytes, bodyTimeoutMs } = options;
+  const { observer, lifecycle, maxBodyBytes, bodyTimeoutMs, stallWatch } = options;
 
   return async function runCall(req, res, route, params, sendError, protocol = "http") {
     const call = observer.callStarted(protocol, route.name);
@@ -47,6 +57,7 @@ export function createCallRunner(options: CallRunnerOptions): CallRunner {
       if (!res.writableFinished) controller.abort(new ModelwireError("client disconnected", Code.Canceled));
     };
     res.on("close", onClose);
+    const unwatch = stallWatch.watch(stallTarget(res), (err) => onStall(res, controller, err, stallWatch));
     lifecycle.callStarted(controller);
     let failure: ModelwireError | undefined;
     try {
@@ -70,11 +81,31 @@ export function createCallRunner(options: CallRunnerOptions): CallRunner {
       }
     } finally {
       callSignal.dispose();
+      unwatch();
       res.off("close", onClose);
       lifecycle.callEnded(controller, res);
       call.end(failure);
     }
   };
+}
+
+/** A response as the stall watch sees it: its socket's queued bytes and the bytes the kernel took. */
+function stallTarget(res: ServerResponse): StallTarget {
+  const socket = res.socket;
+  return socket ? socketStallTarget(socket) : { pending: () => 0 };
+}
+
+/**
+ * A call's client stopped reading: the engine call is aborted with the stall error (its slot is free at once; a
+ * stream ends with that error as its last line, queued behind what the client has not read). The response stays
+ * watched: a client that reads again gets everything and the error line; one that still reads nothing for another
+ * stall period has its connection destroyed, so the reply never looks complete and its bytes are freed.
+ */
+function onStall(res: ServerResponse, controller: AbortController, err: ModelwireError, watch: StallWatch): void {
+  controller.abort(err);
+  const stop = watch.watch(stallTarget(res), () => res.destroy());
+  res.once("finish", stop);
+  res.once("close", stop);
 }
 
 /** Reads the remaining-time header; a malformed value is ignored (no deadline). */

@@ -45,7 +45,14 @@ export const NDJSON_TYPE = "application/x-ndjson";
 export class StreamTextWriter {
   private corked = false;
   private generation = 0;
-  constructor(private readonly res: ServerResponse) {}
+  /**
+   * @param signal the call's signal: a wait for 'drain' also ends when it fires (a write stall, a deadline), so the
+   *   stream can end with its error line instead of waiting on a reader that stopped.
+   */
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** Writes one text. Returns a promise when the caller should wait for the socket to drain. */
   writeText(text: string): Promise<void> | undefined {
@@ -59,14 +66,18 @@ export class StreamTextWriter {
       });
     }
     if (res.write(text)) return undefined;
+    const signal = this.signal;
+    if (signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         res.off("drain", done);
         res.off("close", done);
+        signal?.removeEventListener("abort", done);
         resolve();
       };
       res.on("drain", done);
       res.on("close", done);
+      signal?.addEventListener("abort", done);
       // A corked stream only drains once it is uncorked.
       this.uncork();
     });

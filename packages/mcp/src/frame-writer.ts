@@ -24,6 +24,8 @@ export interface FrameWriter {
   waitForDrain(): Promise<void>;
   /** True when the backlog exceeds the high water mark. */
   readonly congested: boolean;
+  /** Wakes every {@link waitForDrain} now and from now on (the connection is closing: nothing waits on it). */
+  release(): void;
   /** Total bytes handed to the socket. */
   readonly bytesOut: number;
 }
@@ -124,8 +126,17 @@ class Writer implements FrameWriter {
     socket.uncork();
   }
 
+  private released = false;
+
+  release(): void {
+    this.released = true;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
   waitForDrain(): Promise<void> {
-    if (!this.congested || this.socket.destroyed) return Promise.resolve();
+    if (!this.congested || this.socket.destroyed || this.released) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

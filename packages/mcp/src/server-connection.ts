@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import { Code, clampTimerMs, createEngineContext, ModelwireError } from "@modelwire/core";
+import { Code, clampTimerMs, createEngineContext, ModelwireError, socketStallTarget } from "@modelwire/core";
 import {
   createFrameDecoder,
   DEFAULT_MAX_FRAME_SIZE,
@@ -65,6 +65,27 @@ export class ServerConnection implements StreamConnection {
     socket.on("close", () => this.onSocketClose());
     this.timer = setTimeout(() => this.onHandshakeTimeout(), clampTimerMs(shared.handshakeTimeoutMs));
     this.timer.unref();
+    this.unwatch = shared.stallWatch.watch(this.stallTarget(), (err) => this.onStall(err));
+  }
+
+  private unwatch: () => void;
+
+  /** The frames waiting here and in the socket, and the bytes the kernel took. */
+  private stallTarget() {
+    const socket = this.socket;
+    const flushed = socketStallTarget(socket).flushed;
+    return { pending: () => this.writer.backlog, flushed };
+  }
+
+  /**
+   * The client read nothing for the stall timeout: ERROR on stream 0 (RESOURCE_EXHAUSTED, `write_stall`), queued
+   * behind what it has not read; every stream is aborted and its slot freed now. The socket is ended, and destroyed
+   * once it makes no progress for another stall period (a client that reads again first gets the ERROR).
+   */
+  private onStall(err: ModelwireError): void {
+    if (this.state === ConnState.Closed) return;
+    this.fail(err, true);
+    this.unwatch = this.shared.stallWatch.watch(this.stallTarget(), () => this.socket.destroy());
   }
 
   get streamCount(): number {
@@ -296,8 +317,8 @@ export class ServerConnection implements StreamConnection {
     if (this.state === ConnState.Draining && this.streams.size === 0) this.close(false);
   }
 
-  /** Connection-level failure: ERROR on stream 0 with the reason, then close. */
-  fail(err: ModelwireError): void {
+  /** Connection-level failure: ERROR on stream 0 with the reason, then close (`linger`: see {@link close}). */
+  fail(err: ModelwireError, linger = false): void {
     if (this.state === ConnState.Closed) return;
     this.send(
       encodeFrame({
@@ -306,7 +327,7 @@ export class ServerConnection implements StreamConnection {
         payload: encodeErrorPayload({ code: err.code, message: err.rawMessage, metadata: { ...err.metadata } }),
       }),
     );
-    this.close(false);
+    this.close(false, linger);
   }
 
   /** Starts draining: GOAWAY, then close once streams are done. */
@@ -327,8 +348,11 @@ export class ServerConnection implements StreamConnection {
     if (this.streams.size === 0) this.close(false);
   }
 
-  /** Closes: aborts streams; `hard` destroys the socket, otherwise flushes and ends it. */
-  close(hard: boolean): void {
+  /**
+   * Closes: aborts streams (their slots are freed at once); `hard` destroys the socket, otherwise flushes and ends
+   * it, then destroys it after 2 s — or, with `linger`, leaves that to the stall watch.
+   */
+  close(hard: boolean, linger = false): void {
     if (this.state === ConnState.Closed) {
       if (hard) this.socket.destroy();
       return;
@@ -338,18 +362,21 @@ export class ServerConnection implements StreamConnection {
     this.timer = undefined;
     for (const s of this.streams.values()) {
       s.cancelled = true;
+      this.release(s);
       s.ctx.abort(new ModelwireError("connection closed", Code.Unavailable));
     }
     this.writer.flush();
+    this.writer.release();
     if (hard) this.socket.destroy();
     else {
       this.socket.end();
       // A peer that never reads must not keep the socket alive.
-      setTimeout(() => this.socket.destroy(), 2000).unref();
+      if (!linger) setTimeout(() => this.socket.destroy(), 2000).unref();
     }
   }
 
   private onSocketClose(): void {
+    this.unwatch();
     if (this.state !== ConnState.Closed) this.close(true);
     this.onClosed(this);
   }

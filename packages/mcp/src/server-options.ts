@@ -2,11 +2,14 @@ import type { TlsOptions } from "node:tls";
 import {
   Code,
   type ConnectionLimits,
+  createStallWatch,
+  DEFAULT_WRITE_STALL_TIMEOUT_MS,
   type Engine,
   ModelwireError,
   noopObserver,
   resolveConnectionLimits,
   type ServerObserver,
+  type StallWatch,
 } from "@modelwire/core";
 import { createTokenCheck, type TokenCheck } from "@modelwire/core/token";
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from "@modelwire/mcp-codec";
@@ -50,6 +53,12 @@ export interface McpServerOptions extends ConnectionLimits {
   handshakeTimeoutMs?: number;
   /** Unsent bytes per connection above which streams stop pulling from the engine. Default 256 KiB. */
   writeHighWaterMark?: number;
+  /**
+   * How long a connection's writes may make no progress (its client reads nothing while frames wait) before the
+   * connection fails with ERROR on stream 0, RESOURCE_EXHAUSTED, reason `write_stall`: every stream's engine call is
+   * aborted and its slot freed. 0 turns it off. Default 30 s.
+   */
+  writeStallTimeoutMs?: number;
   /** Name announced in WELCOME metadata. Default `"modelwire-mcp"`. */
   serverName?: string;
   /**
@@ -84,6 +93,8 @@ export interface ServerShared {
   bytesOut: number;
   /** Set when the server began closing: new connections are refused, new streams get `Unavailable`. */
   draining: boolean;
+  /** Cuts connections whose client stopped reading. */
+  stallWatch: StallWatch;
 }
 
 /** Checks `options` and fills in the defaults; throws `InvalidArgument` naming the field for a bad value. */
@@ -128,5 +139,6 @@ export function resolveServerOptions(options: McpServerOptions): ServerShared {
     bytesIn: 0,
     bytesOut: 0,
     draining: false,
+    stallWatch: createStallWatch(options.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS),
   };
 }

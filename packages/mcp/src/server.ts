@@ -71,6 +71,7 @@ class McpServer implements ProtocolServer {
       bytesIn: this.shared.bytesIn,
       bytesOut: this.shared.bytesOut + live,
       refused,
+      stalled: this.shared.stallWatch.stalled,
     };
   }
 
