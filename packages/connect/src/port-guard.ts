@@ -1,5 +1,6 @@
 import type * as http from "node:http";
 import * as http2 from "node:http2";
+import type * as net from "node:net";
 import {
   Code,
   type ConnectionGate,
@@ -173,4 +174,30 @@ export function answerCallError(req: AnyRequest, res: AnyResponse, err: Modelwir
 export function refusedCall(req: AnyRequest, res: AnyResponse, err: ModelwireError): void {
   answerCallError(req, res, err);
   if (res instanceof http2.Http2ServerResponse && !res.stream.session?.closed) res.stream.session?.close();
+}
+
+/**
+ * Closes an HTTP/1.1 connection negotiated by ALPN on the TLS port once it has had no request in flight for
+ * `idleMs`: before its first request's headers arrive and between keep-alive requests. Node's HTTP/2 secure server
+ * serves those connections with none of the HTTP/1.1 server's timeouts (no keep-alive, headers or request timeout
+ * applies), so a client could hold one open forever. Returns what the request handler calls for each request.
+ */
+export function closeHttp1WhenIdle(socket: net.Socket, idleMs: number): (res: http.ServerResponse) => void {
+  let open = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    timer = setTimeout(() => {
+      if (open === 0) socket.destroy();
+    }, clampTimerMs(idleMs));
+    timer.unref();
+  };
+  socket.once("close", () => clearTimeout(timer));
+  arm();
+  return (res) => {
+    open++;
+    clearTimeout(timer);
+    res.once("close", () => {
+      if (--open === 0 && !socket.destroyed) arm();
+    });
+  };
 }

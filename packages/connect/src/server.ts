@@ -32,7 +32,14 @@ import { createFastUnaryHandler } from "./fast-unary.js";
 import { createGrpcFallback } from "./grpc-fallback.js";
 import { createHealthServiceImpl } from "./health.js";
 import { LONG_DEADLINE, takeLongTimeout } from "./long-deadline.js";
-import { closeWhenIdle, limitBodyTime, type PortLimitOptions, refusedCall, resolvePortLimits } from "./port-guard.js";
+import {
+  closeHttp1WhenIdle,
+  closeWhenIdle,
+  limitBodyTime,
+  type PortLimitOptions,
+  refusedCall,
+  resolvePortLimits,
+} from "./port-guard.js";
 import { createReflectionServiceImpls } from "./reflection.js";
 import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 import { createPrefaceSniffer } from "./sniff.js";
@@ -136,6 +143,8 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   /** Connections over a cap: their calls are answered with the refusal's error. */
   const refusedSessions = new WeakMap<http2.Http2Session, Refusal>();
   const refusedSockets = new WeakMap<net.Socket, Refusal>();
+  /** HTTP/1.1 connections negotiated by ALPN: told about each request, closed when idle (see closeHttp1WhenIdle). */
+  const alpnHttp1 = new WeakMap<net.Socket, (res: http.ServerResponse) => void>();
   const counter: InFlightCounter = { inFlight: 0 };
   const shutdown = new AbortController();
   // Every call in flight listens on it; the default limit of 10 listeners would warn under load.
@@ -216,6 +225,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   const h1Handler: http.RequestListener = (req, res) => {
     const refusal = refusedSockets.get(req.socket);
     if (refusal) return refusedCall(req, res, refusal.error);
+    alpnHttp1.get(req.socket)?.(res);
     limitBodyTime(req, res, limits.bodyTimeoutMs);
     watchStall(stallWatch, res);
     if (closing) res.setHeader("connection", "close");
@@ -249,6 +259,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     h2.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
       if (socket.alpnProtocol === "h2") return;
       gateHttp1(socket);
+      alpnHttp1.set(socket, closeHttp1WhenIdle(socket, limits.idleTimeoutMs));
     });
     front = h2;
   } else {
