@@ -1,0 +1,184 @@
+import { readdirSync } from "node:fs";
+import { codeName, ModelwireError } from "@modelwire/core";
+import { createStreamVerifier } from "@modelwire/engine";
+import { ADDRESS_OF, CLIENT_KINDS, type ClientKind, expectedGenerate, makeClient } from "../test-support/clients.js";
+import { spawnGateway } from "../test-support/spawn-gateway.js";
+
+/** What {@link runSoak} is given. */
+export interface SoakOptions {
+  /** Stop once this many tokens streamed (verified or not). */
+  tokens: number;
+  /** Stop after this many seconds whatever the count. */
+  seconds: number;
+  /** Streams in flight at once, spread over the wires. */
+  concurrency: number;
+  /** Tokens per stream. */
+  tokensPerStream: number;
+  /** Seconds between two samples of the gateway's RSS and open file descriptors. */
+  sampleSeconds: number;
+  /** Called with each sample as it is taken (the CLI prints it). */
+  onSample?: (s: SoakSample) => void;
+}
+
+/** One look at the gateway process. */
+export interface SoakSample {
+  atSeconds: number;
+  rssBytes: number;
+  /** Open file descriptors of the gateway (`/proc/PID/fd`; -1 where unreadable). */
+  fds: number;
+  tokens: number;
+}
+
+/** What a soak run found. */
+export interface SoakResult {
+  seconds: number;
+  streams: number;
+  /** Tokens received and verified as the next expected one. */
+  verified: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  mismatched: number;
+  /** Streams that ended without error but not with every expected token. */
+  incomplete: number;
+  /** Failed streams by code name. */
+  errors: Record<string, number>;
+  perWire: Record<ClientKind, number>;
+  samples: SoakSample[];
+  /** The gateway exited during the run. */
+  crashed: boolean;
+}
+
+function openFds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * The soak: starts the built gateway (synthetic engine, no delays, loopback, ephemeral ports) and streams generate
+ * calls over HTTP, gRPC and MCP (modelwire's clients) until the token budget or the time budget is spent, verifying
+ * every stream token by token against the engine's promise, and sampling the gateway's RSS and descriptors.
+ */
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const gw = await spawnGateway(["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"]);
+  let crashed = false;
+  void gw.exited.then(() => {
+    crashed = true;
+  });
+  const pid = gw.proc.pid as number;
+  const admin = gw.url("admin");
+  const clients = Object.fromEntries(CLIENT_KINDS.map((k) => [k, makeClient(k, gw.url(ADDRESS_OF[k]))])) as Record<
+    ClientKind,
+    ReturnType<typeof makeClient>
+  >;
+  const r: SoakResult = {
+    seconds: 0,
+    streams: 0,
+    verified: 0,
+    lost: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    mismatched: 0,
+    incomplete: 0,
+    errors: {},
+    perWire: { http: 0, connect: 0, mcp: 0 },
+    samples: [],
+    crashed: false,
+  };
+  let streamed = 0;
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const over = () => crashed || streamed >= o.tokens || elapsed() >= o.seconds;
+  const sample = async () => {
+    const stats = (await (await fetch(`${admin}/control/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as {
+      rssBytes: number;
+    };
+    const s = { atSeconds: Math.round(elapsed()), rssBytes: stats.rssBytes, fds: openFds(pid), tokens: streamed };
+    r.samples.push(s);
+    o.onSample?.(s);
+  };
+  await sample();
+  const sampler = setInterval(() => void sample().catch(() => {}), Math.max(1, o.sampleSeconds) * 1000);
+  let n = 0;
+  const worker = async (w: number) => {
+    while (!over()) {
+      const kind = CLIENT_KINDS[(w + n) % CLIENT_KINDS.length];
+      const i = n++;
+      const req = { model: "synthetic", prompt: `soak ${i}`, options: { numPredict: o.tokensPerStream } };
+      const verifier = createStreamVerifier(expectedGenerate({ seed: 42 }, req));
+      let done = false;
+      r.streams++;
+      r.perWire[kind]++;
+      try {
+        for await (const c of clients[kind].generate(req)) {
+          if (c.response.length > 0) {
+            verifier.push(c.response);
+            streamed++;
+          }
+          if (c.done) done = true;
+        }
+        const v = verifier.report();
+        r.verified += v.received - v.duplicated - v.outOfOrder - v.mismatched;
+        r.lost += v.lost;
+        r.duplicated += v.duplicated;
+        r.outOfOrder += v.outOfOrder;
+        r.mismatched += v.mismatched;
+        if (!done || !v.ok) r.incomplete++;
+      } catch (e) {
+        const name = codeName(ModelwireError.from(e).code);
+        r.errors[name] = (r.errors[name] ?? 0) + 1;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
+    await sample().catch(() => {});
+  } finally {
+    clearInterval(sampler);
+    r.seconds = elapsed();
+    r.crashed = crashed;
+    await Promise.allSettled(Object.values(clients).map((c) => c.close()));
+    await gw.kill();
+  }
+  return r;
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/**
+ * Whether RSS stopped growing: the peak of the last third of the samples is within 10 % (and 16 MiB) of the peak of
+ * the middle third. Undefined with fewer than six samples (too short to tell).
+ */
+export function rssPlateau(samples: readonly SoakSample[]): boolean | undefined {
+  if (samples.length < 6) return undefined;
+  const third = Math.floor(samples.length / 3);
+  const peak = (xs: readonly SoakSample[]) => Math.max(...xs.map((s) => s.rssBytes));
+  const middle = peak(samples.slice(third, 2 * third));
+  const last = peak(samples.slice(2 * third));
+  return last <= Math.max(middle * 1.1, middle + 16 * 2 ** 20);
+}
+
+/** The run as text: counts, errors by code, RSS and descriptors over time, the plateau verdict. */
+export function formatSoak(r: SoakResult): string {
+  const errs = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`);
+  const first = r.samples[0];
+  const last = r.samples[r.samples.length - 1];
+  const peak = Math.max(...r.samples.map((s) => s.rssBytes));
+  const plateau = rssPlateau(r.samples);
+  return [
+    `soak: ${r.streams} streams in ${r.seconds.toFixed(1)} s (http ${r.perWire.http}, grpc ${r.perWire.connect}, mcp ${r.perWire.mcp})`,
+    `  tokens verified ${r.verified}, lost ${r.lost}, duplicated ${r.duplicated}, out of order ${r.outOfOrder}, mismatched ${r.mismatched}; streams incomplete ${r.incomplete}`,
+    `  errors by code: ${errs.length > 0 ? errs.join(", ") : "none"}`,
+    `  gateway RSS first ${mib(first?.rssBytes ?? 0)}, last ${mib(last?.rssBytes ?? 0)}, peak ${mib(peak)}; open fds first ${first?.fds}, last ${last?.fds}`,
+    `  RSS plateau: ${plateau === undefined ? "too few samples to tell" : plateau ? "yes" : "NO (still growing)"}`,
+    `  crashed: ${r.crashed ? "YES" : "no"}`,
+  ].join("\n");
+}
+
+/** A run that lost, duplicated, reordered or garbled a token, left a stream short, or crashed. */
+export function soakFailed(r: SoakResult): boolean {
+  return r.crashed || r.lost + r.duplicated + r.outOfOrder + r.mismatched + r.incomplete > 0;
+}
