@@ -3,6 +3,7 @@ import { type Socket, connect as tcpConnect } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema } from "@modelwire/core";
 import { createMcpClient } from "@modelwire/mcp";
+import { plateau, until } from "@modelwire/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "./index.js";
 
@@ -19,33 +20,6 @@ afterEach(async () => {
   await gw?.close({ graceMs: 0 });
   gw = undefined;
 });
-
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
-}
-
-/** Waits until the engine has produced tokens and then stopped for 300 ms (the server blocked on a full socket). */
-async function plateau(g: Gateway): Promise<number> {
-  const end = Date.now() + 15_000;
-  let last = -1;
-  let stableSince = Date.now();
-  while (Date.now() < end) {
-    const t = g.engine.stats().tokens;
-    if (t !== last) {
-      last = t;
-      stableSince = Date.now();
-    } else if (t > 0 && Date.now() - stableSince >= 300) {
-      return t;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return last;
-}
 
 const start = () =>
   startGateway({ httpPort: 0, connectPort: 0, mcpPort: 0, admin: false, tokens: 1_000_000, interTokenMs: 0 });
@@ -70,7 +44,8 @@ function rawHttp(url: string, path: string, body: unknown): Promise<Socket> {
   });
 }
 
-describe("a client gone mid-stream is one cancellation in the engine's counters", () => {
+// Filling the socket buffers of a loopback connection takes seconds on a loaded machine: a generous limit per test.
+describe("a client gone mid-stream is one cancellation in the engine's counters", { timeout: 60_000 }, () => {
   it.each([
     ["NDJSON /api/generate", "/api/generate", { model: "synthetic", prompt: "stop reading" }],
     ["OpenAI SSE /v1/completions", "/v1/completions", { model: "synthetic", prompt: "stop reading", stream: true }],
@@ -83,10 +58,11 @@ describe("a client gone mid-stream is one cancellation in the engine's counters"
     gw = await start();
     const g = gw;
     const socket = await rawHttp(g.url("http")!, path, body);
-    expect(await plateau(g)).toBeGreaterThan(0);
+    // The server is blocked on the full socket: the engine has stopped producing, far from its end.
+    expect(await plateau(() => g.engine.stats().tokens)).toBeGreaterThan(0);
     expect(g.engine.stats()).toMatchObject({ inFlight: 1, cancelled: 0 });
     socket.destroy();
-    expect(await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1)).toBe(true);
+    await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1, 15_000);
     expect(g.engine.stats()).toMatchObject({ requests: 1, cancelled: 1, errors: 0 });
     expect(g.admission.stats().inFlight).toBe(0);
   });
@@ -111,10 +87,11 @@ describe("a client gone mid-stream is one cancellation in the engine's counters"
     stream.end(frame);
     expect(await status).toBe(200);
     stream.pause();
-    expect(await plateau(g)).toBeGreaterThan(0);
+    // The server is blocked on the full socket: the engine has stopped producing, far from its end.
+    expect(await plateau(() => g.engine.stats().tokens)).toBeGreaterThan(0);
     expect(g.engine.stats()).toMatchObject({ inFlight: 1, cancelled: 0 });
     session.destroy();
-    expect(await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1)).toBe(true);
+    await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1, 15_000);
     expect(g.engine.stats()).toMatchObject({ requests: 1, cancelled: 1, errors: 0 });
   });
 
@@ -126,12 +103,12 @@ describe("a client gone mid-stream is one cancellation in the engine's counters"
       let seen = 0;
       for await (const c of client.generate({ model: "synthetic", prompt: "break" }))
         if (!c.done && ++seen === 5) break;
-      expect(await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1)).toBe(true);
+      await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 1, 15_000);
       const it = client.generate({ model: "synthetic", prompt: "close" })[Symbol.asyncIterator]();
       expect((await it.next()).done).toBe(false);
       await client.close();
       await it.return?.().catch(() => {});
-      expect(await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 2)).toBe(true);
+      await until(() => g.engine.stats().inFlight === 0 && g.engine.stats().cancelled === 2, 15_000);
       expect(g.engine.stats()).toMatchObject({ requests: 2, cancelled: 2, errors: 0 });
     } finally {
       await client.close();
