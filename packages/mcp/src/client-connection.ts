@@ -1,6 +1,5 @@
 import { connect as netConnect, type Socket } from "node:net";
-import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
-import type { GenerateRequest } from "@modelwire/core";
+import { connect as tlsConnect } from "node:tls";
 import { Code, clampTimerMs, ModelwireError, setLongTimeout } from "@modelwire/core";
 import {
   createFrameDecoder,
@@ -30,34 +29,10 @@ import {
   LARGE_INPUT_BYTES,
 } from "@modelwire/mcp-codec/internal";
 import { ClientStream } from "./client-stream.js";
-import type { Endpoint } from "./endpoint.js";
+import type { ConnectionSettings, RequestBody } from "./connection-settings.js";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
 
-/** What an OPEN carries in its InferenceRequest body. */
-export interface RequestBody {
-  modelVersion: string;
-  input: Uint8Array;
-  metadata: Record<string, string> | undefined;
-  /**
-   * A generate call's request, serialized straight into the OPEN frame when the stream opens (its model as
-   * `modelVersion`; `modelVersion` and `input` are then unused): one allocation, images copied once.
-   */
-  generate?: GenerateRequest;
-}
-
-/** Settings one client connection uses. */
-export interface ConnectionSettings {
-  endpoint: Endpoint;
-  tls?: ConnectionOptions;
-  authToken?: string;
-  heartbeatMs: number;
-  maxFrameSize: number;
-  connectTimeoutMs: number;
-  maxQueuedChunks: number;
-  clientName: string;
-  /** OPEN (and other) frames per socket write at most (see `FrameWriter`). */
-  writeBatchFrames: number;
-}
+export type { ConnectionSettings, RequestBody } from "./connection-settings.js";
 
 enum State {
   Connecting,
