@@ -1,0 +1,53 @@
+import type { OptionSpec } from "../options.js";
+
+/** The "Limits" help section's options, in help order (part of `SERVE_OPTIONS`). */
+export const LIMIT_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "maxStreams",
+    flag: "max-streams",
+    env: "MODELWIRE_MAX_STREAMS",
+    kind: "int",
+    defaultValue: 256,
+    min: 1,
+    max: 1_000_000,
+    placeholder: "N",
+    group: "Limits",
+    help: "streams (generate, chat, embed) in flight across all protocols",
+  },
+  {
+    key: "maxQueue",
+    flag: "max-queue",
+    env: "MODELWIRE_MAX_QUEUE",
+    kind: "int",
+    defaultValue: 0,
+    min: 0,
+    max: 1_000_000,
+    placeholder: "N",
+    group: "Limits",
+    help: 'calls allowed to wait for a slot; beyond it each protocol answers "busy" at once',
+  },
+  {
+    key: "maxConnections",
+    flag: "max-connections",
+    env: "MODELWIRE_MAX_CONNECTIONS",
+    kind: "int",
+    defaultValue: 4096,
+    min: 1,
+    max: 1_000_000,
+    placeholder: "N",
+    group: "Limits",
+    help: "connections each listener holds at once; one more is answered resource_exhausted and closed",
+  },
+  {
+    key: "maxConnectionsPerClient",
+    flag: "max-connections-per-client",
+    env: "MODELWIRE_MAX_CONNECTIONS_PER_CLIENT",
+    kind: "int",
+    defaultValue: 2048,
+    min: 1,
+    max: 1_000_000,
+    placeholder: "N",
+    group: "Limits",
+    help: "connections one remote address holds on each listener at once (same answer past it)",
+  },
+];
