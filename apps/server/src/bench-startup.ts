@@ -1,9 +1,13 @@
 /**
  * Start-up benchmark of the gateway: launches the built binary several times per configuration and prints, as
  * medians, the time from process start to the ready line (as the gateway reports it, and as the launcher sees
- * it) and the idle resident set size a moment after ready. Targets: ready within 300 ms, idle RSS under 80 MB.
+ * it), the CPU time the process spent until then (from /proc: on a loaded machine it moves far less than the
+ * wall-clock time) and the idle resident set size a moment after ready. Targets: ready within 300 ms, idle RSS
+ * under 80 MB.
  *
- * `npm run perf` in apps/server (`node dist/bench-startup.js [--runs N] [--idle-ms MS]`).
+ * `npm run perf` in apps/server (`node dist/bench-startup.js [--runs N] [--idle-ms MS] [--compare MAIN.js ...]`);
+ * each `--compare` adds the default configuration of another build's `dist/main.js` to the same round-robin, so
+ * two builds are measured side by side.
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -19,6 +23,8 @@ const TARGET_RSS_MB = 80;
 interface Launch {
   startupMs: number;
   wallMs: number;
+  /** CPU time (user + system) of the gateway process from its start to the ready line, NaN off Linux. */
+  cpuMs: number;
   rssMb: number;
 }
 
@@ -33,6 +39,8 @@ function arg(name: string, fallback: number): number {
 }
 
 const runs = arg("runs", 5);
+/** Other builds' entries (`--compare PATH`, repeatable), measured in their default configuration. */
+const compare = process.argv.flatMap((a, i) => (a === "--compare" && process.argv[i + 1] ? [process.argv[i + 1]] : []));
 const idleMs = arg("idle-ms", 500);
 const PORTS = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0", "--quiet"];
 
@@ -45,6 +53,7 @@ const CONFIGS: { name: string; args: string[]; entry?: string }[] = [
   { name: "connect only", args: ["--no-http", "--no-mcp"] },
   { name: "mcp only", args: ["--no-http", "--no-connect"] },
   { name: "all, unbundled modules", args: [], entry: UNBUNDLED },
+  ...compare.map((entry, i) => ({ name: `default, --compare ${i + 1}`, args: [], entry })),
 ];
 
 function vmRssMb(pid: number): number | undefined {
@@ -53,6 +62,15 @@ function vmRssMb(pid: number): number | undefined {
     return m ? Number(m[1]) / 1024 : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** CPU time the process has run, from /proc/PID/schedstat (ns on the CPU), or NaN where there is none. */
+function cpuMsOf(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+  } catch {
+    return Number.NaN;
   }
 }
 
@@ -77,6 +95,7 @@ function launch(args: string[], entry = GATEWAY_MAIN): Promise<Launch> {
       if (had || !out.includes("\n")) return;
       clearTimeout(timer);
       const wallMs = performance.now() - t0;
+      const cpuMs = cpuMsOf(proc.pid!);
       try {
         const ready = parseReadyLine(out.slice(0, out.indexOf("\n")));
         await delay(idleMs);
@@ -89,7 +108,7 @@ function launch(args: string[], entry = GATEWAY_MAIN): Promise<Launch> {
         const exited = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGTERM");
         await exited;
-        resolve({ startupMs: ready.startupMs, wallMs, rssMb });
+        resolve({ startupMs: ready.startupMs, wallMs, cpuMs, rssMb });
       } catch (e) {
         proc.kill("SIGKILL");
         reject(e);
@@ -126,10 +145,11 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(" ")}; ${GATEWAY_MAIN}`,
 );
-console.log("shared machine: figures are indicative; configurations run round-robin");
+console.log("shared machine: figures are indicative; configurations run round-robin; CPU ms = CPU time to ready");
+for (const [i, e] of compare.entries()) console.log(`--compare ${i + 1}: ${e}`);
 console.log(`bare node to first line of user code: median ${f1(median(floors))} ms\n`);
 console.log(
-  `${"configuration".padEnd(26)}${"ready ms (median, min-max)".padEnd(30)}${"wall ms".padEnd(10)}${"idle RSS MB (median, min-max)".padEnd(32)}targets`,
+  `${"configuration".padEnd(26)}${"ready ms (median, min-max)".padEnd(30)}${"wall ms".padEnd(10)}${"CPU ms".padEnd(9)}${"idle RSS MB (median, min-max)".padEnd(32)}targets`,
 );
 // Round-robin over the configurations, so load from other processes on a shared machine spreads evenly.
 const results = new Map<string, Launch[]>(CONFIGS.map((c) => [c.name, []]));
@@ -162,11 +182,12 @@ for (const c of CONFIGS) {
   const ready = rs.map((r) => r.startupMs);
   const rss = rs.map((r) => r.rssMb);
   const wall = rs.map((r) => r.wallMs);
+  const cpu = rs.map((r) => r.cpuMs);
   const met = median(ready) <= TARGET_READY_MS && median(rss) < TARGET_RSS_MB;
   if (isDefault) allMet = met;
   console.log(
     `${c.name.padEnd(26)}${`${f1(median(ready))} (${f1(Math.min(...ready))}-${f1(Math.max(...ready))})`.padEnd(30)}` +
-      `${f1(median(wall)).padEnd(10)}${`${f1(median(rss))} (${f1(Math.min(...rss))}-${f1(Math.max(...rss))})`.padEnd(32)}` +
+      `${f1(median(wall)).padEnd(10)}${f1(median(cpu)).padEnd(9)}${`${f1(median(rss))} (${f1(Math.min(...rss))}-${f1(Math.max(...rss))})`.padEnd(32)}` +
       `${median(ready) <= TARGET_READY_MS ? "ready ok" : "ready MISSED"}, ${median(rss) < TARGET_RSS_MB ? "rss ok" : "rss MISSED"}`,
   );
 }
