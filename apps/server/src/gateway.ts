@@ -16,7 +16,6 @@ import {
   type EngineStats,
   guardEngine,
   type SyntheticEngine,
-  type SyntheticEngineOptions,
 } from "@modelwire/engine";
 import type { OpenAIForwarder } from "@modelwire/http/server";
 import { type AdminServer, createAdminServer } from "./admin.js";
@@ -25,6 +24,7 @@ import { cacheEnabled } from "./cache/enabled.js";
 import { badOption, parseOrigins, type ServeConfig } from "./config.js";
 import { defaultServeConfig } from "./defaults.js";
 import { drainingEngine } from "./draining-engine.js";
+import { knobs, parseKnobs, type SyntheticKnobs } from "./engine-knobs.js";
 import { createGatewayEngine } from "./engine-setup.js";
 import { exposureWarnings } from "./exposure.js";
 import type { FleetEngine, FleetStats } from "./fleet/fleet-engine.js";
@@ -32,6 +32,8 @@ import { toUpstreamSpecs, type UpstreamInput } from "./fleet/upstream-spec.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { createProtocolServers, type ProtocolName } from "./protocols.js";
 import { type KeepAlive, type PreloadOutcome, preloadModels, withDefaultKeepAlive } from "./residency.js";
+
+export type { SyntheticKnobs } from "./engine-knobs.js";
 
 /** The `/control/stats` document (see the gateway contract). */
 export interface ControlStats {
@@ -56,16 +58,6 @@ export interface ControlStats {
   fleet?: FleetStats;
   /** The response cache's counters (when `--cache-mb` or `--cache-redis` turns it on; additive). */
   cache?: CacheStats;
-}
-
-/** The synthetic engine knobs the control endpoint reads and changes. */
-export interface SyntheticKnobs {
-  ttftMs: number;
-  interTokenMs: number;
-  tokens: number;
-  jitter: number;
-  seed: number;
-  loadMs: number;
 }
 
 /** A running gateway. */
@@ -399,44 +391,6 @@ function engineName(cfg: ServeConfig, mode: string): string {
   return list.length === 1
     ? `upstream ${list[0].url}`
     : `fleet of ${list.length} upstreams (${list.map((u) => u.url).join(", ")})`;
-}
-
-function knobs(engine: SyntheticEngine): SyntheticKnobs {
-  const c = engine.config;
-  return {
-    ttftMs: c.ttftMs,
-    interTokenMs: c.interTokenMs,
-    tokens: c.tokens,
-    jitter: c.jitter,
-    seed: c.seed,
-    loadMs: c.loadMs,
-  };
-}
-
-const KNOB_FIELDS = ["ttftMs", "interTokenMs", "tokens", "jitter", "seed", "loadMs"] as const;
-
-/** Validates a `/control/engine` body: an object with only known numeric knobs. */
-function parseKnobs(body: unknown): SyntheticEngineOptions {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ModelwireError("body must be a JSON object of engine knobs", Code.InvalidArgument, { field: "body" });
-  }
-  const out: SyntheticEngineOptions = {};
-  for (const [k, v] of Object.entries(body)) {
-    if (!(KNOB_FIELDS as readonly string[]).includes(k)) {
-      throw new ModelwireError(
-        `unknown engine knob "${k.slice(0, 64)}" (expected ${KNOB_FIELDS.join(", ")})`,
-        Code.InvalidArgument,
-        {
-          field: k.slice(0, 64),
-        },
-      );
-    }
-    if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new ModelwireError(`${k} must be a finite number`, Code.InvalidArgument, { field: k });
-    }
-    out[k as (typeof KNOB_FIELDS)[number]] = v;
-  }
-  return out;
 }
 
 async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffer; key: Buffer }> {
