@@ -5,7 +5,7 @@
  * @module
  */
 
-import { abortReason } from "@modelwire/core";
+import { abortReason, clampTimerMs } from "@modelwire/core";
 
 /** The waiting room of a fleet. */
 export interface Room {
@@ -33,7 +33,7 @@ export function createRoom(maxWaitMs = 1_000): Room {
           waiters.delete(done);
           reject(abortReason(signal));
         };
-        const timer = setTimeout(done, maxWaitMs);
+        const timer = setTimeout(done, clampTimerMs(maxWaitMs));
         waiters.add(done);
         signal.addEventListener("abort", gone, { once: true });
       });

@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { codeName, ModelwireError } from "@modelwire/core";
+import { clampTimerMs, codeName, ModelwireError } from "@modelwire/core";
 import { createStreamVerifier } from "@modelwire/engine";
 import { ADDRESS_OF, CLIENT_KINDS, type ClientKind, expectedGenerate, makeClient } from "../test-support/clients.js";
 import { spawnGateway } from "../test-support/spawn-gateway.js";
@@ -101,7 +101,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     o.onSample?.(s);
   };
   await sample();
-  const sampler = setInterval(() => void sample().catch(() => {}), Math.max(1, o.sampleSeconds) * 1000);
+  const sampler = setInterval(() => void sample().catch(() => {}), clampTimerMs(Math.max(1, o.sampleSeconds) * 1000));
   let n = 0;
   const worker = async (w: number) => {
     while (!over()) {
