@@ -92,8 +92,9 @@ async function generate(
 
 const fleetFlags = (list: readonly SpawnedStandIn[]) => list.flatMap((s) => ["--upstream", s.url]);
 /** Fast checks and back-offs, so a test sees the fleet react within its bounds. */
-// Checks time out after the interval: 500 ms, not less, so a loaded 2-core machine does not fail healthy ones.
-const QUICK = ["--upstream-probe-ms", "500", "--upstream-backoff-ms", "200", "--upstream-tags-ms", "500", "--quiet"];
+// Checks time out after the interval (at most 3 s). In npm test at load 30 (2026-12-01 17:55 UTC), 500 ms checks
+// timed out on all three healthy stand-ins at once and every call failed "no upstream is up"; 1 s holds there.
+const QUICK = ["--upstream-probe-ms", "1000", "--upstream-backoff-ms", "200", "--upstream-tags-ms", "500", "--quiet"];
 
 /** Waits until every upstream answered a check and its `/api/tags` was read. */
 async function fleetReady(gw: SpawnedGateway, n: number): Promise<void> {

@@ -18,7 +18,7 @@ afterEach(async () => {
   await Promise.allSettled(standIns.splice(0).map((s) => s.close()));
 });
 const SLOW = 90_000;
-const QUICK = ["--upstream-probe-ms", "500", "--upstream-tags-ms", "500", "--no-connect", "--no-mcp", "--quiet"];
+const QUICK = ["--upstream-probe-ms", "1000", "--upstream-tags-ms", "500", "--no-connect", "--no-mcp", "--quiet"];
 const messages = [{ role: "user" as const, content: "hi" }];
 
 async function standIn(o: Parameters<typeof startStandIn>[0] = {}): Promise<StandIn> {

@@ -24,7 +24,7 @@ const SLOW = 90_000;
 const SEED = 11;
 const MODEL = "standin:latest";
 const TOKENS = 8;
-const QUICK = ["--upstream-probe-ms", "500", "--upstream-backoff-ms", "200", "--upstream-tags-ms", "500", "--quiet"];
+const QUICK = ["--upstream-probe-ms", "1000", "--upstream-backoff-ms", "200", "--upstream-tags-ms", "500", "--quiet"];
 
 async function standIn(options: Parameters<typeof spawnOllamaStandIn>[0] = {}): Promise<SpawnedStandIn> {
   const s = await spawnOllamaStandIn({ defaultTokens: TOKENS, interTokenMs: 5, ...options });
