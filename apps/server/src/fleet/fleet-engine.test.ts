@@ -230,7 +230,12 @@ describe("the fleet engine", () => {
   it("gives a half-open upstream one trial call after the back-off and closes on its success", async () => {
     const down = new ModelwireError("connect ECONNREFUSED", Code.Unavailable);
     const { fleet, script } = track(
-      fakeFleet([{ script: { before: down } }, { script: { hold: false } }], { failures: 1, random: () => 0.999 }),
+      fakeFleet([{ script: { before: down } }, { script: { hold: false } }], {
+        failures: 1,
+        random: () => 0.999,
+        // Long enough that a loaded machine does not reach half-open before the state is read.
+        backoffMs: 2000,
+      }),
     );
     await allAnswer(fleet);
     for (let i = 0; i < 4; i++) await collect(fleet);
