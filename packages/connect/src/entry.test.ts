@@ -41,12 +41,13 @@ describe("entry points", () => {
     const sub = await grpcModulesLoadedBy(`${here}grpc-js/index.ts`);
     expect(sub.some((l) => l.includes("@grpc/grpc-js"))).toBe(true);
     expect(sub.some((l) => l.includes("@grpc/proto-loader"))).toBe(true);
-  });
+  }, 70_000);
 
   it.skipIf(!existsSync(`${here}../dist/index.js`))(
     "the built package's main entry, imported by name, resolves no @grpc module (they are optional peers)",
     async () => {
       expect(await grpcModulesLoadedBy("@modelwire/connect")).toEqual([]);
     },
+    40_000,
   );
 });
