@@ -1,5 +1,14 @@
 import type { ModelwireError } from "@modelwire/core";
-import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MAGIC, MAX_MAX_FRAME_SIZE, PROTOCOL_VERSION } from "./constants.js";
+import { COMPACT_DATA_MARKER, COMPACT_HEADER_SIZE } from "./compact.js";
+import {
+  DEFAULT_MAX_FRAME_SIZE,
+  FrameType,
+  HEADER_SIZE,
+  MAGIC,
+  MAX_MAX_FRAME_SIZE,
+  MAX_STREAM_ID,
+  PROTOCOL_VERSION,
+} from "./constants.js";
 import { ProtocolErrorReason, protocolError } from "./errors.js";
 import { checkHeader, type Frame } from "./frame.js";
 
@@ -39,6 +48,14 @@ export interface FrameDecoder {
   readonly maxFrameSize: number;
   /** Changes the payload limit (after the handshake negotiates one); applies to headers not yet parsed. */
   setMaxFrameSize(bytes: number): void;
+  /**
+   * From the next frame on, also reads compact DATA frames (docs/mcp-wire.md §4.8: a first byte of 0xDA instead of
+   * the magic); they come out as DATA frames with `compact: true` and sequence 0 (the receiver knows the stream's
+   * next sequence). A client calls it on the WELCOME that enabled `compact-data`; a server never does.
+   */
+  enableCompactData(): void;
+  /** True once {@link FrameDecoder.enableCompactData} was called. */
+  readonly compactData: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -62,6 +79,10 @@ class Decoder implements FrameDecoder {
   private pDataType = 0;
   private pStream = 0;
   private pSeq = 0;
+  private pCompact = false;
+  /** Size of the header being read: 20, or 7 for a compact DATA frame. */
+  private hdrSize = HEADER_SIZE;
+  compactData = false;
 
   constructor(maxFrameSize: number) {
     this.maxFrameSize = checkLimit(maxFrameSize);
@@ -69,7 +90,11 @@ class Decoder implements FrameDecoder {
 
   get buffered(): number {
     // In ST_PAYLOAD the header has left `queued` (it was parsed) but its frame is not returned yet.
-    return this.queued + this.hdrFilled + (this.state === ST_PAYLOAD ? HEADER_SIZE + this.pfilled : 0);
+    return this.queued + this.hdrFilled + (this.state === ST_PAYLOAD ? this.hdrSize + this.pfilled : 0);
+  }
+
+  enableCompactData(): void {
+    this.compactData = true;
   }
 
   setMaxFrameSize(bytes: number): void {
@@ -105,33 +130,31 @@ class Decoder implements FrameDecoder {
       const chunk = this.queue[this.qHead];
       const pos = this.pos;
       const avail = chunk.length - pos;
-      if (this.hdrFilled === 0 && avail >= HEADER_SIZE) {
-        // Fast path: the whole header is in the current chunk.
-        const len = this.parseHeader(chunk, pos);
-        const end = pos + HEADER_SIZE + len;
-        if (end <= chunk.length) {
-          this.advance(chunk, HEADER_SIZE + len);
-          return {
-            type: this.pType,
-            flags: this.pFlags,
-            dataType: this.pDataType,
-            streamId: this.pStream,
-            sequence: this.pSeq,
-            payload: len === 0 ? EMPTY : chunk.subarray(pos + HEADER_SIZE, end),
-          };
+      if (this.hdrFilled === 0) {
+        const size = this.compactData && chunk[pos] === COMPACT_DATA_MARKER ? COMPACT_HEADER_SIZE : HEADER_SIZE;
+        this.hdrSize = size;
+        if (avail >= size) {
+          // Fast path: the whole header is in the current chunk.
+          const len = size === HEADER_SIZE ? this.parseHeader(chunk, pos) : this.parseCompactHeader(chunk, pos);
+          const end = pos + size + len;
+          if (end <= chunk.length) {
+            this.advance(chunk, size + len);
+            return this.emit(len === 0 ? EMPTY : chunk.subarray(pos + size, end));
+          }
+          this.advance(chunk, size);
+          this.startPayload(len);
+          continue;
         }
-        this.advance(chunk, HEADER_SIZE);
-        this.startPayload(len);
-        continue;
       }
       // Slow path: assemble the header from pieces.
-      const take = Math.min(HEADER_SIZE - this.hdrFilled, avail);
+      const size = this.hdrSize;
+      const take = Math.min(size - this.hdrFilled, avail);
       this.hdr.set(chunk.subarray(pos, pos + take), this.hdrFilled);
       this.hdrFilled += take;
       this.advance(chunk, take);
-      if (this.hdrFilled < HEADER_SIZE) continue;
+      if (this.hdrFilled < size) continue;
       this.hdrFilled = 0;
-      const len = this.parseHeader(this.hdr, 0);
+      const len = size === HEADER_SIZE ? this.parseHeader(this.hdr, 0) : this.parseCompactHeader(this.hdr, 0);
       if (len === 0) return this.emit(EMPTY);
       this.startPayload(len);
     }
@@ -161,7 +184,7 @@ class Decoder implements FrameDecoder {
   }
 
   private emit(payload: Uint8Array): Frame {
-    return {
+    const f: Frame = {
       type: this.pType,
       flags: this.pFlags,
       dataType: this.pDataType,
@@ -169,6 +192,8 @@ class Decoder implements FrameDecoder {
       sequence: this.pSeq,
       payload,
     };
+    if (this.pCompact) f.compact = true;
+    return f;
   }
 
   private advance(chunk: Uint8Array, n: number): void {
@@ -215,6 +240,38 @@ class Decoder implements FrameDecoder {
     this.pDataType = dataType;
     this.pStream = streamId;
     this.pSeq = sequence;
+    this.pCompact = false;
+    return length;
+  }
+
+  /**
+   * Parses and validates a compact DATA header at `o` (marker, u32 stream id, u16 length; §4.8), in the order
+   * stream-id top bit, stream id 0, length vs limit; stores its fields and returns the payload length.
+   */
+  private parseCompactHeader(b: Uint8Array, o: number): number {
+    const streamId = b[o + 1] * 0x1000000 + ((b[o + 2] << 16) | (b[o + 3] << 8) | b[o + 4]);
+    const length = (b[o + 5] << 8) | b[o + 6];
+    if (streamId > MAX_STREAM_ID) {
+      this.fail(protocolError(ProtocolErrorReason.ReservedBits, "stream id has its reserved top bit set", { streamId }));
+    }
+    if (streamId === 0) {
+      this.fail(protocolError(ProtocolErrorReason.BadStreamId, "compact DATA on stream 0", { type: FrameType.Data }));
+    }
+    if (length > this.maxFrameSize) {
+      this.fail(
+        protocolError(
+          ProtocolErrorReason.FrameTooLarge,
+          `frame payload of ${length} bytes exceeds the limit of ${this.maxFrameSize}`,
+          { length, limit: this.maxFrameSize },
+        ),
+      );
+    }
+    this.pType = FrameType.Data;
+    this.pFlags = 0;
+    this.pDataType = 0;
+    this.pStream = streamId;
+    this.pSeq = 0;
+    this.pCompact = true;
     return length;
   }
 
@@ -225,6 +282,7 @@ class Decoder implements FrameDecoder {
     this.pos = 0;
     this.queued = 0;
     this.hdrFilled = 0;
+    this.hdrSize = HEADER_SIZE;
     this.pbuf = EMPTY;
     this.pfilled = 0;
     this.state = ST_HEADER;

@@ -28,6 +28,11 @@ export interface Frame {
   sequence: number;
   /** The payload bytes. */
   payload: Uint8Array;
+  /**
+   * Set (true) on a compact DATA frame (docs/mcp-wire.md §4.8, decoded once `enableCompactData` was called): its
+   * `sequence` is 0 here and means the stream's next one; its payload may leave `model` out. Absent otherwise.
+   */
+  compact?: boolean;
 }
 
 /** What {@link encodeFrame} takes: a {@link Frame} whose `flags`, `dataType` and `sequence` default to 0. */

@@ -6,6 +6,17 @@
  * @packageDocumentation
  */
 export {
+  COMPACT_DATA_MARKER,
+  COMPACT_HEADER_SIZE,
+  COMPACT_MAX_PAYLOAD,
+  encodeCompactDataFrame,
+  FEATURES_KEY,
+  Feature,
+  formatFeatures,
+  parseFeatures,
+  writeCompactHeader,
+} from "./compact.js";
+export {
   DEFAULT_MAX_FRAME_SIZE,
   FrameFlag,
   FrameType,

@@ -36,6 +36,8 @@ export function streamingCall<S extends DescMessage>(
     [Symbol.asyncIterator]: () => {
       let call: Call | undefined;
       let ended = false;
+      /** The previous DATA chunk's model: a compact DATA chunk without one has it (docs/mcp-wire.md §4.8). */
+      let model = "";
       const fail = (e: unknown): never => {
         call?.finish(true);
         ended = true;
@@ -60,6 +62,11 @@ export function streamingCall<S extends DescMessage>(
             const msg =
               (f.type === FrameType.Data ? decodeData?.(f.payload) : decodeEnd?.(f.payload)) ??
               fromBinary(schema, f.payload);
+            if (f.type === FrameType.Data) {
+              const m = msg as { model?: string };
+              if (f.compact === true && m.model === "") m.model = model;
+              model = m.model ?? "";
+            }
             if (f.type === FrameType.End) call.finish(false);
             return { done: false, value: msg };
           } catch (e) {

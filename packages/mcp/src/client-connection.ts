@@ -11,6 +11,8 @@ import {
   encodeFrame,
   encodeHello,
   encodePing,
+  FEATURES_KEY,
+  Feature,
   type Frame,
   type FrameDecoder,
   FrameFlag,
@@ -19,6 +21,7 @@ import {
   type Method,
   PROTOCOL_VERSION,
   ProtocolErrorReason,
+  parseFeatures,
   protocolError,
   type Welcome,
 } from "@modelwire/mcp-codec";
@@ -142,7 +145,11 @@ export class ClientConnection {
               maxFrameSize: s.maxFrameSize,
               maxStreams: 0,
               heartbeatMs: s.heartbeatMs,
-              metadata: { client: s.clientName, ...(s.authToken !== undefined ? { "auth-token": s.authToken } : {}) },
+              metadata: {
+                client: s.clientName,
+                ...(s.authToken !== undefined ? { "auth-token": s.authToken } : {}),
+                ...(s.compactData ? { [FEATURES_KEY]: Feature.CompactData } : {}),
+              },
             }),
           }),
         );
@@ -219,6 +226,10 @@ export class ClientConnection {
         }
         this.welcome = w;
         this.decoder.setMaxFrameSize(Math.min(this.settings.maxFrameSize, Math.max(w.maxFrameSize, 1024)));
+        // Only a feature this client offered counts; the frames after WELCOME may already use it.
+        if (this.settings.compactData && parseFeatures(w.metadata[FEATURES_KEY]).has(Feature.CompactData)) {
+          this.decoder.enableCompactData();
+        }
         this.state = State.Ready;
         this.startHeartbeat(w.heartbeatMs);
         this.handshakeDone();
@@ -242,6 +253,17 @@ export class ClientConnection {
             throw protocolError(ProtocolErrorReason.UnexpectedFrame, `frame for stream ${f.streamId}, never opened`);
           }
           return; // cancelled or finished: drop
+        }
+        if (f.compact === true) {
+          // Its sequence is the stream's next; its model may be the previous DATA's, so one must have come first.
+          if (s.expectedSeq === 0) {
+            throw protocolError(
+              ProtocolErrorReason.UnexpectedFrame,
+              `compact DATA for stream ${f.streamId} before any DATA frame`,
+              { streamId: f.streamId },
+            );
+          }
+          f.sequence = s.expectedSeq;
         }
         if (f.sequence !== s.expectedSeq) {
           const err = protocolError(

@@ -49,6 +49,12 @@ export interface McpClientOptions {
    * Default 4 (`DEFAULT_CLIENT_MAX_BATCH_FRAMES`, from the sweep documented there).
    */
   writeBatchFrames?: number;
+  /**
+   * Whether to offer the `compact-data` feature in HELLO (docs/mcp-wire.md §4.7–4.8). A server that accepts it
+   * sends a stream's later chunks as compact DATA frames (7-byte header, `model` left out); a server that does not
+   * know it ignores the offer and sends v1 DATA. Default true.
+   */
+  compactData?: boolean;
 }
 
 /** {@link McpClientOptions} checked, with every default filled in. */
@@ -100,6 +106,7 @@ export function resolveClientOptions(options: McpClientOptions): ClientConfig {
       maxQueuedChunks: options.maxQueuedChunks ?? 1024,
       clientName: options.clientName ?? "modelwire-mcp-client",
       writeBatchFrames,
+      compactData: options.compactData ?? true,
     },
     poolSize,
     maxQueuedStreams,

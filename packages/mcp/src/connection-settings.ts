@@ -26,4 +26,6 @@ export interface ConnectionSettings {
   clientName: string;
   /** OPEN (and other) frames per socket write at most (see `FrameWriter`). */
   writeBatchFrames: number;
+  /** Offer the `compact-data` feature in HELLO. */
+  compactData: boolean;
 }

@@ -12,8 +12,12 @@ import type { Socket } from "node:net";
  * hands the batch to the kernel in one `writev` without copying the large buffer.
  */
 export interface FrameWriter {
-  /** Queues encoded bytes; they go out at the end of the current tick. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queues encoded bytes; they go out at the end of the current tick. `counted` false (a later chunk of a stream
+   * that already sent one: see {@link DEFAULT_MAX_BATCH_BYTES}) does not count toward `maxBatchFrames`; such
+   * frames are written early only once the batch holds `maxBatchBytes`.
+   */
+  write(bytes: Uint8Array, counted?: boolean): void;
   /** Queues one frame given as consecutive parts (e.g. header and fields, then a large input not copied). */
   writeParts(parts: readonly Uint8Array[]): void;
   /** Writes everything queued now. */
@@ -50,6 +54,7 @@ class Writer implements FrameWriter {
     private readonly highWaterMark: number,
     private readonly maxBatchFrames: number,
     private readonly largeBytes: number,
+    private readonly maxBatchBytes: number,
   ) {
     socket.on("drain", () => this.wake());
     socket.on("close", () => this.wake());
@@ -63,11 +68,16 @@ class Writer implements FrameWriter {
     return this.backlog > this.highWaterMark;
   }
 
-  write(bytes: Uint8Array): void {
+  write(bytes: Uint8Array, counted = true): void {
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     if (bytes.length >= this.largeBytes) this.pendingLarge = true;
-    this.queued();
+    if (counted) this.queued();
+    else if (this.pendingBytes >= this.maxBatchBytes) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.onTick);
+    }
   }
 
   writeParts(parts: readonly Uint8Array[]): void {
@@ -181,18 +191,35 @@ export const DEFAULT_MAX_BATCH_FRAMES = 8;
  */
 export const DEFAULT_CLIENT_MAX_BATCH_FRAMES = 4;
 
+/**
+ * Bytes of uncounted frames (the second and later chunks of a stream) after which a batch is written before the
+ * end of its tick: 16 KiB. `maxBatchFrames` was tuned on one-token replies, where an early write lets the client
+ * start on whole replies; a long token stream produces tens of chunks per stream per tick (the synthetic engine
+ * yields every 64), and counting each of them wrote a 20–60-byte frame batch per 8 chunks: a `--cpu-prof` of the
+ * gateway under `modelwire bench --tokens 256` (2026-12-01) put 19.5 % of its CPU in the socket writes
+ * (`writeBuffer`). A stream's first chunk still counts, so the time to its first token is as before.
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 16 * 1024;
+
 /** Buffers at least this long are written as they are, never concatenated (see {@link FrameWriter}). */
 export const DEFAULT_LARGE_WRITE_BYTES = 64 * 1024;
 
 /**
- * Creates a {@link FrameWriter} over a socket with the given high water mark (bytes), batch size (frames) and
- * size from which a buffer is written without concatenation (bytes).
+ * Creates a {@link FrameWriter} over a socket with the given high water mark (bytes), batch size (frames), size
+ * from which a buffer is written without concatenation (bytes) and bytes of uncounted frames written early.
  */
 export function createFrameWriter(
   socket: Socket,
   highWaterMark = 256 * 1024,
   maxBatchFrames = DEFAULT_MAX_BATCH_FRAMES,
   largeBytes = DEFAULT_LARGE_WRITE_BYTES,
+  maxBatchBytes = DEFAULT_MAX_BATCH_BYTES,
 ): FrameWriter {
-  return new Writer(socket, highWaterMark, Math.max(1, maxBatchFrames), Math.max(1, largeBytes));
+  return new Writer(
+    socket,
+    highWaterMark,
+    Math.max(1, maxBatchFrames),
+    Math.max(1, largeBytes),
+    Math.max(1, maxBatchBytes),
+  );
 }

@@ -11,6 +11,8 @@ import {
   encodeFrame,
   encodeGoaway,
   encodeWelcome,
+  FEATURES_KEY,
+  Feature,
   type Frame,
   type FrameDecoder,
   FrameFlag,
@@ -18,6 +20,7 @@ import {
   MIN_MAX_FRAME_SIZE,
   PROTOCOL_VERSION,
   ProtocolErrorReason,
+  parseFeatures,
   protocolError,
 } from "@modelwire/mcp-codec";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
@@ -92,8 +95,8 @@ export class ServerConnection implements StreamConnection {
     return this.streams.size;
   }
 
-  send(bytes: Uint8Array): void {
-    this.writer.write(bytes);
+  send(bytes: Uint8Array, counted = true): void {
+    this.writer.write(bytes, counted);
   }
 
   get isClosed(): boolean {
@@ -184,6 +187,7 @@ export class ServerConnection implements StreamConnection {
     this.maxStreams = maxStreams;
     this.maxFrameSize = maxFrameSize;
     this.decoder.setMaxFrameSize(maxFrameSize);
+    this.compactData = sh.compactData && parseFeatures(hello.metadata[FEATURES_KEY]).has(Feature.CompactData);
     this.send(
       encodeFrame({
         type: FrameType.Welcome,
@@ -194,7 +198,9 @@ export class ServerConnection implements StreamConnection {
           maxStreams,
           heartbeatMs,
           sessionId: randomBytes(16),
-          metadata: { server: sh.serverName },
+          metadata: this.compactData
+            ? { server: sh.serverName, [FEATURES_KEY]: Feature.CompactData }
+            : { server: sh.serverName },
         }),
       }),
     );
@@ -204,6 +210,8 @@ export class ServerConnection implements StreamConnection {
     if (heartbeatMs > 0) this.armIdleTimer();
   }
 
+  /** The client offered `compact-data` and this server accepted it (announced in WELCOME). */
+  compactData = false;
   private maxStreams = 0;
   /** Streams counted against `maxStreams` (see {@link StreamEntry.released}). */
   private counted = 0;

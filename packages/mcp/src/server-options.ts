@@ -67,6 +67,12 @@ export interface McpServerOptions extends ConnectionLimits {
    * [1, 1024]. Default 8 (`DEFAULT_MAX_BATCH_FRAMES`: four one-token replies, from the sweep documented there).
    */
   writeBatchFrames?: number;
+  /**
+   * Whether to accept the `compact-data` feature when a client offers it in HELLO (docs/mcp-wire.md §4.7–4.8):
+   * later chunks of a stream then go as compact DATA frames (7-byte header, `model` left out). A client that does
+   * not offer it gets v1 DATA frames either way. Default true.
+   */
+  compactData?: boolean;
 }
 
 /** Settings and shared figures of one server, seen by all its connections. */
@@ -85,6 +91,7 @@ export interface ServerShared {
   writeBatchFrames: number;
   /** The connection caps each listener applies. */
   connectionLimits: Required<ConnectionLimits>;
+  compactData: boolean;
   /** Streams counted against `maxStreams` now. */
   inFlight: number;
   /** Bytes read from every connection, closed ones included. */
@@ -135,6 +142,7 @@ export function resolveServerOptions(options: McpServerOptions): ServerShared {
     serverName: options.serverName ?? "modelwire-mcp",
     writeBatchFrames: int("writeBatchFrames", options.writeBatchFrames, DEFAULT_MAX_BATCH_FRAMES, 1, 1024),
     connectionLimits: resolveConnectionLimits(options),
+    compactData: options.compactData ?? true,
     inFlight: 0,
     bytesIn: 0,
     bytesOut: 0,

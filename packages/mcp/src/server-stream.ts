@@ -16,11 +16,13 @@ import {
   setLongTimeout,
   VersionResponseSchema,
 } from "@modelwire/core";
-import { encodeFrame, FrameType, HEADER_SIZE, Method } from "@modelwire/mcp-codec";
+import { COMPACT_HEADER_SIZE, encodeFrame, FrameType, HEADER_SIZE, Method } from "@modelwire/mcp-codec";
 import {
   decodeRequest,
+  encodeChatCompactFrame,
   encodeChatContentFrame,
   encodeChatFinalFrame,
+  encodeCompactContentFrame,
   encodeContentChunkFrame,
   encodeFinalChunkFrame,
   METHOD_NAMES,
@@ -56,10 +58,13 @@ export interface StreamConnection {
   readonly isClosed: boolean;
   /** The negotiated largest payload. */
   readonly maxFrameSize: number;
+  /** The `compact-data` feature is on (WELCOME announced it): later chunks may go as compact DATA. */
+  readonly compactData: boolean;
   /** True while the socket is backed up (the stream stops pulling from the engine). */
   readonly congested: boolean;
   waitForDrain(): Promise<void>;
-  send(bytes: Uint8Array): void;
+  /** Queues a frame; `counted` false for a stream's later chunks (see the frame writer's `maxBatchBytes`). */
+  send(bytes: Uint8Array, counted?: boolean): void;
   /** Stops counting the stream against the limits (idempotent). */
   release(entry: StreamEntry): void;
   /** Sends ERROR for the stream. */
@@ -76,18 +81,22 @@ interface ChunkCodec<T> {
   dataFrame(streamId: number, sequence: number, chunk: T): Uint8Array | undefined;
   /** The final chunk as a whole END frame, or `undefined` (use `encode`). */
   endFrame(streamId: number, sequence: number, chunk: T): Uint8Array | undefined;
+  /** A content chunk as a whole compact DATA frame without its model, or `undefined` (send v1 DATA). */
+  compactFrame(streamId: number, chunk: T): Uint8Array | undefined;
 }
 
 const GENERATE_CHUNKS: ChunkCodec<GenerateResponse> = {
   encode: (m) => toBinary(GenerateResponseSchema, m),
   dataFrame: encodeContentChunkFrame,
   endFrame: encodeFinalChunkFrame,
+  compactFrame: encodeCompactContentFrame,
 };
 
 const CHAT_CHUNKS: ChunkCodec<ChatResponse> = {
   encode: (m) => toBinary(ChatResponseSchema, m),
   dataFrame: encodeChatContentFrame,
   endFrame: encodeChatFinalFrame,
+  compactFrame: encodeChatCompactFrame,
 };
 
 /**
@@ -185,7 +194,7 @@ function endWith(c: StreamConnection, entry: StreamEntry, frame: Uint8Array): vo
  * Sends a chunk stream: content chunks as DATA, the `done` chunk as END, each as a whole frame from `codec`'s
  * hand-written encoders or else from its protobuf-es `encode`; waits while the socket is backed up.
  */
-async function pump<T extends { done: boolean }>(
+async function pump<T extends { done: boolean; model: string }>(
   c: StreamConnection,
   id: number,
   entry: StreamEntry,
@@ -194,6 +203,8 @@ async function pump<T extends { done: boolean }>(
   call: CallObserver,
 ): Promise<void> {
   let seq = 0;
+  /** The model of the stream's previous DATA chunk (a compact DATA frame leaves an equal one out). */
+  let model = "";
   const ctx = entry.ctx;
   for await (const chunk of stream) {
     if (ctx.aborted) throw ctx.reason;
@@ -204,15 +215,24 @@ async function pump<T extends { done: boolean }>(
       else end(c, id, entry, codec.encode(chunk), seq);
       return;
     }
-    const frame = codec.dataFrame(id, seq, chunk);
-    if (frame) {
+    // Only a stream's first chunk counts toward the writer's frame batch (later ones: its byte bound). Later
+    // chunks with the previous chunk's model go as compact DATA when the feature is on.
+    const compact = seq > 0 && c.compactData && chunk.model === model ? codec.compactFrame(id, chunk) : undefined;
+    model = chunk.model;
+    const frame = compact === undefined ? codec.dataFrame(id, seq, chunk) : undefined;
+    if (compact) {
+      checkSize(c, compact.length - COMPACT_HEADER_SIZE);
+      c.send(compact, false);
+      seq++;
+    } else if (frame) {
       checkSize(c, frame.length - HEADER_SIZE);
-      c.send(frame);
+      c.send(frame, seq === 0);
       seq++;
     } else {
       const payload = codec.encode(chunk);
       checkSize(c, payload.length);
-      c.send(encodeFrame({ type: FrameType.Data, streamId: id, sequence: seq++, payload }));
+      c.send(encodeFrame({ type: FrameType.Data, streamId: id, sequence: seq, payload }), seq === 0);
+      seq++;
     }
     call.chunk();
     if (c.congested) await c.waitForDrain();

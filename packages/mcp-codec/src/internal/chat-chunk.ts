@@ -9,7 +9,13 @@
  */
 import { type ChatResponse, newChatResponse } from "@modelwire/core";
 import { FrameType } from "../constants.js";
-import { decodeReplyChunk, encodeReplyChunkFrame, hasUnknown, type ReplyChunkLayout } from "./reply-chunk.js";
+import {
+  COMPACT_DATA,
+  decodeReplyChunk,
+  encodeReplyChunkFrame,
+  hasUnknown,
+  type ReplyChunkLayout,
+} from "./reply-chunk.js";
 
 /**
  * ChatResponse: the texts inside `message` (tag 0x1a) as `role` = 1, `content` = 2, `thinking` = 3; `done` = 4,
@@ -59,6 +65,15 @@ function encodeChatResponseFrame(
  */
 export function encodeChatContentFrame(streamId: number, seq: number, chunk: ChatResponse): Uint8Array | undefined {
   return encodeChatResponseFrame(FrameType.Data, streamId, seq, chunk);
+}
+
+/**
+ * Encodes a plain content chunk as a whole compact DATA frame (docs/mcp-wire.md §4.8: 7-byte header, no `model`;
+ * the caller checked the model equals the stream's previous chunk's), or returns `undefined` (send v1 DATA then).
+ * The payload is byte-identical to `toBinary(ChatResponseSchema)` of the chunk with `model` cleared.
+ */
+export function encodeChatCompactFrame(streamId: number, chunk: ChatResponse): Uint8Array | undefined {
+  return encodeChatResponseFrame(COMPACT_DATA, streamId, 0, chunk);
 }
 
 /**

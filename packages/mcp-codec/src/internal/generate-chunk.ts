@@ -8,7 +8,7 @@
  */
 import { type GenerateResponse, newGenerateResponse } from "@modelwire/core";
 import { FrameType } from "../constants.js";
-import { decodeReplyChunk, encodeReplyChunkFrame, type ReplyChunkLayout } from "./reply-chunk.js";
+import { COMPACT_DATA, decodeReplyChunk, encodeReplyChunkFrame, type ReplyChunkLayout } from "./reply-chunk.js";
 
 /**
  * GenerateResponse: `response` = 3, `thinking` = 4, `done` = 5, `done_reason` = 6, `metrics` = 8.
@@ -65,6 +65,16 @@ export function encodeContentChunkFrame(
   chunk: GenerateResponse,
 ): Uint8Array | undefined {
   return encodeGenerateResponseFrame(FrameType.Data, streamId, sequence, chunk);
+}
+
+/**
+ * Encodes a plain content chunk as a whole compact DATA frame (docs/mcp-wire.md §4.8: 7-byte header, no `model`;
+ * the caller checked the model equals the stream's previous chunk's), or returns `undefined` when the chunk holds
+ * anything else or its payload exceeds 65535 bytes (send it as v1 DATA then). The payload is byte-identical to
+ * `toBinary(GenerateResponseSchema)` of the chunk with `model` cleared.
+ */
+export function encodeCompactContentFrame(streamId: number, chunk: GenerateResponse): Uint8Array | undefined {
+  return encodeGenerateResponseFrame(COMPACT_DATA, streamId, 0, chunk);
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   CHAT_LAYOUT,
   decodeChatContentChunk,
   decodeChatFinalChunk,
+  encodeChatCompactFrame,
   encodeChatContentFrame,
   encodeChatFinalFrame,
 } from "./chat-chunk.js";
@@ -20,6 +21,7 @@ export { type DecodedRequest, decodeRequest, METHOD_NAMES } from "./decode-reque
 export {
   decodeContentChunk,
   decodeFinalChunk,
+  encodeCompactContentFrame,
   encodeContentChunkFrame,
   encodeFinalChunkFrame,
   GENERATE_LAYOUT,

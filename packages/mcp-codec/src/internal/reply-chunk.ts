@@ -13,6 +13,7 @@
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Metrics, newMetrics, newTimestamp } from "@modelwire/core";
+import { COMPACT_HEADER_SIZE, COMPACT_MAX_PAYLOAD, writeCompactHeader } from "../compact.js";
 import { FrameType, HEADER_SIZE } from "../constants.js";
 import { writeHeader } from "../frame.js";
 import { putUtf8, putVarint, utf8Length, varintSize } from "./proto-write.js";
@@ -88,6 +89,12 @@ export interface ReplyChunk {
 
 const NO_CONTEXT: readonly number[] = [];
 
+/**
+ * The `type` that asks {@link encodeReplyChunkFrame} for a compact DATA frame (docs/mcp-wire.md §4.8): the 7-byte
+ * header, no sequence, and no `model` (the caller checked it equals the stream's previous chunk's).
+ */
+export const COMPACT_DATA = 0x100 as FrameType;
+
 /** A reply chunk as read off the wire by {@link decodeReplyChunk} (`undefined`: the field was absent). */
 export interface ReplyChunkFields {
   model: string | undefined;
@@ -145,8 +152,9 @@ export function encodeReplyChunkFrame(
   context: readonly number[] = NO_CONTEXT,
 ): Uint8Array | undefined {
   if (hasUnknown(chunk) || chunk.cacheHit !== undefined) return undefined;
+  const compact = type === COMPACT_DATA;
   if (
-    type === FrameType.Data &&
+    (type === FrameType.Data || compact) &&
     (chunk.done || chunk.doneReason !== "" || chunk.metrics !== undefined || context.length !== 0)
   ) {
     return undefined;
@@ -174,7 +182,7 @@ export function encodeReplyChunkFrame(
     if (!metrics) return undefined;
     for (const v of metrics) if (v !== 0) metricsLen += 1 + varintSize(v);
   }
-  const mLen = chunk.model === "" ? 0 : utf8Length(chunk.model);
+  const mLen = compact || chunk.model === "" ? 0 : utf8Length(chunk.model);
   const l0 = t0 === "" ? 0 : utf8Length(t0);
   const l1 = t1 === "" ? 0 : utf8Length(t1);
   const l2 = t2 === "" ? 0 : utf8Length(t2);
@@ -190,9 +198,18 @@ export function encodeReplyChunkFrame(
   if (dLen !== 0) size += 1 + varintSize(dLen) + dLen;
   if (contextLen !== 0) size += 1 + varintSize(contextLen) + contextLen;
   if (metrics) size += 1 + varintSize(metricsLen) + metricsLen;
-  const out = allocFrame(HEADER_SIZE + size);
-  writeHeader(out, 0, type, 0, 0, streamId, sequence, size);
-  let o = HEADER_SIZE;
+  let o: number;
+  let out: Uint8Array;
+  if (compact) {
+    if (size > COMPACT_MAX_PAYLOAD) return undefined;
+    out = allocFrame(COMPACT_HEADER_SIZE + size);
+    writeCompactHeader(out, 0, streamId, size);
+    o = COMPACT_HEADER_SIZE;
+  } else {
+    out = allocFrame(HEADER_SIZE + size);
+    writeHeader(out, 0, type, 0, 0, streamId, sequence, size);
+    o = HEADER_SIZE;
+  }
   if (mLen !== 0) o = putString(out, o, 0x0a, chunk.model, mLen);
   if (ts) {
     out[o++] = 0x12;

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import compactJson from "../../../vectors/compact.json" with { type: "json" };
 import errorsJson from "../../../vectors/errors.json" with { type: "json" };
 import framesJson from "../../../vectors/frames.json" with { type: "json" };
 import serverJson from "../../../vectors/server.json" with { type: "json" };
 import sessionJson from "../../../vectors/session.json" with { type: "json" };
+import { compactVectors } from "./compact.js";
 import { errors } from "./errors.js";
 import { frames } from "./frames.js";
 import { serverVectors } from "./server.js";
@@ -16,6 +18,7 @@ describe("committed vectors", () => {
     ["errors", errors, errorsJson],
     ["session", sessionVectors, sessionJson],
     ["server", serverVectors, serverJson],
+    ["compact", compactVectors, compactJson],
   ] as const)("vectors/%s.json is what make-vectors writes", (name, generated, committed) => {
     // Through JSON, as make-vectors writes it (drops undefined, turns bytes into what JSON.stringify makes).
     expect(JSON.parse(JSON.stringify(generated)), regenerate.replaceAll("NAME", name)).toEqual(committed);
