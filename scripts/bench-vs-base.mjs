@@ -78,8 +78,12 @@ for (let r = 0; r < rounds; r++) {
     if (res.status !== 0 && res.status !== 1) throw new Error(`bench exited ${res.status} (${v}, round ${r + 1})`);
     const j = JSON.parse(readFileSync(join(dir, "bench.json"), "utf8"));
     for (const s of j.scenarios[0].summaries) {
-      const t = (got[v][s.transport] ??= {});
-      for (const [k] of FIGS) (t[k] ??= []).push(s.figures?.[k]?.median ?? Number.NaN);
+      if (!got[v][s.transport]) got[v][s.transport] = {};
+      const t = got[v][s.transport];
+      for (const [k] of FIGS) {
+        if (!t[k]) t[k] = [];
+        t[k].push(s.figures?.[k]?.median ?? Number.NaN);
+      }
     }
   }
 }
@@ -90,7 +94,8 @@ const median = (xs) => {
   const m = a.length >> 1;
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 };
-const fmt = (x, d) => (Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
+const fmt = (x, d) =>
+  Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-";
 const val = (v, t, k) => median(got[v][t]?.[k] ?? []);
 console.log(`# gateway ${sha} (base) vs ${head} (head), ${rounds} interleaved round(s)`);
 console.log(`started ${started}, loadavg ${loadStart} at the start, ${load()} at the end`);
@@ -99,7 +104,9 @@ const transports = Object.keys(got.head);
 console.log(`| transport | ${FIGS.map(([, n]) => `${n} base | head`).join(" | ")} |`);
 console.log(`|---|${FIGS.map(() => "--:|--:").join("|")}|`);
 for (const t of transports) {
-  console.log(`| ${t} | ${FIGS.map(([k, , d]) => `${fmt(val("base", t, k), d)} | ${fmt(val("head", t, k), d)}`).join(" | ")} |`);
+  console.log(
+    `| ${t} | ${FIGS.map(([k, , d]) => `${fmt(val("base", t, k), d)} | ${fmt(val("head", t, k), d)}`).join(" | ")} |`,
+  );
 }
 const ratio = (v, a, b, k) => val(v, a, k) / val(v, b, k);
 const lines = [

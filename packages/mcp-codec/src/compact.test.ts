@@ -146,7 +146,8 @@ const anyFrame = fc.oneof(
       streamId: f.streamId,
       type: f.type,
       sequence: f.type === FrameType.Data || f.type === FrameType.End ? f.sequence : 0,
-      payload: f.type === FrameType.Cancel ? new Uint8Array(0) : f.type === FrameType.Error ? fromHex("00030000") : f.payload,
+      payload:
+        f.type === FrameType.Cancel ? new Uint8Array(0) : f.type === FrameType.Error ? fromHex("00030000") : f.payload,
     })),
   fc
     .record({ streamId: fc.integer({ min: 1, max: 0x7fffffff }), payload: fc.uint8Array({ maxLength: 300 }) })

@@ -252,7 +252,9 @@ class Decoder implements FrameDecoder {
     const streamId = b[o + 1] * 0x1000000 + ((b[o + 2] << 16) | (b[o + 3] << 8) | b[o + 4]);
     const length = (b[o + 5] << 8) | b[o + 6];
     if (streamId > MAX_STREAM_ID) {
-      this.fail(protocolError(ProtocolErrorReason.ReservedBits, "stream id has its reserved top bit set", { streamId }));
+      this.fail(
+        protocolError(ProtocolErrorReason.ReservedBits, "stream id has its reserved top bit set", { streamId }),
+      );
     }
     if (streamId === 0) {
       this.fail(protocolError(ProtocolErrorReason.BadStreamId, "compact DATA on stream 0", { type: FrameType.Data }));
