@@ -21,22 +21,13 @@ import {
 } from "./index.js";
 import { encodeChatCompactFrame, encodeCompactContentFrame } from "./internal/index.js";
 import { text, timestamp } from "./test-support/chunk-arbitraries.js";
+import { decodeAll as decodeAllFrames } from "./test-support/decode-all.js";
 
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-/** Decodes `bytes` pushed `chunk` bytes at a time, compact DATA on or off. */
-function decodeAll(bytes: Uint8Array, chunk: number, compactData: boolean, maxFrameSize = 1 << 20): Frame[] {
-  const d = createFrameDecoder({ maxFrameSize });
-  if (compactData) d.enableCompactData();
-  const out: Frame[] = [];
-  for (let i = 0; i < bytes.length; i += chunk) {
-    d.push(bytes.subarray(i, i + chunk));
-    for (const f of d) out.push(f);
-  }
-  expect(d.buffered).toBe(0);
-  return out;
-}
+const decodeAll = (bytes: Uint8Array, chunk: number, compactData: boolean) =>
+  decodeAllFrames(bytes, chunk, 1 << 20, compactData);
 
 /**
  * The receiver's rules of §4.8, written from the spec for these tests: a compact DATA frame takes its stream's next
@@ -267,23 +258,16 @@ describe("compact chunk encoders (byte-identical to protobuf-es without the mode
     expect(got).toMatchObject({ type: FrameType.Data, streamId: id, compact: true });
   };
 
-  it("GenerateResponse content chunks", () => {
+  it("GenerateResponse and ChatResponse content chunks", () => {
+    const id = fc.integer({ min: 1, max: 0x7fffffff });
     fc.assert(
-      fc.property(generate, fc.integer({ min: 1, max: 0x7fffffff }), (chunk, id) => {
-        const bare = clone(GenerateResponseSchema, chunk);
-        bare.model = "";
-        check(encodeCompactContentFrame(id, chunk), id, toBinary(GenerateResponseSchema, bare));
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it("ChatResponse content chunks", () => {
-    fc.assert(
-      fc.property(chat, fc.integer({ min: 1, max: 0x7fffffff }), (chunk, id) => {
-        const bare = clone(ChatResponseSchema, chunk);
-        bare.model = "";
-        check(encodeChatCompactFrame(id, chunk), id, toBinary(ChatResponseSchema, bare));
+      fc.property(generate, chat, id, (g, c, streamId) => {
+        const bareG = clone(GenerateResponseSchema, g);
+        bareG.model = "";
+        check(encodeCompactContentFrame(streamId, g), streamId, toBinary(GenerateResponseSchema, bareG));
+        const bareC = clone(ChatResponseSchema, c);
+        bareC.model = "";
+        check(encodeChatCompactFrame(streamId, c), streamId, toBinary(ChatResponseSchema, bareC));
       }),
       { numRuns: 300 },
     );

@@ -25,6 +25,7 @@ import {
   FrameType,
   Method,
 } from "./index.js";
+import { decodeAll } from "./test-support/decode-all.js";
 
 const load = (name: string): unknown => (name === "frames.json" ? frameVectors : errorVectors);
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
@@ -39,17 +40,6 @@ interface FrameVector {
   sequence: number;
   payloadHex: string;
   decoded: unknown;
-}
-
-function decodeAll(bytes: Uint8Array, chunk: number, maxFrameSize = 1 << 20): Frame[] {
-  const d = createFrameDecoder({ maxFrameSize });
-  const out: Frame[] = [];
-  for (let i = 0; i < bytes.length; i += chunk) {
-    d.push(bytes.subarray(i, i + chunk));
-    for (const f of d) out.push(f);
-  }
-  expect(d.buffered).toBe(0);
-  return out;
 }
 
 function meaning(f: Frame): unknown {

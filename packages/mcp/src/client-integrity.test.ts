@@ -1,55 +1,16 @@
-import { createServer, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, GenerateResponseSchema, ModelwireError } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
-import { createFrameDecoder, encodeFrame, encodeGoaway, encodeWelcome, FrameType } from "@modelwire/mcp-codec";
+import { encodeFrame, encodeGoaway, FrameType } from "@modelwire/mcp-codec";
 import { describe, expect, it } from "vitest";
 import { createMcpClient, createMcpServer } from "./index.js";
 import { cleanupAfterEach } from "./test-support/harness.js";
+import { scriptedServer } from "./test-support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
 
-/**
- * A scripted fake server: answers HELLO with WELCOME, then calls `onOpen(streamId, socket)` for every OPEN.
- */
-async function fakeServer(onOpen: (id: number, s: Socket) => void): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    const d = createFrameDecoder();
-    s.on("error", () => {});
-    s.on("data", (chunk) => {
-      d.push(chunk);
-      for (const f of d) {
-        if (f.type === FrameType.Hello) {
-          s.write(
-            encodeFrame({
-              type: FrameType.Welcome,
-              streamId: 0,
-              payload: encodeWelcome({
-                version: 1,
-                maxFrameSize: 1 << 20,
-                maxStreams: 100,
-                heartbeatMs: 0,
-                sessionId: new Uint8Array(16),
-                metadata: {},
-              }),
-            }),
-          );
-        } else if (f.type === FrameType.Open) onOpen(f.streamId, s);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return `tcp://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
+const fakeServer = (onOpen: (id: number, s: Socket) => void) => scriptedServer(cleanups, onOpen);
 
 const chunk = (text: string, done = false) =>
   toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { model: "m", response: text, done }));

@@ -4,7 +4,7 @@
  * server ignores the offer and announces nothing), a client written here from the spec alone (its own parser, no
  * @modelwire/mcp-codec decoder), and what a client does with compact frames it did not ask for.
  */
-import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
@@ -15,12 +15,9 @@ import {
 } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
 import {
-  createFrameDecoder,
   encodeCompactDataFrame,
   encodeFrame,
-  encodeHello,
   encodeOpenFrame,
-  encodeWelcome,
   FEATURES_KEY,
   Feature,
   FrameType,
@@ -29,6 +26,8 @@ import {
 import { describe, expect, it } from "vitest";
 import { createMcpClient } from "./index.js";
 import { cleanupAfterEach, startClientServer } from "./test-support/harness.js";
+import { connectRaw, helloBytes } from "./test-support/raw-peer.js";
+import { scriptedServer } from "./test-support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
 const TOKENS = 40;
@@ -77,28 +76,24 @@ describe("compact-data between new and old peers", () => {
   });
 });
 
-/** A raw socket to `url` and the bytes it received so far. */
-async function rawConnect(
-  url: string,
-): Promise<{ socket: Socket; received: () => Buffer; wait: (n: number) => Promise<void> }> {
-  const { hostname, port } = new URL(url.replace("tcp://", "http://"));
-  const socket = netConnect({ host: hostname, port: Number(port) });
-  await new Promise<void>((r) => socket.once("connect", () => r()));
+/** A raw socket to `url` (test-support's raw peer) and the bytes it received so far, undecoded. */
+async function rawConnect(url: string) {
+  const peer = await connectRaw(Number(new URL(url.replace("tcp://", "http://")).port));
+  cleanups.push(() => {
+    peer.socket.destroy();
+  });
   const chunks: Buffer[] = [];
   let waiter: (() => void) | undefined;
-  socket.on("data", (d: Buffer) => {
+  peer.socket.on("data", (d: Buffer) => {
     chunks.push(d);
     waiter?.();
-  });
-  cleanups.push(() => {
-    socket.destroy();
   });
   const received = () => Buffer.concat(chunks);
   const wait = async (n: number) => {
     const end = Date.now() + 10_000;
     while (received().length < n && Date.now() < end) await new Promise<void>((r) => (waiter = r));
   };
-  return { socket, received, wait };
+  return { socket: peer.socket, received, wait };
 }
 
 /**
@@ -150,18 +145,7 @@ describe("a client written from the spec", () => {
       const engine = createSyntheticEngine({ tokens: 12 });
       const { url } = await startClientServer(cleanups, { engine });
       const peer = await rawConnect(url);
-      const hello = encodeFrame({
-        type: FrameType.Hello,
-        streamId: 0,
-        payload: encodeHello({
-          minVersion: 1,
-          maxVersion: 1,
-          maxFrameSize: 1 << 20,
-          maxStreams: 0,
-          heartbeatMs: 0,
-          metadata: offer ? { [FEATURES_KEY]: `some-future-thing,${Feature.CompactData}` } : {},
-        }),
-      });
+      const hello = helloBytes(undefined, offer ? { [FEATURES_KEY]: `some-future-thing,${Feature.CompactData}` } : {});
       const req = create(GenerateRequestSchema, { prompt: "tell me", options: { numPredict: 12 } });
       const body = toBinary(
         InferenceRequestSchema,
@@ -192,45 +176,9 @@ describe("a client written from the spec", () => {
   }
 });
 
-/** A scripted server: WELCOME (announcing `features` if given), then `onOpen` for each OPEN. */
-async function scriptedServer(features: string | undefined, onOpen: (id: number, s: Socket) => void) {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on("error", () => {});
-    const d = createFrameDecoder();
-    s.on("data", (chunk) => {
-      d.push(chunk);
-      for (const f of d) {
-        if (f.type === FrameType.Hello) {
-          s.write(
-            encodeFrame({
-              type: FrameType.Welcome,
-              streamId: 0,
-              payload: encodeWelcome({
-                version: 1,
-                maxFrameSize: 1 << 20,
-                maxStreams: 100,
-                heartbeatMs: 0,
-                sessionId: new Uint8Array(16),
-                metadata: features === undefined ? {} : { [FEATURES_KEY]: features },
-              }),
-            }),
-          );
-        } else if (f.type === FrameType.Open) onOpen(f.streamId, s);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return `tcp://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
+/** A scripted server whose WELCOME announces `features` (or nothing). */
+const scripted = (features: string | undefined, onOpen: (id: number, s: Socket) => void) =>
+  scriptedServer(cleanups, onOpen, features === undefined ? {} : { [FEATURES_KEY]: features });
 
 const payload = (text: string, model = "m") =>
   toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { model, response: text }));
@@ -255,19 +203,19 @@ describe("a client refuses compact frames it cannot take", () => {
   };
 
   it("from a server that did not announce the feature: bad_magic, the stream fails UNAVAILABLE", async () => {
-    const r = await firstError(await scriptedServer(undefined, script));
+    const r = await firstError(await scripted(undefined, script));
     expect(r.error?.code).toBe(Code.Unavailable);
     expect(r.error?.metadata.reason).toBe("bad_magic");
   });
 
   it("announced, but the client did not offer it: bad_magic", async () => {
-    const r = await firstError(await scriptedServer(Feature.CompactData, script), false);
+    const r = await firstError(await scripted(Feature.CompactData, script), false);
     expect(r.error?.code).toBe(Code.Unavailable);
     expect(r.error?.metadata.reason).toBe("bad_magic");
   });
 
   it("as a stream's first DATA frame: unexpected_frame (no model to inherit)", async () => {
-    const url = await scriptedServer(Feature.CompactData, (id, s) => {
+    const url = await scripted(Feature.CompactData, (id, s) => {
       s.write(encodeCompactDataFrame(id, payload("a", "")));
     });
     const r = await firstError(url);
@@ -277,7 +225,7 @@ describe("a client refuses compact frames it cannot take", () => {
   });
 
   it("announced and offered: the compact chunk arrives with the model of the DATA before it", async () => {
-    const url = await scriptedServer(Feature.CompactData, (id, s) => {
+    const url = await scripted(Feature.CompactData, (id, s) => {
       s.write(encodeFrame({ type: FrameType.Data, streamId: id, sequence: 0, payload: payload("a") }));
       s.write(encodeCompactDataFrame(id, payload("b", "")));
       s.write(encodeCompactDataFrame(id, payload("c", "other")));

@@ -24,8 +24,8 @@ export interface RawPeer {
   decodeError: ModelwireError | undefined;
 }
 
-/** The bytes of a HELLO frame with no token (or with `token`). */
-export function helloBytes(token?: string): Uint8Array {
+/** The bytes of a HELLO frame with no token (or with `token`), and `extra` metadata (e.g. `features`). */
+export function helloBytes(token?: string, extra: Record<string, string> = {}): Uint8Array {
   return encodeFrame({
     type: FrameType.Hello,
     streamId: 0,
@@ -35,7 +35,7 @@ export function helloBytes(token?: string): Uint8Array {
       maxFrameSize: 1 << 20,
       maxStreams: 0,
       heartbeatMs: 0,
-      metadata: token === undefined ? {} : { "auth-token": token },
+      metadata: token === undefined ? { ...extra } : { "auth-token": token, ...extra },
     }),
   });
 }
