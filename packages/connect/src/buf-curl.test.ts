@@ -30,8 +30,8 @@ interface Result {
   code: number;
 }
 
-/** `buf curl` over h2c with `protocol`, the token on the call and on reflection unless `token` is false. */
-async function curl(url: string, protocol: string, args: string[], token = true, timeout = "30s"): Promise<Result> {
+/** `buf curl ARGS` (the URL among them) over h2c with `protocol`, the token on the call and on reflection unless `token` is false. */
+async function curl(protocol: string, args: string[], token = true, timeout = "30s"): Promise<Result> {
   const auth = token
     ? ["-H", `authorization: Bearer ${TOKEN}`, "--reflect-header", `authorization: Bearer ${TOKEN}`]
     : [];
@@ -71,7 +71,7 @@ describe("buf curl against the fast paths, on each protocol", () => {
     const expectedGen = engine.expectedGenerate(create(GenerateRequestSchema, gen));
     const expectedChat = engine.expectedChat(create(ChatRequestSchema, chat));
     for (const p of PROTOCOLS) {
-      const g = await curl(url, p, ["-d", JSON.stringify(gen), `${url}/${SERVICE}/Generate`]);
+      const g = await curl(p, ["-d", JSON.stringify(gen), `${url}/${SERVICE}/Generate`]);
       expect(g.stderr, p).toBe("");
       const gd = docs(g.stdout);
       expect(
@@ -80,7 +80,7 @@ describe("buf curl against the fast paths, on each protocol", () => {
       ).toEqual(expectedGen);
       expect(gd.at(-1), p).toMatchObject({ model: "synthetic", done: true, doneReason: "stop" });
 
-      const c = await curl(url, p, ["-d", JSON.stringify(chat), `${url}/${SERVICE}/Chat`]);
+      const c = await curl(p, ["-d", JSON.stringify(chat), `${url}/${SERVICE}/Chat`]);
       expect(c.stderr, p).toBe("");
       const cd = docs(c.stdout) as { message?: { content?: string }; done?: boolean }[];
       expect(
@@ -89,15 +89,15 @@ describe("buf curl against the fast paths, on each protocol", () => {
       ).toEqual(expectedChat);
       expect(cd.at(-1)?.done, p).toBe(true);
 
-      const v = await curl(url, p, [`${url}/${SERVICE}/Version`]);
+      const v = await curl(p, [`${url}/${SERVICE}/Version`]);
       expect(v.code, `${p}: ${v.stderr}`).toBe(0);
       expect(JSON.parse(v.stdout), p).toEqual({ version: (await engine.version(backgroundContext())).version });
 
-      const l = await curl(url, p, [`${url}/${SERVICE}/ListModels`]);
+      const l = await curl(p, [`${url}/${SERVICE}/ListModels`]);
       const names = (JSON.parse(l.stdout) as { models: { name: string }[] }).models.map((m) => m.name);
       expect(names, p).toContain("synthetic:latest");
 
-      const e = await curl(url, p, ["-d", '{"model":"synthetic-embed","input":["a"]}', `${url}/${SERVICE}/Embed`]);
+      const e = await curl(p, ["-d", '{"model":"synthetic-embed","input":["a"]}', `${url}/${SERVICE}/Embed`]);
       expect(e.code, `${p}: ${e.stderr}`).toBe(0);
       expect((JSON.parse(e.stdout) as { embeddings: unknown[] }).embeddings, p).toHaveLength(1);
     }
@@ -107,12 +107,12 @@ describe("buf curl against the fast paths, on each protocol", () => {
     const { url } = await start({ tokens: 6, ttftMs: 5000 });
     for (const p of PROTOCOLS) {
       // Without the token reflection itself is refused, so give the schema: the call reaches the handler.
-      const anon = await curl(url, p, ["--reflect=false", "--schema", SCHEMA, `${url}/${SERVICE}/Version`], false);
+      const anon = await curl(p, ["--reflect=false", "--schema", SCHEMA, `${url}/${SERVICE}/Version`], false);
       expect(anon.code, p).not.toBe(0);
       expect(anon.stderr, p).toMatch(/unauthenticated/);
       expect(anon.stderr, p).toMatch(/missing or invalid bearer token/);
 
-      const nope = await curl(url, p, ["-d", '{"model":"nope","prompt":"x"}', `${url}/${SERVICE}/Generate`]);
+      const nope = await curl(p, ["-d", '{"model":"nope","prompt":"x"}', `${url}/${SERVICE}/Generate`]);
       expect(nope.code, p).not.toBe(0);
       expect(nope.stderr, p).toMatch(/not_found/);
       expect(nope.stderr, p).toMatch(/model 'nope' not found/);
@@ -120,7 +120,6 @@ describe("buf curl against the fast paths, on each protocol", () => {
       // buf curl refuses to set connect-timeout-ms / grpc-timeout itself; its --timeout becomes the call's deadline,
       // which connect-go sends as that protocol's timeout header. The engine's first token is 5 s away.
       const late = await curl(
-        url,
         p,
         ["-d", '{"model":"synthetic","prompt":"slow"}', `${url}/${SERVICE}/Generate`],
         true,
