@@ -21,6 +21,8 @@ const BUF = createRequire(import.meta.url).resolve("@bufbuild/buf/bin/buf");
 const TOKEN = "s3cret";
 const PROTOCOLS = ["connect", "grpcweb", "grpc"] as const;
 const SERVICE = "modelwire.v1.InferenceService";
+/** Each test runs buf curl 12–15 times in a row (a Go process and a reflection round trip each): minutes when loaded. */
+const TEST_MS = 180_000;
 /** The repository's proto/ directory, for the one call made without reflection. */
 const SCHEMA = fileURLToPath(new URL("../../../proto", import.meta.url));
 
@@ -64,69 +66,77 @@ async function start(engineOptions: Parameters<typeof createSyntheticEngine>[0] 
 }
 
 describe("buf curl against the fast paths, on each protocol", () => {
-  it("streams Generate and Chat token for token, and answers the unary calls", async () => {
-    const { engine, url } = await start();
-    const gen = { model: "synthetic", prompt: "buf curl says hi" };
-    const chat = { model: "synthetic", messages: [{ role: "user", content: "and chats" }] };
-    const expectedGen = engine.expectedGenerate(create(GenerateRequestSchema, gen));
-    const expectedChat = engine.expectedChat(create(ChatRequestSchema, chat));
-    for (const p of PROTOCOLS) {
-      const g = await curl(p, ["-d", JSON.stringify(gen), `${url}/${SERVICE}/Generate`]);
-      expect(g.stderr, p).toBe("");
-      const gd = docs(g.stdout);
-      expect(
-        gd.filter((d) => !d.done).map((d) => d.response ?? ""),
-        p,
-      ).toEqual(expectedGen);
-      expect(gd.at(-1), p).toMatchObject({ model: "synthetic", done: true, doneReason: "stop" });
+  it(
+    "streams Generate and Chat token for token, and answers the unary calls",
+    async () => {
+      const { engine, url } = await start();
+      const gen = { model: "synthetic", prompt: "buf curl says hi" };
+      const chat = { model: "synthetic", messages: [{ role: "user", content: "and chats" }] };
+      const expectedGen = engine.expectedGenerate(create(GenerateRequestSchema, gen));
+      const expectedChat = engine.expectedChat(create(ChatRequestSchema, chat));
+      for (const p of PROTOCOLS) {
+        const g = await curl(p, ["-d", JSON.stringify(gen), `${url}/${SERVICE}/Generate`]);
+        expect(g.stderr, p).toBe("");
+        const gd = docs(g.stdout);
+        expect(
+          gd.filter((d) => !d.done).map((d) => d.response ?? ""),
+          p,
+        ).toEqual(expectedGen);
+        expect(gd.at(-1), p).toMatchObject({ model: "synthetic", done: true, doneReason: "stop" });
 
-      const c = await curl(p, ["-d", JSON.stringify(chat), `${url}/${SERVICE}/Chat`]);
-      expect(c.stderr, p).toBe("");
-      const cd = docs(c.stdout) as { message?: { content?: string }; done?: boolean }[];
-      expect(
-        cd.filter((d) => !d.done).map((d) => d.message?.content ?? ""),
-        p,
-      ).toEqual(expectedChat);
-      expect(cd.at(-1)?.done, p).toBe(true);
+        const c = await curl(p, ["-d", JSON.stringify(chat), `${url}/${SERVICE}/Chat`]);
+        expect(c.stderr, p).toBe("");
+        const cd = docs(c.stdout) as { message?: { content?: string }; done?: boolean }[];
+        expect(
+          cd.filter((d) => !d.done).map((d) => d.message?.content ?? ""),
+          p,
+        ).toEqual(expectedChat);
+        expect(cd.at(-1)?.done, p).toBe(true);
 
-      const v = await curl(p, [`${url}/${SERVICE}/Version`]);
-      expect(v.code, `${p}: ${v.stderr}`).toBe(0);
-      expect(JSON.parse(v.stdout), p).toEqual({ version: (await engine.version(backgroundContext())).version });
+        const v = await curl(p, [`${url}/${SERVICE}/Version`]);
+        expect(v.code, `${p}: ${v.stderr}`).toBe(0);
+        expect(JSON.parse(v.stdout), p).toEqual({ version: (await engine.version(backgroundContext())).version });
 
-      const l = await curl(p, [`${url}/${SERVICE}/ListModels`]);
-      const names = (JSON.parse(l.stdout) as { models: { name: string }[] }).models.map((m) => m.name);
-      expect(names, p).toContain("synthetic:latest");
+        const l = await curl(p, [`${url}/${SERVICE}/ListModels`]);
+        const names = (JSON.parse(l.stdout) as { models: { name: string }[] }).models.map((m) => m.name);
+        expect(names, p).toContain("synthetic:latest");
 
-      const e = await curl(p, ["-d", '{"model":"synthetic-embed","input":["a"]}', `${url}/${SERVICE}/Embed`]);
-      expect(e.code, `${p}: ${e.stderr}`).toBe(0);
-      expect((JSON.parse(e.stdout) as { embeddings: unknown[] }).embeddings, p).toHaveLength(1);
-    }
-  });
+        const e = await curl(p, ["-d", '{"model":"synthetic-embed","input":["a"]}', `${url}/${SERVICE}/Embed`]);
+        expect(e.code, `${p}: ${e.stderr}`).toBe(0);
+        expect((JSON.parse(e.stdout) as { embeddings: unknown[] }).embeddings, p).toHaveLength(1);
+      }
+    },
+    TEST_MS,
+  );
 
-  it("reports the fast paths' errors with their codes: no token, unknown model, a deadline", async () => {
-    const { url } = await start({ tokens: 6, ttftMs: 5000 });
-    for (const p of PROTOCOLS) {
-      // Without the token reflection itself is refused, so give the schema: the call reaches the handler.
-      const anon = await curl(p, ["--reflect=false", "--schema", SCHEMA, `${url}/${SERVICE}/Version`], false);
-      expect(anon.code, p).not.toBe(0);
-      expect(anon.stderr, p).toMatch(/unauthenticated/);
-      expect(anon.stderr, p).toMatch(/missing or invalid bearer token/);
+  it(
+    "reports the fast paths' errors with their codes: no token, unknown model, a deadline",
+    async () => {
+      const { url } = await start({ tokens: 6, ttftMs: 5000 });
+      for (const p of PROTOCOLS) {
+        // Without the token reflection itself is refused, so give the schema: the call reaches the handler.
+        const anon = await curl(p, ["--reflect=false", "--schema", SCHEMA, `${url}/${SERVICE}/Version`], false);
+        expect(anon.code, p).not.toBe(0);
+        expect(anon.stderr, p).toMatch(/unauthenticated/);
+        expect(anon.stderr, p).toMatch(/missing or invalid bearer token/);
 
-      const nope = await curl(p, ["-d", '{"model":"nope","prompt":"x"}', `${url}/${SERVICE}/Generate`]);
-      expect(nope.code, p).not.toBe(0);
-      expect(nope.stderr, p).toMatch(/not_found/);
-      expect(nope.stderr, p).toMatch(/model 'nope' not found/);
+        const nope = await curl(p, ["-d", '{"model":"nope","prompt":"x"}', `${url}/${SERVICE}/Generate`]);
+        expect(nope.code, p).not.toBe(0);
+        expect(nope.stderr, p).toMatch(/not_found/);
+        expect(nope.stderr, p).toMatch(/model 'nope' not found/);
 
-      // buf curl refuses to set connect-timeout-ms / grpc-timeout itself; its --timeout becomes the call's deadline,
-      // which connect-go sends as that protocol's timeout header. The engine's first token is 5 s away.
-      const late = await curl(
-        p,
-        ["-d", '{"model":"synthetic","prompt":"slow"}', `${url}/${SERVICE}/Generate`],
-        true,
-        "1s",
-      );
-      expect(late.code, p).not.toBe(0);
-      expect(late.stderr, p).toMatch(/deadline_exceeded/);
-    }
-  });
+        // buf curl refuses to set connect-timeout-ms / grpc-timeout itself; its --timeout becomes the call's deadline,
+        // which connect-go sends as that protocol's timeout header. The engine's first token is 5 s away.
+        const late = await curl(
+          p,
+          ["-d", '{"model":"synthetic","prompt":"slow"}', `${url}/${SERVICE}/Generate`],
+          true,
+          "1s",
+        );
+        expect(late.code, p).not.toBe(0);
+        expect(late.stderr, p).toMatch(/deadline_exceeded/);
+      }
+    },
+    TEST_MS,
+  );
 });
