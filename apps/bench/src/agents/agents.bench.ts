@@ -19,6 +19,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { clampTimerMs } from "@modelwire/core";
 import { GATEWAY_MAIN } from "@modelwire/server";
 import type { BenchResult } from "../result.js";
 import { spawnServerProcess } from "../server-process.js";
@@ -53,7 +54,7 @@ function run(cmd: string[], timeoutMs: number): Promise<{ code: number | null; o
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => child.kill("SIGKILL"), clampTimerMs(timeoutMs));
     child.once("error", (e) => {
       clearTimeout(timer);
       reject(e);
