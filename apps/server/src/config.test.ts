@@ -264,6 +264,7 @@ describe("resolveServeConfig", () => {
       maxQueue: 3,
       maxConnections: 100,
       maxConnectionsPerClient: 10,
+      writeStallTimeoutMs: 5000,
       cacheMb: 8,
       cacheTtl: 60,
       cacheRedis: "unix:///tmp/redis.sock",

@@ -62,6 +62,8 @@ export interface ServeConfig {
   maxConnections: number;
   /** Connections one remote address holds on each listener at once. */
   maxConnectionsPerClient: number;
+  /** A reply whose client reads nothing for this long is cut (ms; 0 = never). */
+  writeStallTimeoutMs: number;
   /** Response cache bound in MiB (0 = off unless `cacheRedis`); also the largest reply stored. */
   cacheMb: number;
   /** Models loaded at start. */

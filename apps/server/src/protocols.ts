@@ -41,7 +41,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   const { engine, observer, tls, serving, openaiForwarder } = shared;
   const authToken = cfg.authToken;
   const origins = cfg.origins === undefined ? undefined : parseOriginList(cfg.origins, "--origins");
-  const { maxConnections, maxConnectionsPerClient } = cfg;
+  const { maxConnections, maxConnectionsPerClient, writeStallTimeoutMs } = cfg;
   const jobs: Promise<NamedServer>[] = [];
   if (cfg.http) {
     jobs.push(
@@ -58,6 +58,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           origins,
           maxConnections,
           maxConnectionsPerClient,
+          writeStallTimeoutMs,
         }),
       })),
     );
@@ -78,6 +79,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           origins,
           maxConnections,
           maxConnectionsPerClient,
+          writeStallTimeoutMs,
         }),
       })),
     );
@@ -99,6 +101,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           maxStreams: Math.max(1024, cfg.maxStreams + cfg.maxQueue + 64),
           maxConnections,
           maxConnectionsPerClient,
+          writeStallTimeoutMs,
         }),
       })),
     );

@@ -50,4 +50,16 @@ export const LIMIT_OPTIONS: readonly OptionSpec[] = [
     group: "Limits",
     help: "connections one remote address holds on each listener at once (same answer past it)",
   },
+  {
+    key: "writeStallTimeoutMs",
+    flag: "write-stall-timeout-ms",
+    env: "MODELWIRE_WRITE_STALL_TIMEOUT_MS",
+    kind: "int",
+    defaultValue: 30_000,
+    min: 0,
+    max: 3_600_000,
+    placeholder: "MS",
+    group: "Limits",
+    help: "a reply whose client reads nothing for MS is cut (resource_exhausted write_stall; its slot is freed); 0: never",
+  },
 ];
