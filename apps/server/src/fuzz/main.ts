@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { intFlag } from "../test-support/int-flag.js";
 import { failed, formatResult, runCampaign } from "./campaign.js";
 
 /**
@@ -13,19 +14,11 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "16" },
   },
 });
-const num = (name: string, v: string | undefined, min: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be an integer >= ${min}, got ${v}`);
-    process.exit(2);
-  }
-  return n;
-};
 const result = await runCampaign({
-  inputs: num("inputs", values.inputs, 1),
-  seconds: num("seconds", values.seconds, 1),
-  seed: num("seed", values.seed, 0),
-  concurrency: num("concurrency", values.concurrency, 1),
+  inputs: intFlag("inputs", values.inputs, 1),
+  seconds: intFlag("seconds", values.seconds, 1),
+  seed: intFlag("seed", values.seed, 0),
+  concurrency: intFlag("concurrency", values.concurrency, 1),
 });
 console.log(formatResult(result));
 process.exit(failed(result) ? 1 : 0);

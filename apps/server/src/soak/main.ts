@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { intFlag } from "../test-support/int-flag.js";
 import { formatSoak, runSoak, soakFailed } from "./soak.js";
 
 /**
@@ -16,20 +17,12 @@ const { values } = parseArgs({
     "sample-s": { type: "string", default: "5" },
   },
 });
-const num = (name: string, v: string | undefined, min: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be an integer >= ${min}, got ${v}`);
-    process.exit(2);
-  }
-  return n;
-};
 const result = await runSoak({
-  tokens: num("tokens", values.tokens, 1),
-  seconds: num("seconds", values.seconds, 1),
-  concurrency: num("concurrency", values.concurrency, 1),
-  tokensPerStream: num("per-stream", values["per-stream"], 1),
-  sampleSeconds: num("sample-s", values["sample-s"], 1),
+  tokens: intFlag("tokens", values.tokens, 1),
+  seconds: intFlag("seconds", values.seconds, 1),
+  concurrency: intFlag("concurrency", values.concurrency, 1),
+  tokensPerStream: intFlag("per-stream", values["per-stream"], 1),
+  sampleSeconds: intFlag("sample-s", values["sample-s"], 1),
   onSample: (s) =>
     console.log(`  t=${s.atSeconds}s tokens ${s.tokens} rss ${(s.rssBytes / 2 ** 20).toFixed(1)} MiB fds ${s.fds}`),
 });
