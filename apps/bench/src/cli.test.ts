@@ -59,6 +59,17 @@ describe("bench CLI parsing", () => {
     expect(p.config.serverCpus).toBe("1");
   });
 
+  it("names the --tokens count in every preset's scenario line, not the preset's own", async () => {
+    const p = await parseBenchArgs(["--preset", "protocol-overhead,low,target", "--tokens", "256"]);
+    const [overhead, low, target] = p.config.scenarios.map((s) => s.description);
+    expect(overhead).toBe("protocol overhead: zero-delay engine, 256 tokens, 16 concurrent streams");
+    expect(low).toContain("× 256 tokens");
+    expect(target).toContain("256-token replies");
+    for (const d of [overhead, low, target]) expect(d).not.toMatch(/\b(16|32|64)[- ]tokens?\b/);
+    const plain = await parseBenchArgs(["--preset", "protocol-overhead"]);
+    expect(plain.config.scenarios[0].description).toContain("16 tokens");
+  });
+
   it("rejects bad input with a usage error", async () => {
     for (const argv of [
       ["--preset", "huge"],

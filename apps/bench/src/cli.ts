@@ -232,7 +232,7 @@ export async function parseBenchArgs(
         ]),
       ) as Scenario["workload"]["engine"],
     };
-    if (tokens !== undefined) s.description = s.description.replace(/\d+-token replies/, `${tokens}-token replies`);
+    if (tokens !== undefined) s.description = s.description.replace(/\d+(-token replies| tokens)/, `${tokens}$1`);
     if (s.load.mode === "closed")
       s.description = s.description.replace(/\d+ concurrent streams/, `${s.load.concurrency} concurrent streams`);
     else
