@@ -20,6 +20,7 @@ export {
   isAborted,
 } from "@modelwire/core";
 export { type Admission, type AdmissionOptions, type AdmissionStats, createAdmission } from "./admission.js";
+export { type CallCounter, createCallCounter } from "./call-counter.js";
 export { createUpstreamEngine, type UpstreamEngine } from "./client-engine.js";
 export { guardEngine } from "./guarded-engine.js";
 export { MAX_TIMER_MS, SYNTHETIC_LIMITS } from "./limits.js";

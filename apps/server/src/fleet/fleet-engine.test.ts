@@ -325,8 +325,23 @@ describe("the fleet engine", () => {
     await until(() => pending() === 1);
     ctx.abort(new ModelwireError("client went away", Code.Canceled));
     expect((await p).code).toBe(Code.Canceled);
-    expect(fleet.stats().cancelled).toBe(1);
+    // Both count as cancelled: the consumer that left after the first chunk and the call aborted while it waited.
+    expect(fleet.stats()).toMatchObject({ requests: 2, inFlight: 0, cancelled: 2, errors: 0 });
     expect(fleet.fleetStats().upstreams[0].state).toBe("up");
+  });
+
+  it("counts a consumer that stops before the final chunk (return(), no next() pending) as cancelled, not after it", async () => {
+    const { fleet, script } = track(fakeFleet([{}, {}]));
+    await allAnswer(fleet);
+    for await (const c of fleet.generate(req(), ctxWith())) if (!c.done) break;
+    expect(fleet.stats()).toMatchObject({ requests: 1, inFlight: 0, cancelled: 1, errors: 0 });
+    for await (const c of fleet.generate(req(), ctxWith())) if (c.done) break;
+    expect(fleet.stats()).toMatchObject({ requests: 2, inFlight: 0, cancelled: 1, errors: 0 });
+    expect(await collect(fleet)).toHaveLength(3);
+    expect(fleet.stats()).toMatchObject({ requests: 3, inFlight: 0, cancelled: 1, errors: 0, tokens: 1 + 3 + 3 });
+    // The upstream's stream was closed each time, and the early stop is no failure of the upstream.
+    expect(script(0).open + script(1).open).toBe(0);
+    expect(fleet.fleetStats().upstreams.map((u) => u.state)).toEqual(["up", "up"]);
   });
 
   it("a failed check moves the calls still waiting for a first chunk elsewhere, and cuts streams that went silent", async () => {

@@ -19,7 +19,7 @@ import {
   ModelwireError,
   type VersionResponse,
 } from "@modelwire/core";
-import { type EngineContext, type EngineStats, isAborted } from "@modelwire/engine";
+import { createCallCounter, type EngineContext, isAborted } from "@modelwire/engine";
 import { LRUCache } from "lru-cache";
 import type { BreakerState } from "./breaker.js";
 import { type Attempt, asError, Member, verdictOf } from "./member.js";
@@ -76,7 +76,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       ),
   );
   const affinity = new LRUCache<string, number>({ max: AFFINITY_ENTRIES, ttl: AFFINITY_TTL_MS });
-  const stats: EngineStats = { requests: 0, inFlight: 0, tokens: 0, cancelled: 0, errors: 0 };
+  const counter = createCallCounter();
   const totals = { retries: 0, affinityHits: 0, waited: 0 };
   let window = { ...totals };
   const cutIdle = () => members.reduce((n, m) => n + m.cutIdle(interChunkMs, firstChunkMs), 0);
@@ -176,65 +176,53 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
     return { signal: AbortSignal.any([ctx.signal, own.signal]), deadline: ctx.deadline };
   }
 
-  /** Streams a call through the fleet. */
+  /** Streams a call through the fleet (counted by {@link counter}). */
   async function* routed<T>(
     model: string,
     ctx: EngineContext,
     open: (client: InferenceClient, options: CallOptions) => AsyncIterable<T>,
-    text: (chunk: T) => string,
   ): AsyncGenerator<T> {
-    stats.requests++;
-    stats.inFlight++;
-    try {
-      const session = sessionOf(ctx);
-      const ask: RouteAsk = {
-        model: canonicalModel(model),
-        preferred: session === undefined ? -1 : (affinity.get(session) ?? -1),
-        tried: 0,
-        listedOnly: false,
-      };
-      let last: ModelwireError | undefined;
-      for (let attempts = 1; ; attempts++) {
-        const a = await pick(ask, ctx, last);
-        const m = a.member;
-        let it: AsyncIterator<T> | undefined;
-        let r: IteratorResult<T>;
-        try {
-          it = open(m.client, attemptOptions(a, ctx))[Symbol.asyncIterator]();
-          r = await it.next();
-        } catch (e) {
-          last = retryOrThrow(a, e, ask, attempts, ctx);
-          continue;
-        }
-        m.first(a);
-        if (session !== undefined) affinity.set(session, m.index);
-        try {
-          while (!r.done) {
-            if (text(r.value).length > 0) stats.tokens++;
-            a.waitingSince = undefined;
-            yield r.value;
-            a.waitingSince = now();
-            r = await it.next();
-            a.lastAt = now();
-          }
-          m.end(a);
-        } catch (e) {
-          throw midStream(a, e, ctx);
-        } finally {
-          // The consumer left early (or the stream failed): let the client release the upstream request.
-          if (!a.ended) {
-            m.end(a, undefined, "neutral");
-            await it.return?.().catch(() => {});
-          }
-        }
-        return;
+    const session = sessionOf(ctx);
+    const ask: RouteAsk = {
+      model: canonicalModel(model),
+      preferred: session === undefined ? -1 : (affinity.get(session) ?? -1),
+      tried: 0,
+      listedOnly: false,
+    };
+    let last: ModelwireError | undefined;
+    for (let attempts = 1; ; attempts++) {
+      const a = await pick(ask, ctx, last);
+      const m = a.member;
+      let it: AsyncIterator<T> | undefined;
+      let r: IteratorResult<T>;
+      try {
+        it = open(m.client, attemptOptions(a, ctx))[Symbol.asyncIterator]();
+        r = await it.next();
+      } catch (e) {
+        last = retryOrThrow(a, e, ask, attempts, ctx);
+        continue;
       }
-    } catch (e) {
-      if (isAborted(ctx)) stats.cancelled++;
-      else stats.errors++;
-      throw e;
-    } finally {
-      stats.inFlight--;
+      m.first(a);
+      if (session !== undefined) affinity.set(session, m.index);
+      try {
+        while (!r.done) {
+          a.waitingSince = undefined;
+          yield r.value;
+          a.waitingSince = now();
+          r = await it.next();
+          a.lastAt = now();
+        }
+        m.end(a);
+      } catch (e) {
+        throw midStream(a, e, ctx);
+      } finally {
+        // The consumer left early (or the stream failed): let the client release the upstream request.
+        if (!a.ended) {
+          m.end(a, undefined, "neutral");
+          await it.return?.().catch(() => {});
+        }
+      }
+      return;
     }
   }
 
@@ -258,10 +246,8 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
   }
 
   /** A call relayed without parsing (the OpenAI API to each upstream's own `/v1`); see {@link FleetEngine.relay}. */
-  async function relay<T>(model: string, ctx: EngineContext, skip: number, run: RelayRun<T>): Promise<T> {
-    stats.requests++;
-    stats.inFlight++;
-    try {
+  function relay<T>(model: string, ctx: EngineContext, skip: number, run: RelayRun<T>): Promise<T> {
+    return counter.unary(ctx, async () => {
       const session = sessionOf(ctx);
       const preferred = session === undefined ? -1 : (affinity.get(session) ?? -1);
       const ask: RouteAsk = { model: canonicalModel(model), preferred, tried: skip, listedOnly: false };
@@ -292,24 +278,16 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
           last = retryOrThrow(a, e, ask, attempts, ctx);
         }
       }
-    } catch (e) {
-      if (isAborted(ctx)) stats.cancelled++;
-      else stats.errors++;
-      throw e;
-    } finally {
-      stats.inFlight--;
-    }
+    });
   }
 
   /** A unary call through the fleet (embed, show): routed and retried like a stream's first chunk. */
-  async function unary<T>(
+  function unary<T>(
     model: string,
     ctx: EngineContext,
     call: (client: InferenceClient, options: CallOptions) => Promise<T>,
   ): Promise<T> {
-    stats.requests++;
-    stats.inFlight++;
-    try {
+    return counter.unary(ctx, async () => {
       const ask: RouteAsk = { model: canonicalModel(model), preferred: -1, tried: 0, listedOnly: false };
       let last: ModelwireError | undefined;
       for (let attempts = 1; ; attempts++) {
@@ -324,13 +302,7 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
           last = retryOrThrow(a, e, ask, attempts, ctx);
         }
       }
-    } catch (e) {
-      if (isAborted(ctx)) stats.cancelled++;
-      else stats.errors++;
-      throw e;
-    } finally {
-      stats.inFlight--;
-    }
+    });
   }
 
   /** Asks every upstream that is not out, in parallel; the answers that came, or the first error when none did. */
@@ -356,17 +328,15 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
   const engine: FleetEngine = {
     members,
     generate: (req, ctx) =>
-      routed(
-        req.model,
+      counter.stream(
         ctx,
-        (c, o) => c.generate(req, o),
+        () => routed(req.model, ctx, (c, o) => c.generate(req, o)),
         (c) => c.response,
       ),
     chat: (req, ctx) =>
-      routed(
-        req.model,
+      counter.stream(
         ctx,
-        (c, o) => c.chat(req, o),
+        () => routed(req.model, ctx, (c, o) => c.chat(req, o)),
         (c) => c.message?.content ?? "",
       ),
     embed: (req, ctx) => unary(req.model, ctx, (c, o) => c.embed(req, o)),
@@ -387,13 +357,8 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
       const got = await fanOut(ctx, (m) => m.client.version(callOptions(ctx)));
       return got[0].v;
     },
-    stats: () => ({ ...stats }),
-    resetStats() {
-      stats.requests = 0;
-      stats.tokens = 0;
-      stats.cancelled = 0;
-      stats.errors = 0;
-    },
+    stats: counter.stats,
+    resetStats: counter.reset,
     async close() {
       clearInterval(idleTimer);
       wake();
