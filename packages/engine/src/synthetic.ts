@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { type Duration, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   abortReason,
   type ChatRequest,
@@ -29,18 +29,27 @@ import {
   timestampOfMs,
   VersionResponseSchema,
 } from "@modelwire/core";
-import { parseFormat } from "./format.js";
-import { SYNTHETIC_LIMITS } from "./limits.js";
-import { DEFAULT_MODELS, findModel, modelInfo, SYNTHETIC_ARCH, type SyntheticModel } from "./models.js";
-import { contentOf, emptyPlan, planReply, type ReplyPlan, stopsOf } from "./plan.js";
+import { findModel, modelInfo, SYNTHETIC_ARCH, type SyntheticModel } from "./models.js";
+import { type ReplyPlan, stopsOf } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
 import { replyContext } from "./reply-context.js";
-import { createResidency, DEFAULT_CONTEXT_LENGTH, DEFAULT_KEEP_ALIVE_MS, keepAliveMs } from "./residency.js";
+import { createResidency, DEFAULT_CONTEXT_LENGTH, keepAliveMs } from "./residency.js";
 import { chatPromptText, countPromptTokens, generatePromptText } from "./script.js";
 import { sleepUntil } from "./sleep.js";
 import { validateStops } from "./stop.js";
+import { resolveSyntheticConfig, type SyntheticEngineConfig, type SyntheticEngineOptions } from "./synthetic-config.js";
+import { expectedChatTokens, expectedGenerateTokens, planChat, planGenerate } from "./synthetic-plan.js";
 import { msToNs, type StreamModel, TokenStream } from "./token-stream.js";
 import { validateKeepAlive, validateModelField, validateOptions } from "./validate.js";
+
+export { resolveSyntheticConfig, type SyntheticEngineConfig, type SyntheticEngineOptions } from "./synthetic-config.js";
+export {
+  expectedChatTokens,
+  expectedGenerateTokens,
+  planChat,
+  planGenerate,
+  plannedTokenCount,
+} from "./synthetic-plan.js";
 
 /** An unload call's model: nothing is loaded for it. */
 const NOT_LOADED: StreamModel = { acquire: () => 0, release() {} };
@@ -64,38 +73,6 @@ function parameterCount(m: SyntheticModel): number {
   return Math.round(Number(hit[1]) * ({ "": 1, K: 1e3, M: 1e6, B: 1e9 } as Record<string, number>)[hit[2]]);
 }
 
-/** The synthetic engine's knobs. All delays are milliseconds. */
-export interface SyntheticEngineOptions {
-  /** Server-wide seed; output is a pure function of (seed, model, prompt, options.seed). Default 42. */
-  seed?: number;
-  /** Prompt-evaluation delay before the first token (time to first token). Default 0, at most one hour. */
-  ttftMs?: number;
-  /** Delay between consecutive tokens. Default 0, at most one hour. The bounds are {@link SYNTHETIC_LIMITS}. */
-  interTokenMs?: number;
-  /** Tokens produced when the request sets no positive `num_predict`. Default 16. */
-  tokens?: number;
-  /** Relative jitter of each delay, in [0, 1): a delay d becomes d × (1 ± jitter), seeded. Default 0. */
-  jitter?: number;
-  /** Upper bound on tokens for one request, whatever `num_predict` asks. Default 1,000,000. */
-  maxTokens?: number;
-  /** Embedding dimensions when the request sets none. Default 384. */
-  embedDimensions?: number;
-  /**
-   * Time to load a model that is not loaded (never used, unloaded by `keep_alive: 0`, or expired), ms: the first
-   * call pays it and reports it as `load_duration`. Default 0, at most one hour.
-   */
-  loadMs?: number;
-  /** How long a model stays loaded after its last call when the request sets no `keep_alive`, ms. Default 5 min. */
-  keepAliveMs?: number;
-  /** Models served. Default: {@link DEFAULT_MODELS}. */
-  models?: readonly SyntheticModel[];
-  /** The version string `/api/version` reports. */
-  version?: string;
-}
-
-/** The resolved knobs (every field set). */
-export type SyntheticEngineConfig = Required<SyntheticEngineOptions>;
-
 /** A synthetic engine: an {@link Engine} whose knobs can be read and changed at run time. */
 export interface SyntheticEngine extends Engine {
   /** The knobs in force. */
@@ -108,119 +85,9 @@ export interface SyntheticEngine extends Engine {
   expectedChat(request: ChatRequest): string[];
 }
 
-/** Resolves and validates knobs; throws `InvalidArgument` naming the field. */
-export function resolveSyntheticConfig(
-  options: SyntheticEngineOptions = {},
-  base?: SyntheticEngineConfig,
-): SyntheticEngineConfig {
-  const c: SyntheticEngineConfig = {
-    seed: 42,
-    ttftMs: 0,
-    interTokenMs: 0,
-    tokens: 16,
-    jitter: 0,
-    maxTokens: 1_000_000,
-    embedDimensions: 384,
-    loadMs: 0,
-    keepAliveMs: DEFAULT_KEEP_ALIVE_MS,
-    models: DEFAULT_MODELS,
-    version: "0.12.0-modelwire",
-    ...base,
-    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-  };
-  const bounded = (field: keyof typeof SYNTHETIC_LIMITS, integer = false) => {
-    const v = c[field] as number;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
-      throw invalidArgument(field, `${field} must be a non-negative ${integer ? "integer" : "number"}, got ${v}`);
-    }
-    const max = SYNTHETIC_LIMITS[field];
-    if (field === "jitter" ? v >= max : v > max) {
-      throw invalidArgument(field, `${field} must be ${field === "jitter" ? "below" : "at most"} ${max}, got ${v}`);
-    }
-  };
-  bounded("ttftMs");
-  bounded("interTokenMs");
-  bounded("tokens", true);
-  bounded("maxTokens", true);
-  bounded("seed", true);
-  bounded("jitter");
-  bounded("embedDimensions", true);
-  bounded("loadMs");
-  if (typeof c.keepAliveMs !== "number" || Number.isNaN(c.keepAliveMs) || c.keepAliveMs < 0) {
-    throw invalidArgument("keepAliveMs", `keepAliveMs must be a non-negative number, got ${c.keepAliveMs}`);
-  }
-  if (c.embedDimensions < 1) throw invalidArgument("embedDimensions", "embedDimensions must be at least 1");
-  return c;
-}
-
-/** How many tokens a request gets, and whether that count is the request's own limit (`done_reason: "length"`). */
-export function plannedTokenCount(options: Options | undefined, config: SyntheticEngineConfig) {
-  const n = options?.numPredict;
-  if (n !== undefined && n >= 0) return { count: Math.min(n, config.maxTokens), limited: true };
-  return { count: Math.min(config.tokens, config.maxTokens), limited: false };
-}
-
-/** The length of a reply whose request sets no `num_predict`. */
-function defaultSize(config: SyntheticEngineConfig): number {
-  return Math.min(config.tokens, config.maxTokens);
-}
-
-/** Whether a request's `keep_alive` is zero (with an empty prompt: unload the model). */
-function keepAliveZero(d: Duration | undefined): boolean {
-  return d !== undefined && d.seconds === 0n && d.nanos === 0;
-}
-
 /** Whether `think` asks for thinking (`true` or a level). */
 function thinkRequested(think: Think | undefined): boolean {
   return think?.value.case === "enabled" ? think.value.value : think?.value.case === "level";
-}
-
-/** Whether a reply thinks first: a thinking model thinks unless the request says `think: false`, as Ollama's do. */
-function thinks(model: SyntheticModel | undefined, think: Think | undefined): boolean {
-  if (!model?.thinking) return false;
-  return !(think?.value.case === "enabled" && !think.value.value);
-}
-
-function planFor(
-  request: GenerateRequest | ChatRequest,
-  prompt: string,
-  empty: boolean,
-  config: SyntheticEngineConfig,
-): ReplyPlan {
-  if (empty) return emptyPlan(keepAliveZero(request.keepAlive) ? "unload" : "load");
-  const model = findModel(config.models, request.model);
-  const { count, limited } = plannedTokenCount(request.options, config);
-  return planReply(
-    { seed: config.seed, model: model?.name ?? request.model, prompt, requestSeed: request.options?.seed },
-    {
-      count,
-      limited,
-      think: thinks(model, request.think),
-      stops: stopsOf(request.options),
-      format: parseFormat(request.format),
-      size: defaultSize(config),
-    },
-  );
-}
-
-/** What a generate request streams under `config` (pure). An empty prompt only loads (or unloads) the model. */
-export function planGenerate(request: GenerateRequest, config: SyntheticEngineConfig): ReplyPlan {
-  return planFor(request, generatePromptText(request), request.prompt === "", config);
-}
-
-/** What a chat request streams under `config` (pure). No messages only loads (or unloads) the model. */
-export function planChat(request: ChatRequest, config: SyntheticEngineConfig): ReplyPlan {
-  return planFor(request, chatPromptText(request), request.messages.length === 0, config);
-}
-
-/** The content chunks a generate request produces under `config` (pure; what a verifying client compares against). */
-export function expectedGenerateTokens(request: GenerateRequest, config: SyntheticEngineConfig): string[] {
-  return contentOf(planGenerate(request, config));
-}
-
-/** The content chunks a chat request produces under `config`. */
-export function expectedChatTokens(request: ChatRequest, config: SyntheticEngineConfig): string[] {
-  return contentOf(planChat(request, config));
 }
 
 /**
