@@ -155,12 +155,16 @@ export function createFastHandler<F>(
   };
 }
 
-/** Decodes a request message, or returns the protocol error that ends the call. */
-function decode(input: DescMessage, bytes: Uint8Array): MessageShape<DescMessage> | ModelwireError {
+/**
+ * Decodes a request message, or returns the protocol error that ends the call: INVALID_ARGUMENT on the Connect
+ * protocol (as connect-go; see parse-status.ts), INTERNAL on gRPC and gRPC-Web (gRPC's status table: "error
+ * parsing request proto").
+ */
+function decode(input: DescMessage, bytes: Uint8Array, wire: ServerWire): MessageShape<DescMessage> | ModelwireError {
   try {
     return fromBinary(input, bytes);
   } catch (e) {
-    return decodeError(input.typeName, e, Code.InvalidArgument);
+    return decodeError(input.typeName, e, wire.protocol === "connect" ? Code.InvalidArgument : Code.Internal);
   }
 }
 
@@ -178,7 +182,7 @@ function envelopedBody<F>(
     streaming ? "server-streaming" : "unary",
     call.wire.skipFlag,
     (bytes) => {
-      const r = decode(input, bytes);
+      const r = decode(input, bytes, call.wire);
       if (r instanceof ModelwireError) return r;
       request = r;
       return undefined;
@@ -226,7 +230,7 @@ function bareBody<F>(
   });
   req.once("end", () => {
     if (call.finished) return;
-    const r = decode(call.route.input, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    const r = decode(call.route.input, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), call.wire);
     if (r instanceof ModelwireError) call.finish(r);
     else start(call, r);
   });

@@ -32,6 +32,7 @@ import { createFastUnaryHandler } from "./fast-unary.js";
 import { createGrpcFallback } from "./grpc-fallback.js";
 import { createHealthServiceImpl } from "./health.js";
 import { LONG_DEADLINE, takeLongTimeout } from "./long-deadline.js";
+import { markParsed, rewriteParseErrors, withParseMark } from "./parse-status.js";
 import {
   closeHttp1WhenIdle,
   closeWhenIdle,
@@ -154,11 +155,12 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   setMaxListeners(0, closingCalls.signal);
   const serving = options.serving ?? createServingState();
   const reflection = createReflectionServiceImpls(SERVED_SERVICES);
-  const interceptors: Interceptor[] = [];
+  // First: marks a call whose request message connect-es parsed (see parse-status.ts).
+  const interceptors: Interceptor[] = [markParsed];
   if (options.authToken !== undefined) interceptors.push(bearerAuth(options.authToken));
 
   const handler = connectNodeAdapter({
-    routes: (router) =>
+    routes: (router) => {
       router
         .service(
           InferenceService,
@@ -166,7 +168,10 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
         )
         .service(healthV1.Health, createHealthServiceImpl(serving, [InferenceService.typeName], closingCalls.signal))
         .service(reflectionV1.ServerReflection, reflection.v1)
-        .service(reflectionV1alpha.ServerReflection, reflection.v1alpha),
+        .service(reflectionV1alpha.ServerReflection, reflection.v1alpha);
+      // A Connect unary request message that cannot be decoded: INVALID_ARGUMENT, not connect-es's INTERNAL.
+      rewriteParseErrors(router);
+    },
     fallback: createGrpcFallback(SERVED_SERVICES),
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX,
     writeMaxBytes: options.writeMaxBytes ?? DEFAULT_WRITE_MAX,
@@ -177,7 +182,8 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     // call after 1 ms) and enforced by the InferenceService implementation with a chained timer.
     contextValues: (req) => {
       const deadline = takeLongTimeout(req.headers);
-      return deadline === undefined ? createContextValues() : createContextValues().set(LONG_DEADLINE, deadline);
+      const values = withParseMark(createContextValues());
+      return deadline === undefined ? values : values.set(LONG_DEADLINE, deadline);
     },
     grpc: true,
     grpcWeb: true,
