@@ -7,6 +7,8 @@ import {
   type InferenceClient,
   ListModelsResponseSchema,
   ModelwireError,
+  ShowModelRequestSchema,
+  ShowModelResponseSchema,
   VersionResponseSchema,
 } from "@modelwire/core";
 import { createEngineContext, type EngineContext } from "@modelwire/engine";
@@ -84,7 +86,11 @@ function fakeFleet(specs: Array<Partial<UpstreamSpec> & { script?: Partial<Scrip
       embed: () => Promise.reject(new Error("unused")),
       list: async () => create(ListModelsResponseSchema, { models: sc.models.map((name) => ({ name, model: name })) }),
       running: () => Promise.reject(new Error("unused")),
-      show: () => Promise.reject(new Error("unused")),
+      show: async () => {
+        sc.calls++;
+        if (sc.before) throw sc.before;
+        return create(ShowModelResponseSchema, { template: url });
+      },
       version: async () => create(VersionResponseSchema, { version: url }),
       stats: () => ({ transport: "fake", open: 0, active: 0, idle: 0, queued: 0 }),
       close: async () => {},
@@ -178,6 +184,21 @@ describe("the fleet engine", () => {
     expect(s.upstreams[0].errors).toEqual({ unavailable: 1 });
     expect(s.upstreams[0].retriedAway).toBe(1);
     expect(script(0).calls).toBe(1);
+  });
+
+  it("retries a unary call (show) the same way, counting one request, and fails with the last error when all fail", async () => {
+    const down = new ModelwireError("connect ECONNREFUSED", Code.Unavailable);
+    const { fleet, script, urls } = track(fakeFleet([{ script: { before: down } }, {}], { random: () => 0.999 }));
+    await allAnswer(fleet);
+    const show = create(ShowModelRequestSchema, { model: "m" });
+    expect((await fleet.show(show, ctxWith())).template).toBe(urls[1]);
+    expect(fleet.fleetStats()).toMatchObject({ retries: 1 });
+    expect(fleet.fleetStats().upstreams.map((u) => u.retriedAway)).toEqual([1, 0]);
+    expect(fleet.stats()).toMatchObject({ requests: 1, inFlight: 0, errors: 0, cancelled: 0 });
+    script(1).before = down;
+    expect((await errorOf(fleet.show(show, ctxWith()))).code).toBe(Code.Unavailable);
+    expect(fleet.stats()).toMatchObject({ requests: 2, inFlight: 0, errors: 1 });
+    expect(fleet.members.map((m) => m.inFlight)).toEqual([0, 0]);
   });
 
   it("never retries a stream that failed after its first chunk: the caller gets Unavailable, no token twice", async () => {

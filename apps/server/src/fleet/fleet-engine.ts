@@ -35,7 +35,7 @@ const AFFINITY_TTL_MS = 30 * 60_000;
 /** Longest back-off of a breaker. */
 const MAX_BACKOFF_MS = 60_000;
 
-import type { FleetEngine, FleetEngineOptions, RelayHooks, RelayRun } from "./fleet-types.js";
+import type { FleetEngine, FleetEngineOptions, RelayRun } from "./fleet-types.js";
 import { createRoom } from "./room.js";
 
 export type { FleetEngine, FleetEngineOptions, FleetStats } from "./fleet-types.js";
@@ -176,53 +176,73 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
     return { signal: AbortSignal.any([ctx.signal, own.signal]), deadline: ctx.deadline };
   }
 
-  /** Streams a call through the fleet (counted by {@link counter}). */
+  /**
+   * The fleet's one route/attempt/retry loop, for streams, unary calls and relays. Picks an upstream for `model`
+   * (with the session's affinity when `session`; `skip` is a bit set of upstreams not to try) and runs one attempt
+   * on it. Before the attempt calls `started()` (or returns), a failure moves the call to another upstream
+   * ({@link retryOrThrow}); after it, the call is never moved ({@link midStream}). Returns the attempt, which the
+   * caller ends (`member.end`), with what `run` returned.
+   */
+  async function attempt<R>(
+    model: string,
+    ctx: EngineContext,
+    how: { session: boolean; skip?: number },
+    run: (a: Attempt, options: CallOptions, started: () => void) => Promise<R>,
+  ): Promise<{ a: Attempt; value: R }> {
+    const session = how.session ? sessionOf(ctx) : undefined;
+    const preferred = session === undefined ? -1 : (affinity.get(session) ?? -1);
+    const ask: RouteAsk = { model: canonicalModel(model), preferred, tried: how.skip ?? 0, listedOnly: false };
+    let last: ModelwireError | undefined;
+    for (let attempts = 1; ; attempts++) {
+      const a = await pick(ask, ctx, last);
+      let sent = false;
+      const started = () => {
+        if (sent) return;
+        sent = true;
+        a.member.first(a);
+        if (session !== undefined) affinity.set(session, a.member.index);
+      };
+      try {
+        const value = await run(a, attemptOptions(a, ctx), started);
+        started();
+        return { a, value };
+      } catch (e) {
+        if (sent) throw midStream(a, e, ctx);
+        last = retryOrThrow(a, e, ask, attempts, ctx);
+      }
+    }
+  }
+
+  /** Streams a call through the fleet (counted by {@link counter}): moved until its first chunk, never after. */
   async function* routed<T>(
     model: string,
     ctx: EngineContext,
     open: (client: InferenceClient, options: CallOptions) => AsyncIterable<T>,
   ): AsyncGenerator<T> {
-    const session = sessionOf(ctx);
-    const ask: RouteAsk = {
-      model: canonicalModel(model),
-      preferred: session === undefined ? -1 : (affinity.get(session) ?? -1),
-      tried: 0,
-      listedOnly: false,
-    };
-    let last: ModelwireError | undefined;
-    for (let attempts = 1; ; attempts++) {
-      const a = await pick(ask, ctx, last);
-      const m = a.member;
-      let it: AsyncIterator<T> | undefined;
-      let r: IteratorResult<T>;
-      try {
-        it = open(m.client, attemptOptions(a, ctx))[Symbol.asyncIterator]();
+    const { a, value } = await attempt(model, ctx, { session: true }, async (at, options) => {
+      const it = open(at.member.client, options)[Symbol.asyncIterator]();
+      return { it, r: await it.next() };
+    });
+    const { it } = value;
+    let { r } = value;
+    const m = a.member;
+    try {
+      while (!r.done) {
+        a.waitingSince = undefined;
+        yield r.value;
+        a.waitingSince = now();
         r = await it.next();
-      } catch (e) {
-        last = retryOrThrow(a, e, ask, attempts, ctx);
-        continue;
+        a.lastAt = now();
       }
-      m.first(a);
-      if (session !== undefined) affinity.set(session, m.index);
-      try {
-        while (!r.done) {
-          a.waitingSince = undefined;
-          yield r.value;
-          a.waitingSince = now();
-          r = await it.next();
-          a.lastAt = now();
-        }
-        m.end(a);
-      } catch (e) {
-        throw midStream(a, e, ctx);
-      } finally {
-        // The consumer left early (or the stream failed): let the client release the upstream request.
-        if (!a.ended) {
-          m.end(a, undefined, "neutral");
-          await it.return?.().catch(() => {});
-        }
+      m.end(a);
+    } catch (e) {
+      throw midStream(a, e, ctx);
+    } finally {
+      // The consumer left early (or the stream failed): let the client release the upstream request.
+      if (!a.ended) {
+        m.end(a, undefined, "neutral");
+        await it.return?.().catch(() => {});
       }
-      return;
     }
   }
 
@@ -248,36 +268,17 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
   /** A call relayed without parsing (the OpenAI API to each upstream's own `/v1`); see {@link FleetEngine.relay}. */
   function relay<T>(model: string, ctx: EngineContext, skip: number, run: RelayRun<T>): Promise<T> {
     return counter.unary(ctx, async () => {
-      const session = sessionOf(ctx);
-      const preferred = session === undefined ? -1 : (affinity.get(session) ?? -1);
-      const ask: RouteAsk = { model: canonicalModel(model), preferred, tried: skip, listedOnly: false };
-      let last: ModelwireError | undefined;
-      for (let attempts = 1; ; attempts++) {
-        const a = await pick(ask, ctx, last);
-        const m = a.member;
-        let sent = false;
-        const hooks: RelayHooks = {
-          sent() {
-            if (sent) return;
-            sent = true;
-            m.first(a);
-            if (session !== undefined) affinity.set(session, m.index);
-          },
+      const { a, value } = await attempt(model, ctx, { session: true, skip }, (at, options, started) =>
+        run(at.member, options, {
+          sent: started,
           waiting(on) {
-            a.waitingSince = on ? now() : undefined;
-            if (!on) a.lastAt = now();
+            at.waitingSince = on ? now() : undefined;
+            if (!on) at.lastAt = now();
           },
-        };
-        try {
-          const reply = await run(m, attemptOptions(a, ctx), hooks);
-          hooks.sent();
-          m.end(a);
-          return reply;
-        } catch (e) {
-          if (sent) throw midStream(a, e, ctx);
-          last = retryOrThrow(a, e, ask, attempts, ctx);
-        }
-      }
+        }),
+      );
+      a.member.end(a);
+      return value;
     });
   }
 
@@ -288,20 +289,11 @@ export function createFleetEngine(options: FleetEngineOptions): FleetEngine {
     call: (client: InferenceClient, options: CallOptions) => Promise<T>,
   ): Promise<T> {
     return counter.unary(ctx, async () => {
-      const ask: RouteAsk = { model: canonicalModel(model), preferred: -1, tried: 0, listedOnly: false };
-      let last: ModelwireError | undefined;
-      for (let attempts = 1; ; attempts++) {
-        const a = await pick(ask, ctx, last);
-        const m = a.member;
-        try {
-          const reply = await call(m.client, attemptOptions(a, ctx));
-          m.first(a);
-          m.end(a);
-          return reply;
-        } catch (e) {
-          last = retryOrThrow(a, e, ask, attempts, ctx);
-        }
-      }
+      const { a, value } = await attempt(model, ctx, { session: false }, (at, options) =>
+        call(at.member.client, options),
+      );
+      a.member.end(a);
+      return value;
     });
   }
 
