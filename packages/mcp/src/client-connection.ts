@@ -1,5 +1,4 @@
-import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import type { Socket } from "node:net";
 import { Code, clampTimerMs, ModelwireError, setLongTimeout } from "@modelwire/core";
 import {
   createFrameDecoder,
@@ -9,7 +8,6 @@ import {
   decodeWelcome,
   encodeErrorPayload,
   encodeFrame,
-  encodeHello,
   encodePing,
   FEATURES_KEY,
   Feature,
@@ -31,6 +29,7 @@ import {
   encodeRequestOpenFrameParts,
   LARGE_INPUT_BYTES,
 } from "@modelwire/mcp-codec/internal";
+import { dialEndpoint, helloFrame } from "./client-dial.js";
 import { ClientStream } from "./client-stream.js";
 import type { ConnectionSettings, RequestBody } from "./connection-settings.js";
 import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
@@ -113,7 +112,6 @@ export class ClientConnection {
     this.onGone = onGone;
     this.onDrain = onDrain;
     const s = this.settings;
-    const e = s.endpoint;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (err?: ModelwireError) => {
@@ -132,35 +130,7 @@ export class ClientConnection {
           ),
         s.connectTimeoutMs,
       ).unref();
-      let socket: Socket;
-      const onConnect = () => {
-        if (e.kind !== "unix") socket.setNoDelay(true);
-        this.writer.write(
-          encodeFrame({
-            type: FrameType.Hello,
-            streamId: 0,
-            payload: encodeHello({
-              minVersion: PROTOCOL_VERSION,
-              maxVersion: PROTOCOL_VERSION,
-              maxFrameSize: s.maxFrameSize,
-              maxStreams: 0,
-              heartbeatMs: s.heartbeatMs,
-              metadata: {
-                client: s.clientName,
-                ...(s.authToken !== undefined ? { "auth-token": s.authToken } : {}),
-                ...(s.compactData ? { [FEATURES_KEY]: Feature.CompactData } : {}),
-              },
-            }),
-          }),
-        );
-      };
-      if (e.kind === "unix") socket = netConnect({ path: e.path }, onConnect);
-      else if (e.kind === "tcp") socket = netConnect({ host: e.host, port: e.port }, onConnect);
-      else
-        socket = tlsConnect(
-          { host: e.host, port: e.port, servername: isIp(e.host) ? undefined : e.host, ...s.tls },
-          onConnect,
-        );
+      const socket = dialEndpoint(s, () => this.writer.write(helloFrame(s)));
       this.socket = socket;
       this.decoder = createFrameDecoder({ maxFrameSize: s.maxFrameSize });
       this.writer = createFrameWriter(socket, 256 * 1024, s.writeBatchFrames);
@@ -445,8 +415,4 @@ export class ClientConnection {
     this.socket?.end();
     this.die(new ModelwireError("MCP client closed", Code.Canceled), true);
   }
-}
-
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(":");
 }
