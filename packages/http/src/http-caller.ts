@@ -77,13 +77,16 @@ export interface HttpCaller {
   /**
    * One request with a streamed reply, read by `read`. Leaving the iteration early (or a failure) destroys the
    * body, which closes the connection and makes the server cancel the work; a finished one is reused, also when
-   * `read` stops at the final chunk before the body's end: the rest of the body is read then.
+   * `read` stops at the final chunk before the body's end: the rest of the body is read then. With `final`, a
+   * consumer that stops right after the chunk it calls final (a server that ends its own reply there, without
+   * pulling the reader to its end) has finished too, and keeps the connection.
    */
   stream<T>(
     path: string,
     body: string,
     read: (body: AsyncIterable<Uint8Array>) => AsyncIterable<T>,
     o: CallOptions | undefined,
+    final?: (chunk: T) => boolean,
   ): AsyncGenerator<T>;
   /** Pool figures as {@link ClientStats}. */
   stats(transport: string): ClientStats;
@@ -174,7 +177,7 @@ export function createHttpCaller(
         cs.dispose();
       }
     },
-    async *stream(path, body, read, o) {
+    async *stream(path, body, read, o, final) {
       const cs = callSignal(o);
       let res: Sent | undefined;
       let complete = false;
@@ -183,7 +186,10 @@ export function createHttpCaller(
         // The reader's iterator sees the body's errors; once it has stopped, an abandoned body's abort error (see
         // releaseBody) has no other listener and must not become an uncaught exception.
         res.body.on("error", noop);
-        yield* read(keptOnReturn(res.body));
+        for await (const chunk of read(keptOnReturn(res.body))) {
+          if (final?.(chunk)) complete = true;
+          yield chunk;
+        }
         complete = true;
       } catch (e) {
         if (cs.signal.aborted) throw abortReason(cs.signal);

@@ -76,7 +76,14 @@ export function createOllamaClient(options: OllamaClientOptions = {}): OllamaCli
     body: string,
     fromJson: (o: unknown) => T,
     o: CallOptions | undefined,
-  ) => caller.stream(basePath + path, body, (b) => readOllamaStream(b, fromJson, { maxLineBytes }), o);
+  ) =>
+    caller.stream(
+      basePath + path,
+      body,
+      (b) => readOllamaStream(b, fromJson, { maxLineBytes }),
+      o,
+      (c) => c.done,
+    );
 
   function init<D extends DescMessage>(schema: D, value: MessageInitShape<D>): MessageShape<D> {
     return create(schema, value);
