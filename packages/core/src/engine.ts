@@ -96,6 +96,27 @@ export interface EngineStats {
   errors: number;
 }
 
+/**
+ * The key of an optional method on the iterator of a stream an engine returns (generate, chat):
+ * `iterator[ON_STREAM_END](fn)` registers `fn`, which the stream calls exactly once when it ends in any way — the
+ * `next()` that returns `done`, a `next()` that rejects, the consumer's `return()` or `throw()` — or at once when it
+ * already ended. One callback per stream (a second registration replaces the first). A wrapper that only needs to
+ * know the end (the admission guard, which releases its slot then) can hand the stream's own results through
+ * untouched instead of adding a `then` to every chunk; an engine whose streams do not offer it is wrapped as before.
+ */
+export const ON_STREAM_END: unique symbol = Symbol.for("modelwire.onStreamEnd");
+
+/** A stream iterator that offers {@link ON_STREAM_END}. */
+export interface StreamEndHook {
+  [ON_STREAM_END](fn: () => void): void;
+}
+
+/** The stream's end hook when `it` offers one (see {@link ON_STREAM_END}), else `undefined`. */
+export function streamEndHook(it: object): ((fn: () => void) => void) | undefined {
+  const hook = (it as Partial<StreamEndHook>)[ON_STREAM_END];
+  return typeof hook === "function" ? (fn) => hook.call(it, fn) : undefined;
+}
+
 /** A context with a signal that never fires, for direct calls in scripts and tests. */
 export function backgroundContext(): EngineContext {
   return { signal: new AbortController().signal };

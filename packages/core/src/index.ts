@@ -40,7 +40,16 @@ export {
   parseOriginList,
 } from "./cors.js";
 export { abortReason, type CallSignal, createCallSignal, effectiveDeadline, throwIfAborted } from "./deadline.js";
-export { backgroundContext, type Engine, type EngineContext, type EngineStats, isAborted } from "./engine.js";
+export {
+  backgroundContext,
+  type Engine,
+  type EngineContext,
+  type EngineStats,
+  isAborted,
+  ON_STREAM_END,
+  type StreamEndHook,
+  streamEndHook,
+} from "./engine.js";
 export { createEngineContext, type EngineCallContext } from "./engine-context.js";
 export { type ErrorMetadata, invalidArgument, ModelwireError, modelNotFound } from "./error.js";
 export { type ErrorInfo, ErrorInfoSchema } from "./gen/google/rpc/error_details_pb.js";

@@ -8,6 +8,8 @@ import {
   type GenerateResponse,
   ModelwireError,
   newGenerateResponse,
+  ON_STREAM_END,
+  type StreamEndHook,
 } from "@modelwire/core";
 import { describe, expect, it } from "vitest";
 import { createAdmission } from "./admission.js";
@@ -188,6 +190,68 @@ describe("guardEngine", () => {
     expect(await first).toEqual({ done: true, value: undefined });
     expect(state.opened).toBe(1);
     expect(admission.stats()).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it("hands a hooked stream's own results through (no then per chunk) and frees the slot from its end hook", async () => {
+    const admission = createAdmission({ maxInFlight: 1 });
+    const engine = createSyntheticEngine({ tokens: 4 });
+    const promises: Promise<IteratorResult<GenerateResponse>>[] = [];
+    const spying: Engine = {
+      ...engine,
+      generate(req, ctx) {
+        const inner = engine.generate(req, ctx)[Symbol.asyncIterator]() as AsyncIterator<GenerateResponse> &
+          StreamEndHook;
+        const next = inner.next.bind(inner);
+        inner.next = () => {
+          const p = next();
+          promises.push(p);
+          return p;
+        };
+        return { [Symbol.asyncIterator]: () => inner };
+      },
+    };
+    const it = guardEngine(spying, admission).generate(REQ, counting())[Symbol.asyncIterator]();
+    const got: Promise<IteratorResult<GenerateResponse>>[] = [];
+    for (;;) {
+      const p = it.next();
+      got.push(p);
+      if ((await p).done) break;
+      expect(admission.stats().inFlight).toBe(1);
+    }
+    expect(got).toHaveLength(6); // 4 chunks, the final chunk, done
+    expect(got).toEqual(promises);
+    for (let i = 0; i < got.length; i++) expect(got[i]).toBe(promises[i]);
+    expect(admission.stats().inFlight).toBe(0);
+  });
+
+  it("frees a hooked stream's slot on return() midway and on its failure", async () => {
+    const admission = createAdmission({ maxInFlight: 1 });
+    const guarded = guardEngine(createSyntheticEngine({ tokens: 20, interTokenMs: 1 }), admission);
+    const early = guarded.generate(REQ, counting())[Symbol.asyncIterator]();
+    await early.next();
+    expect(admission.stats().inFlight).toBe(1);
+    await early.return?.();
+    expect(admission.stats().inFlight).toBe(0);
+    const ctx = counting();
+    const failing = guarded.generate(REQ, ctx)[Symbol.asyncIterator]();
+    await failing.next();
+    ctx.abort(new ModelwireError("gone", Code.Canceled));
+    await expect(failing.next()).rejects.toMatchObject({ code: Code.Canceled });
+    expect(admission.stats().inFlight).toBe(0);
+    expect(await failing.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("wraps a stream without an end hook: its results pass through a then, the slot is freed on done", async () => {
+    const admission = createAdmission({ maxInFlight: 1 });
+    const { engine } = scripted([chunk("a"), final()]);
+    const inner = engine.generate(REQ, counting())[Symbol.asyncIterator]() as Partial<StreamEndHook>;
+    expect(inner[ON_STREAM_END]).toBeUndefined();
+    const it = guardEngine(engine, admission).generate(REQ, counting())[Symbol.asyncIterator]();
+    expect((await it.next()).value?.response).toBe("a");
+    expect((await it.next()).value?.done).toBe(true);
+    expect(admission.stats().inFlight).toBe(1);
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(admission.stats().inFlight).toBe(0);
   });
 
   it("frees an embed's slot on success and on failure", async () => {

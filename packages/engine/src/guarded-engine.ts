@@ -1,4 +1,4 @@
-import { abortReason, type Engine, type EngineContext, isAborted } from "@modelwire/core";
+import { abortReason, type Engine, type EngineContext, isAborted, streamEndHook } from "@modelwire/core";
 import type { Admission } from "./admission.js";
 
 /**
@@ -18,8 +18,10 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  * `open()`'s stream behind a slot of `admission`: the slot is taken on the first `next()` (a refusal is that call's
  * rejection, before any chunk) and released once the stream ends in any way — its last result, an error (the
  * engine's, or `open()` throwing), or the consumer's `return()` (a `break` out of `for await`; a `return()` while
- * the call still waits for its slot gives the slot back the moment it arrives, without calling the engine). The
- * engine's chunks pass through one `then` each, not through an async generator of our own.
+ * the call still waits for its slot gives the slot back the moment it arrives, without calling the engine). When the
+ * engine's stream offers an end hook (`ON_STREAM_END`, as the synthetic engine's does) the slot is released from it
+ * and every later `next()` returns the engine's own promise; otherwise each chunk passes through one `then` (never
+ * through an async generator of our own).
  */
 function guardedStream<T>(admission: Admission, ctx: EngineContext, open: () => AsyncIterable<T>): AsyncIterable<T> {
   return {
@@ -27,6 +29,8 @@ function guardedStream<T>(admission: Admission, ctx: EngineContext, open: () => 
       let inner: AsyncIterator<T> | undefined;
       let release: (() => void) | undefined;
       let over = false;
+      /** The engine's stream reports its own end: its results are handed through as they are. */
+      let hooked = false;
       const finish = () => {
         if (over) return;
         over = true;
@@ -48,7 +52,11 @@ function guardedStream<T>(admission: Admission, ctx: EngineContext, open: () => 
         release = r;
         try {
           inner = open()[Symbol.asyncIterator]();
-          return inner.next().then(onResult, onError);
+          const hook = streamEndHook(inner);
+          if (hook === undefined) return inner.next().then(onResult, onError);
+          hooked = true;
+          hook(finish);
+          return inner.next();
         } catch (e) {
           finish();
           return Promise.reject(e);
@@ -61,7 +69,7 @@ function guardedStream<T>(admission: Admission, ctx: EngineContext, open: () => 
       return {
         next(): Promise<IteratorResult<T>> {
           if (over) return Promise.resolve(DONE);
-          if (inner !== undefined) return inner.next().then(onResult, onError);
+          if (inner !== undefined) return hooked ? inner.next() : inner.next().then(onResult, onError);
           const got = take(admission, ctx);
           return typeof got === "function" ? begin(got) : got.then(begin, refused);
         },

@@ -1,5 +1,12 @@
 import { create } from "@bufbuild/protobuf";
-import { backgroundContext, Code, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
+import {
+  backgroundContext,
+  Code,
+  GenerateRequestSchema,
+  ModelwireError,
+  ON_STREAM_END,
+  type StreamEndHook,
+} from "@modelwire/core";
 import { describe, expect, it } from "vitest";
 import { createSyntheticEngine } from "./synthetic.js";
 
@@ -60,5 +67,56 @@ describe("how a synthetic stream's end is counted", () => {
     for await (const chunk of engine.generate(REQ, backgroundContext())) chunks.push(chunk);
     expect(chunks.at(-1)?.done).toBe(true);
     expect(engine.stats()).toMatchObject({ requests: 1, inFlight: 0, cancelled: 0, errors: 0 });
+  });
+});
+
+describe("a synthetic stream's end hook (ON_STREAM_END)", () => {
+  const hooked = (engine: ReturnType<typeof createSyntheticEngine>, signal = backgroundContext().signal) => {
+    const it = engine.generate(REQ, { signal })[Symbol.asyncIterator]() as AsyncIterator<unknown> &
+      Partial<StreamEndHook>;
+    const calls = { n: 0 };
+    expect(typeof it[ON_STREAM_END]).toBe("function");
+    it[ON_STREAM_END]?.(() => calls.n++);
+    return { it, calls };
+  };
+
+  it("fires once, on the next() that returns done, not on the final chunk itself", async () => {
+    const { it, calls } = hooked(createSyntheticEngine({ tokens: 3 }));
+    let r = await it.next();
+    while (!(r.value as { done: boolean }).done) r = await it.next();
+    expect(calls.n).toBe(0);
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(calls.n).toBe(1);
+    await it.next();
+    await it.return?.();
+    expect(calls.n).toBe(1);
+  });
+
+  it("fires once on return() midway, on a failure (abort) and on throw() before the first next()", async () => {
+    const early = hooked(createSyntheticEngine({ tokens: 10 }));
+    await early.it.next();
+    await early.it.return?.();
+    expect(early.calls.n).toBe(1);
+
+    const ac = new AbortController();
+    const failing = hooked(createSyntheticEngine({ tokens: 10, interTokenMs: 1 }), ac.signal);
+    await failing.it.next();
+    ac.abort(new ModelwireError("gone", Code.Canceled));
+    await expect(failing.it.next()).rejects.toMatchObject({ code: Code.Canceled });
+    expect(failing.calls.n).toBe(1);
+
+    const thrown = hooked(createSyntheticEngine({ tokens: 10 }));
+    await expect(thrown.it.throw?.(new Error("stop"))).rejects.toThrow("stop");
+    expect(thrown.calls.n).toBe(1);
+  });
+
+  it("fires at once when registered on a stream that already ended", async () => {
+    const it = createSyntheticEngine({ tokens: 2 })
+      .generate(REQ, backgroundContext())
+      [Symbol.asyncIterator]() as AsyncIterator<unknown> & StreamEndHook;
+    await it.return?.();
+    let n = 0;
+    it[ON_STREAM_END](() => n++);
+    expect(n).toBe(1);
   });
 });

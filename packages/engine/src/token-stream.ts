@@ -5,6 +5,8 @@ import {
   isAborted,
   type Metrics,
   newMetrics,
+  ON_STREAM_END,
+  type StreamEndHook,
 } from "@modelwire/core";
 import type { ReplyPlan } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
@@ -47,8 +49,9 @@ const ST_DONE = 3;
  * due (see {@link ReplyPlan.at}); the final chunk comes with the last generated token. Every duration the final
  * chunk reports is measured on `performance.now()`.
  */
-export class TokenStream<T> implements AsyncIterableIterator<T> {
+export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
   private state = ST_NEW;
+  private onEnd: (() => void) | undefined;
   private i = 0;
   private step = 0;
   private start = 0;
@@ -75,6 +78,20 @@ export class TokenStream<T> implements AsyncIterableIterator<T> {
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this;
+  }
+
+  /** Calls `fn` once when the stream ends in any way, or now if it has (see `ON_STREAM_END` in @modelwire/core). */
+  [ON_STREAM_END](fn: () => void): void {
+    if (this.state === ST_DONE) fn();
+    else this.onEnd = fn;
+  }
+
+  /** Marks the stream over and calls the end hook (once). */
+  private over(): void {
+    this.state = ST_DONE;
+    const fn = this.onEnd;
+    this.onEnd = undefined;
+    fn?.();
   }
 
   private jittered(d: number): number {
@@ -191,11 +208,11 @@ export class TokenStream<T> implements AsyncIterableIterator<T> {
   private finish(): void {
     if (this.state === ST_DONE) return;
     const started = this.state !== ST_NEW;
-    this.state = ST_DONE;
     if (started) {
       this.stats.inFlight--;
       this.model.release();
     }
+    this.over();
   }
 
   private fail(e: unknown): Promise<never> {
@@ -221,7 +238,7 @@ export class TokenStream<T> implements AsyncIterableIterator<T> {
 
   throw(e?: unknown): Promise<IteratorResult<T>> {
     if (this.state === ST_NEW) {
-      this.state = ST_DONE;
+      this.over();
       return Promise.reject(e);
     }
     return this.fail(e);
