@@ -1,6 +1,6 @@
 import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { abortReason, type CallOptions, Code, type DataType, ModelwireError } from "@modelwire/core";
-import { FrameType, Method } from "@modelwire/mcp-codec";
+import { type Frame, FrameType, Method } from "@modelwire/mcp-codec";
 import { Call } from "./call.js";
 import type { RequestBody } from "./client-connection.js";
 import type { ClientStream } from "./client-stream.js";
@@ -16,11 +16,15 @@ export type StartCall = (
   body: RequestBody,
 ) => ClientStream | Promise<ClientStream>;
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
 /**
  * A streaming call (generate, chat) as the caller iterates it: the stream opens on the first `next()`, DATA frames
  * become chunks through `decodeData` (the hand-written codec; protobuf-es `fromBinary` where it declines) and the
  * END frame the final chunk through `decodeEnd`. A failure ends the iteration with a ModelwireError and cancels the
- * stream, as does `return()` (a `break` out of `for await`).
+ * stream, as does `return()` (a `break` out of `for await`). After the first, a `next()` is not an async function:
+ * a frame already queued becomes the chunk at once (one resolved promise), and one still to come is decoded the
+ * moment it is delivered (the promise the caller awaits is the only one made for it).
  */
 export function streamingCall<S extends DescMessage>(
   start: StartCall,
@@ -38,45 +42,75 @@ export function streamingCall<S extends DescMessage>(
       let ended = false;
       /** The previous DATA chunk's model: a compact DATA chunk without one has it (docs/mcp-wire.md §4.8). */
       let model = "";
-      const fail = (e: unknown): never => {
+      /** Ends the call on a failure (cancelling its stream) and returns the error to reject with. */
+      const failure = (e: unknown): ModelwireError => {
         call?.finish(true);
         ended = true;
-        throw ModelwireError.from(e, Code.Unknown);
+        return ModelwireError.from(e, Code.Unknown);
+      };
+      /** A delivered frame (`undefined`: the stream ended) as the iterator's result; throws on a bad payload. */
+      const result = (f: Frame | undefined): IteratorResult<MessageShape<S>> => {
+        if (f === undefined) {
+          ended = true;
+          call?.finish(false);
+          return DONE;
+        }
+        const msg =
+          (f.type === FrameType.Data ? decodeData?.(f.payload) : decodeEnd?.(f.payload)) ??
+          fromBinary(schema, f.payload);
+        if (f.type === FrameType.Data) {
+          const m = msg as { model?: string };
+          if (f.compact === true && m.model === "") m.model = model;
+          model = m.model ?? "";
+        } else call?.finish(false);
+        return { done: false, value: msg };
+      };
+      const pull = (stream: ClientStream): Promise<IteratorResult<MessageShape<S>>> => {
+        const f = stream.take();
+        if (f !== undefined) {
+          try {
+            return Promise.resolve(result(f));
+          } catch (e) {
+            return Promise.reject(failure(e));
+          }
+        }
+        return new Promise((resolve, reject) =>
+          stream.wait(
+            (g) => {
+              try {
+                resolve(result(g));
+              } catch (e) {
+                // Delivered inside the connection's frame loop: the cancel that follows waits for the next tick.
+                queueMicrotask(() => reject(failure(e)));
+              }
+            },
+            (e) => queueMicrotask(() => reject(failure(e))),
+          ),
+        );
+      };
+      const first = async (): Promise<IteratorResult<MessageShape<S>>> => {
+        try {
+          if (!call) {
+            call = new Call(options);
+            if (call.signal.aborted) throw abortReason(call.signal);
+            const started = start(call, method, dataType, body());
+            if (started instanceof Promise) await started;
+          }
+        } catch (e) {
+          throw failure(e);
+        }
+        return pull(call.stream as ClientStream);
       };
       return {
-        next: async (): Promise<IteratorResult<MessageShape<S>>> => {
-          if (ended) return { done: true, value: undefined };
-          try {
-            if (!call) {
-              call = new Call(options);
-              if (call.signal.aborted) throw abortReason(call.signal);
-              const started = start(call, method, dataType, body());
-              if (started instanceof Promise) await started;
-            }
-            const f = await (call.stream as ClientStream).next();
-            if (f === undefined) {
-              ended = true;
-              call.finish(false);
-              return { done: true, value: undefined };
-            }
-            const msg =
-              (f.type === FrameType.Data ? decodeData?.(f.payload) : decodeEnd?.(f.payload)) ??
-              fromBinary(schema, f.payload);
-            if (f.type === FrameType.Data) {
-              const m = msg as { model?: string };
-              if (f.compact === true && m.model === "") m.model = model;
-              model = m.model ?? "";
-            }
-            if (f.type === FrameType.End) call.finish(false);
-            return { done: false, value: msg };
-          } catch (e) {
-            return fail(e);
-          }
+        next: (): Promise<IteratorResult<MessageShape<S>>> => {
+          if (ended) return Promise.resolve(DONE);
+          const stream = call?.stream;
+          return stream === undefined ? first() : pull(stream);
         },
         return: async (): Promise<IteratorResult<MessageShape<S>>> => {
           ended = true;
           call?.finish(true);
-          return { done: true, value: undefined };
+          return DONE;
         },
       };
     },

@@ -50,20 +50,31 @@ export class ClientStream {
 
   /** The next DATA/END frame (queued ones first), or a rejection with the stream's error. */
   next(): Promise<Frame | undefined> {
-    if (this.head < this.queue.length) {
-      const f = this.queue[this.head++];
-      if (this.head === this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-      }
-      this.conn.queued(-1);
-      return Promise.resolve(f);
+    const f = this.take();
+    if (f !== undefined) return Promise.resolve(f);
+    return new Promise((resolve, reject) => this.wait(resolve, reject));
+  }
+
+  /** The oldest queued DATA/END frame, taken at once, or `undefined` when none is queued (then {@link wait}). */
+  take(): Frame | undefined {
+    if (this.head === this.queue.length) return undefined;
+    const f = this.queue[this.head++];
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
     }
-    if (this.error) return Promise.reject(this.error);
-    if (this.ended) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    this.conn.queued(-1);
+    return f;
+  }
+
+  /**
+   * With nothing queued: `resolve` gets the next frame the moment it is delivered (or `undefined` at once when
+   * the stream already ended), `reject` the stream's error (at once when it already failed). One waiter at a time.
+   */
+  wait(resolve: (f: Frame | undefined) => void, reject: (e: unknown) => void): void {
+    if (this.error) reject(this.error);
+    else if (this.ended) resolve(undefined);
+    else this.waiter = { resolve, reject };
   }
 
   /** Tells the server to stop (unless the stream already ended) and forgets the stream. */
