@@ -1,14 +1,13 @@
 import { connect, type Socket } from "node:net";
-import { create } from "@bufbuild/protobuf";
 import {
   type CallOptions,
   Code,
   createCallSignal,
   type GenerateRequestInit,
   type GenerateResponse,
-  GenerateResponseSchema,
   type InferenceClient,
   ModelwireError,
+  newGenerateResponse,
 } from "@modelwire/core";
 import { createFrameDecoder, createTickWriter, encodeFrame, encodeRequest, FrameType } from "./frame.js";
 
@@ -59,11 +58,13 @@ export function createEchoClient(opts: { url: string; connections?: number; mode
       for (const f of frames) {
         const s = streams.get(f.streamId);
         if (!s) continue;
+        // The chunk objects are built as the MCP client's decoder builds them (newGenerateResponse, not
+        // protobuf-es `create`, which costs the floor more per token than the wire under test pays).
         if (f.type === FrameType.Token) {
-          s.push(create(GenerateResponseSchema, { response: f.payload.toString("utf8") }));
+          s.push(newGenerateResponse({ response: f.payload.toString("utf8") }));
         } else if (f.type === FrameType.Done) {
           streams.delete(f.streamId);
-          s.push(create(GenerateResponseSchema, { done: true, doneReason: "stop" }));
+          s.push(newGenerateResponse({ done: true, doneReason: "stop" }));
         } else if (f.type === FrameType.Error) {
           streams.delete(f.streamId);
           const e = JSON.parse(f.payload.toString("utf8")) as { code: number; message: string };

@@ -1,9 +1,11 @@
 import type { Socket } from "node:net";
-import { create } from "@bufbuild/protobuf";
+import { create, isMessage, toBinary } from "@bufbuild/protobuf";
 import {
   type CallOptions,
   type GenerateRequestInit,
   GenerateRequestSchema,
+  type GenerateResponse,
+  GenerateResponseSchema,
   type InferenceClient,
 } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
@@ -49,6 +51,23 @@ describe("echo floor", () => {
     const huge = Buffer.alloc(9);
     huge.writeUInt32BE(2 ** 30, 0);
     expect(() => d(huge)).toThrow(RangeError);
+  });
+
+  it("yields the same GenerateResponse messages protobuf-es would build (token chunks, then the final one)", async () => {
+    const { client } = await start({ tokens: 3 });
+    const got: GenerateResponse[] = [];
+    for await (const c of client.generate({ model: "synthetic:latest", prompt: "p", options: { numPredict: 3 } }))
+      got.push(c);
+    expect(got).toHaveLength(4);
+    for (const c of got.slice(0, 3)) {
+      expect(c.response).not.toBe("");
+      expect(isMessage(c, GenerateResponseSchema)).toBe(true);
+      expect(c).toEqual(create(GenerateResponseSchema, { response: c.response }));
+    }
+    expect(got[3]).toEqual(create(GenerateResponseSchema, { done: true, doneReason: "stop" }));
+    expect(toBinary(GenerateResponseSchema, got[0])).toEqual(
+      toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { response: got[0].response })),
+    );
   });
 
   it("streams exactly the synthetic engine's tokens, concurrently, and counts bytes", async () => {
