@@ -6,13 +6,15 @@
  * table per figure, base beside head, with the issue-20 ratios (MCP server CPU per token and tokens/s against the
  * echo floor, MCP bytes per token against connect-grpc, Connect and gRPC-Web req/s against the grpc-js pair).
  *
- *   node scripts/bench-vs-base.mjs --base REF [--base-dir DIR] [--rounds N] [--out DIR] -- BENCH ARGS...
+ *   node scripts/bench-vs-base.mjs --base REF [--base-dir DIR] [--rounds N] [--out DIR] [--whole-base] -- BENCH ARGS...
  *
  * The base is checked out as a detached worktree in DIR (default /tmp/mw-base-<short sha>), installed (`npm ci`)
  * and built there unless DIR already holds a build. BENCH ARGS go to every run (with `--repeats 1`, `--quiet`,
  * `--gateway` and `--out` added); run it under the measurement lock: `/work/tools/quiet node scripts/...`.
  * The clients are this checkout's: features a newer client offers and an older gateway does not announce (the
- * MCP compact DATA encoding, say) stay off against the base, as they would with any older peer.
+ * MCP compact DATA encoding, say) stay off against the base, as they would with any older peer. With
+ * `--whole-base` the base rounds run the base checkout's own bench instead (its clients, load generator and echo
+ * and grpc-js reference processes): the before/after of a change to the clients or the bench itself.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -30,10 +32,13 @@ const opt = (name, d) => {
 };
 const base = opt("--base");
 if (!base) {
-  console.error("usage: bench-vs-base.mjs --base REF [--base-dir DIR] [--rounds N] [--out DIR] -- BENCH ARGS...");
+  console.error(
+    "usage: bench-vs-base.mjs --base REF [--base-dir DIR] [--rounds N] [--out DIR] [--whole-base] -- BENCH ARGS...",
+  );
   process.exit(2);
 }
 const rounds = Math.min(Math.max(1, Number(opt("--rounds", "3"))), 9);
+const wholeBase = own.includes("--whole-base");
 const sha = execFileSync("git", ["-C", root, "rev-parse", "--short", base], { encoding: "utf8" }).trim();
 const head = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
 const baseDir = resolve(opt("--base-dir", `/tmp/mw-base-${sha}`));
@@ -59,6 +64,7 @@ const FIGS = [
   ["gapP99", "chunk gap p99 ms", 2],
   ["serverCpuPerTokenUs", "server CPU µs/token", 2],
   ["bytesPerToken", "bytes/token", 1],
+  ["generatorCpuPerRequestUs", "generator CPU µs/req", 0],
 ];
 /** variant → transport → figure → values (one per round) */
 const got = { base: {}, head: {} };
@@ -71,10 +77,11 @@ for (let r = 0; r < rounds; r++) {
     const dir = join(out, `${v}-${r + 1}`);
     mkdirSync(dir, { recursive: true });
     const gateway = gw(v === "base" ? baseDir : root);
-    const cli = join(root, "apps/cli/bin/modelwire.js");
+    const benchRoot = v === "base" && wholeBase ? baseDir : root;
+    const cli = join(benchRoot, "apps/cli/bin/modelwire.js");
     const args = [cli, "bench", ...benchArgs, "--repeats", "1", "--quiet", "--gateway", gateway, "--out", dir];
     console.error(`round ${r + 1}/${rounds}: ${v} (${v === "base" ? sha : head})`);
-    const res = spawnSync(process.execPath, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+    const res = spawnSync(process.execPath, args, { cwd: benchRoot, stdio: ["ignore", "inherit", "inherit"] });
     if (res.status !== 0 && res.status !== 1) throw new Error(`bench exited ${res.status} (${v}, round ${r + 1})`);
     const j = JSON.parse(readFileSync(join(dir, "bench.json"), "utf8"));
     for (const s of j.scenarios[0].summaries) {
@@ -97,7 +104,9 @@ const median = (xs) => {
 const fmt = (x, d) =>
   Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-";
 const val = (v, t, k) => median(got[v][t]?.[k] ?? []);
-console.log(`# gateway ${sha} (base) vs ${head} (head), ${rounds} interleaved round(s)`);
+console.log(
+  `# ${wholeBase ? "bench, clients and gateway" : "gateway"} ${sha} (base) vs ${head} (head), ${rounds} interleaved round(s)`,
+);
 console.log(`started ${started}, loadavg ${loadStart} at the start, ${load()} at the end`);
 console.log(`bench args: ${benchArgs.join(" ")}  (each run: --repeats 1; medians over the rounds)\n`);
 const transports = Object.keys(got.head);
