@@ -1,6 +1,7 @@
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ModelwireError } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
+import { createCoalescingWriter, type WriteTarget } from "./coalescing-writer.js";
 import { createFastHandler, type FastServerCall } from "./fast-server-call.js";
 import type { FastHandlerOptions } from "./fast-server-common.js";
 import { envelope, writeLimitError } from "./grpc-wire.js";
@@ -25,7 +26,9 @@ const openers: Record<string, { method: string; call: OpenStream }> = {
  * `grpc-timeout` deadline (enforced here: DEADLINE_EXCEEDED in trailers, the engine's signal fired; also handed to
  * the engine as `ctx.deadline`), a client RST_STREAM or server shutdown stops the engine, `writeMaxBytes` per
  * message, bearer auth, observer calls. Writes respect HTTP/2 flow control: when `write()` returns false the engine
- * is not pulled again until 'drain'. An error after messages were sent travels in the trailers.
+ * is not pulled again until 'drain'; a token written while earlier ones still wait for the peer is joined with the
+ * next ones (createCoalescingWriter: a few write requests per stream, not one per token). An error after messages
+ * were sent travels in the trailers.
  */
 export function createFastStreamingHandler(
   options: FastHandlerOptions,
@@ -61,6 +64,8 @@ async function pump(
       res.once("drain", done);
     });
 
+  // Tokens written while earlier ones still wait for the peer are joined (few write requests queued per stream).
+  const writer = createCoalescingWriter(res as unknown as WriteTarget);
   let iterator: AsyncIterator<{ done: boolean }> | undefined;
   let completed = false;
   try {
@@ -87,7 +92,7 @@ async function pump(
         corkable.cork();
         process.nextTick(uncork);
       }
-      if (!(res as { write(b: Buffer): boolean }).write(envelope(bytes))) {
+      if (!writer.write(envelope(bytes))) {
         await waitForDrain();
         if (call.finished) break;
       }
@@ -95,10 +100,13 @@ async function pump(
   } catch (e) {
     completed = true; // a generator that threw is done
     // After a deadline or cancel the engine rethrows its signal's reason; the call has ended already.
+    if (!call.finished) writer.flush();
     call.finish(ModelwireError.from(e, Code.Internal));
   }
-  if (!call.finished) call.finish();
-  else if (!completed && iterator?.return) {
+  if (!call.finished) {
+    writer.flush();
+    call.finish();
+  } else if (!completed && iterator?.return) {
     // Lets the engine's generator run its `finally` (its signal has fired already).
     iterator.return().catch(() => {});
   }

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * Gateway RSS with N gRPC Generate streams whose reader reads nothing (issue 19: bounded memory under overload).
+ * For each gateway entry (`--main PATH`, repeatable; default this tree's apps/server/dist/main.js), rounds
+ * interleaved: spawn it on loopback (`--max-streams N+10 --write-stall-timeout-ms 0`, synthetic engine with
+ * `--tokens T`), open N streams on one HTTP/2 session and never read them, wait until the gateway's RSS has moved
+ * less than 1 MiB for 3 s (at most 60 s), print base and plateau RSS and the gateway's peak (VmHWM), kill it.
+ *
+ *   /work/tools/quiet node scripts/paused-streams-rss.mjs [--main A.js --main B.js] [--streams 1000]
+ *     [--tokens 4000] [--rounds 2]
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as http2 from "node:http2";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    main: { type: "string", multiple: true },
+    streams: { type: "string", default: "1000" },
+    tokens: { type: "string", default: "4000" },
+    rounds: { type: "string", default: "2" },
+  },
+});
+const mains = values.main ?? [new URL("../apps/server/dist/main.js", import.meta.url).pathname];
+const streams = Number(values.streams);
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+const mib = (pid, key) =>
+  Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+
+/** GenerateRequest { model: "synthetic", prompt: "q" } in protobuf, in a gRPC envelope. */
+const message = Buffer.from([0x0a, 9, ...Buffer.from("synthetic"), 0x12, 1, 0x71]);
+const request = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
+
+async function once(main) {
+  const args = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0", "--quiet"];
+  args.push("--tokens", values.tokens, "--max-streams", String(streams + 10), "--write-stall-timeout-ms", "0");
+  const gw = spawn(process.execPath, [main, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const ready = await new Promise((resolve, reject) => {
+    let out = "";
+    gw.once("exit", (c) => reject(new Error(`gateway exited ${c}`)));
+    gw.stdout.on("data", (d) => {
+      out += d;
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+    });
+  });
+  const url = ready.addresses.find((a) => a.protocol === "connect").url;
+  const base = mib(gw.pid, "VmRSS");
+  const session = http2.connect(url);
+  session.on("error", () => {});
+  for (let i = 0; i < streams; i++) {
+    const s = session.request({
+      ":method": "POST",
+      ":path": "/modelwire.v1.InferenceService/Generate",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    s.on("error", () => {});
+    s.pause();
+    s.end(request);
+  }
+  const t0 = Date.now();
+  let last = 0;
+  let since = Date.now();
+  while (Date.now() - t0 < 60_000) {
+    await pause(500);
+    const r = mib(gw.pid, "VmRSS");
+    if (Math.abs(r - last) >= 1) {
+      last = r;
+      since = Date.now();
+    } else if (Date.now() - since >= 3_000) break;
+  }
+  const admin = ready.addresses.find((a) => a.protocol === "admin").url;
+  const inFlight = (await (await fetch(`${admin}/control/stats`)).json()).servers.connect.inFlight;
+  const row = {
+    main,
+    streams,
+    tokens: Number(values.tokens),
+    inFlight,
+    baseMiB: base,
+    plateauMiB: last,
+    peakMiB: mib(gw.pid, "VmHWM"),
+  };
+  session.destroy();
+  gw.kill("SIGKILL");
+  return row;
+}
+
+console.log(`paused-streams-rss ${new Date().toISOString()} loadavg ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+for (let r = 1; r <= Number(values.rounds); r++) {
+  for (const main of mains) {
+    const x = await once(main);
+    const per = ((x.plateauMiB - x.baseMiB) * 1024) / x.streams;
+    console.log(
+      `round ${r} ${x.main}: ${x.streams} streams (${x.inFlight} in flight), ${x.tokens} tokens: RSS ${x.baseMiB.toFixed(1)} -> ` +
+        `${x.plateauMiB.toFixed(1)} MiB (peak ${x.peakMiB.toFixed(1)}), ${per.toFixed(0)} KiB per stream`,
+    );
+  }
+}
