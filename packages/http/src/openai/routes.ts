@@ -1,32 +1,18 @@
 /**
  * The OpenAI-compatible routes (`/v1/models`, `/v1/models/{model}`, `/v1/chat/completions`, `/v1/completions`,
- * `/v1/embeddings`) over any {@link Engine}, as a route group of the HTTP server: each maps the OpenAI body onto
- * the contract, calls the engine, and writes OpenAI's reply shapes; streams are Server-Sent Events; every failure,
- * including the server's own refusals of a `/v1/` path (401, 404, 405, 503), is answered in OpenAI's error shape.
+ * `/v1/embeddings`) over any {@link Engine}, as a route group of the HTTP server; every failure, including the
+ * server's own refusals of a `/v1/` path (401, 404, 405, 503), is answered in OpenAI's error shape. The handlers
+ * themselves (./handlers.ts: body mapping, reply shapes, Server-Sent Events) load on the first `/v1/` call.
  *
  * @module
  */
 
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { create } from "@bufbuild/protobuf";
-import { type ChatResponse, type GenerateResponse, ShowModelRequestSchema } from "@modelwire/core";
+import type { ServerResponse } from "node:http";
 import type { Engine } from "@modelwire/engine";
-import { joinChat, joinGenerate, type StreamFraming, sendStream } from "../ollama-stream.js";
-import type { CallContext, ErrorWriter, RouteGroup } from "../route-table.js";
+import type { CallContext, CallHandler, ErrorWriter, RouteGroup } from "../route-table.js";
 import { sendJson } from "../server-response.js";
 import { openaiErrorBody, openaiErrorStatus } from "./errors.js";
-import {
-  chatCompletionToJson,
-  completionToJson,
-  createChatChunkEncoder,
-  createCompletionChunkEncoder,
-  embeddingListToJson,
-  modelListToJson,
-  modelToJson,
-  newReplyId,
-} from "./reply.js";
-import { chatCompletionRequestFromJson, completionRequestFromJson, embeddingsRequestFromJson } from "./request.js";
-import { SSE_DONE, SSE_HEADERS, sseData, sseEvents } from "./sse.js";
+import type { OpenAIHandlers } from "./handlers.js";
 
 /** The metrics label of every call on these routes. */
 export const OPENAI_PROTOCOL = "openai";
@@ -35,24 +21,6 @@ export const OPENAI_PROTOCOL = "openai";
 export const sendOpenAIError: ErrorWriter = (res, err, status = openaiErrorStatus(err), headers = {}) => {
   sendJson(res, status, openaiErrorBody(err, status), headers);
 };
-
-/**
- * OpenAI's stream framing: each engine chunk becomes zero or more `data: {json}` events, a complete stream ends
- * with `data: [DONE]`, and a failure after the reply began is a last `data: {"error": ...}` event without
- * `[DONE]`, so the stream never looks complete (the openai clients throw it).
- */
-export function sseFraming<T>(encode: (chunk: T) => string[]): StreamFraming<T> {
-  return {
-    headers: SSE_HEADERS,
-    encode: (chunk) => sseEvents(encode(chunk)),
-    end: SSE_DONE,
-    error: (err) => sseData(JSON.stringify(openaiErrorBody(err))),
-  };
-}
-
-const chatIsContent = (c: ChatResponse) =>
-  !c.done && ((c.message?.content.length ?? 0) > 0 || (c.message?.thinking.length ?? 0) > 0);
-const generateIsContent = (c: GenerateResponse) => !c.done && (c.response.length > 0 || c.thinking.length > 0);
 
 /**
  * Forwards `/v1/*` calls to an upstream that serves the OpenAI API itself (upstream mode); see
@@ -67,74 +35,28 @@ export interface OpenAIForwarder {
 
 /**
  * The OpenAI-compatible API over `engine`, owning the `/v1/` prefix. With a `forwarder` whose upstream serves the
- * OpenAI API, calls go there unchanged instead (after the same JSON body checks).
+ * OpenAI API, calls go there unchanged instead (after the same JSON body checks). The handlers
+ * (./handlers.ts) are imported on the first call, once.
  */
 export function openaiRoutes(engine: Engine, forwarder?: OpenAIForwarder): RouteGroup {
+  let loaded: Promise<OpenAIHandlers> | undefined;
+  const handler =
+    (name: keyof OpenAIHandlers): CallHandler =>
+    async (req, res, call) => {
+      loaded ??= import("./handlers.js").then((m) => m.createOpenAIHandlers(engine, forwarder));
+      const handlers = await loaded;
+      return handlers[name](req, res, call);
+    };
   return {
     protocol: OPENAI_PROTOCOL,
     prefix: "/v1/",
     sendError: sendOpenAIError,
     routes: {
-      "/v1/chat/completions": { method: "POST", name: "chat", handler: chat },
-      "/v1/completions": { method: "POST", name: "generate", handler: completions },
-      "/v1/embeddings": { method: "POST", name: "embed", handler: embeddings },
-      "/v1/models": { method: "GET", name: "list", handler: models },
-      "/v1/models/:model": { method: "GET", name: "show", handler: model },
+      "/v1/chat/completions": { method: "POST", name: "chat", handler: handler("chat") },
+      "/v1/completions": { method: "POST", name: "generate", handler: handler("completions") },
+      "/v1/embeddings": { method: "POST", name: "embed", handler: handler("embeddings") },
+      "/v1/models": { method: "GET", name: "list", handler: handler("models") },
+      "/v1/models/:model": { method: "GET", name: "show", handler: handler("model") },
     },
   };
-
-  /** Forwards the call when the upstream serves the OpenAI API; true when it did. */
-  async function forwarded(path: string, res: ServerResponse, call: CallContext, body: unknown): Promise<boolean> {
-    if (!forwarder || !(await forwarder.available())) return false;
-    await forwarder.forward(path, res, call, body);
-    return true;
-  }
-
-  async function models(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
-    if (await forwarded("/v1/models", res, call, undefined)) return;
-    sendJson(res, 200, modelListToJson(await engine.list(call.ctx)));
-  }
-
-  async function chat(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
-    const body = await call.json();
-    if (await forwarded("/v1/chat/completions", res, call, body)) return;
-    const { request, stream, includeUsage } = chatCompletionRequestFromJson(body);
-    const id = newReplyId("chatcmpl-");
-    const encoder = createChatChunkEncoder(id, includeUsage);
-    await sendStream(res, call, stream, engine.chat(request, call.ctx), {
-      toJson: (joined) => chatCompletionToJson(id, joined),
-      join: joinChat,
-      isContent: chatIsContent,
-      framing: sseFraming((c) => encoder.encode(c)),
-    });
-  }
-
-  async function completions(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
-    const body = await call.json();
-    if (await forwarded("/v1/completions", res, call, body)) return;
-    const { request, stream, includeUsage } = completionRequestFromJson(body);
-    const id = newReplyId("cmpl-");
-    const encoder = createCompletionChunkEncoder(id, includeUsage);
-    await sendStream(res, call, stream, engine.generate(request, call.ctx), {
-      toJson: (joined) => completionToJson(id, joined),
-      join: joinGenerate,
-      isContent: generateIsContent,
-      framing: sseFraming((c) => encoder.encode(c)),
-    });
-  }
-
-  async function embeddings(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
-    const body = await call.json();
-    if (await forwarded("/v1/embeddings", res, call, body)) return;
-    const { request, base64 } = embeddingsRequestFromJson(body);
-    const reply = await engine.embed(request, call.ctx);
-    sendJson(res, 200, embeddingListToJson(request.model, reply, base64));
-  }
-
-  async function model(_req: IncomingMessage, res: ServerResponse, call: CallContext) {
-    const id = call.params.model;
-    if (await forwarded(`/v1/models/${encodeURIComponent(id)}`, res, call, undefined)) return;
-    const show = await engine.show(create(ShowModelRequestSchema, { model: id }), call.ctx);
-    sendJson(res, 200, modelToJson(id, show));
-  }
 }
