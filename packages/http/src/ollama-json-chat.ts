@@ -25,16 +25,15 @@ import {
   readOptionalRecord,
   readString,
 } from "./json-read.js";
+import { type ChunkKind, chunkToJson } from "./ollama-json-chunk.js";
 import {
   body,
   cacheHitFromJson,
-  cacheHitToJson,
   formatFromJson,
   formatToJson,
   jsonObject,
   keepAlive,
   metricsFromJson,
-  metricsToJson,
   reply,
   thinkFromJson,
   thinkToJson,
@@ -48,7 +47,6 @@ import type {
   OllamaToolJson,
 } from "./ollama-json-types.js";
 import { optionsFromJson, optionsToJson } from "./ollama-options.js";
-import { formatRfc3339 } from "./rfc3339.js";
 
 function toolCallFromJson(v: unknown, field: string) {
   const o = asRecord(v, field);
@@ -140,19 +138,18 @@ export function chatRequestToJson(msg: ChatRequest): OllamaChatRequestJson {
   return out;
 }
 
-/** Writes one chat chunk as Ollama does. A chunk without a message gets an empty assistant message. */
-export function chatResponseToJson(msg: ChatResponse): OllamaChatResponseJson {
-  const out: OllamaChatResponseJson = {
+/** A chat chunk: `message` always (an empty assistant message when the chunk has none). */
+const CHAT_CHUNK: ChunkKind<ChatResponse, OllamaChatResponseJson> = {
+  head: (msg) => ({
     model: msg.model,
     message: msg.message ? messageToJson(msg.message) : { role: "assistant", content: "" },
     done: msg.done,
-  };
-  if (msg.createdAt) out.created_at = formatRfc3339(msg.createdAt);
-  if (msg.doneReason) out.done_reason = msg.doneReason;
-  metricsToJson(msg.metrics, out);
-  const cache = cacheHitToJson(msg.cacheHit);
-  if (cache) out.modelwire_cache = cache;
-  return out;
+  }),
+};
+
+/** Writes one chat chunk as Ollama does. A chunk without a message gets an empty assistant message. */
+export function chatResponseToJson(msg: ChatResponse): OllamaChatResponseJson {
+  return chunkToJson(CHAT_CHUNK, msg);
 }
 
 /** Reads one chat chunk of Ollama's reply. */

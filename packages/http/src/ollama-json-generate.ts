@@ -11,16 +11,15 @@ import {
 } from "@modelwire/core";
 import { keepAliveToJson } from "./go-duration.js";
 import { decodeBase64, encodeBase64, readArray, readBool, readOptionalBool, readString } from "./json-read.js";
+import { type ChunkKind, chunkToJson } from "./ollama-json-chunk.js";
 import {
   body,
   cacheHitFromJson,
-  cacheHitToJson,
   formatFromJson,
   formatToJson,
   int32Item,
   keepAlive,
   metricsFromJson,
-  metricsToJson,
   reply,
   thinkFromJson,
   thinkToJson,
@@ -28,7 +27,6 @@ import {
 } from "./ollama-json-common.js";
 import type { OllamaGenerateRequestJson, OllamaGenerateResponseJson } from "./ollama-json-types.js";
 import { optionsFromJson, optionsToJson } from "./ollama-options.js";
-import { formatRfc3339 } from "./rfc3339.js";
 
 /** Reads a `POST /api/generate` body. */
 export function generateRequestFromJson(obj: unknown): GenerateRequest {
@@ -70,17 +68,20 @@ export function generateRequestToJson(msg: GenerateRequest): OllamaGenerateReque
   return out;
 }
 
+/** A generate chunk: `response` always, `thinking` after `created_at` and `context` after `done_reason` when set. */
+const GENERATE_CHUNK: ChunkKind<GenerateResponse, OllamaGenerateResponseJson> = {
+  head: (msg) => ({ model: msg.model, response: msg.response, done: msg.done }),
+  afterCreatedAt(msg, out) {
+    if (msg.thinking) out.thinking = msg.thinking;
+  },
+  afterDoneReason(msg, out) {
+    if (msg.context.length > 0) out.context = [...msg.context];
+  },
+};
+
 /** Writes one generate chunk as Ollama does (`response` and `done` always; metrics flattened when set). */
 export function generateResponseToJson(msg: GenerateResponse): OllamaGenerateResponseJson {
-  const out: OllamaGenerateResponseJson = { model: msg.model, response: msg.response, done: msg.done };
-  if (msg.createdAt) out.created_at = formatRfc3339(msg.createdAt);
-  if (msg.thinking) out.thinking = msg.thinking;
-  if (msg.doneReason) out.done_reason = msg.doneReason;
-  if (msg.context.length > 0) out.context = [...msg.context];
-  metricsToJson(msg.metrics, out);
-  const cache = cacheHitToJson(msg.cacheHit);
-  if (cache) out.modelwire_cache = cache;
-  return out;
+  return chunkToJson(GENERATE_CHUNK, msg);
 }
 
 /** Reads one generate chunk of Ollama's reply. */

@@ -38,16 +38,20 @@ export interface OllamaMetricsJson {
   eval_duration?: number;
 }
 
-/** One chunk of `/api/generate`. */
-export interface OllamaGenerateResponseJson extends OllamaMetricsJson {
+/** The keys every streamed chunk has (`/api/generate` and `/api/chat`). */
+export interface OllamaChunkJson extends OllamaMetricsJson {
   model: string;
   created_at?: string;
-  response: string;
-  thinking?: string;
   done: boolean;
   done_reason?: string;
-  context?: number[];
   modelwire_cache?: OllamaCacheHitJson;
+}
+
+/** One chunk of `/api/generate`. */
+export interface OllamaGenerateResponseJson extends OllamaChunkJson {
+  response: string;
+  thinking?: string;
+  context?: number[];
 }
 
 /**
@@ -94,13 +98,8 @@ export interface OllamaChatRequestJson {
 }
 
 /** One chunk of `/api/chat`. */
-export interface OllamaChatResponseJson extends OllamaMetricsJson {
-  model: string;
-  created_at?: string;
+export interface OllamaChatResponseJson extends OllamaChunkJson {
   message: OllamaMessageJson;
-  done: boolean;
-  done_reason?: string;
-  modelwire_cache?: OllamaCacheHitJson;
 }
 
 /** The body of `POST /api/embed`. */

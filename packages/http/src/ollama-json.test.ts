@@ -74,6 +74,44 @@ describe("round trips through Ollama's JSON", () => {
 });
 
 describe("Ollama's field shapes", () => {
+  it("writes generate and chat chunks with every field set in one fixed key order (byte for byte)", () => {
+    const createdAt = create(TimestampSchema, { seconds: 1_700_000_000n, nanos: 5 });
+    const metrics = { totalDuration: 9n, loadDuration: 1n, promptEvalCount: 2, promptEvalDuration: 3n, evalCount: 4 };
+    const cacheHit = { storedAt: createdAt, originalMetrics: { totalDuration: 7n } };
+    const common = { model: "m", createdAt, done: true, doneReason: "stop", metrics, cacheHit };
+    const generate = create(GenerateResponseSchema, { ...common, response: "r", thinking: "t", context: [1, 2] });
+    const chat = create(ChatResponseSchema, {
+      ...common,
+      message: {
+        role: "assistant",
+        content: "c",
+        thinking: "t",
+        toolCalls: [{ function: { index: 0, name: "f", arguments: { a: 1 } } }],
+      },
+    });
+    const tail =
+      '"total_duration":9,"load_duration":1,"prompt_eval_count":2,"prompt_eval_duration":3,"eval_count":4,' +
+      '"eval_duration":0,"modelwire_cache":{"hit":true,"stored_at":"2023-11-14T22:13:20.000000005Z",' +
+      '"original":{"total_duration":7,"load_duration":0,"prompt_eval_count":0,"prompt_eval_duration":0,' +
+      '"eval_count":0,"eval_duration":0}}}';
+    expect(JSON.stringify(j.generateResponseToJson(generate))).toBe(
+      '{"model":"m","response":"r","done":true,"created_at":"2023-11-14T22:13:20.000000005Z","thinking":"t",' +
+        `"done_reason":"stop","context":[1,2],${tail}`,
+    );
+    expect(JSON.stringify(j.chatResponseToJson(chat))).toBe(
+      '{"model":"m","message":{"role":"assistant","content":"c","thinking":"t","tool_calls":[{"function":' +
+        '{"index":0,"name":"f","arguments":{"a":1}}}]},"done":true,"created_at":"2023-11-14T22:13:20.000000005Z",' +
+        `"done_reason":"stop",${tail}`,
+    );
+    expect(JSON.stringify(j.chatResponseToJson(create(ChatResponseSchema, { model: "m" })))).toBe(
+      '{"model":"m","message":{"role":"assistant","content":""},"done":false}',
+    );
+    expect(j.generateResponseFromJson(JSON.parse(JSON.stringify(j.generateResponseToJson(generate))))).toEqual(
+      generate,
+    );
+    expect(j.chatResponseFromJson(JSON.parse(JSON.stringify(j.chatResponseToJson(chat))))).toEqual(chat);
+  });
+
   it("flattens metrics in nanoseconds onto the final chunk and writes created_at with nanoseconds", () => {
     const msg = create(GenerateResponseSchema, {
       model: "m",
