@@ -1,21 +1,46 @@
 import { spawnGateway } from "../test-support/spawn-gateway.js";
-import { createGrpcInputs, createGrpcSessions } from "./grpc-target.js";
-import { createHttpInputs, sendHttp } from "./http-target.js";
-import { createMcpInputs, sendMcp } from "./mcp-target.js";
-import { count, newTally, type Outcome, type TargetTally } from "./tally.js";
+import { drive, type FuzzTarget } from "./drive.js";
+import { createGrpcInputs, createGrpcSessions, type GrpcInput, type GrpcSessions } from "./grpc-target.js";
+import { createHangWatch } from "./hang-watch.js";
+import { createHttpInputs, createHttpSender, type HttpInput, type HttpSender } from "./http-target.js";
+import {
+  createMcpInputs,
+  createMcpOpenInputs,
+  createMcpSender,
+  type McpInput,
+  type McpSender,
+  mcpSeeds,
+} from "./mcp-target.js";
+import type { TargetTally } from "./tally.js";
 
 /** How long a campaign runs and how hard it pushes. */
 export interface CampaignOptions {
-  /** Inputs in total, spread evenly over the parsers. */
+  /** Inputs in total over the parsers (each parser tries as many as it answers in the time). */
   inputs: number;
   /** Time budget in seconds; the campaign stops at whichever of the two comes first. */
   seconds: number;
   /** Seed of every generator (the same seed replays the same inputs). Default 1. */
   seed?: number;
-  /** Inputs in flight at once. Default 16. */
+  /** Inputs in flight at once per parser (all three run at the same time). Default 32. */
   concurrency?: number;
   /** No answer within this is a hang. Default 5000 ms. */
   hangMs?: number;
+  /**
+   * Inputs with no answer in time are replayed alone after the run for at most this many seconds (a real hang takes
+   * the hang limit each); any not replayed by then count as hangs. Default 120.
+   */
+  replaySeconds?: number;
+  /** Calls `onProgress` every this many seconds (0 or absent: never). */
+  progressSeconds?: number;
+  onProgress?: (p: CampaignProgress) => void;
+}
+
+/** Where a running campaign is. */
+export interface CampaignProgress {
+  seconds: number;
+  tallies: readonly TargetTally[];
+  /** The gateway's RSS at the last sample. */
+  rssBytes: number;
 }
 
 /** What a campaign found. */
@@ -38,15 +63,48 @@ async function adminStats(admin: string): Promise<{ rssBytes: number; maxRssByte
   return (await r.json()) as { rssBytes: number; maxRssBytes: number };
 }
 
+/** The parsers as fuzz targets (MCP twice: frames mostly on a connection each, OPEN bodies on kept sessions). */
+function targets(seed: number, sinks: { mcp: McpSender; http: HttpSender; grpc: GrpcSessions }) {
+  const mcpInputs = createMcpInputs(seed);
+  const openInputs = createMcpOpenInputs(seed);
+  const httpInputs = createHttpInputs(seed);
+  const grpcInputs = createGrpcInputs(seed);
+  const mcp: FuzzTarget<McpInput> = {
+    name: "mcp frames",
+    next: mcpInputs,
+    send: (input, hang) => sinks.mcp.send(input, hang),
+    describe: (input) => ({ bytes: input.bytes, label: input.afterHello ? "after HELLO " : "" }),
+  };
+  const opens: FuzzTarget<McpInput> = { ...mcp, name: "mcp open bodies", next: openInputs };
+  const http: FuzzTarget<HttpInput> = {
+    name: "ollama/openai json",
+    next: httpInputs,
+    send: (input, hang) => sinks.http.send(input, hang),
+    describe: (input) => ({ bytes: input.body, label: `${input.path} ` }),
+  };
+  const grpc: FuzzTarget<GrpcInput> = {
+    name: "grpc/connect envelopes",
+    next: grpcInputs,
+    send: (input, hang) => sinks.grpc.send(input, hang),
+    describe: (input) => ({
+      bytes: input.body,
+      label: `${input.headers[":method"]} ${input.headers[":path"]} ${input.headers["content-type"]} `,
+    }),
+  };
+  return [mcp, opens, http, grpc] as const;
+}
+
 /**
  * Runs the fault campaign: starts the built gateway (`apps/server/dist/main.js`, loopback, ephemeral ports) and sends
  * it generated inputs over real sockets — MCP frames, Ollama/OpenAI JSON bodies, gRPC/Connect envelopes and
- * headers — round-robin until the input count or the time budget is used up, counting per parser what hung or got
- * a 5xx, and whether the process survived. The gateway is killed at the end.
+ * headers — all three parsers at once, each with `concurrency` inputs in flight, until the input count or the time
+ * budget is used up (a parser that answers faster tries more of the inputs), counting per parser what hung, got a 5xx or a reset, and whether the
+ * process survived. One timer watches every input in flight for a hang. The gateway is killed at the end.
  */
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const seed = o.seed ?? 1;
   const hangMs = o.hangMs ?? 5_000;
+  const concurrency = o.concurrency ?? 32;
   const gw = await spawnGateway([
     "--http-port",
     "0",
@@ -60,71 +118,72 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     "--tokens",
     "4",
     "--max-streams",
-    "64",
+    "256",
     "--max-queue",
-    "64",
+    "256",
   ]);
   let crash: string | undefined;
   void gw.exited.then(({ code, signal }) => {
     crash ??= `gateway exited (${signal ?? code})`;
   });
-  const start = Date.now();
+  const start = performance.now();
+  const hang = createHangWatch(hangMs);
+  let sampler: NodeJS.Timeout | undefined;
   try {
-    const http = gw.url("http");
+    const httpUrl = gw.url("http");
     const mcpPort = Number(new URL(gw.url("mcp-tcp")).port);
     const admin = gw.url("admin");
-    const grpc = createGrpcSessions(gw.url("connect"), 4);
+    const sinks = {
+      mcp: createMcpSender(mcpPort, mcpSeeds()[0]),
+      http: createHttpSender(httpUrl, concurrency),
+      grpc: createGrpcSessions(gw.url("connect"), 8),
+    };
     const rssBeforeBytes = (await adminStats(admin)).rssBytes;
-    const mcpInputs = createMcpInputs(seed);
-    const httpInputs = createHttpInputs(seed);
-    const grpcInputs = createGrpcInputs(seed);
-    const tallies = [newTally("mcp frames"), newTally("ollama/openai json"), newTally("grpc/connect envelopes")];
-    const deadline = start + o.seconds * 1000;
-    let issued = 0;
-    const one = async (n: number): Promise<void> => {
-      const which = n % 3;
-      const i = Math.floor(n / 3);
-      const t0 = performance.now();
-      const took = () => performance.now() - t0;
-      // A hang is replayed once on its own: only a second hang counts (a loaded machine can be slow once).
-      const confirm = async (send: () => Promise<Outcome>): Promise<Outcome> => {
-        const first = await send();
-        return first.kind === "hang" ? send() : first;
-      };
-      if (which === 0) {
-        const input = mcpInputs(i);
-        count(tallies[0], input, await confirm(() => sendMcp(mcpPort, input, hangMs)), took());
-      } else if (which === 1) {
-        const input = httpInputs(i);
-        count(tallies[1], input.body, await confirm(() => sendHttp(http, input, hangMs)), took(), `${input.path} `);
-      } else {
-        const input = grpcInputs(i);
-        const outcome = await confirm(() => grpc.send(input, hangMs));
-        const label = `${input.headers[":path"]} ${input.headers["content-type"]} `;
-        count(tallies[2], input.body, outcome, took(), label);
-      }
-    };
-    const worker = async () => {
-      while (issued < o.inputs && Date.now() < deadline && crash === undefined) await one(issued++);
-    };
     let peakRssBytes = rssBeforeBytes;
-    const sampler = setInterval(() => {
+    let lastRssBytes = rssBeforeBytes;
+    const deadline = start + o.seconds * 1000;
+    let left = o.inputs;
+    const take = () => {
+      if (left <= 0 || performance.now() >= deadline || crash !== undefined) return false;
+      left--;
+      return true;
+    };
+    const go = <I>(t: FuzzTarget<I>) => drive(t, { concurrency, take }, hang);
+    const [mcp, opens, http, grpc] = targets(seed, sinks);
+    // More MCP frames in flight would not help: most need a connection each, and this machine sets up and tears
+    // down loopback connections at ~200-250/s whatever the concurrency (32 or 256 in flight, probe 2026-12-01).
+    const runs = [go(mcp), go(opens), go(http), go(grpc)];
+    const tallies = runs.map((r) => r.tally);
+    let ticks = 0;
+    sampler = setInterval(() => {
+      ticks++;
       adminStats(admin).then(
-        (s) => (peakRssBytes = Math.max(peakRssBytes, s.maxRssBytes)),
+        (s) => {
+          peakRssBytes = Math.max(peakRssBytes, s.maxRssBytes);
+          lastRssBytes = s.rssBytes;
+        },
         () => {},
       );
+      if (o.progressSeconds && ticks % o.progressSeconds === 0) {
+        o.onProgress?.({ seconds: (performance.now() - start) / 1000, tallies, rssBytes: lastRssBytes });
+      }
     }, 1_000);
-    await Promise.all(Array.from({ length: o.concurrency ?? 16 }, worker));
+    await Promise.all(runs.map((r) => r.done));
+    // Inputs that got no answer in time are replayed now, one at a time, with nothing else in flight.
+    const replaysUntil = performance.now() + (o.replaySeconds ?? 120) * 1000;
+    for (const r of runs) if (crash === undefined) await r.confirm(replaysUntil);
     clearInterval(sampler);
-    const sessionErrors = grpc.sessionErrors;
-    grpc.close();
+    const sessionErrors = sinks.grpc.sessionErrors;
+    sinks.grpc.close();
+    sinks.mcp.close();
+    await sinks.http.close();
     let servesAfter = false;
     let rssAfterBytes = 0;
     if (crash === undefined) {
       const after = await adminStats(admin);
       rssAfterBytes = after.rssBytes;
       peakRssBytes = Math.max(peakRssBytes, after.maxRssBytes);
-      servesAfter = await servesEveryWire(http, gw.url("connect"), mcpPort);
+      servesAfter = await servesEveryWire(httpUrl, gw.url("connect"), mcpPort);
     }
     return {
       tallies,
@@ -134,9 +193,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       rssAfterBytes,
       peakRssBytes,
       servesAfter,
-      seconds: (Date.now() - start) / 1000,
+      seconds: (performance.now() - start) / 1000,
     };
   } finally {
+    clearInterval(sampler);
+    hang.close();
     await gw.kill();
   }
 }
@@ -145,6 +206,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
 async function servesEveryWire(http: string, connect: string, mcpPort: number): Promise<boolean> {
   const okHttp = (await fetch(`${http}/api/version`, { signal: AbortSignal.timeout(5_000) })).status === 200;
   const grpc = createGrpcSessions(connect, 1);
+  const hang = createHangWatch(5_000);
   const g = await grpc.send(
     {
       headers: {
@@ -155,10 +217,10 @@ async function servesEveryWire(http: string, connect: string, mcpPort: number): 
       },
       body: new Uint8Array(5),
     },
-    5_000,
+    hang,
   );
+  hang.close();
   grpc.close();
-  const { mcpSeeds } = await import("./mcp-target.js");
   const hello = mcpSeeds()[0];
   const welcomed = await new Promise<boolean>((resolve) => {
     import("node:net").then((net) => {
@@ -188,7 +250,10 @@ export function formatResult(r: CampaignResult): string {
     `fuzz: ${r.tallies.reduce((a, t) => a + t.inputs, 0)} inputs in ${r.seconds.toFixed(1)} s`,
     ...r.tallies.map(
       (t) =>
-        `  ${t.target.padEnd(24)} inputs ${String(t.inputs).padStart(8)}  hangs ${t.hangs}  5xx ${t.serverErrors}` +
+        `  ${t.target.padEnd(24)} inputs ${String(t.inputs).padStart(8)}  hangs ${t.hangs}` +
+        (t.suspected > 0 ? ` (of ${t.suspected} slower than the limit under load, replayed alone)` : "") +
+        `  5xx ${t.serverErrors}` +
+        (t.unsent > 0 ? `  not sent (client error) ${t.unsent}` : "") +
         `  reset-without-response ${t.resets}  slowest ${t.slowestMs.toFixed(0)} ms` +
         (t.examples.length ? `\n    e.g. ${t.examples.join("\n    e.g. ")}` : ""),
     ),

@@ -1,5 +1,6 @@
-import { clampTimerMs } from "@modelwire/core";
 import * as fc from "fast-check";
+import { Pool } from "undici";
+import type { HangWatch } from "./hang-watch.js";
 import { createRng, mutate, type Rng } from "./mutate.js";
 import type { Outcome } from "./tally.js";
 
@@ -93,18 +94,44 @@ export function createHttpInputs(seed: number): (i: number) => HttpInput {
   };
 }
 
-/** POSTs `input` to the HTTP listener; the reply must be complete within `hangMs`. */
-export async function sendHttp(base: string, input: HttpInput, hangMs: number): Promise<Outcome> {
-  try {
-    const res = await fetch(base + input.path, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: input.body,
-      signal: AbortSignal.timeout(clampTimerMs(hangMs)),
-    });
-    await res.arrayBuffer();
-    return { kind: "answered", status: res.status };
-  } catch (e) {
-    return (e as Error).name === "TimeoutError" ? { kind: "hang" } : { kind: "answered" };
-  }
+/** Sends HTTP inputs to one listener. */
+export interface HttpSender {
+  send(input: HttpInput, hang: HangWatch): Promise<Outcome>;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the HTTP sender: an undici pool of `connections` keep-alive HTTP/1.1 connections (many requests per
+ * connection), each input a POST whose whole reply must arrive within the hang limit. A request that fails without
+ * any response (the server closed the connection instead of answering) is counted as a reset.
+ */
+export function createHttpSender(base: string, connections: number): HttpSender {
+  const pool = new Pool(base, { connections, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+  return {
+    send(input, hang) {
+      const abort = new AbortController();
+      let hung = false;
+      const stop = hang.watch(() => {
+        hung = true;
+        abort.abort();
+      });
+      let status: number | undefined;
+      return pool
+        .request({
+          path: input.path,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: input.body,
+          signal: abort.signal,
+        })
+        .then(async (res) => {
+          status = res.statusCode;
+          await res.body.arrayBuffer();
+          return { kind: "answered", status } as const;
+        })
+        .catch((): Outcome => (hung ? { kind: "hang" } : { kind: "answered", status, reset: status === undefined }))
+        .finally(stop);
+    },
+    close: () => pool.close(),
+  };
 }

@@ -53,12 +53,21 @@ export function mutate(rng: Rng, seed: Uint8Array): Uint8Array {
         break;
       case 3: {
         const ins = randomBytes(rng, 1 + rng.int(16));
-        b = Uint8Array.from([...b.subarray(0, at), ...ins, ...b.subarray(at)]);
+        const out = new Uint8Array(b.length + ins.length);
+        out.set(b.subarray(0, at));
+        out.set(ins, at);
+        out.set(b.subarray(at), at + ins.length);
+        b = out;
         break;
       }
-      case 4:
-        b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(Math.min(b.length, at + 1 + rng.int(16)))]);
+      case 4: {
+        const tail = b.subarray(Math.min(b.length, at + 1 + rng.int(16)));
+        const out = new Uint8Array(at + tail.length);
+        out.set(b.subarray(0, at));
+        out.set(tail, at);
+        b = out;
         break;
+      }
       case 5:
         if (b.length >= 4) {
           const o = rng.int(b.length - 3);
