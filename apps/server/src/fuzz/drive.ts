@@ -54,8 +54,10 @@ export function drive<I>(target: FuzzTarget<I>, limits: DriveLimits, hang: HangW
       const input = target.next(issued++);
       const t0 = performance.now();
       const outcome = await target.send(input, hang);
-      if (outcome.kind === "hang") suspects.push(input);
-      else record(input, outcome, performance.now() - t0);
+      const ms = performance.now() - t0;
+      // The watch looks every so often, so an answer can come after the limit but before the look: late is a suspect.
+      if (outcome.kind === "hang" || ms > hang.limitMs) suspects.push(input);
+      else record(input, outcome, ms);
     }
   };
   return {
@@ -69,7 +71,9 @@ export function drive<I>(target: FuzzTarget<I>, limits: DriveLimits, hang: HangW
           continue;
         }
         const t0 = performance.now();
-        record(input, await target.send(input, hang), performance.now() - t0);
+        const outcome = await target.send(input, hang);
+        const ms = performance.now() - t0;
+        record(input, ms > hang.limitMs ? { kind: "hang" } : outcome, ms);
       }
     },
   };

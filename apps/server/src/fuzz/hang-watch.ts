@@ -9,6 +9,8 @@ export interface HangWatch {
   watch(onHang: () => void): () => void;
   /** Inputs being watched right now. */
   readonly open: number;
+  /** The hang limit, ms. */
+  readonly limitMs: number;
   /** Stops the timer; inputs still watched are not judged. */
   close(): void;
 }
@@ -40,6 +42,7 @@ export function createHangWatch(hangMs: number): HangWatch {
     get open() {
       return open.size;
     },
+    limitMs: hangMs,
     close() {
       clearInterval(timer);
     },
