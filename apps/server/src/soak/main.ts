@@ -3,16 +3,19 @@ import { intFlag } from "../test-support/int-flag.js";
 import { formatSoak, runSoak, soakFailed } from "./soak.js";
 
 /**
- * `npm run soak [-- --tokens N --seconds S --concurrency N --per-stream N --sample-s S]`: streams verified tokens
- * through the built gateway on every wire until the token or time budget is spent (defaults: 10,000,000 tokens,
- * 600 s), printing RSS and open descriptors as it goes. Exits 1 on a lost, duplicated, reordered or mismatched token,
- * a stream left short, or a crash.
+ * `npm run soak [-- --tokens N --seconds S --http N --grpc N --mcp N --per-stream N --sample-s S]`: streams verified
+ * tokens through the built gateway on every wire side by side (`--http`, `--grpc`, `--mcp`: streams in flight on
+ * each, default 4, 4 and 16) until the token or time budget is spent (defaults: 10,000,000 tokens, 600 s), printing
+ * RSS and open descriptors as it goes. Exits 1 on a lost, duplicated, reordered or mismatched token, a stream left
+ * short, or a crash.
  */
 const { values } = parseArgs({
   options: {
     tokens: { type: "string", default: "10000000" },
     seconds: { type: "string", default: "600" },
-    concurrency: { type: "string", default: "24" },
+    http: { type: "string", default: "4" },
+    grpc: { type: "string", default: "4" },
+    mcp: { type: "string", default: "16" },
     "per-stream": { type: "string", default: "2000" },
     "sample-s": { type: "string", default: "5" },
   },
@@ -20,7 +23,11 @@ const { values } = parseArgs({
 const result = await runSoak({
   tokens: intFlag("tokens", values.tokens, 1),
   seconds: intFlag("seconds", values.seconds, 1),
-  concurrency: intFlag("concurrency", values.concurrency, 1),
+  streams: {
+    http: intFlag("http", values.http, 0),
+    connect: intFlag("grpc", values.grpc, 0),
+    mcp: intFlag("mcp", values.mcp, 0),
+  },
   tokensPerStream: intFlag("per-stream", values["per-stream"], 1),
   sampleSeconds: intFlag("sample-s", values["sample-s"], 1),
   onSample: (s) =>

@@ -24,8 +24,11 @@ describe("soak verdicts", () => {
       incomplete: 0,
       errors: { unavailable: 1 },
       perWire: { http: 1, connect: 1, mcp: 1 },
+      tokensPerWire: { http: 10, connect: 10, mcp: 10 },
       samples: [],
       crashed: false,
+      gatewayCpuSeconds: 0,
+      clientCpuSeconds: 0,
     };
     expect(soakFailed(ok)).toBe(false);
     for (const k of ["lost", "duplicated", "outOfOrder", "mismatched", "incomplete"] as const) {

@@ -10,8 +10,13 @@ export interface SoakOptions {
   tokens: number;
   /** Stop after this many seconds whatever the count. */
   seconds: number;
-  /** Streams in flight at once, spread over the wires. */
-  concurrency: number;
+  /**
+   * Streams in flight at once on each wire (0 leaves a wire out). The wires run side by side, each with its own
+   * streams, until the shared token budget is spent. The engine yields to the event loop every 64 tokens of a
+   * stream, so every stream advances by about as many tokens per turn of the gateway's loop, whatever its wire: the
+   * tokens split between the wires as their stream counts do, and a turn costs what its slowest wires cost.
+   */
+  streams: Record<ClientKind, number>;
   /** Tokens per stream. */
   tokensPerStream: number;
   /** Seconds between two samples of the gateway's RSS and open file descriptors. */
@@ -43,10 +48,17 @@ export interface SoakResult {
   incomplete: number;
   /** Failed streams by code name. */
   errors: Record<string, number>;
+  /** Streams per wire. */
   perWire: Record<ClientKind, number>;
+  /** Tokens verified per wire. */
+  tokensPerWire: Record<ClientKind, number>;
   samples: SoakSample[];
   /** The gateway exited during the run. */
   crashed: boolean;
+  /** CPU seconds the gateway used between the first and the last sample. */
+  gatewayCpuSeconds: number;
+  /** CPU seconds this process used (the clients and the verification). */
+  clientCpuSeconds: number;
 }
 
 function openFds(pid: number): number {
@@ -59,8 +71,9 @@ function openFds(pid: number): number {
 
 /**
  * The soak: starts the built gateway (synthetic engine, no delays, loopback, ephemeral ports) and streams generate
- * calls over HTTP, gRPC and MCP (modelwire's clients) until the token budget or the time budget is spent, verifying
- * every stream token by token against the engine's promise, and sampling the gateway's RSS and descriptors.
+ * calls over HTTP, gRPC and MCP (modelwire's clients) side by side, `streams[wire]` streams on each, until the
+ * token budget or the time budget is spent, verifying every stream token by token against the engine's promise, and
+ * sampling the gateway's RSS and descriptors.
  */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const gw = await spawnGateway(["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"]);
@@ -85,27 +98,36 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     incomplete: 0,
     errors: {},
     perWire: { http: 0, connect: 0, mcp: 0 },
+    tokensPerWire: { http: 0, connect: 0, mcp: 0 },
     samples: [],
     crashed: false,
+    gatewayCpuSeconds: 0,
+    clientCpuSeconds: 0,
   };
   let streamed = 0;
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const over = () => crashed || streamed >= o.tokens || elapsed() >= o.seconds;
+  // CPU seconds of the gateway (its /control/stats) and of this process (clients and verification) over the run.
+  let gatewayCpu0: number | undefined;
+  const clientCpu0 = process.cpuUsage();
+  const cpuSeconds = (c: { userMicros: number; systemMicros: number }) => (c.userMicros + c.systemMicros) / 1e6;
   const sample = async () => {
     const stats = (await (await fetch(`${admin}/control/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as {
       rssBytes: number;
+      cpu: { userMicros: number; systemMicros: number };
     };
     const s = { atSeconds: Math.round(elapsed()), rssBytes: stats.rssBytes, fds: openFds(pid), tokens: streamed };
+    gatewayCpu0 ??= cpuSeconds(stats.cpu);
+    r.gatewayCpuSeconds = cpuSeconds(stats.cpu) - gatewayCpu0;
     r.samples.push(s);
     o.onSample?.(s);
   };
   await sample();
   const sampler = setInterval(() => void sample().catch(() => {}), clampTimerMs(Math.max(1, o.sampleSeconds) * 1000));
   let n = 0;
-  const worker = async (w: number) => {
+  const worker = async (kind: ClientKind) => {
     while (!over()) {
-      const kind = CLIENT_KINDS[(w + n) % CLIENT_KINDS.length];
       const i = n++;
       const req = { model: "synthetic", prompt: `soak ${i}`, options: { numPredict: o.tokensPerStream } };
       const verifier = createStreamVerifier(expectedGenerate({ seed: 42 }, req));
@@ -121,7 +143,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           if (c.done) done = true;
         }
         const v = verifier.report();
-        r.verified += v.received - v.duplicated - v.outOfOrder - v.mismatched;
+        const verified = v.received - v.duplicated - v.outOfOrder - v.mismatched;
+        r.verified += verified;
+        r.tokensPerWire[kind] += verified;
         r.lost += v.lost;
         r.duplicated += v.duplicated;
         r.outOfOrder += v.outOfOrder;
@@ -134,11 +158,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
   };
   try {
-    await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
+    await Promise.all(CLIENT_KINDS.flatMap((kind) => Array.from({ length: o.streams[kind] }, () => worker(kind))));
     await sample().catch(() => {});
   } finally {
     clearInterval(sampler);
     r.seconds = elapsed();
+    const c = process.cpuUsage(clientCpu0);
+    r.clientCpuSeconds = (c.user + c.system) / 1e6;
     r.crashed = crashed;
     await Promise.allSettled(Object.values(clients).map((c) => c.close()));
     await gw.kill();
@@ -163,6 +189,7 @@ export function rssPlateau(samples: readonly SoakSample[]): boolean | undefined 
 
 /** The run as text: counts, errors by code, RSS and descriptors over time, the plateau verdict. */
 export function formatSoak(r: SoakResult): string {
+  const perToken = (cpu: number) => (r.verified > 0 ? ((cpu * 1e6) / r.verified).toFixed(1) : "-");
   const errs = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`);
   const first = r.samples[0];
   const last = r.samples[r.samples.length - 1];
@@ -170,6 +197,8 @@ export function formatSoak(r: SoakResult): string {
   const plateau = rssPlateau(r.samples);
   return [
     `soak: ${r.streams} streams in ${r.seconds.toFixed(1)} s (http ${r.perWire.http}, grpc ${r.perWire.connect}, mcp ${r.perWire.mcp})`,
+    `  tokens verified per wire: http ${r.tokensPerWire.http}, grpc ${r.tokensPerWire.connect}, mcp ${r.tokensPerWire.mcp}`,
+    `  CPU: gateway ${r.gatewayCpuSeconds.toFixed(1)} s, soak clients ${r.clientCpuSeconds.toFixed(1)} s (${perToken(r.gatewayCpuSeconds)} + ${perToken(r.clientCpuSeconds)} µs per token)`,
     `  tokens verified ${r.verified}, lost ${r.lost}, duplicated ${r.duplicated}, out of order ${r.outOfOrder}, mismatched ${r.mismatched}; streams incomplete ${r.incomplete}`,
     `  errors by code: ${errs.length > 0 ? errs.join(", ") : "none"}`,
     `  gateway RSS first ${mib(first?.rssBytes ?? 0)}, last ${mib(last?.rssBytes ?? 0)}, peak ${mib(peak)}; open fds first ${first?.fds}, last ${last?.fds}`,
