@@ -1,21 +1,18 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ChatRequestSchema } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BenchResult } from "./result.js";
 import { ExitCode } from "./slo.js";
 import type { SessionWork } from "./stream-call.js";
 import { QUICK, runCli } from "./test-support/run-cli.js";
+import { tempDirsAfterEach } from "./test-support/temp-dirs.js";
 import { createWorkSource, DEFAULT_WORKLOAD } from "./workload.js";
 import { parseLengthDist, parseShapeFlags, sampleLength } from "./workload-shape.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsAfterEach();
 
 describe("length distributions", () => {
   it("parses N, uniform:MIN-MAX and normal:MEAN,SD, and names the flag on bad input", () => {
@@ -87,8 +84,7 @@ describe("chat sessions", () => {
   });
 
   it("runs over every chat wire of a spawned gateway, every turn verified token by token", async () => {
-    const d = await mkdtemp(join(tmpdir(), "bench-chat-"));
-    dirs.push(d);
+    const d = await tempDir("bench-chat-");
     const out = join(d, "reports");
     const { code, stderr } = await runCli([
       "--transports",

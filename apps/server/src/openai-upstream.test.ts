@@ -1,39 +1,19 @@
-import { STANDIN_TOKENS, type StandIn, startStandIn } from "@modelwire/test-kit/standin";
+import { STANDIN_TOKENS } from "@modelwire/test-kit/standin";
 import OpenAI from "openai";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gatewaysAfterEach } from "./test-support/gateways.js";
+import { HI, openaiClient, standInsAfterEach, streamChat } from "./test-support/openai-stand-ins.js";
 
 const { start } = gatewaysAfterEach();
-let standin: StandIn | undefined;
-afterEach(async () => {
-  await standin?.close();
-  standin = undefined;
-});
-
-const messages = [{ role: "user" as const, content: "hi" }];
-
-async function streamText(client: OpenAI, extra: Record<string, unknown> = {}) {
-  const parts: string[] = [];
-  let finish: string | null = null;
-  const stream = await client.chat.completions.create({
-    model: "standin",
-    messages,
-    stream: true,
-    ...extra,
-  } as OpenAI.ChatCompletionCreateParamsStreaming);
-  for await (const c of stream) {
-    if (c.choices[0]?.delta.content) parts.push(c.choices[0].delta.content);
-    if (c.choices[0]?.finish_reason) finish = c.choices[0].finish_reason;
-  }
-  return { parts, finish };
-}
+const standIn = standInsAfterEach();
+const messages = HI;
 
 describe("modelwire serve --upstream: the OpenAI API", () => {
   it("forwards /v1 unchanged to an upstream that serves it (a stand-in written from the API docs)", async () => {
-    standin = await startStandIn({ openai: true });
+    const standin = await standIn({ openai: true });
     const gw = await start(["--upstream", standin.url, "--no-connect", "--no-mcp"]);
-    const client = new OpenAI({ baseURL: `${gw.url("http")}/v1`, apiKey: "x", maxRetries: 0 });
-    const { parts, finish } = await streamText(client, { logprobs: false, tool_choice: "none" });
+    const client = openaiClient(gw);
+    const { parts, finish } = await streamChat(client, "standin", { logprobs: false, tool_choice: "none" });
     expect(parts).toEqual([...STANDIN_TOKENS]);
     expect(finish).toBe("stop");
     const sent = standin.requests.find((r) => r.path === "/v1/chat/completions");
@@ -52,10 +32,10 @@ describe("modelwire serve --upstream: the OpenAI API", () => {
   });
 
   it("translates onto /api/chat when the upstream has no /v1", async () => {
-    standin = await startStandIn({ openai: false });
+    const standin = await standIn({ openai: false });
     const gw = await start(["--upstream", standin.url, "--no-connect", "--no-mcp"]);
-    const client = new OpenAI({ baseURL: `${gw.url("http")}/v1`, apiKey: "x", maxRetries: 0 });
-    const { parts, finish } = await streamText(client, { seed: 3 });
+    const client = openaiClient(gw);
+    const { parts, finish } = await streamChat(client, "standin", { seed: 3 });
     expect(parts).toEqual([...STANDIN_TOKENS]);
     expect(finish).toBe("stop");
     const sent = standin.requests.find((r) => r.path === "/api/chat");
@@ -69,12 +49,12 @@ describe("modelwire serve --upstream: the OpenAI API", () => {
   });
 
   it("a client that goes away mid-stream stops the forwarded upstream stream", async () => {
-    standin = await startStandIn({
+    const standin = await standIn({
       openai: true,
       script: () => ({ tokens: Array.from({ length: 2000 }, (_, i) => ` t${i}`), delayMs: 2 }),
     });
     const gw = await start(["--upstream", standin.url, "--no-connect", "--no-mcp"]);
-    const client = new OpenAI({ baseURL: `${gw.url("http")}/v1`, apiKey: "x", maxRetries: 0 });
+    const client = openaiClient(gw);
     const ac = new AbortController();
     const stream = await client.chat.completions.create(
       { model: "standin", messages, stream: true },

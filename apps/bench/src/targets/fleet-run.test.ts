@@ -1,34 +1,25 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type SpawnedStandIn, spawnOllamaStandIn } from "@modelwire/test-kit/ollama";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BenchResult } from "../result.js";
 import { ExitCode } from "../slo.js";
 import { QUICK, runCli } from "../test-support/run-cli.js";
+import { standInsBeforeAll } from "../test-support/stand-ins.js";
+import { tempDirsAfterEach } from "../test-support/temp-dirs.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsAfterEach();
 
 // Two stand-in Ollama processes (written from Ollama's docs), the second slower; the bench's gateway runs in
 // front of both.
-let ups: SpawnedStandIn[] = [];
-beforeAll(async () => {
-  ups = [
-    await spawnOllamaStandIn({ ttftMs: 10, interTokenMs: 2, models: ["tiny:1b"] }),
-    await spawnOllamaStandIn({ ttftMs: 40, interTokenMs: 8, models: ["tiny:1b"] }),
-  ];
-}, 30_000);
-afterAll(async () => {
-  await Promise.allSettled(ups.map((u) => u.close()));
-});
+const standIns = standInsBeforeAll(
+  { ttftMs: 10, interTokenMs: 2, models: ["tiny:1b"] },
+  { ttftMs: 40, interTokenMs: 8, models: ["tiny:1b"] },
+);
 
 describe("bench --upstream A --upstream B: the gateway in front of a fleet, beside each upstream straight", () => {
   it("runs direct-1, direct-2 and the wires in each round, reports the calls per upstream and each Δ", async () => {
-    const d = await mkdtemp(join(tmpdir(), "bench-fleet-"));
-    dirs.push(d);
+    const ups = standIns();
+    const d = await tempDir("bench-fleet-");
     const out = join(d, "reports");
     const { code, stderr } = await runCli([
       "--upstream",

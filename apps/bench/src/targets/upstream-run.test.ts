@@ -1,30 +1,21 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type SpawnedStandIn, spawnOllamaStandIn } from "@modelwire/test-kit/ollama";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BenchResult } from "../result.js";
 import { ExitCode } from "../slo.js";
 import { QUICK, runCli } from "../test-support/run-cli.js";
+import { standInsBeforeAll } from "../test-support/stand-ins.js";
+import { tempDirsAfterEach } from "../test-support/temp-dirs.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsAfterEach();
 
 // The stand-in Ollama runs as its own process, the gateway the bench spawns sits in front of it.
-let standin: SpawnedStandIn;
-beforeAll(async () => {
-  standin = await spawnOllamaStandIn({ ttftMs: 10, interTokenMs: 2, models: ["tiny:1b"] });
-}, 30_000);
-afterAll(async () => {
-  await standin?.close();
-});
+const standIns = standInsBeforeAll({ ttftMs: 10, interTokenMs: 2, models: ["tiny:1b"] });
 
 describe("bench --upstream: the gateway in front of a stand-in Ollama, beside the direct path", () => {
   it("runs direct and every wire in each round and reports what the gateway adds against direct", async () => {
-    const d = await mkdtemp(join(tmpdir(), "bench-upstream-"));
-    dirs.push(d);
+    const [standin] = standIns();
+    const d = await tempDir("bench-upstream-");
     const out = join(d, "reports");
     const { code, stderr } = await runCli([
       "--upstream",

@@ -6,26 +6,18 @@
  */
 
 import { until } from "@modelwire/test-kit";
-import { STANDIN_TOKENS, type StandIn, startStandIn } from "@modelwire/test-kit/standin";
+import { STANDIN_TOKENS, type StandIn } from "@modelwire/test-kit/standin";
 import OpenAI from "openai";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gatewaysAfterEach } from "../test-support/gateways.js";
+import { HI, openaiClient, standInsAfterEach, streamChat } from "../test-support/openai-stand-ins.js";
 import type { SpawnedGateway } from "../test-support/spawn-gateway.js";
 
 const { start } = gatewaysAfterEach();
-const standIns: StandIn[] = [];
-afterEach(async () => {
-  await Promise.allSettled(standIns.splice(0).map((s) => s.close()));
-});
+const standIn = standInsAfterEach();
 const SLOW = 90_000;
 const QUICK = ["--upstream-probe-ms", "1000", "--upstream-tags-ms", "500", "--no-connect", "--no-mcp", "--quiet"];
-const messages = [{ role: "user" as const, content: "hi" }];
-
-async function standIn(o: Parameters<typeof startStandIn>[0] = {}): Promise<StandIn> {
-  const s = await startStandIn(o);
-  standIns.push(s);
-  return s;
-}
+const messages = HI;
 
 async function stats(gw: SpawnedGateway): Promise<Record<string, any>> {
   return (await (await fetch(`${gw.url("admin")}/control/stats`)).json()) as Record<string, any>;
@@ -38,23 +30,7 @@ async function fleet(ups: readonly StandIn[], extra: string[] = [], suffix = "")
     const u = ((await stats(gw)).fleet?.upstreams ?? []) as Array<{ state: string; models: string[] | null }>;
     return u.length === ups.length && u.every((x) => x.state === "up" && x.models !== null);
   });
-  return { gw, client: new OpenAI({ baseURL: `${gw.url("http")}/v1`, apiKey: "x", maxRetries: 0 }) };
-}
-
-async function streamChat(client: OpenAI, model = "standin", extra: Record<string, unknown> = {}) {
-  const parts: string[] = [];
-  let finish: string | null = null;
-  const stream = await client.chat.completions.create({
-    model,
-    messages,
-    stream: true,
-    ...extra,
-  } as OpenAI.ChatCompletionCreateParamsStreaming);
-  for await (const c of stream) {
-    if (c.choices[0]?.delta.content) parts.push(c.choices[0].delta.content);
-    if (c.choices[0]?.finish_reason) finish = c.choices[0].finish_reason;
-  }
-  return { parts, finish };
+  return { gw, client: openaiClient(gw) };
 }
 
 const v1Calls = (s: StandIn, path = "/v1/chat/completions") => s.requests.filter((r) => r.path === path).length;
