@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 /**
- * Gateway RSS with N gRPC Generate streams whose reader reads nothing (issue 19: bounded memory under overload).
+ * Gateway RSS with N streams whose reader reads nothing (issue 19: bounded memory under overload): gRPC Generate
+ * streams on one HTTP/2 session (`--wire grpc`, default), or Ollama /api/generate streams, one HTTP/1.1 connection
+ * each (`--wire http`).
  * For each gateway entry (`--main PATH`, repeatable; default this tree's apps/server/dist/main.js), rounds
  * interleaved: spawn it on loopback (`--max-streams N+10 --write-stall-timeout-ms 0`, synthetic engine with
- * `--tokens T`), open N streams on one HTTP/2 session and never read them, wait until the gateway's RSS has moved
+ * `--tokens T`), open N streams and never read them, wait until the gateway's RSS has moved
  * less than 1 MiB for 3 s (at most 60 s), print base and plateau RSS and the gateway's peak (VmHWM), kill it.
  *
  *   /work/tools/quiet node scripts/paused-streams-rss.mjs [--main A.js --main B.js] [--streams 1000]
- *     [--tokens 4000] [--rounds 2]
+ *     [--tokens 4000] [--rounds 2] [--wire grpc|http]
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import { parseArgs } from "node:util";
 
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     streams: { type: "string", default: "1000" },
     tokens: { type: "string", default: "4000" },
     rounds: { type: "string", default: "2" },
+    wire: { type: "string", default: "grpc" },
   },
 });
 const mains = values.main ?? [new URL("../apps/server/dist/main.js", import.meta.url).pathname];
@@ -45,21 +49,8 @@ async function once(main) {
       if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
     });
   });
-  const url = ready.addresses.find((a) => a.protocol === "connect").url;
   const base = mib(gw.pid, "VmRSS");
-  const session = http2.connect(url);
-  session.on("error", () => {});
-  for (let i = 0; i < streams; i++) {
-    const s = session.request({
-      ":method": "POST",
-      ":path": "/modelwire.v1.InferenceService/Generate",
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    s.on("error", () => {});
-    s.pause();
-    s.end(request);
-  }
+  const close = values.wire === "http" ? unreadHttp(ready) : unreadGrpc(ready);
   const t0 = Date.now();
   let last = 0;
   let since = Date.now();
@@ -72,7 +63,8 @@ async function once(main) {
     } else if (Date.now() - since >= 3_000) break;
   }
   const admin = ready.addresses.find((a) => a.protocol === "admin").url;
-  const inFlight = (await (await fetch(`${admin}/control/stats`)).json()).servers.connect.inFlight;
+  const server = values.wire === "http" ? "http" : "connect";
+  const inFlight = (await (await fetch(`${admin}/control/stats`)).json()).servers[server].inFlight;
   const row = {
     main,
     streams,
@@ -82,9 +74,44 @@ async function once(main) {
     plateauMiB: last,
     peakMiB: mib(gw.pid, "VmHWM"),
   };
-  session.destroy();
+  close();
   gw.kill("SIGKILL");
   return row;
+}
+
+/** N gRPC Generate streams on one HTTP/2 session, never read; returns what closes them. */
+function unreadGrpc(ready) {
+  const session = http2.connect(ready.addresses.find((a) => a.protocol === "connect").url);
+  session.on("error", () => {});
+  for (let i = 0; i < streams; i++) {
+    const s = session.request({
+      ":method": "POST",
+      ":path": "/modelwire.v1.InferenceService/Generate",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    s.on("error", () => {});
+    s.pause();
+    s.end(request);
+  }
+  return () => session.destroy();
+}
+
+/** N /api/generate streams, one connection each, never read; returns what closes them. */
+function unreadHttp(ready) {
+  const url = ready.addresses.find((a) => a.protocol === "http").url;
+  const body = JSON.stringify({ model: "synthetic", prompt: "q" });
+  const requests = [];
+  for (let i = 0; i < streams; i++) {
+    const req = http.request(`${url}/api/generate`, { method: "POST", agent: false });
+    req.on("response", (res) => res.pause());
+    req.on("error", () => {});
+    req.end(body);
+    requests.push(req);
+  }
+  return () => {
+    for (const r of requests) r.destroy();
+  };
 }
 
 console.log(`paused-streams-rss ${new Date().toISOString()} loadavg ${readFileSync("/proc/loadavg", "utf8").trim()}`);
@@ -93,7 +120,7 @@ for (let r = 1; r <= Number(values.rounds); r++) {
     const x = await once(main);
     const per = ((x.plateauMiB - x.baseMiB) * 1024) / x.streams;
     console.log(
-      `round ${r} ${x.main}: ${x.streams} streams (${x.inFlight} in flight), ${x.tokens} tokens: RSS ${x.baseMiB.toFixed(1)} -> ` +
+      `round ${r} ${x.main}: ${values.wire}, ${x.streams} streams (${x.inFlight} in flight), ${x.tokens} tokens: RSS ${x.baseMiB.toFixed(1)} -> ` +
         `${x.plateauMiB.toFixed(1)} MiB (peak ${x.peakMiB.toFixed(1)}), ${per.toFixed(0)} KiB per stream`,
     );
   }

@@ -1,7 +1,6 @@
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import { Code, ModelwireError } from "@modelwire/core";
+import { Code, createCoalescingWriter, joinBuffers, ModelwireError, type WriteTarget } from "@modelwire/core";
 import type { Engine, EngineContext } from "@modelwire/engine";
-import { createCoalescingWriter, type WriteTarget } from "./coalescing-writer.js";
 import { createFastHandler, type FastServerCall } from "./fast-server-call.js";
 import type { FastHandlerOptions } from "./fast-server-common.js";
 import { envelope, writeLimitError } from "./grpc-wire.js";
@@ -65,7 +64,7 @@ async function pump(
     });
 
   // Tokens written while earlier ones still wait for the peer are joined (few write requests queued per stream).
-  const writer = createCoalescingWriter(res as unknown as WriteTarget);
+  const writer = createCoalescingWriter(res as unknown as WriteTarget<Buffer>, joinBuffers);
   let iterator: AsyncIterator<{ done: boolean }> | undefined;
   let completed = false;
   try {

@@ -14,6 +14,14 @@ export type {
   InferenceClient,
   ShowModelRequestInit,
 } from "./client.js";
+export {
+  COALESCE_BYTES,
+  type CoalescingWriter,
+  createCoalescingWriter,
+  joinBuffers,
+  joinTexts,
+  type WriteTarget,
+} from "./coalescing-writer.js";
 export { Code, codeFromName, codeName, isCode } from "./code.js";
 export {
   type ConnectionGate,

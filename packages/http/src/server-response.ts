@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { ModelwireError } from "@modelwire/core";
+import { type CoalescingWriter, createCoalescingWriter, joinTexts, type ModelwireError } from "@modelwire/core";
 import { errorHttpStatus, errorToJson } from "./ollama-error.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -40,11 +40,14 @@ export const NDJSON_TYPE = "application/x-ndjson";
 /**
  * Writes a streamed text body with backpressure. Texts written in the same turn of the event loop share one socket
  * write (the response is corked until `setImmediate`), which costs no latency: a token is flushed as soon as the
- * engine yields to I/O. Streamed replies (NDJSON, Server-Sent Events) are written with it.
+ * engine yields to I/O. A text written while an earlier write still waits for the socket is joined with the next ones
+ * (core's createCoalescingWriter: a reader that falls behind costs a few queued writes, not one per token).
+ * Streamed replies (NDJSON, Server-Sent Events) are written with it.
  */
 export class StreamTextWriter {
   private corked = false;
   private generation = 0;
+  private readonly writer: CoalescingWriter<string>;
   /**
    * @param signal the call's signal: a wait for 'drain' also ends when it fires (a write stall, a deadline), so the
    *   stream can end with its error line instead of waiting on a reader that stopped.
@@ -52,7 +55,9 @@ export class StreamTextWriter {
   constructor(
     private readonly res: ServerResponse,
     private readonly signal?: AbortSignal,
-  ) {}
+  ) {
+    this.writer = createCoalescingWriter<string>(res, joinTexts);
+  }
 
   /** Writes one text. Returns a promise when the caller should wait for the socket to drain. */
   writeText(text: string): Promise<void> | undefined {
@@ -65,7 +70,7 @@ export class StreamTextWriter {
         if (this.corked && this.generation === gen) this.uncork();
       });
     }
-    if (res.write(text)) return undefined;
+    if (this.writer.write(text)) return undefined;
     const signal = this.signal;
     if (signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -85,6 +90,7 @@ export class StreamTextWriter {
 
   /** Writes an optional last text and ends the response. */
   endText(text?: string): void {
+    this.writer.flush();
     this.uncork();
     if (text === undefined) this.res.end();
     else this.res.end(text);

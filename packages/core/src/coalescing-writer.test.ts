@@ -1,14 +1,20 @@
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { COALESCE_BYTES, createCoalescingWriter, type WriteTarget } from "./coalescing-writer.js";
+import {
+  COALESCE_BYTES,
+  createCoalescingWriter,
+  joinBuffers,
+  joinTexts,
+  type WriteTarget,
+} from "./coalescing-writer.js";
 
 /** A target whose writes complete only when `complete()` is called (a peer that reads nothing until then). */
 function stuckTarget(highWaterMark = 16 * 1024) {
   const writes: Buffer[] = [];
   const callbacks: Array<() => void> = [];
   let queuedBytes = 0;
-  const target: WriteTarget = {
+  const target: WriteTarget<Buffer> = {
     write(chunk, callback) {
       writes.push(chunk);
       queuedBytes += chunk.length;
@@ -33,7 +39,7 @@ const token = (i: number) => Buffer.from(`tok${String(i).padStart(5, "0")}-`.pad
 describe("createCoalescingWriter", () => {
   it("a peer that reads nothing: 400 tokens of 40 bytes become a handful of write requests, up to the high water mark", () => {
     const { target, writes } = stuckTarget();
-    const w = createCoalescingWriter(target);
+    const w = createCoalescingWriter(target, joinBuffers);
     let accepted = 0;
     for (let i = 0; i < 1_000; i++) {
       accepted++;
@@ -52,7 +58,7 @@ describe("createCoalescingWriter", () => {
 
   it("writes at once while nothing is queued, holds while a write is queued, and writes what it held when it completes", () => {
     const { target, writes, complete } = stuckTarget();
-    const w = createCoalescingWriter(target);
+    const w = createCoalescingWriter(target, joinBuffers);
     w.write(token(0));
     expect(writes).toHaveLength(1);
     w.write(token(1));
@@ -70,13 +76,33 @@ describe("createCoalescingWriter", () => {
   });
 });
 
+describe("texts", () => {
+  it("are joined as strings, in order", () => {
+    const writes: string[] = [];
+    const callbacks: Array<() => void> = [];
+    const w = createCoalescingWriter<string>(
+      {
+        write(chunk, callback) {
+          writes.push(chunk);
+          callbacks.push(() => callback());
+          return true;
+        },
+      },
+      joinTexts,
+    );
+    for (const t of ["a", "b", "c", "d"]) w.write(t);
+    for (const f of callbacks.splice(0)) f();
+    expect(writes).toEqual(["a", "bcd"]);
+  });
+});
+
 describe("on a real HTTP/2 stream whose client reads nothing, then everything", () => {
   it("every byte arrives in order and the stream ends", async () => {
     const total = 4_000;
     const server = http2.createServer();
     server.on("stream", (stream) => {
       stream.respond({ ":status": 200 });
-      const w = createCoalescingWriter(stream as unknown as WriteTarget);
+      const w = createCoalescingWriter(stream as unknown as WriteTarget<Buffer>, joinBuffers);
       let i = 0;
       const pump = () => {
         while (i < total) {
