@@ -23,6 +23,7 @@ describe("soak verdicts", () => {
       mismatched: 0,
       incomplete: 0,
       errors: { unavailable: 1 },
+      errorExamples: ["mcp unavailable: connection closed"],
       perWire: { http: 1, connect: 1, mcp: 1 },
       tokensPerWire: { http: 10, connect: 10, mcp: 10 },
       samples: [],

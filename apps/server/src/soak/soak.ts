@@ -48,6 +48,8 @@ export interface SoakResult {
   incomplete: number;
   /** Failed streams by code name. */
   errors: Record<string, number>;
+  /** The first few failures: wire, code and message. */
+  errorExamples: string[];
   /** Streams per wire. */
   perWire: Record<ClientKind, number>;
   /** Tokens verified per wire. */
@@ -97,6 +99,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     mismatched: 0,
     incomplete: 0,
     errors: {},
+    errorExamples: [],
     perWire: { http: 0, connect: 0, mcp: 0 },
     tokensPerWire: { http: 0, connect: 0, mcp: 0 },
     samples: [],
@@ -152,8 +155,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         r.mismatched += v.mismatched;
         if (!done || !v.ok) r.incomplete++;
       } catch (e) {
-        const name = codeName(ModelwireError.from(e).code);
+        const err = ModelwireError.from(e);
+        const name = codeName(err.code);
         r.errors[name] = (r.errors[name] ?? 0) + 1;
+        if (r.errorExamples.length < 5) r.errorExamples.push(`${kind} ${name}: ${err.message.slice(0, 200)}`);
       }
     }
   };
@@ -201,6 +206,7 @@ export function formatSoak(r: SoakResult): string {
     `  CPU: gateway ${r.gatewayCpuSeconds.toFixed(1)} s, soak clients ${r.clientCpuSeconds.toFixed(1)} s (${perToken(r.gatewayCpuSeconds)} + ${perToken(r.clientCpuSeconds)} µs per token)`,
     `  tokens verified ${r.verified}, lost ${r.lost}, duplicated ${r.duplicated}, out of order ${r.outOfOrder}, mismatched ${r.mismatched}; streams incomplete ${r.incomplete}`,
     `  errors by code: ${errs.length > 0 ? errs.join(", ") : "none"}`,
+    ...r.errorExamples.map((x) => `    e.g. ${x}`),
     `  gateway RSS first ${mib(first?.rssBytes ?? 0)}, last ${mib(last?.rssBytes ?? 0)}, peak ${mib(peak)}; open fds first ${first?.fds}, last ${last?.fds}`,
     `  RSS plateau: ${plateau === undefined ? "too few samples to tell" : plateau ? "yes" : "NO (still growing)"}`,
     `  crashed: ${r.crashed ? "YES" : "no"}`,
