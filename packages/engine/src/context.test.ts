@@ -30,8 +30,10 @@ describe("the synthetic engine on a lazy engine context", () => {
     expect(chunks).toHaveLength(9);
     expect(fast.ctx.reads()).toBe(0);
 
+    // A 200 ms first-token wait is still ahead when the first next() asks, even on a loaded machine (a 1 ms gap
+    // between tokens is often already due by then, so no timer is armed and the signal is never read).
     const slow = countingContext();
-    for await (const _ of createSyntheticEngine({ tokens: 2, interTokenMs: 1 }).generate(REQ, slow.ctx)) {
+    for await (const _ of createSyntheticEngine({ tokens: 2, ttftMs: 200 }).generate(REQ, slow.ctx)) {
       // drain
     }
     expect(slow.ctx.reads()).toBeGreaterThan(0);
