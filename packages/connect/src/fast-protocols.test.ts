@@ -226,7 +226,27 @@ describe("random request bodies", () => {
           expect(comparable(a)).toEqual(comparable(b));
         },
       ),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Found by CI (seed -938859121): a valid message, then one protobuf cannot decode. connect-node decodes the
+        // second message before it counts it, so its decode error is the answer, not "extra input message".
+        examples: [
+          [
+            "application/connect+proto",
+            [
+              Buffer.from([0, 0, 0, 0, 11, 10, 5, 102, 105, 120, 101, 100, 18, 2, 111, 107]),
+              Buffer.from([0, 0, 0, 0, 1, 0]),
+            ],
+          ],
+          [
+            "application/grpc-web+proto",
+            [
+              Buffer.from([0, 0, 0, 0, 11, 10, 5, 102, 105, 120, 101, 100, 18, 2, 111, 107]),
+              Buffer.from([0, 0, 0, 0, 1, 0]),
+            ],
+          ],
+        ],
+      },
     );
   });
 });

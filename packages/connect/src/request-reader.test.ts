@@ -74,6 +74,18 @@ describe("request reader", () => {
     });
   });
 
+  it("decodes a second message before it counts it: its decode error wins over 'extra input message', as connect-node", () => {
+    const bad = { code: Code.InvalidArgument, message: "bad second" };
+    const reader = createRequestReader(64, "server-streaming", undefined, (m) => (m[0] === 0 ? bad : undefined));
+    const good = envelope(Buffer.from("a"));
+    expect(reader.push(Buffer.concat([good, envelope(Buffer.from([0]))]))).toEqual(bad);
+    const other = createRequestReader(64, "server-streaming", undefined, (m) => (m[0] === 0 ? bad : undefined));
+    expect(other.push(Buffer.concat([good, good]))).toEqual({
+      code: Code.Unimplemented,
+      message: "protocol error: received extra input message for server-streaming method",
+    });
+  });
+
   it("checks every prefix a chunk completes before it looks at the chunk's messages, as connect-node does", () => {
     const two = Buffer.concat([envelope(Buffer.from("a")), envelope(Buffer.from("b"))]);
     const oversized = Buffer.from([0, 0, 0, 0, 65]);

@@ -18,7 +18,8 @@ export interface RequestError {
  *   a request) is ignored; any other flags are a message;
  * - the first message goes to `accept` at once (it decodes it; its error ends the call, as connect-node parses the
  *   first message before it looks for a second);
- * - a second message → UNIMPLEMENTED "received extra input message";
+ * - a second message is decoded too (connect-node parses each message before it counts them): its decode error,
+ *   else UNIMPLEMENTED "received extra input message";
  * - at the end: buffered bytes that do not form an envelope → INVALID_ARGUMENT "incomplete envelope" (like
  *   connect-node's decoder, a lone prefix whose payload never came is not counted), else no message at all →
  *   UNIMPLEMENTED "missing input message".
@@ -98,10 +99,12 @@ export function createRequestReader(
           continue;
         }
         if (messages++ > 0) {
-          return {
-            code: Code.Unimplemented,
-            message: `protocol error: received extra input message for ${method} method`,
-          };
+          return (
+            accept(payload) ?? {
+              code: Code.Unimplemented,
+              message: `protocol error: received extra input message for ${method} method`,
+            }
+          );
         }
         const refused = accept(payload);
         if (refused) return refused;
