@@ -182,8 +182,10 @@ export async function runClosedLoop(input: ClosedLoopInput): Promise<LoadStats> 
   let peakInFlight = 0;
   let lastEnd = start;
   const worker = async (i: number) => {
-    const delayMs = rampStartMs(i, input.concurrency, input.rampMs);
-    if (delayMs > 0) await sleep(delayMs);
+    // Node's timers can fire up to a millisecond before performance.now() says the delay is over (libuv counts
+    // whole ms from its cached loop time), so wait again for what is left: a ramped stream never starts early.
+    const rampEnd = start + rampStartMs(i, input.concurrency, input.rampMs);
+    while (performance.now() < rampEnd) await sleep(rampEnd - performance.now());
     while (seqNext < input.maxRequests && performance.now() < windowEnd && !input.signal?.aborted) {
       const seq = seqNext++;
       inFlight++;
