@@ -1,10 +1,10 @@
-import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { testTls } from "@modelwire/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaClient } from "./ollama-client.js";
 import { createOpenAIClient } from "./openai/client.js";
+import { listenLoopback } from "./test-support/listen.js";
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -53,8 +53,7 @@ describe("HTTP client transport layer", () => {
     // The final line (done: true, or OpenAI's [DONE]) goes out, and the chunked body's terminator 20 ms later, as it
     // can arrive in its own packet on a busy machine. Leaving the body then must not cost the connection, also
     // after a long body.
-    let connections = 0;
-    const server = createHttpServer((req, res) => {
+    const server = await listenLoopback((req, res) => {
       req.resume();
       req.on("end", () => {
         const at = "2026-12-01T00:00:00Z";
@@ -76,16 +75,8 @@ describe("HTTP client transport layer", () => {
         setTimeout(() => res.end(), 20);
       });
     });
-    server.on("connection", () => connections++);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    closers.push(
-      () =>
-        new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-    );
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    closers.push(server.close);
+    const url = server.url;
     const ollama = createOllamaClient({ host: url, connections: 1, retries: 0 });
     const openai = createOpenAIClient({ baseUrl: `${url}/v1`, connections: 1, retries: 0 });
     closers.push(
@@ -102,26 +93,19 @@ describe("HTTP client transport layer", () => {
     }
     expect(ollama.stats().opened).toBe(1);
     expect(openai.stats().opened).toBe(1);
-    expect(connections).toBe(2);
+    expect(server.connections()).toBe(2);
   });
 
   it("a stream left before its end closes its connection quietly, and the next call gets a new one", async () => {
     // A reply that never ends by itself: a chunk every 10 ms.
-    const server = createHttpServer((req, res) => {
+    const server = await listenLoopback((req, res) => {
       req.resume();
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       const line = `${JSON.stringify({ model: "m", created_at: "2026-12-01T00:00:00Z", response: "a", done: false })}\n`;
       const t = setInterval(() => res.write(line), 10);
       res.on("close", () => clearInterval(t));
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    closers.push(
-      () =>
-        new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-    );
+    closers.push(server.close);
     const uncaught: unknown[] = [];
     const onUncaught = (e: unknown) => uncaught.push(e);
     process.on("uncaughtException", onUncaught);
@@ -129,7 +113,7 @@ describe("HTTP client transport layer", () => {
       process.off("uncaughtException", onUncaught);
     });
     const client = createOllamaClient({
-      host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      host: server.url,
       connections: 1,
       retries: 0,
     });

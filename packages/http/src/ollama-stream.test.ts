@@ -1,11 +1,10 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Engine, GenerateResponse } from "@modelwire/core";
 import { createUpstreamEngine } from "@modelwire/engine";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaClient } from "./ollama-client.js";
 import { createOllamaServer } from "./ollama-server.js";
 import { type Harness, startHarness } from "./test-support/harness.js";
+import { listenLoopback } from "./test-support/listen.js";
 
 let h: Harness | undefined;
 const closers: Array<() => Promise<void>> = [];
@@ -20,8 +19,7 @@ afterEach(async () => {
  * `done: true` line, then the chunked body's end 20 ms later, as it can arrive in its own packet. Counts connections.
  */
 async function standIn() {
-  let connections = 0;
-  const server = createServer((req, res) => {
+  const server = await listenLoopback((req, res) => {
     req.resume();
     req.on("end", () => {
       const line = (o: object) => `${JSON.stringify({ model: "m", created_at: "2026-12-01T00:00:00Z", ...o })}\n`;
@@ -31,16 +29,8 @@ async function standIn() {
       setTimeout(() => res.end(), 20);
     });
   });
-  server.on("connection", () => connections++);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
+  closers.push(server.close);
+  return server;
 }
 
 /**
