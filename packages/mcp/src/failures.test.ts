@@ -58,6 +58,7 @@ describe("dead peers", () => {
       }
     })().catch((e) => e);
     const elapsed = performance.now() - frozenAt;
+    expect(frozenAt, "the stream failed before the proxy froze").toBeGreaterThan(0);
     expect(err).toBeInstanceOf(ModelwireError);
     expect((err as ModelwireError).code).toBe(Code.Unavailable);
     expect((err as ModelwireError).metadata.reason).toBe("heartbeat_timeout");

@@ -1,10 +1,17 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 
-/** A loopback TCP proxy that can stop forwarding (a peer that hangs without closing) — test use only. */
+/**
+ * A loopback TCP proxy that can stop forwarding (a peer that hangs without closing, like a SIGSTOPped process) —
+ * test use only.
+ */
 export interface FreezeProxy {
   /** `tcp://127.0.0.1:port` of the proxy. */
   url: string;
-  /** Stops forwarding in both directions; sockets stay open. */
+  /**
+   * Stops forwarding in both directions, closes included: a side that closes after this is not passed on (a stopped
+   * process would not see it or send a FIN), so the other side only learns of the hang by its own timers. Sockets stay
+   * open until {@link FreezeProxy.close}.
+   */
   freeze(): void;
   /** Closes everything. */
   close(): Promise<void>;
@@ -25,6 +32,7 @@ export async function startFreezeProxy(targetPort: number): Promise<FreezeProxy>
     forward(down, up);
     forward(up, down);
     const end = () => {
+      if (frozen) return;
       down.destroy();
       up.destroy();
     };
