@@ -1,3 +1,4 @@
+import { rssPlateau } from "../soak/soak.js";
 import { spawnGateway } from "../test-support/spawn-gateway.js";
 import { drive, type FuzzTarget } from "./drive.js";
 import { createGrpcInputs, createGrpcSessions, type GrpcInput, type GrpcSessions } from "./grpc-target.js";
@@ -11,7 +12,11 @@ import {
   type McpSender,
   mcpSeeds,
 } from "./mcp-target.js";
+import { type MemorySample, sampleMemory } from "./memory.js";
 import type { TargetTally } from "./tally.js";
+
+/** The parsers a campaign can drive (`--targets`). */
+export const TARGET_NAMES = ["mcp frames", "mcp open bodies", "ollama/openai json", "grpc/connect envelopes"] as const;
 
 /** How long a campaign runs and how hard it pushes. */
 export interface CampaignOptions {
@@ -33,6 +38,12 @@ export interface CampaignOptions {
   /** Calls `onProgress` every this many seconds (0 or absent: never). */
   progressSeconds?: number;
   onProgress?: (p: CampaignProgress) => void;
+  /** The parsers to drive (names of {@link TARGET_NAMES}); default all. */
+  targets?: readonly string[];
+  /** Records the gateway's memory (RSS, V8 heap) every this many seconds into `memory`. Default 10. */
+  memorySampleSeconds?: number;
+  /** Extra environment of the gateway process (e.g. `NODE_OPTIONS` for a heap-snapshot signal). */
+  gatewayEnv?: Record<string, string>;
 }
 
 /** Where a running campaign is. */
@@ -41,6 +52,10 @@ export interface CampaignProgress {
   tallies: readonly TargetTally[];
   /** The gateway's RSS at the last sample. */
   rssBytes: number;
+  /** The gateway's V8 heap in use at the last memory sample. */
+  heapUsedBytes: number;
+  /** The gateway's process id (to signal it, e.g. for a heap snapshot). */
+  pid: number;
 }
 
 /** What a campaign found. */
@@ -56,11 +71,8 @@ export interface CampaignResult {
   /** After the campaign a valid call on each wire still succeeded. */
   servesAfter: boolean;
   seconds: number;
-}
-
-async function adminStats(admin: string): Promise<{ rssBytes: number; maxRssBytes: number }> {
-  const r = await fetch(`${admin}/control/stats`, { signal: AbortSignal.timeout(5_000) });
-  return (await r.json()) as { rssBytes: number; maxRssBytes: number };
+  /** The gateway's memory over the run (every `memorySampleSeconds`, first before any input, last after the run). */
+  memory: MemorySample[];
 }
 
 /** The parsers as fuzz targets (MCP twice: frames mostly on a connection each, OPEN bodies on kept sessions). */
@@ -105,23 +117,30 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const seed = o.seed ?? 1;
   const hangMs = o.hangMs ?? 5_000;
   const concurrency = o.concurrency ?? 32;
-  const gw = await spawnGateway([
-    "--http-port",
-    "0",
-    "--connect-port",
-    "0",
-    "--mcp-port",
-    "0",
-    "--admin-port",
-    "0",
-    "--quiet",
-    "--tokens",
-    "4",
-    "--max-streams",
-    "256",
-    "--max-queue",
-    "256",
-  ]);
+  const only = o.targets ?? TARGET_NAMES;
+  const unknown = only.filter((t) => !(TARGET_NAMES as readonly string[]).includes(t));
+  if (unknown.length > 0)
+    throw new Error(`unknown fuzz target ${unknown.join(", ")} (one of ${TARGET_NAMES.join(", ")})`);
+  const gw = await spawnGateway(
+    [
+      "--http-port",
+      "0",
+      "--connect-port",
+      "0",
+      "--mcp-port",
+      "0",
+      "--admin-port",
+      "0",
+      "--quiet",
+      "--tokens",
+      "4",
+      "--max-streams",
+      "256",
+      "--max-queue",
+      "256",
+    ],
+    { env: o.gatewayEnv },
+  );
   let crash: string | undefined;
   void gw.exited.then(({ code, signal }) => {
     crash ??= `gateway exited (${signal ?? code})`;
@@ -138,9 +157,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       http: createHttpSender(httpUrl, concurrency),
       grpc: createGrpcSessions(gw.url("connect"), 8),
     };
-    const rssBeforeBytes = (await adminStats(admin)).rssBytes;
+    const elapsed = () => (performance.now() - start) / 1000;
+    const { maxRssBytes: _, ...first } = await sampleMemory(admin, 0);
+    const memory: MemorySample[] = [first];
+    const rssBeforeBytes = first.rssBytes;
     let peakRssBytes = rssBeforeBytes;
     let lastRssBytes = rssBeforeBytes;
+    let lastHeapBytes = first.heapUsedBytes;
+    const everyMemory = Math.max(1, o.memorySampleSeconds ?? 10);
     const deadline = start + o.seconds * 1000;
     let left = o.inputs;
     const take = () => {
@@ -149,23 +173,33 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       return true;
     };
     const go = <I>(t: FuzzTarget<I>) => drive(t, { concurrency, take }, hang);
-    const [mcp, opens, http, grpc] = targets(seed, sinks);
     // More MCP frames in flight would not help: most need a connection each, and this machine sets up and tears
     // down loopback connections at ~200-250/s whatever the concurrency (32 or 256 in flight, probe 2026-12-01).
-    const runs = [go(mcp), go(opens), go(http), go(grpc)];
+    const runs = targets(seed, sinks)
+      .filter((t) => only.includes(t.name))
+      .map((t) => go(t as FuzzTarget<unknown>));
     const tallies = runs.map((r) => r.tally);
     let ticks = 0;
     sampler = setInterval(() => {
       ticks++;
-      adminStats(admin).then(
-        (s) => {
-          peakRssBytes = Math.max(peakRssBytes, s.maxRssBytes);
+      const at = elapsed();
+      sampleMemory(admin, at).then(
+        ({ maxRssBytes, ...s }) => {
+          peakRssBytes = Math.max(peakRssBytes, maxRssBytes);
           lastRssBytes = s.rssBytes;
+          lastHeapBytes = s.heapUsedBytes;
+          if (ticks % everyMemory === 0) memory.push(s);
         },
         () => {},
       );
       if (o.progressSeconds && ticks % o.progressSeconds === 0) {
-        o.onProgress?.({ seconds: (performance.now() - start) / 1000, tallies, rssBytes: lastRssBytes });
+        o.onProgress?.({
+          seconds: at,
+          tallies,
+          rssBytes: lastRssBytes,
+          heapUsedBytes: lastHeapBytes,
+          pid: gw.proc.pid ?? 0,
+        });
       }
     }, 1_000);
     await Promise.all(runs.map((r) => r.done));
@@ -180,9 +214,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     let servesAfter = false;
     let rssAfterBytes = 0;
     if (crash === undefined) {
-      const after = await adminStats(admin);
+      const { maxRssBytes, ...after } = await sampleMemory(admin, elapsed());
+      memory.push(after);
       rssAfterBytes = after.rssBytes;
-      peakRssBytes = Math.max(peakRssBytes, after.maxRssBytes);
+      peakRssBytes = Math.max(peakRssBytes, maxRssBytes);
       servesAfter = await servesEveryWire(httpUrl, gw.url("connect"), mcpPort);
     }
     return {
@@ -193,7 +228,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       rssAfterBytes,
       peakRssBytes,
       servesAfter,
-      seconds: (performance.now() - start) / 1000,
+      seconds: elapsed(),
+      memory,
     };
   } finally {
     clearInterval(sampler);
@@ -260,10 +296,32 @@ export function formatResult(r: CampaignResult): string {
     `  crashes ${r.crash === undefined ? 0 : 1}${r.crash ? ` (${r.crash})` : ""}`,
     `  http/2 sessions ended in an error: ${r.sessionErrors}`,
     `  gateway RSS before ${mib(r.rssBeforeBytes)}, after ${mib(r.rssAfterBytes)}, peak ${mib(r.peakRssBytes)}`,
+    `  gateway memory over time (s: RSS / V8 heap total / heap used / external, MiB): ${r.memory
+      .map(
+        (m) =>
+          `${m.atSeconds.toFixed(0)}: ${[m.rssBytes, m.heapTotalBytes, m.heapUsedBytes, m.externalBytes].map((b) => (b / 2 ** 20).toFixed(0)).join(" / ")}`,
+      )
+      .join(", ")}`,
+    `  RSS plateau: ${verdict(rssPlateau(r.memory))}; V8 heap used, lowest sample of each third of the run: ${heapFloors(r.memory)}`,
     `  serves every wire afterwards: ${r.servesAfter ? "yes" : "NO"}`,
   ];
   return lines.join("\n");
 }
+
+/**
+ * The lowest heap-in-use sample of each third of the run while inputs flowed (a sample lands anywhere between two collections, so the
+ * lowest is the nearest to what is live): rising floors are retained memory, flat ones garbage between collections.
+ */
+export function heapFloors(all: readonly MemorySample[]): string {
+  const memory = all.slice(1, -1); // not the samples before the first input and after the run
+  if (memory.length < 6) return "too few samples to tell";
+  const third = Math.floor(memory.length / 3);
+  const parts = [memory.slice(0, third), memory.slice(third, 2 * third), memory.slice(2 * third)];
+  return `${parts.map((p) => (Math.min(...p.map((m) => m.heapUsedBytes)) / 2 ** 20).toFixed(1)).join(" / ")} MiB`;
+}
+
+const verdict = (p: boolean | undefined) =>
+  p === undefined ? "too few samples to tell" : p ? "yes" : "NO (still growing)";
 
 /** Exit status of a campaign: non-zero on a crash, a hang, or a gateway that no longer serves. */
 export function failed(r: CampaignResult): boolean {

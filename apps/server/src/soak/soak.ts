@@ -183,10 +183,10 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
  * Whether RSS stopped growing: the peak of the last third of the samples is within 10 % (and 16 MiB) of the peak of
  * the middle third. Undefined with fewer than six samples (too short to tell).
  */
-export function rssPlateau(samples: readonly SoakSample[]): boolean | undefined {
+export function rssPlateau(samples: readonly { rssBytes: number }[]): boolean | undefined {
   if (samples.length < 6) return undefined;
   const third = Math.floor(samples.length / 3);
-  const peak = (xs: readonly SoakSample[]) => Math.max(...xs.map((s) => s.rssBytes));
+  const peak = (xs: readonly { rssBytes: number }[]) => Math.max(...xs.map((s) => s.rssBytes));
   const middle = peak(samples.slice(third, 2 * third));
   const last = peak(samples.slice(2 * third));
   return last <= Math.max(middle * 1.1, middle + 16 * 2 ** 20);
