@@ -31,21 +31,35 @@ export function parseFormat(text: string): OutputFormat | undefined {
 }
 
 /**
- * The document a formatted reply streams, as chunks whose concatenation is the document's text (each chunk a run
- * of non-space characters with the whitespace before it). For `"json"`, an object with about `size` chunks of
- * fields; for a schema, the deterministic document {@link sampleSchema} builds, which validates against it. The
+ * The text of the document a formatted reply streams, whose chunks ({@link chunksOf}: each a run of non-space
+ * characters with the whitespace before it) are the reply's tokens. For `"json"`, an object with about `size` chunks
+ * of fields; for a schema, the deterministic document {@link sampleSchema} builds, which validates against it. The
  * text is laid out as Python's `json.dumps` does (`", "` and `": "` separators), so the chunks are word-like.
  * Throws `InvalidArgument` naming `format` when the schema cannot be satisfied.
  */
-export function formatChunks(format: OutputFormat, seed: number, size: number): string[] {
+export function formatText(format: OutputFormat, seed: number, size: number): string {
   const prng = createPrng(hash32(seed, "format"));
-  const doc = format.kind === "json" ? jsonModeDocument(prng, size) : sampleSchema(format.schema, prng);
-  return chunksOf(serialize(doc));
+  return serialize(format.kind === "json" ? jsonModeDocument(prng, size) : sampleSchema(format.schema, prng));
 }
+
+/** The chunk pattern: whitespace then non-whitespace, or trailing whitespace (never an empty match). */
+const CHUNK = /\s*\S+|\s+$/g;
 
 /** Splits text into runs of whitespace followed by non-whitespace (the first may have no whitespace). */
 export function chunksOf(text: string): string[] {
-  return text.match(/\s*\S+|\s+$/g) ?? [];
+  return text.match(CHUNK) ?? [];
+}
+
+/** The chunks of `text` ({@link chunksOf}) one at a time: `undefined` after the last. */
+export function chunkReader(text: string): () => string | undefined {
+  const re = new RegExp(CHUNK.source, "g");
+  let over = false;
+  return () => {
+    if (over) return undefined;
+    const m = re.exec(text);
+    if (m === null) over = true;
+    return m?.[0];
+  };
 }
 
 /** JSON text with `", "` and `": "` separators. */

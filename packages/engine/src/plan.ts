@@ -1,10 +1,11 @@
 import type { Options } from "@modelwire/core";
-import { formatChunks, type OutputFormat } from "./format.js";
-import { hash32 } from "./prng.js";
-import { syntheticTokens } from "./script.js";
-import { applyStops } from "./stop.js";
+import type { OutputFormat } from "./format.js";
+import { ReplySource, type ReplySpec, replySpec, thinkingCount } from "./reply-source.js";
 
-/** What one synthetic call streams: computed up front, a pure function of the request and the knobs. */
+/**
+ * What one synthetic call streams, all of it: a pure function of the request and the knobs (what a verifying client
+ * compares against). The engine itself streams the same reply lazily (see `ReplySource`).
+ */
 export interface ReplyPlan {
   /**
    * `"reply"` for generated text; `"load"` or `"unload"` for Ollama's empty requests that only load or unload the
@@ -59,52 +60,35 @@ export function emptyPlan(kind: "load" | "unload"): ReplyPlan {
  * the content only. A stop sequence ends the reply with `"stop"`; otherwise a request's own limit ends it with
  * `"length"`, and the engine's default length with `"stop"` (the model "decided" to stop).
  *
- * With a `format`, the content is a JSON document (see {@link formatChunks}) of its own natural length: it ends with
+ * With a `format`, the content is a JSON document (see `formatText`) of its own natural length: it ends with
  * `"stop"` once complete, or is cut with `"length"` when the request's `num_predict` leaves no room for all of it
  * (as a real model's would be: the text is then not valid JSON).
  */
 export function planReply(key: PlanKey, input: PlanInput): ReplyPlan {
-  const thinkCount = input.think ? Math.ceil(input.count / 2) : 0;
-  let natural: ReplyPlan;
-  if (input.format) {
-    const doc = formatChunks(input.format, hash32(key.seed, key.model, key.prompt, key.requestSeed ?? "-"), input.size);
-    const room = input.count - thinkCount;
-    const cut = input.limited && doc.length > room;
-    natural = {
-      kind: "reply",
-      texts: cut ? doc.slice(0, room) : doc,
-      thinking: 0,
-      at: undefined,
-      evalCount: cut ? input.count : thinkCount + doc.length,
-      doneReason: cut ? "length" : "stop",
-    };
-  } else {
-    natural = {
-      kind: "reply",
-      texts: syntheticTokens({ ...key, count: input.count - thinkCount }),
-      thinking: 0,
-      at: undefined,
-      evalCount: input.count,
-      doneReason: input.limited ? "length" : "stop",
-    };
-  }
-  if (thinkCount === 0 && input.stops.length === 0) return natural;
-  const thinking =
-    thinkCount > 0 ? syntheticTokens({ ...key, prompt: `${key.prompt}\u0000think`, count: thinkCount }) : [];
-  return withStops(natural, thinking, input.stops);
+  return drain(replySpec(key, input));
 }
 
-/** Prefixes thinking and applies the stop sequences to a plan's content. */
-export function withStops(plan: ReplyPlan, thinking: readonly string[], stops: readonly string[]): ReplyPlan {
-  const t = thinking.length;
-  const cut = applyStops(plan.texts, stops);
+/** Every chunk of a spec's reply, as a {@link ReplyPlan}. */
+export function drain(spec: ReplySpec): ReplyPlan {
+  if (spec.kind !== "reply") return emptyPlan(spec.kind);
+  const source = new ReplySource(spec);
+  const texts: string[] = [];
+  const at: number[] = [];
+  let thinking = 0;
+  while (source.next()) {
+    texts.push(source.text);
+    at.push(source.at);
+    if (source.thinking) thinking++;
+  }
+  // Without thinking or stops, chunk `i` is token `i`.
+  const plain = thinkingCount(spec.input) === 0 && spec.input.stops.length === 0;
   return {
     kind: "reply",
-    texts: [...thinking, ...cut.chunks],
-    thinking: t,
-    at: [...thinking.map((_, i) => i), ...cut.at.map((k) => k + t)],
-    evalCount: cut.stopped ? t + cut.consumed : plan.evalCount,
-    doneReason: cut.stopped ? "stop" : plan.doneReason,
+    texts,
+    thinking,
+    at: plain ? undefined : at,
+    evalCount: source.evalCount,
+    doneReason: source.doneReason,
   };
 }
 

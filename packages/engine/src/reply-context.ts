@@ -13,7 +13,7 @@ function tokenId(word: string): number {
  * request's own `context` (a previous reply's), then the prompt's words, then the generated texts — so a client can
  * send it back to continue. Deterministic: a pure function of its inputs.
  */
-export function replyContext(previous: readonly number[], prompt: string, generated: readonly string[]): number[] {
+export function replyContext(previous: readonly number[], prompt: string, generated: Iterable<string>): number[] {
   const out = [...previous];
   for (const word of prompt.split(/\s+/)) if (word !== "") out.push(tokenId(word));
   for (const text of generated) {

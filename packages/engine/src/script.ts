@@ -16,17 +16,36 @@ export interface ScriptKey {
   count: number;
 }
 
+/** Each vocabulary word with the leading space it has after the first token (shared, not built per token). */
+const SPACED: readonly string[] = VOCABULARY.map((w) => ` ${w}`);
+
+/** The script's seed for a key: what {@link syntheticTokens} and {@link scriptReader} draw from. */
+export function scriptSeed(key: Omit<ScriptKey, "count">): number {
+  return hash32(key.seed, key.model, key.prompt, key.requestSeed ?? "-");
+}
+
+/**
+ * The script of `count` tokens from `seed` ({@link scriptSeed}) one token at a time, produced when asked:
+ * `undefined` after the last. The same tokens as {@link syntheticTokens}, without holding them.
+ */
+export function scriptReader(seed: number, count: number): () => string | undefined {
+  const prng = createPrng(seed);
+  let i = 0;
+  return () => {
+    if (i >= count) return undefined;
+    const w = prng.int(VOCABULARY.length);
+    return i++ === 0 ? VOCABULARY[w] : SPACED[w];
+  };
+}
+
 /**
  * The synthetic model's output: a pure function of the key. Each element is one streamed content chunk; the
  * first token has no leading space, the rest have one, so joining them gives readable text.
  */
 export function syntheticTokens(key: ScriptKey): string[] {
-  const prng = createPrng(hash32(key.seed, key.model, key.prompt, key.requestSeed ?? "-"));
+  const take = scriptReader(scriptSeed(key), key.count);
   const out: string[] = new Array(key.count);
-  for (let i = 0; i < key.count; i++) {
-    const word = VOCABULARY[prng.int(VOCABULARY.length)];
-    out[i] = i === 0 ? word : ` ${word}`;
-  }
+  for (let i = 0; i < key.count; i++) out[i] = take() as string;
   return out;
 }
 

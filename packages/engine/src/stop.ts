@@ -40,26 +40,83 @@ export function validateStops(stops: readonly string[]): void {
  * boundaries is still caught. When several stop sequences match after the same token, the one starting first wins.
  * Empty stop sequences are ignored. At the end of the tokens, held-back text is sent.
  *
- * Each stop sequence is tracked by a Knuth-Morris-Pratt automaton over UTF-16 code units, so the work is linear in
- * the text times the number of stop sequences, whatever their lengths.
+ * The whole sequence at once; {@link StopScanner} is the same, one chunk at a time.
  */
 export function applyStops(tokens: readonly string[], stops: readonly string[]): StoppedText {
-  const seqs = stops.filter((s) => s.length > 0);
-  const fail = seqs.map(prefixFunction);
-  const state = new Int32Array(seqs.length);
+  let k = 0;
+  const scan = new StopScanner(stops, () => (k < tokens.length ? tokens[k++] : undefined));
   const chunks: string[] = [];
   const at: number[] = [];
-  let pending = "";
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i];
-    const base = pending.length;
-    pending += token;
+  while (scan.next()) {
+    chunks.push(scan.text);
+    at.push(scan.at);
+  }
+  return { chunks, at, consumed: scan.consumed, stopped: scan.stopped };
+}
+
+/**
+ * {@link applyStops} as a stream: pulls generated tokens from `take` (which returns `undefined` after the last) only
+ * as chunks are asked for, holding at most the text that could still grow into a stop sequence and one token of
+ * look-ahead (to know which token is the last). Each stop sequence is tracked by a Knuth-Morris-Pratt automaton
+ * over UTF-16 code units, so the work is linear in the text times the number of stop sequences.
+ */
+export class StopScanner {
+  /** The chunk {@link StopScanner.next} produced. */
+  text = "";
+  /** The index of the generated token after which {@link StopScanner.text} is sent. */
+  at = 0;
+  /** Tokens generated so far: at the end, up to and including the one that completed a stop sequence, else all. */
+  consumed = 0;
+  /** Whether a stop sequence ended the text (final once {@link StopScanner.next} returned false). */
+  stopped = false;
+  private readonly seqs: string[];
+  private readonly fail: Int32Array[];
+  private readonly state: Int32Array;
+  private pending = "";
+  private ahead: string | undefined;
+  private over = false;
+
+  constructor(
+    stops: readonly string[],
+    private readonly take: () => string | undefined,
+  ) {
+    this.seqs = stops.filter((s) => s.length > 0);
+    this.fail = this.seqs.map(prefixFunction);
+    this.state = new Int32Array(this.seqs.length);
+    this.ahead = take();
+  }
+
+  /** Produces the next chunk into {@link StopScanner.text} / {@link StopScanner.at}; false when there is none. */
+  next(): boolean {
+    while (!this.over) {
+      const token = this.ahead;
+      if (token === undefined) {
+        this.over = true;
+        if (this.pending.length === 0) return false;
+        // The last token decides the held-back tail: no chunk went out with it, so the tail is its chunk.
+        this.text = this.pending;
+        this.at = this.consumed - 1;
+        this.pending = "";
+        return true;
+      }
+      this.ahead = this.take();
+      const i = this.consumed++;
+      if (this.scan(token, i)) return true;
+    }
+    return false;
+  }
+
+  /** Feeds token `i`; true when it produced a chunk. */
+  private scan(token: string, i: number): boolean {
+    const base = this.pending.length;
+    this.pending += token;
+    const pending = this.pending;
     let cut = -1;
     let held = 0;
-    for (let k = 0; k < seqs.length; k++) {
-      const s = seqs[k];
-      const f = fail[k];
-      let q = state[k];
+    for (let k = 0; k < this.seqs.length; k++) {
+      const s = this.seqs[k];
+      const f = this.fail[k];
+      let q = this.state[k];
       for (let j = 0; j < token.length; j++) {
         const c = token.charCodeAt(j);
         while (q > 0 && s.charCodeAt(q) !== c) q = f[q - 1];
@@ -70,32 +127,29 @@ export function applyStops(tokens: readonly string[], stops: readonly string[]):
           break;
         }
       }
-      state[k] = q;
+      this.state[k] = q;
       if (q > held) held = q;
     }
     if (cut !== -1) {
-      if (cut > 0) {
-        chunks.push(pending.slice(0, cut));
-        at.push(i);
-      }
-      return { chunks, at, consumed: i + 1, stopped: true };
+      this.over = true;
+      this.stopped = true;
+      this.pending = "";
+      if (cut === 0) return false;
+      this.text = pending.slice(0, cut);
+      this.at = i;
+      return true;
     }
-    if (held < pending.length) {
-      chunks.push(pending.slice(0, pending.length - held));
-      at.push(i);
-      pending = pending.slice(pending.length - held);
+    if (held >= pending.length) return false;
+    this.text = pending.slice(0, pending.length - held);
+    this.at = i;
+    this.pending = pending.slice(pending.length - held);
+    if (this.ahead === undefined && this.pending.length > 0) {
+      // The last token: the held-back tail goes out with its chunk.
+      this.text += this.pending;
+      this.pending = "";
     }
+    return true;
   }
-  if (pending.length > 0) {
-    // The last token decides the held-back tail: it goes out with that token's chunk.
-    const last = tokens.length - 1;
-    if (at.length > 0 && at[at.length - 1] === last) chunks[chunks.length - 1] += pending;
-    else {
-      chunks.push(pending);
-      at.push(last);
-    }
-  }
-  return { chunks, at, consumed: tokens.length, stopped: false };
 }
 
 /** KMP's prefix function: for each prefix of `s`, the length of its longest proper border. */

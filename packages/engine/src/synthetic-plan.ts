@@ -10,7 +10,8 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { ChatRequest, GenerateRequest, Options, Think } from "@modelwire/core";
 import { parseFormat } from "./format.js";
 import { findModel, type SyntheticModel } from "./models.js";
-import { contentOf, emptyPlan, planReply, type ReplyPlan, stopsOf } from "./plan.js";
+import { contentOf, drain, type ReplyPlan, stopsOf } from "./plan.js";
+import { type ReplySpec, replySpec } from "./reply-source.js";
 import { chatPromptText, generatePromptText } from "./script.js";
 import type { SyntheticEngineConfig } from "./synthetic-config.js";
 
@@ -37,16 +38,16 @@ function thinks(model: SyntheticModel | undefined, think: Think | undefined): bo
   return !(think?.value.case === "enabled" && !think.value.value);
 }
 
-function planFor(
+function specFor(
   request: GenerateRequest | ChatRequest,
   prompt: string,
   empty: boolean,
   config: SyntheticEngineConfig,
-): ReplyPlan {
-  if (empty) return emptyPlan(keepAliveZero(request.keepAlive) ? "unload" : "load");
+): ReplySpec {
+  if (empty) return { kind: keepAliveZero(request.keepAlive) ? "unload" : "load" };
   const model = findModel(config.models, request.model);
   const { count, limited } = plannedTokenCount(request.options, config);
-  return planReply(
+  return replySpec(
     { seed: config.seed, model: model?.name ?? request.model, prompt, requestSeed: request.options?.seed },
     {
       count,
@@ -59,14 +60,27 @@ function planFor(
   );
 }
 
-/** What a generate request streams under `config` (pure). An empty prompt only loads (or unloads) the model. */
-export function planGenerate(request: GenerateRequest, config: SyntheticEngineConfig): ReplyPlan {
-  return planFor(request, generatePromptText(request), request.prompt === "", config);
+/**
+ * What a generate request streams under `config`, before any of it is produced (see `ReplySource`). An empty prompt
+ * only loads (or unloads) the model.
+ */
+export function specGenerate(request: GenerateRequest, config: SyntheticEngineConfig): ReplySpec {
+  return specFor(request, generatePromptText(request), request.prompt === "", config);
 }
 
-/** What a chat request streams under `config` (pure). No messages only loads (or unloads) the model. */
+/** What a chat request streams under `config`, before any of it is produced. No messages only loads the model. */
+export function specChat(request: ChatRequest, config: SyntheticEngineConfig): ReplySpec {
+  return specFor(request, chatPromptText(request), request.messages.length === 0, config);
+}
+
+/** What a generate request streams under `config`, all of it (pure). */
+export function planGenerate(request: GenerateRequest, config: SyntheticEngineConfig): ReplyPlan {
+  return drain(specGenerate(request, config));
+}
+
+/** What a chat request streams under `config`, all of it (pure). */
 export function planChat(request: ChatRequest, config: SyntheticEngineConfig): ReplyPlan {
-  return planFor(request, chatPromptText(request), request.messages.length === 0, config);
+  return drain(specChat(request, config));
 }
 
 /** The content chunks a generate request produces under `config` (pure; what a verifying client compares against). */

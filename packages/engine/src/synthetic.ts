@@ -30,15 +30,16 @@ import {
   VersionResponseSchema,
 } from "@modelwire/core";
 import { findModel, modelInfo, SYNTHETIC_ARCH, type SyntheticModel } from "./models.js";
-import { type ReplyPlan, stopsOf } from "./plan.js";
+import { stopsOf } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
 import { replyContext } from "./reply-context.js";
+import { ReplySource, type ReplySpec, replyTexts } from "./reply-source.js";
 import { createResidency, DEFAULT_CONTEXT_LENGTH, keepAliveMs } from "./residency.js";
 import { chatPromptText, countPromptTokens, generatePromptText } from "./script.js";
 import { sleepUntil } from "./sleep.js";
 import { validateStops } from "./stop.js";
 import { resolveSyntheticConfig, type SyntheticEngineConfig, type SyntheticEngineOptions } from "./synthetic-config.js";
-import { expectedChatTokens, expectedGenerateTokens, planChat, planGenerate } from "./synthetic-plan.js";
+import { expectedChatTokens, expectedGenerateTokens, specChat, specGenerate } from "./synthetic-plan.js";
 import { msToNs, type StreamModel, TokenStream } from "./token-stream.js";
 import { validateKeepAlive, validateModelField, validateOptions } from "./validate.js";
 
@@ -111,10 +112,10 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     return m;
   }
 
-  /** Checks what every streaming call checks, then streams its plan (see {@link TokenStream}). */
+  /** Checks what every streaming call checks, then streams its reply, produced as it is sent (see {@link TokenStream}). */
   function run<T>(
     request: GenerateRequest | ChatRequest,
-    plan: (config: SyntheticEngineConfig) => ReplyPlan,
+    plan: (config: SyntheticEngineConfig) => ReplySpec,
     promptText: string,
     ctx: EngineContext,
     chunk: (text: string, thinking: boolean) => T,
@@ -135,7 +136,17 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     } else {
       model = residency.use(m, keepAliveMs(request.keepAlive, config.keepAliveMs), contextLength(m, request.options));
     }
-    return new TokenStream(config, stats, p, promptText, countPromptTokens(promptText), ctx, model, chunk, final);
+    return new TokenStream(
+      config,
+      stats,
+      new ReplySource(p),
+      promptText,
+      countPromptTokens(promptText),
+      ctx,
+      model,
+      chunk,
+      final,
+    );
   }
 
   const engine: SyntheticEngine = {
@@ -151,11 +162,11 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     generate(request, ctx) {
       const model = request.model;
       const prompt = generatePromptText(request);
-      let planned: ReplyPlan | undefined;
+      let planned: ReplySpec | undefined;
       return run(
         request,
         (c) => {
-          planned = planGenerate(request, c);
+          planned = specGenerate(request, c);
           return planned;
         },
         prompt,
@@ -173,8 +184,10 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
             done: true,
             doneReason,
             metrics,
-            // A reply (not a load) ends with the conversation's token ids unless the request is raw, as Ollama's.
-            context: metrics && planned && !request.raw ? replyContext(request.context, prompt, planned.texts) : [],
+            // A reply (not a load) ends with the conversation's token ids unless the request is raw, as Ollama's;
+            // the reply's texts are produced again for it (nothing of the reply was kept while it streamed).
+            context:
+              metrics && planned && !request.raw ? replyContext(request.context, prompt, replyTexts(planned)) : [],
           }),
       );
     },
@@ -183,7 +196,7 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
       const model = request.model;
       return run(
         request,
-        (c) => planChat(request, c),
+        (c) => specChat(request, c),
         chatPromptText(request),
         ctx,
         (text, thinking): ChatResponse =>

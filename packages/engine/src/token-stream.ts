@@ -8,8 +8,8 @@ import {
   ON_STREAM_END,
   type StreamEndHook,
 } from "@modelwire/core";
-import type { ReplyPlan } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
+import type { ReplySource } from "./reply-source.js";
 import { sleepUntil, yieldToEventLoop } from "./sleep.js";
 
 /** The delays a stream follows (milliseconds), from the synthetic engine's knobs. */
@@ -46,13 +46,17 @@ const ST_DONE = 3;
  *
  * The schedule is absolute: the model is loaded (if it was not), then generated token `k` is due at
  * `ttft + k × interToken` after that (each delay jittered), and a chunk is sent when the token it belongs to is
- * due (see {@link ReplyPlan.at}); the final chunk comes with the last generated token. Every duration the final
- * chunk reports is measured on `performance.now()`.
+ * due (see `ReplySource.at`); the final chunk comes with the last generated token. Every duration the final
+ * chunk reports is measured on `performance.now()`. Chunks come from the reply's source one at a time, as they are
+ * due: the stream holds the next chunk at most, never the whole reply.
  */
 export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
   private state = ST_NEW;
   private onEnd: (() => void) | undefined;
   private i = 0;
+  /** Whether the source's next chunk was pulled (`hasChunk` says if there was one) and not yet emitted. */
+  private pulled = false;
+  private hasChunk = false;
   private step = 0;
   private start = 0;
   private target = 0;
@@ -64,7 +68,7 @@ export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
   constructor(
     private readonly timing: StreamTiming,
     private readonly stats: EngineStats,
-    private readonly plan: ReplyPlan,
+    private readonly source: ReplySource,
     promptText: string,
     private readonly promptTokens: number,
     private readonly ctx: EngineContext,
@@ -99,11 +103,17 @@ export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
     return j && d > 0 ? d * (1 + this.timing.jitter * (2 * j.next() - 1)) : d;
   }
 
-  /** The generated token after which item `i` is sent (`i` = texts.length is the final chunk). */
-  private stepOf(i: number): number {
-    const p = this.plan;
-    if (i >= p.texts.length) return Math.max(0, p.evalCount - 1);
-    return p.at === undefined ? i : p.at[i];
+  /** Pulls the next chunk from the source (once per item); the final chunk is next when there is none. */
+  private pull(): void {
+    if (this.pulled) return;
+    this.hasChunk = this.source.next();
+    this.pulled = true;
+  }
+
+  /** The generated token after which the next item is sent (the final chunk: the last generated token). */
+  private nextStep(): number {
+    this.pull();
+    return this.hasChunk ? this.source.at : Math.max(0, this.source.evalCount - 1);
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -123,7 +133,7 @@ export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
   /** Waits until the next item's token is due, then emits it. */
   private advance(): Promise<IteratorResult<T>> {
     let wait: Promise<void> | undefined;
-    const due = this.stepOf(this.i);
+    const due = this.nextStep();
     if (due > this.step) {
       const d = this.timing.interTokenMs;
       while (this.step < due) {
@@ -157,7 +167,7 @@ export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
   }
 
   private evaluatePrompt(): Promise<IteratorResult<T>> {
-    if (this.plan.kind !== "reply") return Promise.resolve(this.emit());
+    if (this.source.kind !== "reply") return Promise.resolve(this.emit());
     this.target = this.loadDone + this.jittered(this.timing.ttftMs);
     const wait = this.waitUntil(this.target);
     if (wait) return wait.then(() => this.afterPrompt()).catch((e) => this.fail(e));
@@ -178,27 +188,28 @@ export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
   private emit(): IteratorResult<T> {
     if (this.state === ST_DONE) return DONE; // returned while a wait was pending
     if (isAborted(this.ctx)) throw abortReason(this.ctx.signal);
-    const plan = this.plan;
-    const texts = plan.texts;
-    if (this.i < texts.length) {
-      const i = this.i++;
-      const thinking = i < plan.thinking;
+    this.pull();
+    const source = this.source;
+    if (this.hasChunk) {
+      this.pulled = false;
+      this.i++;
+      const thinking = source.thinking;
       if (!thinking) this.stats.tokens++;
-      return { done: false, value: this.chunk(texts[i], thinking) };
+      return { done: false, value: this.chunk(source.text, thinking) };
     }
     this.state = ST_FINAL_SENT;
-    if (plan.kind !== "reply") return { done: false, value: this.final(plan.kind, undefined) };
+    if (source.kind !== "reply") return { done: false, value: this.final(source.kind, undefined) };
     const end = performance.now();
     return {
       done: false,
       value: this.final(
-        plan.doneReason,
+        source.doneReason,
         newMetrics(
           msToNs(end - this.start),
           msToNs(this.loadDone - this.start),
           this.promptTokens,
           msToNs(this.promptDone - this.loadDone),
-          plan.evalCount,
+          source.evalCount,
           msToNs(end - this.promptDone),
         ),
       ),
