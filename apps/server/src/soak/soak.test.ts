@@ -26,6 +26,7 @@ describe("soak verdicts", () => {
       errorExamples: ["mcp unavailable: connection closed"],
       perWire: { http: 1, connect: 1, mcp: 1 },
       tokensPerWire: { http: 10, connect: 10, mcp: 10 },
+      connectionsPerWire: { http: { opened: 1 }, connect: {}, mcp: {} },
       samples: [],
       crashed: false,
       gatewayCpuSeconds: 0,

@@ -54,6 +54,12 @@ export interface SoakResult {
   perWire: Record<ClientKind, number>;
   /** Tokens verified per wire. */
   tokensPerWire: Record<ClientKind, number>;
+  /**
+   * Connections each wire's client opened over the run and reopened after one was lost (`stats().opened`,
+   * `reconnects`; undefined where the client does not count): an HTTP/1.1 pool that opens many more than its
+   * streams in flight closed idle keep-alive connections and opened new ones.
+   */
+  connectionsPerWire: Record<ClientKind, { opened?: number; reconnects?: number }>;
   samples: SoakSample[];
   /** The gateway exited during the run. */
   crashed: boolean;
@@ -102,6 +108,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     errorExamples: [],
     perWire: { http: 0, connect: 0, mcp: 0 },
     tokensPerWire: { http: 0, connect: 0, mcp: 0 },
+    connectionsPerWire: { http: {}, connect: {}, mcp: {} },
     samples: [],
     crashed: false,
     gatewayCpuSeconds: 0,
@@ -135,6 +142,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const req = { model: "synthetic", prompt: `soak ${i}`, options: { numPredict: o.tokensPerStream } };
       const verifier = createStreamVerifier(expectedGenerate({ seed: 42 }, req));
       let done = false;
+      let got = 0;
       r.streams++;
       r.perWire[kind]++;
       try {
@@ -142,6 +150,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           if (c.response.length > 0) {
             verifier.push(c.response);
             streamed++;
+            got++;
           }
           if (c.done) done = true;
         }
@@ -158,7 +167,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const err = ModelwireError.from(e);
         const name = codeName(err.code);
         r.errors[name] = (r.errors[name] ?? 0) + 1;
-        if (r.errorExamples.length < 5) r.errorExamples.push(`${kind} ${name}: ${err.message.slice(0, 200)}`);
+        if (r.errorExamples.length < 5) r.errorExamples.push(`${describeFailure(kind, err, elapsed(), got)}`);
       }
     }
   };
@@ -171,10 +180,27 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const c = process.cpuUsage(clientCpu0);
     r.clientCpuSeconds = (c.user + c.system) / 1e6;
     r.crashed = crashed;
+    for (const kind of CLIENT_KINDS) {
+      const st = clients[kind].stats();
+      r.connectionsPerWire[kind] = { opened: st.opened, reconnects: st.reconnects };
+    }
     await Promise.allSettled(Object.values(clients).map((c) => c.close()));
     await gw.kill();
   }
   return r;
+}
+
+/** One failed stream for the report: wire, code, when, how far it got, message, metadata and the cause's code. */
+function describeFailure(kind: ClientKind, err: ModelwireError, atSeconds: number, tokens: number): string {
+  const meta = Object.entries(err.metadata).map(([k, v]) => `${k}=${String(v)}`);
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+  const causeText =
+    cause && typeof cause === "object" ? ` cause ${String(cause.code ?? "")} ${String(cause.message ?? "")}` : "";
+  return (
+    `${kind} ${codeName(err.code)} at ${atSeconds.toFixed(1)} s after ${tokens} tokens: ${err.message.slice(0, 200)}` +
+    (meta.length > 0 ? ` [${meta.join(", ")}]` : "") +
+    causeText.slice(0, 200)
+  );
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -203,6 +229,10 @@ export function formatSoak(r: SoakResult): string {
   return [
     `soak: ${r.streams} streams in ${r.seconds.toFixed(1)} s (http ${r.perWire.http}, grpc ${r.perWire.connect}, mcp ${r.perWire.mcp})`,
     `  tokens verified per wire: http ${r.tokensPerWire.http}, grpc ${r.tokensPerWire.connect}, mcp ${r.tokensPerWire.mcp}`,
+    `  client connections opened (reopened after a loss): ${CLIENT_KINDS.map((k) => {
+      const c = r.connectionsPerWire[k];
+      return `${k === "connect" ? "grpc" : k} ${c.opened ?? "-"}${c.reconnects !== undefined ? ` (${c.reconnects})` : ""}`;
+    }).join(", ")}`,
     `  CPU: gateway ${r.gatewayCpuSeconds.toFixed(1)} s, soak clients ${r.clientCpuSeconds.toFixed(1)} s (${perToken(r.gatewayCpuSeconds)} + ${perToken(r.clientCpuSeconds)} µs per token)`,
     `  tokens verified ${r.verified}, lost ${r.lost}, duplicated ${r.duplicated}, out of order ${r.outOfOrder}, mismatched ${r.mismatched}; streams incomplete ${r.incomplete}`,
     `  errors by code: ${errs.length > 0 ? errs.join(", ") : "none"}`,
