@@ -75,9 +75,18 @@ export function createOpenAIClient(options: OpenAIClientOptions): OpenAIClient {
     o: CallOptions | undefined,
   ): AsyncGenerator<T> {
     const d = decoder();
-    const events = caller.stream(basePath + path, body(), (b) => readSseData(b, { maxEventChars }), o);
+    const events = caller.stream(
+      basePath + path,
+      body(),
+      (b) => thenDone(readSseData(b, { maxEventChars })),
+      o,
+      (e) => e === DONE,
+    );
     let index = 0;
     for await (const data of events) {
+      // The final chunks are sent at [DONE], while the body is still being read: a consumer that stops at the done
+      // chunk has finished, and the caller reads the body's end then (keeping the connection), not before.
+      if (data === DONE) return yield* d.end();
       index++;
       let json: unknown;
       try {
@@ -87,7 +96,8 @@ export function createOpenAIClient(options: OpenAIClientOptions): OpenAIClient {
       }
       yield* d.push(json);
     }
-    yield* d.end();
+    // readSseData ends at [DONE] (then DONE comes) or throws: a reply without it never looks complete.
+    throw new ModelwireError("stream ended without data: [DONE]", Code.Aborted);
   }
 
   function init<D extends DescMessage>(schema: D, value: MessageInitShape<D>): MessageShape<D> {
@@ -135,6 +145,14 @@ export function createOpenAIClient(options: OpenAIClientOptions): OpenAIClient {
     stats: () => caller.stats("openai"),
     close: () => caller.close(),
   };
+}
+
+/** Stands for `data: [DONE]` among the events (readSseData returns there): the reply is complete. */
+const DONE = Symbol("[DONE]");
+
+async function* thenDone(events: AsyncIterable<string>): AsyncGenerator<string | typeof DONE> {
+  yield* events;
+  yield DONE;
 }
 
 function parseBase(base: string): URL {
