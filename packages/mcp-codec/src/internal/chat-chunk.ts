@@ -31,19 +31,8 @@ export const CHAT_LAYOUT: ReplyChunkLayout<ChatResponse> = {
   doneReasonTag: 0x2a,
   contextTag: -1,
   metricsTag: 0x32,
-  build: (f) =>
-    f.wrapped
-      ? newChatResponse({
-          model: f.model,
-          createdAt: f.createdAt,
-          role: f.text0,
-          content: f.text1,
-          thinking: f.text2,
-          done: f.done,
-          doneReason: f.doneReason,
-          metrics: f.metrics,
-        })
-      : undefined,
+  build: (model, createdAt, wrapped, role, content, thinking, done, doneReason, _context, metrics) =>
+    wrapped ? newChatResponse({ model, createdAt, role, content, thinking, done, doneReason, metrics }) : undefined,
 };
 
 function encodeChatResponseFrame(

@@ -67,6 +67,20 @@ describe("decodeContentChunk", () => {
     );
   });
 
+  it("gives every chunk its own created_at, also for the same second (the seconds bigint is reused, nothing else)", () => {
+    const init = { model: "m", response: "x", createdAt: { seconds: 1_764_633_600n, nanos: 5 } };
+    const bytes = toBinary(GenerateResponseSchema, create(GenerateResponseSchema, init));
+    const a = decodeContentChunk(bytes);
+    const b = decodeContentChunk(bytes);
+    expect(a?.createdAt).toBeDefined();
+    expect(a?.createdAt).not.toBe(b?.createdAt);
+    if (a?.createdAt) a.createdAt.seconds = 7n;
+    expect(b?.createdAt?.seconds).toBe(1_764_633_600n);
+    const other = toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { createdAt: { seconds: 9n } }));
+    expect(decodeContentChunk(other)?.createdAt?.seconds).toBe(9n);
+    expect(decodeContentChunk(bytes)?.createdAt?.seconds).toBe(1_764_633_600n);
+  });
+
   it("declines final chunks, unknown and repeated fields, and never disagrees with protobuf-es on random bytes", () => {
     const final = toBinary(
       GenerateResponseSchema,

@@ -22,17 +22,8 @@ export const GENERATE_LAYOUT: ReplyChunkLayout<GenerateResponse> = {
   doneReasonTag: 0x32,
   contextTag: 0x3a,
   metricsTag: 0x42,
-  build: (f) =>
-    newGenerateResponse({
-      model: f.model,
-      response: f.text0,
-      thinking: f.text1,
-      createdAt: f.createdAt,
-      done: f.done,
-      doneReason: f.doneReason,
-      context: f.context,
-      metrics: f.metrics,
-    }),
+  build: (model, createdAt, _wrapped, response, thinking, _text2, done, doneReason, context, metrics) =>
+    newGenerateResponse({ model, response, thinking, createdAt, done, doneReason, context, metrics }),
 };
 
 function encodeGenerateResponseFrame(

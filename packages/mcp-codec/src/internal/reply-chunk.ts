@@ -18,17 +18,7 @@ import { FrameType, HEADER_SIZE } from "../constants.js";
 import { writeHeader } from "../frame.js";
 import { putUtf8, putVarint, utf8Length, varintSize } from "./proto-write.js";
 import { allocFrame } from "./slab.js";
-
-/** Fatal, as protobuf-es decodes strings: invalid UTF-8 is declined here and reported by fromBinary. */
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
-
-function decodeUtf8(b: Uint8Array): string | undefined {
-  try {
-    return utf8Decoder.decode(b);
-  } catch {
-    return undefined;
-  }
-}
+import { readUtf8 } from "./utf8-read.js";
 
 /** True when protobuf-es kept unknown fields on `m` (this codec then declines: it does not write them). */
 export function hasUnknown(m: object): boolean {
@@ -95,23 +85,6 @@ const NO_CONTEXT: readonly number[] = [];
  */
 export const COMPACT_DATA = 0x100 as FrameType;
 
-/** A reply chunk as read off the wire by {@link decodeReplyChunk} (`undefined`: the field was absent). */
-export interface ReplyChunkFields {
-  model: string | undefined;
-  createdAt: Timestamp | undefined;
-  /** Whether the sub-message holding the texts was present (always false without one). */
-  wrapped: boolean;
-  /** The text fields in field-number order. */
-  text0: string | undefined;
-  text1: string | undefined;
-  text2: string | undefined;
-  done: boolean | undefined;
-  doneReason: string | undefined;
-  /** The packed `context` ids (generate only; absent when the layout has no context field). */
-  context: number[] | undefined;
-  metrics: Metrics | undefined;
-}
-
 /**
  * Where a reply chunk message keeps its fields (`model` is always tag 0x0a and `created_at` 0x12), and how a
  * decoded one is built.
@@ -128,8 +101,24 @@ export interface ReplyChunkLayout<T> {
   /** Tag of the packed `repeated int32 context` field (between done_reason and metrics), or −1 when there is none. */
   readonly contextTag: number;
   readonly metricsTag: number;
-  /** The message with the fields read, equal to protobuf-es fromBinary's; `undefined` declines it. */
-  build(f: ReplyChunkFields): T | undefined;
+  /**
+   * The message with the fields read (`undefined`: the field was absent; `wrapped`: the sub-message holding the
+   * texts was present, always false without one; the texts in field-number order; `context` only for a layout with
+   * that field), equal to protobuf-es fromBinary's; `undefined` declines it. Positional, not a fields object: one
+   * allocation fewer per chunk.
+   */
+  build(
+    model: string | undefined,
+    createdAt: Timestamp | undefined,
+    wrapped: boolean,
+    text0: string | undefined,
+    text1: string | undefined,
+    text2: string | undefined,
+    done: boolean | undefined,
+    doneReason: string | undefined,
+    context: number[] | undefined,
+    metrics: Metrics | undefined,
+  ): T | undefined;
 }
 
 /**
@@ -253,13 +242,20 @@ export function encodeReplyChunkFrame(
   return out;
 }
 
-/** Reads a varint of at most 8 bytes at `p.o`; -1 when longer, truncated or above 2^53 − 1. */
-function readVarint(b: Uint8Array, p: { o: number }): number {
+/**
+ * The decoder's read position in the payload: one module-level cursor instead of a `{ o }` object per decode (the
+ * readers are not always inlined, so that object was a heap allocation per chunk). {@link decodeReplyChunk} runs
+ * to completion without calling out, so nothing else moves it meanwhile.
+ */
+let pos = 0;
+
+/** Reads a varint of at most 8 bytes at `pos`; -1 when longer, truncated or above 2^53 − 1. */
+function readVarint(b: Uint8Array): number {
   let result = 0;
   let mul = 1;
   for (let i = 0; i < 8; i++) {
-    if (p.o >= b.length) return -1;
-    const x = b[p.o++];
+    if (pos >= b.length) return -1;
+    const x = b[pos++];
     result += (x & 0x7f) * mul;
     if (x < 0x80) return result <= Number.MAX_SAFE_INTEGER ? result : -1;
     mul *= 128;
@@ -267,60 +263,67 @@ function readVarint(b: Uint8Array, p: { o: number }): number {
   return -1;
 }
 
-function readString(b: Uint8Array, p: { o: number }): string | undefined {
-  const n = readVarint(b, p);
-  if (n < 0 || n > b.length - p.o) return undefined;
-  const start = p.o;
-  p.o += n;
-  // Short ASCII (the usual token) without the decoder call.
-  if (n <= 32) {
-    let s = "";
-    for (let i = start; i < start + n; i++) {
-      const c = b[i];
-      if (c >= 0x80) return decodeUtf8(b.subarray(start, start + n));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return decodeUtf8(b.subarray(start, start + n));
+function readString(b: Uint8Array): string | undefined {
+  const n = readVarint(b);
+  if (n < 0 || n > b.length - pos) return undefined;
+  const start = pos;
+  pos += n;
+  return readUtf8(b, start, pos);
 }
 
 /**
- * Reads a packed `repeated int32` field's length and body at `p.o`: non-negative values below 2^31 only (a negative
+ * Reads a packed `repeated int32` field's length and body at `pos`: non-negative values below 2^31 only (a negative
  * int32 or an over-long varint declines: `undefined`, as does a truncated body).
  */
-function readPackedInt32(b: Uint8Array, p: { o: number }): number[] | undefined {
-  const n = readVarint(b, p);
-  if (n < 0 || n > b.length - p.o) return undefined;
-  const end = p.o + n;
+function readPackedInt32(b: Uint8Array): number[] | undefined {
+  const n = readVarint(b);
+  if (n < 0 || n > b.length - pos) return undefined;
+  const end = pos + n;
   const out: number[] = [];
-  while (p.o < end) {
-    const x = readVarint(b, p);
-    if (x < 0 || x > 0x7fffffff || p.o > end) return undefined;
+  while (pos < end) {
+    const x = readVarint(b);
+    if (x < 0 || x > 0x7fffffff || pos > end) return undefined;
     out.push(x);
   }
   return out;
 }
 
-/** Reads a Metrics field's length and body at `p.o`, each field at most once; `undefined` for anything else. */
-function readMetrics(b: Uint8Array, p: { o: number }): Metrics | undefined {
-  const n = readVarint(b, p);
-  if (n < 0 || n > b.length - p.o) return undefined;
-  const end = p.o + n;
+/** Reads a Metrics field's length and body at `pos`, each field at most once; `undefined` for anything else. */
+function readMetrics(b: Uint8Array): Metrics | undefined {
+  const n = readVarint(b);
+  if (n < 0 || n > b.length - pos) return undefined;
+  const end = pos + n;
   const v: (number | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
-  while (p.o < end) {
-    const t = b[p.o++];
+  while (pos < end) {
+    const t = b[pos++];
     // Tags 0x08..0x30 step 8: fields 1..6, varint.
     if ((t & 7) !== 0 || t < 0x08 || t > 0x30) return undefined;
     const i = (t >> 3) - 1;
     if (v[i] !== undefined) return undefined;
-    const x = readVarint(b, p);
-    if (x < 0 || p.o > end) return undefined;
+    const x = readVarint(b);
+    if (x < 0 || pos > end) return undefined;
     // int32 fields (prompt_eval_count, eval_count): protobuf-es reads them as signed 32-bit.
     if ((i === 2 || i === 4) && x > 0x7fffffff) return undefined;
     v[i] = x;
   }
   return newMetrics(BigInt(v[0] ?? 0), BigInt(v[1] ?? 0), v[2] ?? 0, BigInt(v[3] ?? 0), v[4] ?? 0, BigInt(v[5] ?? 0));
+}
+
+/** The last `created_at` seconds decoded, as a number and as the bigint protobuf-es's Timestamp holds. */
+let lastSeconds = 0;
+let lastSecondsBig = 0n;
+
+/**
+ * `seconds` (0 ≤ seconds ≤ 2^53 − 1) as a bigint. Consecutive chunks carry the same second, so the last value is
+ * kept: a bigint is an immutable primitive, so handing the same one to two Timestamps shares nothing mutable
+ * (each chunk still gets its own Timestamp object), and it saves a BigInt allocation per chunk.
+ */
+function secondsBigint(seconds: number): bigint {
+  if (seconds !== lastSeconds) {
+    lastSeconds = seconds;
+    lastSecondsBig = BigInt(seconds);
+  }
+  return lastSecondsBig;
 }
 
 /**
@@ -331,7 +334,7 @@ function readMetrics(b: Uint8Array, p: { o: number }): Metrics | undefined {
  * fields object instead, V8 stopped inlining the string readers and a content chunk took ~10% longer to decode.
  */
 export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: ReplyChunkLayout<T>): T | undefined {
-  const p = { o: 0 };
+  pos = 0;
   let model: string | undefined;
   let hasTs = false;
   let seconds: number | undefined;
@@ -346,59 +349,59 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
   let wrapped = false;
   /** The end of the sub-message holding the texts while its fields are read, else −1. */
   let wrapEnd = -1;
-  while (p.o < b.length) {
-    const inWrap = p.o < wrapEnd;
-    const tag = b[p.o++];
+  while (pos < b.length) {
+    const inWrap = pos < wrapEnd;
+    const tag = b[pos++];
     const d = tag - layout.textTag;
     if ((inWrap || layout.wrapTag < 0) && d >= 0 && (d & 7) === 0 && d >> 3 < layout.textCount) {
       const i = d >> 3;
       if ((i === 0 ? text0 : i === 1 ? text1 : text2) !== undefined) return undefined;
-      const v = readString(b, p);
+      const v = readString(b);
       if (v === undefined) return undefined;
       if (i === 0) text0 = v;
       else if (i === 1) text1 = v;
       else text2 = v;
-      if (inWrap && p.o > wrapEnd) return undefined;
+      if (inWrap && pos > wrapEnd) return undefined;
     } else if (inWrap) return undefined;
     else if (tag === 0x0a && model === undefined) {
-      model = readString(b, p);
+      model = readString(b);
       if (model === undefined) return undefined;
     } else if (tag === 0x12 && !hasTs) {
       hasTs = true;
-      const n = readVarint(b, p);
-      if (n < 0 || n > b.length - p.o) return undefined;
-      const end = p.o + n;
-      while (p.o < end) {
-        const t = b[p.o++];
-        if (t === 0x08 && seconds === undefined) seconds = readVarint(b, p);
-        else if (t === 0x10 && nanos === undefined) nanos = readVarint(b, p);
+      const n = readVarint(b);
+      if (n < 0 || n > b.length - pos) return undefined;
+      const end = pos + n;
+      while (pos < end) {
+        const t = b[pos++];
+        if (t === 0x08 && seconds === undefined) seconds = readVarint(b);
+        else if (t === 0x10 && nanos === undefined) nanos = readVarint(b);
         else return undefined;
-        if (p.o > end) return undefined;
+        if (pos > end) return undefined;
       }
       if ((seconds !== undefined && seconds < 0) || (nanos !== undefined && (nanos < 0 || nanos > 0x7fffffff))) {
         return undefined;
       }
     } else if (tag === layout.wrapTag && !wrapped) {
       wrapped = true;
-      const n = readVarint(b, p);
-      if (n < 0 || n > b.length - p.o) return undefined;
-      wrapEnd = p.o + n;
+      const n = readVarint(b);
+      if (n < 0 || n > b.length - pos) return undefined;
+      wrapEnd = pos + n;
     } else if (final && tag === layout.doneTag && done === undefined) {
-      const x = p.o < b.length ? b[p.o++] : -1;
+      const x = pos < b.length ? b[pos++] : -1;
       if (x !== 0 && x !== 1) return undefined; // protobuf-es writes 0x01; anything longer goes to fromBinary
       done = x === 1;
     } else if (final && tag === layout.doneReasonTag && doneReason === undefined) {
-      doneReason = readString(b, p);
+      doneReason = readString(b);
       if (doneReason === undefined) return undefined;
     } else if (final && tag === layout.contextTag && context === undefined) {
-      context = readPackedInt32(b, p);
+      context = readPackedInt32(b);
       if (context === undefined) return undefined;
     } else if (final && tag === layout.metricsTag && metrics === undefined) {
-      metrics = readMetrics(b, p);
+      metrics = readMetrics(b);
       if (metrics === undefined) return undefined;
     } else return undefined;
-    if (p.o > b.length) return undefined;
+    if (pos > b.length) return undefined;
   }
-  const createdAt = hasTs ? newTimestamp(BigInt(seconds ?? 0), nanos ?? 0) : undefined;
-  return layout.build({ model, createdAt, wrapped, text0, text1, text2, done, doneReason, context, metrics });
+  const createdAt = hasTs ? newTimestamp(seconds === undefined ? 0n : secondsBigint(seconds), nanos ?? 0) : undefined;
+  return layout.build(model, createdAt, wrapped, text0, text1, text2, done, doneReason, context, metrics);
 }
