@@ -3,7 +3,7 @@
  * Idle connections closed per listener, and how fast, at the gateway's default timeouts (issue 19, "Figures in the
  * note"). Starts the built gateway (apps/server/dist/main.js, loopback, ephemeral ports, an MCP Unix socket, every
  * limit and timeout at its default), opens N connections of each kind below that then send nothing more, and prints
- * per kind: closed/opened within the time limit, time from the connection's last byte sent (or last reply read) to
+ * per kind: closed/opened within the time limit (a connect that failed is not opened and is listed apart), time from the connection's last byte sent (or last reply read) to
  * the gateway closing it (min / p50 / max), and, after each phase, whether the gateway's connection gauges
  * (`/control/stats` servers.*.connections, what `modelwire_connections` reports) are back to 0.
  *
@@ -12,7 +12,7 @@
  * HTTP/1.1 (sniffed) with headers never finished, and HTTP/1.1 keep-alive after one request. They run in phases so
  * that no listener holds more than 2,000 from this one address (`--max-connections-per-client` defaults to 2048).
  *
- *   /work/tools/quiet node scripts/idle-close.mjs [--connections 1000] [--limit-s 120] [--main PATH]
+ *   /work/tools/quiet node scripts/idle-close.mjs [--connections 1000] [--limit-s 120] [--main PATH] [--phase 1|2|3]
  */
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "1000" },
     "limit-s": { type: "string", default: "120" },
     main: { type: "string" },
+    phase: { type: "string" },
   },
 });
 const n = Number(values.connections);
@@ -57,13 +58,18 @@ function idleOne(connect, send, replied, deadline, h2) {
     let idleSince = 0;
     let got = Buffer.alloc(0);
     let goaway = false;
+    let error = "";
+    let connected = false;
     const finish = (ms) => {
       clearTimeout(timer);
       s.destroy();
-      resolve({ ms, goaway, replied: idleSince > 0 });
+      // What came before the reply waited for, if the connection ended first: the client's error, the bytes read.
+      const seen = got.length > 0 ? `${got.length} B read, ${printable(got)}` : "nothing read";
+      resolve({ ms, goaway, connected, why: Number.isNaN(ms) ? `${error || "closed"}, ${seen}` : "" });
     };
     const timer = setTimeout(() => finish(undefined), Math.max(0, deadline - Date.now()));
     s.on("connect", () => {
+      connected = true;
       if (send) s.write(send);
       if (!replied) idleSince = performance.now();
     });
@@ -72,7 +78,9 @@ function idleOne(connect, send, replied, deadline, h2) {
       if (h2 && !goaway) goaway = hasGoaway(got);
       if (replied && idleSince === 0 && replied(got)) idleSince = performance.now();
     });
-    s.on("error", () => {});
+    s.on("error", (e) => {
+      error = e.code ?? e.message;
+    });
     s.on("close", () => finish(idleSince > 0 ? performance.now() - idleSince : Number.NaN));
   });
 }
@@ -82,6 +90,16 @@ function hasGoaway(b) {
   for (let at = 0; at + 9 <= b.length; at += 9 + b.readUIntBE(at, 3)) if (b[at + 3] === 7) return true;
   return false;
 }
+
+/** The readable runs of bytes (an MCP ERROR's message, an HTTP status line), for a report. */
+const printable = (b) =>
+  JSON.stringify(
+    b
+      .toString("latin1")
+      .replace(/[^\x20-\x7e]+/g, " ")
+      .trim()
+      .slice(0, 120),
+  );
 
 const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
@@ -96,17 +114,26 @@ async function kind(name, connect, send, replied) {
     pending.push(...batch);
     await pause(10); // spread the connects (the listen backlog is finite); each one's clock starts when it is idle
   }
-  const results = await Promise.all(pending);
+  const all = await Promise.all(pending);
+  // A connect that failed (e.g. EAGAIN: a Unix socket's backlog full while the gateway is busy) was never opened.
+  const results = all.filter((r) => r.connected);
+  const refused = new Map();
+  for (const r of all.filter((x) => !x.connected)) refused.set(r.why, (refused.get(r.why) ?? 0) + 1);
   const closed = results.filter((r) => r.ms !== undefined && !Number.isNaN(r.ms)).map((r) => r.ms);
   closed.sort((a, b) => a - b);
   const s = (ms) => (ms / 1000).toFixed(2);
-  const unreplied = results.filter((r) => r.ms !== undefined && Number.isNaN(r.ms)).length;
+  const early = results.filter((r) => r.ms !== undefined && Number.isNaN(r.ms));
+  const whys = new Map();
+  for (const r of early) whys.set(r.why, (whys.get(r.why) ?? 0) + 1);
+  const unreplied = early.length;
+  const whyText = [...whys].map(([w, c]) => `${c} × ${w}`).join("; ");
   return {
     name,
     line:
-      `${name.padEnd(52)} closed ${String(closed.length).padStart(4)}/${n}` +
+      `${name.padEnd(52)} closed ${String(closed.length).padStart(4)}/${results.length}` +
       (closed.length ? `  in s: min ${s(closed[0])} p50 ${s(q(closed, 0.5))} max ${s(closed.at(-1))}` : "") +
-      (unreplied ? `  (${unreplied} closed before the reply they waited for)` : "") +
+      (unreplied ? `  (${unreplied} closed before the reply they waited for: ${whyText})` : "") +
+      (refused.size ? `  (not opened: ${[...refused].map(([w, c]) => `${c} × ${w}`).join("; ")})` : "") +
       (results.some((r) => r.goaway) ? `  GOAWAY seen on ${results.filter((r) => r.goaway).length}` : ""),
   };
 }
@@ -184,7 +211,8 @@ try {
       ],
     ],
   ];
-  for (const phase of phases) {
+  const only = values.phase === undefined ? phases : [phases[Number(values.phase) - 1]];
+  for (const phase of only) {
     const rows = await Promise.all(phase.map(([name, where, send, replied]) => kind(name, where, send, replied)));
     for (const r of rows) console.log(`  ${r.line}`);
     console.log(`    ${await settled()}`);
