@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rssPlateau, type SoakSample, soakFailed } from "./soak.js";
+import { formatSoak, rssPlateau, runSoak, type SoakSample, soakFailed } from "./soak.js";
 
 const MiB = 2 ** 20;
 const series = (mibs: number[]): SoakSample[] =>
@@ -38,4 +38,25 @@ describe("soak verdicts", () => {
     }
     expect(soakFailed({ ...ok, crashed: true })).toBe(true);
   });
+
+  it("--even: each wire streams its share of the budget (a shared budget lets MCP carry most)", async () => {
+    // 1 HTTP, 1 gRPC and 6 MCP streams in flight: with one shared budget MCP would carry about 6/8 of the tokens.
+    const perStream = 250;
+    const streams = { http: 1, connect: 1, mcp: 6 };
+    const r = await runSoak({
+      tokens: 12_000,
+      seconds: 60,
+      streams,
+      evenShares: true,
+      tokensPerStream: perStream,
+      sampleSeconds: 5,
+    });
+    const text = formatSoak(r);
+    expect(soakFailed(r), text).toBe(false);
+    for (const k of ["http", "connect", "mcp"] as const) {
+      // At least its share; past it only by the streams it had in flight when the share was reached.
+      expect(r.tokensPerWire[k], `${k}\n${text}`).toBeGreaterThanOrEqual(4_000);
+      expect(r.tokensPerWire[k], `${k}\n${text}`).toBeLessThanOrEqual(4_000 + streams[k] * perStream);
+    }
+  }, 90_000);
 });

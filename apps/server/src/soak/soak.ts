@@ -17,6 +17,12 @@ export interface SoakOptions {
    * tokens split between the wires as their stream counts do, and a turn costs what its slowest wires cost.
    */
   streams: Record<ClientKind, number>;
+  /**
+   * Split the token budget evenly between the wires that run: each wire stops starting streams once it has streamed
+   * its share (`tokens` / wires), so every wire carries the same number of tokens and the run lasts as long as the
+   * slowest wire needs for its share (default false: one shared budget, and the faster wire carries more).
+   */
+  evenShares?: boolean;
   /** Tokens per stream. */
   tokensPerStream: number;
   /** Seconds between two samples of the gateway's RSS and open file descriptors. */
@@ -118,6 +124,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const over = () => crashed || streamed >= o.tokens || elapsed() >= o.seconds;
+  const wires = CLIENT_KINDS.filter((k) => o.streams[k] > 0).length;
+  const share = Math.ceil(o.tokens / Math.max(1, wires));
+  const streamedBy: Record<ClientKind, number> = { http: 0, connect: 0, mcp: 0 };
+  // Even shares: a wire stops at its share (not when the sum reaches the budget: a faster wire would end the others').
+  const overFor = (kind: ClientKind) =>
+    o.evenShares === true ? crashed || streamedBy[kind] >= share || elapsed() >= o.seconds : over();
   // CPU seconds of the gateway (its /control/stats) and of this process (clients and verification) over the run.
   let gatewayCpu0: number | undefined;
   const clientCpu0 = process.cpuUsage();
@@ -137,7 +149,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const sampler = setInterval(() => void sample().catch(() => {}), clampTimerMs(Math.max(1, o.sampleSeconds) * 1000));
   let n = 0;
   const worker = async (kind: ClientKind) => {
-    while (!over()) {
+    while (!overFor(kind)) {
       const i = n++;
       const req = { model: "synthetic", prompt: `soak ${i}`, options: { numPredict: o.tokensPerStream } };
       const verifier = createStreamVerifier(expectedGenerate({ seed: 42 }, req));
@@ -150,6 +162,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           if (c.response.length > 0) {
             verifier.push(c.response);
             streamed++;
+            streamedBy[kind]++;
             got++;
           }
           if (c.done) done = true;
