@@ -13,7 +13,7 @@ function tokenId(word: string): number {
  * request's own `context` (a previous reply's), then the prompt's words, then the generated texts — so a client can
  * send it back to continue. Deterministic: a pure function of its inputs.
  */
-export function replyContext(previous: readonly number[], prompt: string, generated: Iterable<string>): number[] {
+export function replyContext(previous: readonly number[], prompt: string, generated: readonly string[]): number[] {
   const out = [...previous];
   for (const word of prompt.split(/\s+/)) if (word !== "") out.push(tokenId(word));
   for (const text of generated) {
@@ -21,4 +21,33 @@ export function replyContext(previous: readonly number[], prompt: string, genera
     if (word !== "") out.push(tokenId(word));
   }
   return out;
+}
+
+/**
+ * The token ids of a reply's texts collected as they are sent, two bytes each (ids are below
+ * {@link CONTEXT_VOCABULARY}), so the final chunk's `context` needs neither the texts kept nor produced again: the
+ * same ids {@link replyContext} gives for those texts.
+ */
+export class ReplyIds {
+  private ids = new Uint16Array(64);
+  private n = 0;
+
+  /** Adds one sent text. */
+  add(text: string): void {
+    const word = text.trim();
+    if (word === "") return;
+    if (this.n === this.ids.length) {
+      const grown = new Uint16Array(this.ids.length * 2);
+      grown.set(this.ids);
+      this.ids = grown;
+    }
+    this.ids[this.n++] = tokenId(word);
+  }
+
+  /** The `context`: the request's own, the prompt's words, then the texts added. */
+  context(previous: readonly number[], prompt: string): number[] {
+    const out = replyContext(previous, prompt, []);
+    for (let i = 0; i < this.n; i++) out.push(this.ids[i]);
+    return out;
+  }
 }

@@ -144,9 +144,3 @@ export class ReplySource {
     return false;
   }
 }
-
-/** A reply's chunk texts in order (thinking and content), produced as they are iterated. */
-export function* replyTexts(spec: ReplySpec): Generator<string> {
-  const source = new ReplySource(spec);
-  while (source.next()) yield source.text;
-}

@@ -32,8 +32,8 @@ import {
 import { findModel, modelInfo, SYNTHETIC_ARCH, type SyntheticModel } from "./models.js";
 import { stopsOf } from "./plan.js";
 import { createPrng, hash32 } from "./prng.js";
-import { replyContext } from "./reply-context.js";
-import { ReplySource, type ReplySpec, replyTexts } from "./reply-source.js";
+import { ReplyIds } from "./reply-context.js";
+import { ReplySource, type ReplySpec } from "./reply-source.js";
 import { createResidency, DEFAULT_CONTEXT_LENGTH, keepAliveMs } from "./residency.js";
 import { chatPromptText, countPromptTokens, generatePromptText } from "./script.js";
 import { sleepUntil } from "./sleep.js";
@@ -162,21 +162,22 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
     generate(request, ctx) {
       const model = request.model;
       const prompt = generatePromptText(request);
-      let planned: ReplySpec | undefined;
+      // A reply (not a load) ends with the conversation's token ids unless the request is raw, as Ollama's: the ids
+      // of the texts are collected as they are sent (nothing else of the reply is kept while it streams).
+      const ids = request.raw ? undefined : new ReplyIds();
       return run(
         request,
-        (c) => {
-          planned = specGenerate(request, c);
-          return planned;
-        },
+        (c) => specGenerate(request, c),
         prompt,
         ctx,
-        (text, thinking): GenerateResponse =>
-          newGenerateResponse(
+        (text, thinking): GenerateResponse => {
+          ids?.add(text);
+          return newGenerateResponse(
             thinking
               ? { model, createdAt: timestampOfMs(Date.now()), thinking: text }
               : { model, createdAt: timestampOfMs(Date.now()), response: text },
-          ),
+          );
+        },
         (doneReason, metrics) =>
           newGenerateResponse({
             model,
@@ -184,10 +185,7 @@ export function createSyntheticEngine(options: SyntheticEngineOptions = {}): Syn
             done: true,
             doneReason,
             metrics,
-            // A reply (not a load) ends with the conversation's token ids unless the request is raw, as Ollama's;
-            // the reply's texts are produced again for it (nothing of the reply was kept while it streamed).
-            context:
-              metrics && planned && !request.raw ? replyContext(request.context, prompt, replyTexts(planned)) : [],
+            context: metrics && ids ? ids.context(request.context, prompt) : [],
           }),
       );
     },
