@@ -265,6 +265,7 @@ describe("resolveServeConfig", () => {
       maxConnections: 100,
       maxConnectionsPerClient: 10,
       writeStallTimeoutMs: 5000,
+      maxQueuedBytes: 1048576,
       cacheMb: 8,
       cacheTtl: 60,
       cacheRedis: "unix:///tmp/redis.sock",
@@ -299,6 +300,15 @@ describe("admin options", () => {
     expect(resolve(["--metrics-auth", "token", "--auth-token", "t"]).metricsAuth).toBe("token");
     expect(resolve(["--metrics-auth", "token", "--admin-token", "a"]).metricsAuth).toBe("token");
     expect(resolve([]).metricsAuth).toBe("auto");
+  });
+
+  it("--max-queued-bytes: the write budget in bytes, 64 MiB by default, 0 turns it off, a bad value names the flag", () => {
+    expect(resolve([]).maxQueuedBytes).toBe(64 * 1024 * 1024);
+    expect(resolve(["--max-queued-bytes", "0"]).maxQueuedBytes).toBe(0);
+    expect(resolve([], { MODELWIRE_MAX_QUEUED_BYTES: "4096" }).maxQueuedBytes).toBe(4096);
+    for (const bad of ["-1", "1.5", "abc", String(2 ** 41)]) {
+      expect(() => resolve(["--max-queued-bytes", bad]), bad).toThrow(/max-queued-bytes/);
+    }
   });
 
   it("carry the engine's own knob bounds, so a flag and POST /control/engine refuse the same values", () => {

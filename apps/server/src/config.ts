@@ -64,6 +64,8 @@ export interface ServeConfig {
   maxConnectionsPerClient: number;
   /** A reply whose client reads nothing for this long is cut (ms; 0 = never). */
   writeStallTimeoutMs: number;
+  /** Bytes queued for readers that are behind, across all listeners, before the largest are cut (0 = no budget). */
+  maxQueuedBytes: number;
   /** Response cache bound in MiB (0 = off unless `cacheRedis`); also the largest reply stored. */
   cacheMb: number;
   /** Models loaded at start. */

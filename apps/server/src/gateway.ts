@@ -3,6 +3,7 @@ import {
   type ClientStats,
   Code,
   createServingState,
+  createWriteBudget,
   delay,
   type ListenAddress,
   ModelwireError,
@@ -160,7 +161,9 @@ export async function startGateway(
   // What gRPC health reports: serving unless stopping, or (upstream mode) while the upstream does not answer. In
   // upstream mode it starts not serving, until the first probe answers.
   const serving = createServingState(!upstreamMode);
+  const writeBudget = createWriteBudget(cfg.maxQueuedBytes);
   const metrics = createGatewayMetrics({
+    writeBudget,
     engine: () => engine.stats(),
     admission: () => admission.stats(),
     upstream: made.upstreamStats,
@@ -202,6 +205,7 @@ export async function startGateway(
     tls,
     openaiForwarder,
     serving,
+    writeBudget,
   });
   for (const s of servers) metrics.addServer(s.name, s.server);
 

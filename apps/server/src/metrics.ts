@@ -5,6 +5,7 @@ import {
   type ModelwireError,
   type ServerObserver,
   type ServerStats,
+  type WriteBudget,
 } from "@modelwire/core";
 import type { AdmissionStats, EngineStats } from "@modelwire/engine";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
@@ -26,6 +27,8 @@ export interface MetricsSources {
   fleet?: FleetEngine;
   /** The response cache's counters (when it is on). */
   cache?: () => CacheStats;
+  /** The budget on bytes queued for readers behind (`--max-queued-bytes`). */
+  writeBudget?: WriteBudget;
 }
 
 /** The gateway's Prometheus metrics and the observer every protocol server reports to. */
@@ -170,6 +173,19 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
     "Calls refused as overload since start.",
     () => sources.admission().rejected,
   );
+  const budget = sources.writeBudget;
+  if (budget) {
+    gauge(
+      "modelwire_queued_write_bytes",
+      "Bytes queued now for readers that are behind, all listeners (what --max-queued-bytes bounds).",
+      () => budget.held(),
+    );
+    total(
+      "modelwire_write_budget_cut_total",
+      "Streams or MCP connections cut since start for holding the most while over --max-queued-bytes.",
+      () => budget.cut,
+    );
+  }
   gauge("modelwire_engine_in_flight", "Engine calls in progress now.", () => sources.engine().inFlight);
   total("modelwire_engine_requests_total", "Engine calls since start (never reset).", () => sources.engine().requests);
   total(

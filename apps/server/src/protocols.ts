@@ -4,6 +4,7 @@ import {
   parseOriginList,
   type ServerObserver,
   type ServingState,
+  type WriteBudget,
 } from "@modelwire/core";
 import type { Engine } from "@modelwire/engine";
 import type { OpenAIForwarder } from "@modelwire/http/server";
@@ -29,6 +30,8 @@ export interface SharedServerOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** What gRPC health checks report. */
   serving: ServingState;
+  /** The one budget on bytes queued for readers behind, shared by every listener (`--max-queued-bytes`). */
+  writeBudget: WriteBudget;
   /** Upstream mode: relays the HTTP listener's `/v1/*` to an upstream that serves the OpenAI API. */
   openaiForwarder?: OpenAIForwarder;
 }
@@ -42,6 +45,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
   const authToken = cfg.authToken;
   const origins = cfg.origins === undefined ? undefined : parseOriginList(cfg.origins, "--origins");
   const { maxConnections, maxConnectionsPerClient, writeStallTimeoutMs } = cfg;
+  const { writeBudget } = shared;
   const jobs: Promise<NamedServer>[] = [];
   if (cfg.http) {
     jobs.push(
@@ -59,6 +63,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           maxConnections,
           maxConnectionsPerClient,
           writeStallTimeoutMs,
+          writeBudget,
         }),
       })),
     );
@@ -80,6 +85,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           maxConnections,
           maxConnectionsPerClient,
           writeStallTimeoutMs,
+          writeBudget,
         }),
       })),
     );
@@ -102,6 +108,7 @@ export async function createProtocolServers(cfg: ServeConfig, shared: SharedServ
           maxConnections,
           maxConnectionsPerClient,
           writeStallTimeoutMs,
+          writeBudget,
         }),
       })),
     );

@@ -9,6 +9,7 @@ import {
   createServingState,
   createSocketTally,
   createStallWatch,
+  createWriteBudget,
   DEFAULT_WRITE_STALL_TIMEOUT_MS,
   InferenceService,
   type ListenAddress,
@@ -19,9 +20,8 @@ import {
   type ServerObserver,
   type ServerStats,
   type ServingState,
-  type StallWatch,
   setLongTimeout,
-  socketStallTarget,
+  type WriteBudget,
 } from "@modelwire/core";
 import { healthV1, reflectionV1, reflectionV1alpha } from "@modelwire/core/grpc";
 import { createBearerCheck } from "@modelwire/core/token";
@@ -42,6 +42,7 @@ import {
   resolvePortLimits,
 } from "./port-guard.js";
 import { createReflectionServiceImpls } from "./reflection.js";
+import { watchReply } from "./reply-watch.js";
 import { createInferenceServiceImpl, type InFlightCounter } from "./service.js";
 import { createPrefaceSniffer } from "./sniff.js";
 
@@ -112,6 +113,12 @@ export interface ConnectServerOptions extends PortLimitOptions {
    * engine call is aborted and its slot freed. 0 turns it off. Default 30 s.
    */
   writeStallTimeoutMs?: number;
+  /**
+   * The budget on bytes queued for readers that are behind, shared with other servers (a gateway's one budget);
+   * over it the calls holding the most are cut as a stall is (HTTP/2: ENHANCE_YOUR_CALM, RESOURCE_EXHAUSTED to gRPC
+   * clients). Default: a budget of this server's own, `DEFAULT_MAX_QUEUED_BYTES` (64 MiB).
+   */
+  writeBudget?: WriteBudget;
 }
 
 /** Every service the port serves, as server reflection lists them. */
@@ -204,11 +211,12 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
   const fastStreaming = options.fastStreaming === false ? undefined : createFastStreamingHandler(fastOptions);
   const cors = createConnectCors(options.origins);
   const stallWatch = createStallWatch(options.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS);
+  const writeBudget = options.writeBudget ?? createWriteBudget();
   const h2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     const refusal = refusedSessions.get(req.stream.session as http2.Http2Session);
     if (refusal) return refusedCall(req, res, refusal.error);
     limitBodyTime(req, res, limits.bodyTimeoutMs);
-    watchStall(stallWatch, res);
+    watchReply(stallWatch, writeBudget, res);
     // A browser's request (it carries Origin): CORS, then connect-node, never the fast paths.
     if (req.headers.origin !== undefined) {
       if (!applyCors(cors, req, res)) handler(req, res);
@@ -233,7 +241,7 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
     if (refusal) return refusedCall(req, res, refusal.error);
     alpnHttp1.get(req.socket)?.(res);
     limitBodyTime(req, res, limits.bodyTimeoutMs);
-    watchStall(stallWatch, res);
+    watchReply(stallWatch, writeBudget, res);
     if (closing) res.setHeader("connection", "close");
     res.once("finish", () => {
       if (closing) h1?.closeIdleConnections();
@@ -393,36 +401,6 @@ export function createConnectServer(options: ConnectServerOptions): ProtocolServ
       };
     },
   };
-}
-
-/**
- * Watches one call's reply for a reader that stopped (see `createStallWatch`), on every path (fast paths and
- * connect-node alike). HTTP/2: the stream counts as waiting only while its writer is blocked (at least its high
- * water mark queued, so nothing more is written until 'drain'); a stall resets it with ENHANCE_YOUR_CALM, which
- * gRPC maps to RESOURCE_EXHAUSTED, and its 'close' aborts the engine call. HTTP/1.1: the socket's bytes are
- * watched and a stall closes the connection (the reply never looks complete).
- */
-function watchStall(watch: StallWatch, res: http.ServerResponse | http2.Http2ServerResponse): void {
-  if (watch.stallMs === 0) return;
-  let unwatch: () => void;
-  if (res instanceof http2.Http2ServerResponse) {
-    const stream = res.stream;
-    unwatch = watch.watch(
-      {
-        pending: () => (stream.writableLength >= stream.writableHighWaterMark ? stream.writableLength : 0),
-        onDrain: (f) => stream.on("drain", f),
-        offDrain: (f) => stream.off("drain", f),
-      },
-      () => {
-        if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
-      },
-    );
-  } else {
-    const socket = res.socket;
-    if (!socket) return;
-    unwatch = watch.watch(socketStallTarget(socket), () => res.destroy());
-  }
-  res.once("close", () => unwatch());
 }
 
 /**

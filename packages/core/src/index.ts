@@ -98,3 +98,11 @@ export {
   writeStallError,
 } from "./stall-watch.js";
 export { clampTimerMs, delay, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from "./timer.js";
+export {
+  createWriteBudget,
+  DEFAULT_MAX_QUEUED_BYTES,
+  type QueuedBytes,
+  WRITE_BUDGET_PERIOD_MS,
+  type WriteBudget,
+  writeBudgetError,
+} from "./write-budget.js";

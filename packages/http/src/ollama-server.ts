@@ -2,12 +2,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   Code,
   createStallWatch,
+  createWriteBudget,
   DEFAULT_WRITE_STALL_TIMEOUT_MS,
   ModelwireError,
   noopObserver,
   type ProtocolServer,
   type ServerObserver,
   type ServerStats,
+  type WriteBudget,
 } from "@modelwire/core";
 import { createBearerCheck } from "@modelwire/core/token";
 import type { Engine } from "@modelwire/engine";
@@ -44,6 +46,12 @@ export interface OllamaServerOptions {
    * `write_stall`; a stream ends with that error line, the engine slot is freed). 0 turns it off. Default 30 s.
    */
   writeStallTimeoutMs?: number;
+  /**
+   * The budget on bytes queued for readers that are behind, shared with other servers (a gateway's one budget);
+   * over it the replies holding the most are cut as a stall is (RESOURCE_EXHAUSTED, reason `write_budget`). Default:
+   * a budget of this server's own, `DEFAULT_MAX_QUEUED_BYTES` (64 MiB).
+   */
+  writeBudget?: WriteBudget;
   /** Idle keep-alive time of a connection between requests. Default 5 s (Node's default). */
   keepAliveTimeoutMs?: number;
   /**
@@ -128,12 +136,14 @@ export function createOllamaServer(options: OllamaServerOptions): OllamaServer {
     maxConnectionsPerClient: options.maxConnectionsPerClient,
   });
   const stallWatch = createStallWatch(options.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS);
+  const writeBudget = options.writeBudget ?? createWriteBudget();
   const runCall = createCallRunner({
     observer: options.observer ?? noopObserver,
     lifecycle,
     maxBodyBytes: positive("maxBodyBytes", options.maxBodyBytes ?? 32 * 1024 * 1024),
     bodyTimeoutMs: positive("bodyTimeoutMs", options.bodyTimeoutMs ?? 30_000),
     stallWatch,
+    writeBudget,
   });
   const groups: RouteGroup[] = [ollamaRoutes(options.engine), openaiRoutes(options.engine, options.openaiForwarder)];
   const routes = createRouteTable(groups, sendError);

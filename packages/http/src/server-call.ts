@@ -7,6 +7,7 @@ import {
   type StallTarget,
   type StallWatch,
   socketStallTarget,
+  type WriteBudget,
 } from "@modelwire/core";
 import type { CallContext, CallRoute, ErrorWriter } from "./route-table.js";
 import { BodyError, drainBody, parseJsonBody, readBody } from "./server-body.js";
@@ -25,6 +26,8 @@ export interface CallRunnerOptions {
   bodyTimeoutMs: number;
   /** Cuts calls whose client stopped reading the reply (see `createStallWatch`). */
   stallWatch: StallWatch;
+  /** Counts the bytes queued for each reply; cuts the largest when the sum is over budget (see `createWriteBudget`). */
+  writeBudget: WriteBudget;
 }
 
 /** Serves one request on a call route, with the route's path parameters and its group's error writer. */
@@ -44,7 +47,7 @@ export type CallRunner = (
  * `Connection: close`, or a dropped socket when the client is gone); after it began the reply is ended.
  */
 export function createCallRunner(options: CallRunnerOptions): CallRunner {
-  const { observer, lifecycle, maxBodyBytes, bodyTimeoutMs, stallWatch } = options;
+  const { observer, lifecycle, maxBodyBytes, bodyTimeoutMs, stallWatch, writeBudget } = options;
 
   return async function runCall(req, res, route, params, sendError, protocol = "http") {
     const call = observer.callStarted(protocol, route.name);
@@ -58,6 +61,12 @@ export function createCallRunner(options: CallRunnerOptions): CallRunner {
     };
     res.on("close", onClose);
     const unwatch = stallWatch.watch(stallTarget(res), (err) => onStall(res, controller, err, stallWatch));
+    // Counted until the reply is written out or the connection goes (not only while the handler runs: an ended
+    // reply's last bytes may still wait for the reader). Over budget, cut as a stall is: the same answer.
+    const target = stallTarget(res);
+    const unbudget = writeBudget.watch(target, (err) => onStall(res, controller, err, stallWatch));
+    res.once("finish", unbudget);
+    res.once("close", unbudget);
     lifecycle.callStarted(controller);
     let failure: ModelwireError | undefined;
     try {
@@ -96,7 +105,8 @@ function stallTarget(res: ServerResponse): StallTarget {
 }
 
 /**
- * A call's client stopped reading: the engine call is aborted with the stall error (its slot is free at once; a
+ * A call's client stopped reading (or, over the write budget, is the one most behind): the engine call is aborted
+ * with the error (its slot is free at once; a
  * stream ends with that error as its last line, queued behind what the client has not read). The response stays
  * watched: a client that reads again gets everything and the error line; one that still reads nothing for another
  * stall period has its connection destroyed, so the reply never looks complete and its bytes are freed.

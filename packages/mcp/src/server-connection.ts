@@ -69,9 +69,13 @@ export class ServerConnection implements StreamConnection {
     this.timer = setTimeout(() => this.onHandshakeTimeout(), clampTimerMs(shared.handshakeTimeoutMs));
     this.timer.unref();
     this.unwatch = shared.stallWatch.watch(this.stallTarget(), (err) => this.onStall(err));
+    // Over the write budget, the connection holding the most fails as a stalled one does (v1 backpressure is per
+    // connection, so its streams are what is behind).
+    this.unbudget = shared.writeBudget.watch({ pending: () => this.writer.backlog }, (err) => this.onStall(err));
   }
 
   private unwatch: () => void;
+  private readonly unbudget: () => void;
 
   /** The frames waiting here and in the socket, and the bytes the kernel took. */
   private stallTarget() {
@@ -81,7 +85,8 @@ export class ServerConnection implements StreamConnection {
   }
 
   /**
-   * The client read nothing for the stall timeout: ERROR on stream 0 (RESOURCE_EXHAUSTED, `write_stall`), queued
+   * The client read nothing for the stall timeout, or holds the most over the write budget: ERROR on stream 0
+   * (RESOURCE_EXHAUSTED, reason `write_stall` or `write_budget`), queued
    * behind what it has not read; every stream is aborted and its slot freed now. The socket is ended, and destroyed
    * once it makes no progress for another stall period (a client that reads again first gets the ERROR).
    */
@@ -385,6 +390,7 @@ export class ServerConnection implements StreamConnection {
 
   private onSocketClose(): void {
     this.unwatch();
+    this.unbudget();
     if (this.state !== ConnState.Closed) this.close(true);
     this.onClosed(this);
   }

@@ -3,6 +3,7 @@ import {
   Code,
   type ConnectionLimits,
   createStallWatch,
+  createWriteBudget,
   DEFAULT_WRITE_STALL_TIMEOUT_MS,
   type Engine,
   ModelwireError,
@@ -10,6 +11,7 @@ import {
   resolveConnectionLimits,
   type ServerObserver,
   type StallWatch,
+  type WriteBudget,
 } from "@modelwire/core";
 import { createTokenCheck, type TokenCheck } from "@modelwire/core/token";
 import { DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE } from "@modelwire/mcp-codec";
@@ -59,6 +61,13 @@ export interface McpServerOptions extends ConnectionLimits {
    * aborted and its slot freed. 0 turns it off. Default 30 s.
    */
   writeStallTimeoutMs?: number;
+  /**
+   * The budget on bytes queued for readers that are behind, shared with other servers (a gateway's one budget): a
+   * connection's frame backlog counts; over it the connections holding the most fail as a stalled one does (ERROR on
+   * stream 0, RESOURCE_EXHAUSTED, reason `write_budget`). Default: a budget of this server's own,
+   * `DEFAULT_MAX_QUEUED_BYTES` (64 MiB).
+   */
+  writeBudget?: WriteBudget;
   /** Name announced in WELCOME metadata. Default `"modelwire-mcp"`. */
   serverName?: string;
   /**
@@ -102,6 +111,8 @@ export interface ServerShared {
   draining: boolean;
   /** Cuts connections whose client stopped reading. */
   stallWatch: StallWatch;
+  /** Counts connections' queued bytes; cuts the largest over budget. */
+  writeBudget: WriteBudget;
 }
 
 /** Checks `options` and fills in the defaults; throws `InvalidArgument` naming the field for a bad value. */
@@ -148,5 +159,6 @@ export function resolveServerOptions(options: McpServerOptions): ServerShared {
     bytesOut: 0,
     draining: false,
     stallWatch: createStallWatch(options.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS),
+    writeBudget: options.writeBudget ?? createWriteBudget(),
   };
 }

@@ -62,4 +62,16 @@ export const LIMIT_OPTIONS: readonly OptionSpec[] = [
     group: "Limits",
     help: "a reply whose client reads nothing for MS is cut (resource_exhausted write_stall; its slot is freed); 0: never",
   },
+  {
+    key: "maxQueuedBytes",
+    flag: "max-queued-bytes",
+    env: "MODELWIRE_MAX_QUEUED_BYTES",
+    kind: "int",
+    defaultValue: 64 * 1024 * 1024,
+    min: 0,
+    max: 1024 * 1024 * 1024 * 1024,
+    placeholder: "BYTES",
+    group: "Limits",
+    help: "bytes queued for readers that are behind, all listeners together; over it the replies holding the most are cut (resource_exhausted write_budget); 0: no budget",
+  },
 ];
