@@ -162,7 +162,9 @@ describe("--max-queued-bytes: the gateway-wide budget on bytes held for readers 
     "MCP (modelwire's client): a connection whose streams are unread fails them with the coded error, reason write_budget; another connection is served in full; held bytes back to 0",
     async () => {
       const g = await start();
-      const slowClient = createMcpClient({ url: url(g, "mcp-tcp"), poolSize: 1 });
+      // A client that reads nothing sees no frame from the server either: with the default heartbeat (5 s) its own
+      // dead-peer check closes the connection after 10 s, before a loaded machine fills the backlog. A long one here.
+      const slowClient = createMcpClient({ url: url(g, "mcp-tcp"), poolSize: 1, heartbeatMs: 120_000 });
       const normalClient = createMcpClient({ url: url(g, "mcp-tcp"), poolSize: 1 });
       cleanups.push(
         () => void slowClient.close(),
