@@ -1,5 +1,3 @@
-import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import { testTls } from "@modelwire/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaClient } from "./ollama-client.js";
@@ -13,19 +11,12 @@ afterEach(async () => {
 
 async function httpsTags(): Promise<string> {
   const body = JSON.stringify({ models: [{ name: "m:latest", model: "m:latest" }] });
-  const server = createServer({ key: testTls.key, cert: testTls.cert }, (_req, res) => {
+  const server = await listenLoopback((_req, res) => {
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
     res.end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }, testTls);
+  closers.push(() => server.close());
+  return server.url;
 }
 
 describe("HTTP client transport layer", () => {

@@ -1,5 +1,4 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { RequestListener } from "node:http";
 import { create } from "@bufbuild/protobuf";
 import {
   ChatRequestSchema,
@@ -20,6 +19,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaClient, type OllamaClient } from "./ollama-client.js";
 import { createOllamaServer } from "./ollama-server.js";
 import { drain, eventually, failure, type Harness, startHarness } from "./test-support/harness.js";
+import { listenLoopback } from "./test-support/listen.js";
 
 let h: Harness | undefined;
 let client: OllamaClient | undefined;
@@ -33,17 +33,17 @@ afterEach(async () => {
 });
 
 /** A plain node:http server for replies our server would never send. */
-async function rawServer(handler: Parameters<typeof createServer>[1]): Promise<string> {
-  const s: Server = createServer(handler);
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  extra.push({
-    close: () =>
-      new Promise((r) => {
-        s.closeAllConnections();
-        s.close(() => r(undefined));
-      }),
-  });
-  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+async function rawServer(handler: RequestListener): Promise<string> {
+  const s = await listenLoopback(handler);
+  extra.push(s);
+  return s.url;
+}
+
+/** A loopback port nothing listens on (a server started on port 0 and closed). */
+async function closedPort(): Promise<number> {
+  const probe = await listenLoopback(() => {});
+  await probe.close();
+  return Number(new URL(probe.url).port);
 }
 
 describe("our client against our server", () => {
@@ -241,10 +241,7 @@ describe("our client against our server", () => {
 
 describe("transport failures", () => {
   it("retries a refused connection with backoff, then reports Unavailable", async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedPort();
     client = createOllamaClient({ host: `127.0.0.1:${port}`, retries: 3, retryBaseMs: 5 });
     const err = await failure(client.version());
     expect(err.code).toBe(Code.Unavailable);
@@ -252,10 +249,7 @@ describe("transport failures", () => {
   });
 
   it("a retry succeeds once the server comes up", async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedPort();
     client = createOllamaClient({ host: `127.0.0.1:${port}`, retries: 12, retryBaseMs: 100, retryMaxMs: 400 });
     const pending = client.version();
     // Start the server once an attempt has failed (a fixed sleep may end before the first attempt on a busy machine).
