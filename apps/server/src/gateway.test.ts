@@ -350,5 +350,7 @@ describe("modelwire serve (the built binary)", () => {
     const noSocket = await runGateway([...FREE_PORTS, "--mcp-socket", "/nonexistent-dir/mcp.sock"]);
     expect(noSocket.code).toBe(1);
     expect(noSocket.stderr).toContain("--mcp-socket");
-  });
+    // Seven gateway processes one after another, each a Node start-up: 6 s at load 17 alone, past vitest's default
+    // 20 s in a full run at load 15-26 (session 4). The 20 s guard of each runGateway still catches a hung one.
+  }, 120_000);
 });
