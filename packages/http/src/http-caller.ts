@@ -310,8 +310,23 @@ function keptOnReturn(body: Sent["body"]): AsyncIterable<Uint8Array> {
  * makes the server cancel the work.
  */
 async function releaseBody(res: Sent, complete: boolean, limit: number): Promise<void> {
-  if (complete) await res.body.dump({ limit, signal: AbortSignal.timeout(1_000) }).catch(() => {});
-  else res.body.destroy();
+  if (!complete) {
+    res.body.destroy();
+    return;
+  }
+  // The second is judged after this process has read its sockets: a timer that fires late (this process blocked by
+  // GC or a starved CPU) runs before the event loop's poll phase, where the body's end may already be waiting;
+  // setImmediate comes after that phase.
+  const ac = new AbortController();
+  const timer = setTimeout(() => setImmediate(() => ac.abort()), 1_000);
+  timer.unref();
+  try {
+    await res.body.dump({ limit, signal: ac.signal });
+  } catch {
+    // cut: the connection is closed
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -66,4 +66,26 @@ describe("the OpenAI client's streamed calls", () => {
     expect(server.connections()).toBe(1);
     expect(client.stats().opened).toBe(1);
   });
+
+  it("keeps the connection when this process stalls past the drain limit while the body's end waits in the socket", async () => {
+    const s = await openAIStandIn();
+    server = s.server;
+    client = createOpenAIClient({ baseUrl: `${server.url}/v1`, connections: 1, retries: 0 });
+    for (let i = 0; i < 2; i++) {
+      const it = client.chat({ model: "m", messages: [{ role: "user", content: "x" }] })[Symbol.asyncIterator]();
+      let r = await it.next();
+      while (!r.done && !r.value.done) r = await it.next();
+      expect(r.done).toBe(false);
+      // Read on past the final chunk: the client starts reading the body's end, with its drain limit (1 s) armed.
+      const end = it.next();
+      await new Promise((r) => setImmediate(r));
+      s.held.shift()?.end();
+      // The event loop blocked for longer than that limit (GC, a starved CPU), the body's end already in the socket:
+      // when it runs again the expired timer comes before the socket is read, and must not cut the connection.
+      const until = performance.now() + 1_200;
+      while (performance.now() < until) {}
+      expect((await end).done).toBe(true);
+    }
+    expect(server.connections()).toBe(1);
+  });
 });
