@@ -321,8 +321,13 @@ export class ClientConnection {
       this.deadTimer = setTimeout(
         () => {
           if (this.state === State.Closed) return;
-          const silent = performance.now() - this.lastRx;
-          if (silent >= limit) {
+          if (performance.now() - this.lastRx < limit) return arm(limit - (performance.now() - this.lastRx));
+          // Due, but perhaps only because this thread was busy (a long task, GC, a loaded machine): frames that
+          // arrived meanwhile are read in the poll phase, which runs after the timers phase. Decide after it.
+          setImmediate(() => {
+            if (this.state === State.Closed) return;
+            const silent = performance.now() - this.lastRx;
+            if (silent < limit) return arm(limit - silent);
             this.die(
               protocolError(
                 ProtocolErrorReason.HeartbeatTimeout,
@@ -330,9 +335,7 @@ export class ClientConnection {
               ),
             );
             this.socket.destroy();
-            return;
-          }
-          arm(limit - silent);
+          });
         },
         clampTimerMs(Math.max(5, delay)),
       );

@@ -229,11 +229,14 @@ export class ServerConnection implements StreamConnection {
     this.timer = setTimeout(
       () => {
         if (this.state === ConnState.Closed) return;
-        if (Date.now() - this.lastRx >= limit) {
-          this.close(true);
-          return;
-        }
-        this.armIdleTimer();
+        if (Date.now() - this.lastRx < limit) return this.armIdleTimer();
+        // Due, but perhaps only because this thread was busy: frames that arrived meanwhile are read in the poll
+        // phase, after the timers phase. Decide after it.
+        setImmediate(() => {
+          if (this.state === ConnState.Closed) return;
+          if (Date.now() - this.lastRx >= limit) this.close(true);
+          else this.armIdleTimer();
+        });
       },
       clampTimerMs(Math.max(10, due)),
     );

@@ -24,8 +24,11 @@ export interface RawPeer {
   decodeError: ModelwireError | undefined;
 }
 
-/** The bytes of a HELLO frame with no token (or with `token`), and `extra` metadata (e.g. `features`). */
-export function helloBytes(token?: string, extra: Record<string, string> = {}): Uint8Array {
+/**
+ * The bytes of a HELLO frame with no token (or with `token`), `extra` metadata (e.g. `features`) and the proposed
+ * heartbeat (0: the server's choice).
+ */
+export function helloBytes(token?: string, extra: Record<string, string> = {}, heartbeatMs = 0): Uint8Array {
   return encodeFrame({
     type: FrameType.Hello,
     streamId: 0,
@@ -34,7 +37,7 @@ export function helloBytes(token?: string, extra: Record<string, string> = {}): 
       maxVersion: 1,
       maxFrameSize: 1 << 20,
       maxStreams: 0,
-      heartbeatMs: 0,
+      heartbeatMs,
       metadata: token === undefined ? { ...extra } : { "auth-token": token, ...extra },
     }),
   });
