@@ -69,4 +69,25 @@ describe("a client whose own thread was busy", () => {
     expect(peer.out()).not.toContain("closed");
     expect(server.stats().connections).toBe(1);
   });
+
+  it("an application that stops reading for longer than two heartbeats does not make the client call the server dead", async () => {
+    // The client pauses its socket once maxQueuedChunks wait for the application; the silence that follows is the
+    // client's own, not the server's. After 5 heartbeats without reading, the rest of the stream arrives intact.
+    const server = createMcpServer({ engine: createSyntheticEngine({ tokens: 400 }), tcp: { port: 0 } });
+    const [addr] = await server.listen();
+    const heartbeatMs = 200;
+    const client = createMcpClient({ url: addr.url, heartbeatMs, maxQueuedChunks: 8, reconnect: false });
+    cleanups.push(async () => {
+      await client.close();
+      await server.close({ graceMs: 0 });
+    });
+    let got = 0;
+    let done = false;
+    for await (const c of client.generate({ model: "synthetic:latest", prompt: "p" })) {
+      if (c.done) done = true;
+      else if (++got === 1) await new Promise((r) => setTimeout(r, 5 * heartbeatMs));
+    }
+    expect(done).toBe(true);
+    expect(got).toBe(400);
+  });
 });

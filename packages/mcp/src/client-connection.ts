@@ -321,6 +321,8 @@ export class ClientConnection {
       this.deadTimer = setTimeout(
         () => {
           if (this.state === State.Closed) return;
+          // While reading is paused for backpressure the silence is this client's own: judge only what it reads.
+          if (this.paused) return arm(limit);
           if (performance.now() - this.lastRx < limit) return arm(limit - (performance.now() - this.lastRx));
           // Due, but perhaps only because this thread was busy (a long task, GC, a loaded machine): frames that
           // arrived meanwhile are read in the poll phase, which runs after the timers phase. Decide after it.
@@ -390,6 +392,8 @@ export class ClientConnection {
       this.socket.pause();
     } else if (this.paused && this.queuedChunks <= max / 2) {
       this.paused = false;
+      // The heartbeat clock restarts when reading does (frames may have waited in the socket all along).
+      this.lastRx = performance.now();
       this.socket.resume();
     }
   }
