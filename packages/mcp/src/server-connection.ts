@@ -88,12 +88,13 @@ export class ServerConnection implements StreamConnection {
    * The client read nothing for the stall timeout, or holds the most over the write budget: ERROR on stream 0
    * (RESOURCE_EXHAUSTED, reason `write_stall` or `write_budget`), queued
    * behind what it has not read; every stream is aborted and its slot freed now. The socket is ended, and destroyed
-   * once it makes no progress for another stall period (a client that reads again first gets the ERROR).
+   * once it makes no progress for another stall period, at least 5 s (a client that reads again first gets the
+   * ERROR).
    */
   private onStall(err: ModelwireError): void {
     if (this.state === ConnState.Closed) return;
     this.fail(err, true);
-    this.unwatch = this.shared.stallWatch.watch(this.stallTarget(), () => this.socket.destroy());
+    this.unwatch = this.shared.lingerWatch.watch(this.stallTarget(), () => this.socket.destroy());
   }
 
   get streamCount(): number {

@@ -111,9 +111,18 @@ export interface ServerShared {
   draining: boolean;
   /** Cuts connections whose client stopped reading. */
   stallWatch: StallWatch;
+  /**
+   * Destroys a failed connection whose client still reads nothing, so that the ERROR queued behind what it has not
+   * read can still reach it: the stall timeout, but at least {@link MIN_LINGER_MS} (a client that stopped
+   * reading needs a moment to read through its own queues before the ERROR's bytes move).
+   */
+  lingerWatch: StallWatch;
   /** Counts connections' queued bytes; cuts the largest over budget. */
   writeBudget: WriteBudget;
 }
+
+/** The least time a failed connection's client gets to start reading again before its socket is destroyed. */
+export const MIN_LINGER_MS = 5000;
 
 /** Checks `options` and fills in the defaults; throws `InvalidArgument` naming the field for a bad value. */
 export function resolveServerOptions(options: McpServerOptions): ServerShared {
@@ -159,6 +168,9 @@ export function resolveServerOptions(options: McpServerOptions): ServerShared {
     bytesOut: 0,
     draining: false,
     stallWatch: createStallWatch(options.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS),
+    lingerWatch: createStallWatch(
+      Math.max(MIN_LINGER_MS, options.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS),
+    ),
     writeBudget: options.writeBudget ?? createWriteBudget(),
   };
 }
