@@ -12,13 +12,20 @@
  * HTTP/1.1 (sniffed) with headers never finished, and HTTP/1.1 keep-alive after one request. They run in phases so
  * that no listener holds more than 2,000 from this one address (`--max-connections-per-client` defaults to 2048).
  *
- *   /work/tools/quiet node scripts/idle-close.mjs [--connections 1000] [--limit-s 120] [--main PATH] [--phase 1|2|3]
+ * `--phase tls` instead starts the gateway with `--tls-cert`/`--tls-key` (the committed test certificates of
+ * packages/test-kit/certs) and measures its TLS listeners, the Connect port (h2 and HTTP/1.1 by ALPN) and MCP over
+ * TLS (the HTTP port has no TLS): TCP connected but no ClientHello; TLS handshake done, then nothing (h2: no preface;
+ * HTTP/1.1: no request; MCP: no HELLO); HTTP/1.1 keep-alive after one request; MCP after HELLO/WELCOME, no stream.
+ * It runs them in two phases of at most two kinds per listener. Without `--phase`, phases 1–3 run (not tls).
+ *
+ *   /work/tools/quiet node scripts/idle-close.mjs [--connections 1000] [--limit-s 120] [--main PATH] [--phase 1|2|3|tls]
  */
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as tls from "node:tls";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -35,6 +42,18 @@ if (!(Number.isInteger(n) && n > 0 && n <= 2000) || !(limitMs > 0)) {
   console.error("--connections must be 1..2000 and --limit-s > 0");
   process.exit(2);
 }
+if (![undefined, "1", "2", "3", "tls"].includes(values.phase)) {
+  console.error("--phase must be 1, 2, 3 or tls");
+  process.exit(2);
+}
+const tlsRun = values.phase === "tls";
+/** The committed test certificates (packages/test-kit/certs: a CA and a server certificate for 127.0.0.1). */
+const certs = (f) => new URL(`../packages/test-kit/certs/${f}`, import.meta.url).pathname;
+let ca;
+const testCa = () => {
+  ca ??= readFileSync(certs("ca.pem"));
+  return ca;
+};
 const main = values.main ?? new URL("../apps/server/dist/main.js", import.meta.url).pathname;
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,11 +69,18 @@ const h2Preface = Buffer.concat([
 
 /**
  * Opens one connection, sends `send`, waits for `replied(bytesSoFar)` if given, then stays idle. Resolves with the
- * milliseconds from then to the gateway closing it, or undefined if it is still open at `deadline`.
+ * milliseconds from then to the gateway closing it, or undefined if it is still open at `deadline`. With
+ * `connect.tls` the connection is TLS (trusting the test CA) and counts as opened once the handshake is done, and
+ * when `connect.tls` is a protocol name (ALPN), with that one negotiated; without it, plain TCP (to a TLS port: no
+ * ClientHello).
  */
 function idleOne(connect, send, replied, deadline, h2) {
   return new Promise((resolve) => {
-    const s = net.connect(connect);
+    const { tls: secure, ...where } = connect;
+    const alpn = typeof secure === "string" ? secure : undefined;
+    const s = secure
+      ? tls.connect({ ...where, ca: testCa(), ...(alpn ? { ALPNProtocols: [alpn] } : {}) })
+      : net.connect(where);
     let idleSince = 0;
     let got = Buffer.alloc(0);
     let goaway = false;
@@ -68,7 +94,12 @@ function idleOne(connect, send, replied, deadline, h2) {
       resolve({ ms, goaway, connected, why: Number.isNaN(ms) ? `${error || "closed"}, ${seen}` : "" });
     };
     const timer = setTimeout(() => finish(undefined), Math.max(0, deadline - Date.now()));
-    s.on("connect", () => {
+    s.on(secure ? "secureConnect" : "connect", () => {
+      if (alpn && s.alpnProtocol !== alpn) {
+        error = `ALPN negotiated ${s.alpnProtocol || "nothing"}, not ${alpn}`;
+        s.destroy();
+        return;
+      }
       connected = true;
       if (send) s.write(send);
       if (!replied) idleSince = performance.now();
@@ -110,7 +141,7 @@ async function kind(name, connect, send, replied) {
   for (let i = 0; i < n; i += 50) {
     const batch = [];
     for (let j = i; j < Math.min(n, i + 50); j++)
-      batch.push(idleOne(connect, send, replied, deadline, send === h2Preface));
+      batch.push(idleOne(connect, send, replied, deadline, send === h2Preface || connect.tls === "h2"));
     pending.push(...batch);
     await pause(10); // spread the connects (the listen backlog is finite); each one's clock starts when it is idle
   }
@@ -140,7 +171,8 @@ async function kind(name, connect, send, replied) {
 
 const sock = join(tmpdir(), `modelwire-idle-${process.pid}.sock`);
 const args = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0", "--quiet"];
-args.push("--mcp-socket", sock);
+if (tlsRun) args.push("--tls-cert", certs("server.pem"), "--tls-key", certs("server-key.pem"));
+else args.push("--mcp-socket", sock);
 const gw = spawn(process.execPath, [main, ...args], { stdio: ["ignore", "pipe", "inherit"] });
 try {
   const ready = await new Promise((resolve, reject) => {
@@ -154,7 +186,7 @@ try {
   });
   const url = (p) => new URL(ready.addresses.find((a) => a.protocol === p).url);
   const tcp = (p) => ({ host: url(p).hostname, port: Number(url(p).port) });
-  const [mcp, http, connect] = [tcp("mcp-tcp"), tcp("http"), tcp("connect")];
+  const [mcp, http, connect] = tlsRun ? [] : [tcp("mcp-tcp"), tcp("http"), tcp("connect")];
   const admin = url("admin").origin;
   const gauges = async () => {
     const st = await (await fetch(`${admin}/control/stats`)).json();
@@ -182,8 +214,9 @@ try {
   const get = (path) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
   const started = new Date().toISOString();
   console.log(
-    `idle-close: ${n} connections per kind, gateway defaults (${main}), limit ${limitMs / 1000} s, ${started}`,
+    `idle-close: ${n} connections per kind, gateway defaults${tlsRun ? " + TLS" : ""} (${main}), limit ${limitMs / 1000} s, ${started}`,
   );
+  // (A --phase tls run uses none of these: its kinds are in tlsPhases.)
   const phases = [
     [
       ["MCP TCP: connected, no HELLO", mcp],
@@ -211,7 +244,11 @@ try {
       ],
     ],
   ];
-  const only = values.phase === undefined ? phases : [phases[Number(values.phase) - 1]];
+  const only = tlsRun
+    ? tlsPhases(tcp("mcp-tls"), tcp("connect"), get, welcomed, oneResponse)
+    : values.phase === undefined
+      ? phases
+      : [phases[Number(values.phase) - 1]];
   for (const phase of only) {
     const rows = await Promise.all(phase.map(([name, where, send, replied]) => kind(name, where, send, replied)));
     for (const r of rows) console.log(`  ${r.line}`);
@@ -220,4 +257,29 @@ try {
 } finally {
   gw.kill("SIGKILL");
   rmSync(sock, { force: true });
+}
+
+/** The TLS kinds (`--phase tls`), two phases of at most two kinds per listener. */
+function tlsPhases(mcpTls, connectTls, get, welcomed, oneResponse) {
+  const h2 = { ...connectTls, tls: "h2" };
+  const h1 = { ...connectTls, tls: "http/1.1" };
+  const mcp = { ...mcpTls, tls: true }; // the MCP TLS listener offers no ALPN
+  return [
+    [
+      ["Connect port TLS: TCP connected, no ClientHello", connectTls],
+      ["MCP TLS: TCP connected, no ClientHello", mcpTls],
+      ["Connect port TLS: h2 by ALPN, no preface", h2],
+      ["MCP TLS: handshake done, no HELLO", mcp],
+    ],
+    [
+      ["Connect port TLS: HTTP/1.1 by ALPN, no request", h1],
+      [
+        "Connect port TLS: HTTP/1.1 keep-alive after one request",
+        h1,
+        get("/modelwire.v1.InferenceService/Version"),
+        oneResponse,
+      ],
+      ["MCP TLS: after HELLO/WELCOME, no stream", mcp, hello, welcomed],
+    ],
+  ];
 }

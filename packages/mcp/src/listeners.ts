@@ -38,11 +38,17 @@ function bound(server: Server, bind: (cb: () => void) => void): Promise<void> {
  * Unix domain socket (`mcp-uds`, a stale socket file removed first) and TLS over TCP (`mcp-tls`). Each accepted
  * socket goes to `accept` with its protocol name. Each listener is pushed onto `into` as soon as it is bound, so
  * the caller can close what was bound when a later one fails.
+ *
+ * The TLS listener hands a socket over only once its TLS handshake is done, so what it holds before that is
+ * bounded here: a handshake not done within `guard.handshakeTimeoutMs` is closed (Node's default is 120 s; a
+ * `handshakeTimeout` in `o.tls` wins), and the listener takes at most `guard.maxConnections` + 64 sockets at once
+ * (a backstop for those still in their handshake, which the connection gate does not see yet).
  */
 export async function listenAll(
   o: McpServerOptions,
   accept: (socket: Socket, protocol: string) => void,
   into: Listener[],
+  guard: { handshakeTimeoutMs: number; maxConnections: number },
 ): Promise<ListenAddress[]> {
   const out: ListenAddress[] = [];
   if (o.tcp) {
@@ -64,8 +70,12 @@ export async function listenAll(
   if (o.tls) {
     const { host: h, port: p, ...tlsOptions } = o.tls;
     const host = h ?? "127.0.0.1";
-    const server = createTlsServer(tlsOptions, (s) => accept(s, "mcp-tls"));
-    server.on("tlsClientError", () => {});
+    const server = createTlsServer({ handshakeTimeout: guard.handshakeTimeoutMs, ...tlsOptions }, (s) =>
+      accept(s, "mcp-tls"),
+    );
+    // A failed or timed-out handshake: Node reports it here and leaves the socket open (a timeout sends nothing).
+    server.on("tlsClientError", (_e, socket) => socket.destroy());
+    server.maxConnections = guard.maxConnections + 64;
     await bound(server, (cb) => server.listen(p, host, cb));
     into.push({ server, protocol: "mcp-tls" });
     const port = (server.address() as { port: number }).port;

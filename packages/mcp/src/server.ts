@@ -57,7 +57,10 @@ class McpServer implements ProtocolServer {
   }
 
   listen(): Promise<ListenAddress[]> {
-    return listenAll(this.options, (s, protocol) => this.accept(s, protocol), this.listeners);
+    return listenAll(this.options, (s, protocol) => this.accept(s, protocol), this.listeners, {
+      handshakeTimeoutMs: this.shared.handshakeTimeoutMs,
+      maxConnections: this.shared.connectionLimits.maxConnections,
+    });
   }
 
   stats(): ServerStats {
