@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { loadInferenceServiceDefinition } from "@modelwire/connect/grpc-js";
-import { Code, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
+import { Code, GenerateRequestSchema } from "@modelwire/core";
 import { createMcpClient } from "@modelwire/mcp";
-import { until } from "@modelwire/test-kit";
+import { readOutcome, until } from "@modelwire/test-kit";
 import { Ollama } from "ollama";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "./index.js";
@@ -188,17 +188,7 @@ describe("--max-queued-bytes: the gateway-wide budget on bytes held for readers 
         done ||= c.done;
       }
       expect({ n, done }).toEqual({ n: NORMAL + 1, done: true });
-      const outcomes = await Promise.all(
-        its.map(async (it) => {
-          let sawDone = false;
-          try {
-            for (let r = await it.next(); !r.done; r = await it.next()) if (r.value.done) sawDone = true;
-          } catch (e) {
-            return { sawDone, error: ModelwireError.from(e) };
-          }
-          return { sawDone, error: undefined };
-        }),
-      );
+      const outcomes = await Promise.all(its.map(readOutcome));
       for (const { sawDone, error } of outcomes) {
         expect(sawDone).toBe(false);
         // A connection-level ERROR fails the client's streams with UNAVAILABLE, the server's code and reason kept.

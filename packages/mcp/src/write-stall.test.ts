@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, GenerateRequestSchema, ModelwireError } from "@modelwire/core";
+import { Code, GenerateRequestSchema } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
-import { until } from "@modelwire/test-kit";
+import { readOutcome, until } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import { cleanupAfterEach, startClientServer } from "./test-support/harness.js";
 
@@ -22,17 +22,7 @@ describe("a client that stops reading (write-stall timeout)", () => {
     expect(server.stats().inFlight).toBe(0);
     // Both streams are read again at once (read one after the other, the unread one's queue would keep the
     // client's socket paused: head-of-line blocking, docs/mcp-wire.md §8).
-    const outcomes = await Promise.all(
-      its.map(async (it) => {
-        let sawDone = false;
-        try {
-          for (let r = await it.next(); !r.done; r = await it.next()) if (r.value.done) sawDone = true;
-        } catch (e) {
-          return { sawDone, error: ModelwireError.from(e) };
-        }
-        return { sawDone, error: undefined };
-      }),
-    );
+    const outcomes = await Promise.all(its.map(readOutcome));
     for (const { sawDone, error } of outcomes) {
       expect(sawDone).toBe(false);
       // A connection-level ERROR fails the client's streams with UNAVAILABLE (retryable), the server's code kept.

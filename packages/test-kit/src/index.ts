@@ -5,4 +5,5 @@
  */
 export { failure } from "./failure.js";
 export { type PlateauOptions, plateau, type UntilOptions, until } from "./poll.js";
+export { readOutcome, type StreamOutcome } from "./stream-outcome.js";
 export { type TestTls, testTls } from "./tls.js";
