@@ -13,6 +13,8 @@ export const FEATURES_KEY = "features";
 export const Feature = {
   /** Compact DATA frames from server to client (§4.8). */
   CompactData: "compact-data",
+  /** Batched DATA frames from server to client: a tick's chunks of one stream in one frame (§4.9, batch.ts). */
+  BatchData: "batch-data",
 } as const;
 
 /** First byte of a compact DATA frame (a v1 header starts with 0x4D, the magic's first byte). */

@@ -1,4 +1,5 @@
 import type { ModelwireError } from "@modelwire/core";
+import { BATCH_DATA_MARKER, BATCH_HEADER_SIZE, checkBatchPayload, MAX_BATCH_CHUNKS } from "./batch.js";
 import { COMPACT_DATA_MARKER, COMPACT_HEADER_SIZE } from "./compact.js";
 import {
   DEFAULT_MAX_FRAME_SIZE,
@@ -56,6 +57,14 @@ export interface FrameDecoder {
   enableCompactData(): void;
   /** True once {@link FrameDecoder.enableCompactData} was called. */
   readonly compactData: boolean;
+  /**
+   * From the next frame on, also reads batched DATA frames (docs/mcp-wire.md §4.9: a first byte of 0xDB); each comes
+   * out as one DATA frame with `batch` = its chunk count, sequence 0 (the stream's next ones) and its payload
+   * checked to hold exactly that many entries. A client calls it on the WELCOME that enabled `batch-data`.
+   */
+  enableBatchData(): void;
+  /** True once {@link FrameDecoder.enableBatchData} was called. */
+  readonly batchData: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -80,9 +89,12 @@ class Decoder implements FrameDecoder {
   private pStream = 0;
   private pSeq = 0;
   private pCompact = false;
-  /** Size of the header being read: 20, or 7 for a compact DATA frame. */
+  /** The chunk count of the batched DATA frame being read, else 0. */
+  private pBatch = 0;
+  /** Size of the header being read: 20, 7 for a compact DATA frame, 9 for a batched one. */
   private hdrSize = HEADER_SIZE;
   compactData = false;
+  batchData = false;
 
   constructor(maxFrameSize: number) {
     this.maxFrameSize = checkLimit(maxFrameSize);
@@ -95,6 +107,26 @@ class Decoder implements FrameDecoder {
 
   enableCompactData(): void {
     this.compactData = true;
+  }
+
+  enableBatchData(): void {
+    this.batchData = true;
+  }
+
+  /** The header size a frame starting with byte `b0` has: compact and batched forms only once enabled. */
+  private sizeFor(b0: number): number {
+    if (b0 === COMPACT_DATA_MARKER && this.compactData) return COMPACT_HEADER_SIZE;
+    if (b0 === BATCH_DATA_MARKER && this.batchData) return BATCH_HEADER_SIZE;
+    return HEADER_SIZE;
+  }
+
+  /** Parses the header of `size` bytes at `o` (see {@link sizeFor}); returns the payload length. */
+  private parseAny(size: number, b: Uint8Array, o: number): number {
+    return size === HEADER_SIZE
+      ? this.parseHeader(b, o)
+      : size === COMPACT_HEADER_SIZE
+        ? this.parseCompactHeader(b, o)
+        : this.parseBatchHeader(b, o);
   }
 
   setMaxFrameSize(bytes: number): void {
@@ -131,11 +163,12 @@ class Decoder implements FrameDecoder {
       const pos = this.pos;
       const avail = chunk.length - pos;
       if (this.hdrFilled === 0) {
-        const size = this.compactData && chunk[pos] === COMPACT_DATA_MARKER ? COMPACT_HEADER_SIZE : HEADER_SIZE;
+        const b0 = chunk[pos];
+        const size = b0 === 0x4d ? HEADER_SIZE : this.sizeFor(b0);
         this.hdrSize = size;
         if (avail >= size) {
           // Fast path: the whole header is in the current chunk.
-          const len = size === HEADER_SIZE ? this.parseHeader(chunk, pos) : this.parseCompactHeader(chunk, pos);
+          const len = size === HEADER_SIZE ? this.parseHeader(chunk, pos) : this.parseAny(size, chunk, pos);
           const end = pos + size + len;
           if (end <= chunk.length) {
             this.advance(chunk, size + len);
@@ -154,7 +187,7 @@ class Decoder implements FrameDecoder {
       this.advance(chunk, take);
       if (this.hdrFilled < size) continue;
       this.hdrFilled = 0;
-      const len = size === HEADER_SIZE ? this.parseHeader(this.hdr, 0) : this.parseCompactHeader(this.hdr, 0);
+      const len = this.parseAny(size, this.hdr, 0);
       if (len === 0) return this.emit(EMPTY);
       this.startPayload(len);
     }
@@ -184,6 +217,10 @@ class Decoder implements FrameDecoder {
   }
 
   private emit(payload: Uint8Array): Frame {
+    if (this.pBatch !== 0) {
+      const err = checkBatchPayload(payload, this.pBatch);
+      if (err) this.fail(err);
+    }
     const f: Frame = {
       type: this.pType,
       flags: this.pFlags,
@@ -193,6 +230,7 @@ class Decoder implements FrameDecoder {
       payload,
     };
     if (this.pCompact) f.compact = true;
+    if (this.pBatch !== 0) f.batch = this.pBatch;
     return f;
   }
 
@@ -241,6 +279,7 @@ class Decoder implements FrameDecoder {
     this.pStream = streamId;
     this.pSeq = sequence;
     this.pCompact = false;
+    this.pBatch = 0;
     return length;
   }
 
@@ -251,13 +290,28 @@ class Decoder implements FrameDecoder {
   private parseCompactHeader(b: Uint8Array, o: number): number {
     const streamId = b[o + 1] * 0x1000000 + ((b[o + 2] << 16) | (b[o + 3] << 8) | b[o + 4]);
     const length = (b[o + 5] << 8) | b[o + 6];
+    this.checkShortHeader(streamId, length);
+    this.pType = FrameType.Data;
+    this.pFlags = 0;
+    this.pDataType = 0;
+    this.pStream = streamId;
+    this.pSeq = 0;
+    this.pCompact = true;
+    this.pBatch = 0;
+    return length;
+  }
+
+  /** The checks a compact or batched DATA header shares: stream-id top bit, stream 0, length vs the limit. */
+  private checkShortHeader(streamId: number, length: number): void {
     if (streamId > MAX_STREAM_ID) {
       this.fail(
         protocolError(ProtocolErrorReason.ReservedBits, "stream id has its reserved top bit set", { streamId }),
       );
     }
     if (streamId === 0) {
-      this.fail(protocolError(ProtocolErrorReason.BadStreamId, "compact DATA on stream 0", { type: FrameType.Data }));
+      this.fail(
+        protocolError(ProtocolErrorReason.BadStreamId, "compact or batched DATA on stream 0", { type: FrameType.Data }),
+      );
     }
     if (length > this.maxFrameSize) {
       this.fail(
@@ -268,12 +322,44 @@ class Decoder implements FrameDecoder {
         ),
       );
     }
+  }
+
+  /**
+   * Parses and validates a batched DATA header at `o` (marker, u32 stream id, u16 count, u16 length; §4.9), in the
+   * order stream-id top bit, stream id 0, length vs limit, count in 1..256, length at least count; stores its
+   * fields and returns the payload length.
+   */
+  private parseBatchHeader(b: Uint8Array, o: number): number {
+    const streamId = b[o + 1] * 0x1000000 + ((b[o + 2] << 16) | (b[o + 3] << 8) | b[o + 4]);
+    const count = (b[o + 5] << 8) | b[o + 6];
+    const length = (b[o + 7] << 8) | b[o + 8];
+    this.checkShortHeader(streamId, length);
+    if (count === 0 || count > MAX_BATCH_CHUNKS) {
+      this.fail(
+        protocolError(
+          ProtocolErrorReason.BadPayload,
+          `batched DATA of ${count} chunks, outside 1..${MAX_BATCH_CHUNKS}`,
+          {
+            count,
+          },
+        ),
+      );
+    }
+    if (length < count) {
+      this.fail(
+        protocolError(ProtocolErrorReason.BadPayload, `batched DATA of ${count} chunks in ${length} bytes`, {
+          count,
+          length,
+        }),
+      );
+    }
     this.pType = FrameType.Data;
     this.pFlags = 0;
     this.pDataType = 0;
     this.pStream = streamId;
     this.pSeq = 0;
-    this.pCompact = true;
+    this.pCompact = false;
+    this.pBatch = count;
     return length;
   }
 

@@ -33,6 +33,12 @@ export interface Frame {
    * `sequence` is 0 here and means the stream's next one; its payload may leave `model` out. Absent otherwise.
    */
   compact?: boolean;
+  /**
+   * On a batched DATA frame (docs/mcp-wire.md §4.9, decoded once `enableBatchData` was called): the number of chunks
+   * its payload holds (1..256; the payload was checked to be exactly that many entries). Its `sequence` is 0 here:
+   * the entries take the stream's next sequences. Absent otherwise.
+   */
+  batch?: number;
 }
 
 /** What {@link encodeFrame} takes: a {@link Frame} whose `flags`, `dataType` and `sequence` default to 0. */

@@ -6,6 +6,21 @@
  * @packageDocumentation
  */
 export {
+  BATCH_DATA_MARKER,
+  BATCH_HEADER_SIZE,
+  BATCH_MAX_PAYLOAD,
+  checkBatchPayload,
+  DataBatch,
+  encodeBatchDataFrame,
+  entryEnd,
+  entryPrefixSize,
+  MAX_BATCH_CHUNKS,
+  readEntry,
+  splitBatchPayload,
+  writeBatchHeader,
+  writeEntryPrefix,
+} from "./batch.js";
+export {
   COMPACT_DATA_MARKER,
   COMPACT_HEADER_SIZE,
   COMPACT_MAX_PAYLOAD,

@@ -1,6 +1,6 @@
 import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { abortReason, type CallOptions, Code, type DataType, ModelwireError } from "@modelwire/core";
-import { type Frame, FrameType, Method } from "@modelwire/mcp-codec";
+import { entryEnd, type Frame, FrameType, Method, readEntry } from "@modelwire/mcp-codec";
 import { Call } from "./call.js";
 import type { RequestBody } from "./client-connection.js";
 import type { ClientStream } from "./client-stream.js";
@@ -17,6 +17,7 @@ export type StartCall = (
 ) => ClientStream | Promise<ClientStream>;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * A streaming call (generate, chat) as the caller iterates it: the stream opens on the first `next()`, DATA frames
@@ -24,7 +25,9 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * END frame the final chunk through `decodeEnd`. A failure ends the iteration with a ModelwireError and cancels the
  * stream, as does `return()` (a `break` out of `for await`). After the first, a `next()` is not an async function:
  * a frame already queued becomes the chunk at once (one resolved promise), and one still to come is decoded the
- * moment it is delivered (the promise the caller awaits is the only one made for it).
+ * moment it is delivered (the promise the caller awaits is the only one made for it). A batched DATA frame
+ * (docs/mcp-wire.md §4.9) is taken once and read entry by entry: its chunks after the first cost no frame, queue or
+ * sequence work, only the entry's length prefix and its decode.
  */
 export function streamingCall<S extends DescMessage>(
   start: StartCall,
@@ -42,6 +45,24 @@ export function streamingCall<S extends DescMessage>(
       let ended = false;
       /** The previous DATA chunk's model: a compact DATA chunk without one has it (docs/mcp-wire.md §4.8). */
       let model = "";
+      /** The batched DATA payload being read, the offset of its next entry, and how many entries are left. */
+      let batch: Uint8Array = NO_BYTES;
+      let batchPos = 0;
+      let batchLeft = 0;
+      /** The next entry of the batch as a chunk (the decoder checked the payload's entries); throws on a bad one. */
+      const entry = (): IteratorResult<MessageShape<S>> => {
+        const b = batch;
+        const start = readEntry(b, batchPos);
+        const end = entryEnd();
+        batchPos = end;
+        if (--batchLeft === 0) batch = NO_BYTES;
+        const p = b.subarray(start, end);
+        const msg = decodeData?.(p) ?? fromBinary(schema, p);
+        const m = msg as { model?: string };
+        if (m.model === "") m.model = model;
+        model = m.model ?? "";
+        return { done: false, value: msg };
+      };
       /** Ends the call on a failure (cancelling its stream) and returns the error to reject with. */
       const failure = (e: unknown): ModelwireError => {
         call?.finish(true);
@@ -54,6 +75,12 @@ export function streamingCall<S extends DescMessage>(
           ended = true;
           call?.finish(false);
           return DONE;
+        }
+        if (f.batch !== undefined) {
+          batch = f.payload;
+          batchPos = 0;
+          batchLeft = f.batch;
+          return entry();
         }
         const msg =
           (f.type === FrameType.Data ? decodeData?.(f.payload) : decodeEnd?.(f.payload)) ??
@@ -104,6 +131,13 @@ export function streamingCall<S extends DescMessage>(
       return {
         next: (): Promise<IteratorResult<MessageShape<S>>> => {
           if (ended) return Promise.resolve(DONE);
+          if (batchLeft > 0) {
+            try {
+              return Promise.resolve(entry());
+            } catch (e) {
+              return Promise.reject(failure(e));
+            }
+          }
           const stream = call?.stream;
           return stream === undefined ? first() : pull(stream);
         },

@@ -199,9 +199,9 @@ export class ClientConnection {
         this.welcome = w;
         this.decoder.setMaxFrameSize(Math.min(this.settings.maxFrameSize, Math.max(w.maxFrameSize, 1024)));
         // Only a feature this client offered counts; the frames after WELCOME may already use it.
-        if (this.settings.compactData && parseFeatures(w.metadata[FEATURES_KEY]).has(Feature.CompactData)) {
-          this.decoder.enableCompactData();
-        }
+        const accepted = parseFeatures(w.metadata[FEATURES_KEY]);
+        if (this.settings.compactData && accepted.has(Feature.CompactData)) this.decoder.enableCompactData();
+        if (this.settings.batchData && accepted.has(Feature.BatchData)) this.decoder.enableBatchData();
         this.state = State.Ready;
         this.startHeartbeat(w.heartbeatMs);
         this.handshakeDone();
@@ -226,12 +226,12 @@ export class ClientConnection {
           }
           return; // cancelled or finished: drop
         }
-        if (f.compact === true) {
+        if (f.compact === true || f.batch !== undefined) {
           // Its sequence is the stream's next; its model may be the previous DATA's, so one must have come first.
           if (s.expectedSeq === 0) {
             throw protocolError(
               ProtocolErrorReason.UnexpectedFrame,
-              `compact DATA for stream ${f.streamId} before any DATA frame`,
+              `${f.batch === undefined ? "compact" : "batched"} DATA for stream ${f.streamId} before any DATA frame`,
               { streamId: f.streamId },
             );
           }
@@ -248,7 +248,8 @@ export class ClientConnection {
           this.cancelStream(s, false);
           return;
         }
-        s.expectedSeq++;
+        // A batched frame's entries take the stream's next sequences, one each (docs/mcp-wire.md §4.9).
+        s.expectedSeq += f.batch ?? 1;
         if (f.type === FrameType.End) {
           this.streams.delete(f.streamId);
           s.deliver(f);

@@ -7,7 +7,15 @@
 
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { encodeFrame, encodeHello, FEATURES_KEY, Feature, FrameType, PROTOCOL_VERSION } from "@modelwire/mcp-codec";
+import {
+  encodeFrame,
+  encodeHello,
+  FEATURES_KEY,
+  Feature,
+  FrameType,
+  formatFeatures,
+  PROTOCOL_VERSION,
+} from "@modelwire/mcp-codec";
 import type { ConnectionSettings } from "./connection-settings.js";
 
 /** Dials `s.endpoint`; `onConnect` runs once the socket (and TLS) is up, after Nagle is turned off on TCP/TLS. */
@@ -28,6 +36,14 @@ export function dialEndpoint(s: ConnectionSettings, onConnect: () => void): Sock
   return socket;
 }
 
+/** The `features` value a client with settings `s` offers (docs/mcp-wire.md §4.7), `""` for none. */
+function offered(s: ConnectionSettings): string {
+  const names: string[] = [];
+  if (s.compactData) names.push(Feature.CompactData);
+  if (s.batchData) names.push(Feature.BatchData);
+  return formatFeatures(names);
+}
+
 /** The client's HELLO: this protocol version only, its frame size and heartbeat, name, token and offered features. */
 export function helloFrame(s: ConnectionSettings): Uint8Array {
   return encodeFrame({
@@ -42,7 +58,7 @@ export function helloFrame(s: ConnectionSettings): Uint8Array {
       metadata: {
         client: s.clientName,
         ...(s.authToken !== undefined ? { "auth-token": s.authToken } : {}),
-        ...(s.compactData ? { [FEATURES_KEY]: Feature.CompactData } : {}),
+        ...(offered(s) !== "" ? { [FEATURES_KEY]: offered(s) } : {}),
       },
     }),
   });

@@ -55,6 +55,12 @@ export interface McpClientOptions {
    * know it ignores the offer and sends v1 DATA. Default true.
    */
   compactData?: boolean;
+  /**
+   * Whether to offer the `batch-data` feature in HELLO (docs/mcp-wire.md §4.9). A server that accepts it sends the
+   * later chunks of a stream produced in one tick in one batched DATA frame; the client reads them without a frame
+   * per chunk. A server that does not know it ignores the offer. Default true.
+   */
+  batchData?: boolean;
 }
 
 /** {@link McpClientOptions} checked, with every default filled in. */
@@ -107,6 +113,7 @@ export function resolveClientOptions(options: McpClientOptions): ClientConfig {
       clientName: options.clientName ?? "modelwire-mcp-client",
       writeBatchFrames,
       compactData: options.compactData ?? true,
+      batchData: options.batchData ?? true,
     },
     poolSize,
     maxQueuedStreams,

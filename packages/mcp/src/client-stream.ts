@@ -34,7 +34,8 @@ export class ClientStream {
       return;
     }
     this.queue.push(f);
-    this.conn.queued(1);
+    // A batched DATA frame counts as its chunks, until the caller takes it (then it holds them).
+    this.conn.queued(f.batch ?? 1);
   }
 
   /** Ends the stream with an error (an ERROR frame, a dead connection, a sequence gap). */
@@ -63,7 +64,7 @@ export class ClientStream {
       this.queue = [];
       this.head = 0;
     }
-    this.conn.queued(-1);
+    this.conn.queued(-(f.batch ?? 1));
     return f;
   }
 
@@ -82,9 +83,10 @@ export class ClientStream {
     this.conn.cancelStream(this);
   }
 
-  /** Unread queued frames (dropped on cancel). */
+  /** Unread queued chunks (dropped on cancel); a batched frame counts as its chunks. */
   drop(): number {
-    const n = this.queue.length - this.head;
+    let n = 0;
+    for (let i = this.head; i < this.queue.length; i++) n += this.queue[i].batch ?? 1;
     this.queue = [];
     this.head = 0;
     return n;

@@ -26,7 +26,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { createMcpClient } from "./index.js";
 import { cleanupAfterEach, startClientServer } from "./test-support/harness.js";
-import { connectRaw, helloBytes } from "./test-support/raw-peer.js";
+import { helloBytes, rawBytesPeer } from "./test-support/raw-peer.js";
 import { scriptedServer } from "./test-support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
@@ -46,9 +46,8 @@ async function run(serverCompact: boolean, clientCompact: boolean) {
   const { client } = await startClientServer(
     cleanups,
     { engine, compactData: serverCompact },
-    {
-      compactData: clientCompact,
-    },
+    // batch-data off: these byte counts are compact-data's alone (batch-data.test.ts covers the two together).
+    { compactData: clientCompact, batchData: false },
   );
   await client.version();
   const before = (client.stats().extra as { bytesIn: number }).bytesIn;
@@ -75,26 +74,6 @@ describe("compact-data between new and old peers", () => {
     expect(Math.abs(off.bytes - on.bytes - (TOKENS - 1) * (13 + 2 + "synthetic".length))).toBeLessThanOrEqual(slack);
   });
 });
-
-/** A raw socket to `url` (test-support's raw peer) and the bytes it received so far, undecoded. */
-async function rawConnect(url: string) {
-  const peer = await connectRaw(Number(new URL(url.replace("tcp://", "http://")).port));
-  cleanups.push(() => {
-    peer.socket.destroy();
-  });
-  const chunks: Buffer[] = [];
-  let waiter: (() => void) | undefined;
-  peer.socket.on("data", (d: Buffer) => {
-    chunks.push(d);
-    waiter?.();
-  });
-  const received = () => Buffer.concat(chunks);
-  const wait = async (n: number) => {
-    const end = Date.now() + 10_000;
-    while (received().length < n && Date.now() < end) await new Promise<void>((r) => (waiter = r));
-  };
-  return { socket: peer.socket, received, wait };
-}
 
 /**
  * A client side written from docs/mcp-wire.md alone: reads v1 frames (20-byte header) and compact DATA frames
@@ -144,7 +123,7 @@ describe("a client written from the spec", () => {
     it(`${offer ? "offering" : "not offering"} compact-data reads the reply ${offer ? "in compact form" : "as v1"}`, async () => {
       const engine = createSyntheticEngine({ tokens: 12 });
       const { url } = await startClientServer(cleanups, { engine });
-      const peer = await rawConnect(url);
+      const peer = await rawBytesPeer(url, cleanups);
       const hello = helloBytes(undefined, offer ? { [FEATURES_KEY]: `some-future-thing,${Feature.CompactData}` } : {});
       const req = create(GenerateRequestSchema, { prompt: "tell me", options: { numPredict: 12 } });
       const body = toBinary(

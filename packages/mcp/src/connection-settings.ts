@@ -28,4 +28,6 @@ export interface ConnectionSettings {
   writeBatchFrames: number;
   /** Offer the `compact-data` feature in HELLO. */
   compactData: boolean;
+  /** Offer the `batch-data` feature in HELLO. */
+  batchData: boolean;
 }

@@ -20,6 +20,16 @@ export interface FrameWriter {
   write(bytes: Uint8Array, counted?: boolean): void;
   /** Queues one frame given as consecutive parts (e.g. header and fields, then a large input not copied). */
   writeParts(parts: readonly Uint8Array[]): void;
+  /**
+   * Queues a frame still being built (a batched DATA frame, docs/mcp-wire.md §4.9): its place among the queued
+   * frames is taken now, its bytes are `frame.seal()`ed when the batch is written — at the end of the tick, or
+   * earlier when the uncounted bytes reach `maxBatchBytes` — so it holds exactly the chunks produced until then and
+   * none waits for a later one. `bytes` is its size so far; report growth with {@link FrameWriter.grew}. This call
+   * itself never writes.
+   */
+  writeSealed(frame: SealedFrame, bytes: number): void;
+  /** A frame queued with {@link FrameWriter.writeSealed} grew by `bytes` (uncounted, like a later chunk). */
+  grew(bytes: number): void;
   /** Writes everything queued now. */
   flush(): void;
   /** Bytes queued here or in the socket but not yet handed to the kernel. */
@@ -34,7 +44,18 @@ export interface FrameWriter {
   readonly bytesOut: number;
 }
 
+/** A frame whose bytes are final only when it is written (see {@link FrameWriter.writeSealed}). */
+export interface SealedFrame {
+  /** Closes the frame (nothing more is added) and returns its bytes. */
+  seal(): Uint8Array;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
 class Writer implements FrameWriter {
+  /** Frames queued with `writeSealed`, and their places in `pending`. */
+  private sealed: SealedFrame[] = [];
+  private sealedAt: number[] = [];
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   /** Frames queued (a frame given as parts counts once). */
@@ -90,6 +111,27 @@ class Writer implements FrameWriter {
     this.queued();
   }
 
+  writeSealed(frame: SealedFrame, bytes: number): void {
+    this.sealedAt.push(this.pending.length);
+    this.sealed.push(frame);
+    this.pending.push(NO_BYTES);
+    // Never written here, even past the byte bound: the frame is still empty (its first part comes with `grew`).
+    this.pendingBytes += bytes;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.onTick);
+    }
+  }
+
+  grew(bytes: number): void {
+    this.pendingBytes += bytes;
+    if (this.pendingBytes >= this.maxBatchBytes) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.onTick);
+    }
+  }
+
   private queued(): void {
     if (++this.pendingFrames >= this.maxBatchFrames) this.flush();
     else if (!this.scheduled) {
@@ -102,6 +144,14 @@ class Writer implements FrameWriter {
     const pending = this.pending;
     const n = pending.length;
     if (n === 0) return;
+    if (this.sealed.length !== 0) {
+      // Frames still being built are closed now, in their places (their sizes were counted as they grew).
+      const frames = this.sealed;
+      const at = this.sealedAt;
+      this.sealed = [];
+      this.sealedAt = [];
+      for (let i = 0; i < frames.length; i++) pending[at[i]] = frames[i].seal();
+    }
     const total = this.pendingBytes;
     const large = this.pendingLarge;
     this.bytesOut += total;

@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { Code, clampTimerMs, createEngineContext, ModelwireError, socketStallTarget } from "@modelwire/core";
 import {
   createFrameDecoder,
+  DataBatch,
   DEFAULT_MAX_FRAME_SIZE,
   decodeErrorPayload,
   decodeHello,
@@ -17,13 +18,14 @@ import {
   type FrameDecoder,
   FrameFlag,
   FrameType,
+  formatFeatures,
   MIN_MAX_FRAME_SIZE,
   PROTOCOL_VERSION,
   ProtocolErrorReason,
   parseFeatures,
   protocolError,
 } from "@modelwire/mcp-codec";
-import { createFrameWriter, type FrameWriter } from "./frame-writer.js";
+import { createFrameWriter, DEFAULT_MAX_BATCH_BYTES, type FrameWriter } from "./frame-writer.js";
 import type { ServerShared } from "./server-options.js";
 import { runStream, type StreamConnection, type StreamEntry } from "./server-stream.js";
 
@@ -103,6 +105,16 @@ export class ServerConnection implements StreamConnection {
 
   send(bytes: Uint8Array, counted = true): void {
     this.writer.write(bytes, counted);
+  }
+
+  openBatch(streamId: number, capacity: number): DataBatch {
+    const batch = new DataBatch(streamId, Math.min(this.maxFrameSize, DEFAULT_MAX_BATCH_BYTES), capacity);
+    this.writer.writeSealed(batch, 0);
+    return batch;
+  }
+
+  batched(bytes: number): void {
+    this.writer.grew(bytes);
   }
 
   get isClosed(): boolean {
@@ -193,7 +205,12 @@ export class ServerConnection implements StreamConnection {
     this.maxStreams = maxStreams;
     this.maxFrameSize = maxFrameSize;
     this.decoder.setMaxFrameSize(maxFrameSize);
-    this.compactData = sh.compactData && parseFeatures(hello.metadata[FEATURES_KEY]).has(Feature.CompactData);
+    const offer = parseFeatures(hello.metadata[FEATURES_KEY]);
+    this.compactData = sh.compactData && offer.has(Feature.CompactData);
+    this.batchData = sh.batchData && offer.has(Feature.BatchData);
+    const accepted: string[] = [];
+    if (this.compactData) accepted.push(Feature.CompactData);
+    if (this.batchData) accepted.push(Feature.BatchData);
     this.send(
       encodeFrame({
         type: FrameType.Welcome,
@@ -204,9 +221,10 @@ export class ServerConnection implements StreamConnection {
           maxStreams,
           heartbeatMs,
           sessionId: randomBytes(16),
-          metadata: this.compactData
-            ? { server: sh.serverName, [FEATURES_KEY]: Feature.CompactData }
-            : { server: sh.serverName },
+          metadata:
+            accepted.length > 0
+              ? { server: sh.serverName, [FEATURES_KEY]: formatFeatures(accepted) }
+              : { server: sh.serverName },
         }),
       }),
     );
@@ -218,6 +236,8 @@ export class ServerConnection implements StreamConnection {
 
   /** The client offered `compact-data` and this server accepted it (announced in WELCOME). */
   compactData = false;
+  /** The client offered `batch-data` and this server accepted it (announced in WELCOME). */
+  batchData = false;
   private maxStreams = 0;
   /** Streams counted against `maxStreams` (see {@link StreamEntry.released}). */
   private counted = 0;

@@ -82,6 +82,13 @@ export interface McpServerOptions extends ConnectionLimits {
    * not offer it gets v1 DATA frames either way. Default true.
    */
   compactData?: boolean;
+  /**
+   * Whether to accept the `batch-data` feature when a client offers it in HELLO (docs/mcp-wire.md §4.9): the later
+   * chunks of a stream produced in one tick then go together in batched DATA frames (one 9-byte header, each chunk a
+   * length-prefixed entry without `model`). No chunk waits for another: a batch is written at the end of the tick
+   * its chunks were produced in. A client that does not offer it gets what it asked for otherwise. Default true.
+   */
+  batchData?: boolean;
 }
 
 /** Settings and shared figures of one server, seen by all its connections. */
@@ -101,6 +108,7 @@ export interface ServerShared {
   /** The connection caps each listener applies. */
   connectionLimits: Required<ConnectionLimits>;
   compactData: boolean;
+  batchData: boolean;
   /** Streams counted against `maxStreams` now. */
   inFlight: number;
   /** Bytes read from every connection, closed ones included. */
@@ -163,6 +171,7 @@ export function resolveServerOptions(options: McpServerOptions): ServerShared {
     writeBatchFrames: int("writeBatchFrames", options.writeBatchFrames, DEFAULT_MAX_BATCH_FRAMES, 1, 1024),
     connectionLimits: resolveConnectionLimits(options),
     compactData: options.compactData ?? true,
+    batchData: options.batchData ?? true,
     inFlight: 0,
     bytesIn: 0,
     bytesOut: 0,

@@ -16,13 +16,23 @@ import {
   setLongTimeout,
   VersionResponseSchema,
 } from "@modelwire/core";
-import { COMPACT_HEADER_SIZE, encodeFrame, FrameType, HEADER_SIZE, Method } from "@modelwire/mcp-codec";
+import {
+  BATCH_HEADER_SIZE,
+  COMPACT_HEADER_SIZE,
+  type DataBatch,
+  encodeFrame,
+  FrameType,
+  HEADER_SIZE,
+  Method,
+} from "@modelwire/mcp-codec";
 import {
   decodeRequest,
+  encodeChatBatchEntry,
   encodeChatCompactFrame,
   encodeChatContentFrame,
   encodeChatFinalFrame,
   encodeCompactContentFrame,
+  encodeContentBatchEntry,
   encodeContentChunkFrame,
   encodeFinalChunkFrame,
   METHOD_NAMES,
@@ -60,6 +70,15 @@ export interface StreamConnection {
   readonly maxFrameSize: number;
   /** The `compact-data` feature is on (WELCOME announced it): later chunks may go as compact DATA. */
   readonly compactData: boolean;
+  /** The `batch-data` feature is on: later chunks produced in one tick go together in batched DATA frames. */
+  readonly batchData: boolean;
+  /**
+   * Queues a new batched DATA frame for stream `id` (room for `capacity` bytes to start with); it is sealed and
+   * written with the tick's other frames.
+   */
+  openBatch(id: number, capacity: number): DataBatch;
+  /** An open batch grew by `bytes` (counted toward the writer's byte bound and the backlog). */
+  batched(bytes: number): void;
   /** True while the socket is backed up (the stream stops pulling from the engine). */
   readonly congested: boolean;
   waitForDrain(): Promise<void>;
@@ -83,6 +102,8 @@ interface ChunkCodec<T> {
   endFrame(streamId: number, sequence: number, chunk: T): Uint8Array | undefined;
   /** A content chunk as a whole compact DATA frame without its model, or `undefined` (send v1 DATA). */
   compactFrame(streamId: number, chunk: T): Uint8Array | undefined;
+  /** A content chunk without its model as the next entry of `batch`; false when declined or it does not fit. */
+  batchEntry(batch: DataBatch, chunk: T): boolean;
 }
 
 const GENERATE_CHUNKS: ChunkCodec<GenerateResponse> = {
@@ -90,6 +111,7 @@ const GENERATE_CHUNKS: ChunkCodec<GenerateResponse> = {
   dataFrame: encodeContentChunkFrame,
   endFrame: encodeFinalChunkFrame,
   compactFrame: encodeCompactContentFrame,
+  batchEntry: encodeContentBatchEntry,
 };
 
 const CHAT_CHUNKS: ChunkCodec<ChatResponse> = {
@@ -97,6 +119,7 @@ const CHAT_CHUNKS: ChunkCodec<ChatResponse> = {
   dataFrame: encodeChatContentFrame,
   endFrame: encodeChatFinalFrame,
   compactFrame: encodeChatCompactFrame,
+  batchEntry: encodeChatBatchEntry,
 };
 
 /**
@@ -164,6 +187,11 @@ export async function runStream(
   }
 }
 
+/** Room a new batch starts with (header included) when the stream's previous one took `last` payload bytes. */
+function batchRoom(last: number): number {
+  return BATCH_HEADER_SIZE + last + (last >> 2) + 16;
+}
+
 function checkSize(c: StreamConnection, payloadLength: number): void {
   if (payloadLength > c.maxFrameSize) {
     throw new ModelwireError(
@@ -205,10 +233,44 @@ async function pump<T extends { done: boolean; model: string }>(
   let seq = 0;
   /** The model of the stream's previous DATA chunk (a compact DATA frame leaves an equal one out). */
   let model = "";
+  /** The stream's batched DATA frame still open in the writer (sealed at the tick's write), if any. */
+  let batch: DataBatch | undefined;
+  /** Bytes the stream's previous batch took: the next one starts with room for about as many. */
+  let lastBatch = 256;
   const ctx = entry.ctx;
   for await (const chunk of stream) {
     if (ctx.aborted) throw ctx.reason;
     if (c.isClosed) throw new ModelwireError("connection closed", Code.Unavailable);
+    if (seq > 0 && c.batchData && !chunk.done && chunk.model === model) {
+      // A later chunk joins the stream's open batch: written with the rest of this tick's frames, never held back.
+      if (batch?.sealed) {
+        lastBatch = batch.payloadBytes;
+        batch = undefined;
+      }
+      batch ??= c.openBatch(id, batchRoom(lastBatch));
+      let before = batch.payloadBytes;
+      let ok = codec.batchEntry(batch, chunk);
+      if (!ok && batch.full && batch.count > 0) {
+        // At its bounds (bytes or MAX_BATCH_CHUNKS): the next batch starts here, after it.
+        lastBatch = batch.payloadBytes;
+        batch = c.openBatch(id, batchRoom(lastBatch));
+        before = 0;
+        ok = codec.batchEntry(batch, chunk);
+      }
+      if (ok) {
+        // The header's bytes count with the first entry: a batch left empty is written as nothing.
+        c.batched(batch.payloadBytes - before + (before === 0 ? BATCH_HEADER_SIZE : 0));
+        seq++;
+        call.chunk();
+        if (c.congested) await c.waitForDrain();
+        continue;
+      }
+    }
+    // Any other frame of the stream goes after its open batch: that batch takes no more chunks.
+    if (batch !== undefined) {
+      batch.full = true;
+      batch = undefined;
+    }
     if (chunk.done) {
       const frame = codec.endFrame(id, seq, chunk);
       if (frame) endWith(c, entry, frame);

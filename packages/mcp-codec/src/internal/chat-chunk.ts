@@ -8,13 +8,16 @@
  * are identical to protobuf-es (tests compare them on random messages).
  */
 import { type ChatResponse, newChatResponse } from "@modelwire/core";
+import type { DataBatch } from "../batch.js";
 import { FrameType } from "../constants.js";
 import {
+  BATCH_ENTRY,
   COMPACT_DATA,
   decodeReplyChunk,
   encodeReplyChunkFrame,
   hasUnknown,
   type ReplyChunkLayout,
+  setBatchTarget,
 } from "./reply-chunk.js";
 
 /**
@@ -63,6 +66,16 @@ export function encodeChatContentFrame(streamId: number, seq: number, chunk: Cha
  */
 export function encodeChatCompactFrame(streamId: number, chunk: ChatResponse): Uint8Array | undefined {
   return encodeChatResponseFrame(COMPACT_DATA, streamId, 0, chunk);
+}
+
+/**
+ * Writes a plain content chunk as the next entry of `batch` (docs/mcp-wire.md §4.9, no `model`), or returns false
+ * when it holds anything else or does not fit (`batch.full`). The entry is byte-identical to
+ * `toBinary(ChatResponseSchema)` of the chunk with `model` cleared.
+ */
+export function encodeChatBatchEntry(batch: DataBatch, chunk: ChatResponse): boolean {
+  setBatchTarget(batch);
+  return encodeChatResponseFrame(BATCH_ENTRY, batch.streamId, 0, chunk) !== undefined;
 }
 
 /**

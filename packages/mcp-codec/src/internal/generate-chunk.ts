@@ -7,8 +7,16 @@
  * and results are identical to protobuf-es (tests compare them on random messages).
  */
 import { type GenerateResponse, newGenerateResponse } from "@modelwire/core";
+import type { DataBatch } from "../batch.js";
 import { FrameType } from "../constants.js";
-import { COMPACT_DATA, decodeReplyChunk, encodeReplyChunkFrame, type ReplyChunkLayout } from "./reply-chunk.js";
+import {
+  BATCH_ENTRY,
+  COMPACT_DATA,
+  decodeReplyChunk,
+  encodeReplyChunkFrame,
+  type ReplyChunkLayout,
+  setBatchTarget,
+} from "./reply-chunk.js";
 
 /**
  * GenerateResponse: `response` = 3, `thinking` = 4, `done` = 5, `done_reason` = 6, `metrics` = 8.
@@ -66,6 +74,16 @@ export function encodeContentChunkFrame(
  */
 export function encodeCompactContentFrame(streamId: number, chunk: GenerateResponse): Uint8Array | undefined {
   return encodeGenerateResponseFrame(COMPACT_DATA, streamId, 0, chunk);
+}
+
+/**
+ * Writes a plain content chunk as the next entry of `batch` (docs/mcp-wire.md §4.9: no `model`; the caller checked
+ * it equals the stream's previous chunk's); false when the chunk holds anything else or does not fit (`batch.full`).
+ * The entry is byte-identical to `toBinary(GenerateResponseSchema)` of the chunk with `model` cleared.
+ */
+export function encodeContentBatchEntry(batch: DataBatch, chunk: GenerateResponse): boolean {
+  setBatchTarget(batch);
+  return encodeGenerateResponseFrame(BATCH_ENTRY, batch.streamId, 0, chunk) !== undefined;
 }
 
 /**

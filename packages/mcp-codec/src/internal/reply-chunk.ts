@@ -13,6 +13,7 @@
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Metrics, newMetrics, newTimestamp } from "@modelwire/core";
+import type { DataBatch } from "../batch.js";
 import { COMPACT_HEADER_SIZE, COMPACT_MAX_PAYLOAD, writeCompactHeader } from "../compact.js";
 import { FrameType, HEADER_SIZE } from "../constants.js";
 import { writeHeader } from "../frame.js";
@@ -86,6 +87,21 @@ const NO_CONTEXT: readonly number[] = [];
 export const COMPACT_DATA = 0x100 as FrameType;
 
 /**
+ * The `type` that asks {@link encodeReplyChunkFrame} for one entry of a batched DATA frame (docs/mcp-wire.md §4.9),
+ * written into {@link setBatchTarget}'s batch: no header, no `model` (as for {@link COMPACT_DATA}). It then returns
+ * the batch's buffer, or `undefined` when the chunk is declined or does not fit (the batch's `full` tells which).
+ */
+export const BATCH_ENTRY = 0x101 as FrameType;
+
+/** The batch {@link BATCH_ENTRY} entries go into. */
+let batchTarget: DataBatch | undefined;
+
+/** Sets the batch the next {@link BATCH_ENTRY} encode writes into. */
+export function setBatchTarget(batch: DataBatch): void {
+  batchTarget = batch;
+}
+
+/**
  * Where a reply chunk message keeps its fields (`model` is always tag 0x0a and `created_at` 0x12), and how a
  * decoded one is built.
  */
@@ -141,7 +157,7 @@ export function encodeReplyChunkFrame(
   context: readonly number[] = NO_CONTEXT,
 ): Uint8Array | undefined {
   if (hasUnknown(chunk) || chunk.cacheHit !== undefined) return undefined;
-  const compact = type === COMPACT_DATA;
+  const compact = type === COMPACT_DATA || type === BATCH_ENTRY;
   if (
     (type === FrameType.Data || compact) &&
     (chunk.done || chunk.doneReason !== "" || chunk.metrics !== undefined || context.length !== 0)
@@ -189,7 +205,12 @@ export function encodeReplyChunkFrame(
   if (metrics) size += 1 + varintSize(metricsLen) + metricsLen;
   let o: number;
   let out: Uint8Array;
-  if (compact) {
+  if (type === BATCH_ENTRY) {
+    const batch = batchTarget as DataBatch;
+    o = batch.reserve(size);
+    if (o < 0) return undefined;
+    out = batch.buf;
+  } else if (compact) {
     if (size > COMPACT_MAX_PAYLOAD) return undefined;
     out = allocFrame(COMPACT_HEADER_SIZE + size);
     writeCompactHeader(out, 0, streamId, size);

@@ -9,6 +9,7 @@ import {
   type Frame,
   FrameType,
 } from "@modelwire/mcp-codec";
+import type { Cleanups } from "./harness.js";
 
 /** A hand-driven MCP client socket for protocol tests: write raw bytes, collect decoded frames. */
 export interface RawPeer {
@@ -91,3 +92,27 @@ export async function connectRaw(port: number): Promise<RawPeer> {
 }
 
 export { Code };
+
+/**
+ * A raw socket to the server at `url` (`tcp://host:port`) that keeps every byte it receives undecoded — for tests
+ * that read the server's bytes with a parser of their own (a peer written from the spec). Destroyed by `cleanups`.
+ * `wait(n)` resolves once `n` bytes have arrived (or after 10 s without enough).
+ */
+export async function rawBytesPeer(url: string, cleanups: Cleanups) {
+  const peer = await connectRaw(Number(new URL(url.replace("tcp://", "http://")).port));
+  cleanups.push(() => {
+    peer.socket.destroy();
+  });
+  const chunks: Buffer[] = [];
+  let waiter: (() => void) | undefined;
+  peer.socket.on("data", (d: Buffer) => {
+    chunks.push(d);
+    waiter?.();
+  });
+  const received = () => Buffer.concat(chunks);
+  const wait = async (n: number) => {
+    const end = Date.now() + 10_000;
+    while (received().length < n && Date.now() < end) await new Promise<void>((r) => (waiter = r));
+  };
+  return { socket: peer.socket, received, wait };
+}

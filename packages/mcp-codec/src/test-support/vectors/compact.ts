@@ -5,18 +5,9 @@
  */
 import { create, toBinary, toJson } from "@bufbuild/protobuf";
 import { GenerateResponseSchema } from "@modelwire/core";
-import {
-  COMPACT_DATA_MARKER,
-  encodeCompactDataFrame,
-  encodeFrame,
-  encodeHello,
-  encodeWelcome,
-  FEATURES_KEY,
-  Feature,
-  FrameType,
-} from "../../index.js";
+import { COMPACT_DATA_MARKER, encodeCompactDataFrame, encodeFrame, Feature, FrameType } from "../../index.js";
 import { err, hex } from "./notation.js";
-import { hello, R, session, welcome } from "./samples.js";
+import { featuresHandshake, R } from "./samples.js";
 
 const MODEL = "llama3.2:1b";
 const chunk = (response: string, model = "") => create(GenerateResponseSchema, { model, response });
@@ -108,9 +99,6 @@ const sequences: { name: string; description: string; steps: Step[] }[] = [
   },
 ];
 
-const offered = { ...hello, metadata: { ...hello.metadata, [FEATURES_KEY]: Feature.CompactData } };
-const accepted = { ...welcome, metadata: { ...welcome.metadata, [FEATURES_KEY]: Feature.CompactData } };
-
 /** A compact DATA header with raw fields (no validation), then `payload`. */
 function rawCompact(streamId: number, length: number, payload = new Uint8Array(0)): string {
   const b = new Uint8Array(7 + payload.length);
@@ -128,15 +116,11 @@ export const compactVectors = {
     "MCP (Model Communication Protocol) compact DATA frames, feature 'compact-data' (docs/mcp-wire.md 4.7-4.8). " +
     "Compact frame: da | u32 stream id | u16 length | payload (the chunk without model when it equals the " +
     "stream's previous DATA's). Only after a WELCOME whose 'features' names compact-data, and only server to client.",
-  handshake: {
-    description:
-      "HELLO offering compact-data in its metadata key 'features' (comma-separated names), and the WELCOME " +
+  handshake: featuresHandshake(
+    Feature.CompactData,
+    "HELLO offering compact-data in its metadata key 'features' (comma-separated names), and the WELCOME " +
       "accepting it. A server that does not list it in WELCOME sends v1 DATA only; a v1 server ignores the key.",
-    helloHex: hex(encodeFrame({ type: FrameType.Hello, streamId: 0, payload: encodeHello(offered) })),
-    hello: offered,
-    welcomeHex: hex(encodeFrame({ type: FrameType.Welcome, streamId: 0, payload: encodeWelcome(accepted) })),
-    welcome: { ...accepted, sessionId: hex(session) },
-  },
+  ),
   vectors: sequences.map((s) => ({
     name: s.name,
     description: s.description,

@@ -5,6 +5,8 @@ import {
   encodeFrame,
   encodeHello,
   encodeOpenFrame,
+  encodeWelcome,
+  FEATURES_KEY,
   type FrameInit,
   FrameType,
   Method,
@@ -73,3 +75,19 @@ export const helloHex = hex(
   encodeFrame({ type: FrameType.Hello, streamId: 0, payload: encodeHello({ ...hello, metadata: {} }) }),
 );
 export const open1 = hex(encodeOpenFrame(1, DataType.UNSPECIFIED, Method.List, 0, new Uint8Array(0)));
+
+/**
+ * A feature handshake for the vector files (§4.7): the HELLO offering `names` in its metadata key `features` and the
+ * WELCOME accepting them, as hex and as decoded fields.
+ */
+export function featuresHandshake(names: string, description: string) {
+  const offered = { ...hello, metadata: { ...hello.metadata, [FEATURES_KEY]: names } };
+  const accepted = { ...welcome, metadata: { ...welcome.metadata, [FEATURES_KEY]: names } };
+  return {
+    description,
+    helloHex: hex(encodeFrame({ type: FrameType.Hello, streamId: 0, payload: encodeHello(offered) })),
+    hello: offered,
+    welcomeHex: hex(encodeFrame({ type: FrameType.Welcome, streamId: 0, payload: encodeWelcome(accepted) })),
+    welcome: { ...accepted, sessionId: hex(session) },
+  };
+}
