@@ -38,6 +38,11 @@ export interface StepTarget {
 export interface StepBounds {
   durationMs: number;
   maxRequests: number;
+  /**
+   * Calls the step starts at least, even when that takes longer than `durationMs` (a loaded machine may finish
+   * only a few calls in a short step: too few for a cache hit or a percentile). Default 0; `maxRequests` still caps.
+   */
+  minRequests?: number;
   /** First sequence number (each step continues the wire's sequence, so its unique prompts stay unique). */
   firstSeq: number;
   /** Called as each call ends (the progress display's live rate). */
@@ -50,8 +55,9 @@ function failed(o: StreamOutcome): boolean {
 
 /**
  * Runs one step: `mode.concurrency` loops, each sending its next call when the previous one ends, until the
- * duration or the request cap. With `freshConnection` each call creates its client and closes it afterwards, and
- * its latency counts from before the client was created (the connection set-up is what that step pays).
+ * duration has passed and `minRequests` calls were started, or the request cap. With `freshConnection` each call
+ * creates its client and closes it afterwards, and its latency counts from before the client was created (the
+ * connection set-up is what that step pays).
  */
 export async function runStep(
   target: StepTarget,
@@ -64,6 +70,7 @@ export async function runStep(
   const options: CallOptions = { timeoutMs: 30_000, metadata: { "x-modelwire-cache": mode.cache } };
   let next = bounds.firstSeq;
   const last = bounds.firstSeq + bounds.maxRequests;
+  const least = bounds.firstSeq + (bounds.minRequests ?? 0);
   let requests = 0;
   let errors = 0;
   let verifyFailures = 0;
@@ -71,7 +78,7 @@ export async function runStep(
   const start = performance.now();
   const end = start + bounds.durationMs;
   const loop = async () => {
-    while (performance.now() < end && next < last) {
+    while ((next < least || performance.now() < end) && next < last) {
       const seq = next++;
       const item = work(seq);
       const t0 = performance.now();

@@ -38,6 +38,11 @@ export interface LadderConfig {
   warmupMs: number;
   /** Request cap per step. */
   maxRequests: number;
+  /**
+   * Calls each measured step of 1-4 makes at least, however long that takes (default 0: the step time alone).
+   * Step 4 needs a hot prompt's reply stored before it repeats to show a cache hit.
+   */
+  minRequests?: number;
   /** Cold/preloaded pairs of step 5. */
   coldPairs: number;
   progress: Progress;
@@ -246,6 +251,7 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
           const m = await runStep(target, mode, work, {
             durationMs: cfg.stepMs,
             maxRequests: cfg.maxRequests,
+            minRequests: cfg.minRequests,
             firstSeq: seq,
             onCall: () => p.count(),
           });
