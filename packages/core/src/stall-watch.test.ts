@@ -23,7 +23,17 @@ function fakeTarget(): StallTarget & { bytes: number; drain(): void; listeners()
 
 describe("createStallWatch", () => {
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "setTimeout", "clearTimeout", "performance"] });
+    vi.useFakeTimers({
+      toFake: [
+        "setInterval",
+        "clearInterval",
+        "setTimeout",
+        "clearTimeout",
+        "setImmediate",
+        "clearImmediate",
+        "performance",
+      ],
+    });
   });
   afterEach(() => {
     vi.useRealTimers();

@@ -39,9 +39,10 @@ export function socketStallTarget(socket: {
 
 /**
  * Cuts writers whose peer stopped reading. A writer is stalled when bytes have waited on it for `stallMs` without
- * the peer taking any (`flushed` unchanged; or, without it, the queue neither emptying nor shrinking): a slow reader is never cut, a stopped one after between
- * `stallMs` and 1.25 × `stallMs` (later when this process itself is starved: a tick that fires late judges
- * nothing). One timer per watch (every `stallMs`/4, only while something is watched).
+ * the peer taking any (`flushed` unchanged; or, without it, the queue neither emptying nor shrinking): a slow reader
+ * is never cut, a stopped one after between `stallMs` and 1.25 × `stallMs`. Each tick judges after the next poll
+ * phase, so a reader that read while this thread was blocked is not cut for it, and a stopped one is cut on time
+ * however starved this process is. One timer per watch (every `stallMs`/4, only while something is watched).
  */
 export interface StallWatch {
   /** The stall timeout in ms (0: the watch is off and {@link watch} does nothing). */
@@ -92,19 +93,20 @@ export function createStallWatch(stallMs: number = DEFAULT_WRITE_STALL_TIMEOUT_M
   let stalled = 0;
   const period = clampTimerMs(Math.max(10, stallMs / 4));
 
-  let lastTick = performance.now();
-  const tick = () => {
+  // A tick judges after the next poll phase, not in the timers phase it fires in: a tick late because this thread
+  // was blocked (a long task, GC, a loaded machine) comes before the poll phase that reads what happened meanwhile
+  // (the bytes the kernel took, 'drain'). Judged there, a reader that read meanwhile shows its progress, and one that
+  // did not is cut on time however starved this process is (no tick is skipped for being late).
+  let judging = false;
+  const judge = () => {
+    judging = false;
     const now = performance.now();
-    // A tick far behind its time means this process was starved (CPU, GC), not that readers stopped: 'drain'
-    // events may still be queued behind this timer. Judge from the next tick.
-    const late = now - lastTick > 2 * period;
-    lastTick = now;
     for (const e of entries) {
       const t = e.target;
       const p = t.pending();
       const f = t.flushed ? t.flushed() : 0;
       const progressed = t.flushed ? f !== e.lastFlushed : p < e.last;
-      if (late || e.moved || p === 0 || progressed) {
+      if (e.moved || p === 0 || progressed) {
         e.moved = false;
         e.since = now;
       } else if (now - e.since >= stallMs) {
@@ -116,6 +118,18 @@ export function createStallWatch(stallMs: number = DEFAULT_WRITE_STALL_TIMEOUT_M
       e.last = p;
       e.lastFlushed = f;
     }
+  };
+  const tick = () => {
+    if (judging) return;
+    judging = true;
+    const at = performance.now();
+    setImmediate(() => {
+      // Blocked again between the tick and here (a long task earlier in this check phase): what the peer did
+      // meanwhile is read in the next poll phase, so judge after that one. Only once: a process starved at every
+      // turn must still judge.
+      if (performance.now() - at > period) setImmediate(judge);
+      else judge();
+    });
   };
   const remove = (e: Entry) => {
     if (!entries.delete(e)) return;
@@ -148,7 +162,6 @@ export function createStallWatch(stallMs: number = DEFAULT_WRITE_STALL_TIMEOUT_M
       target.onDrain?.(e.drained);
       entries.add(e);
       if (timer === undefined) {
-        lastTick = performance.now();
         timer = setInterval(tick, clampTimerMs(period));
         timer.unref();
       }
