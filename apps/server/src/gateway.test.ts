@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, type InferenceClient } from "@modelwire/core";
+import { until } from "@modelwire/test-kit";
 import { describe, expect, it } from "vitest";
 import {
   ADDRESS_OF,
@@ -125,32 +126,38 @@ describe("modelwire serve (the built binary)", () => {
 
   it("refuses the excess at once with each protocol's busy code, and every admitted stream completes intact", async () => {
     const limit = 3;
-    // Streams long enough (~1.5 s) that all callers arrive while the first ones hold every slot.
-    const knobs = { seed: 42, tokens: 20, ttftMs: 500, interTokenMs: 50 };
+    // The admitted streams hold every slot for their 3 s TTFT. The excess is sent only once the gateway reports all
+    // slots held, so the window counts from then: a loaded machine that is slow to open the excess connections
+    // (HTTP/1.1 needs one per call) can no longer reach the gateway after an admitted stream ended and be admitted.
+    const knobs = { seed: 42, tokens: 20, ttftMs: 3000, interTokenMs: 10 };
     const gw = await start([
       "--max-streams",
       String(limit),
       "--tokens",
       "20",
       "--ttft-ms",
-      "500",
+      "3000",
       "--inter-token-ms",
-      "50",
+      "10",
     ]);
+    const held = async () => sumOf(await scrape(gw), "modelwire_admission_in_flight");
     for (const kind of CLIENT_KINDS) {
       const c = client(gw, kind);
+      await until(async () => (await held()) === 0, 30_000); // the previous wire's slots are free
       const t0 = performance.now();
-      const outcomes = await Promise.all(
-        Array.from({ length: limit * 10 }, async (_, i) => {
-          const req = { model: "synthetic", prompt: `overload ${kind} ${i}` };
-          try {
-            const r = await runGenerate(c, req, expectedGenerate(knobs, req));
-            return { ok: true as const, r, at: performance.now() - t0 };
-          } catch (e) {
-            return { ok: false as const, e: e as { code?: Code }, at: performance.now() - t0 };
-          }
-        }),
-      );
+      const call = async (i: number) => {
+        const req = { model: "synthetic", prompt: `overload ${kind} ${i}` };
+        try {
+          const r = await runGenerate(c, req, expectedGenerate(knobs, req));
+          return { ok: true as const, r, at: performance.now() - t0 };
+        } catch (e) {
+          return { ok: false as const, e: e as { code?: Code }, at: performance.now() - t0 };
+        }
+      };
+      const first = Array.from({ length: limit }, (_, i) => call(i));
+      await until(async () => (await held()) === limit, 30_000);
+      const excess = Array.from({ length: limit * 9 }, (_, i) => call(limit + i));
+      const outcomes = await Promise.all([...first, ...excess]);
       const admitted = outcomes.filter((o) => o.ok);
       const refused = outcomes.filter((o) => !o.ok);
       expect(admitted, kind).toHaveLength(limit);
@@ -164,7 +171,7 @@ describe("modelwire serve (the built binary)", () => {
     const fams = await scrape(gw);
     expect(sumOf(fams, "modelwire_admission_rejected_total")).toBe(limit * 9 * CLIENT_KINDS.length);
     expect(sumOf(fams, "modelwire_errors_total", { code: "resource_exhausted" })).toBe(limit * 9 * CLIENT_KINDS.length);
-  });
+  }, 120_000);
 
   it("answers the busy and unauthenticated cases on the HTTP wire with 503 and 401", async () => {
     const gw = await start(["--max-streams", "1", "--tokens", "30", "--inter-token-ms", "50", "--auth-token", "t"]);
@@ -191,17 +198,29 @@ describe("modelwire serve (the built binary)", () => {
   it("queues up to --max-queue calls behind --max-streams and refuses only beyond both", async () => {
     const knobs = { seed: 42, tokens: 8, interTokenMs: 100 };
     const gw = await start(["--max-streams", "1", "--max-queue", "2", "--tokens", "8", "--inter-token-ms", "100"]);
+    const admission = async () => {
+      const fams = await scrape(gw);
+      return {
+        running: sumOf(fams, "modelwire_admission_in_flight"),
+        queued: sumOf(fams, "modelwire_admission_queued"),
+      };
+    };
     for (const kind of CLIENT_KINDS) {
       const c = client(gw, kind);
-      const outcomes = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => {
-          const req = { model: "synthetic", prompt: `queue ${kind} ${i}` };
-          return runGenerate(c, req, expectedGenerate(knobs, req)).then(
-            (r) => r.intact,
-            (e: { code?: Code }) => e.code,
-          );
-        }),
-      );
+      const call = (i: number) => {
+        const req = { model: "synthetic", prompt: `queue ${kind} ${i}` };
+        return runGenerate(c, req, expectedGenerate(knobs, req)).then(
+          (r) => r.intact,
+          (e: { code?: Code }) => e.code,
+        );
+      };
+      // One running and two queued first (waited for: a loaded machine may be slow to send them), then two more.
+      const held = Array.from({ length: 3 }, (_, i) => call(i));
+      await until(async () => {
+        const a = await admission();
+        return a.running === 1 && a.queued === 2;
+      }, 30_000);
+      const outcomes = await Promise.all([...held, call(3), call(4)]);
       expect(
         outcomes.filter((o) => o === true),
         kind,
@@ -211,7 +230,7 @@ describe("modelwire serve (the built binary)", () => {
         kind,
       ).toHaveLength(2);
     }
-  });
+  }, 120_000);
 
   it("on SIGTERM lets admitted streams finish, refuses new ones, and exits 0", async () => {
     const knobs = { seed: 42, tokens: 20, interTokenMs: 75 };
