@@ -95,6 +95,12 @@ const fleetFlags = (list: readonly SpawnedStandIn[]) => list.flatMap((s) => ["--
 // Checks time out after the interval (at most 3 s). In npm test at load 30 (2026-12-01 17:55 UTC), 500 ms checks
 // timed out on all three healthy stand-ins at once and every call failed "no upstream is up"; 1 s holds there.
 const QUICK = ["--upstream-probe-ms", "1000", "--upstream-backoff-ms", "200", "--upstream-tags-ms", "500", "--quiet"];
+/**
+ * For a test whose subject is not the checks: one check at start and then every 5 s, each with 3 s to answer. With
+ * QUICK's 1 s checks, npm test at load ~20 (2026-12-01) still timed them out on all three healthy stand-ins and
+ * calls failed "no upstream is up" / "stopped answering its checks before the first chunk".
+ */
+const CALM = ["--upstream-probe-ms", "5000", "--upstream-backoff-ms", "200", "--upstream-tags-ms", "500", "--quiet"];
 
 /** Waits until every upstream answered a check and its `/api/tags` was read. */
 async function fleetReady(gw: SpawnedGateway, n: number): Promise<void> {
@@ -115,7 +121,7 @@ describe("modelwire serve with several --upstream (stand-in Ollama processes)", 
         await standIn(fast),
         await standIn({ ttftMs: 600, interTokenMs: 60, defaultTokens: 10 }),
       ];
-      const gw = await start([...fleetFlags(ups), ...QUICK]);
+      const gw = await start([...fleetFlags(ups), ...CALM]);
       await fleetReady(gw, 3);
       const c = client("http", gw);
       let next = 0;
