@@ -1,4 +1,5 @@
 import { hash32 } from "./prng.js";
+import { VOCABULARY } from "./vocabulary.js";
 
 /** The size of the synthetic model's token-id space: ids are in `[0, CONTEXT_VOCABULARY)`. */
 export const CONTEXT_VOCABULARY = 32_000;
@@ -7,6 +8,18 @@ export const CONTEXT_VOCABULARY = 32_000;
 function tokenId(word: string): number {
   return hash32("token", word) % CONTEXT_VOCABULARY;
 }
+
+/**
+ * The id of each text the script sends as it is (a vocabulary word, bare or after its space: see `scriptReader`),
+ * computed once, so collecting a plain token's id is one lookup instead of a trim and a hash per token. The same
+ * ids {@link tokenId} gives: it is filled from it.
+ */
+const SCRIPT_IDS: ReadonlyMap<string, number> = new Map(
+  VOCABULARY.flatMap((w) => [
+    [w, tokenId(w)],
+    [` ${w}`, tokenId(w)],
+  ]),
+);
 
 /**
  * The `context` a non-raw generate reply ends with, as Ollama's does: the token ids of the conversation so far — the
@@ -34,14 +47,19 @@ export class ReplyIds {
 
   /** Adds one sent text. */
   add(text: string): void {
-    const word = text.trim();
-    if (word === "") return;
+    let id = SCRIPT_IDS.get(text);
+    if (id === undefined) {
+      // A text the stop sequences cut or joined, or a `format` document's chunk.
+      const word = text.trim();
+      if (word === "") return;
+      id = tokenId(word);
+    }
     if (this.n === this.ids.length) {
       const grown = new Uint16Array(this.ids.length * 2);
       grown.set(this.ids);
       this.ids = grown;
     }
-    this.ids[this.n++] = tokenId(word);
+    this.ids[this.n++] = id;
   }
 
   /** The `context`: the request's own, the prompt's words, then the texts added. */

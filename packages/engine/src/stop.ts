@@ -109,8 +109,8 @@ export class StopScanner {
   /** Feeds token `i`; true when it produced a chunk. */
   private scan(token: string, i: number): boolean {
     const base = this.pending.length;
-    this.pending += token;
-    const pending = this.pending;
+    // Most tokens come with nothing held back: then the token is the text, with no concatenation.
+    const pending = base === 0 ? token : this.pending + token;
     let cut = -1;
     let held = 0;
     for (let k = 0; k < this.seqs.length; k++) {
@@ -139,9 +139,17 @@ export class StopScanner {
       this.at = i;
       return true;
     }
-    if (held >= pending.length) return false;
-    this.text = pending.slice(0, pending.length - held);
+    if (held >= pending.length) {
+      this.pending = pending;
+      return false;
+    }
     this.at = i;
+    if (held === 0) {
+      this.text = pending;
+      this.pending = "";
+      return true; // nothing held back, so nothing to join even when this is the last token
+    }
+    this.text = pending.slice(0, pending.length - held);
     this.pending = pending.slice(pending.length - held);
     if (this.ahead === undefined && this.pending.length > 0) {
       // The last token: the held-back tail goes out with its chunk.

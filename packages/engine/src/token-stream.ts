@@ -60,6 +60,8 @@ export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
   private step = 0;
   private start = 0;
   private target = 0;
+  /** Whether `target` was seen in the past (set only when no wait was needed for it). */
+  private passed = false;
   private loadDone = 0;
   private promptDone = 0;
   private readonly zeroDelay: boolean;
@@ -136,11 +138,18 @@ export class TokenStream<T> implements AsyncIterableIterator<T>, StreamEndHook {
     const due = this.nextStep();
     if (due > this.step) {
       const d = this.timing.interTokenMs;
-      while (this.step < due) {
-        this.target += this.jittered(d);
-        this.step++;
+      if (d === 0 && this.passed) {
+        // No gap between tokens: the target does not move (a zero delay is never jittered) and has passed already,
+        // so there is nothing to wait for and no clock to read.
+        this.step = due;
+      } else {
+        while (this.step < due) {
+          this.target += this.jittered(d);
+          this.step++;
+        }
+        wait = this.waitUntil(this.target);
+        this.passed = wait === undefined;
       }
-      wait = this.waitUntil(this.target);
       if (!wait && this.zeroDelay && this.i % ZERO_DELAY_YIELD_EVERY === 0) wait = yieldToEventLoop();
     }
     if (wait) return wait.then(() => this.emit()).catch((e) => this.fail(e));
