@@ -7,6 +7,7 @@ import type { Progress } from "./progress.js";
 import type { BenchResult, ProcessInfo, Scenario, TargetInfo } from "./result.js";
 import {
   type EngineKnobs,
+  freePortArgs,
   nodeArgsFor,
   type ProcessStats,
   type ServerProcess,
@@ -105,21 +106,14 @@ const REFERENCE_MAIN = fileURLToPath(
   new URL(`./reference-main.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url),
 );
 
-function startServer(kind: ServerKind, cfg: FleetConfig, socketDir: string): Promise<ServerProcess> {
+async function startServer(kind: ServerKind, cfg: FleetConfig, socketDir: string): Promise<ServerProcess> {
   if (kind === "gateway") {
     if (!cfg.gatewayMain) throw new Error("no gateway entry (GATEWAY_MAIN) available; build @modelwire/server");
     return spawnServerProcess({
       name: "gateway",
       script: cfg.gatewayMain,
       args: [
-        "--http-port",
-        "0",
-        "--connect-port",
-        "0",
-        "--mcp-port",
-        "0",
-        "--admin-port",
-        "0",
+        ...(await freePortArgs()),
         "--mcp-socket",
         join(socketDir, "mcp.sock"),
         "--max-streams",

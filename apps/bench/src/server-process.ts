@@ -166,3 +166,11 @@ export async function spawnServerProcess(o: SpawnOptions): Promise<ServerProcess
 export function nodeArgsFor(moduleUrl: string): string[] {
   return moduleUrl.endsWith(".ts") ? ["--import", "tsx"] : [];
 }
+
+/**
+ * The flags that put each gateway listener on a free port (`FREE_PORT_ARGS` of @modelwire/server), loaded with the
+ * server package only when a gateway is spawned.
+ */
+export async function freePortArgs(): Promise<readonly string[]> {
+  return (await import("@modelwire/server")).FREE_PORT_ARGS;
+}

@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { delay } from "@modelwire/core";
+import { FREE_PORT_ARGS } from "./free-ports.js";
 import { GATEWAY_MAIN } from "./gateway-main.js";
 import { parseReadyLine } from "./ready-line.js";
 
@@ -42,7 +43,7 @@ const runs = arg("runs", 5);
 /** Other builds' entries (`--compare PATH`, repeatable), measured in their default configuration. */
 const compare = process.argv.flatMap((a, i) => (a === "--compare" && process.argv[i + 1] ? [process.argv[i + 1]] : []));
 const idleMs = arg("idle-ms", 500);
-const PORTS = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0", "--quiet"];
+const PORTS = [...FREE_PORT_ARGS, "--quiet"];
 
 /** The same entry before bundling: ~400 ES modules resolved and loaded one by one at run time. */
 const UNBUNDLED = fileURLToPath(new URL("./gateway-entry.js", import.meta.url));

@@ -15,6 +15,7 @@ export { defaultServeConfig } from "./defaults.js";
 export type { FleetStats } from "./fleet/fleet-engine.js";
 export type { UpstreamStats } from "./fleet/member.js";
 export type { UpstreamSpec } from "./fleet/upstream-spec.js";
+export { FREE_PORT_ARGS } from "./free-ports.js";
 export type { ControlStats, Gateway, GatewayConfig, Logger, SyntheticKnobs } from "./gateway.js";
 export { GATEWAY_MAIN } from "./gateway-main.js";
 export { serveHelp } from "./help.js";

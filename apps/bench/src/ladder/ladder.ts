@@ -13,7 +13,7 @@ import type { InferenceClient, ListenAddress } from "@modelwire/core";
 import { createLatencyHistogram, type LatencyHistogram } from "../histogram.js";
 import type { Progress } from "../progress.js";
 import { machineInfo } from "../runner.js";
-import { spawnServerProcess } from "../server-process.js";
+import { freePortArgs, spawnServerProcess } from "../server-process.js";
 import { endpointFor, type TransportPlugin } from "../transports.js";
 import { ladderRecommendation } from "./ladder-recommend.js";
 import { runStep, type StepMeasure, type StepMode } from "./ladder-step.js";
@@ -209,7 +209,7 @@ export async function runLadder(cfg: LadderConfig): Promise<LadderResult> {
     name: "gateway",
     script: cfg.gatewayMain,
     args: [
-      ...["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"],
+      ...(await freePortArgs()),
       ...["--mcp-socket", join(socketDir, "mcp.sock"), "--max-streams", "8192"],
       ...["--seed", String(cfg.workload.seed), "--ttft-ms", String(cfg.ttftMs)],
       ...["--inter-token-ms", String(cfg.interTokenMs), "--cache-mb", "64", "--quiet"],

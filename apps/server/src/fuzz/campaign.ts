@@ -1,3 +1,4 @@
+import { FREE_PORT_ARGS } from "../free-ports.js";
 import { rssPlateau } from "../soak/soak.js";
 import { spawnGateway } from "../test-support/spawn-gateway.js";
 import { drive, type FuzzTarget } from "./drive.js";
@@ -122,23 +123,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   if (unknown.length > 0)
     throw new Error(`unknown fuzz target ${unknown.join(", ")} (one of ${TARGET_NAMES.join(", ")})`);
   const gw = await spawnGateway(
-    [
-      "--http-port",
-      "0",
-      "--connect-port",
-      "0",
-      "--mcp-port",
-      "0",
-      "--admin-port",
-      "0",
-      "--quiet",
-      "--tokens",
-      "4",
-      "--max-streams",
-      "256",
-      "--max-queue",
-      "256",
-    ],
+    [...FREE_PORT_ARGS, "--quiet", "--tokens", "4", "--max-streams", "256", "--max-queue", "256"],
     { env: o.gatewayEnv },
   );
   let crash: string | undefined;

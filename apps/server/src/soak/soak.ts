@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { clampTimerMs, codeName, ModelwireError } from "@modelwire/core";
 import { createStreamVerifier } from "@modelwire/engine";
+import { FREE_PORT_ARGS } from "../free-ports.js";
 import { ADDRESS_OF, CLIENT_KINDS, type ClientKind, expectedGenerate, makeClient } from "../test-support/clients.js";
 import { spawnGateway } from "../test-support/spawn-gateway.js";
 
@@ -90,7 +91,7 @@ function openFds(pid: number): number {
  * sampling the gateway's RSS and descriptors.
  */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
-  const gw = await spawnGateway(["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"]);
+  const gw = await spawnGateway([...FREE_PORT_ARGS]);
   let crashed = false;
   void gw.exited.then(() => {
     crashed = true;

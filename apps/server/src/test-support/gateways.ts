@@ -1,9 +1,10 @@
 import type { InferenceClient } from "@modelwire/core";
 import { afterEach } from "vitest";
+import { FREE_PORT_ARGS } from "../free-ports.js";
 import { type SpawnedGateway, spawnGateway } from "./spawn-gateway.js";
 
 /** The flags that put each of a gateway's listeners (HTTP, Connect, MCP, admin) on a free port. */
-export const FREE_PORTS = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0"];
+export const FREE_PORTS = FREE_PORT_ARGS;
 
 /** Gateways and clients a test file started; all are closed after each test. */
 export interface GatewayTracker {
