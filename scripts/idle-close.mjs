@@ -20,13 +20,13 @@
  *
  *   /work/tools/quiet node scripts/idle-close.mjs [--connections 1000] [--limit-s 120] [--main PATH] [--phase 1|2|3|tls]
  */
-import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tls from "node:tls";
 import { parseArgs } from "node:util";
+import { spawnGateway } from "./spawn-gateway.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -133,6 +133,8 @@ const printable = (b) =>
   );
 
 const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+/** Width of the kind column: the longest kind name ("Connect port TLS: HTTP/1.1 keep-alive after one request"). */
+const NAME_WIDTH = 56;
 
 /** Opens `n` connections of a kind, 50 at a time, and waits for all of them. */
 async function kind(name, connect, send, replied) {
@@ -161,7 +163,7 @@ async function kind(name, connect, send, replied) {
   return {
     name,
     line:
-      `${name.padEnd(52)} closed ${String(closed.length).padStart(4)}/${results.length}` +
+      `${name.padEnd(NAME_WIDTH)} closed ${String(closed.length).padStart(4)}/${results.length}` +
       (closed.length ? `  in s: min ${s(closed[0])} p50 ${s(q(closed, 0.5))} max ${s(closed.at(-1))}` : "") +
       (unreplied ? `  (${unreplied} closed before the reply they waited for: ${whyText})` : "") +
       (refused.size ? `  (not opened: ${[...refused].map(([w, c]) => `${c} × ${w}`).join("; ")})` : "") +
@@ -170,20 +172,11 @@ async function kind(name, connect, send, replied) {
 }
 
 const sock = join(tmpdir(), `modelwire-idle-${process.pid}.sock`);
-const args = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0", "--quiet"];
-if (tlsRun) args.push("--tls-cert", certs("server.pem"), "--tls-key", certs("server-key.pem"));
-else args.push("--mcp-socket", sock);
-const gw = spawn(process.execPath, [main, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+const { proc: gw, ready } = await spawnGateway(
+  main,
+  tlsRun ? ["--tls-cert", certs("server.pem"), "--tls-key", certs("server-key.pem")] : ["--mcp-socket", sock],
+);
 try {
-  const ready = await new Promise((resolve, reject) => {
-    let out = "";
-    gw.once("exit", (c) => reject(new Error(`gateway exited ${c}`)));
-    gw.stdout.on("data", (d) => {
-      out += d;
-      const nl = out.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
-    });
-  });
   const url = (p) => new URL(ready.addresses.find((a) => a.protocol === p).url);
   const tcp = (p) => ({ host: url(p).hostname, port: Number(url(p).port) });
   const [mcp, http, connect] = tlsRun ? [] : [tcp("mcp-tcp"), tcp("http"), tcp("connect")];

@@ -14,11 +14,11 @@
  *   /work/tools/quiet node scripts/paused-streams-rss.mjs [--main A.js --main "B.js --max-queued-bytes 4194304"]
  *     [--streams 1000] [--tokens 4000] [--rounds 2] [--wire grpc|http|mcp]
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import { parseArgs } from "node:util";
+import { spawnGateway } from "./spawn-gateway.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -41,19 +41,10 @@ const request = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), messag
 
 async function once(entry) {
   const [main, ...extra] = entry.split(" ").filter((x) => x !== "");
-  const args = ["--http-port", "0", "--connect-port", "0", "--mcp-port", "0", "--admin-port", "0", "--quiet"];
-  args.push(...extra);
-  args.push("--tokens", values.tokens, "--max-streams", String(streams + 10), "--write-stall-timeout-ms", "0");
-  const gw = spawn(process.execPath, [main, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const ready = await new Promise((resolve, reject) => {
-    let out = "";
-    gw.once("exit", (c) => reject(new Error(`gateway exited ${c}`)));
-    gw.stdout.on("data", (d) => {
-      out += d;
-      const nl = out.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
-    });
-  });
+  const { proc: gw, ready } = await spawnGateway(main, [
+    ...extra,
+    ...["--tokens", values.tokens, "--max-streams", String(streams + 10), "--write-stall-timeout-ms", "0"],
+  ]);
   const base = mib(gw.pid, "VmRSS");
   const close =
     values.wire === "http" ? unreadHttp(ready) : values.wire === "mcp" ? await unreadMcp(ready) : unreadGrpc(ready);
