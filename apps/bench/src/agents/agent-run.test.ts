@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Fleet } from "../fleet.js";
 import { presetScenario } from "../presets.js";
 import { createProgress } from "../progress.js";
@@ -6,6 +6,10 @@ import { createWorkSource } from "../workload.js";
 import { prepareAgent } from "./agent-run.js";
 
 describe("an agent's progress", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("counts the wait for the common start and the gaps between windows in the time left", async () => {
     const writes: string[] = [];
     let t = 0;
@@ -17,6 +21,9 @@ describe("an agent's progress", () => {
     const scenario = presetScenario("protocol-overhead", { durationMs: 1000, warmupMs: 0 });
     progress.plan(2, 1000);
     // No transport to probe the clock over: the agent only plans. Start 60.7 s from now, 500 ms after each window.
+    // The wall clock stands still (the agent reads Date.now() again to plan): a loaded machine that took 200 ms to get
+    // there showed "in 1:00" instead of "in 1:01".
+    vi.useFakeTimers({ toFake: ["Date"], now: 1_800_000_000_000 });
     const fleet = { active: [] } as unknown as Fleet;
     const agent = { count: 2, index: 0, startAtMs: Date.now() + 60_700, gapMs: 500 };
     await prepareAgent(agent, fleet, { scenario, work: createWorkSource(scenario.workload) }, progress);
