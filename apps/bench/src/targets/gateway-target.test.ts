@@ -81,7 +81,9 @@ describe("bench --target against a gateway started elsewhere (modelwire serve)",
     const sr = r.scenarios[0];
     expect(sr.summaries.map((s) => s.transport).sort()).toEqual(["connect-grpc", "http", "mcp-tcp"]);
     for (const s of sr.summaries) {
-      expect(s.merged.ok, s.transport).toBeGreaterThan(2);
+      // At least one reply per wire: what follows holds per reply, whatever the count (a loaded machine got 2 in
+      // the 400 ms window, which an earlier '> 2' failed).
+      expect(s.merged.ok, s.transport).toBeGreaterThan(0);
       expect(s.merged.requests, s.transport).toBe(s.merged.ok);
       // Tokens are the server's eval_count: 9 asked, 9 counted per reply.
       expect(s.merged.tokens, s.transport).toBe(9 * s.merged.ok);
