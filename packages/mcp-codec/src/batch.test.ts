@@ -14,15 +14,22 @@ import {
   encodeBatchDataFrame,
   encodeCompactDataFrame,
   encodeFrame,
+  entryEnd,
   FEATURES_KEY,
   Feature,
   type Frame,
   FrameType,
   MAX_BATCH_CHUNKS,
   parseFeatures,
+  readEntry,
   splitBatchPayload,
 } from "./index.js";
-import { encodeChatBatchEntry, encodeContentBatchEntry } from "./internal/index.js";
+import {
+  decodeChatContentChunk,
+  decodeContentChunk,
+  encodeChatBatchEntry,
+  encodeContentBatchEntry,
+} from "./internal/index.js";
 import { text, timestamp } from "./test-support/chunk-arbitraries.js";
 import { decodeAll as decodeAllFrames, expectRefused } from "./test-support/decode-all.js";
 
@@ -265,6 +272,37 @@ describe("batch entry encoders (DataBatch; byte-identical to protobuf-es without
             return toBinary(ChatResponseSchema, x);
           });
           expect(toHex(c.seal())).toBe(toHex(encodeBatchDataFrame(5, bareChat)));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("entries decode in place (start..end of the payload) to what each entry's own bytes decode to", () => {
+    fc.assert(
+      fc.property(
+        fc.array(generate, { minLength: 1, maxLength: 12 }),
+        fc.array(chat, { minLength: 1, maxLength: 12 }),
+        (gs, cs) => {
+          for (const [ms, enc, dec] of [
+            [gs, encodeContentBatchEntry, decodeContentChunk],
+            [cs, encodeChatBatchEntry, decodeChatContentChunk],
+          ] as const) {
+            const b = new DataBatch(1, BATCH_MAX_PAYLOAD);
+            for (const m of ms) expect((enc as (b: DataBatch, m: unknown) => boolean)(b, m)).toBe(true);
+            const payload = b.seal().subarray(BATCH_HEADER_SIZE);
+            let o = 0;
+            for (let i = 0; i < ms.length; i++) {
+              const start = readEntry(payload, o);
+              const end = entryEnd();
+              const alone = payload.slice(start, end);
+              expect(dec(payload, start, end)).toEqual(dec(alone));
+              // The chat decoder declines a chunk without a message (protobuf-es decodes it); generate ones all decode.
+              if (dec === decodeContentChunk) expect(dec(alone)).toBeDefined();
+              o = end;
+            }
+            expect(o).toBe(payload.length);
+          }
         },
       ),
       { numRuns: 150 },

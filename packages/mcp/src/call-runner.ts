@@ -36,7 +36,7 @@ export function streamingCall<S extends DescMessage>(
   body: () => RequestBody,
   schema: S,
   options: CallOptions | undefined,
-  decodeData?: (payload: Uint8Array) => MessageShape<S> | undefined,
+  decodeData?: (payload: Uint8Array, start?: number, end?: number) => MessageShape<S> | undefined,
   decodeEnd?: (payload: Uint8Array) => MessageShape<S> | undefined,
 ): AsyncIterable<MessageShape<S>> {
   return {
@@ -56,8 +56,7 @@ export function streamingCall<S extends DescMessage>(
         const end = entryEnd();
         batchPos = end;
         if (--batchLeft === 0) batch = NO_BYTES;
-        const p = b.subarray(start, end);
-        const msg = decodeData?.(p) ?? fromBinary(schema, p);
+        const msg = decodeData?.(b, start, end) ?? fromBinary(schema, b.subarray(start, end));
         const m = msg as { model?: string };
         if (m.model === "") m.model = model;
         model = m.model ?? "";

@@ -91,9 +91,10 @@ export function encodeChatFinalFrame(streamId: number, seq: number, chunk: ChatR
  * Decodes a ChatResponse payload that holds only content-chunk fields (model, created_at, a message of role,
  * content and thinking; each at most once); returns `undefined` for anything else (use protobuf-es `fromBinary`,
  * which also reports malformed input). The result equals what `fromBinary(ChatResponseSchema)` returns.
+ * `start`..`end`: the message's bytes in `payload` (default all).
  */
-export function decodeChatContentChunk(payload: Uint8Array): ChatResponse | undefined {
-  return decodeReplyChunk(payload, false, CHAT_LAYOUT);
+export function decodeChatContentChunk(payload: Uint8Array, start = 0, end = payload.length): ChatResponse | undefined {
+  return decodeReplyChunk(payload, false, CHAT_LAYOUT, start, end);
 }
 
 /**

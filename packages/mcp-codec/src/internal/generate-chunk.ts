@@ -102,10 +102,11 @@ export function encodeFinalChunkFrame(
 /**
  * Decodes a GenerateResponse payload that holds only content-chunk fields (model, created_at, response,
  * thinking, each at most once); returns `undefined` for anything else (use protobuf-es `fromBinary`, which also
- * reports malformed input). The result equals what `fromBinary(GenerateResponseSchema)` returns.
+ * reports malformed input). The result equals what `fromBinary(GenerateResponseSchema)` returns. `start`..`end`:
+ * the message's bytes in `b` (default all).
  */
-export function decodeContentChunk(b: Uint8Array): GenerateResponse | undefined {
-  return decodeReplyChunk(b, false, GENERATE_LAYOUT);
+export function decodeContentChunk(b: Uint8Array, start = 0, end = b.length): GenerateResponse | undefined {
+  return decodeReplyChunk(b, false, GENERATE_LAYOUT, start, end);
 }
 
 /**

@@ -269,13 +269,15 @@ export function encodeReplyChunkFrame(
  * to completion without calling out, so nothing else moves it meanwhile.
  */
 let pos = 0;
+/** The end of the bytes being decoded (the payload's length, or the end of a batched entry). */
+let lim = 0;
 
 /** Reads a varint of at most 8 bytes at `pos`; -1 when longer, truncated or above 2^53 − 1. */
 function readVarint(b: Uint8Array): number {
   let result = 0;
   let mul = 1;
   for (let i = 0; i < 8; i++) {
-    if (pos >= b.length) return -1;
+    if (pos >= lim) return -1;
     const x = b[pos++];
     result += (x & 0x7f) * mul;
     if (x < 0x80) return result <= Number.MAX_SAFE_INTEGER ? result : -1;
@@ -286,7 +288,7 @@ function readVarint(b: Uint8Array): number {
 
 function readString(b: Uint8Array): string | undefined {
   const n = readVarint(b);
-  if (n < 0 || n > b.length - pos) return undefined;
+  if (n < 0 || n > lim - pos) return undefined;
   const start = pos;
   pos += n;
   return readUtf8(b, start, pos);
@@ -298,7 +300,7 @@ function readString(b: Uint8Array): string | undefined {
  */
 function readPackedInt32(b: Uint8Array): number[] | undefined {
   const n = readVarint(b);
-  if (n < 0 || n > b.length - pos) return undefined;
+  if (n < 0 || n > lim - pos) return undefined;
   const end = pos + n;
   const out: number[] = [];
   while (pos < end) {
@@ -312,7 +314,7 @@ function readPackedInt32(b: Uint8Array): number[] | undefined {
 /** Reads a Metrics field's length and body at `pos`, each field at most once; `undefined` for anything else. */
 function readMetrics(b: Uint8Array): Metrics | undefined {
   const n = readVarint(b);
-  if (n < 0 || n > b.length - pos) return undefined;
+  if (n < 0 || n > lim - pos) return undefined;
   const end = pos + n;
   const v: (number | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
   while (pos < end) {
@@ -353,9 +355,18 @@ function secondsBigint(seconds: number): bigint {
  * (unknown or repeated fields, malformed input: use protobuf-es `fromBinary`, which also reports errors). The
  * sub-message holding the texts and `created_at` are read in this one loop into locals: with helper functions and a
  * fields object instead, V8 stopped inlining the string readers and a content chunk took ~10% longer to decode.
+ * `start`..`end` are the bytes of `b` that hold the message (default all of them): a batched DATA entry is decoded
+ * where it lies, without a view of its own.
  */
-export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: ReplyChunkLayout<T>): T | undefined {
-  pos = 0;
+export function decodeReplyChunk<T>(
+  b: Uint8Array,
+  final: boolean,
+  layout: ReplyChunkLayout<T>,
+  start = 0,
+  end = b.length,
+): T | undefined {
+  pos = start;
+  lim = end;
   let model: string | undefined;
   let hasTs = false;
   let seconds: number | undefined;
@@ -370,7 +381,7 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
   let wrapped = false;
   /** The end of the sub-message holding the texts while its fields are read, else −1. */
   let wrapEnd = -1;
-  while (pos < b.length) {
+  while (pos < lim) {
     const inWrap = pos < wrapEnd;
     const tag = b[pos++];
     const d = tag - layout.textTag;
@@ -390,7 +401,7 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
     } else if (tag === 0x12 && !hasTs) {
       hasTs = true;
       const n = readVarint(b);
-      if (n < 0 || n > b.length - pos) return undefined;
+      if (n < 0 || n > lim - pos) return undefined;
       const end = pos + n;
       while (pos < end) {
         const t = b[pos++];
@@ -405,10 +416,10 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
     } else if (tag === layout.wrapTag && !wrapped) {
       wrapped = true;
       const n = readVarint(b);
-      if (n < 0 || n > b.length - pos) return undefined;
+      if (n < 0 || n > lim - pos) return undefined;
       wrapEnd = pos + n;
     } else if (final && tag === layout.doneTag && done === undefined) {
-      const x = pos < b.length ? b[pos++] : -1;
+      const x = pos < lim ? b[pos++] : -1;
       if (x !== 0 && x !== 1) return undefined; // protobuf-es writes 0x01; anything longer goes to fromBinary
       done = x === 1;
     } else if (final && tag === layout.doneReasonTag && doneReason === undefined) {
@@ -421,7 +432,7 @@ export function decodeReplyChunk<T>(b: Uint8Array, final: boolean, layout: Reply
       metrics = readMetrics(b);
       if (metrics === undefined) return undefined;
     } else return undefined;
-    if (pos > b.length) return undefined;
+    if (pos > lim) return undefined;
   }
   const createdAt = hasTs ? newTimestamp(seconds === undefined ? 0n : secondsBigint(seconds), nanos ?? 0) : undefined;
   return layout.build(model, createdAt, wrapped, text0, text1, text2, done, doneReason, context, metrics);
