@@ -279,7 +279,7 @@ describe("modelwire serve (the built binary)", () => {
 
   it("cuts streams that outlast --grace-ms, telling the client why, and still exits 0", async () => {
     const gw = await start(["--tokens", "200", "--inter-token-ms", "50", "--grace-ms", "300"]);
-    const outcomes: Promise<{ code?: Code; completed: boolean }>[] = [];
+    const outcomes: Promise<{ code?: Code; message?: string; completed: boolean }>[] = [];
     const firsts: Promise<void>[] = [];
     for (const kind of CLIENT_KINDS) {
       const c = client(gw, kind);
@@ -288,7 +288,7 @@ describe("modelwire serve (the built binary)", () => {
       outcomes.push(
         runGenerate(c, { model: "synthetic", prompt: `long ${kind}` }, [], { onFirst }).then(
           () => ({ completed: true }),
-          (e: { code?: Code }) => ({ code: e.code, completed: false }),
+          (e: { code?: Code; message?: string }) => ({ code: e.code, message: e.message, completed: false }),
         ),
       );
     }
@@ -302,6 +302,8 @@ describe("modelwire serve (the built binary)", () => {
     for (const [i, o] of settled.entries()) {
       expect(o.completed, CLIENT_KINDS[i]).toBe(false);
       expect(o.code, CLIENT_KINDS[i]).toBe(Code.Unavailable);
+      // The server's reason reaches every client, not a bare "connection closed".
+      expect(o.message, CLIENT_KINDS[i]).toMatch(/server shutting down/);
     }
   });
 

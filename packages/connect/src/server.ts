@@ -130,8 +130,12 @@ export const SERVED_SERVICES = [
 ] as const;
 
 const DEFAULT_READ_MAX = 4 * 1024 * 1024;
-/** After the grace period: how long calls get to send their UNAVAILABLE before the sockets are destroyed. */
-const SHUTDOWN_FLUSH_MS = 100;
+/**
+ * After the grace period: how long calls get to send their UNAVAILABLE before the sockets left are destroyed (a
+ * session whose streams have all ended closes by itself first). 100 ms was too short on a loaded machine: a
+ * client saw its stream reset (INTERNAL_ERROR) instead of the status.
+ */
+const SHUTDOWN_FLUSH_MS = 1_000;
 const DEFAULT_WRITE_MAX = 16 * 1024 * 1024;
 
 /**

@@ -13,6 +13,12 @@ import {
 } from "@modelwire/core";
 
 /**
+ * How long calls aborted at the end of the grace period get to write their error before the sockets left are
+ * destroyed (a reply that ends closes its connection at once; this bounds a client that stopped reading).
+ */
+export const SHUTDOWN_FLUSH_MS = 1_000;
+
+/**
  * The life of an HTTP listener: binding, the sockets and calls it holds, and a graceful close. Calls register
  * their abort controller while they run, so the close can abort those still running after the grace period.
  */
@@ -21,8 +27,9 @@ export interface ServerLifecycle {
   listen(port: number, host: string): Promise<ListenAddress[]>;
   /**
    * Stops accepting; idle keep-alive connections close at once, calls in flight may finish within `graceMs`, then
-   * their engine calls are aborted (UNAVAILABLE) and every socket is destroyed. Resolves when the listener, every
-   * socket and every call are done. Calling it again returns the same promise.
+   * their engine calls are aborted (UNAVAILABLE, which each reply ends with as its error) and, after
+   * {@link SHUTDOWN_FLUSH_MS} for those errors to go out, every socket left is destroyed. Resolves when the
+   * listener, every socket and every call are done. Calling it again returns the same promise.
    */
   close(graceMs: number): Promise<void>;
   /** True once {@link close} was called (requests are then refused with 503). */
@@ -115,13 +122,22 @@ export function createServerLifecycle(server: Server, limits: ConnectionLimits =
           settle?.();
         });
         server.closeIdleConnections();
+        let cut: ReturnType<typeof setTimeout> | undefined;
         const timer = setLongTimeout(() => {
+          // Calls still running answer the abort with their error (a last NDJSON line, an SSE error event):
+          // give those a moment to reach the clients, which close as they finish, before cutting what is left.
           const reason = new ModelwireError("server shutting down", Code.Unavailable);
           for (const c of active) c.abort(reason);
-          server.closeAllConnections();
-          for (const s of sockets.open) s.destroy();
+          cut = setTimeout(() => {
+            server.closeAllConnections();
+            for (const s of sockets.open) s.destroy();
+          }, SHUTDOWN_FLUSH_MS);
+          cut.unref();
         }, graceMs).unref();
-        server.once("close", () => timer.clear());
+        server.once("close", () => {
+          timer.clear();
+          clearTimeout(cut);
+        });
       });
       return closed;
     },

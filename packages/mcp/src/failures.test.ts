@@ -118,6 +118,31 @@ describe("dead peers", () => {
     await expect(client.list()).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
+  it("a stream that outlives the grace period fails with the server's reason, not a bare close", async () => {
+    const server = createMcpServer({
+      engine: createSyntheticEngine({ tokens: 400, interTokenMs: 20 }),
+      tcp: { port: 0 },
+    });
+    const [addr] = await server.listen();
+    const client = createMcpClient({ url: addr.url, reconnect: false });
+    cleanups.push(() => client.close());
+    let chunks = 0;
+    let closing: Promise<void> | undefined;
+    const outcome = (async () => {
+      for await (const c of client.generate({ model: MODEL, prompt: "long" })) {
+        if (c.done) return "completed";
+        if (++chunks === 1) closing = server.close({ graceMs: 200 });
+      }
+      return "ended without done";
+    })().catch((e: ModelwireError) => e);
+    const err = await outcome;
+    await closing;
+    expect(err).toBeInstanceOf(ModelwireError);
+    expect((err as ModelwireError).code).toBe(Code.Unavailable);
+    expect((err as ModelwireError).message).toMatch(/grace period is over/);
+    expect(chunks).toBeLessThan(400);
+  });
+
   it("measures RTT from heartbeats", async () => {
     const server = createMcpServer({ engine: createSyntheticEngine(), tcp: { port: 0 } });
     const [addr] = await server.listen();

@@ -1,8 +1,10 @@
 import type { Socket } from "node:net";
 import {
+  Code,
   type ConnectionGate,
   createConnectionGate,
   type ListenAddress,
+  ModelwireError,
   type ProtocolServer,
   type ServerStats,
   setLongTimeout,
@@ -102,7 +104,10 @@ class McpServer implements ProtocolServer {
         });
       });
     }
-    for (const c of this.connections) c.close(true);
+    // Streams still open after the grace period fail with a cause: ERROR on stream 0 (UNAVAILABLE), then the
+    // socket is ended (and destroyed after 2 s if the peer does not read it).
+    const over = new ModelwireError("server shutting down: the grace period is over", Code.Unavailable);
+    for (const c of this.connections) c.fail(over);
     await Promise.all(closed);
   }
 }
