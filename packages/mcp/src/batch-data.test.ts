@@ -12,7 +12,6 @@ import {
   Code,
   GenerateRequestSchema,
   GenerateResponseSchema,
-  type InferenceClient,
   InferenceRequestSchema,
 } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
@@ -28,24 +27,16 @@ import {
 } from "@modelwire/mcp-codec";
 import { describe, expect, it } from "vitest";
 import { createMcpClient } from "./index.js";
-import { cleanupAfterEach, startClientServer } from "./test-support/harness.js";
+import { cleanupAfterEach, generateAll, startClientServer } from "./test-support/harness.js";
 import { helloBytes, rawBytesPeer } from "./test-support/raw-peer.js";
 import { scriptedServer } from "./test-support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
 const TOKENS = 40;
 
-async function generate(client: InferenceClient, prompt: string, tokens = TOKENS) {
-  const chunks = [];
-  for await (const c of client.generate({ model: "synthetic", prompt, options: { numPredict: tokens } })) {
-    chunks.push(c);
-  }
-  return chunks;
-}
-
 describe("batch-data between new and old peers", () => {
   it("every pairing of batch-data and compact-data on or off, client and server, gets the same chunks", async () => {
-    const strip = (cs: Awaited<ReturnType<typeof generate>>) =>
+    const strip = (cs: Awaited<ReturnType<typeof generateAll>>) =>
       cs.map((c) => ({ ...c, createdAt: undefined, metrics: undefined }));
     let reference: ReturnType<typeof strip> | undefined;
     for (const server of [
@@ -64,7 +55,9 @@ describe("batch-data between new and old peers", () => {
         const c = createMcpClient({ url, ...client, reconnect: false });
         cleanups.push(() => c.close());
         // Three streams at once, so batches of different streams interleave on the connection.
-        const runs = await Promise.all(["why is the sky blue?", "and the sea?", "why?"].map((p) => generate(c, p)));
+        const runs = await Promise.all(
+          ["why is the sky blue?", "and the sea?", "why?"].map((p) => generateAll(c, p, TOKENS)),
+        );
         for (const chunks of runs) {
           expect(chunks.length).toBe(TOKENS + 1);
           for (const x of chunks) expect(x.model).toBe("synthetic");

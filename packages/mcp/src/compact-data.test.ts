@@ -10,7 +10,6 @@ import {
   Code,
   GenerateRequestSchema,
   GenerateResponseSchema,
-  type InferenceClient,
   InferenceRequestSchema,
 } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
@@ -25,20 +24,12 @@ import {
 } from "@modelwire/mcp-codec";
 import { describe, expect, it } from "vitest";
 import { createMcpClient } from "./index.js";
-import { cleanupAfterEach, startClientServer } from "./test-support/harness.js";
+import { cleanupAfterEach, generateAll, startClientServer } from "./test-support/harness.js";
 import { helloBytes, rawBytesPeer } from "./test-support/raw-peer.js";
 import { scriptedServer } from "./test-support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
 const TOKENS = 40;
-
-async function generate(client: InferenceClient, prompt: string) {
-  const chunks = [];
-  for await (const c of client.generate({ model: "synthetic", prompt, options: { numPredict: TOKENS } })) {
-    chunks.push(c);
-  }
-  return chunks;
-}
 
 /** Bytes the client read for one 40-token generate, and what it got. */
 async function run(serverCompact: boolean, clientCompact: boolean) {
@@ -51,7 +42,7 @@ async function run(serverCompact: boolean, clientCompact: boolean) {
   );
   await client.version();
   const before = (client.stats().extra as { bytesIn: number }).bytesIn;
-  const chunks = await generate(client, "why is the sky blue?");
+  const chunks = await generateAll(client, "why is the sky blue?", TOKENS);
   const bytes = (client.stats().extra as { bytesIn: number }).bytesIn - before;
   return { chunks, bytes, expected: engine };
 }

@@ -1,4 +1,4 @@
-import type { ProtocolServer } from "@modelwire/core";
+import type { GenerateResponse, InferenceClient, ProtocolServer } from "@modelwire/core";
 import { afterEach } from "vitest";
 import { createMcpClient, createMcpServer, type McpClientOptions, type McpServerOptions } from "../index.js";
 import { connectRaw, type RawPeer } from "./raw-peer.js";
@@ -57,4 +57,15 @@ export async function startRawPeerServer(
     await server.close({ graceMs: 0 });
   });
   return { server, peer };
+}
+
+/** Reads one generate stream of `numPredict` tokens from the synthetic model to its end and returns its chunks. */
+export async function generateAll(
+  client: InferenceClient,
+  prompt: string,
+  numPredict: number,
+): Promise<GenerateResponse[]> {
+  const chunks: GenerateResponse[] = [];
+  for await (const c of client.generate({ model: "synthetic", prompt, options: { numPredict } })) chunks.push(c);
+  return chunks;
 }
