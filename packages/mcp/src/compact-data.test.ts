@@ -6,12 +6,7 @@
  */
 import type { Socket } from "node:net";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  Code,
-  GenerateRequestSchema,
-  GenerateResponseSchema,
-  InferenceRequestSchema,
-} from "@modelwire/core";
+import { Code, GenerateRequestSchema, GenerateResponseSchema, InferenceRequestSchema } from "@modelwire/core";
 import { createSyntheticEngine } from "@modelwire/engine";
 import {
   encodeCompactDataFrame,
